@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { env } from '@/lib/env';
+import { log } from '@/lib/log';
+import * as schema from './schema';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Anything a query function can run on: the database or an open transaction. */
+export type Queryable = Db | Tx;
+
+export type DbHandle = {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  close: () => Promise<void>;
+};
+
+const MIGRATIONS = path.join(process.cwd(), 'db', 'migrations');
+// Any fixed number works; it only has to be the same in every replica.
+const MIGRATION_LOCK = 727_274_001;
+
+export type OpenOptions = { url?: string; pgliteDir?: string; migrate?: boolean; max?: number };
+
+/** Opens a database (Postgres when a URL is given, else PGlite in a folder) and applies migrations. */
+export async function openDb(opts: OpenOptions = {}): Promise<DbHandle> {
+  const handle = opts.url ? openPostgres(opts.url, opts.max) : await openPglite(opts.pgliteDir!);
+  if (opts.migrate !== false) await applyMigrations(handle, opts.url);
+  return handle;
+}
+
+function openPostgres(url: string, max = 10): DbHandle {
+  const client = postgres(url, {
+    max,
+    connect_timeout: 3,
+    idle_timeout: 30,
+    // Fail fast while the database is down instead of queueing requests behind dead connections.
+    max_lifetime: 60 * 30,
+    onnotice: () => {},
+    connection: { application_name: 'skylight-webhook-ops', statement_timeout: 15_000 },
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+}
+
+async function openPglite(dir: string): Promise<DbHandle> {
+  const client = await PGlite.create(dir.startsWith('memory://') ? dir : path.resolve(dir));
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return { db, kind: 'pglite', close: () => client.close() };
+}
+
+async function applyMigrations(handle: DbHandle, url?: string) {
+  if (handle.kind === 'pglite') {
+    await migratePglite(handle.db as never, { migrationsFolder: MIGRATIONS });
+    return;
+  }
+  // Several replicas may start at once: serialise migrations with an advisory lock on one connection.
+  const lockClient = postgres(url!, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    await lockClient`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migratePostgres(drizzlePostgres(lockClient), { migrationsFolder: MIGRATIONS });
+    await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+  } finally {
+    await lockClient.end({ timeout: 5 });
+  }
+}
+
+type Shared = { handle?: Promise<DbHandle> };
+// Next may load this module in several bundles; keep one connection pool (one PGlite) per process.
+const shared = ((globalThis as { __skylightDb?: Shared }).__skylightDb ??= {});
+
+/** The process-wide database, opened and migrated on first use. */
+export function getDbHandle(): Promise<DbHandle> {
+  if (!shared.handle) {
+    shared.handle = openDb({ url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR }).catch((err) => {
+      shared.handle = undefined;
+      throw err;
+    });
+    shared.handle.then((h) => log.info({ db: h.kind }, 'database ready')).catch(() => {});
+  }
+  return shared.handle;
+}
+
+export async function getDb(): Promise<Db> {
+  return (await getDbHandle()).db;
+}
+
+export async function closeDb() {
+  const h = shared.handle;
+  shared.handle = undefined;
+  if (h) await (await h).close();
+}
+
+/** Rows of a raw `execute` result: postgres.js returns an array, PGlite an object with `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+export async function ping(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}

@@ -1,0 +1,140 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { type Queryable, rowsOf, type Tx } from '../client';
+import { type AttemptResult, attempts, effects, events } from '../schema';
+
+export type ClaimedEvent = {
+  id: number;
+  deliveryId: string;
+  eventType: string;
+  payload: { data?: Record<string, unknown> } & Record<string, unknown>;
+  attempts: number;
+};
+
+/**
+ * Claims up to `limit` due events under a lease. A claimed row's next_attempt_at becomes its lease
+ * expiry, so one partial index serves both due pending rows and rows whose worker died.
+ */
+export async function claimEvents(
+  db: Queryable,
+  worker: string,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedEvent[]> {
+  const res = await db.execute(sql`
+    update events as e
+       set status = 'processing', attempts = e.attempts + 1, locked_by = ${worker},
+           locked_until = now() + make_interval(secs => ${leaseMs / 1000}),
+           next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
+     where e.id in (
+       select id from events
+        where status in ('pending', 'processing') and next_attempt_at <= now()
+        order by next_attempt_at
+        limit ${limit}
+        for update skip locked)
+    returning e.id, e.delivery_id, e.event_type, e.payload, e.attempts`);
+  return rowsOf<{
+    id: number | string;
+    delivery_id: string;
+    event_type: string;
+    payload: ClaimedEvent['payload'];
+    attempts: number;
+  }>(res).map((r) => ({
+    id: Number(r.id),
+    deliveryId: r.delivery_id,
+    eventType: r.event_type,
+    payload: r.payload,
+    attempts: Number(r.attempts),
+  }));
+}
+
+/** True while this worker still holds the lease; locks the row for the rest of the transaction. */
+async function holdsLease(tx: Tx, eventId: number, worker: string): Promise<boolean> {
+  const rows = await tx
+    .select({ id: events.id })
+    .from(events)
+    .where(and(eq(events.id, eventId), eq(events.lockedBy, worker), eq(events.status, 'processing')))
+    .for('update');
+  return rows.length > 0;
+}
+
+type AttemptRecord = {
+  eventId: number;
+  attempt: number;
+  worker: string;
+  startedAt: Date;
+  durationMs: number;
+};
+
+export async function recordAttempt(
+  db: Queryable,
+  a: AttemptRecord & { result: AttemptResult; error?: string | null },
+) {
+  await db.insert(attempts).values({ ...a, error: a.error ?? null });
+}
+
+/** Marks the event processed and records its effect, in the handler's transaction. False: lease lost. */
+export async function completeEvent(tx: Tx, a: AttemptRecord, handler: string): Promise<boolean> {
+  if (!(await holdsLease(tx, a.eventId, a.worker))) return false;
+  // Plain insert: a second apply of the same event would violate the key and roll everything back.
+  await tx.insert(effects).values({ eventId: a.eventId, handler });
+  await tx
+    .update(events)
+    .set({ status: 'processed', processedAt: sql`now()`, lockedBy: null, lockedUntil: null, lastError: null })
+    .where(eq(events.id, a.eventId));
+  await recordAttempt(tx, { ...a, result: 'success' });
+  return true;
+}
+
+/** Schedules a retry (retryAt) or dead-letters (retryAt null). False: lease lost meanwhile. */
+export async function failEvent(
+  db: Queryable,
+  a: AttemptRecord & { result: 'transient' | 'permanent'; error: string },
+  retryAt: Date | null,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (!(await holdsLease(tx, a.eventId, a.worker))) return false;
+    await tx
+      .update(events)
+      .set(
+        retryAt
+          ? {
+              status: 'pending',
+              nextAttemptAt: retryAt,
+              lockedBy: null,
+              lockedUntil: null,
+              lastError: a.error,
+            }
+          : { status: 'dead', deadAt: sql`now()`, lockedBy: null, lockedUntil: null, lastError: a.error },
+      )
+      .where(eq(events.id, a.eventId));
+    await recordAttempt(tx, a);
+    return true;
+  });
+}
+
+/** Gives back events this worker holds (clean shutdown), so others can take them at once. */
+export async function releaseEvents(db: Queryable, worker: string, ids: number[]) {
+  if (ids.length === 0) return;
+  await db.execute(sql`
+    update events set status = 'pending', next_attempt_at = now(), locked_by = null, locked_until = null,
+           attempts = greatest(attempts - 1, 0)
+     where locked_by = ${worker} and status = 'processing' and id in (${sql.join(
+       ids.map((id) => sql`${id}`),
+       sql`, `,
+     )})`);
+}
+
+export async function queueDepth(
+  db: Queryable,
+): Promise<{ depth: number; oldestPendingS: number | null; dead: number }> {
+  const res = await db.execute(sql`
+    select (select count(*) from events where status in ('pending', 'processing'))::int as depth,
+           (select extract(epoch from now() - min(created_at)) from events where status in ('pending', 'processing'))::float8 as oldest,
+           (select count(*) from events where status = 'dead')::int as dead`);
+  const r = rowsOf<{ depth: number; oldest: number | null; dead: number }>(res)[0]!;
+  return {
+    depth: Number(r.depth),
+    oldestPendingS: r.oldest === null ? null : Number(r.oldest),
+    dead: Number(r.dead),
+  };
+}

@@ -1,0 +1,274 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+export const RECEIPT_OUTCOMES = [
+  'accepted',
+  'duplicate',
+  'rejected',
+  'malformed',
+  'ignored',
+  'unavailable',
+] as const;
+export type ReceiptOutcome = (typeof RECEIPT_OUTCOMES)[number];
+
+export const EVENT_STATUSES = ['pending', 'processing', 'processed', 'dead', 'discarded'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const ATTEMPT_RESULTS = ['success', 'transient', 'permanent', 'lease_lost'] as const;
+export type AttemptResult = (typeof ATTEMPT_RESULTS)[number];
+
+const tsz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const id = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
+
+/** One row per unique delivery: the queue the worker claims from and the DLQ the dashboard reads. */
+export const events = pgTable(
+  'events',
+  {
+    id: id(),
+    deliveryId: text('delivery_id').notNull(),
+    eventType: text('event_type').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    payload: jsonb('payload').notNull(),
+    providerTs: tsz('provider_ts'),
+    status: text('status', { enum: EVENT_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tsz('next_attempt_at').notNull().defaultNow(),
+    lockedBy: text('locked_by'),
+    lockedUntil: tsz('locked_until'),
+    lastError: text('last_error'),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    processedAt: tsz('processed_at'),
+    deadAt: tsz('dead_at'),
+    discardedAt: tsz('discarded_at'),
+  },
+  (t) => [
+    uniqueIndex('events_delivery_id_uq').on(t.deliveryId),
+    // The claim query: due pending rows and expired leases.
+    index('events_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'processing')`),
+    index('events_status_created_idx').on(t.status, t.id),
+    index('events_dead_idx').on(t.deadAt, t.id).where(sql`${t.status} = 'dead'`),
+    index('events_type_idx').on(t.eventType, t.id),
+    index('events_created_idx').on(t.createdAt),
+    check(
+      'events_status_ck',
+      sql`${t.status} in ('pending', 'processing', 'processed', 'dead', 'discarded')`,
+    ),
+  ],
+);
+
+/**
+ * Content fingerprints (event + canonical data) for the 24 h second dedupe key. A row older than
+ * the window may be taken over by a new event (upsert with a WHERE on created_at).
+ */
+export const fingerprints = pgTable('fingerprints', {
+  fingerprint: text('fingerprint').primaryKey(),
+  eventId: bigint('event_id', { mode: 'number' }).notNull(),
+  createdAt: tsz('created_at').notNull().defaultNow(),
+});
+
+/** Every request that reached the receiver, whatever we answered. */
+export const receipts = pgTable(
+  'receipts',
+  {
+    id: id(),
+    deliveryId: text('delivery_id'),
+    eventType: text('event_type'),
+    outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
+    reason: text('reason'),
+    httpStatus: integer('http_status').notNull(),
+    ackMs: real('ack_ms').notNull(),
+    lagMs: real('lag_ms'),
+    receivedAt: tsz('received_at').notNull().defaultNow(),
+    providerTs: tsz('provider_ts'),
+    headers: jsonb('headers').$type<Record<string, string>>().notNull(),
+    body: text('body'),
+    bodyBytes: integer('body_bytes').notNull(),
+    eventId: bigint('event_id', { mode: 'number' }),
+    rolledUp: boolean('rolled_up').notNull().default(false),
+  },
+  (t) => [
+    index('receipts_received_idx').on(t.receivedAt, t.id),
+    index('receipts_outcome_idx').on(t.outcome, t.id),
+    index('receipts_type_idx').on(t.eventType, t.id),
+    index('receipts_delivery_idx').on(t.deliveryId),
+    index('receipts_event_idx').on(t.eventId),
+    index('receipts_unrolled_idx').on(t.id).where(sql`not ${t.rolledUp}`),
+    check(
+      'receipts_outcome_ck',
+      sql`${t.outcome} in ('accepted', 'duplicate', 'rejected', 'malformed', 'ignored', 'unavailable')`,
+    ),
+  ],
+);
+
+/** One row per processing attempt, kept after retries so the history is never lost. */
+export const attempts = pgTable(
+  'attempts',
+  {
+    id: id(),
+    eventId: bigint('event_id', { mode: 'number' })
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    worker: text('worker').notNull(),
+    startedAt: tsz('started_at').notNull(),
+    durationMs: real('duration_ms').notNull(),
+    result: text('result', { enum: ATTEMPT_RESULTS }).notNull(),
+    error: text('error'),
+  },
+  (t) => [
+    index('attempts_event_idx').on(t.eventId, t.attempt),
+    index('attempts_started_idx').on(t.startedAt),
+  ],
+);
+
+/**
+ * Per-minute rollups of receipts per event type and outcome, with mergeable log-bucket histograms
+ * (bucket index → count) so percentile charts never sort raw rows.
+ */
+export const receiptRollups = pgTable(
+  'receipt_rollups',
+  {
+    minute: tsz('minute').notNull(),
+    eventType: text('event_type').notNull(),
+    outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    ackHist: jsonb('ack_hist').$type<Record<string, number>>().notNull(),
+    lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.minute, t.eventType, t.outcome] })],
+);
+
+// Example handler targets. Keys are SkyLight's ids so that re-running a handler is an upsert.
+export const contacts = pgTable('contacts', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  name: text('name'),
+  email: text('email'),
+  phone: text('phone'),
+  channel: text('channel'),
+  status: text('status'),
+  tags: jsonb('tags').$type<string[]>(),
+  data: jsonb('data').notNull(),
+  sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
+  updatedAt: tsz('updated_at').notNull().defaultNow(),
+});
+
+export const messages = pgTable('messages', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  contactId: bigint('contact_id', { mode: 'number' }),
+  direction: text('direction'),
+  channel: text('channel'),
+  content: text('content'),
+  status: text('status'),
+  data: jsonb('data').notNull(),
+  sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
+  createdAt: tsz('created_at').notNull().defaultNow(),
+});
+
+export const bookings = pgTable('bookings', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  contactId: bigint('contact_id', { mode: 'number' }),
+  title: text('title'),
+  startsAt: tsz('starts_at'),
+  endsAt: tsz('ends_at'),
+  status: text('status'),
+  data: jsonb('data').notNull(),
+  sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
+  updatedAt: tsz('updated_at').notNull().defaultNow(),
+});
+
+/** Handler side effects, one row per (event, handler): proves exactly-once in tests and audits. */
+export const effects = pgTable(
+  'effects',
+  {
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    handler: text('handler').notNull(),
+    appliedAt: tsz('applied_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.handler] })],
+);
+
+export const AUDIT_ACTIONS = [
+  'login',
+  'login_failed',
+  'logout',
+  'webhook_toggle',
+  'dlq_retry',
+  'dlq_bulk_retry',
+  'dlq_discard',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id(),
+    at: tsz('at').notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action', { enum: AUDIT_ACTIONS }).notNull(),
+    target: text('target'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+    ip: text('ip'),
+  },
+  (t) => [index('audit_at_idx').on(t.at, t.id)],
+);
+
+/** Small key/value settings (generated dashboard password hash, session key). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+// The embedded sandbox keeps its provider-side state in the app's database so it survives restarts.
+export const sandboxWebhooks = pgTable('sandbox_webhooks', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  name: text('name').notNull(),
+  url: text('url').notNull(),
+  events: jsonb('events').$type<string[]>().notNull(),
+  isActive: boolean('is_active').notNull().default(true),
+  secret: text('secret').notNull(),
+  createdAt: tsz('created_at').notNull().defaultNow(),
+  updatedAt: tsz('updated_at').notNull().defaultNow(),
+});
+
+export const sandboxDeliveries = pgTable(
+  'sandbox_deliveries',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: integer('webhook_id')
+      .notNull()
+      .references(() => sandboxWebhooks.id, { onDelete: 'cascade' }),
+    eventType: text('event_type').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    attemptNumber: integer('attempt_number').notNull(),
+    responseStatusCode: integer('response_status_code'),
+    responseBody: text('response_body'),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull(),
+    payload: text('payload').notNull(),
+    nextAttemptAt: tsz('next_attempt_at'),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    updatedAt: tsz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('sandbox_deliveries_webhook_idx').on(t.webhookId, t.id),
+    index('sandbox_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+export type EventRow = typeof events.$inferSelect;
+export type ReceiptRow = typeof receipts.$inferSelect;
+export type ReceiptInsert = typeof receipts.$inferInsert;
+export type AttemptRow = typeof attempts.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;

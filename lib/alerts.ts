@@ -1,0 +1,29 @@
+import { env } from '@/lib/env';
+import { log } from '@/lib/log';
+import { postNotification } from '@/lib/notify';
+
+export type Alert =
+  | {
+      kind: 'dead_letter';
+      eventId: number;
+      eventType: string;
+      deliveryId: string;
+      error: string;
+      attempts: number;
+    }
+  | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string };
+
+function text(a: Alert): string {
+  return a.kind === 'dead_letter'
+    ? `Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`
+    : `Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
+}
+
+/** Operator alert: always logged; also posted to NOTIFY_WEBHOOK_URL when set. Never throws. */
+export function alertOperators(a: Alert) {
+  log.warn({ alert: a.kind, ...a }, `operator alert: ${text(a)}`);
+  if (!env.NOTIFY_WEBHOOK_URL) return;
+  postNotification(env.NOTIFY_WEBHOOK_URL, `:rotating_light: ${text(a)}`, { alert: a.kind }).catch((err) =>
+    log.warn({ err: (err as Error).message }, 'operator alert could not be posted'),
+  );
+}

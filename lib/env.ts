@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+// All configuration is read here, once, and validated. Anything else imports `env`.
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: intIn(1, 65535).default(3000),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+      .optional(),
+    PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+    SKYLIGHT_WEBHOOK_SECRET: z.string().min(1).optional(),
+    SKYLIGHT_API_URL: z.url({ protocol: /^https?$/ }).default('https://dashboard.skylightchat.com/api/v1'),
+    SKYLIGHT_API_KEY: z.string().min(1).optional(),
+    DASHBOARD_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+    DASHBOARD_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    WORKER_MAX_ATTEMPTS: intIn(1, 100).default(5),
+    WORKER_BACKOFF_MS: intIn(1, 3_600_000).default(2000),
+    WORKER_CONCURRENCY: intIn(1, 256).default(4),
+    WORKER_INLINE: bool.default(true),
+    NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    RECEIVER_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1_048_576),
+    RETENTION_DAYS: intIn(1, 3650).default(30),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SANDBOX_RATE: z.coerce.number().min(0).max(1000).default(3),
+    SANDBOX_TIME_SCALE: z.coerce.number().positive().max(100_000).default(60),
+  })
+  .superRefine((v, ctx) => {
+    const sandbox = !v.SKYLIGHT_API_KEY;
+    if (!sandbox && !v.SKYLIGHT_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SKYLIGHT_WEBHOOK_SECRET'],
+        message: 'is required when SKYLIGHT_API_KEY is set: copy the webhook secret from SkyLight Chat',
+      });
+    }
+    if (!sandbox && v.NODE_ENV === 'production' && !v.DASHBOARD_PASSWORD) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DASHBOARD_PASSWORD'],
+        message: 'is required in production outside sandbox mode: set a password of 8+ characters',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof schema> & { sandbox: boolean; webhookSecrets: string[] };
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // Empty strings mean "unset", as with most dotenv tooling.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const v = result.data;
+  return {
+    ...v,
+    sandbox: !v.SKYLIGHT_API_KEY,
+    webhookSecrets: (v.SKYLIGHT_WEBHOOK_SECRET ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}
+
+export const env: Env = parseEnv(process.env);

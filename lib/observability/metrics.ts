@@ -1,0 +1,49 @@
+import client from 'prom-client';
+
+type Metrics = ReturnType<typeof create>;
+
+function create() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    receipts: new client.Counter({
+      name: 'skylight_receipts_total',
+      help: 'Webhook requests received, by outcome and event type',
+      labelNames: ['outcome', 'event_type'] as const,
+      registers: [registry],
+    }),
+    ackSeconds: new client.Histogram({
+      name: 'skylight_ack_seconds',
+      help: 'Time from request start to response ready',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    workerAttempts: new client.Counter({
+      name: 'skylight_worker_attempts_total',
+      help: 'Handler attempts by result',
+      labelNames: ['result', 'event_type'] as const,
+      registers: [registry],
+    }),
+    queueDepth: new client.Gauge({
+      name: 'skylight_queue_depth',
+      help: 'Events pending or processing',
+      registers: [registry],
+    }),
+    dlqSize: new client.Gauge({
+      name: 'skylight_dlq_size',
+      help: 'Dead events not yet retried or discarded',
+      registers: [registry],
+    }),
+    recorderDropped: new client.Counter({
+      name: 'skylight_recorder_dropped_total',
+      help: 'Rejected-request records dropped because the background buffer was full',
+      registers: [registry],
+    }),
+  };
+}
+
+// One registry per process even when Next loads this module from several bundles.
+const g = globalThis as { __skylightMetrics?: Metrics };
+export const metrics: Metrics = (g.__skylightMetrics ??= create());

@@ -1,0 +1,60 @@
+import type { Db } from '@/db/client';
+import { insertReceipts } from '@/db/queries/ingest';
+import type { ReceiptInsert } from '@/db/schema';
+import { log } from '@/lib/log';
+import { metrics } from '@/lib/observability/metrics';
+
+const MAX_BUFFER = 20_000;
+const FLUSH_MS = 200;
+
+/**
+ * Records requests we refused (bad signature, too large, database down) off the response path, in
+ * batches. Nothing here was acknowledged, so a crash may lose a few of these rows by design; the
+ * buffer is bounded so a flood of junk cannot exhaust memory, and it survives a database outage.
+ */
+export class BackgroundRecorder {
+  private buffer: ReceiptInsert[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly db: () => Promise<Db>) {}
+
+  record(row: ReceiptInsert) {
+    if (this.buffer.length >= MAX_BUFFER) {
+      this.buffer.shift();
+      metrics.recorderDropped.inc();
+    }
+    this.buffer.push(row);
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  get pending() {
+    return this.buffer.length;
+  }
+
+  flush(): Promise<void> {
+    this.timer = null;
+    this.flushing ??= this.write().finally(() => {
+      this.flushing = null;
+      if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    });
+    return this.flushing;
+  }
+
+  private async write() {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, 1000);
+      try {
+        await insertReceipts(await this.db(), batch);
+        this.buffer.splice(0, batch.length);
+      } catch (err) {
+        log.warn(
+          { err: (err as Error).message, buffered: this.buffer.length },
+          'receipt recorder: write failed, will retry',
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { ReceiverRequest } from './types';
+
+/** Adapts a Fetch API Request (Next route handler) to the receiver's input. */
+export function fromWebRequest(request: Request, startedAt: number): ReceiverRequest {
+  const len = request.headers.get('content-length');
+  return {
+    header: (name) => request.headers.get(name),
+    headerEntries: () => request.headers.entries(),
+    contentLength: len !== null && /^\d+$/.test(len) ? Number(len) : null,
+    startedAt,
+    readBody: async (limit) => {
+      if (!request.body) return new Uint8Array(0);
+      const reader = request.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > limit) {
+          // Stop reading at once: a huge or endless body must not be buffered.
+          await reader.cancel().catch(() => {});
+          return 'too_large';
+        }
+        chunks.push(value);
+      }
+      return concat(chunks, size);
+    },
+  };
+}
+
+export function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+import { getDb } from '@/db/client';
+import { alertOperators } from '@/lib/alerts';
+import { env } from '@/lib/env';
+import { log } from '@/lib/log';
+import { GroupCommit } from '@/lib/receiver/group-commit';
+import type { ReceiverDeps } from '@/lib/receiver/receive';
+import { BackgroundRecorder } from '@/lib/receiver/recorder';
+import { Worker } from '@/lib/worker/worker';
+
+/**
+ * The process-wide pieces (group commit, recorder, worker, background jobs), created once. Next can
+ * evaluate this module in more than one bundle, so the instances live on globalThis.
+ */
+type Runtime = {
+  commit: GroupCommit;
+  recorder: BackgroundRecorder;
+  worker: Worker | null;
+  sandboxSecrets: () => Promise<string[]>;
+  notifyUrl: () => string | null;
+  /** Management API base URL and key: SkyLight's from env, or the embedded sandbox's. */
+  providerApi: () => { url: string; key: string } | null;
+  stops: Array<() => Promise<void>>;
+  started: boolean;
+};
+
+const g = globalThis as { __skylightRuntime?: Runtime };
+
+export function runtime(): Runtime {
+  g.__skylightRuntime ??= {
+    commit: new GroupCommit(getDb, { maxInFlight: env.DATABASE_URL ? 4 : 1 }),
+    recorder: new BackgroundRecorder(getDb),
+    worker: null,
+    sandboxSecrets: async () => [],
+    notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
+    providerApi: () =>
+      env.SKYLIGHT_API_KEY ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY } : null,
+    stops: [],
+    started: false,
+  };
+  return g.__skylightRuntime;
+}
+
+export function receiverDeps(): ReceiverDeps {
+  const rt = runtime();
+  return {
+    secrets: async () =>
+      env.sandbox ? [...env.webhookSecrets, ...(await rt.sandboxSecrets())] : env.webhookSecrets,
+    maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
+    commit: rt.commit,
+    recorder: rt.recorder,
+    onAccepted: () => rt.worker?.nudge(),
+    onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),
+  };
+}
+
+export function createWorker(): Worker {
+  return new Worker(getDb, {
+    concurrency: env.WORKER_CONCURRENCY,
+    maxAttempts: env.WORKER_MAX_ATTEMPTS,
+    backoffMs: env.WORKER_BACKOFF_MS,
+    context: () => ({ notifyUrl: runtime().notifyUrl() }),
+    onDead: (info) => alertOperators({ kind: 'dead_letter', ...info }),
+  });
+}
+
+/** Starts what runs inside the web process: migrations, inline worker, background jobs, sandbox. */
+export async function startInProcess() {
+  const rt = runtime();
+  if (rt.started) return;
+  rt.started = true;
+  await getDb();
+  if (env.WORKER_INLINE) {
+    rt.worker = createWorker();
+    rt.worker.start();
+    rt.stops.push(() => rt.worker!.stop());
+  }
+  const { startBackgroundJobs } = await import('@/lib/jobs');
+  rt.stops.push(startBackgroundJobs(getDb));
+  if (env.sandbox) {
+    const { startEmbeddedSandbox } = await import('@/lib/providers/skylight/sandbox/embedded');
+    const sandbox = await startEmbeddedSandbox();
+    rt.sandboxSecrets = sandbox.secrets;
+    rt.providerApi = () => ({ url: sandbox.apiUrl, key: sandbox.apiKey });
+    if (!env.NOTIFY_WEBHOOK_URL) rt.notifyUrl = () => sandbox.downstreamUrl;
+    rt.stops.push(sandbox.stop);
+  }
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    for (const stop of rt.stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
+    await rt.commit.drain();
+    await rt.recorder.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,36 @@
+import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '@/lib/errors';
+
+/** Worth retrying: the same input may succeed later (downstream 5xx, timeout, connection). */
+export class TransientError extends Error {
+  override name = 'TransientError';
+}
+
+/** Retrying cannot help (invalid data, downstream 4xx, a bug): dead-letter at once. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+}
+
+/** The lease ran out and another worker may own the event now; this attempt's work is discarded. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+export type FailureKind = 'transient' | 'permanent' | 'lease_lost';
+
+export function classify(err: unknown): FailureKind {
+  if (err instanceof LeaseLostError) return 'lease_lost';
+  if (err instanceof TransientError || isDatabaseUnavailable(err)) return 'transient';
+  // Unknown errors are bugs or bad data: retrying them only repeats the same failure.
+  return 'permanent';
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof ZodError) {
+    const i = err.issues[0];
+    return `invalid data: ${i ? `${i.path.join('.') || 'data'}: ${i.message}` : 'validation failed'}`;
+  }
+  const msg =
+    err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+  return msg.slice(0, 2000);
+}

@@ -1,0 +1,58 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { bookings } from '@/db/schema';
+import { postNotification } from '@/lib/notify';
+import { defineHandler, entity } from './types';
+
+const isoOrNull = z.iso.datetime({ offset: true }).nullish();
+const schema = z.looseObject({
+  id: z.number().int().positive(),
+  contact_id: z.number().int().positive().nullish(),
+  title: z.string().max(1000).nullish(),
+  starts_at: isoOrNull,
+  ends_at: isoOrNull,
+  status: z.string().max(100).nullish(),
+});
+
+/** booking.created: upsert by SkyLight's booking id and notify. */
+export const bookingCreated = defineHandler({
+  parse: (data) => schema.parse(entity(data, 'booking')),
+  notify: async (b, event, ctx) => {
+    if (!ctx.notifyUrl) return;
+    await postNotification(
+      ctx.notifyUrl,
+      `New booking: ${b.title ?? `#${b.id}`}${b.starts_at ? ` at ${b.starts_at}` : ''}`,
+      {
+        event: event.eventType,
+        delivery_id: event.deliveryId,
+      },
+    );
+  },
+  apply: async (tx, b, event) => {
+    const row = {
+      id: b.id,
+      contactId: b.contact_id ?? null,
+      title: b.title ?? null,
+      startsAt: b.starts_at ? new Date(b.starts_at) : null,
+      endsAt: b.ends_at ? new Date(b.ends_at) : null,
+      status: b.status ?? null,
+      data: b,
+      sourceEventId: event.id,
+    };
+    await tx
+      .insert(bookings)
+      .values(row)
+      .onConflictDoUpdate({
+        target: bookings.id,
+        set: {
+          title: sql`excluded.title`,
+          startsAt: sql`excluded.starts_at`,
+          endsAt: sql`excluded.ends_at`,
+          status: sql`excluded.status`,
+          data: sql`excluded.data`,
+          sourceEventId: sql`excluded.source_event_id`,
+          updatedAt: sql`now()`,
+        },
+      });
+  },
+});

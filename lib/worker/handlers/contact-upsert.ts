@@ -1,0 +1,51 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { contacts } from '@/db/schema';
+import { defineHandler, entity } from './types';
+
+const contactSchema = z.looseObject({
+  id: z.number().int().positive(),
+  name: z.string().nullish(),
+  email: z.string().nullish(),
+  phone: z.string().nullish(),
+  type: z.string().nullish(),
+  status: z.string().nullish(),
+  tags: z.array(z.string()).nullish(),
+});
+
+/** contact.created and contact.updated: upsert by SkyLight's contact id. */
+export const contactUpsert = defineHandler({
+  parse: (data) => contactSchema.parse(entity(data, 'contact')),
+  apply: async (tx, c, event) => {
+    const row = {
+      id: c.id,
+      name: c.name ?? null,
+      email: c.email ?? null,
+      phone: c.phone ?? null,
+      channel: c.type ?? null,
+      status: c.status ?? null,
+      tags: c.tags ?? null,
+      data: c,
+      sourceEventId: event.id,
+      updatedAt: new Date(),
+    };
+    // contact.updated may carry only the changed fields (provider-contract.md C3): keep the others.
+    await tx
+      .insert(contacts)
+      .values(row)
+      .onConflictDoUpdate({
+        target: contacts.id,
+        set: {
+          name: sql`coalesce(excluded.name, ${contacts.name})`,
+          email: sql`coalesce(excluded.email, ${contacts.email})`,
+          phone: sql`coalesce(excluded.phone, ${contacts.phone})`,
+          channel: sql`coalesce(excluded.channel, ${contacts.channel})`,
+          status: sql`coalesce(excluded.status, ${contacts.status})`,
+          tags: sql`coalesce(excluded.tags, ${contacts.tags})`,
+          data: sql`${contacts.data} || excluded.data`,
+          sourceEventId: sql`excluded.source_event_id`,
+          updatedAt: sql`excluded.updated_at`,
+        },
+      });
+  },
+});

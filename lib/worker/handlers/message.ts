@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { messages } from '@/db/schema';
+import { postNotification } from '@/lib/notify';
+import { defineHandler, entity } from './types';
+
+const text = z.string().max(100_000).nullish();
+// Version A nests {message, contact}; version B is flat with contact_id, value and source.
+const schema = z.looseObject({
+  id: z.number().int().positive(),
+  contact_id: z.number().int().positive().nullish(),
+  direction: text,
+  channel: text,
+  source: text,
+  content: text,
+  value: text,
+  status: text,
+  message_by: text,
+});
+
+function parse(data: Record<string, unknown>) {
+  const m = schema.parse(entity(data, 'message'));
+  const contact = entity(data, 'contact');
+  const contactId = m.contact_id ?? (contact !== data && typeof contact.id === 'number' ? contact.id : null);
+  return {
+    id: m.id,
+    contactId,
+    contactName: contact !== data && typeof contact.name === 'string' ? contact.name : null,
+    direction: m.direction ?? (m.message_by === 'contact' ? 'inbound' : m.message_by ? 'outbound' : null),
+    channel: m.channel ?? m.source ?? null,
+    content: m.content ?? m.value ?? null,
+    status: m.status ?? null,
+    raw: m,
+  };
+}
+
+/** message.received and message.sent: insert once by SkyLight's message id; notify on inbound. */
+export const messageHandler = defineHandler({
+  parse,
+  notify: async (m, event, ctx) => {
+    if (event.eventType !== 'message.received' || !ctx.notifyUrl) return;
+    const who = m.contactName ?? (m.contactId ? `contact ${m.contactId}` : 'a contact');
+    await postNotification(
+      ctx.notifyUrl,
+      `New ${m.channel ?? ''} message from ${who}: ${(m.content ?? '').slice(0, 200)}`,
+      {
+        event: event.eventType,
+        delivery_id: event.deliveryId,
+      },
+    );
+  },
+  apply: async (tx, m, event) => {
+    await tx
+      .insert(messages)
+      .values({
+        id: m.id,
+        contactId: m.contactId,
+        direction: m.direction,
+        channel: m.channel,
+        content: m.content,
+        status: m.status,
+        data: m.raw,
+        sourceEventId: event.id,
+      })
+      .onConflictDoNothing({ target: messages.id });
+  },
+});

@@ -1,0 +1,36 @@
+import type { Tx } from '@/db/client';
+
+export type HandlerEvent = {
+  id: number;
+  deliveryId: string;
+  eventType: string;
+  data: Record<string, unknown>;
+};
+
+export type HandlerContext = {
+  /** Where notifications go (NOTIFY_WEBHOOK_URL, or the sandbox's downstream); null: none. */
+  notifyUrl: string | null;
+};
+
+/**
+ * One event handler. `parse` validates the data (a ZodError is permanent), `notify` does effects
+ * outside the database (at least once: it may repeat if a later step fails), and `apply` does the
+ * database writes inside the transaction that marks the event processed (exactly once).
+ */
+export type Handler<T> = {
+  parse: (data: Record<string, unknown>) => T;
+  notify?: (value: T, event: HandlerEvent, ctx: HandlerContext) => Promise<void>;
+  apply: (tx: Tx, value: T, event: HandlerEvent) => Promise<void>;
+};
+
+export function defineHandler<T>(h: Handler<T>): Handler<unknown> {
+  return h as Handler<unknown>;
+}
+
+/** SkyLight nests entities (`data.contact`) in one doc version and flattens them in the other. */
+export function entity(data: Record<string, unknown>, key: string): Record<string, unknown> {
+  const nested = data[key];
+  return nested && typeof nested === 'object' && !Array.isArray(nested)
+    ? (nested as Record<string, unknown>)
+    : data;
+}
