@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { concat } from './web-request';
+import type { ReceiverRequest, ReceiverResponse } from './types';
+
+/** Adapts a node:http request to the receiver's input (used by the bare HTTP entry and tests). */
+export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverRequest {
+  const len = req.headers['content-length'];
+  return {
+    header: (name) => {
+      const v = req.headers[name.toLowerCase()];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    },
+    headerEntries: function* () {
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined) yield [k, Array.isArray(v) ? v.join(', ') : v];
+      }
+    },
+    contentLength: typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : null,
+    startedAt,
+    readBody: (limit) =>
+      new Promise((resolve, reject) => {
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        const onData = (c: Buffer) => {
+          size += c.byteLength;
+          if (size > limit) {
+            cleanup();
+            // Stop buffering; the answer goes out with Connection: close and the rest is discarded.
+            req.pause();
+            resolve('too_large');
+            return;
+          }
+          chunks.push(c);
+        };
+        const onEnd = () => {
+          cleanup();
+          resolve(concat(chunks, size));
+        };
+        const onError = (err: Error) => {
+          cleanup();
+          reject(err);
+        };
+        const cleanup = () => {
+          req.off('data', onData);
+          req.off('end', onEnd);
+          req.off('error', onError);
+        };
+        req.on('data', onData);
+        req.on('end', onEnd);
+        req.on('error', onError);
+      }),
+  };
+}
+
+export function sendNode(res: ServerResponse, r: ReceiverResponse, close = false) {
+  const body = JSON.stringify(r.body);
+  res.writeHead(r.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(close ? { connection: 'close' } : {}),
+    ...r.headers,
+  });
+  res.end(body);
+}
