@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { eq } from 'drizzle-orm';
+import { claimEvents, completeEvent } from '@/db/queries/queue';
+import { attempts, contacts, effects, events, messages } from '@/db/schema';
+import { contactUpsert } from '@/lib/worker/handlers/contact-upsert';
+import { messageHandler } from '@/lib/worker/handlers/message';
+import { Worker } from '@/lib/worker/worker';
+import { post, signedDelivery, uniqueId } from './helpers/deliveries';
+import { openTestDb, type TestDb } from './helpers/db';
+import { type ReceiverServer, startReceiverServer } from './helpers/receiver-server';
+
+const SECRET = 'worker-test-secret';
+
+/** A downstream (notification sink) whose answer the test controls. */
+function downstream() {
+  const state = { status: 500, hits: 0 };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      state.hits++;
+      res.writeHead(state.status).end();
+    });
+  });
+  return {
+    state,
+    server,
+    listen: () => new Promise<string>((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`))),
+  };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function inbound(id = uniqueId()) {
+  return { message: { id, direction: 'inbound', channel: 'whatsapp', content: 'hello', status: 'received' }, contact: { id: 5, name: 'A' } };
+}
+
+describe('worker against a failing downstream', () => {
+  let s: ReceiverServer;
+  const sink = downstream();
+  before(async () => {
+    const url = await sink.listen();
+    s = await startReceiverServer({ secrets: [SECRET], worker: { maxAttempts: 4, backoffMs: 40, context: () => ({ notifyUrl: url }) } });
+  });
+  after(async () => {
+    await s.close();
+    sink.server.close();
+  });
+
+  test('transient failure: retried with growing delays, dead after the attempt limit', async () => {
+    sink.state.status = 503;
+    const d = signedDelivery(SECRET, { event: 'message.received', data: inbound() });
+    assert.equal((await post(s.url, d)).status, 200);
+    const ev = await until('dead letter', async () => {
+      const [e] = await s.db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
+      return e?.status === 'dead' ? e : undefined;
+    });
+    assert.equal(ev.attempts, 4);
+    assert.match(ev.lastError ?? '', /downstream answered 503/);
+    assert.ok(ev.deadAt instanceof Date);
+    const rows = await s.db.db.select().from(attempts).where(eq(attempts.eventId, ev.id)).orderBy(attempts.attempt);
+    assert.deepEqual(rows.map((r) => r.result), ['transient', 'transient', 'transient', 'transient']);
+    const starts = rows.map((r) => r.startedAt.getTime());
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    // Backoff base 40 ms with equal jitter: ≥20, ≥40, ≥80 ms, each gap at least the previous floor.
+    assert.ok(gaps[0]! >= 20 && gaps[1]! >= 40 && gaps[2]! >= 80, `gaps ${gaps}`);
+    assert.equal((await s.db.db.select().from(messages).where(eq(messages.sourceEventId, ev.id))).length, 0);
+  });
+
+  test('transient failure that recovers: processed once, after a retry', async () => {
+    sink.state.status = 500;
+    const hitsBefore = sink.state.hits;
+    const d = signedDelivery(SECRET, { event: 'message.received', data: inbound() });
+    await post(s.url, d);
+    await until('first failure', async () => sink.state.hits > hitsBefore);
+    sink.state.status = 200;
+    const ev = await until('processed', async () => {
+      const [e] = await s.db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
+      return e?.status === 'processed' ? e : undefined;
+    });
+    assert.ok(ev.attempts >= 2);
+    assert.equal((await s.db.db.select().from(effects).where(eq(effects.eventId, ev.id))).length, 1);
+    assert.equal((await s.db.db.select().from(messages).where(eq(messages.sourceEventId, ev.id))).length, 1);
+  });
+
+  test('permanent failure (invalid data): dead at once after one attempt', async () => {
+    const d = signedDelivery(SECRET, { event: 'message.received', data: { message: { id: 'not-a-number' } } });
+    await post(s.url, d);
+    const ev = await until('dead letter', async () => {
+      const [e] = await s.db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
+      return e?.status === 'dead' ? e : undefined;
+    });
+    assert.equal(ev.attempts, 1);
+    assert.match(ev.lastError ?? '', /invalid data: id/);
+    const rows = await s.db.db.select().from(attempts).where(eq(attempts.eventId, ev.id));
+    assert.deepEqual(rows.map((r) => r.result), ['permanent']);
+  });
+
+  test('downstream 4xx is permanent', async () => {
+    sink.state.status = 404;
+    const d = signedDelivery(SECRET, { event: 'message.received', data: inbound() });
+    await post(s.url, d);
+    const ev = await until('dead letter', async () => {
+      const [e] = await s.db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
+      return e?.status === 'dead' ? e : undefined;
+    });
+    assert.equal(ev.attempts, 1);
+  });
+});
+
+describe('leases and idempotency', () => {
+  let db: TestDb;
+  let s: ReceiverServer;
+  before(async () => {
+    db = await openTestDb();
+    s = await startReceiverServer({ secrets: [SECRET], worker: false, db });
+  });
+  after(async () => {
+    await s.close();
+    await db.close();
+  });
+
+  test('a worker killed mid-job: the lease expires and another worker processes the event once', async () => {
+    const d = signedDelivery(SECRET, { event: 'contact.created' });
+    await post(s.url, d);
+    // "Worker A" claims with a short lease and dies (never completes).
+    const [claimed] = await claimEvents(db.db, 'worker-a', 1, 300);
+    assert.equal(claimed?.deliveryId, d.deliveryId);
+    const b = new Worker(async () => db.db, { concurrency: 2, maxAttempts: 5, backoffMs: 10, pollMs: 50, id: 'worker-b', context: () => ({ notifyUrl: null }) });
+    b.start();
+    try {
+      const ev = await until('processed by B', async () => {
+        const [e] = await db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
+        return e?.status === 'processed' ? e : undefined;
+      });
+      assert.equal(ev.attempts, 2, 'the dead worker’s attempt counts');
+      const fx = await db.db.select().from(effects).where(eq(effects.eventId, ev.id));
+      assert.equal(fx.length, 1);
+      // Worker A wakes up late and tries to complete: refused, nothing applied twice.
+      const late = await db.db.transaction((tx) =>
+        completeEvent(tx, { eventId: ev.id, attempt: 1, worker: 'worker-a', startedAt: new Date(), durationMs: 1 }, 'contact.created'),
+      );
+      assert.equal(late, false);
+      assert.equal((await db.db.select().from(effects).where(eq(effects.eventId, ev.id))).length, 1);
+      const rows = await db.db.select().from(attempts).where(eq(attempts.eventId, ev.id));
+      assert.deepEqual(rows.map((r) => [r.worker, r.result]), [['worker-b', 'success']]);
+    } finally {
+      await b.stop();
+    }
+  });
+
+  test('handlers are idempotent when re-run', async () => {
+    const id = uniqueId();
+    const ev = { id: 1, deliveryId: 'x', eventType: 'contact.created', data: {} };
+    const value = contactUpsert.parse({ contact: { id, name: 'Once', tags: ['a'] } });
+    await db.db.transaction((tx) => contactUpsert.apply(tx, value, ev));
+    await db.db.transaction((tx) => contactUpsert.apply(tx, value, ev));
+    const rows = await db.db.select().from(contacts).where(eq(contacts.id, id));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.name, 'Once');
+    // A partial contact.updated keeps the fields it does not carry.
+    await db.db.transaction((tx) => contactUpsert.apply(tx, contactUpsert.parse({ contact: { id, tags: ['b'] } }), ev));
+    const [updated] = await db.db.select().from(contacts).where(eq(contacts.id, id));
+    assert.equal(updated!.name, 'Once');
+    assert.deepEqual(updated!.tags, ['b']);
+
+    const mid = uniqueId();
+    const m = messageHandler.parse({ id: mid, contact_id: 9, value: 'flat shape', message_by: 'contact', source: 'telegram' });
+    await db.db.transaction((tx) => messageHandler.apply(tx, m, { ...ev, eventType: 'message.received' }));
+    await db.db.transaction((tx) => messageHandler.apply(tx, m, { ...ev, eventType: 'message.received' }));
+    const msgs = await db.db.select().from(messages).where(eq(messages.id, mid));
+    assert.equal(msgs.length, 1);
+    assert.equal(msgs[0]!.content, 'flat shape');
+    assert.equal(msgs[0]!.direction, 'inbound');
+    assert.equal(msgs[0]!.channel, 'telegram');
+  });
+
+  test('clean stop releases held events for other workers at once', async () => {
+    const d = signedDelivery(SECRET, { event: 'contact.created' });
+    await post(s.url, d);
+    const [claimed] = await claimEvents(db.db, 'worker-c', 1, 60_000);
+    assert.ok(claimed);
+    const { releaseEvents } = await import('@/db/queries/queue');
+    await releaseEvents(db.db, 'worker-c', [claimed.id]);
+    const [e] = await db.db.select().from(events).where(eq(events.id, claimed.id));
+    assert.equal(e!.status, 'pending');
+    assert.equal(e!.lockedBy, null);
+    assert.equal(e!.attempts, 0);
+  });
+});
