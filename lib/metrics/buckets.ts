@@ -31,7 +31,7 @@ export const MAX_RANGE_MS = 400 * 86_400_000;
 export function chooseBucketS(fromMs: number, toMs: number): number {
   const span = Math.max(0, toMs - fromMs);
   for (const s of BUCKET_SIZES_S) if (span / (s * 1000) <= MAX_POINTS) return s;
-  return BUCKET_SIZES_S[BUCKET_SIZES_S.length - 1];
+  return 86_400;
 }
 
 /** Bucket starts covering [from, to), aligned to the epoch so a refresh keeps the same buckets. */

@@ -16,7 +16,13 @@ test('latency series merges cells per bucket and fills gaps with nulls', () => {
   assert.equal(s[0]!.count, 100);
   assert.ok(Math.abs(s[0]!.p50! - 10) / 10 < 0.02);
   assert.ok(Math.abs(s[0]!.p95! - 1000) / 1000 < 0.02);
-  assert.deepEqual(s[1], { t: new Date(T0 + 60_000).toISOString(), count: 0, p50: null, p95: null, p99: null });
+  assert.deepEqual(s[1], {
+    t: new Date(T0 + 60_000).toISOString(),
+    count: 0,
+    p50: null,
+    p95: null,
+    p99: null,
+  });
   assert.equal(s[2]!.count, 1);
 });
 

@@ -44,7 +44,7 @@ export class GroupCommit {
   /** Records the exact ack time once the answer is ready; written in the background, batched. */
   recordAck(receiptId: number, ackMs: number) {
     this.timings.push({ id: receiptId, ackMs });
-    this.timingsTimer ??= setTimeout(() => this.flushTimings(), 250);
+    this.timingsTimer ??= setTimeout(() => this.flushTimings(), 250).unref();
   }
 
   private schedule() {
@@ -107,7 +107,7 @@ export class GroupCommit {
       // Losing exact timings is acceptable (the provisional value stays); losing receipts is not.
       log.warn({ err: (err as Error).message, count: batch.length }, 'ack time update failed');
     }
-    if (this.timings.length > 0) this.timingsTimer ??= setTimeout(() => this.flushTimings(), 250);
+    if (this.timings.length > 0) this.timingsTimer ??= setTimeout(() => this.flushTimings(), 250).unref();
   }
 
   async drain() {

@@ -25,7 +25,7 @@ export class BackgroundRecorder {
       metrics.recorderDropped.inc();
     }
     this.buffer.push(row);
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
   }
 
   get pending() {
@@ -36,7 +36,7 @@ export class BackgroundRecorder {
     this.timer = null;
     this.flushing ??= this.write().finally(() => {
       this.flushing = null;
-      if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+      if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
     });
     return this.flushing;
   }

@@ -1,0 +1,23 @@
+import { clientIp, ok, parseBody } from '@/lib/api/route';
+import { loginBody } from '@/lib/api/schemas';
+import { login } from '@/lib/auth/login';
+import { isSameOrigin } from '@/lib/auth/require';
+import { AppError, toResponse } from '@/lib/errors';
+
+export const dynamic = 'force-dynamic';
+
+export async function POST(request: Request) {
+  try {
+    // A browser always sends Origin on POST; refusing foreign ones stops login CSRF.
+    if (request.headers.has('origin') && !isSameOrigin(request)) {
+      throw new AppError('forbidden', 'Cross-origin request refused');
+    }
+    const { password } = await parseBody(loginBody, request);
+    const cookie = await login(password, clientIp(request));
+    const res = ok({ logged_in: true });
+    res.headers.append('Set-Cookie', cookie);
+    return res;
+  } catch (err) {
+    return toResponse(err);
+  }
+}

@@ -1,0 +1,16 @@
+import { getDb } from '@/db/client';
+import { listDeadLetters } from '@/db/queries/dlq';
+import { decodeCursor } from '@/lib/api/cursor';
+import { authed, ok, parseQuery } from '@/lib/api/route';
+import { dlqQuery } from '@/lib/api/schemas';
+
+export const dynamic = 'force-dynamic';
+
+export const GET = authed(async (request) => {
+  const { limit, cursor, ...filters } = parseQuery(dlqQuery, request);
+  const page = await listDeadLetters(await getDb(), filters, {
+    limit,
+    cursor: cursor ? decodeCursor(cursor) : undefined,
+  });
+  return ok(page.rows, { nextId: page.nextId });
+});

@@ -1,0 +1,16 @@
+import { getDb } from '@/db/client';
+import { listEvents } from '@/db/queries/events';
+import { decodeCursor } from '@/lib/api/cursor';
+import { authed, ok, parseQuery } from '@/lib/api/route';
+import { eventsQuery } from '@/lib/api/schemas';
+
+export const dynamic = 'force-dynamic';
+
+export const GET = authed(async (request) => {
+  const { limit, cursor, ...filters } = parseQuery(eventsQuery, request);
+  const page = await listEvents(await getDb(), filters, {
+    limit,
+    cursor: cursor ? decodeCursor(cursor) : undefined,
+  });
+  return ok(page.rows, { nextId: page.nextId });
+});

@@ -1,0 +1,78 @@
+import type { z } from 'zod';
+import { requireSession, type Session } from '@/lib/auth/require';
+import { AppError, fromZod, toResponse } from '@/lib/errors';
+import { encodeCursor } from './cursor';
+
+type Ctx<P> = { params: Promise<P> };
+
+/**
+ * Wraps a route handler: authenticates the request (session cookie or API token, with the origin
+ * check for state-changing methods) and maps anything thrown to the error response.
+ */
+export function authed<P = Record<string, string>>(
+  fn: (request: Request, session: Session, params: P) => Promise<Response>,
+) {
+  return async (request: Request, ctx: Ctx<P>): Promise<Response> => {
+    try {
+      const session = await requireSession(request);
+      return await fn(request, session, await ctx.params);
+    } catch (err) {
+      return toResponse(err);
+    }
+  };
+}
+
+/** Parses the query string. Empty values mean "unset"; a repeated key is an error, not a guess. */
+export function parseQuery<S extends z.ZodType>(schema: S, request: Request): z.output<S> {
+  const params = new URL(request.url).searchParams;
+  const raw: Record<string, string> = {};
+  for (const key of new Set(params.keys())) {
+    const values = params.getAll(key);
+    if (values.length > 1) throw new AppError('bad_request', `Invalid query: ${key} given more than once`);
+    if (values[0] !== '') raw[key] = values[0]!;
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw fromZod(r.error, 'query');
+  return r.data;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Parses a JSON body (at most 64 KiB). An empty body counts as `{}`. */
+export async function parseBody<S extends z.ZodType>(schema: S, request: Request): Promise<z.output<S>> {
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) throw new AppError('payload_too_large', 'Request body too large');
+  let json: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new AppError('bad_request', 'Invalid body: not JSON');
+    }
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) throw fromZod(r.error, 'body');
+  return r.data;
+}
+
+export function parseParams<S extends z.ZodType>(schema: S, params: unknown): z.output<S> {
+  const r = schema.safeParse(params);
+  if (!r.success) throw fromZod(r.error, 'path');
+  return r.data;
+}
+
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
+export function ok(data: unknown, init: { status?: number; nextId?: number | null } = {}): Response {
+  const body =
+    init.nextId === undefined
+      ? { data }
+      : { data, next_cursor: init.nextId === null ? null : encodeCursor(init.nextId) };
+  return Response.json(body, { status: init.status ?? 200, headers: NO_STORE });
+}
+
+/** The caller's address for audit rows and rate limits: the first X-Forwarded-For hop, if any. */
+export function clientIp(request: Request): string {
+  const fwd = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+  return (fwd || request.headers.get('x-real-ip') || 'local').slice(0, 100);
+}

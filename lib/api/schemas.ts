@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { EVENT_STATUSES, RECEIPT_OUTCOMES } from '@/db/schema';
+import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
+import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
+
+// Request shapes of the JSON API (CONTRACT.md "JSON API"). Objects are strict: an unknown field is a
+// 400 that names it, so a typo in a script never silently means "no filter".
+
+export const MAX_LIMIT = 200;
+export const DEFAULT_LIMIT = 50;
+export const MAX_FILTER_CHARS = 200;
+
+const filterText = z.string().trim().min(1).max(MAX_FILTER_CHARS, `at most ${MAX_FILTER_CHARS} characters`);
+const eventType = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100, 'at most 100 characters')
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and . _ : - only');
+const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const limit = z.coerce
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(MAX_LIMIT, `at most ${MAX_LIMIT}`)
+  .default(DEFAULT_LIMIT);
+const cursor = z.string().max(64, 'invalid cursor').optional();
+
+type Range = { from?: Date; to?: Date };
+const orderedRange = <T extends Range>(v: T) => !v.from || !v.to || v.from < v.to;
+const rangeMessage = { message: '`from` must be before `to`', path: ['from'] };
+
+/** Row ids in paths: positive integers that fit a bigint and a JS number. */
+export const idParam = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer id')
+    .transform(Number),
+});
+
+export const deliveriesQuery = z
+  .strictObject({
+    outcome: z.enum(RECEIPT_OUTCOMES).optional(),
+    event_type: eventType.optional(),
+    q: filterText.optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    limit,
+    cursor,
+  })
+  .refine(orderedRange, rangeMessage);
+export type DeliveriesQuery = z.infer<typeof deliveriesQuery>;
+
+export const eventsQuery = z.strictObject({
+  status: z.enum(EVENT_STATUSES).optional(),
+  event_type: eventType.optional(),
+  limit,
+  cursor,
+});
+export type EventsQuery = z.infer<typeof eventsQuery>;
+
+export const dlqQuery = z.strictObject({
+  event_type: eventType.optional(),
+  error: filterText.optional(),
+  limit,
+  cursor,
+});
+export type DlqQuery = z.infer<typeof dlqQuery>;
+
+/** What a bulk retry matches: every dead letter passing all given filters (none: all of them). */
+export const dlqBulkRetryBody = z
+  .strictObject({
+    event_type: eventType.optional(),
+    error: filterText.optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
+  })
+  .refine(orderedRange, rangeMessage);
+export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBody>;
+
+export const metricsQuery = z
+  .strictObject({
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    event_type: eventType.optional(),
+  })
+  .transform((v) => {
+    const to = v.to ?? new Date();
+    return { ...v, to, from: v.from ?? new Date(to.getTime() - 3_600_000) };
+  })
+  .refine((v) => v.from < v.to, rangeMessage)
+  .refine((v) => v.to.getTime() - v.from.getTime() <= MAX_RANGE_MS, {
+    message: 'range too long: at most 400 days',
+    path: ['from'],
+  });
+export type MetricsQuery = z.infer<typeof metricsQuery>;
+
+export const auditQuery = z.strictObject({ limit, cursor });
+
+export const loginBody = z.strictObject({ password: z.string().min(1, 'required').max(1024) });
+
+export const webhookPatchBody = z.strictObject({ is_active: z.boolean() });
+
+export const providerDeliveriesQuery = z.strictObject({
+  status: z.enum(DELIVERY_STATUS_FILTERS).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+});

@@ -1,0 +1,33 @@
+import { getDb } from '@/db/client';
+import { insertAudit } from '@/db/queries/audit';
+import { AppError } from '@/lib/errors';
+import { checkPassword } from './password';
+import { loginLimiter } from './rate-limit';
+import { createSession, destroySession, sessionCookie } from './session';
+
+/**
+ * Checks the password (rate-limited per IP, failures audited) and opens a session. Returns the
+ * Set-Cookie value.
+ */
+export async function login(password: string, ip: string): Promise<string> {
+  const limiter = loginLimiter();
+  const wait = limiter.retryAfterS(ip);
+  if (wait !== null) {
+    throw new AppError('rate_limited', `Too many failed logins; try again in ${wait} s`, { retryAfterS: wait });
+  }
+  const db = await getDb();
+  if (!(await checkPassword(password))) {
+    limiter.fail(ip);
+    await insertAudit(db, { actor: 'dashboard', ip }, 'login_failed', null);
+    throw new AppError('unauthorized', 'Wrong password');
+  }
+  limiter.reset(ip);
+  const { token, expiresAt } = await createSession();
+  await insertAudit(db, { actor: 'dashboard', ip }, 'login', null);
+  return sessionCookie(token, expiresAt);
+}
+
+export async function logout(token: string | null, actor: string, ip: string): Promise<void> {
+  await destroySession(token);
+  await insertAudit(await getDb(), { actor, ip }, 'logout', null);
+}

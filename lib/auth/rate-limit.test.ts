@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FailureLimiter } from './rate-limit';
+
+test('blocks after max failures and frees up as they age out', () => {
+  let now = 0;
+  const l = new FailureLimiter(3, 60_000, () => now);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(l.retryAfterS('a'), null);
+    l.fail('a');
+    now += 1000;
+  }
+  assert.equal(l.retryAfterS('a'), 57);
+  assert.equal(l.retryAfterS('b'), null, 'other keys are unaffected');
+  now = 60_001;
+  assert.equal(l.retryAfterS('a'), null, 'the first failure left the window');
+});
+
+test('reset clears a key', () => {
+  const l = new FailureLimiter(1, 60_000, () => 0);
+  l.fail('a');
+  assert.notEqual(l.retryAfterS('a'), null);
+  l.reset('a');
+  assert.equal(l.retryAfterS('a'), null);
+});

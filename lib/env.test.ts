@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseEnv } from './env';
+
+test('defaults give sandbox mode on embedded PGlite', () => {
+  const e = parseEnv({});
+  assert.equal(e.sandbox, true);
+  assert.equal(e.DATABASE_URL, undefined);
+  assert.equal(e.PGLITE_DIR, '.data/pglite');
+  assert.equal(e.WORKER_MAX_ATTEMPTS, 5);
+  assert.equal(e.WORKER_INLINE, true);
+});
+
+test('a comma-separated secret list is split for rotation', () => {
+  const e = parseEnv({ SKYLIGHT_API_KEY: 'k', SKYLIGHT_WEBHOOK_SECRET: 'new, old' });
+  assert.deepEqual(e.webhookSecrets, ['new', 'old']);
+  assert.equal(e.sandbox, false);
+});
+
+test('errors name the variable and the fix', () => {
+  assert.throws(() => parseEnv({ WORKER_MAX_ATTEMPTS: 'lots' }), /WORKER_MAX_ATTEMPTS/);
+  assert.throws(() => parseEnv({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL: must be a postgres/);
+  assert.throws(() => parseEnv({ SKYLIGHT_API_KEY: 'k' }), /SKYLIGHT_WEBHOOK_SECRET: is required when SKYLIGHT_API_KEY is set/);
+  assert.throws(
+    () => parseEnv({ SKYLIGHT_API_KEY: 'k', SKYLIGHT_WEBHOOK_SECRET: 's', NODE_ENV: 'production' }),
+    /DASHBOARD_PASSWORD: is required in production/,
+  );
+  assert.throws(() => parseEnv({ WORKER_INLINE: 'maybe' }), /WORKER_INLINE/);
+});

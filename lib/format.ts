@@ -1,0 +1,56 @@
+// Display formatting shared by tables, cards and chart axes. Pure, so server and client agree.
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return '—';
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return formatAge(ms);
+}
+
+export function formatPct(r: number | null | undefined): string {
+  if (r === null || r === undefined) return '—';
+  const p = r * 100;
+  return `${p === 0 || p >= 10 ? p.toFixed(0) : p.toFixed(1)} %`;
+}
+
+export function formatCount(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  return new Intl.NumberFormat('en', { maximumFractionDigits: n < 10 ? 1 : 0 }).format(n);
+}
+
+/** A duration as "3 s", "4 min", "2 h 5 min", "3 d". */
+export function formatAge(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return `${Math.floor(h / 24)} d`;
+}
+
+/** ISO time as "2026-01-31 14:05:09" in UTC: unambiguous across operators' time zones. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/** Chart axis label: "14:05" for short ranges, "Jan 31 14:00" for long ones (UTC). */
+export function formatTick(iso: string, long: boolean): string {
+  const d = new Date(iso);
+  const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  if (!long) return hm;
+  return `${d.toLocaleString('en', { month: 'short', timeZone: 'UTC' })} ${d.getUTCDate()} ${hm}`;
+}
+
+/** Pretty-prints JSON text; anything that is not JSON comes back unchanged. */
+export function prettyJson(text: string | null): string {
+  if (text === null) return '';
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}

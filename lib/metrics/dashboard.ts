@@ -1,0 +1,102 @@
+import type { Db } from '@/db/client';
+import {
+  handlerDurations,
+  latencyCells,
+  latencyHistogram,
+  type MetricsRange,
+  outcomeCells,
+  outcomeCountsByType,
+  retryCounts,
+} from '@/db/queries/metrics';
+import { queueDepth } from '@/db/queries/queue';
+import { RECEIPT_OUTCOMES, type ReceiptOutcome } from '@/db/schema';
+import { chooseBucketS } from './buckets';
+import { countSeries, latencySeries, rate, summarize } from './series';
+
+// The dashboard's metrics, composed from db/queries/metrics and the pure series maths.
+
+const bucketFor = (q: MetricsRange) => chooseBucketS(q.from.getTime(), q.to.getTime());
+
+export async function latencyOverTime(db: Db, kind: 'ack' | 'lag', q: MetricsRange) {
+  const bucketS = bucketFor(q);
+  const cells = await latencyCells(db, kind, q, bucketS);
+  return { bucketS, points: latencySeries(cells, q.from.getTime(), q.to.getTime(), bucketS) };
+}
+
+export async function outcomesOverTime(db: Db, q: MetricsRange) {
+  const bucketS = bucketFor(q);
+  const cells = await outcomeCells(db, q, bucketS);
+  return { bucketS, points: countSeries(cells, RECEIPT_OUTCOMES, q.from.getTime(), q.to.getTime(), bucketS) };
+}
+
+export type RetryRateRow = {
+  event_type: string;
+  events: number;
+  retried: number;
+  retry_rate: number | null;
+  dead: number;
+  duplicates: number;
+  duplicate_rate: number | null;
+};
+
+/** Per event type: retries and dead letters (events table), duplicates (receipts). */
+export async function retryRate(db: Db, q: MetricsRange): Promise<RetryRateRow[]> {
+  const [retries, counts] = await Promise.all([retryCounts(db, q), outcomeCountsByType(db, q)]);
+  const types = new Set([...retries.map((r) => r.event_type)]);
+  for (const c of counts)
+    if (c.event_type && (c.outcome === 'accepted' || c.outcome === 'duplicate')) types.add(c.event_type);
+  return [...types].sort().map((t) => {
+    const r = retries.find((x) => x.event_type === t) ?? { events: 0, retried: 0, dead: 0 };
+    const n = (o: ReceiptOutcome) =>
+      counts.filter((c) => c.event_type === t && c.outcome === o).reduce((s, c) => s + c.n, 0);
+    const duplicates = n('duplicate');
+    return {
+      event_type: t,
+      events: r.events,
+      retried: r.retried,
+      retry_rate: rate(r.retried, r.events),
+      dead: r.dead,
+      duplicates,
+      duplicate_rate: rate(duplicates, duplicates + n('accepted')),
+    };
+  });
+}
+
+/** Handler times are read from raw attempts, so only over the last hour of the range at most. */
+export const HANDLER_WINDOW_MS = 3_600_000;
+
+export async function summary(db: Db, q: MetricsRange) {
+  const handlerFrom = new Date(Math.max(q.from.getTime(), q.to.getTime() - HANDLER_WINDOW_MS));
+  const [counts, retries, ack, lag, handler, queue] = await Promise.all([
+    outcomeCountsByType(db, q),
+    retryCounts(db, q),
+    latencyHistogram(db, 'ack', q),
+    latencyHistogram(db, 'lag', q),
+    handlerDurations(db, handlerFrom, q.to),
+    queueDepth(db),
+  ]);
+  const totals = Object.fromEntries(RECEIPT_OUTCOMES.map((o) => [o, 0])) as Record<ReceiptOutcome, number>;
+  for (const c of counts) totals[c.outcome] += c.n;
+  const total = Object.values(totals).reduce((s, n) => s + n, 0);
+  const events = retries.reduce((s, r) => s + r.events, 0);
+  const minutes = (q.to.getTime() - q.from.getTime()) / 60_000;
+  return {
+    from: q.from.toISOString(),
+    to: q.to.toISOString(),
+    totals,
+    total,
+    deliveries_per_min: minutes > 0 ? total / minutes : 0,
+    duplicate_rate: rate(totals.duplicate, totals.duplicate + totals.accepted),
+    retry_rate: rate(
+      retries.reduce((s, r) => s + r.retried, 0),
+      events,
+    ),
+    ack_ms: summarize(ack),
+    lag_ms: summarize(lag),
+    handler_ms: { ...handler, window_from: handlerFrom.toISOString() },
+    queue_depth: queue.depth,
+    dlq_size: queue.dead,
+    oldest_pending_age_ms: queue.oldestPendingS === null ? null : Math.round(queue.oldestPendingS * 1000),
+  };
+}
+export type Summary = Awaited<ReturnType<typeof summary>>;

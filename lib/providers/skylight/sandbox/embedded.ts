@@ -1,0 +1,91 @@
+import { getDb } from '@/db/client';
+import { pruneSandboxDeliveries } from '@/db/queries/sandbox';
+import { env } from '@/lib/env';
+import { log } from '@/lib/log';
+import { KNOWN_EVENTS } from '../protocol';
+import { startSandbox } from './server';
+import { DbStore } from './store-db';
+
+export type EmbeddedSandbox = {
+  secrets(): Promise<string[]>;
+  downstreamUrl: string;
+  apiUrl: string;
+  apiKey: string;
+  stop(): Promise<void>;
+};
+
+/** Identifies the webhook the sandbox keeps pointed at this app across restarts. */
+export const EMBEDDED_WEBHOOK_NAME = 'Local app (sandbox)';
+const PRUNE_EVERY_MS = 60 * 60_000;
+const PROBE_EVERY_MS = 500;
+
+/**
+ * The demo-mode provider: the sandbox inside the web process, state in the app's database, one
+ * webhook subscribed to every event and pointed at our own receiver, streaming SANDBOX_RATE events/s
+ * with some duplicates and failing payloads. The API key is minted per process.
+ */
+export async function startEmbeddedSandbox(): Promise<EmbeddedSandbox> {
+  const sandbox = await startSandbox({
+    store: new DbStore(getDb),
+    knobs: { rate: env.SANDBOX_RATE, timeScale: env.SANDBOX_TIME_SCALE, duplicates: 0.05, failures: 0.05 },
+    log: log.child({ component: 'sandbox' }),
+  });
+  const { core } = sandbox;
+  const target = `http://127.0.0.1:${env.PORT}/api/webhooks/skylightchat`;
+  await ensureWebhook(core, target);
+  // Retries that were pending when the app last stopped go out on their original schedule.
+  await core.sender.resume();
+
+  const abort = new AbortController();
+  // register() runs before Next listens: stream only once our own receiver answers.
+  void waitForApp(`http://127.0.0.1:${env.PORT}/api/health`, abort.signal).then((up) => {
+    if (!up) return;
+    log.info({ target, rate: env.SANDBOX_RATE }, 'sandbox: app is up, streaming deliveries');
+    core.sender.start();
+  });
+  const prune = setInterval(() => {
+    const before = new Date(Date.now() - env.RETENTION_DAYS * 86_400_000);
+    getDb()
+      .then((db) => pruneSandboxDeliveries(db, before))
+      .catch((err) => log.warn({ err }, 'sandbox: prune failed'));
+  }, PRUNE_EVERY_MS);
+  prune.unref();
+
+  log.info({ apiUrl: sandbox.apiUrl, downstreamUrl: sandbox.downstreamUrl }, 'sandbox: started');
+  return {
+    // core.webhooks() is cached for a second and dropped whenever a secret is regenerated.
+    secrets: async () => (await core.webhooks()).map((w) => w.secret),
+    downstreamUrl: sandbox.downstreamUrl,
+    apiUrl: sandbox.apiUrl,
+    apiKey: sandbox.apiKey,
+    stop: async () => {
+      abort.abort();
+      clearInterval(prune);
+      await sandbox.stop();
+    },
+  };
+}
+
+/** Creates the app's webhook once; after a restart reuses it (and its secret), following a new PORT. */
+async function ensureWebhook(core: Awaited<ReturnType<typeof startSandbox>>['core'], url: string) {
+  const existing = (await core.store.listWebhooks()).find((w) => w.name === EMBEDDED_WEBHOOK_NAME);
+  if (!existing) {
+    await core.createWebhook({ name: EMBEDDED_WEBHOOK_NAME, url, events: [...KNOWN_EVENTS] });
+  } else if (existing.url !== url) {
+    await core.updateWebhook(existing.id, { url });
+  }
+}
+
+/** Resolves true once anything answers HTTP at `url` (any status), false if aborted first. */
+export async function waitForApp(url: string, signal: AbortSignal): Promise<boolean> {
+  while (!signal.aborted) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) });
+      await res.body?.cancel();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, PROBE_EVERY_MS).unref());
+    }
+  }
+  return false;
+}

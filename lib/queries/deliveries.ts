@@ -1,0 +1,38 @@
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import type { ReceiptOutcome } from '@/db/schema';
+import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
+import { fetchJson, qs } from './fetch-json';
+import type { DeliveryDetail, DeliveryRow } from './types';
+
+export type DeliveryFilters = {
+  range: TimeRange | 'all';
+  outcome?: ReceiptOutcome;
+  event_type?: string;
+  q?: string;
+};
+
+export const PAGE_SIZE = 50;
+
+export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
+  infiniteQueryOptions({
+    queryKey: ['deliveries', 'list', f] as const,
+    queryFn: ({ pageParam, signal }) => {
+      const from = f.range === 'all' ? undefined : new Date(Date.now() - rangeMs(f.range)).toISOString();
+      return fetchJson<DeliveryRow[]>(
+        `/api/deliveries${qs({ outcome: f.outcome, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
+        { signal },
+      );
+    },
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // Live tail re-reads the newest page every few seconds while the tab is visible.
+    refetchInterval: live ? 3_000 : false,
+    refetchIntervalInBackground: false,
+    maxPages: live ? 1 : undefined,
+  });
+
+export const deliveryQuery = (id: number) =>
+  queryOptions({
+    queryKey: ['deliveries', 'detail', id] as const,
+    queryFn: async ({ signal }) => (await fetchJson<DeliveryDetail>(`/api/deliveries/${id}`, { signal })).data,
+  });

@@ -1,0 +1,35 @@
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import { fetchJson, qs } from './fetch-json';
+import { REFRESH_MS } from './query-client';
+import type { DeadLetterRow, EventDetail } from './types';
+
+export type DlqFilters = { event_type?: string; error?: string };
+
+export const dlqListQuery = (f: DlqFilters) =>
+  infiniteQueryOptions({
+    queryKey: ['dlq', 'list', f] as const,
+    queryFn: ({ pageParam, signal }) =>
+      fetchJson<DeadLetterRow[]>(`/api/dlq${qs({ ...f, limit: 50, cursor: pageParam })}`, { signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    refetchInterval: REFRESH_MS,
+    refetchIntervalInBackground: false,
+  });
+
+export const dlqCountQuery = (f: DlqFilters) =>
+  queryOptions({
+    queryKey: ['dlq', 'count', f] as const,
+    queryFn: async ({ signal }) =>
+      (await fetchJson<{ matched: number }>(`/api/dlq/count${qs(f)}`, { signal })).data.matched,
+  });
+
+export const eventQuery = (id: number) =>
+  queryOptions({
+    queryKey: ['dlq', 'detail', id] as const,
+    queryFn: async ({ signal }) => (await fetchJson<EventDetail>(`/api/dlq/${id}`, { signal })).data,
+  });
+
+export const retryDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
+export const discardDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
+export const retryDeadLetters = async (body: DlqFilters & { ids?: number[] }) =>
+  (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;

@@ -1,0 +1,35 @@
+import { queryOptions } from '@tanstack/react-query';
+import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
+import { fetchJson, qs } from './fetch-json';
+import { REFRESH_MS } from './query-client';
+import type { LatencyPoint, OutcomePoint, RetryRateRow, Summary } from './types';
+
+export type MetricsFilters = { range: TimeRange; event_type?: string };
+
+/** The window is computed at fetch time, so every refresh slides it to "now". */
+function window(f: MetricsFilters) {
+  const to = new Date();
+  return { from: new Date(to.getTime() - rangeMs(f.range)).toISOString(), to: to.toISOString() };
+}
+
+const live = { refetchInterval: REFRESH_MS, refetchIntervalInBackground: false } as const;
+
+function metric<T>(kind: string, f: MetricsFilters, withType = true) {
+  return queryOptions({
+    queryKey: ['metrics', kind, f] as const,
+    queryFn: async ({ signal }) =>
+      (
+        await fetchJson<T>(
+          `/api/metrics/${kind}${qs({ ...window(f), event_type: withType ? f.event_type : undefined })}`,
+          { signal },
+        )
+      ).data,
+    ...live,
+  });
+}
+
+export const summaryQuery = (f: MetricsFilters) => metric<Summary>('summary', f);
+export const ackLatencyQuery = (f: MetricsFilters) => metric<LatencyPoint[]>('ack-latency', f);
+export const deliveryLagQuery = (f: MetricsFilters) => metric<LatencyPoint[]>('delivery-lag', f);
+export const outcomesQuery = (f: MetricsFilters) => metric<OutcomePoint[]>('outcomes', f);
+export const retryRateQuery = (f: MetricsFilters) => metric<RetryRateRow[]>('retry-rate', f);

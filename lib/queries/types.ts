@@ -1,0 +1,30 @@
+import type { listAudit } from '@/db/queries/audit';
+import type { getDelivery, listDeliveries } from '@/db/queries/deliveries';
+import type { getEvent, listDeadLetters } from '@/db/queries/dlq';
+import type { Health } from '@/lib/health';
+import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
+import type { LatencyPoint } from '@/lib/metrics/series';
+
+/** What a value looks like after JSON: dates become ISO strings. */
+export type Json<T> = T extends Date
+  ? string
+  : T extends Array<infer U>
+    ? Array<Json<U>>
+    : T extends object
+      ? { [K in keyof T]: Json<T[K]> }
+      : T;
+
+type Rows<F extends (...a: never[]) => Promise<{ rows: unknown[] }>> = Json<Awaited<ReturnType<F>>['rows']>;
+
+export type DeliveryRow = Rows<typeof listDeliveries>[number];
+export type DeliveryDetail = Json<NonNullable<Awaited<ReturnType<typeof getDelivery>>>>;
+export type DeadLetterRow = Rows<typeof listDeadLetters>[number];
+export type EventDetail = Json<NonNullable<Awaited<ReturnType<typeof getEvent>>>>;
+export type AuditRow = Rows<typeof listAudit>[number];
+export type { Health, LatencyPoint, RetryRateRow, Summary };
+export type OutcomePoint = { t: string } & Record<
+  'accepted' | 'duplicate' | 'rejected' | 'malformed' | 'ignored' | 'unavailable',
+  number
+>;
+
+export type { DeliveryPage, ProviderDelivery, ProviderWebhook } from '@/lib/providers/skylight/client-schemas';

@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type DbHandle, openDb } from '@/db/client';
+import { listAudit } from '@/db/queries/audit';
+import { getDelivery, listDeliveries } from '@/db/queries/deliveries';
+import {
+  countDeadLetters,
+  discardDeadLetter,
+  getEvent,
+  listDeadLetters,
+  retryDeadLetter,
+  retryDeadLetters,
+} from '@/db/queries/dlq';
+import { listEvents } from '@/db/queries/events';
+import { rollUpReceipts } from '@/db/queries/rollups';
+import {
+  deleteSession,
+  insertSettingIfAbsent,
+  pruneSessions,
+  putSession,
+  sessionExpiry,
+} from '@/db/queries/settings';
+import { attempts, events, receipts } from '@/db/schema';
+import type { AppError } from '@/lib/errors';
+import { latencyOverTime, outcomesOverTime, retryRate, summary } from '@/lib/metrics/dashboard';
+
+let h: DbHandle;
+const who = { actor: 'test', ip: '127.0.0.1' };
+const MIN = 60_000;
+const now = Date.now();
+
+before(async () => {
+  h = await openDb({ pgliteDir: 'memory://' });
+  const db = h.db;
+  const evs = await db
+    .insert(events)
+    .values(
+      ['a', 'b', 'c', 'd'].map((k, i) => ({
+        deliveryId: `dlv-${k}`,
+        eventType: i < 3 ? 'message.received' : 'contact.created',
+        fingerprint: `fp-${k}`,
+        payload: { event: 'x', data: { k } },
+        status: i < 3 ? ('dead' as const) : ('processed' as const),
+        attempts: i < 3 ? 2 : 1,
+        lastError: i === 0 ? 'notify: downstream answered 503' : i < 3 ? 'invalid booking' : null,
+        deadAt: i < 3 ? new Date(now - i * MIN) : null,
+        createdAt: new Date(now - 5 * MIN),
+      })),
+    )
+    .returning({ id: events.id, deliveryId: events.deliveryId });
+  for (const e of evs.slice(0, 3)) {
+    await db.insert(attempts).values([
+      {
+        eventId: e.id,
+        attempt: 1,
+        worker: 'w',
+        startedAt: new Date(now - 4 * MIN),
+        durationMs: 10,
+        result: 'transient',
+        error: 'x',
+      },
+      {
+        eventId: e.id,
+        attempt: 2,
+        worker: 'w',
+        startedAt: new Date(now - 3 * MIN),
+        durationMs: 30,
+        result: 'transient',
+        error: 'x',
+      },
+    ]);
+  }
+  await db.insert(attempts).values({
+    eventId: evs[3]!.id,
+    attempt: 1,
+    worker: 'w',
+    startedAt: new Date(now - 4 * MIN),
+    durationMs: 5,
+    result: 'success',
+  });
+  const base = { httpStatus: 200, headers: { 'x-skylight-signature': '[redacted]' }, bodyBytes: 10 };
+  await db.insert(receipts).values([
+    ...evs.map((e, i) => ({
+      ...base,
+      deliveryId: e.deliveryId,
+      eventType: i < 3 ? 'message.received' : 'contact.created',
+      outcome: 'accepted' as const,
+      ackMs: 5 + i,
+      lagMs: 100,
+      receivedAt: new Date(now - 5 * MIN),
+      eventId: e.id,
+      body: '{"a":"<img src=x onerror=alert(1)>"}',
+    })),
+    {
+      ...base,
+      deliveryId: 'dlv-a',
+      eventType: 'message.received',
+      outcome: 'duplicate' as const,
+      reason: 'delivery_id',
+      ackMs: 2,
+      receivedAt: new Date(now - 5 * MIN),
+      eventId: evs[0]!.id,
+    },
+    {
+      ...base,
+      deliveryId: 'dlv_%x',
+      eventType: null,
+      outcome: 'rejected' as const,
+      reason: 'signature_mismatch',
+      httpStatus: 400,
+      ackMs: 1,
+      receivedAt: new Date(now - 5 * MIN),
+    },
+  ]);
+  await rollUpReceipts(db);
+});
+
+after(() => h.close());
+
+describe('deliveries', () => {
+  test('pages by id with a cursor, newest first', async () => {
+    const p1 = await listDeliveries(h.db, {}, { limit: 4 });
+    assert.equal(p1.rows.length, 4);
+    assert.ok(p1.nextId !== null);
+    const p2 = await listDeliveries(h.db, {}, { limit: 4, cursor: p1.nextId! });
+    assert.equal(p2.rows.length, 2);
+    assert.equal(p2.nextId, null);
+    const ids = [...p1.rows, ...p2.rows].map((r) => r.id);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+    );
+  });
+
+  test('filters by outcome, type and delivery id prefix (pattern characters literal)', async () => {
+    assert.equal((await listDeliveries(h.db, { outcome: 'duplicate' }, { limit: 10 })).rows.length, 1);
+    assert.equal(
+      (await listDeliveries(h.db, { event_type: 'contact.created' }, { limit: 10 })).rows.length,
+      1,
+    );
+    assert.equal((await listDeliveries(h.db, { q: 'dlv-a' }, { limit: 10 })).rows.length, 2);
+    assert.equal((await listDeliveries(h.db, { q: 'dlv_%' }, { limit: 10 })).rows.length, 1);
+    assert.equal((await listDeliveries(h.db, { from: new Date(now) }, { limit: 10 })).rows.length, 0);
+  });
+
+  test('detail has headers, body and the attempts of its event', async () => {
+    const [row] = (await listDeliveries(h.db, { q: 'dlv-b', outcome: 'accepted' }, { limit: 1 })).rows;
+    const d = await getDelivery(h.db, row!.id);
+    assert.equal(d?.headers['x-skylight-signature'], '[redacted]');
+    assert.match(d?.body ?? '', /onerror/);
+    assert.equal(d?.event?.status, 'dead');
+    assert.equal(d?.attempts.length, 2);
+    assert.equal(await getDelivery(h.db, 999_999), null);
+  });
+});
+
+describe('events and dead letters', () => {
+  test('lists events by status', async () => {
+    assert.equal((await listEvents(h.db, { status: 'processed' }, { limit: 10 })).rows.length, 1);
+  });
+
+  test('dead letters carry failure times and total attempts; filters match', async () => {
+    const all = await listDeadLetters(h.db, {}, { limit: 10 });
+    assert.equal(all.rows.length, 3);
+    assert.equal(all.rows[0]!.total_attempts, 2);
+    assert.ok(all.rows[0]!.first_failure_at instanceof Date);
+    assert.equal((await listDeadLetters(h.db, { error: 'ANSWERED 5' }, { limit: 10 })).rows.length, 1);
+    assert.equal(await countDeadLetters(h.db, { error: 'invalid' }), 2);
+    assert.equal(await countDeadLetters(h.db, { error: '%' }), 0);
+  });
+
+  test('retry one re-queues it, keeps history, audits; a second retry conflicts', async () => {
+    const [dead] = (await listDeadLetters(h.db, { error: '503' }, { limit: 1 })).rows;
+    const e = await retryDeadLetter(h.db, dead!.id, who);
+    assert.equal(e.status, 'pending');
+    assert.equal(e.attempts, 0);
+    assert.equal(e.dead_at, null);
+    assert.equal((await getEvent(h.db, dead!.id))?.attempt_history.length, 2);
+    await assert.rejects(
+      retryDeadLetter(h.db, dead!.id, who),
+      (err) => (err as AppError).code === 'conflict',
+    );
+    await assert.rejects(
+      retryDeadLetter(h.db, 999_999, who),
+      (err) => (err as AppError).code === 'not_found',
+    );
+  });
+
+  test('bulk retry matches every dead letter of the filter; discard keeps the row', async () => {
+    const [one] = (await listDeadLetters(h.db, {}, { limit: 1 })).rows;
+    assert.equal((await discardDeadLetter(h.db, one!.id, who)).status, 'discarded');
+    assert.deepEqual(await retryDeadLetters(h.db, { event_type: 'message.received' }, who), { matched: 1 });
+    assert.deepEqual(await retryDeadLetters(h.db, {}, who), { matched: 0 });
+    const actions = (await listAudit(h.db, { limit: 10 })).rows.map((r) => r.action);
+    assert.deepEqual(actions, ['dlq_bulk_retry', 'dlq_bulk_retry', 'dlq_discard', 'dlq_retry']);
+  });
+});
+
+describe('metrics', () => {
+  const q = { from: new Date(now - 15 * MIN), to: new Date(now) };
+
+  test('latency series from rollups, one point per minute', async () => {
+    const ack = await latencyOverTime(h.db, 'ack', q);
+    assert.equal(ack.bucketS, 60);
+    assert.ok(ack.points.length >= 15 && ack.points.length <= 16);
+    assert.equal(
+      ack.points.reduce((s, p) => s + p.count, 0),
+      6,
+    );
+    const lag = await latencyOverTime(h.db, 'lag', { ...q, event_type: 'contact.created' });
+    assert.equal(
+      lag.points.reduce((s, p) => s + p.count, 0),
+      1,
+    );
+  });
+
+  test('outcomes, retry rate and summary', async () => {
+    const o = await outcomesOverTime(h.db, q);
+    assert.equal(
+      o.points.reduce((s, p) => s + p.accepted, 0),
+      4,
+    );
+    const rr = await retryRate(h.db, q);
+    const msg = rr.find((r) => r.event_type === 'message.received')!;
+    assert.equal(msg.events, 3);
+    assert.equal(msg.retried, 3);
+    assert.equal(msg.duplicates, 1);
+    assert.equal(msg.duplicate_rate, 1 / 4);
+    const s = await summary(h.db, q);
+    assert.equal(s.total, 6);
+    assert.equal(s.totals.rejected, 1);
+    assert.equal(s.ack_ms.count, 6);
+    assert.ok(s.handler_ms.count >= 7);
+    assert.equal(typeof s.queue_depth, 'number');
+  });
+});
+
+describe('settings and sessions', () => {
+  test('insert-if-absent has one winner', async () => {
+    assert.equal(await insertSettingIfAbsent(h.db, 'k', '1'), true);
+    assert.equal(await insertSettingIfAbsent(h.db, 'k', '2'), false);
+  });
+
+  test('sessions expire, prune and delete', async () => {
+    await putSession(h.db, 'live', new Date(now + MIN));
+    await putSession(h.db, 'old', new Date(now - MIN));
+    await pruneSessions(h.db, new Date(now));
+    assert.ok(await sessionExpiry(h.db, 'live'));
+    assert.equal(await sessionExpiry(h.db, 'old'), null);
+    await deleteSession(h.db, 'live');
+    assert.equal(await sessionExpiry(h.db, 'live'), null);
+  });
+});
