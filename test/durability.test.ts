@@ -6,8 +6,8 @@ import { ingestBatch } from '@/db/queries/ingest';
 import { pruneOld, rollUpReceipts } from '@/db/queries/rollups';
 import { events, fingerprints, receiptRollups, receipts } from '@/db/schema';
 import { percentiles } from '@/lib/metrics/histogram';
-import { post, signedDelivery } from './helpers/deliveries';
 import { openTestDb, type TestDb } from './helpers/db';
+import { post, signedDelivery } from './helpers/deliveries';
 import { startReceiverServer } from './helpers/receiver-server';
 
 const SECRET = 'durability-secret';
@@ -37,8 +37,21 @@ test('database unreachable: 503 with Retry-After quickly, never 500, and the att
 
 test('a failure inside the ingest transaction leaves nothing half-written', async () => {
   const item = {
-    receipt: { outcome: 'accepted' as const, headers: {}, bodyBytes: 2, ackMs: 1, deliveryId: 'atomic-1', eventType: 'contact.created' },
-    event: { deliveryId: 'atomic-1', eventType: 'contact.created', fingerprint: 'fp-atomic-1', payload: { data: {} }, providerTs: null },
+    receipt: {
+      outcome: 'accepted' as const,
+      headers: {},
+      bodyBytes: 2,
+      ackMs: 1,
+      deliveryId: 'atomic-1',
+      eventType: 'contact.created',
+    },
+    event: {
+      deliveryId: 'atomic-1',
+      eventType: 'contact.created',
+      fingerprint: 'fp-atomic-1',
+      payload: { data: {} },
+      providerTs: null,
+    },
   };
   await assert.rejects(
     db.db.transaction(async (tx) => {
@@ -49,7 +62,10 @@ test('a failure inside the ingest transaction leaves nothing half-written', asyn
   );
   assert.equal((await db.db.select().from(events).where(eq(events.deliveryId, 'atomic-1'))).length, 0);
   assert.equal((await db.db.select().from(receipts).where(eq(receipts.deliveryId, 'atomic-1'))).length, 0);
-  assert.equal((await db.db.select().from(fingerprints).where(eq(fingerprints.fingerprint, 'fp-atomic-1'))).length, 0);
+  assert.equal(
+    (await db.db.select().from(fingerprints).where(eq(fingerprints.fingerprint, 'fp-atomic-1'))).length,
+    0,
+  );
 });
 
 test('fingerprints expire after 24 hours: the same content becomes a new event', async () => {
@@ -72,18 +88,31 @@ test('rollups: counts and percentiles match the raw rows, and repeated passes ad
     for (let i = 0; i < 30; i++) await post(s.url, signedDelivery(SECRET, { event: 'contact.updated' }));
     await s.commit.drain();
     await rollUpReceipts(db.db);
-    await db.db.execute(sql`update receipts set received_at = received_at - interval '10 seconds' where not rolled_up`);
+    await db.db.execute(
+      sql`update receipts set received_at = received_at - interval '10 seconds' where not rolled_up`,
+    );
     assert.ok((await rollUpReceipts(db.db)) >= 30);
     for (let i = 0; i < 10; i++) await post(s.url, signedDelivery(SECRET, { event: 'contact.updated' }));
     await s.commit.drain();
-    await db.db.execute(sql`update receipts set received_at = received_at - interval '10 seconds' where not rolled_up`);
+    await db.db.execute(
+      sql`update receipts set received_at = received_at - interval '10 seconds' where not rolled_up`,
+    );
     assert.equal(await rollUpReceipts(db.db), 10);
-    const rolled = await db.db.select().from(receiptRollups).where(eq(receiptRollups.eventType, 'contact.updated'));
-    assert.equal(rolled.reduce((n, r) => n + Number(r.count), 0), 40);
+    const rolled = await db.db
+      .select()
+      .from(receiptRollups)
+      .where(eq(receiptRollups.eventType, 'contact.updated'));
+    assert.equal(
+      rolled.reduce((n, r) => n + Number(r.count), 0),
+      40,
+    );
     const hist: Record<string, number> = {};
-    for (const r of rolled) for (const [k, v] of Object.entries(r.ackHist)) hist[k] = (hist[k] ?? 0) + Number(v);
+    for (const r of rolled)
+      for (const [k, v] of Object.entries(r.ackHist)) hist[k] = (hist[k] ?? 0) + Number(v);
     const raw = rowsOf<{ p50: number }>(
-      await db.db.execute(sql`select percentile_disc(0.5) within group (order by ack_ms)::float8 as p50 from receipts where event_type = 'contact.updated'`),
+      await db.db.execute(
+        sql`select percentile_disc(0.5) within group (order by ack_ms)::float8 as p50 from receipts where event_type = 'contact.updated'`,
+      ),
     )[0]!.p50;
     const [p50] = percentiles(hist, [0.5]);
     assert.ok(Math.abs(p50! - raw) / raw <= 0.02, `${p50} vs ${raw}`);
@@ -94,10 +123,13 @@ test('rollups: counts and percentiles match the raw rows, and repeated passes ad
 
 test('pruning removes only rolled-up data past retention', async () => {
   await db.db.execute(sql`update receipts set received_at = now() - interval '40 days' where rolled_up`);
-  const before = rowsOf<{ n: number }>(await db.db.execute(sql`select count(*)::int as n from receipts`))[0]!.n;
+  const before = rowsOf<{ n: number }>(await db.db.execute(sql`select count(*)::int as n from receipts`))[0]!
+    .n;
   await pruneOld(db.db, 30);
   const after = rowsOf<{ n: number; old: number }>(
-    await db.db.execute(sql`select count(*)::int as n, count(*) filter (where received_at < now() - interval '30 days')::int as old from receipts`),
+    await db.db.execute(
+      sql`select count(*)::int as n, count(*) filter (where received_at < now() - interval '30 days')::int as old from receipts`,
+    ),
   )[0]!;
   assert.ok(after.n < before);
   assert.equal(after.old, 0);

@@ -45,11 +45,36 @@ describe('signature', () => {
   const cases: Array<[string, (d: ReturnType<typeof signedDelivery>) => void, string]> = [
     ['missing', (d) => delete d.headers['x-skylight-signature'], 'signature_missing'],
     ['empty', (d) => (d.headers['x-skylight-signature'] = ''), 'signature_missing'],
-    ['not sha256=', (d) => (d.headers['x-skylight-signature'] = d.headers['x-skylight-signature']!.replace('sha256=', 'sha1=')), 'signature_malformed'],
-    ['wrong secret', (d) => (d.headers['x-skylight-signature'] = sign(d.body, 'some-other-secret')), 'signature_mismatch'],
-    ['wrong length', (d) => (d.headers['x-skylight-signature'] = d.headers['x-skylight-signature']!.slice(0, -2)), 'signature_malformed'],
-    ['non-hex', (d) => (d.headers['x-skylight-signature'] = `sha256=${'z'.repeat(64)}`), 'signature_malformed'],
-    ['upper-case hex', (d) => (d.headers['x-skylight-signature'] = d.headers['x-skylight-signature']!.toUpperCase().replace('SHA256=', 'sha256=')), 'signature_malformed'],
+    [
+      'not sha256=',
+      (d) =>
+        (d.headers['x-skylight-signature'] = d.headers['x-skylight-signature']!.replace('sha256=', 'sha1=')),
+      'signature_malformed',
+    ],
+    [
+      'wrong secret',
+      (d) => (d.headers['x-skylight-signature'] = sign(d.body, 'some-other-secret')),
+      'signature_mismatch',
+    ],
+    [
+      'wrong length',
+      (d) => (d.headers['x-skylight-signature'] = d.headers['x-skylight-signature']!.slice(0, -2)),
+      'signature_malformed',
+    ],
+    [
+      'non-hex',
+      (d) => (d.headers['x-skylight-signature'] = `sha256=${'z'.repeat(64)}`),
+      'signature_malformed',
+    ],
+    [
+      'upper-case hex',
+      (d) =>
+        (d.headers['x-skylight-signature'] = d.headers['x-skylight-signature']!.toUpperCase().replace(
+          'SHA256=',
+          'sha256=',
+        )),
+      'signature_malformed',
+    ],
   ];
   for (const [name, mutate, reason] of cases) {
     test(`${name}: 400, recorded as rejected (${reason}), nothing queued`, async () => {
@@ -88,10 +113,19 @@ describe('signature', () => {
 describe('size', () => {
   function padded(total: number) {
     const deliveryId = `size-${uniqueId()}`;
-    const head = JSON.stringify({ event: 'contact.created', delivery_id: deliveryId, timestamp: 1767225600, data: { id: uniqueId(), note: '' } });
+    const head = JSON.stringify({
+      event: 'contact.created',
+      delivery_id: deliveryId,
+      timestamp: 1767225600,
+      data: { id: uniqueId(), note: '' },
+    });
     const body = head.replace('"note":""', `"note":"${'x'.repeat(total - head.length)}"`);
     assert.equal(Buffer.byteLength(body), total);
-    return { deliveryId, body, headers: { 'content-type': 'application/json', 'x-skylight-signature': sign(body, SECRET) } };
+    return {
+      deliveryId,
+      body,
+      headers: { 'content-type': 'application/json', 'x-skylight-signature': sign(body, SECRET) },
+    };
   }
 
   test('exactly at the limit: accepted', async () => {
@@ -120,7 +154,20 @@ describe('size', () => {
 describe('envelope', () => {
   test('shape A (nested data, ISO timestamp): accepted with delivery lag from the body timestamp', async () => {
     const ts = new Date(Date.now() - 5000).toISOString().replace('Z', '000Z');
-    const d = signedDelivery(SECRET, { event: 'message.received', timestamp: ts, data: { message: { id: uniqueId(), direction: 'inbound', channel: 'telegram', content: 'hi', status: 'received' }, contact: { id: 77, name: 'Omar K.' } } });
+    const d = signedDelivery(SECRET, {
+      event: 'message.received',
+      timestamp: ts,
+      data: {
+        message: {
+          id: uniqueId(),
+          direction: 'inbound',
+          channel: 'telegram',
+          content: 'hi',
+          status: 'received',
+        },
+        contact: { id: 77, name: 'Omar K.' },
+      },
+    });
     assert.equal((await post(s.url, d)).status, 200);
     const [rec] = await receiptFor(d.deliveryId);
     assert.equal(rec?.outcome, 'accepted');
@@ -128,7 +175,19 @@ describe('envelope', () => {
   });
 
   test('shape B (flat data, Unix timestamp): accepted', async () => {
-    const d = signedDelivery(SECRET, { event: 'message.received', timestamp: Math.floor(Date.now() / 1000) - 2, data: { id: uniqueId(), contact_id: 77, value: 'hi', message_type: 'text', message_by: 'contact', status: 'received', source: 'telegram' } });
+    const d = signedDelivery(SECRET, {
+      event: 'message.received',
+      timestamp: Math.floor(Date.now() / 1000) - 2,
+      data: {
+        id: uniqueId(),
+        contact_id: 77,
+        value: 'hi',
+        message_type: 'text',
+        message_by: 'contact',
+        status: 'received',
+        source: 'telegram',
+      },
+    });
     assert.equal((await post(s.url, d)).status, 200);
     const [rec] = await receiptFor(d.deliveryId);
     assert.equal(rec?.outcome, 'accepted');
@@ -143,7 +202,14 @@ describe('envelope', () => {
   for (const [name, body, reason] of malformed) {
     test(`${name}: 200, recorded as malformed with the reason, nothing queued`, async () => {
       const marker = `malformed-${uniqueId()}`;
-      const r = await post(s.url, { body, headers: { 'content-type': 'application/json', 'x-skylight-delivery': marker, 'x-skylight-signature': sign(body, SECRET) } });
+      const r = await post(s.url, {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-skylight-delivery': marker,
+          'x-skylight-signature': sign(body, SECRET),
+        },
+      });
       assert.equal(r.status, 200);
       const recs = await receiptFor(marker);
       assert.equal(recs.length, 1, 'receipt recorded under the header delivery id');

@@ -8,8 +8,8 @@ import { attempts, contacts, effects, events, messages } from '@/db/schema';
 import { contactUpsert } from '@/lib/worker/handlers/contact-upsert';
 import { messageHandler } from '@/lib/worker/handlers/message';
 import { Worker } from '@/lib/worker/worker';
-import { post, signedDelivery, uniqueId } from './helpers/deliveries';
 import { openTestDb, type TestDb } from './helpers/db';
+import { post, signedDelivery, uniqueId } from './helpers/deliveries';
 import { type ReceiverServer, startReceiverServer } from './helpers/receiver-server';
 
 const SECRET = 'worker-test-secret';
@@ -27,7 +27,10 @@ function downstream() {
   return {
     state,
     server,
-    listen: () => new Promise<string>((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`))),
+    listen: () =>
+      new Promise<string>((r) =>
+        server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)),
+      ),
   };
 }
 
@@ -42,7 +45,10 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 function inbound(id = uniqueId()) {
-  return { message: { id, direction: 'inbound', channel: 'whatsapp', content: 'hello', status: 'received' }, contact: { id: 5, name: 'A' } };
+  return {
+    message: { id, direction: 'inbound', channel: 'whatsapp', content: 'hello', status: 'received' },
+    contact: { id: 5, name: 'A' },
+  };
 }
 
 describe('worker against a failing downstream', () => {
@@ -50,7 +56,10 @@ describe('worker against a failing downstream', () => {
   const sink = downstream();
   before(async () => {
     const url = await sink.listen();
-    s = await startReceiverServer({ secrets: [SECRET], worker: { maxAttempts: 4, backoffMs: 40, context: () => ({ notifyUrl: url }) } });
+    s = await startReceiverServer({
+      secrets: [SECRET],
+      worker: { maxAttempts: 4, backoffMs: 40, context: () => ({ notifyUrl: url }) },
+    });
   });
   after(async () => {
     await s.close();
@@ -68,8 +77,15 @@ describe('worker against a failing downstream', () => {
     assert.equal(ev.attempts, 4);
     assert.match(ev.lastError ?? '', /downstream answered 503/);
     assert.ok(ev.deadAt instanceof Date);
-    const rows = await s.db.db.select().from(attempts).where(eq(attempts.eventId, ev.id)).orderBy(attempts.attempt);
-    assert.deepEqual(rows.map((r) => r.result), ['transient', 'transient', 'transient', 'transient']);
+    const rows = await s.db.db
+      .select()
+      .from(attempts)
+      .where(eq(attempts.eventId, ev.id))
+      .orderBy(attempts.attempt);
+    assert.deepEqual(
+      rows.map((r) => r.result),
+      ['transient', 'transient', 'transient', 'transient'],
+    );
     const starts = rows.map((r) => r.startedAt.getTime());
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     // Backoff base 40 ms with equal jitter: ≥20, ≥40, ≥80 ms, each gap at least the previous floor.
@@ -94,7 +110,10 @@ describe('worker against a failing downstream', () => {
   });
 
   test('permanent failure (invalid data): dead at once after one attempt', async () => {
-    const d = signedDelivery(SECRET, { event: 'message.received', data: { message: { id: 'not-a-number' } } });
+    const d = signedDelivery(SECRET, {
+      event: 'message.received',
+      data: { message: { id: 'not-a-number' } },
+    });
     await post(s.url, d);
     const ev = await until('dead letter', async () => {
       const [e] = await s.db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
@@ -103,7 +122,10 @@ describe('worker against a failing downstream', () => {
     assert.equal(ev.attempts, 1);
     assert.match(ev.lastError ?? '', /invalid data: id/);
     const rows = await s.db.db.select().from(attempts).where(eq(attempts.eventId, ev.id));
-    assert.deepEqual(rows.map((r) => r.result), ['permanent']);
+    assert.deepEqual(
+      rows.map((r) => r.result),
+      ['permanent'],
+    );
   });
 
   test('downstream 4xx is permanent', async () => {
@@ -136,7 +158,14 @@ describe('leases and idempotency', () => {
     // "Worker A" claims with a short lease and dies (never completes).
     const [claimed] = await claimEvents(db.db, 'worker-a', 1, 300);
     assert.equal(claimed?.deliveryId, d.deliveryId);
-    const b = new Worker(async () => db.db, { concurrency: 2, maxAttempts: 5, backoffMs: 10, pollMs: 50, id: 'worker-b', context: () => ({ notifyUrl: null }) });
+    const b = new Worker(async () => db.db, {
+      concurrency: 2,
+      maxAttempts: 5,
+      backoffMs: 10,
+      pollMs: 50,
+      id: 'worker-b',
+      context: () => ({ notifyUrl: null }),
+    });
     b.start();
     try {
       const ev = await until('processed by B', async () => {
@@ -148,12 +177,19 @@ describe('leases and idempotency', () => {
       assert.equal(fx.length, 1);
       // Worker A wakes up late and tries to complete: refused, nothing applied twice.
       const late = await db.db.transaction((tx) =>
-        completeEvent(tx, { eventId: ev.id, attempt: 1, worker: 'worker-a', startedAt: new Date(), durationMs: 1 }, 'contact.created'),
+        completeEvent(
+          tx,
+          { eventId: ev.id, attempt: 1, worker: 'worker-a', startedAt: new Date(), durationMs: 1 },
+          'contact.created',
+        ),
       );
       assert.equal(late, false);
       assert.equal((await db.db.select().from(effects).where(eq(effects.eventId, ev.id))).length, 1);
       const rows = await db.db.select().from(attempts).where(eq(attempts.eventId, ev.id));
-      assert.deepEqual(rows.map((r) => [r.worker, r.result]), [['worker-b', 'success']]);
+      assert.deepEqual(
+        rows.map((r) => [r.worker, r.result]),
+        [['worker-b', 'success']],
+      );
     } finally {
       await b.stop();
     }
@@ -169,13 +205,21 @@ describe('leases and idempotency', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.name, 'Once');
     // A partial contact.updated keeps the fields it does not carry.
-    await db.db.transaction((tx) => contactUpsert.apply(tx, contactUpsert.parse({ contact: { id, tags: ['b'] } }), ev));
+    await db.db.transaction((tx) =>
+      contactUpsert.apply(tx, contactUpsert.parse({ contact: { id, tags: ['b'] } }), ev),
+    );
     const [updated] = await db.db.select().from(contacts).where(eq(contacts.id, id));
     assert.equal(updated!.name, 'Once');
     assert.deepEqual(updated!.tags, ['b']);
 
     const mid = uniqueId();
-    const m = messageHandler.parse({ id: mid, contact_id: 9, value: 'flat shape', message_by: 'contact', source: 'telegram' });
+    const m = messageHandler.parse({
+      id: mid,
+      contact_id: 9,
+      value: 'flat shape',
+      message_by: 'contact',
+      source: 'telegram',
+    });
     await db.db.transaction((tx) => messageHandler.apply(tx, m, { ...ev, eventType: 'message.received' }));
     await db.db.transaction((tx) => messageHandler.apply(tx, m, { ...ev, eventType: 'message.received' }));
     const msgs = await db.db.select().from(messages).where(eq(messages.id, mid));

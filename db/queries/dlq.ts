@@ -2,7 +2,7 @@ import { and, desc, eq, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-o
 import { keysetPage } from '@/lib/api/cursor';
 import { AppError } from '@/lib/errors';
 import type { Queryable } from '../client';
-import { attempts, events } from '../schema';
+import { events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, EVENT_COLUMNS } from './deliveries';
 
@@ -23,13 +23,15 @@ function deadWhere(f: DlqFilter): SQL | undefined {
 
 // Failure times and the full attempt count come from the attempts table: a manual retry resets
 // events.attempts, but the history stays.
+const failureTime = (agg: 'min' | 'max') =>
+  sql`(select ${sql.raw(agg)}(a.started_at) from attempts a
+        where a.event_id = "events"."id" and a.result <> 'success')`.mapWith(events.createdAt);
 const FAILURE_COLUMNS = {
-  first_failure_at: sql`(select min(${attempts.startedAt}) from ${attempts}
-    where ${attempts.eventId} = ${events.id} and ${attempts.result} <> 'success')`.mapWith(events.createdAt),
-  last_failure_at: sql`(select max(${attempts.startedAt}) from ${attempts}
-    where ${attempts.eventId} = ${events.id} and ${attempts.result} <> 'success')`.mapWith(events.createdAt),
-  total_attempts:
-    sql<number>`(select count(*) from ${attempts} where ${attempts.eventId} = ${events.id})`.mapWith(Number),
+  first_failure_at: failureTime('min'),
+  last_failure_at: failureTime('max'),
+  total_attempts: sql<number>`(select count(*) from attempts a where a.event_id = "events"."id")`.mapWith(
+    Number,
+  ),
 };
 
 /** Dead letters, most recently dead first. */

@@ -11,11 +11,18 @@ export function uniqueId() {
 /** A signed delivery as SkyLight sends it (nested shape A unless `data` is given). */
 export function signedDelivery(
   secret: string,
-  opts: { event?: string; deliveryId?: string; data?: Record<string, unknown>; timestamp?: string | number } = {},
+  opts: {
+    event?: string;
+    deliveryId?: string;
+    data?: Record<string, unknown>;
+    timestamp?: string | number;
+  } = {},
 ): Signed {
   const event = opts.event ?? 'contact.created';
   const deliveryId = opts.deliveryId ?? randomUUID();
-  const data = opts.data ?? { contact: { id: uniqueId(), name: 'Test Contact', phone: '+15550000000', type: 'whatsapp' } };
+  const data = opts.data ?? {
+    contact: { id: uniqueId(), name: 'Test Contact', phone: '+15550000000', type: 'whatsapp' },
+  };
   const body = JSON.stringify({
     event,
     delivery_id: deliveryId,

@@ -204,17 +204,31 @@ export class SkylightClient {
     if (status === 404) return new AppError('not_found', said ?? `SkyLight has no such resource (${what})`);
     if (status === 422 || status === 400) {
       const issues: Issue[] = Object.entries(parsed.errors ?? {}).flatMap(([field, messages]) =>
-        (Array.isArray(messages) ? messages : [messages]).map((m) => ({ path: field, message: this.scrub(m) })),
+        (Array.isArray(messages) ? messages : [messages]).map((m) => ({
+          path: field,
+          message: this.scrub(m),
+        })),
       );
-      return new AppError('bad_request', `SkyLight refused ${what}${detail}`, issues.length ? { issues } : {});
+      return new AppError(
+        'bad_request',
+        `SkyLight refused ${what}${detail}`,
+        issues.length ? { issues } : {},
+      );
     }
     if (status === 429) {
       const reset = Number(res.headers.get('x-ratelimit-reset'));
       const fromReset = Number.isFinite(reset) && reset > 0 ? Math.ceil(reset - Date.now() / 1000) : NaN;
-      const retryAfterS = Math.max(1, Math.ceil(parsed.retry_after ?? (Number.isFinite(fromReset) ? fromReset : 60)));
-      return new AppError('rate_limited', `SkyLight rate limit reached for ${what}; retry in ${retryAfterS} s`, {
-        retryAfterS,
-      });
+      const retryAfterS = Math.max(
+        1,
+        Math.ceil(parsed.retry_after ?? (Number.isFinite(fromReset) ? fromReset : 60)),
+      );
+      return new AppError(
+        'rate_limited',
+        `SkyLight rate limit reached for ${what}; retry in ${retryAfterS} s`,
+        {
+          retryAfterS,
+        },
+      );
     }
     return new AppError('provider_error', `SkyLight answered ${status} for ${what}${detail}`);
   }

@@ -38,7 +38,11 @@ const createSchema = z.object({
 const updateSchema = createSchema.partial();
 
 const listQuery = z.object({
-  page: z.coerce.number().int('The page field must be an integer.').min(1, 'The page field must be at least 1.').default(1),
+  page: z.coerce
+    .number()
+    .int('The page field must be an integer.')
+    .min(1, 'The page field must be at least 1.')
+    .default(1),
   per_page: z.coerce
     .number()
     .int('The per page field must be an integer.')
@@ -141,7 +145,12 @@ export async function handleApi(
   sendJson(res, answer.status, answer.body, headers);
 }
 
-async function route(core: SandboxCore, req: IncomingMessage, path: string, query: URLSearchParams): Promise<Answer> {
+async function route(
+  core: SandboxCore,
+  req: IncomingMessage,
+  path: string,
+  query: URLSearchParams,
+): Promise<Answer> {
   const method = req.method ?? 'GET';
   const parts = path.split('/').filter(Boolean);
   if (parts[0] !== 'webhooks') return fail(404, 'Not found.');
@@ -173,7 +182,9 @@ async function route(core: SandboxCore, req: IncomingMessage, path: string, quer
     }
     case 'POST regenerate-secret': {
       const w = await core.regenerateSecret(webhook.id);
-      return w ? ok(webhookJson(w, { secret: w.secret }), 'Webhook secret regenerated successfully.') : notFound();
+      return w
+        ? ok(webhookJson(w, { secret: w.secret }), 'Webhook secret regenerated successfully.')
+        : notFound();
     }
     case 'GET deliveries':
       return listDeliveries(core, webhook.id, query);

@@ -42,7 +42,9 @@ export async function handleControl(
         return sendJson(res, 202, { data: { events: body.data.count, deliveries } });
       }
       case 'GET /downstream':
-        return sendJson(res, 200, { data: { ...core.downstream.stats(), recent: core.downstream.notifications() } });
+        return sendJson(res, 200, {
+          data: { ...core.downstream.stats(), recent: core.downstream.notifications() },
+        });
       case 'POST /downstream/outage': {
         const body = outageSchema.safeParse(await readJson(req));
         if (!body.success) return invalid(res, body.error);

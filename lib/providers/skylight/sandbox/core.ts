@@ -2,7 +2,7 @@ import { KNOWN_EVENTS } from '../protocol';
 import { Downstream } from './downstream';
 import { newWebhookSecret } from './format';
 import { DEFAULT_KNOBS, type Knobs, knobsSchema } from './knobs';
-import { Sender, type SandboxLog, silentLog } from './sender';
+import { type SandboxLog, Sender, silentLog } from './sender';
 import type { SandboxStore, Webhook, WebhookPatch } from './store';
 
 export type CoreOptions = {

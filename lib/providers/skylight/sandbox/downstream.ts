@@ -55,7 +55,13 @@ export class Downstream {
     return this.answer(res, 200, 'ok', text, record);
   }
 
-  private answer(res: ServerResponse, status: number, reply: string, text: string, body: Record<string, unknown>) {
+  private answer(
+    res: ServerResponse,
+    status: number,
+    reply: string,
+    text: string,
+    body: Record<string, unknown>,
+  ) {
     this.counts.received++;
     if (status === 200) this.counts.accepted++;
     else this.counts.failed++;

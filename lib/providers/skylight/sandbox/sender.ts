@@ -78,7 +78,15 @@ export class Sender {
   private credit = 0;
   private lastTick = 0;
   private stopped = false;
-  private counts = { events: 0, sent: 0, delivered: 0, failedAttempts: 0, failed: 0, dropped: 0, duplicates: 0 };
+  private counts = {
+    events: 0,
+    sent: 0,
+    delivered: 0,
+    failedAttempts: 0,
+    failed: 0,
+    dropped: 0,
+    duplicates: 0,
+  };
 
   constructor(private readonly opts: SenderOptions) {
     this.timeoutMs = opts.deliveryTimeoutMs ?? PROVIDER_TIMEOUT_MS;

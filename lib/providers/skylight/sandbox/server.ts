@@ -34,7 +34,10 @@ const CONTROL_PREFIX = '/_sandbox';
 /** Fixed windows per credential; the docs do not say fixed or sliding, fixed is the simpler reading. */
 class RateLimiter {
   private windows = new Map<string, { start: number; count: number }>();
-  constructor(private readonly limit: number, private readonly windowMs: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
 
   hit(key: string): { headers: Record<string, string>; retryAfterS: number | null } {
     const now = Date.now();
@@ -79,7 +82,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    if (url.pathname === '/downstream/notify' && req.method === 'POST') return core.downstream.handle(req, res);
+    if (url.pathname === '/downstream/notify' && req.method === 'POST')
+      return core.downstream.handle(req, res);
     const isApi = url.pathname.startsWith(`${API_PREFIX}/`);
     const isControl = url.pathname.startsWith(`${CONTROL_PREFIX}/`);
     if (!isApi && !isControl) return sendJson(res, 404, { success: false, message: 'Not found.' });

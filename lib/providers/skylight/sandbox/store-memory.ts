@@ -80,7 +80,12 @@ export class MemoryStore implements SandboxStore {
     const ids: number[] = [];
     for (const d of this.deliveries.values()) {
       if (d.webhookId !== webhookId || d.status !== 'pending') continue;
-      Object.assign(d, { status: 'failed', responseBody: reason, nextAttemptAt: null, updatedAt: new Date() });
+      Object.assign(d, {
+        status: 'failed',
+        responseBody: reason,
+        nextAttemptAt: null,
+        updatedAt: new Date(),
+      });
       ids.push(d.id);
     }
     return ids;

@@ -1,6 +1,5 @@
-import { randomAlnum } from './format';
-import { isoMicro } from './format';
 import type { KnownEvent } from '../protocol';
+import { isoMicro, randomAlnum } from './format';
 
 /**
  * A small simulated SkyLight account: contacts that exist before they message, change or disappear,
@@ -29,7 +28,20 @@ type Contact = {
   updatedAt: Date;
 };
 
-const FIRST = ['Omar', 'Lina', 'Sara', 'Yusuf', 'Maya', 'Karim', 'Noor', 'Adam', 'Hana', 'Ravi', 'Elena', 'Tom'];
+const FIRST = [
+  'Omar',
+  'Lina',
+  'Sara',
+  'Yusuf',
+  'Maya',
+  'Karim',
+  'Noor',
+  'Adam',
+  'Hana',
+  'Ravi',
+  'Elena',
+  'Tom',
+];
 const LAST = ['K.', 'Haddad', 'Mansour', 'Silva', 'Okafor', 'Nguyen', 'Rossi', 'Schmidt', 'Ali', 'Park'];
 const CHANNELS = ['whatsapp', 'telegram', 'instagram'] as const;
 const TAGS = ['vip', 'lead', 'returning', 'wholesale', 'newsletter'];
@@ -135,7 +147,12 @@ export class World {
 
   private contactCreated(at: Date): WorldEvent {
     const c = this.addContact(at);
-    return { type: 'contact.created', at, failure: 'none', data: { A: { contact: nestedContact(c) }, B: flatContact(c) } };
+    return {
+      type: 'contact.created',
+      at,
+      failure: 'none',
+      data: { A: { contact: nestedContact(c) }, B: flatContact(c) },
+    };
   }
 
   private contactUpdated(at: Date): WorldEvent {
