@@ -1,5 +1,5 @@
 // `npm start`: validate configuration, build when the sources changed, then serve.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -11,7 +11,16 @@ try {
   process.exit(1);
 }
 
-const SOURCES = ['app', 'components', 'lib', 'db', 'instrumentation.ts', 'proxy.ts', 'next.config.ts', 'package-lock.json'];
+const SOURCES = [
+  'app',
+  'components',
+  'lib',
+  'db',
+  'instrumentation.ts',
+  'proxy.ts',
+  'next.config.ts',
+  'package-lock.json',
+];
 
 function newest(p: string): number {
   if (!existsSync(p)) return 0;
@@ -33,7 +42,11 @@ if (built === 0 || Math.max(...SOURCES.map(newest)) > built) {
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
 
-const r = spawnSync(process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(env.PORT)], {
+// The app drains its worker and pending writes on SIGTERM/SIGINT itself (lib/runtime.ts), so Next's
+// own handler, which exits at once, is switched off; signals sent to this wrapper are passed on.
+const child = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(env.PORT)], {
   stdio: 'inherit',
+  env: { ...process.env, NEXT_MANUAL_SIG_HANDLE: 'true' },
 });
-process.exit(r.status ?? 1);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));

@@ -5,20 +5,35 @@ import { existsSync } from 'node:fs';
 
 const pg = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 const steps: Array<{ name: string; cmd: string[]; env?: Record<string, string | undefined> }> = [
-  { name: 'unit + database tests (PGlite)', cmd: ['scripts/test.ts', 'lib', 'db', 'test'], env: { TEST_DATABASE_URL: '', DATABASE_URL: '' } },
+  {
+    name: 'unit + database tests (PGlite)',
+    cmd: ['scripts/test.ts', 'lib', 'db', 'test'],
+    env: { TEST_DATABASE_URL: '', DATABASE_URL: '' },
+  },
 ];
 if (pg) {
-  steps.push({ name: 'database tests (Postgres)', cmd: ['scripts/test.ts', 'test'], env: { TEST_DATABASE_URL: pg, DATABASE_URL: '' } });
+  steps.push({
+    name: 'database tests (Postgres)',
+    cmd: ['scripts/test.ts', 'test'],
+    env: { TEST_DATABASE_URL: pg, DATABASE_URL: '' },
+  });
 } else {
-  console.log('No TEST_DATABASE_URL or DATABASE_URL: the Postgres run is skipped (PGlite covers the same tests).');
+  console.log(
+    'No TEST_DATABASE_URL or DATABASE_URL: the Postgres run is skipped (PGlite covers the same tests).',
+  );
 }
 if (process.env.SKIP_E2E !== '1') {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromium)) {
-    console.error(`e2e: no Chromium at ${chromium}. Install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH.`);
+    console.error(
+      `e2e: no Chromium at ${chromium}. Install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH.`,
+    );
     process.exit(1);
   }
-  steps.push({ name: 'end-to-end (Chromium)', cmd: ['node_modules/@playwright/test/cli.js', 'test', '-c', 'e2e/playwright.config.ts'] });
+  steps.push({
+    name: 'end-to-end (Chromium)',
+    cmd: ['node_modules/@playwright/test/cli.js', 'test', '-c', 'e2e/playwright.config.ts'],
+  });
 }
 
 const failed: string[] = [];
