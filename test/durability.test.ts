@@ -134,3 +134,22 @@ test('pruning removes only rolled-up data past retention', async () => {
   assert.ok(after.n < before);
   assert.equal(after.old, 0);
 });
+
+test('a payload the database cannot store is recorded as malformed, and its batch neighbours are accepted', async () => {
+  const s = await startReceiverServer({ secrets: [SECRET], worker: false, db });
+  try {
+    // \u0000 is valid JSON but Postgres jsonb refuses it.
+    const bad = signedDelivery(SECRET, { data: { contact: { id: 777001, name: 'nul \u0000 inside' } } });
+    const goods = Array.from({ length: 5 }, () => signedDelivery(SECRET));
+    const results = await Promise.all([post(s.url, bad), ...goods.map((g) => post(s.url, g))]);
+    assert.ok(results.every((r) => r.status === 200));
+    const [rec] = await db.db.select().from(receipts).where(eq(receipts.deliveryId, bad.deliveryId));
+    assert.equal(rec?.outcome, 'malformed');
+    assert.match(rec?.reason ?? '', /^not storable: /);
+    for (const g of goods) {
+      assert.equal((await db.db.select().from(events).where(eq(events.deliveryId, g.deliveryId))).length, 1);
+    }
+  } finally {
+    await s.close();
+  }
+});

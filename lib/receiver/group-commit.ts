@@ -83,17 +83,30 @@ export class GroupCommit {
       );
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
-      if (isDatabaseUnavailable(err) || batch.length === 1) throw err;
+      if (isDatabaseUnavailable(err)) throw err;
       // A data error in one item (say, a payload Postgres cannot store) must not fail its neighbours.
       log.warn(
         { err: (err as Error).message, size: batch.length },
-        'batch write failed; retrying items one by one',
+        'batch write failed; writing items one by one',
       );
-      await Promise.all(
-        batch.map((p) =>
-          db.transaction((tx) => ingestBatch(tx, [p.item])).then(([r]) => p.resolve(r!), p.reject),
-        ),
-      );
+      await Promise.all(batch.map((p) => this.writeAlone(db, p)));
+    }
+  }
+
+  /**
+   * One item on its own. If the database refuses its content (not its connection), it is recorded as
+   * malformed with the database's reason and acknowledged: a retry of the same bytes would fail the
+   * same way forever.
+   */
+  private async writeAlone(db: Db, p: Pending) {
+    try {
+      const [r] = await db.transaction((tx) => ingestBatch(tx, [p.item]));
+      p.resolve(r!);
+    } catch (err) {
+      if (isDatabaseUnavailable(err) || !p.item.event) return p.reject(err);
+      const reason = `not storable: ${(err as Error).message.slice(0, 200)}`;
+      const item: IngestItem = { receipt: { ...p.item.receipt, outcome: 'malformed', reason } };
+      await db.transaction((tx) => ingestBatch(tx, [item])).then(([r]) => p.resolve(r!), p.reject);
     }
   }
 

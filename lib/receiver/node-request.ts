@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { concat } from './web-request';
 import type { ReceiverRequest, ReceiverResponse } from './types';
+import { concat } from './web-request';
 
 /** Adapts a node:http request to the receiver's input (used by the bare HTTP entry and tests). */
 export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverRequest {
