@@ -6,7 +6,10 @@ import { canonicalJson, fingerprint, parseEnvelope, parseTimestamp } from './env
 const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 
 test('timestamp: ISO with microseconds, Unix seconds as number or string', () => {
-  assert.equal((parseTimestamp('2026-03-04T12:00:00.000000Z') as Date).toISOString(), '2026-03-04T12:00:00.000Z');
+  assert.equal(
+    (parseTimestamp('2026-03-04T12:00:00.000000Z') as Date).toISOString(),
+    '2026-03-04T12:00:00.000Z',
+  );
   assert.equal((parseTimestamp(1741093200) as Date).toISOString(), '2025-03-04T13:00:00.000Z');
   assert.equal((parseTimestamp('1741093200') as Date).toISOString(), '2025-03-04T13:00:00.000Z');
   assert.equal(parseTimestamp(undefined), null);
@@ -35,7 +38,10 @@ test('specific reasons for each defect', () => {
   assert.equal(reason({ event: 'contact.created' }), 'data: is required');
   assert.equal(reason({ event: 'Contact Created', data: {} }), 'event: must look like "resource.action"');
   assert.equal(reason({ event: 'contact.created', data: [] }).startsWith('data:'), true);
-  assert.equal(reason({ event: 'contact.created', timestamp: 'soon', data: {} }), 'timestamp: not an ISO 8601 time or Unix seconds');
+  assert.equal(
+    reason({ event: 'contact.created', timestamp: 'soon', data: {} }),
+    'timestamp: not an ISO 8601 time or Unix seconds',
+  );
   assert.equal(parseEnvelope(new Uint8Array([0x7b, 0xff, 0x7d]), null).ok, false);
 });
 
@@ -64,10 +70,16 @@ test('property: canonical JSON ignores key order and round-trips', () => {
 
 test('property: the parser never throws on arbitrary bytes or JSON', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.jsonValue().map((v) => enc(JSON.stringify(v) ?? 'null'))), (bytes) => {
-      const r = parseEnvelope(bytes, null);
-      assert.equal(typeof r.ok, 'boolean');
-    }),
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.jsonValue().map((v) => enc(JSON.stringify(v) ?? 'null')),
+      ),
+      (bytes) => {
+        const r = parseEnvelope(bytes, null);
+        assert.equal(typeof r.ok, 'boolean');
+      },
+    ),
     { numRuns: 5000 },
   );
 });

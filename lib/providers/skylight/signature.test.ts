@@ -22,16 +22,21 @@ test('no secrets configured: every signature is a mismatch', () => {
 
 test('property: only the exact body and secret verify; arbitrary headers never throw', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 256 }), fc.string({ minLength: 1 }), fc.string(), (body, secret, junk) => {
-      assert.equal(verifySignature(body, sign(body, secret), [secret]).ok, true);
-      const r = verifySignature(body, junk, [secret]);
-      if (junk.trim() !== sign(body, secret)) assert.equal(r.ok, false);
-      if (body.length > 0) {
-        const changed = Uint8Array.from(body);
-        changed[0] = (changed[0]! + 1) % 256;
-        assert.equal(verifySignature(changed, sign(body, secret), [secret]).ok, false);
-      }
-    }),
+    fc.property(
+      fc.uint8Array({ maxLength: 256 }),
+      fc.string({ minLength: 1 }),
+      fc.string(),
+      (body, secret, junk) => {
+        assert.equal(verifySignature(body, sign(body, secret), [secret]).ok, true);
+        const r = verifySignature(body, junk, [secret]);
+        if (junk.trim() !== sign(body, secret)) assert.equal(r.ok, false);
+        if (body.length > 0) {
+          const changed = Uint8Array.from(body);
+          changed[0] = (changed[0]! + 1) % 256;
+          assert.equal(verifySignature(changed, sign(body, secret), [secret]).ok, false);
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
 });
