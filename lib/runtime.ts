@@ -69,6 +69,12 @@ export async function startInProcess() {
   if (rt.started) return;
   rt.started = true;
   await getDb();
+  const { ensureDashboardPassword, PASSWORD_FILE } = await import('@/lib/auth/password');
+  await ensureDashboardPassword();
+  console.log(
+    `Dashboard: http://localhost:${env.PORT}/ (${env.sandbox ? 'sandbox mode' : `SkyLight API ${env.SKYLIGHT_API_URL}`}); ` +
+      `log in with ${env.DASHBOARD_PASSWORD ? 'DASHBOARD_PASSWORD' : `the password in ${PASSWORD_FILE}`}`,
+  );
   if (env.WORKER_INLINE) {
     rt.worker = createWorker();
     rt.worker.start();

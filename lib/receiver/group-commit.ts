@@ -104,7 +104,9 @@ export class GroupCommit {
       p.resolve(r!);
     } catch (err) {
       if (isDatabaseUnavailable(err) || !p.item.event) return p.reject(err);
-      const reason = `not storable: ${(err as Error).message.slice(0, 200)}`;
+      // drizzle wraps the driver's error in "Failed query: <sql>"; the database's own words are the cause.
+      const cause = (err as { cause?: unknown }).cause;
+      const reason = `not storable: ${(cause instanceof Error ? cause : (err as Error)).message.slice(0, 200)}`;
       const item: IngestItem = { receipt: { ...p.item.receipt, outcome: 'malformed', reason } };
       await db.transaction((tx) => ingestBatch(tx, [item])).then(([r]) => p.resolve(r!), p.reject);
     }

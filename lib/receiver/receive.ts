@@ -31,6 +31,7 @@ const REJECTED_BODY_KEEP = 2048;
 const HEADER_VALUE_KEEP = 512;
 const HEADERS_KEEP = 40;
 const DROPPED_HEADERS = new Set(['cookie', 'authorization', 'x-api-key']);
+const MAX_INT4 = 2_147_483_647;
 
 /**
  * The receiver: size limit, raw bytes, signature, envelope, one durable write, answer. Shared by the
@@ -62,7 +63,8 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
   };
 
   if (req.contentLength !== null && req.contentLength > deps.maxBodyBytes) {
-    return reject(413, 'rejected', 'body_too_large', null, req.contentLength);
+    // body_bytes is int4: a claimed length beyond it would make the receipt row unwritable.
+    return reject(413, 'rejected', 'body_too_large', null, Math.min(req.contentLength, MAX_INT4));
   }
   let raw: Uint8Array | 'too_large';
   try {
@@ -83,15 +85,17 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
   if (!check.ok)
     return reject(400, 'rejected', check.reason, textForStorage(raw, REJECTED_BODY_KEEP), raw.byteLength);
 
-  const parsed = parseEnvelope(raw, headerDelivery);
+  // The raw header, not the cleaned and capped copy: an id cut to 200 characters is not the provider's id.
+  const parsed = parseEnvelope(raw, req.header(HEADER_DELIVERY));
   const bodyText = textForStorage(raw);
   let item: Parameters<GroupCommit['submit']>[0];
   if (!parsed.ok) {
     item = {
       receipt: {
         ...base,
-        deliveryId: parsed.deliveryId ?? headerDelivery,
-        eventType: parsed.event ?? headerEvent,
+        // From a body that failed validation: as untrusted as a header (NUL would fail the write).
+        deliveryId: clean(parsed.deliveryId ?? null, 200) ?? headerDelivery,
+        eventType: clean(parsed.event ?? null, 100) ?? headerEvent,
         outcome: 'malformed',
         reason: parsed.reason,
         ackMs: 0,
@@ -202,7 +206,7 @@ function messageFor(reason: string) {
 /** Header values are attacker-controlled: strip control characters (no log or CSV injection) and cap. */
 function clean(value: string | null, max: number): string | null {
   if (value === null) return null;
-  const v = value.replace(/[\x00-\x1f\x7f]/g, '').slice(0, max);
+  const v = value.replace(/[\x00-\x1f\x7f-\x9f]/g, '').slice(0, max);
   return v === '' ? null : v;
 }
 

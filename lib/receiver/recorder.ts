@@ -1,6 +1,7 @@
 import type { Db } from '@/db/client';
 import { insertReceipts } from '@/db/queries/ingest';
 import type { ReceiptInsert } from '@/db/schema';
+import { isDatabaseUnavailable } from '@/lib/errors';
 import { log } from '@/lib/log';
 import { metrics } from '@/lib/observability/metrics';
 
@@ -43,11 +44,26 @@ export class BackgroundRecorder {
 
   private async write() {
     while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, 1000);
+      // Taken out while written, so record() trimming a full buffer cannot shift what gets removed.
+      const batch = this.buffer.splice(0, 1000);
       try {
-        await insertReceipts(await this.db(), batch);
-        this.buffer.splice(0, batch.length);
+        const db = await this.db();
+        await insertReceipts(db, batch).catch(async (err) => {
+          if (isDatabaseUnavailable(err)) throw err;
+          // The database refused the content, not the connection: one row it cannot store (say, an
+          // out-of-range number) must not block every receipt behind it. Write one by one, drop it.
+          for (const row of batch) {
+            await insertReceipts(db, [row]).catch((e) => {
+              if (isDatabaseUnavailable(e)) throw e;
+              log.error({ err: (e as Error).message, reason: row.reason }, 'receipt recorder: row refused');
+              metrics.recorderDropped.inc();
+            });
+          }
+        });
       } catch (err) {
+        const room = Math.max(0, MAX_BUFFER - this.buffer.length);
+        if (room < batch.length) metrics.recorderDropped.inc(batch.length - room);
+        this.buffer.unshift(...batch.slice(Math.max(0, batch.length - room)));
         log.warn(
           { err: (err as Error).message, buffered: this.buffer.length },
           'receipt recorder: write failed, will retry',

@@ -83,8 +83,9 @@ export function rawExchange(
         return !answered && !closed && !sock.destroyed;
       },
       end: (chunk) => {
-        if (!closed && !sock.destroyed)
-          sock.end(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+        if (closed || sock.destroyed) return;
+        if (chunk === undefined) sock.end();
+        else sock.end(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
       },
       destroy: () => sock.destroy(),
     };

@@ -66,7 +66,9 @@ export function parseEnvelope(raw: Uint8Array, headerDeliveryId: string | null):
       deliveryId: typeof partial.delivery_id === 'string' ? partial.delivery_id.slice(0, 200) : headerId,
     };
   }
-  const v = result.data;
+  // zod copies records into a fresh {} and skips "__proto__" keys; JSON.parse made them own data
+  // properties, so the validated original keeps every member (and its fingerprint covers it).
+  const v = { ...result.data, data: (json as { data: Record<string, unknown> }).data };
   const deliveryId = v.delivery_id ?? headerId;
   if (!deliveryId) {
     return { ok: false, reason: 'delivery_id: missing from body and X-Skylight-Delivery', event: v.event };
