@@ -72,17 +72,26 @@ export async function recordAttempt(
   await db.insert(attempts).values({ ...a, error: a.error ?? null });
 }
 
-/** Marks the event processed and records its effect, in the handler's transaction. False: lease lost. */
+/**
+ * Marks the event processed, records its effect and the successful attempt, in the handler's
+ * transaction and in one statement. Nothing is written unless this worker still holds the lease
+ * (the UPDATE re-checks locked_by after any concurrent claim commits). False: lease lost.
+ */
 export async function completeEvent(tx: Tx, a: AttemptRecord, handler: string): Promise<boolean> {
-  if (!(await holdsLease(tx, a.eventId, a.worker))) return false;
-  // Plain insert: a second apply of the same event would violate the key and roll everything back.
-  await tx.insert(effects).values({ eventId: a.eventId, handler });
-  await tx
-    .update(events)
-    .set({ status: 'processed', processedAt: sql`now()`, lockedBy: null, lockedUntil: null, lastError: null })
-    .where(eq(events.id, a.eventId));
-  await recordAttempt(tx, { ...a, result: 'success' });
-  return true;
+  // The effects insert has no ON CONFLICT: a second apply of one event would violate its key and
+  // roll the whole transaction back.
+  const res = await tx.execute(sql`
+    with done as (
+      update events set status = 'processed', processed_at = now(), locked_by = null, locked_until = null,
+             last_error = null
+       where id = ${a.eventId} and locked_by = ${a.worker} and status = 'processing'
+      returning id),
+    fx as (insert into effects (event_id, handler) select id, ${handler} from done),
+    att as (
+      insert into attempts (event_id, attempt, worker, started_at, duration_ms, result)
+      select id, ${a.attempt}, ${a.worker}, ${a.startedAt.toISOString()}::timestamptz, ${a.durationMs}, 'success' from done)
+    select count(*)::int as n from done`);
+  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0) === 1;
 }
 
 /** Schedules a retry (retryAt) or dead-letters (retryAt null). False: lease lost meanwhile. */

@@ -96,6 +96,12 @@ export class Worker {
     let errorDelay = 0;
     while (this.state === 'running' || this.state === 'paused') {
       const free = this.opts.concurrency - this.active.size;
+      // Claim in batches: while others still run, wait until half the slots are free, so one claim
+      // query serves several events instead of one query per finished event.
+      if (this.active.size > 0 && free < Math.ceil(this.opts.concurrency / 2)) {
+        await this.sleep(this.pollMs);
+        continue;
+      }
       let claimed: ClaimedEvent[] = [];
       if (free > 0) {
         try {
