@@ -63,8 +63,11 @@ export function createWorker(): Worker {
   });
 }
 
-/** Starts what runs inside the web process: migrations, inline worker, background jobs, sandbox. */
-export async function startInProcess() {
+/**
+ * Starts what runs inside the web process: migrations, inline worker, background jobs, sandbox.
+ * `handleSignals: false` when the caller (our HTTP entry) drains the server itself on SIGTERM.
+ */
+export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
   const rt = runtime();
   if (rt.started) return;
   rt.started = true;
@@ -90,13 +93,20 @@ export async function startInProcess() {
     if (!env.NOTIFY_WEBHOOK_URL) rt.notifyUrl = () => sandbox.downstreamUrl;
     rt.stops.push(sandbox.stop);
   }
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    for (const stop of rt.stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
-    await rt.commit.drain();
-    await rt.recorder.flush();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  if (opts.handleSignals === false) return;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      void stopInProcess().finally(() => process.exit(0));
+    });
+  }
+}
+
+/** Stops the worker (finishing or releasing its events), jobs and sandbox; writes what is pending. */
+export async function stopInProcess() {
+  const rt = runtime();
+  for (const stop of rt.stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
+  rt.stops = [];
+  await rt.commit.drain();
+  await rt.recorder.flush();
 }

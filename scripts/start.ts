@@ -1,6 +1,12 @@
-// `npm start`: validate configuration, build when the sources changed, then serve.
-import { spawn } from 'node:child_process';
+// `npm start`: validate configuration, build when the sources changed, then serve. The receiver path
+// is answered by our own node:http entry (the same receive() the route handler calls, without Next's
+// request pipeline, which alone caps throughput below the plain-Express reference — BENCHMARKS.md);
+// everything else goes to Next. Plain `next start` still works: the route handler is the same code.
+import { createServer } from 'node:http';
 import { ensureBuild } from './ensure-build';
+
+// Like `next start`: production React, secure cookies, and the production configuration rules.
+process.env.NODE_ENV ??= 'production';
 
 let env: typeof import('@/lib/env').env;
 try {
@@ -12,11 +18,48 @@ try {
 
 ensureBuild();
 
-// The app drains its worker and pending writes on SIGTERM/SIGINT itself (lib/runtime.ts), so Next's
-// own handler, which exits at once, is switched off; signals sent to this wrapper are passed on.
-const child = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(env.PORT)], {
-  stdio: 'inherit',
-  env: { ...process.env, NEXT_MANUAL_SIG_HANDLE: 'true' },
+const { default: next } = await import('next');
+const { log } = await import('@/lib/log');
+const { receive } = await import('@/lib/receiver/receive');
+const { fromIncoming, sendNode } = await import('@/lib/receiver/node-request');
+const { receiverDeps, startInProcess, stopInProcess } = await import('@/lib/runtime');
+
+const RECEIVER_PATH = '/api/webhooks/skylightchat';
+
+await startInProcess({ handleSignals: false });
+const app = next({ dev: false, dir: process.cwd(), port: env.PORT });
+const handle = app.getRequestHandler();
+await app.prepare();
+
+const server = createServer((req, res) => {
+  const startedAt = performance.now();
+  if (req.method === 'POST' && req.url?.split('?')[0] === RECEIVER_PATH) {
+    receive(fromIncoming(req, startedAt), receiverDeps()).then((r) => sendNode(res, r, r.status === 413));
+    return;
+  }
+  void handle(req, res);
 });
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
+// A body that never finishes must not hold a socket forever; SkyLight itself gives up after 30 s.
+server.requestTimeout = 30_000;
+server.headersTimeout = 10_000;
+server.keepAliveTimeout = 5_000;
+server.listen(env.PORT, () => log.info({ port: env.PORT }, 'listening'));
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new connections, draining');
+    // Stop accepting, let in-flight requests finish (bounded), then stop the worker and flush writes.
+    server.close();
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();
+    void stopInProcess()
+      .then(() => app.close?.())
+      .finally(() => {
+        clearTimeout(force);
+        process.exit(0);
+      });
+  });
+}

@@ -57,6 +57,8 @@ export function sendNode(res: ServerResponse, r: ReceiverResponse, close = false
   res.writeHead(r.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
     ...(close ? { connection: 'close' } : {}),
     ...r.headers,
   });
