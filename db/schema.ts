@@ -97,15 +97,14 @@ export const receipts = pgTable(
     body: text('body'),
     bodyBytes: integer('body_bytes').notNull(),
     eventId: bigint('event_id', { mode: 'number' }),
-    rolledUp: boolean('rolled_up').notNull().default(false),
   },
   (t) => [
     index('receipts_received_idx').on(t.receivedAt, t.id),
     index('receipts_outcome_idx').on(t.outcome, t.id),
     index('receipts_type_idx').on(t.eventType, t.id),
-    index('receipts_delivery_idx').on(t.deliveryId),
+    // text_pattern_ops: serves equality and the dashboard's prefix search under any collation.
+    index('receipts_delivery_idx').using('btree', t.deliveryId.op('text_pattern_ops')),
     index('receipts_event_idx').on(t.eventId),
-    index('receipts_unrolled_idx').on(t.id).where(sql`not ${t.rolledUp}`),
     check(
       'receipts_outcome_ck',
       sql`${t.outcome} in ('accepted', 'duplicate', 'rejected', 'malformed', 'ignored', 'unavailable')`,
@@ -149,6 +148,25 @@ export const receiptRollups = pgTable(
     lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.minute, t.eventType, t.outcome] })],
+);
+
+export const ROLLUP_GRANULARITIES = ['minute', 'hour'] as const;
+
+/**
+ * Latency tiers for charts: one row per minute or hour, per event type and for all types ('*'), so
+ * a chart point is one row whatever the range (a 30-day chart reads 720 hourly rows).
+ */
+export const latencyRollups = pgTable(
+  'latency_rollups',
+  {
+    granularity: text('granularity', { enum: ROLLUP_GRANULARITIES }).notNull(),
+    bucket: tsz('bucket').notNull(),
+    eventType: text('event_type').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    ackHist: jsonb('ack_hist').$type<Record<string, number>>().notNull(),
+    lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.granularity, t.eventType, t.bucket] })],
 );
 
 // Example handler targets. Keys are SkyLight's ids so that re-running a handler is an upsert.

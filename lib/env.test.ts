@@ -20,7 +20,10 @@ test('a comma-separated secret list is split for rotation', () => {
 test('errors name the variable and the fix', () => {
   assert.throws(() => parseEnv({ WORKER_MAX_ATTEMPTS: 'lots' }), /WORKER_MAX_ATTEMPTS/);
   assert.throws(() => parseEnv({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL: must be a postgres/);
-  assert.throws(() => parseEnv({ SKYLIGHT_API_KEY: 'k' }), /SKYLIGHT_WEBHOOK_SECRET: is required when SKYLIGHT_API_KEY is set/);
+  assert.throws(
+    () => parseEnv({ SKYLIGHT_API_KEY: 'k' }),
+    /SKYLIGHT_WEBHOOK_SECRET: is required when SKYLIGHT_API_KEY is set/,
+  );
   assert.throws(
     () => parseEnv({ SKYLIGHT_API_KEY: 'k', SKYLIGHT_WEBHOOK_SECRET: 's', NODE_ENV: 'production' }),
     /DASHBOARD_PASSWORD: is required in production/,

@@ -1,39 +1,49 @@
 import type { Db } from '@/db/client';
 import { queueDepth } from '@/db/queries/queue';
-import { pruneOld, rollUpReceipts } from '@/db/queries/rollups';
+import { pruneOld, writeRollups } from '@/db/queries/rollups';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
+import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
 
 type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
 
-const JOBS: Job[] = [
-  {
-    name: 'rollup',
-    everyMs: 2000,
-    run: async (db) => {
-      // Catch up in several passes after downtime, but yield between them.
-      for (let i = 0; i < 10 && (await rollUpReceipts(db)) > 0; i++);
+function jobs(rollups: RollupBuffer): Job[] {
+  return [
+    {
+      name: 'rollups',
+      everyMs: 1000,
+      run: async (db) => {
+        const cells = rollups.take();
+        try {
+          await writeRollups(db, cells);
+        } catch (err) {
+          // Kept for the next tick: statistics survive a database outage too.
+          rollups.restore(cells);
+          throw err;
+        }
+      },
     },
-  },
-  {
-    name: 'gauges',
-    everyMs: 5000,
-    run: async (db) => {
-      const q = await queueDepth(db);
-      metrics.queueDepth.set(q.depth);
-      metrics.dlqSize.set(q.dead);
+    {
+      name: 'gauges',
+      everyMs: 5000,
+      run: async (db) => {
+        const q = await queueDepth(db);
+        metrics.queueDepth.set(q.depth);
+        metrics.dlqSize.set(q.dead);
+      },
     },
-  },
-  { name: 'prune', everyMs: 10 * 60_000, run: (db) => pruneOld(db, env.RETENTION_DAYS) },
-];
+    { name: 'prune', everyMs: 10 * 60_000, run: (db) => pruneOld(db, env.RETENTION_DAYS) },
+  ];
+}
 
 /** Runs the periodic jobs; returns a stop function. A failing job logs and tries again next period. */
-export function startBackgroundJobs(getDb: () => Promise<Db>): () => Promise<void> {
+export function startBackgroundJobs(getDb: () => Promise<Db>, rollups: RollupBuffer): () => Promise<void> {
   let stopped = false;
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();
-  for (const job of JOBS) {
+  const list = jobs(rollups);
+  for (const job of list) {
     const tick = async () => {
       if (stopped) return;
       const p = getDb().then(job.run);
@@ -53,5 +63,9 @@ export function startBackgroundJobs(getDb: () => Promise<Db>): () => Promise<voi
     stopped = true;
     for (const t of timers) clearTimeout(t);
     await Promise.allSettled([...running]);
+    // Last write of the statistics gathered since the previous tick.
+    await getDb()
+      .then((db) => list[0]!.run(db))
+      .catch((err) => log.warn({ err: (err as Error).message }, 'final rollup write failed'));
   };
 }

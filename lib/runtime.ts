@@ -2,6 +2,7 @@ import { getDb } from '@/db/client';
 import { alertOperators } from '@/lib/alerts';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
+import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import type { ReceiverDeps } from '@/lib/receiver/receive';
 import { BackgroundRecorder } from '@/lib/receiver/recorder';
@@ -14,6 +15,7 @@ import { Worker } from '@/lib/worker/worker';
 type Runtime = {
   commit: GroupCommit;
   recorder: BackgroundRecorder;
+  rollups: RollupBuffer;
   worker: Worker | null;
   sandboxSecrets: () => Promise<string[]>;
   notifyUrl: () => string | null;
@@ -29,6 +31,7 @@ export function runtime(): Runtime {
   g.__skylightRuntime ??= {
     commit: new GroupCommit(getDb, { maxInFlight: env.DATABASE_URL ? 4 : 1 }),
     recorder: new BackgroundRecorder(getDb),
+    rollups: new RollupBuffer(),
     worker: null,
     sandboxSecrets: async () => [],
     notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
@@ -48,6 +51,7 @@ export function receiverDeps(): ReceiverDeps {
     maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
     commit: rt.commit,
     recorder: rt.recorder,
+    rollups: rt.rollups,
     onAccepted: () => rt.worker?.nudge(),
     onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),
   };
@@ -84,7 +88,7 @@ export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
     rt.stops.push(() => rt.worker!.stop());
   }
   const { startBackgroundJobs } = await import('@/lib/jobs');
-  rt.stops.push(startBackgroundJobs(getDb));
+  rt.stops.push(startBackgroundJobs(getDb, rt.rollups));
   if (env.sandbox) {
     const { startEmbeddedSandbox } = await import('@/lib/providers/skylight/sandbox/embedded');
     const sandbox = await startEmbeddedSandbox();

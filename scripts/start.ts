@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 import { ensureBuild } from './ensure-build';
 
 // Like `next start`: production React, secure cookies, and the production configuration rules.
-process.env.NODE_ENV ??= 'production';
+// (Next's types make NODE_ENV read-only, hence Object.assign.)
+Object.assign(process.env, { NODE_ENV: process.env.NODE_ENV ?? 'production' });
 
 let env: typeof import('@/lib/env').env;
 try {

@@ -14,6 +14,12 @@ export type DeliveryFilters = {
 /** LIKE pattern for "starts with", with the pattern characters in the input taken literally. */
 export const prefixPattern = (s: string) => `${s.replace(/[\\%_]/g, '\\$&')}%`;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A whole id is an equality (any collation uses the index); anything shorter is a prefix search. */
+const deliveryIdMatch = (q: string) =>
+  UUID.test(q) ? eq(receipts.deliveryId, q) : like(receipts.deliveryId, prefixPattern(q));
+
 const LIST_COLUMNS = {
   id: receipts.id,
   delivery_id: receipts.deliveryId,
@@ -28,7 +34,7 @@ const LIST_COLUMNS = {
   body_bytes: receipts.bodyBytes,
 };
 
-/** The receipt log, newest first. `q` matches the start of `delivery_id` (the index serves it). */
+/** The receipt log, newest first. `q` matches `delivery_id` exactly or by its start. */
 export async function listDeliveries(
   db: Queryable,
   f: DeliveryFilters,
@@ -41,7 +47,7 @@ export async function listDeliveries(
       and(
         f.outcome ? eq(receipts.outcome, f.outcome) : undefined,
         f.event_type ? eq(receipts.eventType, f.event_type) : undefined,
-        f.q ? like(receipts.deliveryId, prefixPattern(f.q)) : undefined,
+        f.q ? deliveryIdMatch(f.q) : undefined,
         f.from ? gte(receipts.receivedAt, f.from) : undefined,
         f.to ? lt(receipts.receivedAt, f.to) : undefined,
         page.cursor !== undefined ? lt(receipts.id, page.cursor) : undefined,

@@ -15,36 +15,78 @@ const rollupWhere = (q: MetricsRange): SQL =>
       ${q.event_type !== undefined ? sql`and r.event_type = ${q.event_type}` : sql``}`;
 
 export type HistCell = { t: number; bucket: number; n: number };
+type TierRow = { bucket: Date | string; hist: Record<string, number> };
 
-/** Histogram cells (chart bucket start, histogram bucket, count) of ack or lag times. */
+const HOUR_MS = 3_600_000;
+
+/** Rows of one latency tier for an event type ('*' = all types) in [from, to). */
+async function tierRows(
+  db: Queryable,
+  kind: 'ack' | 'lag',
+  granularity: 'minute' | 'hour',
+  eventType: string,
+  from: Date,
+  to: Date,
+) {
+  if (from >= to) return [];
+  const col = kind === 'ack' ? sql.raw('ack_hist') : sql.raw('lag_hist');
+  const res = await db.execute(sql`
+    select bucket, ${col} as hist from latency_rollups
+     where granularity = ${granularity} and event_type = ${eventType}
+       and bucket >= ${from.toISOString()}::timestamptz and bucket < ${to.toISOString()}::timestamptz`);
+  return rowsOf<TierRow>(res).map((r) => ({ t: new Date(r.bucket).getTime(), hist: r.hist }));
+}
+
+/**
+ * Histogram cells (chart bucket start, histogram bucket, count) of ack or lag times. One tier row
+ * per chart point or less: hourly rows for buckets of an hour or more, minute rows otherwise.
+ */
 export async function latencyCells(
   db: Queryable,
   kind: 'ack' | 'lag',
   q: MetricsRange,
   bucketS: number,
 ): Promise<HistCell[]> {
-  const col = kind === 'ack' ? sql.raw('ack_hist') : sql.raw('lag_hist');
-  const res = await db.execute(sql`
-    select ${bin(bucketS)} as t, h.key::int as bucket, sum(h.value::bigint)::float8 as n
-      from receipt_rollups r cross join lateral jsonb_each_text(r.${col}) as h(key, value)
-     where ${rollupWhere(q)}
-     group by 1, 2`);
-  return rowsOf<HistCell>(res).map((r) => ({ t: Number(r.t), bucket: Number(r.bucket), n: Number(r.n) }));
+  const from = new Date(Math.floor(q.from.getTime() / 60_000) * 60_000);
+  const rows = await tierRows(
+    db,
+    kind,
+    bucketS >= 3600 ? 'hour' : 'minute',
+    q.event_type ?? '*',
+    bucketS >= 3600 ? new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS) : from,
+    q.to,
+  );
+  const bucketMs = bucketS * 1000;
+  const cells: HistCell[] = [];
+  for (const r of rows) {
+    const t = Math.floor(r.t / bucketMs) * bucketMs;
+    for (const [k, n] of Object.entries(r.hist)) cells.push({ t, bucket: Number(k), n: Number(n) });
+  }
+  return cells;
 }
 
-/** One histogram of ack or lag times over the whole range. */
+/** One histogram of ack or lag times over the range: whole hours from the hourly tier, edges by minute. */
 export async function latencyHistogram(
   db: Queryable,
   kind: 'ack' | 'lag',
   q: MetricsRange,
 ): Promise<Record<string, number>> {
-  const col = kind === 'ack' ? sql.raw('ack_hist') : sql.raw('lag_hist');
-  const res = await db.execute(sql`
-    select h.key as bucket, sum(h.value::bigint)::float8 as n
-      from receipt_rollups r cross join lateral jsonb_each_text(r.${col}) as h(key, value)
-     where ${rollupWhere(q)}
-     group by 1`);
-  return Object.fromEntries(rowsOf<{ bucket: string; n: number }>(res).map((r) => [r.bucket, Number(r.n)]));
+  const type = q.event_type ?? '*';
+  const from = new Date(Math.floor(q.from.getTime() / 60_000) * 60_000);
+  const firstHour = new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
+  const lastHour = new Date(Math.floor(q.to.getTime() / HOUR_MS) * HOUR_MS);
+  const parts =
+    firstHour < lastHour
+      ? await Promise.all([
+          tierRows(db, kind, 'minute', type, from, firstHour),
+          tierRows(db, kind, 'hour', type, firstHour, lastHour),
+          tierRows(db, kind, 'minute', type, lastHour, q.to),
+        ])
+      : [await tierRows(db, kind, 'minute', type, from, q.to)];
+  const out: Record<string, number> = {};
+  for (const r of parts.flat())
+    for (const [k, n] of Object.entries(r.hist)) out[k] = (out[k] ?? 0) + Number(n);
+  return out;
 }
 
 /** Receipt counts per chart bucket and outcome. */
@@ -61,20 +103,13 @@ export async function outcomeCells(db: Queryable, q: MetricsRange, bucketS: numb
   }));
 }
 
-/**
- * Receipt counts per event type and outcome: the rollups plus receipts not rolled up yet (the last
- * few seconds), so fresh deliveries count at once.
- */
+/** Receipt counts per event type and outcome over the range (from the rollups, seconds behind). */
 export async function outcomeCountsByType(db: Queryable, q: MetricsRange) {
   const res = await db.execute(sql`
-    select event_type, outcome, sum(n)::float8 as n from (
-      select r.event_type, r.outcome, r.count as n from receipt_rollups r where ${rollupWhere(q)}
-      union all
-      select coalesce(event_type, ''), outcome, 1 from receipts
-       where not rolled_up and received_at >= ${q.from.toISOString()}::timestamptz
-         and received_at < ${q.to.toISOString()}::timestamptz
-         ${q.event_type !== undefined ? sql`and event_type = ${q.event_type}` : sql``}
-    ) x group by 1, 2`);
+    select r.event_type, r.outcome, sum(r.count)::float8 as n
+      from receipt_rollups r
+     where ${rollupWhere(q)}
+     group by 1, 2`);
   return rowsOf<{ event_type: string; outcome: ReceiptOutcome; n: number }>(res).map((r) => ({
     ...r,
     n: Number(r.n),

@@ -1,43 +1,86 @@
 import { sql } from 'drizzle-orm';
-import { type Queryable, rowsOf } from '../client';
+import { type Histogram, merge } from '@/lib/metrics/histogram';
+import type { RollupCell } from '@/lib/metrics/rollup-buffer';
+import { type Db, type Queryable, rowsOf } from '../client';
+import { latencyRollups, receiptRollups } from '../schema';
 
 /**
- * Folds up to `limit` receipts into the per-minute rollups and marks them rolled up, in one statement.
- * Receipts younger than a few seconds wait, so their exact ack time (written after COMMIT) is in.
- * SKIP LOCKED lets several replicas run this at once without double counting.
+ * Adds aggregated cells to the rollups in one transaction: per minute × event type × outcome
+ * (outcome charts), and latency tiers per minute and per hour, each for the event type and for all
+ * types ('*'), so a chart reads one row per point whatever the range. Upserts merge histograms in
+ * SQL, so several replicas writing the same minute add up.
  */
-export async function rollUpReceipts(db: Queryable, limit = 20_000): Promise<number> {
-  const res = await db.execute(sql`
-    with batch as (
-      update receipts set rolled_up = true
-       where id in (select id from receipts
-                     where not rolled_up and received_at < now() - interval '3 seconds'
-                     order by id limit ${limit} for update skip locked)
-      returning date_trunc('minute', received_at) as m, coalesce(event_type, '') as et, outcome,
-                hist_bucket(ack_ms) as ab, hist_bucket(greatest(lag_ms, 0)) as lb
-    ),
-    counts as (select m, et, outcome, count(*) as c from batch group by 1, 2, 3),
-    ack as (
-      select m, et, outcome, jsonb_object_agg(ab::text, n) as h
-        from (select m, et, outcome, ab, count(*) as n from batch group by 1, 2, 3, 4) x group by 1, 2, 3
-    ),
-    lag as (
-      select m, et, outcome, jsonb_object_agg(lb::text, n) as h
-        from (select m, et, outcome, lb, count(*) as n from batch where lb is not null group by 1, 2, 3, 4) x
-       group by 1, 2, 3
-    ),
-    ins as (
-      insert into receipt_rollups (minute, event_type, outcome, count, ack_hist, lag_hist)
-      select c.m, c.et, c.outcome, c.c, coalesce(ack.h, '{}'::jsonb), coalesce(lag.h, '{}'::jsonb)
-        from counts c left join ack using (m, et, outcome) left join lag using (m, et, outcome)
-      on conflict (minute, event_type, outcome) do update
-        set count = receipt_rollups.count + excluded.count,
-            ack_hist = hist_merge(receipt_rollups.ack_hist, excluded.ack_hist),
-            lag_hist = hist_merge(receipt_rollups.lag_hist, excluded.lag_hist)
-      returning 1
-    )
-    select (select count(*) from batch)::int as n`);
-  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
+export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
+  if (cells.length === 0) return;
+  const tiers = new Map<
+    string,
+    {
+      granularity: 'minute' | 'hour';
+      bucket: number;
+      eventType: string;
+      count: number;
+      ack: Histogram;
+      lag: Histogram;
+    }
+  >();
+  for (const c of cells) {
+    const hour = Math.floor(c.minute / 3_600_000) * 3_600_000;
+    for (const [granularity, bucket] of [
+      ['minute', c.minute],
+      ['hour', hour],
+    ] as const) {
+      for (const eventType of [c.eventType, '*']) {
+        const key = `${granularity}|${bucket}|${eventType}`;
+        const t = tiers.get(key) ?? { granularity, bucket, eventType, count: 0, ack: {}, lag: {} };
+        t.count += c.count;
+        merge(t.ack, c.ack);
+        merge(t.lag, c.lag);
+        tiers.set(key, t);
+      }
+    }
+  }
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(receiptRollups)
+      .values(
+        cells.map((c) => ({
+          minute: new Date(c.minute),
+          eventType: c.eventType,
+          outcome: c.outcome,
+          count: c.count,
+          ackHist: c.ack,
+          lagHist: c.lag,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [receiptRollups.minute, receiptRollups.eventType, receiptRollups.outcome],
+        set: {
+          count: sql`${receiptRollups.count} + excluded.count`,
+          ackHist: sql`hist_merge(${receiptRollups.ackHist}, excluded.ack_hist)`,
+          lagHist: sql`hist_merge(${receiptRollups.lagHist}, excluded.lag_hist)`,
+        },
+      });
+    await tx
+      .insert(latencyRollups)
+      .values(
+        [...tiers.values()].map((t) => ({
+          granularity: t.granularity,
+          bucket: new Date(t.bucket),
+          eventType: t.eventType,
+          count: t.count,
+          ackHist: t.ack,
+          lagHist: t.lag,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [latencyRollups.granularity, latencyRollups.bucket, latencyRollups.eventType],
+        set: {
+          count: sql`${latencyRollups.count} + excluded.count`,
+          ackHist: sql`hist_merge(${latencyRollups.ackHist}, excluded.ack_hist)`,
+          lagHist: sql`hist_merge(${latencyRollups.lagHist}, excluded.lag_hist)`,
+        },
+      });
+  });
 }
 
 /** Deletes data past retention in bounded batches, so pruning never holds long locks. */
@@ -45,7 +88,7 @@ export async function pruneOld(db: Queryable, retentionDays: number, batch = 500
   const days = sql.raw(`interval '${Math.trunc(retentionDays)} days'`);
   const r1 = await db.execute(sql`
     with d as (delete from receipts where id in (
-      select id from receipts where received_at < now() - ${days} and rolled_up order by id limit ${batch}) returning 1)
+      select id from receipts where received_at < now() - ${days} order by id limit ${batch}) returning 1)
     select count(*)::int as n from d`);
   const r2 = await db.execute(sql`
     with d as (delete from events where id in (
@@ -55,5 +98,6 @@ export async function pruneOld(db: Queryable, retentionDays: number, batch = 500
   await db.execute(sql`delete from fingerprints where fingerprint in (
     select fingerprint from fingerprints where created_at < now() - interval '24 hours' limit ${batch})`);
   await db.execute(sql`delete from receipt_rollups where minute < now() - ${days}`);
+  await db.execute(sql`delete from latency_rollups where bucket < now() - ${days}`);
   return Number(rowsOf<{ n: number }>(r1)[0]?.n ?? 0) + Number(rowsOf<{ n: number }>(r2)[0]?.n ?? 0);
 }

@@ -67,13 +67,19 @@ export const dlqQuery = z.strictObject({
 });
 export type DlqQuery = z.infer<typeof dlqQuery>;
 
+const dlqFilter = z.strictObject({
+  event_type: eventType.optional(),
+  error: filterText.optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+});
+
+/** What a bulk retry with the same filter would match (GET /api/dlq/count, for the confirmation). */
+export const dlqCountQuery = dlqFilter.refine(orderedRange, rangeMessage);
+
 /** What a bulk retry matches: every dead letter passing all given filters (none: all of them). */
-export const dlqBulkRetryBody = z
-  .strictObject({
-    event_type: eventType.optional(),
-    error: filterText.optional(),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
+export const dlqBulkRetryBody = dlqFilter
+  .extend({
     ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
   })
   .refine(orderedRange, rangeMessage);

@@ -2,26 +2,29 @@ import { getDb } from '@/db/client';
 import { insertAudit } from '@/db/queries/audit';
 import { AppError } from '@/lib/errors';
 import { checkPassword } from './password';
-import { loginLimiter } from './rate-limit';
+import { loginLimiters } from './rate-limit';
 import { createSession, destroySession, sessionCookie } from './session';
 
 /**
- * Checks the password (rate-limited per IP, failures audited) and opens a session. Returns the
+ * Checks the password (failures rate-limited per IP and in all, and audited) and opens a session. Returns the
  * Set-Cookie value.
  */
 export async function login(password: string, ip: string): Promise<string> {
-  const limiter = loginLimiter();
-  const wait = limiter.retryAfterS(ip);
+  const { perIp, all } = loginLimiters();
+  const wait = perIp.retryAfterS(ip) ?? all.retryAfterS('all');
   if (wait !== null) {
-    throw new AppError('rate_limited', `Too many failed logins; try again in ${wait} s`, { retryAfterS: wait });
+    throw new AppError('rate_limited', `Too many failed logins; try again in ${wait} s`, {
+      retryAfterS: wait,
+    });
   }
   const db = await getDb();
   if (!(await checkPassword(password))) {
-    limiter.fail(ip);
+    perIp.fail(ip);
+    all.fail('all');
     await insertAudit(db, { actor: 'dashboard', ip }, 'login_failed', null);
     throw new AppError('unauthorized', 'Wrong password');
   }
-  limiter.reset(ip);
+  perIp.reset(ip);
   const { token, expiresAt } = await createSession();
   await insertAudit(db, { actor: 'dashboard', ip }, 'login', null);
   return sessionCookie(token, expiresAt);

@@ -45,11 +45,16 @@ export class FailureLimiter {
 }
 
 export const LOGIN_MAX_FAILURES = 5;
+/** X-Forwarded-For can be forged when no proxy overwrites it, so all addresses together get a cap too. */
+export const LOGIN_MAX_FAILURES_ALL = 50;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 
-const g = globalThis as { __skylightLoginLimiter?: FailureLimiter };
-/** The process-wide login limiter: 5 failures per IP per 15 minutes. */
-export function loginLimiter(): FailureLimiter {
-  g.__skylightLoginLimiter ??= new FailureLimiter(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS);
-  return g.__skylightLoginLimiter;
+const g = globalThis as { __skylightLoginLimiters?: { perIp: FailureLimiter; all: FailureLimiter } };
+/** The process-wide login limiters: 5 failures per IP and 50 in all per 15 minutes. */
+export function loginLimiters() {
+  g.__skylightLoginLimiters ??= {
+    perIp: new FailureLimiter(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
+    all: new FailureLimiter(LOGIN_MAX_FAILURES_ALL, LOGIN_WINDOW_MS),
+  };
+  return g.__skylightLoginLimiters;
 }

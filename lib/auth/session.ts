@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { getDb } from '@/db/client';
 import { deleteSession, pruneSessions, putSession, sessionExpiry } from '@/db/queries/settings';
 import { env } from '@/lib/env';
+import { SESSION_COOKIE } from './cookie';
 
-export const SESSION_COOKIE = 'skylight_session';
+export { SESSION_COOKIE };
+
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');

@@ -34,5 +34,6 @@ export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
 export const deliveryQuery = (id: number) =>
   queryOptions({
     queryKey: ['deliveries', 'detail', id] as const,
-    queryFn: async ({ signal }) => (await fetchJson<DeliveryDetail>(`/api/deliveries/${id}`, { signal })).data,
+    queryFn: async ({ signal }) =>
+      (await fetchJson<DeliveryDetail>(`/api/deliveries/${id}`, { signal })).data,
   });

@@ -42,7 +42,9 @@ export async function fetchJson<T>(
     | null;
   if (!res.ok || !body) {
     if (res.status === 401 && typeof window !== 'undefined' && !url.startsWith('/api/auth/')) {
-      window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+      window.location.assign(
+        `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`,
+      );
     }
     const retry = Number(res.headers.get('retry-after'));
     throw new ApiError(
@@ -58,7 +60,8 @@ export async function fetchJson<T>(
 /** Query string from a filter object, leaving out empty values. */
 export function qs(params: Record<string, string | number | undefined | null>): string {
   const sp = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') sp.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') sp.set(k, String(v));
   const s = sp.toString();
   return s ? `?${s}` : '';
 }

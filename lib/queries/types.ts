@@ -27,4 +27,8 @@ export type OutcomePoint = { t: string } & Record<
   number
 >;
 
-export type { DeliveryPage, ProviderDelivery, ProviderWebhook } from '@/lib/providers/skylight/client-schemas';
+export type {
+  DeliveryPage,
+  ProviderDelivery,
+  ProviderWebhook,
+} from '@/lib/providers/skylight/client-schemas';

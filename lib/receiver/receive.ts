@@ -1,5 +1,6 @@
 import { errorBody, isDatabaseUnavailable } from '@/lib/errors';
 import { log } from '@/lib/log';
+import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
 import { parseEnvelope, parseTimestamp } from '@/lib/providers/skylight/envelope';
 import {
@@ -21,6 +22,8 @@ export type ReceiverDeps = {
   recorder: BackgroundRecorder;
   /** Called after an event was committed, so a worker can pick it up without waiting to poll. */
   onAccepted?: () => void;
+  /** Aggregates every answer (exact ack time) for the charts; see lib/metrics/rollup-buffer.ts. */
+  rollups?: RollupBuffer;
   /** Called for signed but malformed deliveries: operators must hear about these. */
   onMalformed?: (info: { deliveryId: string | null; reason: string }) => void;
 };
@@ -54,6 +57,7 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
     const ackMs = performance.now() - req.startedAt;
     deps.recorder.record({ ...base, outcome, reason, httpStatus: status, ackMs, body, bodyBytes: bytes });
     observe(outcome, headerEvent, ackMs, status, headerDelivery, reason);
+    deps.rollups?.add({ receivedAt, eventType: headerEvent, outcome, ackMs, lagMs: null });
     const code = status === 413 ? 'payload_too_large' : status === 503 ? 'unavailable' : 'bad_request';
     return {
       status,
@@ -160,6 +164,13 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
     item.receipt.deliveryId ?? null,
     result.reason,
   );
+  deps.rollups?.add({
+    receivedAt,
+    eventType: item.receipt.eventType ?? null,
+    outcome: result.outcome,
+    ackMs,
+    lagMs: item.receipt.lagMs ?? null,
+  });
   if (result.outcome === 'accepted') deps.onAccepted?.();
   if (result.outcome === 'malformed')
     deps.onMalformed?.({ deliveryId: item.receipt.deliveryId ?? null, reason: result.reason ?? '' });

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import { fromIncoming, sendNode } from '@/lib/receiver/node-request';
 import { receive } from '@/lib/receiver/receive';
@@ -12,6 +13,7 @@ export type ReceiverServer = {
   db: TestDb;
   commit: GroupCommit;
   recorder: BackgroundRecorder;
+  rollups: RollupBuffer;
   worker: Worker | null;
   close: () => Promise<void>;
 };
@@ -32,6 +34,7 @@ export async function startReceiverServer(
   const getDb = async () => db.db;
   const commit = new GroupCommit(getDb, { maxInFlight: db.kind === 'pglite' ? 1 : 4 });
   const recorder = new BackgroundRecorder(getDb);
+  const rollups = new RollupBuffer();
   const worker =
     opts.worker === false
       ? null
@@ -48,6 +51,7 @@ export async function startReceiverServer(
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     commit,
     recorder,
+    rollups,
     onAccepted: () => worker?.nudge(),
   };
   const server: Server = createServer((req, res) => {
@@ -66,6 +70,7 @@ export async function startReceiverServer(
     db,
     commit,
     recorder,
+    rollups,
     worker,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -8,7 +8,10 @@ export const dynamic = 'force-dynamic';
 
 export const POST = authed(async (request, session) => {
   const filter = await parseBody(dlqBulkRetryBody, request);
-  const result = await retryDeadLetters(await getDb(), filter, { actor: session.actor, ip: clientIp(request) });
+  const result = await retryDeadLetters(await getDb(), filter, {
+    actor: session.actor,
+    ip: clientIp(request),
+  });
   if (result.matched > 0) runtime().worker?.nudge();
   return ok(result, { status: 202 });
 });

@@ -5,4 +5,6 @@ import { retryRate } from '@/lib/metrics/dashboard';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => ok(await retryRate(await getDb(), parseQuery(metricsQuery, request))));
+export const GET = authed(async (request) =>
+  ok(await retryRate(await getDb(), parseQuery(metricsQuery, request))),
+);

@@ -5,4 +5,6 @@ import { summary } from '@/lib/metrics/dashboard';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => ok(await summary(await getDb(), parseQuery(metricsQuery, request))));
+export const GET = authed(async (request) =>
+  ok(await summary(await getDb(), parseQuery(metricsQuery, request))),
+);

@@ -1,0 +1,56 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { usePathname, useRouter } from 'next/navigation';
+import { ChartBarDeadLetters } from '@/components/charts/chart-bar-dead-letters';
+import { ChartBarOutcomes } from '@/components/charts/chart-bar-outcomes';
+import { ChartBarRetryRate } from '@/components/charts/chart-bar-retry-rate';
+import { ChartLineAckLatency } from '@/components/charts/chart-line-ack-latency';
+import { ChartLineDeliveryLag } from '@/components/charts/chart-line-delivery-lag';
+import { GridKpis } from '@/components/grid-kpis';
+import { PanelPatternHealth } from '@/components/panel-pattern-health';
+import { PickerTimeRange } from '@/components/picker-time-range';
+import { SelectEventType } from '@/components/select-event-type';
+import { StateError } from '@/components/state-error';
+import { StateLoading } from '@/components/state-loading';
+import { summaryQuery } from '@/lib/queries/metrics';
+import { type OverviewParams, overviewSearch } from './search-params';
+
+export function OverviewClient({ params }: { params: OverviewParams }) {
+  const router = useRouter();
+  const path = usePathname();
+  const set = (patch: Partial<OverviewParams>) =>
+    router.replace(`${path}${overviewSearch({ ...params, ...patch })}`, { scroll: false });
+  const summary = useQuery(summaryQuery(params));
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Overview</h1>
+        <div className="toolbar">
+          <PickerTimeRange value={params.range} onChange={(range) => set({ range })} />
+          <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
+        </div>
+      </div>
+      {summary.isPending ? (
+        <StateLoading label="Loading summary" rows={2} />
+      ) : summary.isError ? (
+        <div className="panel" style={{ marginBottom: '1rem' }}>
+          <StateError error={summary.error} onRetry={() => summary.refetch()} />
+        </div>
+      ) : (
+        <>
+          <GridKpis summary={summary.data} />
+          <PanelPatternHealth summary={summary.data} />
+        </>
+      )}
+      <div className="grid-charts">
+        <ChartLineAckLatency filters={params} />
+        <ChartLineDeliveryLag filters={params} />
+        <ChartBarOutcomes filters={params} />
+        <ChartBarRetryRate filters={params} />
+        <ChartBarDeadLetters filters={params} />
+      </div>
+    </>
+  );
+}

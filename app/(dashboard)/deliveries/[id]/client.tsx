@@ -1,0 +1,99 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { BadgeStatus } from '@/components/badge-status';
+import { ButtonCopy } from '@/components/button-copy';
+import { StateError } from '@/components/state-error';
+import { StateLoading } from '@/components/state-loading';
+import { TimelineDelivery } from '@/components/timeline-delivery';
+import { formatMs, formatTime, prettyJson } from '@/lib/format';
+import { deliveryQuery } from '@/lib/queries/deliveries';
+
+export function DeliveryClient({ id }: { id: number }) {
+  const q = useQuery(deliveryQuery(id));
+  const d = q.data;
+  const body = d ? prettyJson(d.body) : '';
+  const headers = d ? JSON.stringify(d.headers, null, 2) : '';
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <Link href="/deliveries">← Deliveries</Link>
+          <h1>Delivery {d?.delivery_id ?? `#${id}`}</h1>
+        </div>
+        {d?.delivery_id && <ButtonCopy text={d.delivery_id} label="Copy delivery id" />}
+      </div>
+      {q.isPending ? (
+        <div className="panel">
+          <StateLoading label="Loading delivery" rows={6} />
+        </div>
+      ) : q.isError ? (
+        <div className="panel">
+          <StateError error={q.error} onRetry={() => q.refetch()} />
+        </div>
+      ) : (
+        d && (
+          <div className="split">
+            <div>
+              <section className="panel" aria-label="Summary">
+                <dl className="kv">
+                  <dt>Outcome</dt>
+                  <dd>
+                    <BadgeStatus value={d.outcome} /> {d.reason}
+                  </dd>
+                  <dt>Event type</dt>
+                  <dd>{d.event_type ?? '—'}</dd>
+                  <dt>HTTP status</dt>
+                  <dd>{d.http_status}</dd>
+                  <dt>Received</dt>
+                  <dd>{formatTime(d.received_at)} UTC</dd>
+                  <dt>Provider time</dt>
+                  <dd>{formatTime(d.provider_ts)}</dd>
+                  <dt>Ack</dt>
+                  <dd>{formatMs(d.ack_ms)}</dd>
+                  <dt>Lag</dt>
+                  <dd>{formatMs(d.lag_ms)}</dd>
+                  <dt>Event</dt>
+                  <dd>
+                    {d.event ? (
+                      <>
+                        #{d.event.id} <BadgeStatus value={d.event.status} />
+                      </>
+                    ) : (
+                      'none (not queued)'
+                    )}
+                  </dd>
+                </dl>
+              </section>
+              <section aria-labelledby="body-title">
+                <div className="section-head">
+                  <h2 id="body-title">Body</h2>
+                  <ButtonCopy text={d.body ?? ''} label="Copy body" />
+                </div>
+                {d.body === null ? (
+                  <p className="muted">No body kept for this request.</p>
+                ) : (
+                  // Rendered as text: a payload containing markup must never become markup.
+                  <pre className="code">{body}</pre>
+                )}
+              </section>
+              <section aria-labelledby="headers-title">
+                <div className="section-head">
+                  <h2 id="headers-title">Headers</h2>
+                  <ButtonCopy text={headers} label="Copy headers" />
+                </div>
+                <pre className="code">{headers}</pre>
+              </section>
+            </div>
+            <section className="panel" aria-label="Processing">
+              <h2>Timeline</h2>
+              <TimelineDelivery delivery={d} />
+            </section>
+          </div>
+        )
+      )}
+    </>
+  );
+}

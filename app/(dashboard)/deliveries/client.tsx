@@ -1,0 +1,111 @@
+'use client';
+
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { usePathname, useRouter } from 'next/navigation';
+import { type FormEvent, useState } from 'react';
+import { PickerTimeRange } from '@/components/picker-time-range';
+import { SelectEventType } from '@/components/select-event-type';
+import { StateEmpty } from '@/components/state-empty';
+import { StateError } from '@/components/state-error';
+import { StateLoading } from '@/components/state-loading';
+import { TableDeliveries } from '@/components/table-deliveries';
+import { RECEIPT_OUTCOMES } from '@/db/schema';
+import { deliveriesQuery } from '@/lib/queries/deliveries';
+import { type DeliveriesParams, deliveriesSearch } from './search-params';
+
+export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
+  const router = useRouter();
+  const path = usePathname();
+  const set = (patch: Partial<DeliveriesParams>) =>
+    router.replace(`${path}${deliveriesSearch({ ...params, ...patch })}`, { scroll: false });
+  const [q, setQ] = useState(params.q ?? '');
+  const { live, ...filters } = params;
+  const list = useInfiniteQuery(deliveriesQuery(filters, live));
+  const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
+
+  const search = (e: FormEvent) => {
+    e.preventDefault();
+    set({ q: q.trim() || undefined });
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Deliveries</h1>
+        <label className="row" style={{ fontSize: '0.9rem' }}>
+          <input type="checkbox" checked={live} onChange={(e) => set({ live: e.target.checked })} />
+          Live tail
+        </label>
+      </div>
+      <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
+        <PickerTimeRange
+          value={params.range}
+          onChange={(range) => set({ range })}
+          extra={[{ value: 'all', label: 'All time' }]}
+        />
+        <label className="field">
+          Outcome
+          <select
+            aria-label="Outcome"
+            value={params.outcome ?? ''}
+            onChange={(e) => set({ outcome: (e.target.value || undefined) as DeliveriesParams['outcome'] })}
+          >
+            <option value="">All outcomes</option>
+            {RECEIPT_OUTCOMES.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
+          </select>
+        </label>
+        <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
+        <form onSubmit={search} className="row" style={{ alignItems: 'end' }}>
+          <label className="field">
+            Delivery id
+            <input
+              type="search"
+              value={q}
+              onChange={(e) => setQ(e.target.value)}
+              placeholder="starts with…"
+              maxLength={200}
+            />
+          </label>
+          <button type="submit">Search</button>
+        </form>
+      </div>
+      {live && (
+        <p className="muted" role="status" style={{ margin: '0 0 0.5rem' }}>
+          Live tail: the newest deliveries refresh every 3 seconds.
+        </p>
+      )}
+      <div className="table-wrap">
+        {list.isPending ? (
+          <StateLoading label="Loading deliveries" rows={6} />
+        ) : list.isError ? (
+          <StateError error={list.error} onRetry={() => list.refetch()} />
+        ) : rows.length === 0 ? (
+          <StateEmpty title="No deliveries match">Widen the time range or clear the filters.</StateEmpty>
+        ) : (
+          <>
+            <TableDeliveries rows={rows} />
+            {!live && (
+              <div className="table-foot">
+                {list.hasNextPage ? (
+                  <button
+                    type="button"
+                    onClick={() => list.fetchNextPage()}
+                    disabled={list.isFetchingNextPage}
+                  >
+                    {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                  </button>
+                ) : (
+                  <span className="muted">End of the log · {rows.length} shown</span>
+                )}
+              </div>
+            )}
+          </>
+        )}
+      </div>
+    </>
+  );
+}

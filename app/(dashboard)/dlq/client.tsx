@@ -1,0 +1,211 @@
+'use client';
+
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { usePathname, useRouter } from 'next/navigation';
+import { type FormEvent, useState } from 'react';
+import { DialogConfirm } from '@/components/dialog-confirm';
+import { PanelDeadLetter } from '@/components/panel-dead-letter';
+import { SelectEventType } from '@/components/select-event-type';
+import { StateEmpty } from '@/components/state-empty';
+import { describeError, StateError } from '@/components/state-error';
+import { StateLoading } from '@/components/state-loading';
+import { TableDlq } from '@/components/table-dlq';
+import {
+  discardDeadLetter,
+  dlqCountQuery,
+  dlqListQuery,
+  retryDeadLetter,
+  retryDeadLetters,
+} from '@/lib/queries/dlq';
+import { type DlqParams, dlqSearch } from './search-params';
+
+type Pending = { kind: 'all' } | { kind: 'selected'; ids: number[] } | { kind: 'discard'; id: number };
+
+export function DlqClient({ params }: { params: DlqParams }) {
+  const router = useRouter();
+  const path = usePathname();
+  const qc = useQueryClient();
+  const set = (patch: Partial<DlqParams>) =>
+    router.replace(`${path}${dlqSearch({ ...params, ...patch })}`, { scroll: false });
+  const filters = { event_type: params.event_type, error: params.error };
+  const list = useInfiniteQuery(dlqListQuery(filters));
+  const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
+  const [checked, setChecked] = useState<Set<number>>(new Set());
+  const [confirm, setConfirm] = useState<Pending | null>(null);
+  const [result, setResult] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
+  const [errorText, setErrorText] = useState(params.error ?? '');
+  const count = useQuery({ ...dlqCountQuery(filters), enabled: confirm?.kind === 'all' });
+
+  const refresh = () =>
+    Promise.all(['dlq', 'metrics', 'deliveries'].map((k) => qc.invalidateQueries({ queryKey: [k] })));
+  const act = useMutation({
+    mutationFn: async (p: Pending) => {
+      if (p.kind === 'discard') {
+        await discardDeadLetter(p.id);
+        return `Discarded event ${p.id}.`;
+      }
+      const matched = await retryDeadLetters(p.kind === 'all' ? filters : { ids: p.ids });
+      return `Re-queued ${matched} dead letter${matched === 1 ? '' : 's'}; the worker picks them up now.`;
+    },
+    onSuccess: (text) => {
+      setResult({ tone: 'ok', text });
+      setChecked(new Set());
+    },
+    onError: (err) => {
+      const e = describeError(err);
+      setResult({ tone: 'bad', text: `${e.title}: ${e.detail}` });
+    },
+    onSettled: () => {
+      setConfirm(null);
+      return refresh();
+    },
+  });
+  const retryOne = useMutation({
+    mutationFn: (id: number) => retryDeadLetter(id),
+    onSuccess: (_d, id) => setResult({ tone: 'ok', text: `Re-queued event ${id}.` }),
+    onError: (err) => setResult({ tone: 'bad', text: describeError(err).detail }),
+    onSettled: refresh,
+  });
+
+  const toggle = (id: number, on: boolean) =>
+    setChecked((s) => {
+      const next = new Set(s);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const searchError = (e: FormEvent) => {
+    e.preventDefault();
+    set({ error: errorText.trim() || undefined, selected: undefined });
+  };
+  const busy = act.isPending || retryOne.isPending;
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Dead letters</h1>
+        <div className="row">
+          <button
+            type="button"
+            disabled={checked.size === 0 || busy}
+            onClick={() => setConfirm({ kind: 'selected', ids: [...checked] })}
+          >
+            Retry selected ({checked.size})
+          </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={rows.length === 0 || busy}
+            onClick={() => setConfirm({ kind: 'all' })}
+          >
+            Retry all matching…
+          </button>
+        </div>
+      </div>
+      <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
+        <SelectEventType
+          value={params.event_type}
+          onChange={(event_type) => set({ event_type, selected: undefined })}
+        />
+        <form onSubmit={searchError} className="row" style={{ alignItems: 'end' }}>
+          <label className="field">
+            Error contains
+            <input
+              type="search"
+              value={errorText}
+              onChange={(e) => setErrorText(e.target.value)}
+              maxLength={200}
+            />
+          </label>
+          <button type="submit">Filter</button>
+        </form>
+      </div>
+      {result && (
+        <div className="alert" data-tone={result.tone} role="status">
+          {result.text}
+        </div>
+      )}
+      <div className="stack">
+        <div className="table-wrap">
+          {list.isPending ? (
+            <StateLoading label="Loading dead letters" rows={5} />
+          ) : list.isError ? (
+            <StateError error={list.error} onRetry={() => list.refetch()} />
+          ) : rows.length === 0 ? (
+            <StateEmpty title="No dead letters">
+              {params.event_type || params.error
+                ? 'Nothing matches these filters.'
+                : 'Every event was processed or is still being retried.'}
+            </StateEmpty>
+          ) : (
+            <>
+              <TableDlq
+                rows={rows}
+                selected={params.selected}
+                checked={checked}
+                onToggle={toggle}
+                onOpen={(id) => set({ selected: id })}
+              />
+              {list.hasNextPage && (
+                <div className="table-foot">
+                  <button
+                    type="button"
+                    onClick={() => list.fetchNextPage()}
+                    disabled={list.isFetchingNextPage}
+                  >
+                    {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                  </button>
+                </div>
+              )}
+            </>
+          )}
+        </div>
+        {params.selected && (
+          <PanelDeadLetter
+            id={params.selected}
+            busy={busy}
+            onRetry={(id) => retryOne.mutate(id)}
+            onDiscard={(id) => setConfirm({ kind: 'discard', id })}
+            onClose={() => set({ selected: undefined })}
+          />
+        )}
+      </div>
+      {confirm && (
+        <DialogConfirm
+          title={
+            confirm.kind === 'all'
+              ? 'Retry all matching dead letters?'
+              : confirm.kind === 'selected'
+                ? `Retry ${confirm.ids.length} selected?`
+                : `Discard event ${confirm.id}?`
+          }
+          confirmLabel={confirm.kind === 'discard' ? 'Discard' : 'Retry'}
+          danger={confirm.kind === 'discard'}
+          busy={act.isPending || (confirm.kind === 'all' && count.isPending)}
+          onCancel={() => setConfirm(null)}
+          onConfirm={() => act.mutate(confirm)}
+        >
+          {confirm.kind === 'all' ? (
+            count.isPending ? (
+              <p>Counting…</p>
+            ) : count.isError ? (
+              <p>Could not count the matching dead letters: {describeError(count.error).detail}</p>
+            ) : (
+              <p>
+                <strong>{count.data}</strong> dead letter{count.data === 1 ? '' : 's'} match
+                {params.event_type || params.error ? ' the current filters' : ''} (all pages, not just this
+                one). They go back to the queue with a fresh set of attempts; their history is kept.
+              </p>
+            )
+          ) : confirm.kind === 'selected' ? (
+            <p>
+              The selected events go back to the queue with a fresh set of attempts; their history is kept.
+            </p>
+          ) : (
+            <p>The event stays in the database for audit but will never be retried.</p>
+          )}
+        </DialogConfirm>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { usePathname, useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { DialogConfirm } from '@/components/dialog-confirm';
+import { PanelProviderDeliveries } from '@/components/panel-provider-deliveries';
+import { StateEmpty } from '@/components/state-empty';
+import { describeError, StateError } from '@/components/state-error';
+import { StateLoading } from '@/components/state-loading';
+import { TableWebhooks } from '@/components/table-webhooks';
+import type { ProviderWebhook } from '@/lib/queries/types';
+import { setWebhookActive, webhooksQuery } from '@/lib/queries/webhooks';
+import { type WebhooksParams, webhooksSearch } from './search-params';
+
+export function WebhooksClient({ params }: { params: WebhooksParams }) {
+  const router = useRouter();
+  const path = usePathname();
+  const qc = useQueryClient();
+  const set = (patch: Partial<WebhooksParams>) =>
+    router.replace(`${path}${webhooksSearch({ ...params, ...patch })}`, { scroll: false });
+  const list = useQuery(webhooksQuery());
+  const [confirm, setConfirm] = useState<ProviderWebhook | null>(null);
+  const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
+  const key = webhooksQuery().queryKey;
+
+  // Optimistic: the switch flips at once and flips back if SkyLight refuses.
+  const toggle = useMutation({
+    mutationFn: (v: { id: number; is_active: boolean }) => setWebhookActive(v.id, v.is_active),
+    onMutate: async (v) => {
+      setConfirm(null);
+      await qc.cancelQueries({ queryKey: key });
+      const before = qc.getQueryData(key);
+      qc.setQueryData(key, (old) => old?.map((w) => (w.id === v.id ? { ...w, is_active: v.is_active } : w)));
+      return { before };
+    },
+    onError: (err, _v, ctx) => {
+      if (ctx?.before) qc.setQueryData(key, ctx.before);
+      const e = describeError(err);
+      setMessage({ tone: 'bad', text: `${e.title}: ${e.detail} The change was rolled back.` });
+    },
+    onSuccess: (w) =>
+      setMessage({
+        tone: 'ok',
+        text: `${w.name} is now ${w.is_active ? 'enabled' : 'disabled'} on SkyLight.`,
+      }),
+    onSettled: () => qc.invalidateQueries({ queryKey: ['webhooks'] }),
+  });
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Webhooks</h1>
+        <button type="button" onClick={() => list.refetch()} disabled={list.isFetching}>
+          {list.isFetching ? 'Refreshing…' : 'Refresh'}
+        </button>
+      </div>
+      {message && (
+        <div className="alert" data-tone={message.tone} role="status">
+          {message.text}
+        </div>
+      )}
+      <div className="table-wrap">
+        {list.isPending ? (
+          <StateLoading label="Loading webhooks" rows={3} />
+        ) : list.isError ? (
+          <StateError error={list.error} onRetry={() => list.refetch()} />
+        ) : list.data.length === 0 ? (
+          <StateEmpty title="No webhooks on SkyLight">
+            Create one in SkyLight (Settings → Webhooks).
+          </StateEmpty>
+        ) : (
+          <TableWebhooks
+            webhooks={list.data}
+            selected={params.webhook}
+            busyId={toggle.isPending ? (toggle.variables?.id ?? null) : null}
+            onToggle={setConfirm}
+            onOpen={(id) => set({ webhook: id, status: undefined, page: 1 })}
+          />
+        )}
+      </div>
+      {params.webhook && (
+        <PanelProviderDeliveries
+          webhookId={params.webhook}
+          filters={{ status: params.status, page: params.page }}
+          onChange={(f) => set(f)}
+        />
+      )}
+      {confirm && (
+        <DialogConfirm
+          title={`${confirm.is_active ? 'Disable' : 'Enable'} ${confirm.name}?`}
+          confirmLabel={confirm.is_active ? 'Disable' : 'Enable'}
+          danger={confirm.is_active}
+          onCancel={() => setConfirm(null)}
+          onConfirm={() => toggle.mutate({ id: confirm.id, is_active: !confirm.is_active })}
+        >
+          {confirm.is_active ? (
+            <p>
+              SkyLight does <strong>not</strong> queue events for a disabled webhook: anything that happens
+              while it is off is never delivered here, and will not arrive when you enable it again.
+            </p>
+          ) : (
+            <p>
+              SkyLight starts sending new events to {confirm.url} again. Events from while it was off do not
+              arrive.
+            </p>
+          )}
+        </DialogConfirm>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { firstValues, type RawSearchParams, toSearch, urlId } from '@/lib/api/page-params';
+import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
+
+const DEFAULTS = { page: 1 } as const;
+
+const schema = z.object({
+  webhook: urlId,
+  status: z.enum(DELIVERY_STATUS_FILTERS).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100_000).catch(DEFAULTS.page),
+});
+export type WebhooksParams = z.infer<typeof schema>;
+
+export const parseWebhooksParams = (sp: RawSearchParams): WebhooksParams =>
+  schema.parse({ page: DEFAULTS.page, ...firstValues(sp) });
+export const webhooksSearch = (p: WebhooksParams) => toSearch(p, DEFAULTS);

@@ -1,0 +1,62 @@
+'use client';
+
+import { type FormEvent, useState } from 'react';
+import { describeError } from '@/components/state-error';
+import { fetchJson } from '@/lib/queries/fetch-json';
+
+export function LoginClient({ next }: { next: string }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  // Uncontrolled input: typing before hydration finishes must neither be lost nor mismatch.
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const password = String(new FormData(e.currentTarget).get('password') ?? '');
+    setBusy(true);
+    setError(null);
+    try {
+      await fetchJson('/api/auth/login', { method: 'POST', body: { password } });
+      window.location.assign(next);
+    } catch (err) {
+      setError(describeError(err).detail);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="login">
+      <form
+        className="panel"
+        method="post"
+        action="/api/auth/login"
+        onSubmit={submit}
+        aria-labelledby="login-title"
+      >
+        <h1 id="login-title">SkyLight webhook operations</h1>
+        <p className="muted" style={{ margin: 0 }}>
+          Log in with the dashboard password (DASHBOARD_PASSWORD, or the one printed at first start and saved
+          in .data/dashboard-password).
+        </p>
+        <label className="field">
+          Password
+          <input
+            type="password"
+            name="password"
+            autoComplete="current-password"
+            required
+            // biome-ignore lint/a11y/noAutofocus: the only field on a login page
+            autoFocus
+          />
+        </label>
+        {error && (
+          <div className="alert" data-tone="bad" role="alert" style={{ margin: 0 }}>
+            {error}
+          </div>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Logging in…' : 'Log in'}
+        </button>
+      </form>
+    </main>
+  );
+}

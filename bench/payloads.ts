@@ -1,0 +1,84 @@
+import { sign } from '@/lib/providers/skylight/signature';
+
+export type Shot = { body: Buffer; headers: Record<string, string>; expect: number };
+export type Mix = 'accept' | 'duplicates' | 'bad-signatures';
+
+const TARGET_BYTES = 1024;
+const EVENT = 'contact.created';
+/** How far back (in fresh deliveries) a duplicate reaches: far enough to be committed already. */
+const DUP_DISTANCE = 200;
+
+/**
+ * Deterministic signed deliveries: the k-th fresh delivery is byte-identical for every peer (each
+ * peer has its own scratch database, so the same ids are new to each). About 1 KB each.
+ */
+export class Feed {
+  private k = 0;
+  private i = 0;
+  private fresh: Shot[] = [];
+  private readonly timestamp = new Date().toISOString();
+  private readonly unixTs = String(Math.floor(Date.now() / 1000));
+
+  /** `offset` keeps feeds that share one database apart (their ids never collide). */
+  constructor(
+    private readonly secret: string,
+    private readonly mix: Mix = 'accept',
+    offset = 0,
+  ) {
+    this.k = offset;
+  }
+
+  /** The i-th request of a mix: 25 % resend an earlier delivery, or 50 % carry a wrong signature. */
+  next(): Shot {
+    const i = this.i++;
+    if (this.mix === 'duplicates' && i % 4 === 3 && this.fresh.length > 0) {
+      return this.fresh[Math.max(0, this.fresh.length - 1 - DUP_DISTANCE)]!;
+    }
+    if (this.mix === 'bad-signatures' && i % 2 === 1) return this.make(this.k++, 'not-the-secret', 400);
+    const shot = this.make(this.k++, this.secret, 200);
+    if (this.mix === 'duplicates') {
+      this.fresh.push(shot);
+      if (this.fresh.length > DUP_DISTANCE * 2) this.fresh.splice(0, DUP_DISTANCE);
+    }
+    return shot;
+  }
+
+  take(n: number): Shot[] {
+    return Array.from({ length: n }, () => this.next());
+  }
+
+  private make(k: number, secret: string, expect: number): Shot {
+    const deliveryId = `00000000-0000-4000-8000-${k.toString(16).padStart(12, '0')}`;
+    const envelope = (notes: string) =>
+      JSON.stringify({
+        event: EVENT,
+        delivery_id: deliveryId,
+        timestamp: this.timestamp,
+        data: {
+          contact: {
+            id: 100_000_000 + k,
+            name: `Bench Contact ${String(k).padStart(9, '0')}`,
+            phone: `+1555${String(k % 10_000_000).padStart(7, '0')}`,
+            email: `contact-${String(k).padStart(9, '0')}@example.com`,
+            type: 'whatsapp',
+            tags: ['bench', 'lead', 'newsletter'],
+            custom_fields: { source: 'benchmark', notes },
+          },
+        },
+      });
+    const bare = envelope('');
+    const body = Buffer.from(envelope('x'.repeat(Math.max(0, TARGET_BYTES - Buffer.byteLength(bare)))));
+    return {
+      body,
+      expect,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(body.byteLength),
+        'x-skylight-event': EVENT,
+        'x-skylight-delivery': deliveryId,
+        'x-skylight-timestamp': this.unixTs,
+        'x-skylight-signature': sign(body, secret),
+      },
+    };
+  }
+}

@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+
+type Proc = { name: string; child: ChildProcess; output: string[] };
+const procs: Proc[] = [];
+
+/**
+ * Starts a server in its own process group so that it and anything it forks can be stopped by id.
+ * Keeps the last lines of its output for error messages.
+ */
+export function startProc(
+  name: string,
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+) {
+  const child = spawn(cmd, [...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: Proc = { name, child, output: [] };
+  const keep = (d: Buffer) => {
+    p.output.push(d.toString());
+    if (p.output.length > 50) p.output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  procs.push(p);
+  return p;
+}
+
+export function outputOf(p: Proc) {
+  return p.output.join('').slice(-3000);
+}
+
+export async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** Waits until something answers HTTP on the port (any status), or the process exits. */
+export async function waitHttp(p: Proc, port: number, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}):\n${outputOf(p)}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/api/health', timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${p.name} did not answer on ${port} within ${timeoutMs} ms:\n${outputOf(p)}`);
+}
+
+function signalGroup(p: Proc, sig: NodeJS.Signals) {
+  if (p.child.pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  try {
+    process.kill(-p.child.pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Stops one started server: SIGTERM to its group, SIGKILL after a grace period. */
+export async function stopProc(p: Proc, graceMs = 3000) {
+  const i = procs.indexOf(p);
+  if (i >= 0) procs.splice(i, 1);
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  signalGroup(p, 'SIGTERM');
+  const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), graceMs));
+  if ((await Promise.race([exited, timer])) === 'late') {
+    signalGroup(p, 'SIGKILL');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+  }
+  // A forked grandchild may outlive the leader: make sure the group is gone.
+  signalGroup(p, 'SIGKILL');
+}
+
+export async function stopAll() {
+  await Promise.all([...procs].map((p) => stopProc(p)));
+}
+
+/** Last resort on a synchronous exit path: kill every started group at once. */
+export function killAllSync() {
+  for (const p of procs) {
+    if (p.child.pid === undefined) continue;
+    try {
+      process.kill(-p.child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}

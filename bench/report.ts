@@ -1,0 +1,278 @@
+import type { DashboardResult } from './dashboard-bench';
+import type { LoadResult } from './load';
+import type { DrainResult } from './worker-bench';
+
+export type TargetResult = {
+  id: string;
+  label: string;
+  max: number | null;
+  atMax: LoadResult | null;
+  probe: LoadResult | null;
+  steps: LoadResult[];
+  fixed: LoadResult[];
+};
+
+export type Results = {
+  mode: 'full' | 'quick';
+  startedAt: string;
+  durationS: number;
+  environment: Record<string, string | number>;
+  config: Record<string, number | string>;
+  halfP1Rate: number | null;
+  targets: TargetResult[];
+  pglite300: LoadResult[];
+  worker: Array<{ concurrency: number; ours: DrainResult; graphile: DrainResult; ratio: number }>;
+  dashboard: DashboardResult | null;
+  goals: Goal[];
+  table: string;
+};
+
+export type Goal = { goal: string; measured: string; met: boolean | null };
+
+const fmt = (v: number | null | undefined, digits = 0) =>
+  v === null || v === undefined || Number.isNaN(v)
+    ? '–'
+    : Number.isFinite(v)
+      ? v.toFixed(digits)
+      : 'overload';
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  a == null || b == null || b === 0 ? null : a / b;
+
+export function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+
+export const p99s = (runs: LoadResult[]) =>
+  runs.map((r) => (r.errors > 0 || r.p99 === null ? Number.POSITIVE_INFINITY : r.p99));
+
+function table(headers: string[], rows: string[][], alignLeft = 1): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < alignLeft ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function fixedCell(runs: LoadResult[]) {
+  if (runs.length === 0) return '–';
+  const errs = runs.reduce((s, r) => s + r.errors, 0);
+  const ps = runs.map((r) => r.p99 ?? Number.NaN);
+  const m = median(ps.filter((p) => !Number.isNaN(p)));
+  const spread = runs.length > 1 ? ` (${fmt(Math.min(...ps), 1)}–${fmt(Math.max(...ps), 1)})` : '';
+  return `${fmt(m, 1)}${spread}${errs > 0 ? ` ${errs} err` : ''}`;
+}
+
+/**
+ * A clean fixed-rate run is evidence too: the reported max is the higher of the search's result and
+ * the highest rate a fixed-rate repetition sustained cleanly (the search can end low after a noisy step).
+ */
+export function effectiveMax(
+  t: TargetResult,
+  limitMs: number,
+  extra: LoadResult[] = [],
+): { max: number | null; at: LoadResult | null } {
+  let best = { max: t.max, at: t.atMax };
+  for (const f of [...t.fixed, ...extra]) {
+    const ok = f.errors === 0 && f.p99 !== null && f.p99 <= limitMs;
+    if (ok && f.rate !== null && (best.max === null || f.rate > best.max)) best = { max: f.rate, at: f };
+  }
+  return best;
+}
+
+export function render(input: Omit<Results, 'table' | 'goals'>): { text: string; goals: Goal[] } {
+  const limit = Number(input.config.p99LimitMs);
+  const r = {
+    ...input,
+    targets: input.targets.map((t) => {
+      const e = effectiveMax(t, limit, t.id === 'ours-pglite' ? input.pglite300 : []);
+      return { ...t, max: e.max, atMax: e.at };
+    }),
+  };
+  const by = (id: string) => r.targets.find((t) => t.id === id);
+  const p1 = by('p1');
+  const p0 = by('p0');
+  const n0 = by('n0');
+  const ours = by('ours');
+  const out: string[] = [];
+
+  out.push('Environment');
+  for (const [k, v] of Object.entries(r.environment)) out.push(`  ${k.padEnd(18)} ${v}`);
+  out.push('');
+  out.push(
+    `Receiver: max = highest open-model rate (search step or fixed-rate run) with 0 errors and p99 ≤ ${r.config.p99LimitMs} ms,`,
+  );
+  out.push(`latency from the scheduled send time; "overload": errors (timeouts) in the median run;`);
+  out.push(
+    `p99@R = p99 at R = 50 % of P1's max = ${fmt(r.halfP1Rate)} req/s, median of ${r.config.reps} run(s) (min–max). Times in ms.`,
+  );
+  out.push(
+    table(
+      ['peer', 'max acks/s', 'p50@max', 'p99@max', '×P1', '×N0', '×P0', 'p99@R'],
+      r.targets.map((t) => [
+        t.label,
+        fmt(t.max),
+        fmt(t.atMax?.p50, 1),
+        fmt(t.atMax?.p99, 1),
+        fmt(ratio(t.max, p1?.max), 2),
+        fmt(ratio(t.max, n0?.max), 2),
+        fmt(ratio(t.max, p0?.max), 2),
+        fixedCell(t.fixed),
+      ]),
+    ),
+  );
+  out.push('');
+  const pg = r.pglite300;
+  out.push(
+    `PGlite at 300 req/s (${pg.length} run(s)): p50 ${fmt(median(pg.map((x) => x.p50 ?? Number.NaN)), 1)} ms, p99 ${fixedCell(pg)} ms, acks/s ${fmt(median(pg.map((x) => x.throughput)))}`,
+  );
+  out.push('');
+  if (r.worker.length > 0) {
+    out.push('Worker drain (no-op handler, events committed as processed per second)');
+    out.push(
+      table(
+        ['concurrency', 'events', 'ours ev/s', 'graphile-worker jobs/s', 'ours / graphile'],
+        r.worker.map((w) => [
+          String(w.concurrency),
+          String(w.ours.n),
+          fmt(w.ours.perSecond),
+          fmt(w.graphile.perSecond),
+          fmt(w.ratio, 2),
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  const d = r.dashboard;
+  if (d) {
+    out.push(
+      `Dashboard ack p50/p95/p99 charts, ${d.receipts.toLocaleString('en')} receipts over ${d.days} days (${d.tierRows.toLocaleString('en')} latency tier rows; median of ${r.config.dashReps})`,
+    );
+    out.push(
+      table(
+        ['chart', 'points', 'raw percentile_disc ms', 'ours ms', 'speed-up', 'max error %'],
+        d.cases.map((c) => [
+          c.name,
+          String(c.points),
+          fmt(c.rawMs, 1),
+          fmt(c.oursMs, 1),
+          `${fmt(c.speedup, 1)}×`,
+          fmt(c.maxErrorPct, 2),
+        ]),
+      ),
+    );
+    out.push('');
+  }
+
+  const goals: Goal[] = [];
+  const g = (goal: string, measured: string, met: boolean | null) => goals.push({ goal, measured, met });
+  const oursP1 = ratio(ours?.max, p1?.max);
+  const oursN0 = ratio(ours?.max, n0?.max);
+  g('ours ≥ 1.0× P1 max acks/s', `${fmt(oursP1, 2)}×`, oursP1 === null ? null : oursP1 >= 1);
+  g('ours ≥ 0.8× N0 max acks/s', `${fmt(oursN0, 2)}×`, oursN0 === null ? null : oursN0 >= 0.8);
+  g('ours / P0 max acks/s (reported)', `${fmt(ratio(ours?.max, p0?.max), 2)}×`, null);
+  const oursP99 = median(p99s(ours?.fixed ?? []));
+  const p1P99 = median(p99s(p1?.fixed ?? []));
+  g(
+    'ours p99 ≤ P1 p99 at 50 % of P1 max',
+    `${fmt(oursP99, 1)} vs ${fmt(p1P99, 1)} ms`,
+    oursP99 === null || p1P99 === null ? null : oursP99 <= p1P99,
+  );
+  for (const [id, name] of [
+    ['ours-dup', 'duplicates (25 %)'],
+    ['ours-bad', 'bad signatures (50 %)'],
+  ] as const) {
+    const t = by(id);
+    const maxR = ratio(t?.max, ours?.max);
+    const p99 = median(p99s(t?.fixed ?? []));
+    const parts = [
+      maxR === null ? null : `max ${fmt(maxR, 2)}× accept`,
+      p99 === null ? null : `p99@R ${fmt(p99, 1)} vs ${fmt(oursP99, 1)} ms`,
+    ].filter(Boolean);
+    const comparable = p99 !== null && oursP99 !== null && Number.isFinite(oursP99);
+    const met =
+      t === undefined || (maxR === null && !comparable)
+        ? null
+        : (maxR === null || maxR >= 1) && (!comparable || p99! <= oursP99!);
+    g(`${name} path at least as fast as accept`, parts.join(', '), met);
+  }
+  const pgP99 = median(p99s(pg));
+  const pgErr = pg.reduce((s, x) => s + x.errors, 0);
+  const pgMax = by('ours-pglite')?.max ?? null;
+  g(
+    'PGlite ≥ 300 acks/s with p99 ≤ 100 ms',
+    `300/s: p99 ${fmt(pgP99, 1)} ms, ${pgErr} errors; max ${fmt(pgMax)}/s`,
+    pg.length === 0 ? null : pgErr === 0 && pgP99 !== null && pgP99 <= 100,
+  );
+  const w4 = r.worker[0];
+  g(
+    'worker ≥ 1000 events/s (+ ratio to graphile-worker)',
+    w4
+      ? `${fmt(w4.ours.perSecond)}/s at concurrency ${w4.concurrency}; ${fmt(w4.ratio, 2)}× graphile-worker`
+      : '–',
+    w4 ? w4.ours.perSecond >= 1000 : null,
+  );
+  for (const c of d?.cases ?? []) {
+    g(
+      `dashboard ${c.name}: ≤ 50 ms, ≥ 20× raw, within 2 %`,
+      `${fmt(c.oursMs, 1)} ms, ${fmt(c.speedup, 1)}×, error ${fmt(c.maxErrorPct, 2)} %`,
+      c.oursMs <= 50 && c.speedup >= 20 && c.maxErrorPct <= 2,
+    );
+  }
+  out.push('Goals (issue #5)');
+  out.push(
+    table(
+      ['goal', 'measured', 'met'],
+      goals.map((x) => [x.goal, x.measured, x.met === null ? '–' : x.met ? 'yes' : 'NO']),
+    ),
+  );
+  return { text: out.join('\n'), goals };
+}
+
+export function benchmarksMd(r: Results): string {
+  return `# Benchmarks
+
+Issue #5's harness: every peer on one machine, in one run, against the same local Postgres (a scratch
+database per peer, created and dropped) with the same signed ~1 KB deliveries.
+
+## Reproduce
+
+\`\`\`sh
+# Postgres reachable at postgres://postgres@127.0.0.1:5432/postgres (trust auth); override with BENCH_ADMIN_URL
+npm run bench             # full run, ~12–15 min; writes bench/results/latest.json and this file
+npm run bench -- --quick  # smoke run, ~2 min; writes bench/results/latest-quick.json only
+\`\`\`
+
+The harness copies the app (tracked and untracked, non-ignored files) to \`/tmp/bench-next-<hash>\`, adds
+a no-op route (\`app/api/bench-noop\`, N0) there and runs \`next build\` / \`next start\` in the copy; the
+repository's own \`.next\` is never touched. Servers listen on 127.0.0.1:4300–4399 and are killed at the
+end, also on error.
+
+## Peers
+- **N0**: a no-op POST route in the same Next build (reads the body, answers 200): the framework ceiling.
+- **P0**: \`node:http\` + postgres.js, verify HMAC, one \`INSERT … ON CONFLICT DO NOTHING\` per request.
+- **P1**: Express + \`pg\` Pool, the same logic (the seed's reference).
+- **ours npm start (pg)**: the product as \`npm start\` runs it (\`scripts/start.ts\`: \`receive()\` behind
+  node:http, everything else through Next), \`WORKER_INLINE=false\`, \`LOG_LEVEL=warn\`. The goals use this row.
+- **ours via next start route (pg)**: the same \`receive()\` through Next's route handler (plain \`next start\`).
+- **ours npm start (pglite)**: the product entry on embedded PGlite.
+- **ours 25 % dup / 50 % bad sig**: the product entry on Postgres with duplicate-heavy and rejection-heavy mixes.
+
+Load is an open model (constant arrival rate; latency from the scheduled send time, so coordinated
+omission is not hidden). Max acks/s: a closed-loop probe, then open-model steps bisecting to the highest
+rate with no errors and p99 ≤ ${r.config.p99LimitMs} ms. Ours does more per request than P0/P1 (a receipt row with headers,
+an inbox row, a fingerprint row, group commit) — that is the product, not a handicap chosen for the bench.
+
+## Latest results (${r.mode}, ${r.startedAt}, ${Math.round(r.durationS)} s)
+
+**Noise:** the machine has 2 cores shared by the load generator, the servers and Postgres, and other
+engineers were building and testing on it during this run. Treat differences under ~15 % as noise; the
+ratios (same run, same conditions) are more trustworthy than the absolute figures.
+
+\`\`\`text
+${r.table}
+\`\`\`
+
+Raw figures (every probe, step and repetition): \`bench/results/latest.json\`.
+`;
+}

@@ -1,0 +1,331 @@
+// Issue #5's benchmark harness: `npm run bench` (full, ~15 min) or `npm run bench -- --quick` (~2 min).
+// Every peer, the same Postgres, the same signed payloads, one run; see BENCHMARKS.md.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { closedLoop, type LoadResult, openLoop } from './load';
+import { prepareNextCopy } from './next-copy';
+import { Feed, type Mix } from './payloads';
+import { killAllSync, portFree, startProc, stopAll, waitHttp } from './procs';
+import { benchmarksMd, type Results, render, type TargetResult } from './report';
+import { createScratch, dropAllScratch, serverVersion } from './scratch-db';
+
+const QUICK = process.argv.includes('--quick');
+const REPO = path.resolve(import.meta.dirname, '..');
+const RUN = randomBytes(3).toString('hex');
+const SECRET = `bench-secret-${RUN}`;
+const P99_LIMIT_MS = 200;
+
+const CFG = QUICK
+  ? {
+      warmMs: 1000,
+      probeMs: 1500,
+      stepMs: 2000,
+      steps: 3,
+      fixedMs: 3000,
+      reps: 1,
+      mixSearch: false,
+      workerN: 2000,
+      workerConc: [4],
+      dashN: 200_000,
+      dashReps: 3,
+      settleMs: 400,
+    }
+  : {
+      warmMs: 3000,
+      probeMs: 3000,
+      stepMs: 5000,
+      steps: 5,
+      fixedMs: 6000,
+      reps: 3,
+      mixSearch: true,
+      workerN: 10_000,
+      workerConc: [4, 16],
+      dashN: 3_000_000,
+      dashReps: 5,
+      settleMs: 1000,
+    };
+
+const PORTS = { p0: 4301, p1: 4302, ours: 4303, nextPg: 4310, oursPglite: 4311 };
+const HOOK = '/api/webhooks/skylightchat';
+
+const t0 = Date.now();
+const say = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pgliteDir = `/tmp/bench-pglite-${RUN}`;
+
+// The app reads its configuration once at import (lib/env.ts): set it before importing any of it.
+process.env.LOG_LEVEL = 'warn';
+
+type Target = { id: string; label: string; url: string; feed: Feed; search: boolean };
+
+function appEnv(databaseUrl: string | undefined): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    NEXT_TELEMETRY_DISABLED: '1',
+    SKYLIGHT_API_KEY: 'bench',
+    SKYLIGHT_WEBHOOK_SECRET: SECRET,
+    DASHBOARD_PASSWORD: 'bench-password',
+    LOG_LEVEL: 'warn',
+    WORKER_INLINE: 'false',
+    BENCH_SECRET: SECRET,
+  };
+  if (databaseUrl) e.DATABASE_URL = databaseUrl;
+  else e.PGLITE_DIR = pgliteDir;
+  return e;
+}
+
+const clean = (r: LoadResult) => r.errors === 0 && r.p99 !== null && r.p99 <= P99_LIMIT_MS;
+const roundRate = (r: number) => (r < 100 ? Math.max(5, Math.round(r / 5) * 5) : Math.round(r / 10) * 10);
+const brief = (r: LoadResult) =>
+  `${r.rate ?? 'closed'}/s → ${r.throughput} ok/s p50 ${r.p50} p99 ${r.p99} ms${r.errors ? ` errors ${JSON.stringify(r.errorKinds)}` : ''}`;
+
+async function fixedRun(t: Target, rate: number, ms: number) {
+  return openLoop(t.url, rate, ms, t.feed.take(Math.round((rate * ms) / 1000)));
+}
+
+/** A closed-loop probe for a starting point, then open-model steps bisecting the highest clean rate. */
+async function maxSearch(t: Target, res: TargetResult) {
+  res.probe = await closedLoop(t.url, 64, CFG.probeMs, () => t.feed.next());
+  say(`  ${t.label} probe: ${brief(res.probe)}`);
+  await sleep(CFG.settleMs);
+  let lo: LoadResult | null = null;
+  let hi: number | null = null;
+  let rate = roundRate(Math.max(10, res.probe.throughput * 0.85));
+  for (let s = 0; s < CFG.steps; s++) {
+    const r = await fixedRun(t, rate, CFG.stepMs);
+    res.steps.push(r);
+    const ok = clean(r);
+    say(`  ${t.label} step ${s + 1}: ${brief(r)} ${ok ? 'clean' : 'NOT clean'}`);
+    if (ok && (lo === null || rate > lo.rate!)) lo = r;
+    if (!ok) hi = hi === null ? rate : Math.min(hi, rate);
+    await sleep(ok ? CFG.settleMs : CFG.settleMs * 2);
+    const next = hi === null ? rate * 1.3 : lo === null ? rate * 0.6 : (lo.rate! + hi) / 2;
+    if (lo !== null && hi !== null && (hi - lo.rate!) / hi < 0.05) break;
+    rate = roundRate(next);
+  }
+  res.max = lo?.rate ?? null;
+  res.atMax = lo;
+}
+
+async function main() {
+  const nextVersion = JSON.parse(
+    readFileSync(path.join(REPO, 'node_modules/next/package.json'), 'utf8'),
+  ).version;
+  const gwVersion = JSON.parse(
+    readFileSync(path.join(REPO, 'node_modules/graphile-worker/package.json'), 'utf8'),
+  ).version;
+  const environment: Record<string, string | number> = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres: await serverVersion(),
+    next: nextVersion,
+    'graphile-worker': gwVersion,
+    'load avg (start)': os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+  };
+  say(
+    `bench ${QUICK ? 'quick' : 'full'} run ${RUN}: ${environment.cpu}, ${environment.cores} cores, Postgres ${environment.postgres}`,
+  );
+  for (const port of Object.values(PORTS)) {
+    if (!(await portFree(port))) throw new Error(`port ${port} on 127.0.0.1 is in use`);
+  }
+  const nextDir = await prepareNextCopy(REPO, say);
+
+  const dbs = {
+    p0: await createScratch(`bench_${RUN}_p0`),
+    p1: await createScratch(`bench_${RUN}_p1`),
+    nextPg: await createScratch(`bench_${RUN}_next`),
+    ours: await createScratch(`bench_${RUN}_ours`),
+  };
+  const nextBin = path.join(nextDir, 'node_modules/.bin/next');
+  const oursEntry = [process.execPath, ['--import', 'tsx', path.join(nextDir, 'scripts/start.ts')]] as const;
+  const tsxPeer = (file: string) =>
+    [process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/peers', file)]] as const;
+  const servers = [
+    startProc('P0', ...tsxPeer('p0.ts'), {
+      cwd: REPO,
+      env: { ...appEnv(dbs.p0), BENCH_PORT: String(PORTS.p0), BENCH_DATABASE_URL: dbs.p0 },
+    }),
+    startProc('P1', ...tsxPeer('p1.ts'), {
+      cwd: REPO,
+      env: { ...appEnv(dbs.p1), BENCH_PORT: String(PORTS.p1), BENCH_DATABASE_URL: dbs.p1 },
+    }),
+    // The product's own entry (`npm start`): receive() behind node:http, the rest through Next.
+    startProc('ours', ...oursEntry, {
+      cwd: nextDir,
+      env: { ...appEnv(dbs.ours), PORT: String(PORTS.ours) },
+    }),
+    startProc('next-pg', nextBin, ['start', '-H', '127.0.0.1', '-p', String(PORTS.nextPg)], {
+      cwd: nextDir,
+      env: appEnv(dbs.nextPg),
+    }),
+    startProc('ours-pglite', ...oursEntry, {
+      cwd: nextDir,
+      env: { ...appEnv(undefined), PORT: String(PORTS.oursPglite) },
+    }),
+  ];
+  const ports = [PORTS.p0, PORTS.p1, PORTS.ours, PORTS.nextPg, PORTS.oursPglite];
+  await Promise.all(servers.map((s, i) => waitHttp(s, ports[i]!)));
+  say('servers up');
+
+  const u = (port: number, p = HOOK) => `http://127.0.0.1:${port}${p}`;
+  const mk = (
+    id: string,
+    label: string,
+    url: string,
+    mix: Mix = 'accept',
+    offset = 0,
+    search = true,
+  ): Target => ({
+    id,
+    label,
+    url,
+    feed: new Feed(SECRET, mix, offset),
+    search,
+  });
+  const targets: Target[] = [
+    mk('p1', 'P1 express + pg', u(PORTS.p1)),
+    mk('p0', 'P0 node:http + postgres.js', u(PORTS.p0)),
+    mk('n0', 'N0 next no-op route', u(PORTS.nextPg, '/api/bench-noop')),
+    mk('ours', 'ours npm start (pg)', u(PORTS.ours)),
+    mk('ours-route', 'ours via next start route (pg)', u(PORTS.nextPg)),
+    mk('ours-pglite', 'ours npm start (pglite)', u(PORTS.oursPglite)),
+    mk('ours-dup', 'ours (pg) 25 % dup', u(PORTS.ours), 'duplicates', 1e9, CFG.mixSearch),
+    mk('ours-bad', 'ours (pg) 50 % bad sig', u(PORTS.ours), 'bad-signatures', 2e9, CFG.mixSearch),
+  ];
+  const results: TargetResult[] = targets.map((t) => ({
+    id: t.id,
+    label: t.label,
+    max: null,
+    atMax: null,
+    probe: null,
+    steps: [],
+    fixed: [],
+  }));
+
+  say('warm-up');
+  for (const t of targets) {
+    const r = await fixedRun(t, t.id === 'ours-pglite' ? 100 : 200, CFG.warmMs);
+    say(`  ${t.label} warm-up: ${brief(r)}`);
+  }
+  await sleep(CFG.settleMs);
+
+  say('max sustained rate');
+  for (const [i, t] of targets.entries()) if (t.search) await maxSearch(t, results[i]!);
+
+  const p1Max = results[0]!.max;
+  const half = p1Max ? roundRate(p1Max / 2) : null;
+  const pglite300: LoadResult[] = [];
+  const pgliteTarget = targets.find((t) => t.id === 'ours-pglite')!;
+  for (let rep = 0; rep < CFG.reps; rep++) {
+    say(`fixed rates, repetition ${rep + 1}/${CFG.reps}`);
+    if (half) {
+      for (const [i, t] of targets.entries()) {
+        const r = await fixedRun(t, half, CFG.fixedMs);
+        results[i]!.fixed.push(r);
+        say(`  ${t.label} @${half}/s: ${brief(r)}`);
+        await sleep(CFG.settleMs);
+      }
+    }
+    const r = await fixedRun(pgliteTarget, 300, CFG.fixedMs);
+    pglite300.push(r);
+    say(`  ${pgliteTarget.label} @300/s: ${brief(r)}`);
+    await sleep(CFG.settleMs);
+  }
+  await stopAll();
+  say('servers stopped');
+
+  const { drainOurs, drainGraphile } = await import('./worker-bench');
+  const worker: Results['worker'] = [];
+  for (const c of CFG.workerConc) {
+    const ours = await drainOurs(await createScratch(`bench_${RUN}_worker_${c}`), CFG.workerN, c);
+    const graphile = await drainGraphile(await createScratch(`bench_${RUN}_gw_${c}`), CFG.workerN, c);
+    worker.push({ concurrency: c, ours, graphile, ratio: ours.perSecond / graphile.perSecond });
+    say(`worker concurrency ${c}: ours ${ours.perSecond}/s, graphile-worker ${graphile.perSecond}/s`);
+  }
+
+  say(`dashboard: ${CFG.dashN.toLocaleString('en')} receipts`);
+  const { dashboardBench } = await import('./dashboard-bench');
+  const dashboard = await dashboardBench(await createScratch(`bench_${RUN}_dash`), CFG.dashN, CFG.dashReps);
+  say(
+    `dashboard: ${dashboard.cases.map((c) => `${c.name}: raw ${c.rawMs} ms, ours ${c.oursMs} ms`).join('; ')}`,
+  );
+
+  environment['load avg (end)'] = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const partial = {
+    mode: QUICK ? ('quick' as const) : ('full' as const),
+    startedAt: new Date(t0).toISOString(),
+    durationS: Math.round((Date.now() - t0) / 1000),
+    environment,
+    config: {
+      ...CFG,
+      workerConc: CFG.workerConc.join(','),
+      mixSearch: String(CFG.mixSearch),
+      p99LimitMs: P99_LIMIT_MS,
+    },
+    halfP1Rate: half,
+    targets: results,
+    pglite300,
+    worker,
+    dashboard,
+  };
+  const { text, goals } = render(partial);
+  const full: Results = { ...partial, goals, table: text };
+  console.log(`\n${text}\n`);
+  mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
+  const file = path.join(REPO, 'bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
+  writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
+  if (!QUICK) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full));
+  say(`wrote ${path.relative(REPO, file)}${QUICK ? '' : ' and BENCHMARKS.md'}`);
+}
+
+async function cleanup() {
+  await stopAll();
+  await dropAllScratch();
+  rmSync(pgliteDir, { recursive: true, force: true });
+}
+
+process.once('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`\n${sig}: stopping servers and dropping scratch databases`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+/** `--render`: re-renders the table, goals and BENCHMARKS.md from bench/results/latest.json. */
+function rerender() {
+  const file = path.join(REPO, 'bench/results/latest.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const { text, goals } = render(saved);
+  const full: Results = { ...saved, goals, table: text };
+  writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
+  writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full));
+  console.log(text);
+}
+
+if (process.argv.includes('--render')) {
+  rerender();
+  process.exit(0);
+}
+
+main()
+  .then(cleanup)
+  .then(() => process.exit(0))
+  .catch(async (err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    await cleanup().catch(() => {});
+    process.exit(1);
+  });

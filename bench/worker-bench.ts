@@ -1,0 +1,85 @@
+import { sql } from 'drizzle-orm';
+import { Logger, run } from 'graphile-worker';
+import postgres from 'postgres';
+import { openDb } from '@/db/client';
+import { Worker } from '@/lib/worker/worker';
+
+export type DrainResult = { n: number; concurrency: number; seconds: number; perSecond: number };
+
+const poll = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Inserts n pending events with an event type that has no handler (the no-op default handler), then
+ * times our Worker from start until every one is committed as processed.
+ */
+export async function drainOurs(url: string, n: number, concurrency: number): Promise<DrainResult> {
+  const h = await openDb({ url, max: 10 });
+  try {
+    await h.db.execute(sql`truncate events, attempts, effects restart identity cascade`);
+    await h.db.execute(sql`
+      insert into events (delivery_id, event_type, fingerprint, payload)
+      select 'w-' || g, 'bench.noop', 'w-' || g, jsonb_build_object('event', 'bench.noop', 'data', '{}'::jsonb)
+        from generate_series(1, ${n}) g`);
+    await h.db.execute(sql`vacuum analyze events`);
+    const worker = new Worker(async () => h.db, {
+      concurrency,
+      maxAttempts: 5,
+      backoffMs: 1000,
+      pollMs: 50,
+      context: () => ({ notifyUrl: null }),
+    });
+    const t0 = performance.now();
+    worker.start();
+    const until = Date.now() + 120_000;
+    while (worker.processed < n && Date.now() < until) await poll(5);
+    const seconds = (performance.now() - t0) / 1000;
+    await worker.stop(2000);
+    if (worker.processed < n) throw new Error(`worker processed ${worker.processed}/${n} within 120 s`);
+    return { n, concurrency, seconds: round(seconds), perSecond: Math.round(n / seconds) };
+  } finally {
+    await h.close();
+  }
+}
+
+/** The same drain with graphile-worker: n no-op jobs added in bulk, timed until its queue is empty. */
+export async function drainGraphile(url: string, n: number, concurrency: number): Promise<DrainResult> {
+  const sqlc = postgres(url, { max: 1, onnotice: () => {} });
+  const logger = new Logger(() => (level, message) => {
+    if (level === 'error') console.error(`graphile-worker: ${message}`);
+  });
+  try {
+    // The first run installs graphile-worker's schema; then the queue is emptied for this run.
+    const setup = await run({ connectionString: url, taskList: {}, noHandleSignals: true, logger });
+    await setup.stop();
+    await sqlc.unsafe('delete from graphile_worker._private_jobs');
+    await sqlc.unsafe(`select graphile_worker.add_jobs(array(
+      select row('noop', json_build_object('i', g), null, null, null, null, null, null)::graphile_worker.job_spec
+        from generate_series(1, ${n}) g))`);
+    await sqlc.unsafe('vacuum analyze graphile_worker._private_jobs');
+    const t0 = performance.now();
+    const runner = await run({
+      connectionString: url,
+      concurrency,
+      maxPoolSize: 10,
+      pollInterval: 50,
+      noHandleSignals: true,
+      logger,
+      taskList: { noop: async () => {} },
+    });
+    const until = Date.now() + 120_000;
+    let left = n;
+    while (left > 0 && Date.now() < until) {
+      await poll(20);
+      const [r] = await sqlc<{ c: number }[]>`select count(*)::int as c from graphile_worker._private_jobs`;
+      left = r!.c;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await runner.stop();
+    if (left > 0) throw new Error(`graphile-worker left ${left}/${n} jobs after 120 s`);
+    return { n, concurrency, seconds: round(seconds), perSecond: Math.round(n / seconds) };
+  } finally {
+    await sqlc.end({ timeout: 5 });
+  }
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;

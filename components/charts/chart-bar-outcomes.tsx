@@ -1,0 +1,53 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatCount, formatTick, formatTime } from '@/lib/format';
+import { rangeMs } from '@/lib/metrics/buckets';
+import { type MetricsFilters, outcomesQuery } from '@/lib/queries/metrics';
+import { ChartFrame } from './chart-frame';
+
+const SERIES = [
+  { key: 'accepted', color: 'var(--outcome-accepted)' },
+  { key: 'duplicate', color: 'var(--outcome-duplicate)' },
+  { key: 'ignored', color: 'var(--outcome-ignored)' },
+  { key: 'malformed', color: 'var(--outcome-malformed)' },
+  { key: 'rejected', color: 'var(--outcome-rejected)' },
+  { key: 'unavailable', color: 'var(--outcome-unavailable)' },
+] as const;
+
+export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
+  const q = useQuery(outcomesQuery(filters));
+  const longRange = rangeMs(filters.range) > 86_400_000;
+  return (
+    <ChartFrame
+      title="Outcomes"
+      subtitle="Receipts per bucket, stacked by what we answered"
+      query={q}
+      empty={!q.data?.some((p) => SERIES.some((s) => p[s.key] > 0))}
+    >
+      <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 520, height: 240 }}>
+        <BarChart data={q.data ?? []} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+          <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
+          <XAxis
+            dataKey="t"
+            tickFormatter={(t: string) => formatTick(t, longRange)}
+            minTickGap={40}
+            fontSize={11}
+          />
+          <YAxis
+            tickFormatter={(v: number) => formatCount(v)}
+            width={48}
+            fontSize={11}
+            allowDecimals={false}
+          />
+          <Tooltip labelFormatter={(t) => formatTime(String(t))} />
+          <Legend />
+          {SERIES.map((s) => (
+            <Bar key={s.key} dataKey={s.key} stackId="outcomes" fill={s.color} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
+    </ChartFrame>
+  );
+}

@@ -1,0 +1,21 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { rangeMs } from '@/lib/metrics/buckets';
+import { deliveryLagQuery, type MetricsFilters } from '@/lib/queries/metrics';
+import { ChartFrame } from './chart-frame';
+import { ChartLineLatency } from './chart-line-latency';
+
+export function ChartLineDeliveryLag({ filters }: { filters: MetricsFilters }) {
+  const q = useQuery(deliveryLagQuery(filters));
+  return (
+    <ChartFrame
+      title="Delivery lag"
+      subtitle="Provider event time to arrival here (includes provider retries and clock skew)"
+      query={q}
+      empty={!q.data?.some((p) => p.count > 0)}
+    >
+      <ChartLineLatency points={q.data ?? []} longRange={rangeMs(filters.range) > 86_400_000} />
+    </ChartFrame>
+  );
+}

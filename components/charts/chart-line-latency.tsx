@@ -1,0 +1,83 @@
+'use client';
+
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { formatMs, formatTick, formatTime } from '@/lib/format';
+import type { LatencyPoint } from '@/lib/queries/types';
+
+const SERIES = [
+  { key: 'p50', label: 'p50', color: 'var(--chart-p50)' },
+  { key: 'p95', label: 'p95', color: 'var(--chart-p95)' },
+  { key: 'p99', label: 'p99', color: 'var(--chart-p99)' },
+] as const;
+
+/** p50/p95/p99 lines over time, with an optional threshold line. Used by the ack and lag charts. */
+export function ChartLineLatency({
+  points,
+  longRange,
+  threshold,
+}: {
+  points: LatencyPoint[];
+  longRange: boolean;
+  threshold?: { value: number; label: string };
+}) {
+  // Dots while data points are few, so a lone bucket between gaps still shows.
+  const sparse = points.filter((p) => p.count > 0).length <= 60;
+  return (
+    <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 520, height: 240 }}>
+      <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+        <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
+        <XAxis
+          dataKey="t"
+          tickFormatter={(t: string) => formatTick(t, longRange)}
+          minTickGap={40}
+          fontSize={11}
+        />
+        {/* Log scale: a 5 ms median and the 1 s budget are both readable on one axis. */}
+        <YAxis
+          scale="log"
+          domain={['auto', 'auto']}
+          allowDataOverflow
+          tickFormatter={(v: number) => formatMs(v)}
+          width={64}
+          fontSize={11}
+        />
+        <Tooltip
+          labelFormatter={(t) => formatTime(String(t))}
+          formatter={(v) => formatMs(typeof v === 'number' ? v : null)}
+        />
+        <Legend />
+        {threshold && (
+          <ReferenceLine
+            y={threshold.value}
+            stroke="var(--chart-threshold)"
+            strokeDasharray="5 4"
+            label={{ value: threshold.label, position: 'insideTopRight', fontSize: 11 }}
+            ifOverflow="extendDomain"
+          />
+        )}
+        {SERIES.map((s) => (
+          <Line
+            key={s.key}
+            dataKey={s.key}
+            name={s.label}
+            stroke={s.color}
+            dot={sparse ? { r: 2 } : false}
+            strokeWidth={s.key === 'p95' ? 2 : 1.5}
+            isAnimationActive={false}
+            connectNulls={false}
+          />
+        ))}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+}

@@ -1,0 +1,33 @@
+'use client';
+
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import { ButtonLogout } from './button-logout';
+import { StatusHealth } from './status-health';
+
+const LINKS = [
+  { href: '/', label: 'Overview' },
+  { href: '/deliveries', label: 'Deliveries' },
+  { href: '/dlq', label: 'Dead letters' },
+  { href: '/webhooks', label: 'Webhooks' },
+  { href: '/audit', label: 'Audit log' },
+] as const;
+
+export function NavMain() {
+  const path = usePathname();
+  const current = (href: string) => (href === '/' ? path === '/' : path.startsWith(href));
+  return (
+    <nav className="nav" aria-label="Main">
+      <div className="nav-brand">SkyLight webhooks</div>
+      {LINKS.map((l) => (
+        <Link key={l.href} href={l.href} aria-current={current(l.href) ? 'page' : undefined}>
+          {l.label}
+        </Link>
+      ))}
+      <div className="nav-foot">
+        <StatusHealth />
+        <ButtonLogout />
+      </div>
+    </nav>
+  );
+}

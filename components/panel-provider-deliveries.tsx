@@ -1,0 +1,109 @@
+'use client';
+
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { formatTime } from '@/lib/format';
+import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
+import { type ProviderDeliveryFilters, providerDeliveriesQuery } from '@/lib/queries/webhooks';
+import { BadgeStatus } from './badge-status';
+import { StateEmpty } from './state-empty';
+import { StateError } from './state-error';
+import { StateLoading } from './state-loading';
+
+/** SkyLight's own delivery log for one webhook (provider-side view: what they tried to send us). */
+export function PanelProviderDeliveries({
+  webhookId,
+  filters,
+  onChange,
+}: {
+  webhookId: number;
+  filters: ProviderDeliveryFilters;
+  onChange: (f: Partial<ProviderDeliveryFilters>) => void;
+}) {
+  const q = useQuery({ ...providerDeliveriesQuery(webhookId, filters), placeholderData: keepPreviousData });
+  const meta = q.data?.meta;
+  const rows = q.data?.data ?? [];
+  return (
+    <section className="panel" aria-label="Provider delivery log" style={{ marginTop: '1rem' }}>
+      <div className="section-head" style={{ marginTop: 0 }}>
+        <h2>SkyLight delivery log · webhook #{webhookId}</h2>
+        <label className="field">
+          Status
+          <select
+            aria-label="Status"
+            value={filters.status ?? ''}
+            onChange={(e) =>
+              onChange({
+                status: (e.target.value || undefined) as ProviderDeliveryFilters['status'],
+                page: 1,
+              })
+            }
+          >
+            <option value="">All statuses</option>
+            {DELIVERY_STATUS_FILTERS.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {q.isPending ? (
+        <StateLoading label="Loading provider deliveries" rows={4} />
+      ) : q.isError ? (
+        <StateError error={q.error} onRetry={() => q.refetch()} />
+      ) : rows.length === 0 ? (
+        <StateEmpty title="No deliveries in SkyLight's log" />
+      ) : (
+        <div className="table-wrap">
+          <table aria-label="Provider deliveries">
+            <thead>
+              <tr>
+                <th scope="col">Created (UTC)</th>
+                <th scope="col">Event</th>
+                <th scope="col">Delivery id</th>
+                <th scope="col">Attempt</th>
+                <th scope="col">Response</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((d) => (
+                <tr key={d.id}>
+                  <td className="time">{formatTime(d.created_at)}</td>
+                  <td>{d.event_type}</td>
+                  <td className="mono">{d.delivery_id ?? '—'}</td>
+                  <td className="num">{d.attempt_number ?? '—'}</td>
+                  <td className="num">{d.response_status_code ?? '—'}</td>
+                  <td>
+                    <BadgeStatus value={d.status} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {meta && meta.last_page > 1 && (
+        <div className="table-foot">
+          <button
+            type="button"
+            disabled={filters.page <= 1}
+            onClick={() => onChange({ page: filters.page - 1 })}
+          >
+            Previous
+          </button>
+          <span className="muted">
+            Page {meta.current_page} of {meta.last_page} · {meta.total} deliveries
+          </span>
+          <button
+            type="button"
+            disabled={filters.page >= meta.last_page}
+            onClick={() => onChange({ page: filters.page + 1 })}
+          >
+            Next
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { healthQuery } from '@/lib/queries/health';
+
+const TONE = { ok: 'ok', degraded: 'warn', down: 'bad' } as const;
+
+/** Health from /api/health, and the sandbox badge so nobody mistakes demo traffic for production. */
+export function StatusHealth() {
+  const { data, isError } = useQuery(healthQuery());
+  if (isError)
+    return (
+      <span className="badge" data-tone="bad">
+        Health unknown
+      </span>
+    );
+  if (!data) return <span className="badge">Checking…</span>;
+  return (
+    <div className="row" role="status" aria-label="System health">
+      <span
+        className="badge"
+        data-tone={TONE[data.status]}
+        title={`database ${data.db}, worker ${data.worker}`}
+      >
+        {data.status === 'ok' ? 'Healthy' : data.status === 'degraded' ? 'Degraded' : 'Down'} · worker{' '}
+        {data.worker}
+      </span>
+      {data.sandbox && <span className="badge badge-sandbox">Sandbox mode</span>}
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+import { formatTime } from '@/lib/format';
+import type { AuditRow } from '@/lib/queries/types';
+import { BadgeStatus } from './badge-status';
+
+export function TableAudit({ rows }: { rows: AuditRow[] }) {
+  return (
+    <table aria-label="Audit log">
+      <thead>
+        <tr>
+          <th scope="col">At (UTC)</th>
+          <th scope="col">Action</th>
+          <th scope="col">Target</th>
+          <th scope="col">Actor</th>
+          <th scope="col">IP</th>
+          <th scope="col">Detail</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id}>
+            <td className="time">{formatTime(r.at)}</td>
+            <td>
+              <BadgeStatus value={r.action} />
+            </td>
+            <td className="mono">{r.target ?? '—'}</td>
+            <td>{r.actor}</td>
+            <td className="mono">{r.ip ?? '—'}</td>
+            <td className="mono">{r.detail ? JSON.stringify(r.detail) : '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,46 @@
+import Link from 'next/link';
+import { formatMs, formatTime } from '@/lib/format';
+import type { DeliveryRow } from '@/lib/queries/types';
+import { BadgeStatus } from './badge-status';
+
+export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Received (UTC)</th>
+          <th scope="col">Delivery id</th>
+          <th scope="col">Event</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">HTTP</th>
+          <th scope="col">Ack</th>
+          <th scope="col">Lag</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id}>
+            <td className="time">
+              <Link href={`/deliveries/${r.id}`} aria-label={`Open delivery ${r.delivery_id ?? r.id}`}>
+                {formatTime(r.received_at)}
+              </Link>
+            </td>
+            <td className="mono">{r.delivery_id ?? <span className="muted">none</span>}</td>
+            <td>{r.event_type ?? <span className="muted">—</span>}</td>
+            <td>
+              <BadgeStatus value={r.outcome} />
+              {r.reason && (
+                <div className="muted" style={{ fontSize: '0.78rem' }}>
+                  {r.reason}
+                </div>
+              )}
+            </td>
+            <td className="num">{r.http_status}</td>
+            <td className="num">{formatMs(r.ack_ms)}</td>
+            <td className="num">{formatMs(r.lag_ms)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

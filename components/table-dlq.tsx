@@ -1,0 +1,69 @@
+import { formatAge, formatTime } from '@/lib/format';
+import type { DeadLetterRow } from '@/lib/queries/types';
+
+export function TableDlq({
+  rows,
+  selected,
+  checked,
+  onToggle,
+  onOpen,
+}: {
+  rows: DeadLetterRow[];
+  selected: number | undefined;
+  checked: ReadonlySet<number>;
+  onToggle: (id: number, on: boolean) => void;
+  onOpen: (id: number) => void;
+}) {
+  const now = Date.now();
+  return (
+    <table aria-label="Dead letters">
+      <thead>
+        <tr>
+          <th scope="col">
+            <span className="visually-hidden">Select</span>
+          </th>
+          <th scope="col">Event</th>
+          <th scope="col">Last error</th>
+          <th scope="col">Attempts</th>
+          <th scope="col">First failure</th>
+          <th scope="col">Last failure</th>
+          <th scope="col">Age</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id} aria-selected={selected === r.id}>
+            <td>
+              <input
+                type="checkbox"
+                aria-label={`Select dead letter ${r.delivery_id}`}
+                checked={checked.has(r.id)}
+                onChange={(e) => onToggle(r.id, e.target.checked)}
+              />
+            </td>
+            <td>
+              <button
+                type="button"
+                className="small"
+                onClick={() => onOpen(r.id)}
+                aria-label={`Open dead letter ${r.delivery_id}`}
+              >
+                {r.event_type}
+              </button>
+              <div className="mono muted" style={{ fontSize: '0.75rem' }}>
+                {r.delivery_id}
+              </div>
+            </td>
+            <td className="clip" title={r.last_error ?? ''}>
+              {r.last_error ?? '—'}
+            </td>
+            <td className="num">{r.total_attempts}</td>
+            <td className="time">{formatTime(r.first_failure_at)}</td>
+            <td className="time">{formatTime(r.last_failure_at)}</td>
+            <td className="num">{formatAge(now - new Date(r.created_at).getTime())}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

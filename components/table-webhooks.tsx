@@ -1,0 +1,71 @@
+import type { ProviderWebhook } from '@/lib/queries/types';
+
+export function TableWebhooks({
+  webhooks,
+  selected,
+  busyId,
+  onToggle,
+  onOpen,
+}: {
+  webhooks: ProviderWebhook[];
+  selected: number | undefined;
+  busyId: number | null;
+  onToggle: (w: ProviderWebhook) => void;
+  onOpen: (id: number) => void;
+}) {
+  return (
+    <table aria-label="Webhooks">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">URL</th>
+          <th scope="col">Events</th>
+          <th scope="col">Active</th>
+          <th scope="col">
+            <span className="visually-hidden">Deliveries</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {webhooks.map((w) => (
+          <tr key={w.id} aria-selected={selected === w.id}>
+            <td>
+              <strong>{w.name}</strong>
+              <div className="muted" style={{ fontSize: '0.75rem' }}>
+                #{w.id}
+              </div>
+            </td>
+            <td className="mono">{w.url}</td>
+            <td style={{ fontSize: '0.8rem' }}>{w.events.join(', ')}</td>
+            <td>
+              <div className="row">
+                <button
+                  type="button"
+                  role="switch"
+                  className="switch"
+                  aria-checked={w.is_active}
+                  aria-label={`Active: ${w.name}`}
+                  disabled={busyId === w.id}
+                  onClick={() => onToggle(w)}
+                />
+                <span className="muted" style={{ fontSize: '0.8rem' }}>
+                  {w.is_active ? 'on' : 'off'}
+                </span>
+              </div>
+            </td>
+            <td>
+              <button
+                type="button"
+                className="small"
+                onClick={() => onOpen(w.id)}
+                aria-label={`Delivery log of ${w.name}`}
+              >
+                Delivery log
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,43 @@
+import { expect, login, postDelivery, screenshot, test } from './fixtures';
+
+test('filter the delivery log and open a delivery', async ({ page }) => {
+  await login(page);
+  await page.goto('/deliveries');
+  await expect(page.getByRole('table').getByRole('row').nth(1)).toBeVisible();
+
+  await page.getByLabel('Outcome').selectOption('accepted');
+  await expect(page).toHaveURL(/outcome=accepted/);
+  const rows = page.getByRole('table').getByRole('row');
+  await expect(rows.nth(1)).toBeVisible();
+  await expect(page.getByRole('table').getByText('duplicate', { exact: true })).toHaveCount(0);
+  await screenshot(page, 'deliveries');
+
+  await rows.nth(1).getByRole('link').click();
+  await expect(page).toHaveURL(/\/deliveries\/\d+$/);
+  await expect(page.getByRole('list', { name: 'Timeline' })).toContainText('Answered 200');
+  await expect(page.getByRole('region', { name: 'Headers' })).toContainText('[redacted]');
+});
+
+test('a body with markup is shown as text, never run', async ({ page }) => {
+  await login(page);
+  const attack = "<img src=x onerror='window.__xss=1'>";
+  const deliveryId = await postDelivery(page.request, {
+    event: 'contact.created',
+    data: {
+      contact: { id: 90_000 + Math.floor(Math.random() * 1e6), name: attack, email: 'x@example.test' },
+    },
+  });
+
+  await page.goto('/deliveries');
+  await page.getByLabel('Delivery id').fill(deliveryId);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(new RegExp(`q=${deliveryId}`));
+  await page.getByRole('link', { name: `Open delivery ${deliveryId}` }).click();
+
+  const body = page.getByRole('region', { name: 'Body' });
+  await expect(body.locator('pre')).toContainText(attack);
+  await expect(page.locator('img[src="x"]')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+  await expect(page.getByRole('list', { name: 'Timeline' })).toContainText('Processed');
+  await screenshot(page, 'delivery-detail');
+});

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from '@playwright/test';
+import { API_TOKEN, BASE_URL, DOWNSTREAM_URL, PASSWORD, PORT, WEBHOOK_SECRET } from './env';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// A fresh database per run; the folder name carries the runner's pid so parallel runs never share one.
+const pgliteDir = `/tmp/dash-helper-e2e-${process.env.E2E_RUN_ID ?? (process.env.E2E_RUN_ID = String(process.pid))}`;
+
+export default defineConfig({
+  testDir: '.',
+  outputDir: path.join(root, 'test-results', 'e2e'),
+  // One app, one database, tests that change shared state (webhook toggles, downstream outage).
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: BASE_URL,
+    viewport: { width: 1280, height: 800 },
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: [
+    {
+      command: 'npx tsx e2e/downstream.ts',
+      url: `${DOWNSTREAM_URL}/health`,
+      cwd: root,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      // `npm start` builds when the sources changed, then serves with the embedded sandbox.
+      command: 'npm start',
+      url: `${BASE_URL}/api/health`,
+      cwd: root,
+      reuseExistingServer: false,
+      timeout: 400_000,
+      stdout: 'pipe',
+      env: {
+        NODE_ENV: 'production',
+        PORT: String(PORT),
+        PGLITE_DIR: pgliteDir,
+        DASHBOARD_PASSWORD: PASSWORD,
+        DASHBOARD_API_TOKEN: API_TOKEN,
+        // Sandbox mode (no SKYLIGHT_API_KEY); this extra secret lets the tests sign their own deliveries.
+        SKYLIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        SANDBOX_RATE: '2',
+        SANDBOX_TIME_SCALE: '600',
+        WORKER_BACKOFF_MS: '200',
+        WORKER_MAX_ATTEMPTS: '2',
+        NOTIFY_WEBHOOK_URL: `${DOWNSTREAM_URL}/notify`,
+        LOG_LEVEL: 'error',
+      },
+    },
+  ],
+});

@@ -1,0 +1,68 @@
+import type { APIRequestContext } from '@playwright/test';
+import { expect, login, screenshot, test } from './fixtures';
+
+const WEBHOOK = 'Local app (sandbox)';
+
+async function newestReceiptId(request: APIRequestContext): Promise<number> {
+  const res = await request.get('/api/deliveries?limit=1');
+  return ((await res.json()).data[0]?.id as number | undefined) ?? 0;
+}
+
+/** Resolves once no new receipt has arrived for `quietMs` (polling, not sleeping). */
+async function expectQuiet(request: APIRequestContext, quietMs: number) {
+  let last = -1;
+  let since = Date.now();
+  await expect
+    .poll(
+      async () => {
+        const id = await newestReceiptId(request);
+        if (id !== last) {
+          last = id;
+          since = Date.now();
+        }
+        return Date.now() - since;
+      },
+      { timeout: 45_000, intervals: [500] },
+    )
+    .toBeGreaterThanOrEqual(quietMs);
+  return last;
+}
+
+test('disable a webhook, deliveries stop; enable it, they resume', async ({ page }) => {
+  await login(page);
+  await page.goto('/webhooks');
+  const toggle = page.getByRole('switch', { name: `Active: ${WEBHOOK}` });
+  await expect(toggle).toHaveAttribute('aria-checked', 'true');
+
+  await toggle.click();
+  const dialog = page.getByRole('dialog', { name: `Disable ${WEBHOOK}?` });
+  await expect(dialog).toContainText('does not queue events for a disabled webhook');
+  await dialog.getByRole('button', { name: 'Disable' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'is now disabled' })).toBeVisible();
+  await expect(toggle).toHaveAttribute('aria-checked', 'false');
+
+  const lastId = await expectQuiet(page.request, 4000);
+
+  await toggle.click();
+  await page
+    .getByRole('dialog', { name: `Enable ${WEBHOOK}?` })
+    .getByRole('button', { name: 'Enable' })
+    .click();
+  await expect(page.getByRole('status').filter({ hasText: 'is now enabled' })).toBeVisible();
+  await expect(toggle).toHaveAttribute('aria-checked', 'true');
+  await expect.poll(() => newestReceiptId(page.request), { timeout: 30_000 }).toBeGreaterThan(lastId);
+
+  // SkyLight's own delivery log for the webhook, filterable by status.
+  await page.getByRole('button', { name: `Delivery log of ${WEBHOOK}` }).click();
+  const log = page.getByRole('region', { name: 'Provider delivery log' });
+  await expect(log.getByRole('table')).toBeVisible();
+  await log.getByLabel('Status').selectOption('delivered');
+  await expect(page).toHaveURL(/status=delivered/);
+  await expect(log.getByRole('table')).toContainText('delivered');
+  await screenshot(page, 'webhooks');
+
+  await page.goto('/audit');
+  await expect(
+    page.getByRole('table', { name: 'Audit log' }).getByText('webhook_toggle').first(),
+  ).toBeVisible();
+});
