@@ -1,5 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { securityHeaders } from '@/lib/security-headers';
 import type { ReceiverRequest, ReceiverResponse } from './types';
+
+const HEADERS = Object.fromEntries(securityHeaders(true).map((h) => [h.key.toLowerCase(), h.value]));
+
 import { concat } from './web-request';
 
 /** Adapts a node:http request to the receiver's input (used by the bare HTTP entry and tests). */
@@ -58,7 +62,7 @@ export function sendNode(res: ServerResponse, r: ReceiverResponse, close = false
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+    ...HEADERS,
     ...(close ? { connection: 'close' } : {}),
     ...r.headers,
   });
