@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { openDb, rowsOf } from '@/db/client';
 import { latencyCells } from '@/db/queries/metrics';
 import { latencySeries } from '@/lib/metrics/series';
+import { KNOWN_EVENTS } from '@/lib/providers/skylight/protocol';
 
 export type DashboardCase = {
   name: string;
@@ -21,14 +22,6 @@ export type DashboardResult = {
   cases: DashboardCase[];
 };
 
-const TYPES = [
-  'contact.created',
-  'contact.updated',
-  'contact.deleted',
-  'message.received',
-  'message.sent',
-  'booking.created',
-];
 const MIN_COUNT = 50;
 
 function median(xs: number[]) {
@@ -57,9 +50,9 @@ export async function dashboardBench(
     await db.execute(sql`
       insert into receipts (delivery_id, event_type, outcome, http_status, ack_ms, lag_ms, received_at, headers, body_bytes)
       select 'd-' || g, (array[${sql.join(
-        TYPES.map((t) => sql`${t}`),
+        KNOWN_EVENTS.map((t) => sql`${t}`),
         sql`, `,
-      )}]::text[])[1 + g % 6],
+      )}]::text[])[1 + g % ${KNOWN_EVENTS.length}],
              case when g % 20 = 0 then 'duplicate' else 'accepted' end, 200,
              exp(ln(4) + 0.8 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real,
              (random() * 2000)::real,
