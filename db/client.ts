@@ -42,6 +42,10 @@ function openPostgres(url: string, max = 10): DbHandle {
     idle_timeout: 30,
     // Fail fast while the database is down instead of queueing requests behind dead connections.
     max_lifetime: 60 * 30,
+    // Reconnect attempts wait at most 0.5 s. postgres.js's default backoff grows with every failed
+    // connect (up to 20 s) and a query waits that long before its connection even tries, so a short
+    // outage left requests hanging instead of failing fast with 503.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     onnotice: () => {},
     connection: { application_name: 'skylight-webhook-ops', statement_timeout: 15_000 },
   });

@@ -36,6 +36,15 @@ if (process.env.SKIP_E2E !== '1') {
   });
 }
 
+if (pg) {
+  // Needs the build the e2e step made (or makes one) and a Postgres server for scratch databases.
+  steps.push({
+    name: 'fault tests, short (Postgres)',
+    cmd: ['test/faults/run.ts', '--short'],
+    env: { TEST_DATABASE_URL: pg, DATABASE_URL: '' },
+  });
+}
+
 const failed: string[] = [];
 for (const step of steps) {
   console.log(`\n=== ${step.name}`);

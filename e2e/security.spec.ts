@@ -1,0 +1,193 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type APIRequestContext, expect, test } from '@playwright/test';
+import { API_TOKEN, BASE_URL, PASSWORD, WEBHOOK_SECRET } from './env';
+
+// Security properties of the running app, checked against its own file tree: every API route
+// refuses anonymous callers, cookie mutations need our Origin, the session cookie and response
+// headers are locked down, and no secret reaches the browser bundle.
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const API_DIR = path.join(root, 'app', 'api');
+/** Public by design (CONTRACT.md): the provider's receiver, health, and the login itself. */
+const PUBLIC = new Set(['/api/webhooks/skylightchat', '/api/health', '/api/auth/login']);
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+type Method = (typeof METHODS)[number];
+type Route = { path: string; methods: Method[] };
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)],
+  );
+}
+
+/** Every app/api/**\/route.ts with the HTTP methods it exports; `[param]` becomes a concrete value. */
+function apiRoutes(): Route[] {
+  return files(API_DIR)
+    .filter((f) => path.basename(f) === 'route.ts')
+    .map((f) => {
+      const rel = path.relative(path.join(root, 'app'), path.dirname(f)).split(path.sep).join('/');
+      const source = readFileSync(f, 'utf8');
+      const methods = METHODS.filter((m) =>
+        new RegExp(`export\\s+(?:const|async\\s+function|function)\\s+${m}\\b`).test(source),
+      );
+      return { path: `/${rel.replace(/\[[^\]]+\]/g, '1')}`, methods };
+    })
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+const routes = apiRoutes();
+const guarded = routes.filter((r) => !PUBLIC.has(r.path));
+
+function send(ctx: APIRequestContext, method: Method, url: string, headers: Record<string, string> = {}) {
+  return ctx.fetch(url, {
+    method,
+    headers,
+    ...(method === 'GET' ? {} : { data: {} }),
+    maxRedirects: 0,
+  });
+}
+
+test('the route list is what the app serves', () => {
+  expect(routes.length).toBeGreaterThan(15);
+  for (const p of PUBLIC) expect(routes.map((r) => r.path)).toContain(p);
+  for (const r of routes) expect(r.methods.length, r.path).toBeGreaterThan(0);
+});
+
+test('every API route refuses callers without a session or token (401)', async ({ playwright }) => {
+  const anon = await playwright.request.newContext({ baseURL: BASE_URL });
+  try {
+    const failures: string[] = [];
+    for (const r of guarded) {
+      for (const m of r.methods) {
+        for (const headers of [{}, { authorization: `Bearer ${'x'.repeat(32)}` }] as Record<
+          string,
+          string
+        >[]) {
+          const res = await send(anon, m, r.path, headers);
+          const code = res.status() === 401 ? (await res.json()).error?.code : null;
+          if (res.status() !== 401 || code !== 'unauthorized')
+            failures.push(
+              `${m} ${r.path}${'authorization' in headers ? ' (bad token)' : ''}: ${res.status()}`,
+            );
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    // The public ones really are public.
+    expect((await anon.get('/api/health')).status()).toBe(200);
+  } finally {
+    await anon.dispose();
+  }
+});
+
+test('session cookie: httpOnly, SameSite=Strict, Secure in production; mutations need our Origin', async ({
+  playwright,
+}) => {
+  const login = await playwright.request.newContext({ baseURL: BASE_URL });
+  const res = await login.post('/api/auth/login', {
+    data: { password: PASSWORD },
+    headers: { Origin: BASE_URL },
+  });
+  expect(res.status()).toBe(200);
+  const setCookie = res.headersArray().find((h) => h.name.toLowerCase() === 'set-cookie')?.value ?? '';
+  await login.dispose();
+
+  // lib/auth/session.ts: HttpOnly and SameSite=Strict always; Secure whenever NODE_ENV=production,
+  // as the e2e server runs. Chromium stores Secure cookies from http://localhost (a secure context).
+  const attrs = setCookie.split(';').map((s) => s.trim().toLowerCase());
+  expect(attrs).toContain('httponly');
+  expect(attrs).toContain('samesite=strict');
+  expect(attrs).toContain('path=/');
+  expect(attrs).toContain('secure');
+  const cookie = setCookie.split(';')[0]!;
+
+  const ctx = await playwright.request.newContext({ baseURL: BASE_URL, storageState: undefined });
+  try {
+    // The cookie works for reads, so the 403s below are about the Origin and nothing else.
+    expect((await ctx.get('/api/deliveries?limit=1', { headers: { cookie } })).status()).toBe(200);
+    const failures: string[] = [];
+    const mutations = guarded.flatMap((r) => r.methods.filter((m) => m !== 'GET').map((m) => ({ m, r })));
+    expect(mutations.length).toBeGreaterThan(3);
+    for (const { m, r } of mutations) {
+      for (const origin of [
+        null,
+        'http://evil.example',
+        'null',
+        BASE_URL.replace('localhost', '127.0.0.1.nip.io'),
+      ]) {
+        const headers: Record<string, string> = { cookie };
+        if (origin) headers.origin = origin;
+        const answer = await send(ctx, m, r.path, headers);
+        const code = answer.status() === 403 ? (await answer.json()).error?.code : null;
+        if (answer.status() !== 403 || code !== 'forbidden')
+          failures.push(`${m} ${r.path} origin=${origin}: ${answer.status()}`);
+      }
+    }
+    expect(failures).toEqual([]);
+
+    // With our Origin the same cookie may log out, and the cleared cookie keeps the same attributes.
+    const out = await ctx.post('/api/auth/logout', { headers: { cookie, origin: BASE_URL } });
+    expect(out.status()).toBe(200);
+    const cleared = out.headersArray().find((h) => h.name.toLowerCase() === 'set-cookie')?.value ?? '';
+    expect(cleared.toLowerCase()).toContain('httponly');
+    expect(cleared.toLowerCase()).toContain('samesite=strict');
+    expect((await ctx.get('/api/deliveries?limit=1', { headers: { cookie } })).status()).toBe(401);
+  } finally {
+    await ctx.dispose();
+  }
+});
+
+test('responses carry CSP frame-ancestors none, nosniff and a Referrer-Policy', async ({ playwright }) => {
+  const anon = await playwright.request.newContext({ baseURL: BASE_URL });
+  try {
+    const answers = [
+      await anon.get('/login'),
+      await anon.get('/api/health'),
+      await anon.get('/api/deliveries'),
+      await anon.post('/api/webhooks/skylightchat', {
+        data: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
+    ];
+    const missing: string[] = [];
+    for (const res of answers) {
+      const h = res.headers();
+      const where = `${res.url()} (${res.status()})`;
+      if (!h['content-security-policy']?.includes("frame-ancestors 'none'"))
+        missing.push(`${where}: CSP ${JSON.stringify(res.headersArray())}`);
+      if (h['x-content-type-options'] !== 'nosniff') missing.push(`${where}: nosniff`);
+      if (!h['referrer-policy']) missing.push(`${where}: Referrer-Policy`);
+      if (h['x-powered-by'] !== undefined) missing.push(`${where}: X-Powered-By`);
+    }
+    expect(missing).toEqual([]);
+  } finally {
+    await anon.dispose();
+  }
+});
+
+test('the client bundle holds no secret', () => {
+  const dir = path.join(root, '.next', 'static');
+  const all = files(dir);
+  expect(all.length).toBeGreaterThan(0);
+  const leaks: string[] = [];
+  const literal = {
+    DASHBOARD_PASSWORD: PASSWORD,
+    DASHBOARD_API_TOKEN: API_TOKEN,
+    SKYLIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+  };
+  // The sandbox's API key and webhook secrets are minted per process and never served, so the
+  // bundle is searched for anything in their formats (lib/providers/skylight/sandbox/format.ts).
+  const patterns = {
+    'sandbox API key': /sk_live_[A-Za-z0-9]{40}/,
+    'webhook secret': /whsec_[A-Za-z0-9]{64}/,
+  };
+  for (const f of all) {
+    const text = readFileSync(f, 'latin1');
+    for (const [name, value] of Object.entries(literal))
+      if (text.includes(value)) leaks.push(`${name} in ${f}`);
+    for (const [name, re] of Object.entries(patterns)) if (re.test(text)) leaks.push(`${name} in ${f}`);
+  }
+  expect(leaks).toEqual([]);
+});
