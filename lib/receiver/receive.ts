@@ -185,7 +185,9 @@ function observe(
   deliveryId: string | null,
   reason: string | null,
 ) {
-  metrics.receipts.inc({ outcome, event_type: eventType ?? 'unknown' });
+  // Label values must stay few: an unsigned request can claim any event name in its header.
+  const label = eventType === null ? 'unknown' : KNOWN.has(eventType) ? eventType : 'other';
+  metrics.receipts.inc({ outcome, event_type: label });
   metrics.ackSeconds.observe({ outcome }, ackMs / 1000);
   log.info(
     {
