@@ -52,7 +52,7 @@ export async function dashboardBench(
       select 'd-' || g, (array[${sql.join(
         KNOWN_EVENTS.map((t) => sql`${t}`),
         sql`, `,
-      )}]::text[])[1 + g % ${KNOWN_EVENTS.length}],
+      )}]::text[])[1 + g % ${sql.raw(String(KNOWN_EVENTS.length))}],
              case when g % 20 = 0 then 'duplicate' else 'accepted' end, 200,
              exp(ln(4) + 0.8 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::real,
              (random() * 2000)::real,
