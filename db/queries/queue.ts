@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf, type Tx } from '../client';
-import { type AttemptResult, attempts, effects, events } from '../schema';
+import { type AttemptResult, attempts, events } from '../schema';
 
 export type ClaimedEvent = {
   id: number;
