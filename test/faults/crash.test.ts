@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
+import type { Sandbox } from '@/lib/providers/skylight/sandbox/server';
 import type { Webhook } from '@/lib/providers/skylight/sandbox/store';
 import { type AppProcess, delay, ensureAppBuilt, startApp, until } from '../helpers/app-process';
 import { createScratchDb, type ScratchDb } from '../helpers/scratch-pg';
 import {
-  appEnv,
   deliveryLog,
   emitPaced,
   FULL,
   ledger,
   ledgerProblems,
+  providerEnv,
   queueDrained,
   report,
   sandboxIdle,
   skipReason,
+  startProvider,
   takeTurn,
 } from './harness';
 
@@ -42,13 +43,7 @@ describe('crash: SIGKILL under load', { skip }, () => {
   const start = () =>
     startApp({
       port: APP_PORT,
-      env: appEnv({
-        databaseUrl: db.url,
-        apiUrl: sandbox.apiUrl,
-        apiKey: sandbox.apiKey,
-        secret: webhook.secret,
-        notifyUrl: sandbox.downstreamUrl,
-      }),
+      env: providerEnv({ sandbox, webhook }, db.url),
     });
 
   before(
@@ -56,15 +51,11 @@ describe('crash: SIGKILL under load', { skip }, () => {
       release = await takeTurn('crash');
       await ensureAppBuilt();
       db = await createScratchDb();
-      sandbox = await startSandbox({
+      ({ sandbox, webhook } = await startProvider({
         port: SANDBOX_PORT,
+        appPort: APP_PORT,
         knobs: { duplicates: 0.1, failures: 0.05, timeScale: TIME_SCALE, idMode: 'stable', shape: 'A' },
-        deliveryTimeoutMs: 10_000,
-      });
-      webhook = await sandbox.core.createWebhook({
-        name: 'faults',
-        url: `http://127.0.0.1:${APP_PORT}/api/webhooks/skylightchat`,
-      });
+      }));
       app = await start();
     },
     { timeout: 45 * 60_000 },

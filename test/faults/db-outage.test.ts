@@ -1,21 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
-import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
+import type { Sandbox } from '@/lib/providers/skylight/sandbox/server';
 import type { Webhook } from '@/lib/providers/skylight/sandbox/store';
 import { type AppProcess, delay, ensureAppBuilt, startApp, until } from '../helpers/app-process';
 import { signedDelivery } from '../helpers/deliveries';
 import { type Cluster, createCluster, pgBinariesAvailable } from '../helpers/scratch-pg';
 import {
-  appEnv,
   deliveryLog,
   FULL,
   ledger,
   ledgerProblems,
+  providerEnv,
   queueDrained,
   report,
   sandboxIdle,
   skipReason,
+  startProvider,
   takeTurn,
 } from './harness';
 
@@ -57,24 +58,14 @@ describe('database outage under load', { skip }, () => {
       cluster = createCluster(PG_PORT);
       cluster.start();
       sql = postgres(cluster.url, { max: 2, onnotice: () => {} });
-      sandbox = await startSandbox({
+      ({ sandbox, webhook } = await startProvider({
         port: SANDBOX_PORT,
+        appPort: APP_PORT,
         knobs: { duplicates: 0.05, failures: 0, timeScale: TIME_SCALE, idMode: 'stable', burst: 1 },
-        deliveryTimeoutMs: 10_000,
-      });
-      webhook = await sandbox.core.createWebhook({
-        name: 'faults',
-        url: `http://127.0.0.1:${APP_PORT}/api/webhooks/skylightchat`,
-      });
+      }));
       app = await startApp({
         port: APP_PORT,
-        env: appEnv({
-          databaseUrl: cluster.url,
-          apiUrl: sandbox.apiUrl,
-          apiKey: sandbox.apiKey,
-          secret: webhook.secret,
-          notifyUrl: sandbox.downstreamUrl,
-        }),
+        env: providerEnv({ sandbox, webhook }, cluster.url),
       });
     },
     { timeout: 45 * 60_000 },

@@ -2,7 +2,8 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type postgres from 'postgres';
-import type { Sandbox } from '@/lib/providers/skylight/sandbox/server';
+import type { Knobs } from '@/lib/providers/skylight/sandbox/knobs';
+import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
 import type { DeliveryRow } from '@/lib/providers/skylight/sandbox/store';
 import { delay } from '../helpers/app-process';
 import { pgReachable } from '../helpers/scratch-pg';
@@ -83,6 +84,27 @@ export function appEnv(o: {
     WORKER_CONCURRENCY: '16',
     ...o.extra,
   };
+}
+
+/** The in-test SkyLight: a sandbox on `port` with one webhook pointing at the app's receiver. */
+export async function startProvider(o: { port: number; appPort: number; knobs: Partial<Knobs> }) {
+  const sandbox = await startSandbox({ port: o.port, knobs: o.knobs, deliveryTimeoutMs: 10_000 });
+  const webhook = await sandbox.core.createWebhook({
+    name: 'faults',
+    url: `http://127.0.0.1:${o.appPort}/api/webhooks/skylightchat`,
+  });
+  return { sandbox, webhook };
+}
+
+/** The app's environment for a database, wired to that provider (API, signing secret, downstream). */
+export function providerEnv(p: { sandbox: Sandbox; webhook: { secret: string } }, databaseUrl: string) {
+  return appEnv({
+    databaseUrl,
+    apiUrl: p.sandbox.apiUrl,
+    apiKey: p.sandbox.apiKey,
+    secret: p.webhook.secret,
+    notifyUrl: p.sandbox.downstreamUrl,
+  });
 }
 
 export function sandboxIdle(sandbox: Sandbox): boolean {

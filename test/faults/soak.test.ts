@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
+import type { Sandbox } from '@/lib/providers/skylight/sandbox/server';
 import type { Webhook } from '@/lib/providers/skylight/sandbox/store';
 import { type AppProcess, delay, ensureAppBuilt, startApp, until } from '../helpers/app-process';
 import { createScratchDb, type ScratchDb } from '../helpers/scratch-pg';
 import {
   API_TOKEN,
-  appEnv,
   deliveryLog,
   FULL,
   ledger,
   ledgerProblems,
+  providerEnv,
   queueDrained,
   report,
   sandboxIdle,
   skipReason,
+  startProvider,
   takeTurn,
 } from './harness';
 
@@ -59,24 +60,14 @@ describe('soak: steady load with dashboard polling', { skip }, () => {
       release = await takeTurn('soak');
       await ensureAppBuilt();
       db = await createScratchDb();
-      sandbox = await startSandbox({
+      ({ sandbox, webhook } = await startProvider({
         port: SANDBOX_PORT,
+        appPort: APP_PORT,
         knobs: { duplicates: 0.05, failures: 0.02, timeScale: 60, idMode: 'stable' },
-        deliveryTimeoutMs: 10_000,
-      });
-      webhook = await sandbox.core.createWebhook({
-        name: 'faults',
-        url: `http://127.0.0.1:${APP_PORT}/api/webhooks/skylightchat`,
-      });
+      }));
       app = await startApp({
         port: APP_PORT,
-        env: appEnv({
-          databaseUrl: db.url,
-          apiUrl: sandbox.apiUrl,
-          apiKey: sandbox.apiKey,
-          secret: webhook.secret,
-          notifyUrl: sandbox.downstreamUrl,
-        }),
+        env: providerEnv({ sandbox, webhook }, db.url),
       });
     },
     { timeout: 45 * 60_000 },
