@@ -168,7 +168,7 @@ describe('client against the sandbox API', () => {
     assert.match(res.headers.get('x-ratelimit-remaining')!, /^\d+$/);
     assert.ok(Number(res.headers.get('x-ratelimit-reset')) > Date.now() / 1000);
 
-    const wrongKey = 'sk_live_wrongwrongwrongwrongwrongwrongwrong';
+    const wrongKey = 'test-wrong-api-key-not-a-real-one';
     const bad = new SkylightClient({ baseUrl: sandbox.apiUrl, apiKey: wrongKey });
     const err = await rejects(bad.listWebhooks());
     assert.equal(err.code, 'provider_error');

@@ -14,7 +14,7 @@ import { API_TOKEN, appEnv, report, skipReason, takeTurn } from './harness';
 
 const APP_PORT = 4540;
 const PROVIDER_PORT = 4541;
-const API_KEY = 'sk_live_faultsFakeProviderKey0123456789abcdefgh';
+const API_KEY = 'faults-fake-provider-key-0123456789';
 const SECRET = 'whsec_faults-provider-outage-secret';
 
 type Mode =
