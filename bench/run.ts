@@ -83,6 +83,24 @@ const roundRate = (r: number) => (r < 100 ? Math.max(5, Math.round(r / 5) * 5) :
 const brief = (r: LoadResult) =>
   `${r.rate ?? 'closed'}/s → ${r.throughput} ok/s p50 ${r.p50} p99 ${r.p99} ms${r.errors ? ` errors ${JSON.stringify(r.errorKinds)}` : ''}`;
 
+/**
+ * Waits until a server answers promptly again. An overloaded peer (N0, the route handler) keeps
+ * working through its queue after the load stops; measuring the next peer meanwhile would charge it
+ * with that CPU. Three quick answers (< 20 ms) in a row, at most 30 s.
+ */
+async function settle(url: string) {
+  const end = Date.now() + 30_000;
+  let quick = 0;
+  while (quick < 3 && Date.now() < end) {
+    const t0 = performance.now();
+    await fetch(url, { method: 'GET', signal: AbortSignal.timeout(5000) })
+      .then((r) => r.arrayBuffer())
+      .catch(() => {});
+    quick = performance.now() - t0 < 20 ? quick + 1 : 0;
+    await sleep(200);
+  }
+}
+
 async function fixedRun(t: Target, rate: number, ms: number) {
   return openLoop(t.url, rate, ms, t.feed.take(Math.round((rate * ms) / 1000)));
 }
@@ -92,6 +110,7 @@ async function maxSearch(t: Target, res: TargetResult) {
   res.probe = await closedLoop(t.url, 64, CFG.probeMs, () => t.feed.next());
   say(`  ${t.label} probe: ${brief(res.probe)}`);
   await sleep(CFG.settleMs);
+  await settle(t.url);
   let lo: LoadResult | null = null;
   let hi: number | null = null;
   let rate = roundRate(Math.max(10, res.probe.throughput * 0.85));
@@ -103,6 +122,7 @@ async function maxSearch(t: Target, res: TargetResult) {
     if (ok && (lo === null || rate > lo.rate!)) lo = r;
     if (!ok) hi = hi === null ? rate : Math.min(hi, rate);
     await sleep(ok ? CFG.settleMs : CFG.settleMs * 2);
+    await settle(t.url);
     const next = hi === null ? rate * 1.3 : lo === null ? rate * 0.6 : (lo.rate! + hi) / 2;
     if (lo !== null && hi !== null && (hi - lo.rate!) / hi < 0.05) break;
     rate = roundRate(next);
@@ -234,6 +254,7 @@ async function main() {
         results[i]!.fixed.push(r);
         say(`  ${t.label} @${half}/s: ${brief(r)}`);
         await sleep(CFG.settleMs);
+        await settle(t.url);
       }
     }
     const r = await fixedRun(pgliteTarget, 300, CFG.fixedMs);

@@ -138,7 +138,11 @@ export async function queueDepth(
 ): Promise<{ depth: number; oldestPendingS: number | null; dead: number }> {
   const res = await db.execute(sql`
     select (select count(*) from events where status in ('pending', 'processing'))::int as depth,
-           (select extract(epoch from now() - min(created_at)) from events where status in ('pending', 'processing'))::float8 as oldest,
+           -- ids grow with created_at: the smallest pending id is one index probe per status, where
+           -- min(created_at) would read every pending row (slow with a large backlog).
+           (select extract(epoch from now() - created_at) from events
+             where id = least((select min(id) from events where status = 'pending'),
+                              (select min(id) from events where status = 'processing')))::float8 as oldest,
            (select count(*) from events where status = 'dead')::int as dead`);
   const r = rowsOf<{ depth: number; oldest: number | null; dead: number }>(res)[0]!;
   return {
