@@ -64,8 +64,9 @@ export function startBackgroundJobs(getDb: () => Promise<Db>, rollups: RollupBuf
     for (const t of timers) clearTimeout(t);
     await Promise.allSettled([...running]);
     // Last write of the statistics gathered since the previous tick.
+    const rollups = list.find((j) => j.name === 'rollups')!;
     await getDb()
-      .then((db) => list[0]!.run(db))
+      .then((db) => rollups.run(db))
       .catch((err) => log.warn({ err: (err as Error).message }, 'final rollup write failed'));
   };
 }

@@ -2,7 +2,7 @@
 
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { usePathname, useRouter } from 'next/navigation';
-import { type FormEvent, useState } from 'react';
+import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateEmpty } from '@/components/state-empty';
@@ -18,15 +18,9 @@ export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
   const path = usePathname();
   const set = (patch: Partial<DeliveriesParams>) =>
     router.replace(`${path}${deliveriesSearch({ ...params, ...patch })}`, { scroll: false });
-  const [q, setQ] = useState(params.q ?? '');
   const { live, ...filters } = params;
   const list = useInfiniteQuery(deliveriesQuery(filters, live));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
-
-  const search = (e: FormEvent) => {
-    e.preventDefault();
-    set({ q: q.trim() || undefined });
-  };
 
   return (
     <>
@@ -59,19 +53,13 @@ export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
           </select>
         </label>
         <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
-        <form onSubmit={search} className="row" style={{ alignItems: 'end' }}>
-          <label className="field">
-            Delivery id
-            <input
-              type="search"
-              value={q}
-              onChange={(e) => setQ(e.target.value)}
-              placeholder="starts with…"
-              maxLength={200}
-            />
-          </label>
-          <button type="submit">Search</button>
-        </form>
+        <FormSearch
+          label="Delivery id"
+          button="Search"
+          initial={params.q}
+          placeholder="starts with…"
+          onSearch={(q) => set({ q })}
+        />
       </div>
       {live && (
         <p className="muted" role="status" style={{ margin: '0 0 0.5rem' }}>

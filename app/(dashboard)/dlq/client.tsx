@@ -2,8 +2,9 @@
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { usePathname, useRouter } from 'next/navigation';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
+import { FormSearch } from '@/components/form-search';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateEmpty } from '@/components/state-empty';
@@ -33,7 +34,6 @@ export function DlqClient({ params }: { params: DlqParams }) {
   const [checked, setChecked] = useState<Set<number>>(new Set());
   const [confirm, setConfirm] = useState<Pending | null>(null);
   const [result, setResult] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
-  const [errorText, setErrorText] = useState(params.error ?? '');
   const count = useQuery({ ...dlqCountQuery(filters), enabled: confirm?.kind === 'all' });
 
   const refresh = () =>
@@ -74,10 +74,6 @@ export function DlqClient({ params }: { params: DlqParams }) {
       else next.delete(id);
       return next;
     });
-  const searchError = (e: FormEvent) => {
-    e.preventDefault();
-    set({ error: errorText.trim() || undefined, selected: undefined });
-  };
   const busy = act.isPending || retryOne.isPending;
 
   return (
@@ -107,18 +103,12 @@ export function DlqClient({ params }: { params: DlqParams }) {
           value={params.event_type}
           onChange={(event_type) => set({ event_type, selected: undefined })}
         />
-        <form onSubmit={searchError} className="row" style={{ alignItems: 'end' }}>
-          <label className="field">
-            Error contains
-            <input
-              type="search"
-              value={errorText}
-              onChange={(e) => setErrorText(e.target.value)}
-              maxLength={200}
-            />
-          </label>
-          <button type="submit">Filter</button>
-        </form>
+        <FormSearch
+          label="Error contains"
+          button="Filter"
+          initial={params.error}
+          onSearch={(error) => set({ error, selected: undefined })}
+        />
       </div>
       {result && (
         <div className="alert" data-tone={result.tone} role="status">

@@ -1,0 +1,39 @@
+'use client';
+
+import { type FormEvent, useState } from 'react';
+
+/** A labelled text filter applied on submit; an empty value clears the filter (undefined). */
+export function FormSearch({
+  label,
+  button,
+  initial,
+  placeholder,
+  onSearch,
+}: {
+  label: string;
+  button: string;
+  initial: string | undefined;
+  placeholder?: string;
+  onSearch: (value: string | undefined) => void;
+}) {
+  const [value, setValue] = useState(initial ?? '');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onSearch(value.trim() || undefined);
+  };
+  return (
+    <form onSubmit={submit} className="row" style={{ alignItems: 'end' }}>
+      <label className="field">
+        {label}
+        <input
+          type="search"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          placeholder={placeholder}
+          maxLength={200}
+        />
+      </label>
+      <button type="submit">{button}</button>
+    </form>
+  );
+}
