@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -54,7 +55,10 @@ function openPostgres(url: string, max = 10): DbHandle {
 }
 
 async function openPglite(dir: string): Promise<DbHandle> {
-  const client = await PGlite.create(dir.startsWith('memory://') ? dir : path.resolve(dir));
+  const memory = dir.startsWith('memory://');
+  // PGlite creates only the last folder: on a fresh clone `.data/` does not exist yet.
+  if (!memory) mkdirSync(path.resolve(dir), { recursive: true });
+  const client = await PGlite.create(memory ? dir : path.resolve(dir));
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return { db, kind: 'pglite', close: () => client.close() };
 }
