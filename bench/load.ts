@@ -65,7 +65,14 @@ function firer(url: URL, agent: http.Agent): Fire {
  * latency runs from that scheduled time, so a stalled server (or a stalled generator) shows up as
  * latency instead of silently lowering the offered load (no coordinated omission).
  */
-export function openLoop(url: string, rate: number, durationMs: number, shots: Shot[]): Promise<LoadResult> {
+export function openLoop(
+  url: string,
+  rate: number,
+  durationMs: number,
+  shots: Shot[],
+  /** Sees each success: its scheduled time from the start (ms) and its latency (ms). */
+  observe?: (atMs: number, latencyMs: number) => void,
+): Promise<LoadResult> {
   const target = new URL(url);
   const total = Math.min(shots.length, Math.round((rate * durationMs) / 1000));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
@@ -100,8 +107,10 @@ export function openLoop(url: string, rate: number, durationMs: number, shots: S
       while (next < total && t0 + next * interval <= now) {
         const scheduled = t0 + next * interval;
         fire(shots[next]!, (e) => {
-          if (e === null) lat.push(performance.now() - scheduled);
-          else errorKinds[e] = (errorKinds[e] ?? 0) + 1;
+          if (e === null) {
+            lat.push(performance.now() - scheduled);
+            observe?.(scheduled - t0, performance.now() - scheduled);
+          } else errorKinds[e] = (errorKinds[e] ?? 0) + 1;
           if (++completed === total) end();
         });
         next++;

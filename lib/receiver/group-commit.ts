@@ -1,6 +1,6 @@
 import type { Db } from '@/db/client';
 import { type IngestItem, type IngestResult, ingestBatch, updateAckTimes } from '@/db/queries/ingest';
-import { isDatabaseUnavailable } from '@/lib/errors';
+import { isDatabaseUnavailable, isWriteConflict } from '@/lib/errors';
 import { log } from '@/lib/log';
 
 type Pending = { item: IngestItem; resolve: (r: IngestResult) => void; reject: (e: unknown) => void };
@@ -75,16 +75,16 @@ export class GroupCommit {
   private async write(batch: Pending[]) {
     const db = await this.db();
     try {
-      const results = await db.transaction((tx) =>
-        ingestBatch(
-          tx,
-          batch.map((p) => p.item),
-        ),
+      // One statement, so it commits on its own: no BEGIN/COMMIT round trips (see ingestBatch).
+      const results = await ingestBatch(
+        db,
+        batch.map((p) => p.item),
       );
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;
-      // A data error in one item (say, a payload Postgres cannot store) must not fail its neighbours.
+      // A data error in one item (say, a payload Postgres cannot store) must not fail its neighbours,
+      // and a write conflict with a concurrent batch is settled by writing again.
       log.warn(
         { err: (err as Error).message, size: batch.length },
         'batch write failed; writing items one by one',
@@ -98,17 +98,18 @@ export class GroupCommit {
    * malformed with the database's reason and acknowledged: a retry of the same bytes would fail the
    * same way forever.
    */
-  private async writeAlone(db: Db, p: Pending) {
+  private async writeAlone(db: Db, p: Pending, conflicts = 0): Promise<void> {
     try {
-      const [r] = await db.transaction((tx) => ingestBatch(tx, [p.item]));
+      const [r] = await ingestBatch(db, [p.item]);
       p.resolve(r!);
     } catch (err) {
+      if (isWriteConflict(err) && conflicts < 3) return this.writeAlone(db, p, conflicts + 1);
       if (isDatabaseUnavailable(err) || !p.item.event) return p.reject(err);
       // drizzle wraps the driver's error in "Failed query: <sql>"; the database's own words are the cause.
       const cause = (err as { cause?: unknown }).cause;
       const reason = `not storable: ${(cause instanceof Error ? cause : (err as Error)).message.slice(0, 200)}`;
       const item: IngestItem = { receipt: { ...p.item.receipt, outcome: 'malformed', reason } };
-      await db.transaction((tx) => ingestBatch(tx, [item])).then(([r]) => p.resolve(r!), p.reject);
+      await ingestBatch(db, [item]).then(([r]) => p.resolve(r!), p.reject);
     }
   }
 
