@@ -8,6 +8,7 @@ import { pruneOld, writeRollups } from '@/db/queries/rollups';
 import { events, fingerprints, receiptRollups, receipts } from '@/db/schema';
 import { percentiles, total } from '@/lib/metrics/histogram';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
+import { GroupCommit } from '@/lib/receiver/group-commit';
 import { openTestDb, type TestDb } from './helpers/db';
 import { post, signedDelivery } from './helpers/deliveries';
 import { startReceiverServer } from './helpers/receiver-server';
@@ -37,37 +38,61 @@ test('database unreachable: 503 with Retry-After quickly, never 500, and the att
   }
 });
 
-test('a failure inside the ingest transaction leaves nothing half-written', async () => {
-  const item = {
-    receipt: {
-      outcome: 'accepted' as const,
-      headers: {},
-      bodyBytes: 2,
-      ackMs: 1,
-      deliveryId: 'atomic-1',
-      eventType: 'contact.created',
-    },
-    event: {
-      deliveryId: 'atomic-1',
-      eventType: 'contact.created',
-      fingerprint: 'fp-atomic-1',
-      payload: { data: {} },
-      providerTs: null,
-    },
-  };
+const item = (deliveryId: string, fingerprint: string, payload: unknown = { data: {} }) => ({
+  receipt: {
+    outcome: 'accepted' as const,
+    headers: {},
+    bodyBytes: 2,
+    ackMs: 1,
+    deliveryId,
+    eventType: 'contact.created',
+  },
+  event: { deliveryId, eventType: 'contact.created', fingerprint, payload, providerTs: null },
+});
+
+const rowsFor = async (deliveryId: string, fingerprint: string) => ({
+  events: (await db.db.select().from(events).where(eq(events.deliveryId, deliveryId))).length,
+  receipts: (await db.db.select().from(receipts).where(eq(receipts.deliveryId, deliveryId))).length,
+  fingerprints: (await db.db.select().from(fingerprints).where(eq(fingerprints.fingerprint, fingerprint)))
+    .length,
+});
+
+test('a batch the database refuses in part leaves nothing of it half-written', async () => {
+  // The batch is one statement: the unstorable payload (\u0000) fails it before anything is kept.
   await assert.rejects(
-    db.db.transaction(async (tx) => {
-      await ingestBatch(tx, [item]);
-      throw new Error('crash before COMMIT');
-    }),
-    /crash before COMMIT/,
+    ingestBatch(db.db, [item('atomic-1', 'fp-atomic-1'), item('atomic-2', 'fp-atomic-2', { s: '\u0000' })]),
   );
-  assert.equal((await db.db.select().from(events).where(eq(events.deliveryId, 'atomic-1'))).length, 0);
-  assert.equal((await db.db.select().from(receipts).where(eq(receipts.deliveryId, 'atomic-1'))).length, 0);
-  assert.equal(
-    (await db.db.select().from(fingerprints).where(eq(fingerprints.fingerprint, 'fp-atomic-1'))).length,
-    0,
-  );
+  assert.deepEqual(await rowsFor('atomic-1', 'fp-atomic-1'), { events: 0, receipts: 0, fingerprints: 0 });
+  assert.deepEqual(await rowsFor('atomic-2', 'fp-atomic-2'), { events: 0, receipts: 0, fingerprints: 0 });
+});
+
+test('two in-flight batches carry one delivery_id with different content: one event, no orphan fingerprint', {
+  skip: process.env.TEST_DATABASE_URL ? false : 'needs concurrent connections (Postgres)',
+}, async () => {
+  let release!: () => void;
+  let written!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const firstWritten = new Promise<void>((r) => (written = r));
+  // The first batch's rows stay uncommitted until the gate opens.
+  const first = db.db.transaction(async (tx) => {
+    await ingestBatch(tx, [item('race-1', 'fp-race-a')]);
+    written();
+    await gate;
+  });
+  await firstWritten;
+  const commit = new GroupCommit(async () => db.db);
+  const second = commit.submit(item('race-1', 'fp-race-b'));
+  // The second batch claims its fingerprint, then waits on the first one's delivery_id.
+  await new Promise((r) => setTimeout(r, 200));
+  release();
+  await first;
+  const r = await second;
+  assert.equal(r.outcome, 'duplicate');
+  assert.equal(r.reason, 'delivery_id');
+  const [owner] = await db.db.select().from(events).where(eq(events.deliveryId, 'race-1'));
+  assert.equal(r.eventId, owner?.id);
+  assert.equal(owner?.fingerprint, 'fp-race-a');
+  assert.deepEqual(await rowsFor('race-1', 'fp-race-b'), { events: 1, receipts: 2, fingerprints: 0 });
 });
 
 test('fingerprints expire after 24 hours: the same content becomes a new event', async () => {
