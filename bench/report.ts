@@ -183,7 +183,8 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     ['ours-bad', 'bad signatures (50 %)'],
   ] as const) {
     const t = by(id);
-    const maxR = ratio(t?.max, ours?.max);
+    // A mix's max is comparable only when it was searched (the quick run measures mixes at R only).
+    const maxR = t?.steps.length ? ratio(t.max, ours?.max) : null;
     const p99 = median(p99s(t?.fixed ?? []));
     const parts = [
       maxR === null ? null : `max ${fmt(maxR, 2)}× accept`,

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
-import { type ReceiptInsert, receipts } from '../schema';
+import type { ReceiptInsert } from '../schema';
 
 /** Fingerprints older than this may be reused by a new event (CONTRACT.md: 24 hours). */
 export const FINGERPRINT_WINDOW = '24 hours';
@@ -74,22 +74,7 @@ export async function ingestBatch(db: Queryable, items: IngestItem[]): Promise<I
         });
       }
     }
-    return {
-      i,
-      ref,
-      outcome,
-      reason,
-      // Text columns cannot hold lone surrogates, which JSON can carry in from a signed body.
-      delivery_id: r.deliveryId?.toWellFormed() ?? null,
-      event_type: r.eventType?.toWellFormed() ?? null,
-      ack_ms: r.ackMs,
-      lag_ms: r.lagMs ?? null,
-      received_at: r.receivedAt ?? new Date(),
-      provider_ts: r.providerTs ?? null,
-      headers: r.headers,
-      body: r.body ?? null,
-      body_bytes: r.bodyBytes,
-    };
+    return { ...receiptRow({ ...r, outcome, reason, httpStatus: 200 }), i, ref };
   });
 
   const result = await db.execute(sql`
@@ -135,17 +120,14 @@ export async function ingestBatch(db: Queryable, items: IngestItem[]): Promise<I
         case when r.ref = r.i then res.outcome else r.outcome end as final_outcome,
         case when r.ref = r.i then res.reason else r.reason end as final_reason,
         res.event_id as final_event_id
-      from json_to_recordset(${JSON.stringify(rows)}::json) as r(
-        i int, ref int, outcome text, reason text, delivery_id text, event_type text, ack_ms real,
-        lag_ms real, received_at timestamptz, provider_ts timestamptz, headers jsonb, body text,
-        body_bytes int)
+      from json_to_recordset(${JSON.stringify(rows)}::json) as r(i int, ref int, ${RECEIPT_COLUMNS})
       left join res on res.i = r.ref
     ),
     ins as (
       insert into receipts (id, delivery_id, event_type, outcome, reason, http_status, ack_ms, lag_ms,
         received_at, provider_ts, headers, body, body_bytes, event_id)
       overriding system value
-      select id, delivery_id, event_type, final_outcome, final_reason, 200, ack_ms, lag_ms,
+      select id, delivery_id, event_type, final_outcome, final_reason, http_status, ack_ms, lag_ms,
         received_at, provider_ts, headers, body, body_bytes, final_event_id
       from r order by i
     )
@@ -177,26 +159,47 @@ type CandidateRow = {
   payload: unknown;
   provider_ts: Date | null;
 };
-type ReceiptRow = {
+type ReceiptRow = ReturnType<typeof receiptRow> & {
   i: number;
   /** The candidate this request's event result comes from: itself, or its first copy in the batch. */
   ref: number | null;
-  outcome: IngestResult['outcome'];
-  reason: string | null;
-  delivery_id: string | null;
-  event_type: string | null;
-  ack_ms: number;
-  lag_ms: number | null;
-  received_at: Date;
-  provider_ts: Date | null;
-  headers: Record<string, string>;
-  body: string | null;
-  body_bytes: number;
 };
 
-/** Background writes of receipts that need no durability before the answer (rejections, 503s). */
+/** A receipt as one JSON object for json_to_recordset(… RECEIPT_COLUMNS): keys are the column names. */
+function receiptRow(r: ReceiptInsert) {
+  return {
+    // Text columns cannot hold lone surrogates, which JSON can carry in from a signed body.
+    delivery_id: r.deliveryId?.toWellFormed() ?? null,
+    event_type: r.eventType?.toWellFormed() ?? null,
+    outcome: r.outcome,
+    reason: r.reason ?? null,
+    http_status: r.httpStatus,
+    ack_ms: r.ackMs,
+    lag_ms: r.lagMs ?? null,
+    received_at: r.receivedAt ?? new Date(),
+    provider_ts: r.providerTs ?? null,
+    headers: r.headers,
+    body: r.body ?? null,
+    body_bytes: r.bodyBytes,
+    event_id: r.eventId ?? null,
+  };
+}
+const RECEIPT_COLUMNS = sql.raw(`delivery_id text, event_type text, outcome text, reason text,
+  http_status int, ack_ms real, lag_ms real, received_at timestamptz, provider_ts timestamptz,
+  headers jsonb, body text, body_bytes int, event_id bigint`);
+
+/**
+ * Background writes of receipts that need no durability before the answer (rejections, 503s). One
+ * constant statement whatever the batch size, like ingestBatch.
+ */
 export async function insertReceipts(db: Queryable, rows: ReceiptInsert[]): Promise<void> {
-  if (rows.length > 0) await db.insert(receipts).values(rows);
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    insert into receipts (delivery_id, event_type, outcome, reason, http_status, ack_ms, lag_ms,
+      received_at, provider_ts, headers, body, body_bytes, event_id)
+    select delivery_id, event_type, outcome, reason, http_status, ack_ms, lag_ms,
+      received_at, provider_ts, headers, body, body_bytes, event_id
+    from json_to_recordset(${JSON.stringify(rows.map(receiptRow))}::json) as r(${RECEIPT_COLUMNS})`);
 }
 
 /** Replaces provisional ack times with the exact ones measured after COMMIT (one constant statement). */
