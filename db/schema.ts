@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -154,7 +155,10 @@ export const ROLLUP_GRANULARITIES = ['minute', 'hour'] as const;
 
 /**
  * Latency tiers for charts: one row per minute or hour, per event type and for all types ('*'), so
- * a chart point is one row whatever the range (a 30-day chart reads 720 hourly rows).
+ * a chart point is one row whatever the range (a 30-day chart reads 720 hourly rows). The database
+ * keeps each row's p50/p95/p99 (hist_pcts, migration 0004) so a chart at the tier's own granularity
+ * reads three numbers per point instead of a histogram. Every receipt has an ack time, so `count` is
+ * also the ack histogram's total; not every one has a lag, hence `lag_count`.
  */
 export const latencyRollups = pgTable(
   'latency_rollups',
@@ -165,6 +169,9 @@ export const latencyRollups = pgTable(
     count: bigint('count', { mode: 'number' }).notNull(),
     ackHist: jsonb('ack_hist').$type<Record<string, number>>().notNull(),
     lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
+    ackPcts: doublePrecision('ack_pcts').array().generatedAlwaysAs(sql`hist_pcts(ack_hist)`),
+    lagPcts: doublePrecision('lag_pcts').array().generatedAlwaysAs(sql`hist_pcts(lag_hist)`),
+    lagCount: bigint('lag_count', { mode: 'number' }).notNull().generatedAlwaysAs(sql`hist_total(lag_hist)`),
   },
   (t) => [primaryKey({ columns: [t.granularity, t.eventType, t.bucket] })],
 );

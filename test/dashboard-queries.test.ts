@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type DbHandle, openDb } from '@/db/client';
 import { listAudit } from '@/db/queries/audit';
 import { getDelivery, listDeliveries } from '@/db/queries/deliveries';
 import {
@@ -23,15 +22,18 @@ import {
 import { attempts, events, receipts } from '@/db/schema';
 import type { AppError } from '@/lib/errors';
 import { latencyOverTime, outcomesOverTime, retryRate, summary } from '@/lib/metrics/dashboard';
+import { type Histogram, record } from '@/lib/metrics/histogram';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
+import { summarize } from '@/lib/metrics/series';
+import { openTestDb, type TestDb } from './helpers/db';
 
-let h: DbHandle;
+let h: TestDb;
 const who = { actor: 'test', ip: '127.0.0.1' };
 const MIN = 60_000;
 const now = Date.now();
 
 before(async () => {
-  h = await openDb({ pgliteDir: 'memory://' });
+  h = await openTestDb();
   const db = h.db;
   const evs = await db
     .insert(events)
@@ -202,6 +204,8 @@ describe('events and dead letters', () => {
 
 describe('metrics', () => {
   const q = { from: new Date(now - 15 * MIN), to: new Date(now) };
+  // Ack times of the receipts above: four accepted, the duplicate, the rejected one.
+  const ACK_HIST = [5, 6, 7, 8, 2, 1].reduce((h, ms) => record(h, ms), {} as Histogram);
 
   test('latency series from rollups, one point per minute', async () => {
     const ack = await latencyOverTime(h.db, 'ack', q);
@@ -211,10 +215,33 @@ describe('metrics', () => {
       ack.points.reduce((s, p) => s + p.count, 0),
       6,
     );
+    const minute = new Date(Math.floor((now - 5 * MIN) / MIN) * MIN).toISOString();
+    assert.deepEqual(
+      ack.points.filter((p) => p.count > 0),
+      [{ t: minute, ...summarize(ACK_HIST) }],
+    );
     const lag = await latencyOverTime(h.db, 'lag', { ...q, event_type: 'contact.created' });
     assert.equal(
       lag.points.reduce((s, p) => s + p.count, 0),
       1,
+    );
+    // The duplicate and the rejected receipt have no lag.
+    const allLag = await latencyOverTime(h.db, 'lag', q);
+    assert.equal(
+      allLag.points.reduce((s, p) => s + p.count, 0),
+      4,
+    );
+  });
+
+  test('latency series over a day: 5-minute points merged from the minute rows, same numbers', async () => {
+    const day = { from: new Date(now - 24 * 60 * MIN), to: new Date(now) };
+    const ack = await latencyOverTime(h.db, 'ack', day);
+    assert.equal(ack.bucketS, 300);
+    assert.ok(ack.points.length >= 288 && ack.points.length <= 289);
+    const fiveMin = new Date(Math.floor((now - 5 * MIN) / (5 * MIN)) * 5 * MIN).toISOString();
+    assert.deepEqual(
+      ack.points.filter((p) => p.count > 0),
+      [{ t: fiveMin, ...summarize(ACK_HIST) }],
     );
   });
 

@@ -6,7 +6,8 @@ import { ingestBatch } from '@/db/queries/ingest';
 import { latencyHistogram } from '@/db/queries/metrics';
 import { pruneOld, writeRollups } from '@/db/queries/rollups';
 import { events, fingerprints, receiptRollups, receipts } from '@/db/schema';
-import { percentiles, total } from '@/lib/metrics/histogram';
+import { latencyOverTime } from '@/lib/metrics/dashboard';
+import { type Histogram, percentiles, total } from '@/lib/metrics/histogram';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import { openTestDb, type TestDb } from './helpers/db';
@@ -137,6 +138,22 @@ test('rollups: counts and percentiles match the raw rows, tiers agree, and repea
     )[0]!.p50;
     const [p50] = percentiles(byType, [0.5]);
     assert.ok(Math.abs(p50! - raw) / raw <= 0.02, `${p50} vs ${raw}`);
+    // The percentiles stored per tier row are recomputed by the merging upserts; the chart reads them.
+    const tiers = rowsOf<{ ack_hist: Histogram; ack_pcts: number[] }>(
+      await db.db.execute(
+        sql`select ack_hist, ack_pcts from latency_rollups where event_type = 'contact.updated'`,
+      ),
+    );
+    const round = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+    assert.ok(tiers.length >= 2, 'minute and hour rows');
+    for (const t of tiers)
+      assert.deepEqual(t.ack_pcts.map(round), percentiles(t.ack_hist, [0.5, 0.95, 0.99]).map(round));
+    const chart = await latencyOverTime(db.db, 'ack', { ...range, event_type: 'contact.updated' });
+    assert.equal(chart.bucketS, 60);
+    assert.equal(
+      chart.points.reduce((n, p) => n + p.count, 0),
+      40,
+    );
   } finally {
     await s.close();
   }

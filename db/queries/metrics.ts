@@ -1,9 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { type Histogram, merge } from '@/lib/metrics/histogram';
 import { type Queryable, rowsOf } from '../client';
-import type { ReceiptOutcome } from '../schema';
+import type { ReceiptOutcome, ROLLUP_GRANULARITIES } from '../schema';
 
-// Chart queries read the per-minute rollups (never raw receipts over long ranges) and let the
-// database sum histogram cells per chart bucket; lib/metrics turns the cells into percentiles.
+// Chart queries read the rollups, never raw receipts over long ranges: receipt_rollups per minute for
+// counts, the latency tiers (latency_rollups) for percentiles; lib/metrics does the maths.
 
 export type MetricsRange = { from: Date; to: Date; event_type?: string };
 
@@ -14,63 +15,63 @@ const rollupWhere = (q: MetricsRange): SQL =>
   sql`r.minute >= date_trunc('minute', ${q.from.toISOString()}::timestamptz) and r.minute < ${q.to.toISOString()}::timestamptz
       ${q.event_type !== undefined ? sql`and r.event_type = ${q.event_type}` : sql``}`;
 
-export type HistCell = { t: number; bucket: number; n: number };
-type TierRow = { bucket: Date | string; hist: Record<string, number> };
-
 const HOUR_MS = 3_600_000;
 
-/** Rows of one latency tier for an event type ('*' = all types) in [from, to). */
-async function tierRows(
+type Kind = 'ack' | 'lag';
+type Granularity = (typeof ROLLUP_GRANULARITIES)[number];
+
+const tierWhere = (granularity: Granularity, eventType: string, from: Date, to: Date) =>
+  sql`granularity = ${granularity} and event_type = ${eventType}
+      and bucket >= ${from.toISOString()}::timestamptz and bucket < ${to.toISOString()}::timestamptz`;
+
+// date_part is float8 (extract is numeric, slower); exact for whole seconds.
+const epochMs = sql`date_part('epoch', bucket) * 1000`;
+
+/** Rows of one latency tier with the kind's histogram, for an event type ('*' = all types), in [from, to). */
+export async function tierHists(
   db: Queryable,
-  kind: 'ack' | 'lag',
-  granularity: 'minute' | 'hour',
+  kind: Kind,
+  granularity: Granularity,
   eventType: string,
   from: Date,
   to: Date,
-) {
+): Promise<Array<{ t: number; hist: Histogram }>> {
   if (from >= to) return [];
-  const col = kind === 'ack' ? sql.raw('ack_hist') : sql.raw('lag_hist');
+  const hist = sql.raw(kind === 'ack' ? 'ack_hist' : 'lag_hist');
   const res = await db.execute(sql`
-    select bucket, ${col} as hist from latency_rollups
-     where granularity = ${granularity} and event_type = ${eventType}
-       and bucket >= ${from.toISOString()}::timestamptz and bucket < ${to.toISOString()}::timestamptz`);
-  return rowsOf<TierRow>(res).map((r) => ({ t: new Date(r.bucket).getTime(), hist: r.hist }));
+    select ${epochMs} as t, ${hist} as hist from latency_rollups
+     where ${tierWhere(granularity, eventType, from, to)}`);
+  return rowsOf<{ t: number; hist: Histogram }>(res).map((r) => ({ t: Number(r.t), hist: r.hist }));
 }
 
+export type TierPcts = { t: number; n: number; p50: number | null; p95: number | null; p99: number | null };
+
 /**
- * Histogram cells (chart bucket start, histogram bucket, count) of ack or lag times. One tier row
- * per chart point or less: hourly rows for buckets of an hour or more, minute rows otherwise.
+ * Rows of one latency tier with the kind's count and stored p50/p95/p99 (null without values): three
+ * numbers per row instead of a histogram. Ack times come with every receipt, so the row's count is
+ * the ack count; lag_count counts the receipts that had a lag.
  */
-export async function latencyCells(
+export async function tierPcts(
   db: Queryable,
-  kind: 'ack' | 'lag',
-  q: MetricsRange,
-  bucketS: number,
-): Promise<HistCell[]> {
-  const from = new Date(Math.floor(q.from.getTime() / 60_000) * 60_000);
-  const rows = await tierRows(
-    db,
-    kind,
-    bucketS >= 3600 ? 'hour' : 'minute',
-    q.event_type ?? '*',
-    bucketS >= 3600 ? new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS) : from,
-    q.to,
-  );
-  const bucketMs = bucketS * 1000;
-  const cells: HistCell[] = [];
-  for (const r of rows) {
-    const t = Math.floor(r.t / bucketMs) * bucketMs;
-    for (const [k, n] of Object.entries(r.hist)) cells.push({ t, bucket: Number(k), n: Number(n) });
-  }
-  return cells;
+  kind: Kind,
+  granularity: Granularity,
+  eventType: string,
+  from: Date,
+  to: Date,
+): Promise<TierPcts[]> {
+  if (from >= to) return [];
+  const [n, p] = kind === 'ack' ? ['count', 'ack_pcts'] : ['lag_count', 'lag_pcts'];
+  // All float8, which both drivers hand back as numbers; three columns parse faster than one float8[].
+  const res = await db.execute(sql`
+    select ${epochMs} as t, ${sql.raw(n)}::float8 as n,
+           ${sql.raw(p)}[1] as p50, ${sql.raw(p)}[2] as p95, ${sql.raw(p)}[3] as p99
+      from latency_rollups
+     where ${tierWhere(granularity, eventType, from, to)}`);
+  return rowsOf<TierPcts>(res);
 }
 
 /** One histogram of ack or lag times over the range: whole hours from the hourly tier, edges by minute. */
-export async function latencyHistogram(
-  db: Queryable,
-  kind: 'ack' | 'lag',
-  q: MetricsRange,
-): Promise<Record<string, number>> {
+export async function latencyHistogram(db: Queryable, kind: Kind, q: MetricsRange): Promise<Histogram> {
   const type = q.event_type ?? '*';
   const from = new Date(Math.floor(q.from.getTime() / 60_000) * 60_000);
   const firstHour = new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
@@ -78,14 +79,13 @@ export async function latencyHistogram(
   const parts =
     firstHour < lastHour
       ? await Promise.all([
-          tierRows(db, kind, 'minute', type, from, firstHour),
-          tierRows(db, kind, 'hour', type, firstHour, lastHour),
-          tierRows(db, kind, 'minute', type, lastHour, q.to),
+          tierHists(db, kind, 'minute', type, from, firstHour),
+          tierHists(db, kind, 'hour', type, firstHour, lastHour),
+          tierHists(db, kind, 'minute', type, lastHour, q.to),
         ])
-      : [await tierRows(db, kind, 'minute', type, from, q.to)];
-  const out: Record<string, number> = {};
-  for (const r of parts.flat())
-    for (const [k, n] of Object.entries(r.hist)) out[k] = (out[k] ?? 0) + Number(n);
+      : [await tierHists(db, kind, 'minute', type, from, q.to)];
+  const out: Histogram = {};
+  for (const r of parts.flat()) merge(out, r.hist);
   return out;
 }
 

@@ -41,3 +41,12 @@ export function bucketStarts(fromMs: number, toMs: number, bucketS: number): num
   for (let t = Math.floor(fromMs / step) * step; t < toMs; t += step) out.push(t);
   return out;
 }
+
+/** Latency tiers (latency_rollups granularities) and their length in seconds. */
+export const TIER_S = { minute: 60, hour: 3600 } as const;
+export type Tier = keyof typeof TIER_S;
+
+/** The coarsest tier whose rows fit whole in a chart bucket: hours for buckets of whole hours. */
+export function tierFor(bucketS: number): Tier {
+  return bucketS % TIER_S.hour === 0 ? 'hour' : 'minute';
+}

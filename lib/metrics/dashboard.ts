@@ -1,26 +1,43 @@
 import type { Db } from '@/db/client';
 import {
   handlerDurations,
-  latencyCells,
   latencyHistogram,
   type MetricsRange,
   outcomeCells,
   outcomeCountsByType,
   retryCounts,
+  tierHists,
+  tierPcts,
 } from '@/db/queries/metrics';
 import { queueDepth } from '@/db/queries/queue';
 import { RECEIPT_OUTCOMES, type ReceiptOutcome } from '@/db/schema';
-import { chooseBucketS } from './buckets';
-import { countSeries, latencySeries, rate, summarize } from './series';
+import { chooseBucketS, TIER_S, tierFor } from './buckets';
+import { countSeries, histSeries, pctSeries, rate, summarize } from './series';
 
 // The dashboard's metrics, composed from db/queries/metrics and the pure series maths.
 
 const bucketFor = (q: MetricsRange) => chooseBucketS(q.from.getTime(), q.to.getTime());
 
+/** Ack or lag p50/p95/p99 over time, at the bucket size the server picks for the range. */
 export async function latencyOverTime(db: Db, kind: 'ack' | 'lag', q: MetricsRange) {
   const bucketS = bucketFor(q);
-  const cells = await latencyCells(db, kind, q, bucketS);
-  return { bucketS, points: latencySeries(cells, q.from.getTime(), q.to.getTime(), bucketS) };
+  return { bucketS, points: await latencyAt(db, kind, q, bucketS) };
+}
+
+/**
+ * Ack or lag p50/p95/p99 per chart bucket. Every point covers its whole bucket, the first one too:
+ * an hourly chart's first point is the whole hour that contains `from` (the summary's KPIs, by
+ * contrast, count only minutes from `from` on). A chart at a tier's own granularity reads the
+ * percentiles stored per tier row; coarser buckets sum the histograms of the rows they contain.
+ */
+export async function latencyAt(db: Db, kind: 'ack' | 'lag', q: MetricsRange, bucketS: number) {
+  const tier = tierFor(bucketS);
+  const fromMs = Math.floor(q.from.getTime() / (bucketS * 1000)) * bucketS * 1000;
+  const toMs = q.to.getTime();
+  const args = [db, kind, tier, q.event_type ?? '*', new Date(fromMs), q.to] as const;
+  return bucketS === TIER_S[tier]
+    ? pctSeries(await tierPcts(...args), fromMs, toMs, bucketS)
+    : histSeries(await tierHists(...args), fromMs, toMs, bucketS);
 }
 
 export async function outcomesOverTime(db: Db, q: MetricsRange) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { bucketOf, merge, percentiles, record, total } from './histogram';
+import { bucketOf, type Histogram, HistogramSum, merge, percentiles, record, total } from './histogram';
 
 function exact(values: number[], q: number) {
   const s = [...values].sort((a, b) => a - b);
@@ -47,4 +47,36 @@ test('bucket boundaries are monotonic', () => {
     assert.ok(b >= prev);
     prev = b;
   }
+});
+
+/** Sparse histograms as the rollups hold them: bucket 0, far tails, counts up to a billion. */
+const arbHistogram = fc
+  .dictionary(
+    fc.integer({ min: 0, max: 2000 }).map(String),
+    fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 1_000_000_000 })),
+    { maxKeys: 60 },
+  )
+  .map((h) => h as Histogram);
+
+test('property: a HistogramSum has the percentiles and total of the merged histograms', () => {
+  fc.assert(
+    fc.property(fc.array(arbHistogram, { maxLength: 12 }), (hs) => {
+      const sum = new HistogramSum();
+      const merged: Histogram = {};
+      for (const h of hs) {
+        sum.add(h);
+        merge(merged, h);
+      }
+      const qs = [0, 0.01, 0.5, 0.95, 0.99, 1];
+      assert.deepEqual(sum.percentiles(qs), percentiles(merged, qs));
+      assert.equal(sum.total, total(merged));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('a HistogramSum grows past its initial buckets', () => {
+  const sum = new HistogramSum();
+  sum.add({ '5000': 1, '0': 1 });
+  assert.deepEqual(sum.percentiles([0.5, 1]), percentiles({ '5000': 1, '0': 1 }, [0.5, 1]));
 });

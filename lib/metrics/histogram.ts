@@ -52,3 +52,47 @@ export function percentiles(h: Histogram, qs: readonly number[]): Array<number |
     return bucketValue(entries[entries.length - 1]![0]);
   });
 }
+
+/**
+ * Sums many sparse histograms into one array indexed by bucket, so merging a chart point's tier rows
+ * costs an addition per entry instead of a string-keyed object per merge. Its percentiles are exactly
+ * `percentiles` of the merged histogram (buckets ≤ 0 all read back as 0, so they share index 0).
+ */
+export class HistogramSum {
+  private counts = new Float64Array(1024);
+  private top = -1;
+  private n = 0;
+
+  add(h: Histogram): void {
+    for (const k in h) {
+      const c = Number(h[k]);
+      if (!(c > 0)) continue;
+      const b = Math.max(0, Number(k));
+      if (b >= this.counts.length) {
+        const grown = new Float64Array(Math.max(b + 1, this.counts.length * 2));
+        grown.set(this.counts);
+        this.counts = grown;
+      }
+      this.counts[b]! += c;
+      if (b > this.top) this.top = b;
+      this.n += c;
+    }
+  }
+
+  get total(): number {
+    return this.n;
+  }
+
+  percentiles(qs: readonly number[]): Array<number | null> {
+    if (this.n === 0) return qs.map(() => null);
+    return qs.map((q) => {
+      const rank = Math.max(1, Math.ceil(q * this.n));
+      let seen = 0;
+      for (let b = 0; b <= this.top; b++) {
+        seen += this.counts[b]!;
+        if (seen >= rank) return bucketValue(b);
+      }
+      return bucketValue(this.top);
+    });
+  }
+}

@@ -1,5 +1,5 @@
 import { bucketStarts } from './buckets';
-import { type Histogram, percentiles, total } from './histogram';
+import { type Histogram, HistogramSum, percentiles, total } from './histogram';
 
 export type LatencyPoint = {
   t: string;
@@ -11,35 +11,68 @@ export type LatencyPoint = {
 
 const QS = [0.5, 0.95, 0.99] as const;
 
-const round = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100);
+const round = (v: number | null | undefined) =>
+  v === null || v === undefined ? null : Math.round(v * 100) / 100;
 
-/** Percentiles of one merged histogram, rounded to 0.01 ms (the histogram is ~1 % accurate anyway). */
+/** Rounded to 0.01 ms (the histogram is ~1 % accurate anyway). */
+const point = (count: number, p: ReadonlyArray<number | null> | null): Omit<LatencyPoint, 't'> => ({
+  count,
+  p50: round(p?.[0]),
+  p95: round(p?.[1]),
+  p99: round(p?.[2]),
+});
+
+/** Count and percentiles of one merged histogram. */
 export function summarize(h: Histogram): Omit<LatencyPoint, 't'> {
-  const [p50, p95, p99] = percentiles(h, QS);
-  return { count: total(h), p50: round(p50 ?? null), p95: round(p95 ?? null), p99: round(p99 ?? null) };
+  return point(total(h), percentiles(h, QS));
 }
 
+// Both series are gap-free: every bucket in [from, to) appears, empty ones with count 0 and null
+// percentiles so charts show a gap rather than a false zero.
+
 /**
- * Turns per-bucket histogram cells (bucket start, histogram bucket index, count), as summed by the
- * database, into a gap-free series: every bucket in [from, to) appears, empty ones with count 0 and
- * null percentiles so charts show a gap rather than a false zero.
+ * Points from rows that are one chart bucket each (the tier's granularity is the chart's bucket),
+ * with the p50/p95/p99 the database stored per row (hist_pcts: the same definition as `percentiles`).
  */
-export function latencySeries(
-  cells: ReadonlyArray<{ t: number; bucket: number; n: number }>,
+export function pctSeries(
+  rows: ReadonlyArray<{ t: number; n: number; p50: number | null; p95: number | null; p99: number | null }>,
   fromMs: number,
   toMs: number,
   bucketS: number,
 ): LatencyPoint[] {
-  const byT = new Map<number, Histogram>();
-  for (const c of cells) {
-    const h = byT.get(c.t) ?? {};
-    h[String(c.bucket)] = (h[String(c.bucket)] ?? 0) + c.n;
-    byT.set(c.t, h);
+  const byT = new Map<number, (typeof rows)[number]>();
+  for (const r of rows) byT.set(r.t, r);
+  return bucketStarts(fromMs, toMs, bucketS).map((t) => {
+    const r = byT.get(t);
+    return {
+      t: new Date(t).toISOString(),
+      count: r?.n ?? 0,
+      p50: round(r?.p50),
+      p95: round(r?.p95),
+      p99: round(r?.p99),
+    };
+  });
+}
+
+/** Points from finer rows (t, histogram): each chart point sums the histograms of its bucket. */
+export function histSeries(
+  rows: ReadonlyArray<{ t: number; hist: Histogram }>,
+  fromMs: number,
+  toMs: number,
+  bucketS: number,
+): LatencyPoint[] {
+  const bucketMs = bucketS * 1000;
+  const sums = new Map<number, HistogramSum>();
+  for (const r of rows) {
+    const t = Math.floor(r.t / bucketMs) * bucketMs;
+    let s = sums.get(t);
+    if (!s) sums.set(t, (s = new HistogramSum()));
+    s.add(r.hist);
   }
-  return bucketStarts(fromMs, toMs, bucketS).map((t) => ({
-    t: new Date(t).toISOString(),
-    ...summarize(byT.get(t) ?? {}),
-  }));
+  return bucketStarts(fromMs, toMs, bucketS).map((t) => {
+    const s = sums.get(t);
+    return { t: new Date(t).toISOString(), ...point(s?.total ?? 0, s?.percentiles(QS) ?? null) };
+  });
 }
 
 /** Counts per bucket and key (e.g. outcome), gap-free, zeros for missing keys. */

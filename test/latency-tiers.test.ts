@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { rowsOf } from '@/db/client';
+import { tierHists } from '@/db/queries/metrics';
+import { writeRollups } from '@/db/queries/rollups';
+import { latencyAt, latencyOverTime } from '@/lib/metrics/dashboard';
+import { bucketValue, type Histogram, percentiles, total } from '@/lib/metrics/histogram';
+import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
+import { histSeries } from '@/lib/metrics/series';
+import { openTestDb, type TestDb } from './helpers/db';
+
+const QS = [0.5, 0.95, 0.99];
+const MIN = 60_000;
+const HOUR = 3_600_000;
+
+let db: TestDb;
+before(async () => {
+  db = await openTestDb();
+});
+after(() => db.close());
+
+/** Same value up to the last bits, where Postgres's and V8's pow() may differ. */
+function close(got: number | null, want: number | null) {
+  if (got === null || want === null) return got === want;
+  return Math.abs(got - want) <= Math.abs(want) * 1e-12;
+}
+
+describe('hist_pcts', () => {
+  test('is `percentiles` of the same histogram: empty, one bucket, bucket 0, big counts, random', async () => {
+    const hists: Histogram[] = [
+      {},
+      { '0': 0 },
+      { '0': 1 },
+      { '0': 99, '300': 1 },
+      { '250': 7 },
+      { '1': 1, '2': 1 },
+      { '5': 1, '6': 19 },
+      { '10': 1, '300': 99, '7': 0 },
+      { '1': 4_000_000_000_000, '2000': 1, '40': 3_000_000_000 },
+      // Ranks at bucket edges: p95 of 14 values is the 14th, p50 of 2 the 1st, p99 of 100 the 99th.
+      { '1': 13, '2': 1 },
+      { '3': 1, '4': 1 },
+      { '1': 99, '2': 1 },
+      // Few values in few buckets, where the rank decides the bucket.
+      ...fc.sample(
+        fc.dictionary(fc.integer({ min: 0, max: 12 }).map(String), fc.integer({ min: 0, max: 3 }), {
+          maxKeys: 8,
+        }),
+        { numRuns: 300, seed: 3 },
+      ),
+      ...fc.sample(
+        fc.dictionary(
+          fc.integer({ min: 0, max: 1500 }).map(String),
+          fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 2_000_000_000 })),
+          { maxKeys: 80 },
+        ),
+        { numRuns: 300, seed: 5 },
+      ),
+    ];
+    const res = await db.db.execute(sql`
+      select i::int as i, hist_pcts(h) as p, hist_total(h)::float8 as n
+        from jsonb_array_elements(${JSON.stringify(hists)}::jsonb) with ordinality as x(h, i)`);
+    const rows = rowsOf<{ i: number; p: number[] | null; n: number }>(res);
+    assert.equal(rows.length, hists.length);
+    for (const r of rows) {
+      const h = hists[r.i - 1]!;
+      const want = percentiles(h, QS);
+      assert.equal(Number(r.n), total(h), JSON.stringify(h));
+      if (want[0] === null) assert.equal(r.p, null, JSON.stringify(h));
+      else
+        assert.ok(
+          r.p?.every((v, k) => close(v, want[k]!)),
+          `${JSON.stringify(h)}: ${r.p} vs ${want}`,
+        );
+    }
+  });
+
+  test('every bucket value up to ~270 days rounds to the same 0.01 ms as in JS', async () => {
+    const res = await db.db.execute(sql`
+      select b, (hist_pcts(jsonb_build_object(b::text, 1)))[1] as v from generate_series(0, 1500) b`);
+    const round = (v: number) => Math.round(v * 100) / 100;
+    for (const r of rowsOf<{ b: number; v: number }>(res)) {
+      assert.ok(close(r.v, bucketValue(r.b)), `bucket ${r.b}`);
+      assert.equal(round(r.v), round(bucketValue(r.b)), `bucket ${r.b}`);
+    }
+  });
+
+  test('the stored columns follow the histograms through merging upserts', async () => {
+    const at = new Date('2025-06-01T10:00:30Z');
+    const b = new RollupBuffer();
+    for (const ms of [1, 2, 3, 50])
+      b.add({ receivedAt: at, eventType: 'x.stored', outcome: 'accepted', ackMs: ms, lagMs: ms * 10 });
+    await writeRollups(db.db, b.take());
+    for (const ms of [0.001, 900])
+      b.add({ receivedAt: at, eventType: 'x.stored', outcome: 'rejected', ackMs: ms, lagMs: null });
+    await writeRollups(db.db, b.take());
+    const rows = rowsOf<{
+      count: number;
+      ack_hist: Histogram;
+      lag_hist: Histogram;
+      ack_pcts: number[] | null;
+      lag_pcts: number[] | null;
+      lag_count: number;
+    }>(
+      await db.db.execute(sql`
+        select count, ack_hist, lag_hist, ack_pcts, lag_pcts, lag_count from latency_rollups
+         where event_type = 'x.stored'`),
+    );
+    assert.equal(rows.length, 2, 'one minute row and one hour row');
+    for (const r of rows) {
+      assert.equal(Number(r.count), 6);
+      assert.equal(total(r.ack_hist), 6);
+      assert.equal(Number(r.lag_count), 4);
+      assert.ok(percentiles(r.ack_hist, QS).every((v, k) => close(r.ack_pcts![k]!, v)));
+      assert.ok(percentiles(r.lag_hist, QS).every((v, k) => close(r.lag_pcts![k]!, v)));
+    }
+  });
+});
+
+describe('latency charts', () => {
+  // Five hours of receipts from an epoch-aligned start (a whole 3-hour bucket), not every one with a lag.
+  const T0 = Date.UTC(2025, 2, 1, 0, 0);
+  const TYPE = 'x.chart';
+  const values: Array<{ at: number; type: string; ack: number; lag: number | null }> = [];
+
+  before(async () => {
+    let seed = 7;
+    // mulberry32: deterministic data, so a failure reproduces.
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const b = new RollupBuffer();
+    for (let i = 0; i < 6000; i++) {
+      const at = T0 + Math.floor(rnd() * 5 * HOUR);
+      const v = {
+        at,
+        type: i % 3 === 0 ? TYPE : 'x.other',
+        ack: Math.exp(Math.log(4) + 1.2 * (rnd() + rnd() + rnd() - 1.5)) + 0.05,
+        lag: i % 4 === 0 ? null : 1 + rnd() * 5000,
+      };
+      values.push(v);
+      b.add({ receivedAt: new Date(at), eventType: v.type, outcome: 'accepted', ackMs: v.ack, lagMs: v.lag });
+    }
+    await writeRollups(db.db, b.take());
+  });
+
+  const range = (from: number, to: number, type?: string) => ({
+    from: new Date(from),
+    to: new Date(to),
+    event_type: type,
+  });
+
+  /** The merge path over minute rows, whatever the bucket: what the stored percentiles must equal. */
+  async function viaMinuteHists(kind: 'ack' | 'lag', from: number, to: number, bucketS: number, type = '*') {
+    const start = Math.floor(from / (bucketS * 1000)) * bucketS * 1000;
+    const rows = await tierHists(db.db, kind, 'minute', type, new Date(start), new Date(to));
+    return histSeries(rows, start, to, bucketS);
+  }
+
+  test('stored percentiles (1-minute and hourly charts) equal merging the minute histograms', async () => {
+    const from = T0 + 37 * MIN;
+    const to = T0 + 5 * HOUR;
+    for (const kind of ['ack', 'lag'] as const)
+      for (const type of [undefined, TYPE]) {
+        const minutes = await latencyAt(db.db, kind, range(from, to, type), 60);
+        assert.equal(minutes.length, 5 * 60 - 37);
+        assert.deepEqual(minutes, await viaMinuteHists(kind, from, to, 60, type));
+        const hours = await latencyAt(db.db, kind, range(from, to, type), 3600);
+        assert.equal(hours.length, 5);
+        assert.deepEqual(hours, await viaMinuteHists(kind, from, to, 3600, type));
+      }
+  });
+
+  test('every path is within 2 % of the exact percentiles of its whole buckets, with exact counts', async () => {
+    const from = T0 + 37 * MIN;
+    const to = T0 + 5 * HOUR;
+    for (const bucketS of [60, 300, 900, 3600, 3 * 3600])
+      for (const kind of ['ack', 'lag'] as const)
+        for (const type of [undefined, TYPE]) {
+          const points = await latencyAt(db.db, kind, range(from, to, type), bucketS);
+          const bucketMs = bucketS * 1000;
+          assert.equal(points[0]!.t, new Date(Math.floor(from / bucketMs) * bucketMs).toISOString());
+          for (const p of points) {
+            const t = Date.parse(p.t);
+            const exact = values
+              .filter((v) => v.at >= t && v.at < t + bucketMs && (type === undefined || v.type === type))
+              .map((v) => (kind === 'ack' ? v.ack : v.lag))
+              .filter((v): v is number => v !== null)
+              .sort((a, b) => a - b);
+            assert.equal(p.count, exact.length, `${kind} ${bucketS} s ${p.t}`);
+            if (exact.length === 0) {
+              assert.deepEqual([p.p50, p.p95, p.p99], [null, null, null]);
+              continue;
+            }
+            QS.forEach((q, k) => {
+              const want = exact[Math.max(1, Math.ceil(q * exact.length)) - 1]!;
+              const got = [p.p50, p.p95, p.p99][k]!;
+              assert.ok(
+                Math.abs(got - want) / want <= 0.02,
+                `${kind} ${bucketS} s ${p.t} q${q}: ${got} vs ${want}`,
+              );
+            });
+          }
+        }
+  });
+
+  test('the chart picks its bucket from the range and reads the same points', async () => {
+    const to = T0 + 5 * HOUR;
+    const from = to - 24 * HOUR;
+    const day = await latencyOverTime(db.db, 'ack', range(from, to));
+    assert.equal(day.bucketS, 300);
+    assert.equal(day.points.length, 24 * 12);
+    assert.equal(
+      day.points.reduce((s, p) => s + p.count, 0),
+      values.length,
+    );
+    assert.deepEqual(day.points, await viaMinuteHists('ack', from, to, 300));
+  });
+});
