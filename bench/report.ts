@@ -1,5 +1,6 @@
 import type { DashboardResult } from './dashboard-bench';
 import type { LoadResult } from './load';
+import type { PgliteOverviewResult } from './pglite-overview';
 import type { DrainResult } from './worker-bench';
 
 export type TargetResult = {
@@ -23,6 +24,7 @@ export type Results = {
   pglite300: LoadResult[];
   worker: Array<{ concurrency: number; ours: DrainResult; graphile: DrainResult; ratio: number }>;
   dashboard: DashboardResult | null;
+  pgliteOverview?: PgliteOverviewResult | null;
   goals: Goal[];
   table: string;
 };
@@ -164,6 +166,21 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     out.push('');
   }
 
+  const po = r.pgliteOverview;
+  if (po) {
+    out.push(
+      `Overview API set on PGlite, ${po.receipts.toLocaleString('en')} receipts over 30 days (generated in ${fmt(po.generateS)} s; median of ${r.config.overviewReps})`,
+    );
+    const names = Object.keys(po.ranges[0]?.endpoints ?? {});
+    out.push(
+      table(
+        ['range', 'whole set ms', ...names.map((n) => `${n} ms`)],
+        po.ranges.map((x) => [x.range, fmt(x.ms, 1), ...names.map((n) => fmt(x.endpoints[n as never], 1))]),
+      ),
+    );
+    out.push('');
+  }
+
   const goals: Goal[] = [];
   const g = (goal: string, measured: string, met: boolean | null) => goals.push({ goal, measured, met });
   const oursP1 = ratio(ours?.max, p1?.max);
@@ -213,11 +230,18 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
       : '–',
     w4 ? w4.ours.perSecond >= 1000 : null,
   );
-  for (const c of d?.cases ?? []) {
+  for (const c of (d?.cases ?? []).filter((x) => x.goal)) {
     g(
       `dashboard ${c.name}: ≤ 50 ms, ≥ 20× raw, within 2 %`,
       `${fmt(c.oursMs, 1)} ms, ${fmt(c.speedup, 1)}×, error ${fmt(c.maxErrorPct, 2)} %`,
       c.oursMs <= 50 && c.speedup >= 20 && c.maxErrorPct <= 2,
+    );
+  }
+  for (const x of po?.ranges ?? []) {
+    g(
+      `PGlite overview API set, ${po!.receipts.toLocaleString('en')} receipts, ${x.range}: ≤ 1 s`,
+      `${fmt(x.ms, 1)} ms`,
+      x.ms <= 1000,
     );
   }
   out.push('Goals (issue #5)');

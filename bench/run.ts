@@ -30,6 +30,8 @@ const CFG = QUICK
       workerConc: [4],
       dashN: 200_000,
       dashReps: 3,
+      overviewN: 100_000,
+      overviewReps: 3,
       settleMs: 400,
     }
   : {
@@ -42,8 +44,10 @@ const CFG = QUICK
       mixSearch: true,
       workerN: 10_000,
       workerConc: [4, 16],
-      dashN: 3_000_000,
+      dashN: 10_000_000,
       dashReps: 5,
+      overviewN: 1_000_000,
+      overviewReps: 5,
       settleMs: 1000,
     };
 
@@ -281,6 +285,11 @@ async function main() {
     `dashboard: ${dashboard.cases.map((c) => `${c.name}: raw ${c.rawMs} ms, ours ${c.oursMs} ms`).join('; ')}`,
   );
 
+  say(`PGlite overview: ${CFG.overviewN.toLocaleString('en')} receipts`);
+  const { pgliteOverviewBench } = await import('./pglite-overview');
+  const pgliteOverview = await pgliteOverviewBench(`${pgliteDir}-overview`, CFG.overviewN, CFG.overviewReps);
+  say(`PGlite overview: ${pgliteOverview.ranges.map((x) => `${x.range} ${x.ms} ms`).join(', ')}`);
+
   environment['load avg (end)'] = os
     .loadavg()
     .map((l) => l.toFixed(2))
@@ -301,6 +310,7 @@ async function main() {
     pglite300,
     worker,
     dashboard,
+    pgliteOverview,
   };
   const { text, goals } = render(partial);
   const full: Results = { ...partial, goals, table: text };
@@ -316,6 +326,7 @@ async function cleanup() {
   await stopAll();
   await dropAllScratch();
   rmSync(pgliteDir, { recursive: true, force: true });
+  rmSync(`${pgliteDir}-overview`, { recursive: true, force: true });
 }
 
 process.once('exit', killAllSync);
