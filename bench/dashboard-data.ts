@@ -83,6 +83,14 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
                  where ${range} and k.hb is not null
                  group by 1, 2, 3, 4, 5) x
          group by 1, 2, 3`);
+    if (o.receiptRollups)
+      await db.execute(sql`
+        insert into receipt_counts_hourly (hour, event_type, outcome, count)
+        select date_trunc('hour', minute), event_type, outcome, sum(count)
+          from receipt_rollups
+         where minute >= ${new Date(from).toISOString()}::timestamptz
+           and minute < ${new Date(from + DAY_MS).toISOString()}::timestamptz
+         group by 1, 2, 3`);
   }
   say('rollups built');
 
@@ -90,11 +98,10 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
     // One event per accepted receipt: 2 % dead after 4 attempts, 1 % pending, 1 % discarded, 4 %
     // processed after a retry; every other event succeeded on its first attempt.
     await db.execute(sql`
-      insert into events (delivery_id, event_type, fingerprint, payload, status, attempts, last_error,
-                          created_at, processed_at, dead_at, discarded_at, next_attempt_at)
-      select delivery_id, event_type, 'fp-' || delivery_id, '{"data":{}}'::jsonb, s.status,
-             case s.status when 'dead' then 4 when 'pending' then 1 when 'discarded' then 4
-                           else 1 + (x % 20 = 0)::int end,
+      insert into events (delivery_id, event_type, fingerprint, payload, status, attempts, retried,
+                          last_error, created_at, processed_at, dead_at, discarded_at, next_attempt_at)
+      select delivery_id, event_type, 'fp-' || delivery_id, '{"data":{}}'::jsonb, s.status, s.attempts,
+             s.attempts > 1,
              case when s.status in ('dead', 'discarded') then 'notify: downstream answered 503' end,
              received_at,
              case when s.status = 'processed' then received_at + interval '50 ms' end,
@@ -104,7 +111,10 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
         from receipts,
              lateral (select abs(hashint8(id)::int8) % 100 as x) h,
              lateral (select case when x < 2 then 'dead' when x < 3 then 'pending'
-                                  when x < 4 then 'discarded' else 'processed' end as status) s
+                                  when x < 4 then 'discarded' else 'processed' end as status) s0,
+             lateral (select s0.status,
+                             case s0.status when 'dead' then 4 when 'pending' then 1 when 'discarded' then 4
+                                            else 1 + (x % 20 = 0)::int end as attempts) s
        where outcome = 'accepted'`);
     say('events inserted');
     await db.execute(sql`
@@ -116,7 +126,14 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
         from events e, generate_series(1, e.attempts) a`);
     say('attempts inserted');
   }
-  for (const t of ['receipts', 'latency_rollups', 'receipt_rollups', 'events', 'attempts'])
+  for (const t of [
+    'receipts',
+    'latency_rollups',
+    'receipt_rollups',
+    'receipt_counts_hourly',
+    'events',
+    'attempts',
+  ])
     await db.execute(sql.raw(`vacuum analyze ${t}`));
   const tierRows = Number(
     rowsOf<{ c: number }>(await db.execute(sql`select count(*)::int as c from latency_rollups`))[0]!.c,

@@ -46,6 +46,12 @@ export const events = pgTable(
     providerTs: tsz('provider_ts'),
     status: text('status', { enum: EVENT_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * Needed more than one attempt: set when a failure schedules a retry or a dead letter is
+     * re-queued by hand. Kept on the row (events.attempts restarts on a manual retry) so retry-rate
+     * charts read only the retried and dead rows through a partial index.
+     */
+    retried: boolean('retried').notNull().default(false),
     nextAttemptAt: tsz('next_attempt_at').notNull().defaultNow(),
     lockedBy: text('locked_by'),
     lockedUntil: tsz('locked_until'),
@@ -63,6 +69,7 @@ export const events = pgTable(
     index('events_dead_idx').on(t.deadAt, t.id).where(sql`${t.status} = 'dead'`),
     index('events_type_idx').on(t.eventType, t.id),
     index('events_created_idx').on(t.createdAt),
+    index('events_retried_dead_idx').on(t.createdAt).where(sql`${t.retried} or ${t.status} = 'dead'`),
     check(
       'events_status_ck',
       sql`${t.status} in ('pending', 'processing', 'processed', 'dead', 'discarded')`,
@@ -149,6 +156,21 @@ export const receiptRollups = pgTable(
     lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.minute, t.eventType, t.outcome] })],
+);
+
+/**
+ * Receipt counts per hour, event type and outcome: long-range outcome charts and KPI totals read
+ * these (720 hours for 30 days) instead of 43,200 minutes of receipt_rollups.
+ */
+export const receiptCountsHourly = pgTable(
+  'receipt_counts_hourly',
+  {
+    hour: tsz('hour').notNull(),
+    eventType: text('event_type').notNull(),
+    outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.eventType, t.outcome] })],
 );
 
 export const ROLLUP_GRANULARITIES = ['minute', 'hour'] as const;

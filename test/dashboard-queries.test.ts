@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eq } from 'drizzle-orm';
 import { listAudit } from '@/db/queries/audit';
 import { getDelivery, listDeliveries } from '@/db/queries/deliveries';
 import {
@@ -45,6 +46,7 @@ before(async () => {
         payload: { event: 'x', data: { k } },
         status: i < 3 ? ('dead' as const) : ('processed' as const),
         attempts: i < 3 ? 2 : 1,
+        retried: i < 3,
         lastError: i === 0 ? 'notify: downstream answered 503' : i < 3 ? 'invalid booking' : null,
         deadAt: i < 3 ? new Date(now - i * MIN) : null,
         createdAt: new Date(now - 5 * MIN),
@@ -200,6 +202,26 @@ describe('events and dead letters', () => {
     const actions = (await listAudit(h.db, { limit: 10 })).rows.map((r) => r.action);
     assert.deepEqual(actions, ['dlq_bulk_retry', 'dlq_bulk_retry', 'dlq_discard', 'dlq_retry']);
   });
+  test('a dead letter re-queued by hand counts as retried, even if it died on its first attempt', async () => {
+    const [e] = await h.db
+      .insert(events)
+      .values({
+        deliveryId: 'dlv-once',
+        eventType: 'booking.created',
+        fingerprint: 'fp-once',
+        payload: { data: {} },
+        status: 'dead',
+        attempts: 1,
+        deadAt: new Date(now),
+        createdAt: new Date(now - 5 * MIN),
+      })
+      .returning({ id: events.id, retried: events.retried });
+    assert.equal(e!.retried, false);
+    await retryDeadLetter(h.db, e!.id, who);
+    const [after] = await h.db.select().from(events).where(eq(events.id, e!.id));
+    assert.equal(after!.retried, true);
+    await h.db.delete(events).where(eq(events.id, e!.id));
+  });
 });
 
 describe('metrics', () => {
@@ -263,6 +285,31 @@ describe('metrics', () => {
     assert.equal(s.ack_ms.count, 6);
     assert.ok(s.handler_ms.count >= 7);
     assert.equal(typeof s.queue_depth, 'number');
+    assert.equal(s.retry_rate, 3 / 4);
+  });
+
+  test('30 days: hourly counts give the same totals, outcome points cover whole hours', async () => {
+    const q30 = { from: new Date(now - 30 * 24 * 60 * MIN), to: new Date(now + MIN) };
+    const o = await outcomesOverTime(h.db, q30);
+    assert.ok(o.bucketS >= 3600);
+    assert.equal(
+      o.points.reduce((s, p) => s + p.accepted + p.duplicate + p.rejected, 0),
+      6,
+    );
+    const s = await summary(h.db, q30);
+    assert.equal(s.total, 6);
+    assert.equal(s.totals.accepted, 4);
+    const rr = await retryRate(h.db, q30);
+    assert.deepEqual(
+      rr.map((r) => [r.event_type, r.events, r.retried]),
+      [
+        ['contact.created', 1, 0],
+        ['message.received', 3, 3],
+      ],
+    );
+    // A range that starts after the receipts' minute but inside their hour counts none of them.
+    const late = await summary(h.db, { from: new Date(now - 4 * MIN), to: new Date(now + 180 * MIN) });
+    assert.equal(late.total, 0);
   });
 });
 

@@ -75,6 +75,7 @@ describe('worker against a failing downstream', () => {
       return e?.status === 'dead' ? e : undefined;
     });
     assert.equal(ev.attempts, 4);
+    assert.equal(ev.retried, true, 'counted in the retry rate');
     assert.match(ev.lastError ?? '', /downstream answered 503/);
     assert.ok(ev.deadAt instanceof Date);
     const rows = await s.db.db
@@ -105,6 +106,7 @@ describe('worker against a failing downstream', () => {
       return e?.status === 'processed' ? e : undefined;
     });
     assert.ok(ev.attempts >= 2);
+    assert.equal(ev.retried, true);
     assert.equal((await s.db.db.select().from(effects).where(eq(effects.eventId, ev.id))).length, 1);
     assert.equal((await s.db.db.select().from(messages).where(eq(messages.sourceEventId, ev.id))).length, 1);
   });
@@ -120,6 +122,7 @@ describe('worker against a failing downstream', () => {
       return e?.status === 'dead' ? e : undefined;
     });
     assert.equal(ev.attempts, 1);
+    assert.equal(ev.retried, false, 'dead without a retry');
     assert.match(ev.lastError ?? '', /invalid data: id/);
     const rows = await s.db.db.select().from(attempts).where(eq(attempts.eventId, ev.id));
     assert.deepEqual(

@@ -70,6 +70,7 @@ export async function getEvent(db: Queryable, id: number) {
 const REQUEUE = {
   status: 'pending',
   attempts: 0,
+  retried: true,
   nextAttemptAt: sql`now()`,
   deadAt: null,
   lockedBy: null,

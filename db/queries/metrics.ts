@@ -1,19 +1,12 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type Histogram, merge } from '@/lib/metrics/histogram';
 import { type Queryable, rowsOf } from '../client';
 import type { ReceiptOutcome, ROLLUP_GRANULARITIES } from '../schema';
 
-// Chart queries read the rollups, never raw receipts over long ranges: receipt_rollups per minute for
-// counts, the latency tiers (latency_rollups) for percentiles; lib/metrics does the maths.
+// Chart queries read the rollups, never raw receipts over long ranges: receipt_rollups per minute and
+// receipt_counts_hourly for counts, the latency tiers (latency_rollups) for percentiles; lib/metrics does the maths.
 
 export type MetricsRange = { from: Date; to: Date; event_type?: string };
-
-const bin = (bucketS: number) =>
-  sql`(extract(epoch from date_bin(make_interval(secs => ${bucketS}), r.minute, timestamptz '1970-01-01')) * 1000)::float8`;
-
-const rollupWhere = (q: MetricsRange): SQL =>
-  sql`r.minute >= date_trunc('minute', ${q.from.toISOString()}::timestamptz) and r.minute < ${q.to.toISOString()}::timestamptz
-      ${q.event_type !== undefined ? sql`and r.event_type = ${q.event_type}` : sql``}`;
 
 const HOUR_MS = 3_600_000;
 
@@ -89,12 +82,22 @@ export async function latencyHistogram(db: Queryable, kind: Kind, q: MetricsRang
   return out;
 }
 
-/** Receipt counts per chart bucket and outcome. */
+/**
+ * Receipt counts per chart bucket and outcome. Points cover whole buckets (like the latency charts):
+ * the first starts at the bucket boundary at or before `from`. Buckets of an hour or more read the
+ * hourly counts.
+ */
 export async function outcomeCells(db: Queryable, q: MetricsRange, bucketS: number) {
+  const bucketMs = bucketS * 1000;
+  const from = new Date(Math.floor(q.from.getTime() / bucketMs) * bucketMs).toISOString();
+  const type = q.event_type !== undefined ? sql`and r.event_type = ${q.event_type}` : sql``;
+  const [table, col] =
+    bucketS >= 3600 ? [sql`receipt_counts_hourly`, sql`r.hour`] : [sql`receipt_rollups`, sql`r.minute`];
   const res = await db.execute(sql`
-    select ${bin(bucketS)} as t, r.outcome as key, sum(r.count)::float8 as n
-      from receipt_rollups r
-     where ${rollupWhere(q)}
+    select (date_part('epoch', date_bin(make_interval(secs => ${bucketS}), ${col}, timestamptz '1970-01-01')) * 1000)::float8 as t,
+           r.outcome as key, sum(r.count)::float8 as n
+      from ${table} r
+     where ${col} >= ${from}::timestamptz and ${col} < ${q.to.toISOString()}::timestamptz ${type}
      group by 1, 2`);
   return rowsOf<{ t: number; key: string; n: number }>(res).map((r) => ({
     t: Number(r.t),
@@ -103,34 +106,54 @@ export async function outcomeCells(db: Queryable, q: MetricsRange, bucketS: numb
   }));
 }
 
-/** Receipt counts per event type and outcome over the range (from the rollups, seconds behind). */
+/**
+ * Receipt counts per event type and outcome over the range (from the rollups, seconds behind):
+ * whole hours from the hourly counts, the partial hours at either edge from the minutes.
+ */
 export async function outcomeCountsByType(db: Queryable, q: MetricsRange) {
+  const from = Math.floor(q.from.getTime() / 60_000) * 60_000;
+  const to = q.to.getTime();
+  let firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  let lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (firstHour >= lastHour) firstHour = lastHour = to;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const type = q.event_type !== undefined ? sql`and event_type = ${q.event_type}` : sql``;
   const res = await db.execute(sql`
-    select r.event_type, r.outcome, sum(r.count)::float8 as n
-      from receipt_rollups r
-     where ${rollupWhere(q)}
-     group by 1, 2`);
+    select event_type, outcome, sum(count)::float8 as n from (
+      select event_type, outcome, count from receipt_rollups
+       where minute >= ${iso(from)}::timestamptz and minute < ${iso(firstHour)}::timestamptz ${type}
+      union all
+      select event_type, outcome, count from receipt_counts_hourly
+       where hour >= ${iso(firstHour)}::timestamptz and hour < ${iso(lastHour)}::timestamptz ${type}
+      union all
+      select event_type, outcome, count from receipt_rollups
+       where minute >= ${iso(lastHour)}::timestamptz and minute < ${iso(to)}::timestamptz ${type}
+    ) x
+    group by 1, 2`);
   return rowsOf<{ event_type: string; outcome: ReceiptOutcome; n: number }>(res).map((r) => ({
     ...r,
     n: Number(r.n),
   }));
 }
 
-export type RetryRow = { event_type: string; events: number; retried: number; dead: number };
+export type RetryRow = { event_type: string; retried: number; dead: number };
 
-/** Events created in the range per type: how many needed more than one attempt, how many died. */
+/**
+ * Events created in the range per type that needed more than one attempt, and that are dead now.
+ * Only those rows are read (a partial index); how many events were created comes from the accepted
+ * receipt counts (one event per accepted receipt), so a 30-day range never scans every event.
+ */
 export async function retryCounts(db: Queryable, q: MetricsRange): Promise<RetryRow[]> {
   const res = await db.execute(sql`
-    select e.event_type, count(*)::int as events,
-           count(*) filter (where (select count(*) from attempts a where a.event_id = e.id) > 1)::int as retried,
+    select e.event_type, count(*) filter (where e.retried)::int as retried,
            count(*) filter (where e.status = 'dead')::int as dead
       from events e
      where e.created_at >= ${q.from.toISOString()}::timestamptz and e.created_at < ${q.to.toISOString()}::timestamptz
+       and (e.retried or e.status = 'dead')
        ${q.event_type !== undefined ? sql`and e.event_type = ${q.event_type}` : sql``}
      group by 1 order by 1`);
   return rowsOf<RetryRow>(res).map((r) => ({
     event_type: r.event_type,
-    events: Number(r.events),
     retried: Number(r.retried),
     dead: Number(r.dead),
   }));

@@ -108,6 +108,7 @@ export async function failEvent(
         retryAt
           ? {
               status: 'pending',
+              retried: true,
               nextAttemptAt: retryAt,
               lockedBy: null,
               lockedUntil: null,

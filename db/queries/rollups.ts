@@ -2,11 +2,11 @@ import { sql } from 'drizzle-orm';
 import { type Histogram, merge } from '@/lib/metrics/histogram';
 import type { RollupCell } from '@/lib/metrics/rollup-buffer';
 import { type Db, type Queryable, rowsOf } from '../client';
-import { latencyRollups, receiptRollups } from '../schema';
+import { latencyRollups, receiptCountsHourly, receiptRollups } from '../schema';
 
 /**
  * Adds aggregated cells to the rollups in one transaction: per minute × event type × outcome
- * (outcome charts), and latency tiers per minute and per hour, each for the event type and for all
+ * (outcome charts) and its hourly counts, and latency tiers per minute and per hour, each for the event type and for all
  * types ('*'), so a chart reads one row per point whatever the range. Upserts merge histograms in
  * SQL, so several replicas writing the same minute add up.
  */
@@ -60,6 +60,29 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
           lagHist: sql`hist_merge(${receiptRollups.lagHist}, excluded.lag_hist)`,
         },
       });
+    const hourly = new Map<
+      string,
+      { hour: Date; eventType: string; outcome: RollupCell['outcome']; count: number }
+    >();
+    for (const c of cells) {
+      const hour = Math.floor(c.minute / 3_600_000) * 3_600_000;
+      const key = `${hour}|${c.eventType}|${c.outcome}`;
+      const h = hourly.get(key) ?? {
+        hour: new Date(hour),
+        eventType: c.eventType,
+        outcome: c.outcome,
+        count: 0,
+      };
+      h.count += c.count;
+      hourly.set(key, h);
+    }
+    await tx
+      .insert(receiptCountsHourly)
+      .values([...hourly.values()])
+      .onConflictDoUpdate({
+        target: [receiptCountsHourly.hour, receiptCountsHourly.eventType, receiptCountsHourly.outcome],
+        set: { count: sql`${receiptCountsHourly.count} + excluded.count` },
+      });
     await tx
       .insert(latencyRollups)
       .values(
@@ -98,6 +121,7 @@ export async function pruneOld(db: Queryable, retentionDays: number, batch = 500
   await db.execute(sql`delete from fingerprints where fingerprint in (
     select fingerprint from fingerprints where created_at < now() - interval '24 hours' limit ${batch})`);
   await db.execute(sql`delete from receipt_rollups where minute < now() - ${days}`);
+  await db.execute(sql`delete from receipt_counts_hourly where hour < now() - ${days}`);
   await db.execute(sql`delete from latency_rollups where bucket < now() - ${days}`);
   return Number(rowsOf<{ n: number }>(r1)[0]?.n ?? 0) + Number(rowsOf<{ n: number }>(r2)[0]?.n ?? 0);
 }

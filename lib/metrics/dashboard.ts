@@ -56,25 +56,29 @@ export type RetryRateRow = {
   duplicate_rate: number | null;
 };
 
-/** Per event type: retries and dead letters (events table), duplicates (receipts). */
+/**
+ * Per event type: events created (= accepted receipts, one event each), retried and dead (events
+ * table), duplicates (receipts).
+ */
 export async function retryRate(db: Db, q: MetricsRange): Promise<RetryRateRow[]> {
   const [retries, counts] = await Promise.all([retryCounts(db, q), outcomeCountsByType(db, q)]);
   const types = new Set([...retries.map((r) => r.event_type)]);
   for (const c of counts)
     if (c.event_type && (c.outcome === 'accepted' || c.outcome === 'duplicate')) types.add(c.event_type);
   return [...types].sort().map((t) => {
-    const r = retries.find((x) => x.event_type === t) ?? { events: 0, retried: 0, dead: 0 };
+    const r = retries.find((x) => x.event_type === t) ?? { retried: 0, dead: 0 };
     const n = (o: ReceiptOutcome) =>
       counts.filter((c) => c.event_type === t && c.outcome === o).reduce((s, c) => s + c.n, 0);
+    const events = n('accepted');
     const duplicates = n('duplicate');
     return {
       event_type: t,
-      events: r.events,
+      events,
       retried: r.retried,
-      retry_rate: rate(r.retried, r.events),
+      retry_rate: rate(r.retried, events),
       dead: r.dead,
       duplicates,
-      duplicate_rate: rate(duplicates, duplicates + n('accepted')),
+      duplicate_rate: rate(duplicates, duplicates + events),
     };
   });
 }
@@ -95,7 +99,7 @@ export async function summary(db: Db, q: MetricsRange) {
   const totals = Object.fromEntries(RECEIPT_OUTCOMES.map((o) => [o, 0])) as Record<ReceiptOutcome, number>;
   for (const c of counts) totals[c.outcome] += c.n;
   const total = Object.values(totals).reduce((s, n) => s + n, 0);
-  const events = retries.reduce((s, r) => s + r.events, 0);
+  const events = totals.accepted;
   const minutes = (q.to.getTime() - q.from.getTime()) / 60_000;
   return {
     from: q.from.toISOString(),
