@@ -264,8 +264,10 @@ database per peer, created and dropped) with the same signed ~1 KB deliveries.
 
 \`\`\`sh
 # Postgres reachable at postgres://postgres@127.0.0.1:5432/postgres (trust auth); override with BENCH_ADMIN_URL
-npm run bench             # full run, ~12–15 min; writes bench/results/latest.json and this file
-npm run bench -- --quick  # smoke run, ~2 min; writes bench/results/latest-quick.json only
+npm run bench             # full run, ~${Math.round(r.durationS / 60)} min; writes bench/results/latest.json and this file
+npm run bench -- --quick  # smoke run, ~3 min; writes bench/results/latest-quick.json only
+npx tsx bench/probe.ts --url <receiver url> --secret <secret> --rate 1900  # one server: a latency timeline
+npx tsx bench/dashboard-only.ts [--pg N] [--pglite N]  # the dashboard parts alone
 \`\`\`
 
 The harness copies the app (tracked and untracked, non-ignored files) to \`/tmp/bench-next-<hash>\`, adds
@@ -290,9 +292,18 @@ an inbox row, a fingerprint row, group commit) — that is the product, not a ha
 
 ## Latest results (${r.mode}, ${r.startedAt}, ${Math.round(r.durationS)} s)
 
-**Noise:** the machine has 2 cores shared by the load generator, the servers and Postgres, and other
-engineers were building and testing on it during this run. Treat differences under ~15 % as noise; the
-ratios (same run, same conditions) are more trustworthy than the absolute figures.
+**Noise:** the machine has 2 cores shared by the load generator, the servers and Postgres. Treat
+differences under ~15 % as noise; the ratios (same run, same conditions) are more trustworthy than the
+absolute figures.
+
+**Dashboard:** receipts spread evenly over 30 days (ack times log-normal, 5 % duplicates, 1 %
+rejected) with the rollups the app maintains. "Ours" is the app's own code path (lib/metrics over the
+rollup tiers); "raw" is percentile_disc per chart bucket over the raw receipts, for the same aligned
+buckets. The error column compares the two per point (points with ≥ 50 receipts). The goal applies to
+the issue's two cases; the Overview's own bucket sizes (5 min for 24 h, 3 h for 30 days) are shown
+too. **PGlite overview:** the five calls the Overview page makes (summary, ack and lag series,
+outcomes, retry rate), issued together as the browser does, on a PGlite database with 1 M receipts,
+their events and attempts.
 
 \`\`\`text
 ${r.table}
