@@ -44,6 +44,14 @@ const server = createServer((req, res) => {
 server.requestTimeout = 30_000;
 server.headersTimeout = 10_000;
 server.keepAliveTimeout = 5_000;
+server.on('error', (err: NodeJS.ErrnoException) => {
+  console.error(
+    err.code === 'EADDRINUSE'
+      ? `Port ${env.PORT} is already in use: stop the other server or set PORT to a free port.`
+      : `Cannot listen on port ${env.PORT}: ${err.message}`,
+  );
+  void stopInProcess().finally(() => process.exit(1));
+});
 server.listen(env.PORT, () => log.info({ port: env.PORT }, 'listening'));
 
 let stopping = false;
