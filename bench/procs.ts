@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -102,4 +103,58 @@ export function killAllSync() {
       // Already gone.
     }
   }
+}
+
+/** Resident memory of a started server's whole process group, in KiB (forked helpers included). */
+export function groupRssKb(p: Proc): number | null {
+  const pgid = p.child.pid;
+  if (pgid === undefined) return null;
+  let total = 0;
+  let found = false;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command name, which may contain spaces: state ppid pgrp ...
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${name}/status`, 'utf8'));
+      if (m) {
+        total += Number(m[1]);
+        found = true;
+      }
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return found ? total : null;
+}
+
+export type RssTrace = {
+  label: string;
+  /** [seconds since start, MB, phase]; the phase is whatever the harness was doing then. */
+  samples: Array<[seconds: number, mb: number, phase: string]>;
+};
+
+/** Samples a server's RSS every `everyMs` until stopped, tagged with the harness's current phase. */
+export function traceRss(p: Proc, label: string, everyMs = 1000) {
+  const t0 = Date.now();
+  const trace: RssTrace = { label, samples: [] };
+  let phase = 'idle';
+  const sample = () => {
+    const kb = groupRssKb(p);
+    if (kb !== null) trace.samples.push([Math.round((Date.now() - t0) / 1000), Math.round(kb / 1024), phase]);
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  return {
+    phase(name: string) {
+      phase = name;
+    },
+    stop(): RssTrace {
+      clearInterval(timer);
+      sample();
+      return trace;
+    },
+  };
 }

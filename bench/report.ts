@@ -1,6 +1,7 @@
 import type { DashboardResult } from './dashboard-bench';
 import type { LoadResult } from './load';
 import type { PgliteOverviewResult } from './pglite-overview';
+import type { RssTrace } from './procs';
 import type { DrainResult } from './worker-bench';
 
 export type TargetResult = {
@@ -22,6 +23,7 @@ export type Results = {
   halfP1Rate: number | null;
   targets: TargetResult[];
   pglite300: LoadResult[];
+  memory?: RssTrace[];
   worker: Array<{ concurrency: number; ours: DrainResult; graphile: DrainResult; ratio: number }>;
   dashboard: DashboardResult | null;
   pgliteOverview?: PgliteOverviewResult | null;
@@ -82,6 +84,19 @@ export function effectiveMax(
   return best;
 }
 
+function memorySummary(m: RssTrace) {
+  const mbs = (phase?: string) => m.samples.filter((x) => !phase || x[2] === phase).map((x) => x[1]);
+  const peak = (phase?: string) => (mbs(phase).length ? Math.max(...mbs(phase)) : null);
+  return {
+    label: m.label,
+    idle: mbs()[0]!,
+    search: peak('max search'),
+    fixed: peak('fixed rates'),
+    end: mbs().at(-1)!,
+    n: m.samples.length,
+  };
+}
+
 export function render(input: Omit<Results, 'table' | 'goals'>): { text: string; goals: Goal[] } {
   const limit = Number(input.config.p99LimitMs);
   const r = {
@@ -129,6 +144,22 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     `PGlite at 300 req/s (${pg.length} run(s)): p50 ${fmt(median(pg.map((x) => x.p50 ?? Number.NaN)), 1)} ms, p99 ${fixedCell(pg)} ms, acks/s ${fmt(median(pg.map((x) => x.throughput)))}`,
   );
   out.push('');
+  const mem = (r.memory ?? []).filter((m) => m.samples.length > 0).map(memorySummary);
+  if (mem.length > 0) {
+    out.push(
+      'App memory, MB: RSS of the process group, sampled every second through the receiver runs above; peak while',
+    );
+    out.push(
+      'searching the max (overload steps included) and while every peer ran at the fixed rates (sustained load)',
+    );
+    out.push(
+      table(
+        ['server', 'idle', 'peak max search', 'peak fixed rates', 'end', 'samples'],
+        mem.map((m) => [m.label, fmt(m.idle), fmt(m.search), fmt(m.fixed), fmt(m.end), String(m.n)]),
+      ),
+    );
+    out.push('');
+  }
   if (r.worker.length > 0) {
     out.push('Worker drain (no-op handler, events committed as processed per second)');
     out.push(
@@ -221,6 +252,12 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     'PGlite ≥ 300 acks/s with p99 ≤ 100 ms',
     `300/s: p99 ${fmt(pgP99, 1)} ms, ${pgErr} errors; max ${fmt(pgMax)}/s`,
     pg.length === 0 ? null : pgErr === 0 && pgP99 !== null && pgP99 <= 100,
+  );
+  const oursMem = mem.find((m) => m.label.startsWith('ours npm start (pg)'));
+  g(
+    'app RSS under sustained load ≤ 400 MB (flatness: the 10-minute soak, RELIABILITY.md)',
+    oursMem ? `fixed rates ${fmt(oursMem.fixed)} MB; max search ${fmt(oursMem.search)} MB` : '–',
+    oursMem?.fixed == null ? null : oursMem.fixed <= 400,
   );
   const w4 = r.worker[0];
   g(

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { closedLoop, type LoadResult, openLoop } from './load';
 import { prepareNextCopy } from './next-copy';
 import { Feed, type Mix } from './payloads';
-import { killAllSync, portFree, startProc, stopAll, waitHttp } from './procs';
+import { killAllSync, portFree, startProc, stopAll, traceRss, waitHttp } from './procs';
 import { benchmarksMd, type Results, render, type TargetResult } from './report';
 import { createScratch, dropAllScratch, serverVersion } from './scratch-db';
 
@@ -200,6 +200,12 @@ async function main() {
   const ports = [PORTS.p0, PORTS.p1, PORTS.ours, PORTS.nextPg, PORTS.oursPglite];
   await Promise.all(servers.map((s, i) => waitHttp(s, ports[i]!)));
   say('servers up');
+  // The app's memory under the whole receiver run (idle, warm-up, max search, fixed rates).
+  const rss = [
+    traceRss(servers[2]!, 'ours npm start (pg)'),
+    traceRss(servers[3]!, 'ours via next start route (pg)'),
+    traceRss(servers[4]!, 'ours npm start (pglite)'),
+  ];
 
   const u = (port: number, p = HOOK) => `http://127.0.0.1:${port}${p}`;
   const mk = (
@@ -236,6 +242,10 @@ async function main() {
     fixed: [],
   }));
 
+  const phase = (name: string) => {
+    for (const t of rss) t.phase(name);
+  };
+  phase('warm-up');
   say('warm-up');
   for (const t of targets) {
     const r = await fixedRun(t, t.id === 'ours-pglite' ? 100 : 200, CFG.warmMs);
@@ -243,6 +253,7 @@ async function main() {
   }
   await sleep(CFG.settleMs);
 
+  phase('max search');
   say('max sustained rate');
   for (const [i, t] of targets.entries()) if (t.search) await maxSearch(t, results[i]!);
 
@@ -250,6 +261,7 @@ async function main() {
   const half = p1Max ? roundRate(p1Max / 2) : null;
   const pglite300: LoadResult[] = [];
   const pgliteTarget = targets.find((t) => t.id === 'ours-pglite')!;
+  phase('fixed rates');
   for (let rep = 0; rep < CFG.reps; rep++) {
     say(`fixed rates, repetition ${rep + 1}/${CFG.reps}`);
     if (half) {
@@ -266,6 +278,7 @@ async function main() {
     say(`  ${pgliteTarget.label} @300/s: ${brief(r)}`);
     await sleep(CFG.settleMs);
   }
+  const memory = rss.map((t) => t.stop());
   await stopAll();
   say('servers stopped');
 
@@ -308,6 +321,7 @@ async function main() {
     halfP1Rate: half,
     targets: results,
     pglite300,
+    memory,
     worker,
     dashboard,
     pgliteOverview,
