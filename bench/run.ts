@@ -7,7 +7,7 @@ import path from 'node:path';
 import { closedLoop, type LoadResult, openLoop } from './load';
 import { prepareNextCopy } from './next-copy';
 import { Feed, type Mix } from './payloads';
-import { killAllSync, portFree, startProc, stopAll, traceRss, waitHttp } from './procs';
+import { killAllSync, portFree, startProc, stopAll, stopProc, traceRss, waitHttp } from './procs';
 import { benchmarksMd, type Results, render, type TargetResult } from './report';
 import { createScratch, dropAllScratch, serverVersion } from './scratch-db';
 
@@ -33,6 +33,7 @@ const CFG = QUICK
       overviewN: 100_000,
       overviewReps: 3,
       settleMs: 400,
+      memoryMs: 10_000,
     }
   : {
       warmMs: 3000,
@@ -40,7 +41,7 @@ const CFG = QUICK
       stepMs: 5000,
       steps: 5,
       fixedMs: 6000,
-      reps: 3,
+      reps: 5,
       mixSearch: true,
       workerN: 10_000,
       workerConc: [4, 16],
@@ -49,6 +50,7 @@ const CFG = QUICK
       overviewN: 1_000_000,
       overviewReps: 5,
       settleMs: 1000,
+      memoryMs: 60_000,
     };
 
 const PORTS = { p0: 4301, p1: 4302, ours: 4303, nextPg: 4310, oursPglite: 4311 };
@@ -282,6 +284,26 @@ async function main() {
   await stopAll();
   say('servers stopped');
 
+  // The runs above include overload steps, after which V8 keeps its grown heap for a while: sustained
+  // load's memory is measured on a fresh server instead, at the same rate R for longer.
+  let sustained: Results['sustained'] = null;
+  if (half) {
+    say(`memory: a fresh ours npm start (pg) at ${half}/s for ${CFG.memoryMs / 1000} s`);
+    const memProc = startProc('ours-memory', ...oursEntry, {
+      cwd: nextDir,
+      env: { ...appEnv(await createScratch(`bench_${RUN}_memory`)), PORT: String(PORTS.ours) },
+    });
+    await waitHttp(memProc, PORTS.ours);
+    const t = mk('ours-memory', 'ours npm start (pg), fresh', u(PORTS.ours), 'accept', 3e9);
+    await fixedRun(t, 200, CFG.warmMs);
+    const trace = traceRss(memProc, t.label);
+    trace.phase('sustained');
+    const run = await fixedRun(t, half, CFG.memoryMs);
+    sustained = { rate: half, run, trace: trace.stop() };
+    await stopProc(memProc);
+    say(`  ${brief(run)}; RSS ${sustained.trace.samples.map((x) => x[1]).join(' ')} MB`);
+  }
+
   const { drainOurs, drainGraphile } = await import('./worker-bench');
   const worker: Results['worker'] = [];
   for (const c of CFG.workerConc) {
@@ -322,6 +344,7 @@ async function main() {
     targets: results,
     pglite300,
     memory,
+    sustained,
     worker,
     dashboard,
     pgliteOverview,
