@@ -64,19 +64,28 @@ function firer(url: URL, agent: http.Agent): Fire {
  * Open-model load: request i is sent at t0 + i/rate whatever happened to earlier ones, and its
  * latency runs from that scheduled time, so a stalled server (or a stalled generator) shows up as
  * latency instead of silently lowering the offered load (no coordinated omission).
+ *
+ * Like wrk2, it opens its connections before the clock starts: the `connect` requests (real signed
+ * deliveries, not measured) go out together and their keep-alive sockets carry the measured load. A
+ * sender at a steady rate holds its connections open; without this every run began by opening
+ * sockets under load, and its first 250 ms measured TCP setup more than the server (the slower a
+ * server's answer, the more sockets the generator opened, so the penalty was not even the same).
  */
-export function openLoop(
+export async function openLoop(
   url: string,
   rate: number,
   durationMs: number,
   shots: Shot[],
   /** Sees each success: its scheduled time from the start (ms) and its latency (ms). */
   observe?: (atMs: number, latencyMs: number) => void,
+  connect: Shot[] = [],
 ): Promise<LoadResult> {
   const target = new URL(url);
   const total = Math.min(shots.length, Math.round((rate * durationMs) / 1000));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const fire = firer(target, agent);
+  await Promise.all(connect.map((shot) => new Promise<void>((done) => fire(shot, () => done()))));
+  if (connect.length > 0) await new Promise((r) => setTimeout(r, 100));
   const interval = 1000 / rate;
   const lat: number[] = [];
   const errorKinds: Record<string, number> = {};

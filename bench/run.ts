@@ -1,4 +1,4 @@
-// Issue #5's benchmark harness: `npm run bench` (full, ~15 min) or `npm run bench -- --quick` (~2 min).
+// Issue #5's benchmark harness: `npm run bench` (full, ~25 min) or `npm run bench -- --quick` (~3 min).
 // Every peer, the same Postgres, the same signed payloads, one run; see BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,26 +20,28 @@ const P99_LIMIT_MS = 200;
 const CFG = QUICK
   ? {
       warmMs: 1000,
-      probeMs: 1500,
-      stepMs: 2000,
-      steps: 3,
-      fixedMs: 3000,
+      probeMs: 1000,
+      stepMs: 1500,
+      steps: 2,
+      confirm: false,
+      fixedMs: 2000,
       reps: 1,
       mixSearch: false,
-      workerN: 2000,
+      workerN: 1000,
       workerConc: [4],
-      dashN: 200_000,
+      dashN: 100_000,
       dashReps: 3,
-      overviewN: 100_000,
+      overviewN: 50_000,
       overviewReps: 3,
-      settleMs: 400,
-      memoryMs: 10_000,
+      settleMs: 300,
+      memoryMs: 5_000,
     }
   : {
       warmMs: 3000,
       probeMs: 3000,
       stepMs: 5000,
       steps: 5,
+      confirm: true,
       fixedMs: 6000,
       reps: 5,
       mixSearch: true,
@@ -90,9 +92,11 @@ const brief = (r: LoadResult) =>
   `${r.rate ?? 'closed'}/s → ${r.throughput} ok/s p50 ${r.p50} p99 ${r.p99} ms${r.errors ? ` errors ${JSON.stringify(r.errorKinds)}` : ''}`;
 
 /**
- * Waits until a server answers promptly again. An overloaded peer (N0, the route handler) keeps
- * working through its queue after the load stops; measuring the next peer meanwhile would charge it
- * with that CPU. Three quick answers (< 20 ms) in a row, at most 30 s.
+ * Waits until a server answers promptly again and the machine is idle. An overloaded peer (N0, the
+ * route handler) keeps working through its queue after the load stops, and answering promptly is not
+ * the end of it (a major GC, Postgres writing back what the run dirtied): measuring the next peer
+ * meanwhile would charge it with that CPU. Three quick answers (< 20 ms) in a row, at most 30 s; then
+ * CPUs under 10 % busy for half a second, at most 20 s.
  */
 async function settle(url: string) {
   const end = Date.now() + 30_000;
@@ -105,10 +109,33 @@ async function settle(url: string) {
     quick = performance.now() - t0 < 20 ? quick + 1 : 0;
     await sleep(200);
   }
+  const idleBy = Date.now() + 20_000;
+  let before = cpuTimes();
+  while (Date.now() < idleBy) {
+    await sleep(500);
+    const now = cpuTimes();
+    const busy = 1 - (now.idle - before.idle) / Math.max(1, now.total - before.total);
+    before = now;
+    if (busy < 0.1) return;
+  }
 }
 
+function cpuTimes() {
+  let idle = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    idle += c.times.idle;
+    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+  }
+  return { idle, total };
+}
+
+/** Keep-alive connections each run opens before its clock starts (see openLoop). */
+const CONNECTIONS = 32;
+
 async function fixedRun(t: Target, rate: number, ms: number) {
-  return openLoop(t.url, rate, ms, t.feed.take(Math.round((rate * ms) / 1000)));
+  const shots = t.feed.take(Math.round((rate * ms) / 1000));
+  return openLoop(t.url, rate, ms, shots, undefined, t.feed.take(CONNECTIONS));
 }
 
 /** A closed-loop probe for a starting point, then open-model steps bisecting the highest clean rate. */
@@ -121,10 +148,20 @@ async function maxSearch(t: Target, res: TargetResult) {
   let hi: number | null = null;
   let rate = roundRate(Math.max(10, res.probe.throughput * 0.85));
   for (let s = 0; s < CFG.steps; s++) {
-    const r = await fixedRun(t, rate, CFG.stepMs);
+    let r = await fixedRun(t, rate, CFG.stepMs);
     res.steps.push(r);
+    say(`  ${t.label} step ${s + 1}: ${brief(r)} ${clean(r) ? 'clean' : 'NOT clean'}`);
+    // On this shared 2-core box one stall (a checkpoint, the generator itself) is enough to lift a
+    // 5-second step's p99 over the limit; a step failing on p99 alone gets one more run.
+    if (CFG.confirm && !clean(r) && r.errors === 0) {
+      await sleep(CFG.settleMs);
+      await settle(t.url);
+      const again = await fixedRun(t, rate, CFG.stepMs);
+      res.steps.push(again);
+      say(`  ${t.label} step ${s + 1} again: ${brief(again)} ${clean(again) ? 'clean' : 'NOT clean'}`);
+      if (clean(again)) r = again;
+    }
     const ok = clean(r);
-    say(`  ${t.label} step ${s + 1}: ${brief(r)} ${ok ? 'clean' : 'NOT clean'}`);
     if (ok && (lo === null || rate > lo.rate!)) lo = r;
     if (!ok) hi = hi === null ? rate : Math.min(hi, rate);
     await sleep(ok ? CFG.settleMs : CFG.settleMs * 2);
@@ -267,7 +304,11 @@ async function main() {
   for (let rep = 0; rep < CFG.reps; rep++) {
     say(`fixed rates, repetition ${rep + 1}/${CFG.reps}`);
     if (half) {
-      for (const [i, t] of targets.entries()) {
+      // Each repetition starts one peer later, so no peer always follows the same one (an overloaded
+      // N0 leaves work behind that a quick answer does not reveal).
+      for (let k = 0; k < targets.length; k++) {
+        const i = (k + rep) % targets.length;
+        const t = targets[i]!;
         const r = await fixedRun(t, half, CFG.fixedMs);
         results[i]!.fixed.push(r);
         say(`  ${t.label} @${half}/s: ${brief(r)}`);
@@ -338,6 +379,7 @@ async function main() {
       ...CFG,
       workerConc: CFG.workerConc.join(','),
       mixSearch: String(CFG.mixSearch),
+      confirm: String(CFG.confirm),
       p99LimitMs: P99_LIMIT_MS,
     },
     halfP1Rate: half,
