@@ -352,9 +352,10 @@ Load is an open model (constant arrival rate; latency from the scheduled send ti
 omission is not hidden). Each run opens 32 keep-alive connections before its clock starts, as wrk2
 does and as a sender at a steady rate would (more open on demand). Max acks/s: a closed-loop probe, then open-model steps bisecting to the highest
 rate with no errors and p99 ≤ ${r.config.p99LimitMs} ms; a step that fails on p99 alone is run once more and counts if
-that run is clean (one stall on this shared machine can lift a 5-second step's p99). Fixed-rate
-repetitions rotate the peers' order, and every run waits for the previous server to answer promptly
-and for the CPUs to go idle. Ours does more per request than P0/P1 (a receipt row with headers,
+that run is clean (one stall on this shared machine can lift a 5-second step's p99). In each
+fixed-rate repetition the peers at or over capacity at R (max < 1.2 R) run last, since they leave a
+backlog behind that no wait fully clears; the others rotate. Every run waits for the previous server
+to answer promptly and for the CPUs to go idle. Ours does more per request than P0/P1 (a receipt row with headers,
 an inbox row, a fingerprint row, group commit) — that is the product, not a handicap chosen for the bench.
 
 ## Latest results (${r.mode}, ${r.startedAt}, ${Math.round(r.durationS)} s)
