@@ -1,6 +1,7 @@
 import type { Db } from '@/db/client';
+import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { queueDepth } from '@/db/queries/queue';
-import { pruneOld, writeRollups } from '@/db/queries/rollups';
+import { writeRollups } from '@/db/queries/rollups';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -34,7 +35,19 @@ function jobs(rollups: RollupBuffer): Job[] {
       },
     },
     { name: 'prune', everyMs: 10 * 60_000, run: (db) => pruneOld(db, env.RETENTION_DAYS) },
+    // Postgres servers vacuum themselves (autovacuum); embedded PGlite does not.
+    ...(env.DATABASE_URL ? [] : [pgliteVacuum()]),
   ];
+}
+
+/** Every minute a vacuum, every tenth (and the first) with fresh planner statistics. */
+function pgliteVacuum(): Job {
+  let runs = 0;
+  return {
+    name: 'vacuum',
+    everyMs: 60_000,
+    run: (db) => vacuumTables(db, { analyze: runs++ % 10 === 0 }),
+  };
 }
 
 /** Runs the periodic jobs; returns a stop function. A failing job logs and tries again next period. */

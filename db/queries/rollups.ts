@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Histogram, merge } from '@/lib/metrics/histogram';
 import type { RollupCell } from '@/lib/metrics/rollup-buffer';
-import { type Db, type Queryable, rowsOf } from '../client';
+import type { Db } from '../client';
 import { latencyRollups, receiptCountsHourly, receiptRollups } from '../schema';
 
 /**
@@ -104,24 +104,4 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
         },
       });
   });
-}
-
-/** Deletes data past retention in bounded batches, so pruning never holds long locks. */
-export async function pruneOld(db: Queryable, retentionDays: number, batch = 5000): Promise<number> {
-  const days = sql.raw(`interval '${Math.trunc(retentionDays)} days'`);
-  const r1 = await db.execute(sql`
-    with d as (delete from receipts where id in (
-      select id from receipts where received_at < now() - ${days} order by id limit ${batch}) returning 1)
-    select count(*)::int as n from d`);
-  const r2 = await db.execute(sql`
-    with d as (delete from events where id in (
-      select id from events where created_at < now() - ${days} and status in ('processed', 'discarded')
-       order by id limit ${batch}) returning 1)
-    select count(*)::int as n from d`);
-  await db.execute(sql`delete from fingerprints where fingerprint in (
-    select fingerprint from fingerprints where created_at < now() - interval '24 hours' limit ${batch})`);
-  await db.execute(sql`delete from receipt_rollups where minute < now() - ${days}`);
-  await db.execute(sql`delete from receipt_counts_hourly where hour < now() - ${days}`);
-  await db.execute(sql`delete from latency_rollups where bucket < now() - ${days}`);
-  return Number(rowsOf<{ n: number }>(r1)[0]?.n ?? 0) + Number(rowsOf<{ n: number }>(r2)[0]?.n ?? 0);
 }
