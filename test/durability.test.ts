@@ -174,26 +174,28 @@ test('rollup cells survive a failed write and are merged back', () => {
   assert.equal(total(cell!.lag), 1);
 });
 
-test('pruning removes everything past retention in one run, batch after batch, and nothing newer', async () => {
-  await db.db.execute(sql`update receipts set received_at = now() - interval '40 days' where id % 2 = 0`);
-  const before = rowsOf<{ n: number; old: number }>(
+/** All receipts, and those older than a 30-day retention. */
+async function receiptAges() {
+  return rowsOf<{ n: number; old: number }>(
     await db.db.execute(
       sql`select count(*)::int as n, count(*) filter (where received_at < now() - interval '30 days')::int as old from receipts`,
     ),
   )[0]!;
+}
+
+test('pruning removes everything past retention in one run, batch after batch, and nothing newer', async () => {
+  await db.db.execute(sql`update receipts set received_at = now() - interval '40 days' where id % 2 = 0`);
+  const before = await receiptAges();
   assert.ok(before.old > 6, 'several batches of old receipts');
   const deleted = await pruneOld(db.db, 30, { batch: 3 });
   assert.ok(deleted >= before.old);
-  const after = rowsOf<{ n: number; old: number }>(
-    await db.db.execute(
-      sql`select count(*)::int as n, count(*) filter (where received_at < now() - interval '30 days')::int as old from receipts`,
-    ),
-  )[0]!;
+  const after = await receiptAges();
   assert.equal(after.n, before.n - before.old);
   assert.equal(after.old, 0);
 });
 
 test('vacuumTables sets the visibility map and the planner statistics the queue gauges rely on', async () => {
+  // Dead row versions on every page, for the vacuum to clear.
   await db.db.execute(sql`update events set last_error = null`);
   await vacuumTables(db.db, { analyze: true });
   const [ev] = rowsOf<{ pages: number; visible: number; tuples: number; rows: number }>(

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Queryable, rowsOf } from '../client';
+import { type Db, type Queryable, rowsOf } from '../client';
 
 export type PruneOptions = { batch?: number; budgetMs?: number };
 
@@ -43,11 +43,12 @@ export async function pruneOld(
  * PGlite runs Postgres in single-user mode, which has no autovacuum: without this, the dead row
  * versions every event's status changes, every receipt's ack-time write-back and pruning leave are
  * never reclaimed (the files only grow), and index-only scans turn into heap scans — the queue
- * gauge's count over a 100k-event backlog blocked the embedded database for 120–400 ms every 5 s.
+ * gauge's count over a 90k-event backlog blocked the embedded database for ~120 ms every 5 s.
  * One statement per table, so receipts queued behind it wait for one table, not all of them.
- * `analyze` refreshes the planner's statistics too (also autovacuum's job on a server).
+ * `analyze` refreshes the planner's statistics too (also autovacuum's job on a server). Not in a
+ * transaction: VACUUM refuses to run inside one.
  */
-export async function vacuumTables(db: Queryable, { analyze }: { analyze: boolean }) {
+export async function vacuumTables(db: Db, { analyze }: { analyze: boolean }) {
   const res = await db.execute(sql`
     select quote_ident(relname) as name from pg_class
      where relkind = 'r' and relnamespace = 'public'::regnamespace order by relname`);
