@@ -1,7 +1,8 @@
 // Fixed values the e2e server is started with and the tests log in / sign with. Test-only secrets.
-export const PORT = 3100;
+// E2E_PORT moves the app (and the downstream sink, two above it) so two checkouts can run e2e at once.
+export const PORT = Number(process.env.E2E_PORT ?? 3100);
 export const BASE_URL = `http://localhost:${PORT}`;
-export const DOWNSTREAM_PORT = 3102;
+export const DOWNSTREAM_PORT = PORT + 2;
 export const DOWNSTREAM_URL = `http://127.0.0.1:${DOWNSTREAM_PORT}`;
 export const PASSWORD = 'e2e-dashboard-password';
 export const API_TOKEN = 'e2e-api-token-0123456789abcdef';
