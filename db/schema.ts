@@ -255,6 +255,7 @@ export const AUDIT_ACTIONS = [
   'dlq_retry',
   'dlq_bulk_retry',
   'dlq_discard',
+  'delivery_enqueue',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -6,6 +6,7 @@ import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import type { ReceiverDeps } from '@/lib/receiver/receive';
 import { BackgroundRecorder } from '@/lib/receiver/recorder';
+import { RefusalSampler } from '@/lib/receiver/refusals';
 import { Worker } from '@/lib/worker/worker';
 
 /**
@@ -15,6 +16,7 @@ import { Worker } from '@/lib/worker/worker';
 type Runtime = {
   commit: GroupCommit;
   recorder: BackgroundRecorder;
+  refusals: RefusalSampler;
   rollups: RollupBuffer;
   worker: Worker | null;
   sandboxSecrets: () => Promise<string[]>;
@@ -29,8 +31,12 @@ const g = globalThis as { __skylightRuntime?: Runtime };
 
 export function runtime(): Runtime {
   g.__skylightRuntime ??= {
-    commit: new GroupCommit(getDb, { maxInFlight: env.DATABASE_URL ? 4 : 1 }),
+    commit: new GroupCommit(getDb, {
+      maxInFlight: env.DATABASE_URL ? 4 : 1,
+      fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
+    }),
     recorder: new BackgroundRecorder(getDb),
+    refusals: new RefusalSampler(),
     rollups: new RollupBuffer(),
     worker: null,
     sandboxSecrets: async () => [],
@@ -51,6 +57,8 @@ export function receiverDeps(): ReceiverDeps {
     maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
     commit: rt.commit,
     recorder: rt.recorder,
+    refusals: rt.refusals,
+    maxAgeMs: env.RECEIVER_MAX_AGE_HOURS * 3_600_000,
     rollups: rt.rollups,
     onAccepted: () => rt.worker?.nudge(),
     onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),

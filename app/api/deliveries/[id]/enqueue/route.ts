@@ -1,0 +1,17 @@
+import { getDb } from '@/db/client';
+import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
+import { idParam } from '@/lib/api/schemas';
+import { enqueueFingerprintDuplicate } from '@/lib/deliveries/enqueue';
+import { runtime } from '@/lib/runtime';
+
+export const dynamic = 'force-dynamic';
+
+export const POST = authed<{ id: string }>(async (request, session, params) => {
+  const { id } = parseParams(idParam, params);
+  const result = await enqueueFingerprintDuplicate(await getDb(), id, {
+    actor: session.actor,
+    ip: clientIp(request),
+  });
+  runtime().worker?.nudge();
+  return ok(result, { status: 202 });
+});
