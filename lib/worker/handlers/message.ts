@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { messages } from '@/db/schema';
-import { postNotification } from '@/lib/notify';
+import { postNotification, slackText } from '@/lib/notify';
 import { defineHandler, entity } from './types';
 
 const text = z.string().max(100_000).nullish();
@@ -41,7 +41,7 @@ export const messageHandler = defineHandler({
     const who = m.contactName ?? (m.contactId ? `contact ${m.contactId}` : 'a contact');
     await postNotification(
       ctx.notifyUrl,
-      `New ${m.channel ?? ''} message from ${who}: ${(m.content ?? '').slice(0, 200)}`,
+      slackText`New ${m.channel ?? ''} message from ${who}: ${(m.content ?? '').slice(0, 200)}`,
       {
         event: event.eventType,
         delivery_id: event.deliveryId,
