@@ -36,7 +36,8 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Only paths with a `%` reach the proxy outside the pages: Next buffers the request body of every
-  // proxied POST (up to proxyClientMaxBodySize) before the route handler can refuse it.
+  // Only paths with a `%` reach the proxy outside the pages: Next copies the body of every proxied
+  // POST (up to proxyClientMaxBodySize, next.config.ts) and waits for its end before answering, so a
+  // never-ending body on such a path gets the server's 408 instead of an immediate 400.
   matcher: ['/', '/deliveries/:path*', '/dlq/:path*', '/webhooks/:path*', '/audit/:path*', '/:path(.*%.*)'],
 };
