@@ -1,4 +1,4 @@
-import type { ProviderWebhook } from '@/lib/queries/types';
+import type { WebhookView } from '@/lib/queries/types';
 
 export function TableWebhooks({
   webhooks,
@@ -7,10 +7,10 @@ export function TableWebhooks({
   onToggle,
   onOpen,
 }: {
-  webhooks: ProviderWebhook[];
+  webhooks: WebhookView[];
   selected: number | undefined;
   busyId: number | null;
-  onToggle: (w: ProviderWebhook) => void;
+  onToggle: (w: WebhookView) => void;
   onOpen: (id: number) => void;
 }) {
   return (

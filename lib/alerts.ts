@@ -1,6 +1,6 @@
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
-import { postNotification } from '@/lib/notify';
+import { postNotification, type SlackText, slackText } from '@/lib/notify';
 
 export type Alert =
   | {
@@ -13,17 +13,18 @@ export type Alert =
     }
   | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string };
 
-function text(a: Alert): string {
+/** Every field comes from a delivery or a handler's error, so all of it is escaped. */
+function text(a: Alert): SlackText {
   return a.kind === 'dead_letter'
-    ? `Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`
-    : `Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
+    ? slackText`:rotating_light: Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`
+    : slackText`:rotating_light: Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
 }
 
 /** Operator alert: always logged; also posted to NOTIFY_WEBHOOK_URL when set. Never throws. */
 export function alertOperators(a: Alert) {
   log.warn({ alert: a.kind, ...a }, `operator alert: ${text(a)}`);
   if (!env.NOTIFY_WEBHOOK_URL) return;
-  postNotification(env.NOTIFY_WEBHOOK_URL, `:rotating_light: ${text(a)}`, { alert: a.kind }).catch((err) =>
+  postNotification(env.NOTIFY_WEBHOOK_URL, text(a), { alert: a.kind }).catch((err) =>
     log.warn({ err: (err as Error).message }, 'operator alert could not be posted'),
   );
 }

@@ -28,7 +28,7 @@ export type OutcomePoint = { t: string } & Record<
 >;
 
 export type {
-  DeliveryPage,
-  ProviderDelivery,
-  ProviderWebhook,
+  DeliveryPageView,
+  ProviderDeliveryView,
+  WebhookView,
 } from '@/lib/providers/skylight/client-schemas';

@@ -1,12 +1,12 @@
 import { queryOptions } from '@tanstack/react-query';
 import { fetchJson, qs } from './fetch-json';
-import type { DeliveryPage, ProviderWebhook } from './types';
+import type { DeliveryPageView, WebhookView } from './types';
 
 export const webhooksQuery = () =>
   queryOptions({
     queryKey: ['webhooks', 'list'] as const,
     queryFn: async ({ signal }) =>
-      (await fetchJson<ProviderWebhook[]>('/api/provider/webhooks', { signal })).data,
+      (await fetchJson<WebhookView[]>('/api/provider/webhooks', { signal })).data,
   });
 
 export type ProviderDeliveryFilters = { status?: 'pending' | 'delivered' | 'failed'; page: number };
@@ -16,7 +16,7 @@ export const providerDeliveriesQuery = (id: number, f: ProviderDeliveryFilters) 
     queryKey: ['webhooks', 'deliveries', id, f] as const,
     queryFn: async ({ signal }) =>
       (
-        await fetchJson<DeliveryPage>(
+        await fetchJson<DeliveryPageView>(
           `/api/provider/webhooks/${id}/deliveries${qs({ status: f.status, page: f.page })}`,
           { signal },
         )
@@ -25,7 +25,7 @@ export const providerDeliveriesQuery = (id: number, f: ProviderDeliveryFilters) 
 
 export const setWebhookActive = async (id: number, isActive: boolean) =>
   (
-    await fetchJson<ProviderWebhook>(`/api/provider/webhooks/${id}`, {
+    await fetchJson<WebhookView>(`/api/provider/webhooks/${id}`, {
       method: 'PATCH',
       body: { is_active: isActive },
     })

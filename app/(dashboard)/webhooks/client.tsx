@@ -9,7 +9,7 @@ import { StateEmpty } from '@/components/state-empty';
 import { describeError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableWebhooks } from '@/components/table-webhooks';
-import type { ProviderWebhook } from '@/lib/queries/types';
+import type { WebhookView } from '@/lib/queries/types';
 import { setWebhookActive, webhooksQuery } from '@/lib/queries/webhooks';
 import { type WebhooksParams, webhooksSearch } from './search-params';
 
@@ -20,7 +20,7 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
   const set = (patch: Partial<WebhooksParams>) =>
     router.replace(`${path}${webhooksSearch({ ...params, ...patch })}`, { scroll: false });
   const list = useQuery(webhooksQuery());
-  const [confirm, setConfirm] = useState<ProviderWebhook | null>(null);
+  const [confirm, setConfirm] = useState<WebhookView | null>(null);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const key = webhooksQuery().queryKey;
 

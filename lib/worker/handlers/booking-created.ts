@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { bookings } from '@/db/schema';
-import { postNotification } from '@/lib/notify';
+import { postNotification, slackText } from '@/lib/notify';
 import { claimVersion, dbId, defineHandler, entity, exactJsonb, providerId, versionOf } from './types';
 
 const isoOrNull = z.iso.datetime({ offset: true }).nullish();
@@ -21,7 +21,7 @@ export const bookingCreated = defineHandler({
     if (!ctx.notifyUrl) return;
     await postNotification(
       ctx.notifyUrl,
-      `New booking: ${b.title ?? `#${b.id}`}${b.starts_at ? ` at ${b.starts_at}` : ''}`,
+      slackText`New booking: ${b.title ?? `#${b.id}`}${b.starts_at ? ` at ${b.starts_at}` : ''}`,
       {
         event: event.eventType,
         delivery_id: event.deliveryId,
@@ -60,5 +60,6 @@ export const bookingCreated = defineHandler({
           updatedAt: sql`now()`,
         },
       });
+    return 'applied';
   },
 });

@@ -19,5 +19,6 @@ export const contactDeleted = defineHandler({
       return 'skipped_stale';
     }
     await tx.delete(contacts).where(eq(contacts.id, dbId(c.id)));
+    return 'applied';
   },
 });

@@ -57,5 +57,6 @@ export const contactUpsert = defineHandler({
           updatedAt: sql`excluded.updated_at`,
         },
       });
+    return 'applied';
   },
 });

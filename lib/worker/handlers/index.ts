@@ -5,7 +5,7 @@ import { messageHandler } from './message';
 import { defineHandler, type Handler } from './types';
 
 /** Accepted events without a dedicated handler are recorded as processed and otherwise left alone. */
-const noop = defineHandler({ parse: () => null, apply: async () => {} });
+const noop = defineHandler({ parse: () => null, apply: async () => 'applied' as const });
 
 /** Event type → handler. To handle a new event, add a file beside this one and a line here. */
 export const HANDLERS: Record<string, Handler<unknown>> = {

@@ -27,7 +27,7 @@ export type Handler<T> = {
   parse: (data: Record<string, unknown>) => T;
   notify?: (value: T, event: HandlerEvent, ctx: HandlerContext) => Promise<void>;
   /** 'skipped_stale': the change was older than the stored state and was not applied. */
-  apply: (tx: Tx, value: T, event: HandlerEvent) => Promise<void | 'skipped_stale'>;
+  apply: (tx: Tx, value: T, event: HandlerEvent) => Promise<'applied' | 'skipped_stale'>;
 };
 
 export function defineHandler<T>(h: Handler<T>): Handler<unknown> {

@@ -1,6 +1,6 @@
 import { authed, ok } from '@/lib/api/route';
-import { getSkylightClient } from '@/lib/providers/skylight/client';
+import { listWebhooks } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async () => ok(await getSkylightClient().listWebhooks()));
+export const GET = authed(async () => ok(await listWebhooks()));

@@ -1,6 +1,6 @@
 import { authed, ok, parseParams, parseQuery } from '@/lib/api/route';
 import { idParam, providerDeliveriesQuery } from '@/lib/api/schemas';
-import { getSkylightClient } from '@/lib/providers/skylight/client';
+import { listProviderDeliveries } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,5 +8,5 @@ export const dynamic = 'force-dynamic';
 export const GET = authed<{ id: string }>(async (request, _session, params) => {
   const { id } = parseParams(idParam, params);
   const q = parseQuery(providerDeliveriesQuery, request);
-  return ok(await getSkylightClient().listDeliveries(id, { ...q, per_page: 25 }));
+  return ok(await listProviderDeliveries(id, { ...q, per_page: 25 }));
 });
