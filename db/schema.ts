@@ -139,6 +139,8 @@ export const attempts = pgTable(
   (t) => [
     index('attempts_event_idx').on(t.eventId, t.attempt),
     index('attempts_started_idx').on(t.startedAt),
+    // The overview counts stale updates per event type over any range: few rows, read by index.
+    index('attempts_stale_idx').on(t.startedAt).where(sql`${t.result} = 'skipped_stale'`),
   ],
 );
 

@@ -49,6 +49,7 @@ const PROFILES: Record<string, Profile> = {
   '/api/auth/logout': {},
   '/api/deliveries': { query: { ...list, text: ['q'], eventType: true, enumKey: 'outcome', range: true } },
   '/api/deliveries/[id]': {},
+  '/api/deliveries/[id]/enqueue': {},
   '/api/dlq': { query: { ...list, text: ['error'], eventType: true } },
   '/api/dlq/[id]': {},
   '/api/dlq/[id]/discard': {},

@@ -6,3 +6,5 @@ CREATE TABLE "entity_versions" (
 	"event_id" bigint NOT NULL,
 	CONSTRAINT "entity_versions_entity_id_pk" PRIMARY KEY("entity","id")
 );
+--> statement-breakpoint
+CREATE INDEX "attempts_stale_idx" ON "attempts" USING btree ("started_at") WHERE "attempts"."result" = 'skipped_stale';
