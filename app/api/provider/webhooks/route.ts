@@ -3,4 +3,4 @@ import { getSkylightClient } from '@/lib/providers/skylight/client';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async () => ok(await getSkylightClient().listWebhooks()));
+export const GET = authed('viewer', async () => ok(await getSkylightClient().listWebhooks()));
