@@ -14,5 +14,13 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ['/', '/deliveries/:path*', '/dlq/:path*', '/webhooks/:path*', '/audit/:path*'],
+  matcher: [
+    '/',
+    '/deliveries/:path*',
+    '/dlq/:path*',
+    '/webhooks/:path*',
+    '/audit/:path*',
+    '/users/:path*',
+    '/account/:path*',
+  ],
 };

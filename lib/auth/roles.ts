@@ -4,6 +4,8 @@ import type { Role } from '@/db/schema';
 export type { Role };
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+/** The roles from least to most, for pickers. */
+export const ROLE_NAMES = Object.keys(RANK) as Role[];
 
 export function hasRole(role: Role, needed: Role): boolean {
   return RANK[role] >= RANK[needed];
