@@ -419,3 +419,24 @@ describe('people, sessions and tokens', () => {
     assert.equal(future.rows.length, 0);
   });
 });
+
+describe('origin check', () => {
+  test('X-Forwarded-Host and -Proto do not count without TRUST_PROXY', async () => {
+    const { isSameOrigin } = await import('@/lib/auth/require');
+    const req = (origin: string, extra: Record<string, string> = {}) =>
+      new Request('http://app.test/api/dlq/retry', {
+        method: 'POST',
+        headers: { host: 'app.test', origin, ...extra },
+      });
+    assert.equal(isSameOrigin(req('http://app.test')), true);
+    assert.equal(isSameOrigin(req('https://app.test')), true, 'TLS ended in front of the app');
+    assert.equal(
+      isSameOrigin(
+        req('https://evil.test', { 'x-forwarded-host': 'evil.test', 'x-forwarded-proto': 'https' }),
+      ),
+      false,
+    );
+    assert.equal(isSameOrigin(req('null')), false);
+    assert.equal(isSameOrigin(req('http://app.test.evil.test')), false);
+  });
+});

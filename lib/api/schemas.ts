@@ -110,12 +110,20 @@ export const email = z
   .trim()
   .toLowerCase()
   .max(254, 'at most 254 characters')
-  .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
+  // No control characters: Postgres refuses a NUL in text, which must be a 400, not a 500.
+  .regex(/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u, 'must be an email address');
+const noControl = (s: string) => !/\p{Cc}/u.test(s);
 const role = z.enum(ROLES);
 const newPassword = z.string().min(12, 'at least 12 characters').max(1024, 'at most 1024 characters');
 
 const auditFilter = {
-  actor: z.string().trim().min(1).max(254, 'at most 254 characters').optional(),
+  actor: z
+    .string()
+    .trim()
+    .min(1)
+    .max(254, 'at most 254 characters')
+    .refine(noControl, 'no control characters')
+    .optional(),
   action: z.enum(AUDIT_ACTIONS).optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
@@ -143,7 +151,12 @@ export const changePasswordBody = z.strictObject({
 });
 
 export const createTokenBody = z.strictObject({
-  name: z.string().trim().min(1, 'required').max(100, 'at most 100 characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'required')
+    .max(100, 'at most 100 characters')
+    .refine(noControl, 'no control characters'),
   role,
 });
 
