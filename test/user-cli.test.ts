@@ -13,7 +13,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'user-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[], input?: string) {
-  const env: NodeJS.ProcessEnv = { ...process.env, PGLITE_DIR: path.join(dir, 'pglite'), LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PGLITE_DIR: path.join(dir, 'pglite'),
+    LOG_LEVEL: 'silent',
+  };
   delete env.DATABASE_URL;
   return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/user.ts', ...args], {
     env,
