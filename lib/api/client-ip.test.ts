@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clientAddress } from './client-ip';
+import { clientAddress, clientKey } from './client-ip';
 
 const h = (o: Record<string, string>) => new Headers(o);
 
@@ -27,4 +27,18 @@ test('junk in a trusted header falls back to the socket; X-Real-IP only when the
 
 test('the peer header counts only when our own entry marked it trusted', () => {
   assert.equal(clientAddress(h({ 'x-skylight-peer': '9.9.9.9' }), false), 'unknown');
+});
+
+test('per-client keys: IPv4 as is, IPv6 by its /64, whatever the spelling', () => {
+  assert.equal(clientKey('203.0.113.7'), '203.0.113.7');
+  assert.equal(clientKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff'), '2001:db8:1:2::/64');
+  assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(clientKey('::1'), '0:0:0:0::/64');
+  assert.equal(
+    clientKey('::ffff:198.51.100.4'),
+    '198.51.100.4',
+    'an IPv4-mapped address is its IPv4 address',
+  );
+  assert.equal(clientKey('unknown'), 'unknown');
 });

@@ -37,3 +37,26 @@ function peerOf(headers: Headers): string {
   // Served by `next dev` or `next start`, a route handler cannot see the socket.
   return peer && isIP(peer) ? peer.replace(/^::ffff:/, '') : 'unknown';
 }
+
+/**
+ * The key a per-client limit counts under: an IPv4 address itself, an IPv6 address by its /64
+ * prefix, because one subscriber commonly holds a whole /64 and could otherwise rotate through it.
+ */
+export function clientKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = address.toLowerCase().split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4) takes two groups.
+  const groups = [
+    ...left,
+    ...Array(Math.max(0, 8 - left.length - right.length - (right.at(-1)?.includes('.') ? 1 : 0))).fill('0'),
+    ...right,
+  ];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}

@@ -1,6 +1,7 @@
 import { getDb } from '@/db/client';
 import { insertAudit } from '@/db/queries/audit';
 import { countUsers, findUserForLogin } from '@/db/queries/users';
+import { clientKey } from '@/lib/api/client-ip';
 import { AppError } from '@/lib/errors';
 import { BOOTSTRAP_EMAIL } from './bootstrap';
 import { hashPassword, verifyHash } from './password';
@@ -22,7 +23,8 @@ export async function login(input: LoginInput, client: LoginClient): Promise<str
   const db = await getDb();
   const email = input.email?.trim().toLowerCase() ?? (await soleBootstrapEmail());
   const { perClient, perAccount } = loginLimiters();
-  const wait = perClient.retryAfterS(client.ip) ?? perAccount.retryAfterS(email);
+  const from = clientKey(client.ip);
+  const wait = perClient.retryAfterS(from) ?? perAccount.retryAfterS(email);
   if (wait !== null) {
     await insertAudit(db, { actor: email, ip: client.ip }, 'login_failed', null, null, {
       result: 'refused',
@@ -36,7 +38,7 @@ export async function login(input: LoginInput, client: LoginClient): Promise<str
   dummyHash ??= hashPassword('not a password');
   const good = await verifyHash(input.password, user?.passwordHash ?? (await dummyHash));
   if (!user || !good || user.disabledAt !== null) {
-    perClient.fail(client.ip);
+    perClient.fail(from);
     perAccount.fail(email);
     const code = user?.disabledAt && good ? 'user_disabled' : 'unauthorized';
     await insertAudit(db, { actor: email, ip: client.ip }, 'login_failed', null, null, {
@@ -46,7 +48,7 @@ export async function login(input: LoginInput, client: LoginClient): Promise<str
     // The same answer for an unknown email, a wrong password and a disabled user: no account probing.
     throw new AppError('unauthorized', input.email ? 'Wrong email or password' : 'Wrong password');
   }
-  perClient.reset(client.ip);
+  perClient.reset(from);
   const { token, expiresAt } = await createSession(user.id, client);
   await insertAudit(db, { actor: user.email, ip: client.ip }, 'login', null);
   return sessionCookie(token, expiresAt);
