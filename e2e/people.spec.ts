@@ -61,6 +61,17 @@ test('an admin adds an operator; the operator retries a dead letter; the audit n
       .click();
     await expect(op.getByRole('status').filter({ hasText: 'Re-queued event' })).toBeVisible();
     await expect.poll(() => eventStatusOf(page.request, deliveryId)).toBe('processed');
+
+    // The admin disables the operator: their open session ends with the next request.
+    await page.goto('/users');
+    await page.getByRole('button', { name: `Disable ${email}` }).click();
+    await expect(page.getByRole('status').filter({ hasText: `${email} is now disabled` })).toBeVisible();
+    expect((await op.request.get('/api/dlq?limit=1')).status()).toBe(401);
+    await page.getByRole('button', { name: `Enable ${email}` }).click();
+    await expect(page.getByRole('status').filter({ hasText: `${email} is now active` })).toBeVisible();
+    expect((await op.request.get('/api/dlq?limit=1')).status(), 'enabling does not revive sessions').toBe(
+      401,
+    );
   } finally {
     await ctx.close();
   }

@@ -22,14 +22,20 @@ let dummyHash: Promise<string> | undefined;
 export async function login(input: LoginInput, client: LoginClient): Promise<string> {
   const db = await getDb();
   const email = input.email?.trim().toLowerCase() ?? (await soleBootstrapEmail());
-  const { perClient, perAccount } = loginLimiters();
+  const { perClient, perAccount, blocksAudited } = loginLimiters();
   const from = clientKey(client.ip);
-  const wait = perClient.retryAfterS(from) ?? perAccount.retryAfterS(email);
+  const clientWait = perClient.retryAfterS(from);
+  const wait = clientWait ?? perAccount.retryAfterS(email);
   if (wait !== null) {
-    await insertAudit(db, { actor: email, ip: client.ip }, 'login_failed', null, null, {
-      result: 'refused',
-      code: 'rate_limited',
-    });
+    // One audit row per block and window, however often a blocked client keeps trying.
+    const blockKey = clientWait !== null ? `client:${from}` : `account:${email}`;
+    if (blocksAudited.retryAfterS(blockKey) === null) {
+      blocksAudited.fail(blockKey);
+      await insertAudit(db, { actor: email, ip: client.ip }, 'login_failed', null, null, {
+        result: 'refused',
+        code: 'rate_limited',
+      });
+    }
     throw new AppError('rate_limited', `Too many failed logins; try again in ${wait} s`, {
       retryAfterS: wait,
     });

@@ -1,8 +1,9 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
+import type { Role } from './roles';
 import { SESSION_COOKIE, sessionUser } from './session';
 
-export type PageUser = { email: string; role: 'viewer' | 'operator' | 'admin' };
+export type PageUser = { email: string; role: Role };
 
 /** For pages' server components: the session's user, or a redirect to /login. */
 export async function requirePageSession(next: string): Promise<PageUser> {

@@ -64,7 +64,7 @@ export const LOGIN_MAX_FAILURES_PER_CLIENT = 5;
 export const LOGIN_MAX_FAILURES_PER_ACCOUNT = 20;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 
-type Limiters = { perClient: FailureLimiter; perAccount: FailureLimiter };
+type Limiters = { perClient: FailureLimiter; perAccount: FailureLimiter; blocksAudited: FailureLimiter };
 const g = globalThis as { __skylightLoginLimiters?: Limiters };
 
 /** The process-wide login limiters. There is no global cap: it would let anyone lock everyone out. */
@@ -72,6 +72,7 @@ export function loginLimiters(): Limiters {
   g.__skylightLoginLimiters ??= {
     perClient: new FailureLimiter(LOGIN_MAX_FAILURES_PER_CLIENT, LOGIN_WINDOW_MS),
     perAccount: new FailureLimiter(LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_WINDOW_MS),
+    blocksAudited: new FailureLimiter(1, LOGIN_WINDOW_MS),
   };
   return g.__skylightLoginLimiters;
 }
