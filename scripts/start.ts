@@ -24,6 +24,7 @@ const { log } = await import('@/lib/log');
 const { receive } = await import('@/lib/receiver/receive');
 const { fromIncoming, sendNode } = await import('@/lib/receiver/node-request');
 const { receiverDeps, startInProcess, stopInProcess } = await import('@/lib/runtime');
+const { PEER_HEADER, markPeerHeaderTrusted } = await import('@/lib/api/client-ip');
 
 const RECEIVER_PATH = '/api/webhooks/skylightchat';
 
@@ -38,8 +39,14 @@ const server = createServer((req, res) => {
     receive(fromIncoming(req, startedAt), receiverDeps()).then((r) => sendNode(res, r, r.status === 413));
     return;
   }
+  // Route handlers cannot see the socket: pass its address on, replacing anything a client sent.
+  for (let i = req.rawHeaders.length - 2; i >= 0; i -= 2) {
+    if (req.rawHeaders[i]!.toLowerCase() === PEER_HEADER) req.rawHeaders.splice(i, 2);
+  }
+  req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   void handle(req, res);
 });
+markPeerHeaderTrusted();
 // A body that never finishes must not hold a socket forever; SkyLight itself gives up after 30 s.
 server.requestTimeout = 30_000;
 server.headersTimeout = 10_000;

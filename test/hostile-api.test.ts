@@ -36,7 +36,7 @@ type Profile = {
     page?: boolean;
   };
   /** The JSON body it parses, if any. */
-  body?: 'dlq-retry' | 'webhook-patch' | 'login';
+  body?: 'dlq-retry' | 'webhook-patch' | 'login' | 'user-create' | 'user-patch' | 'token-create';
   public?: boolean;
   /** Tested elsewhere (the receiver: test/hostile-receiver.test.ts). */
   elsewhere?: boolean;
@@ -44,7 +44,8 @@ type Profile = {
 const list = { limit: true, cursor: true };
 const metricsQuery: Profile = { query: { eventType: true, metricsRange: true } };
 const PROFILES: Record<string, Profile> = {
-  '/api/audit': { query: list },
+  '/api/audit': { query: { ...list, text: ['actor'], enumKey: 'action', range: true } },
+  '/api/audit/export': { query: { text: ['actor'], enumKey: 'format', range: true } },
   '/api/auth/login': { body: 'login', public: true },
   '/api/auth/logout': {},
   '/api/deliveries': { query: { ...list, text: ['q'], eventType: true, enumKey: 'outcome', range: true } },
@@ -58,6 +59,13 @@ const PROFILES: Record<string, Profile> = {
   '/api/dlq/retry': { body: 'dlq-retry' },
   '/api/events': { query: { ...list, eventType: true, enumKey: 'status' } },
   '/api/health': { public: true },
+  '/api/me': {},
+  // Refused (403) for a token before any body is read: its body checks are in test/auth.test.ts.
+  '/api/me/password': {},
+  '/api/me/sessions': {},
+  '/api/me/sessions/[id]': {},
+  '/api/me/tokens': { body: 'token-create' },
+  '/api/me/tokens/[id]': {},
   '/api/metrics/ack-latency': metricsQuery,
   '/api/metrics/delivery-lag': metricsQuery,
   '/api/metrics/outcomes': metricsQuery,
@@ -67,6 +75,8 @@ const PROFILES: Record<string, Profile> = {
   '/api/provider/webhooks/[id]': { body: 'webhook-patch' },
   '/api/provider/webhooks/[id]/deliveries': { query: { enumKey: 'status', page: true } },
   '/api/webhooks/skylightchat': { public: true, elsewhere: true },
+  '/api/users': { body: 'user-create' },
+  '/api/users/[id]': { body: 'user-patch' },
 };
 
 type Route = { pattern: string; methods: Method[]; profile: Profile };
@@ -213,7 +223,15 @@ function bodyCases(r: Route): Case[] {
   const kind = r.profile.body;
   if (!kind) return [];
   const method = r.methods.find((m) => m !== 'GET')!;
-  const deep = `{"${kind === 'login' ? 'password' : kind === 'webhook-patch' ? 'is_active' : 'ids'}":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+  const deepKey: Record<NonNullable<Profile['body']>, string> = {
+    login: 'password',
+    'webhook-patch': 'is_active',
+    'dlq-retry': 'ids',
+    'user-create': 'email',
+    'user-patch': 'role',
+    'token-create': 'name',
+  };
+  const deep = `{"${deepKey[kind]}":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
   const generic: Array<[string, string, Record<string, string>, number, string]> = [
     ['invalid JSON', '{"a":', json, 400, 'bad_request'],
     ['trailing garbage', '{} x', json, 400, 'bad_request'],
@@ -264,6 +282,29 @@ function bodyCases(r: Route): Case[] {
       ['is_active missing', {}],
       ['extra field', { is_active: true, secret: 'x' }],
       ['is_active an array', { is_active: [true] }],
+    ],
+    'user-create': [
+      ['email missing', { role: 'viewer' }],
+      ['email not an email', { email: 'nobody', role: 'viewer' }],
+      ['email with NUL', { email: 'a\u0000@b.test', role: 'viewer' }],
+      ['email oversized', { email: `${'a'.repeat(250)}@b.test`, role: 'viewer' }],
+      ['role unknown', { email: 'x@b.test', role: 'root' }],
+      ['role a number', { email: 'x@b.test', role: 1 }],
+      ['password too short', { email: 'x@b.test', role: 'viewer', password: 'short' }],
+      ['password an object', { email: 'x@b.test', role: 'viewer', password: { $ne: '' } }],
+    ],
+    'user-patch': [
+      ['nothing to change', {}],
+      ['role unknown', { role: 'owner' }],
+      ['disabled a string', { disabled: 'yes' }],
+      ['extra field', { role: 'viewer', email: 'x@b.test' }],
+    ],
+    'token-create': [
+      ['name missing', { role: 'viewer' }],
+      ['name blank', { name: '   ', role: 'viewer' }],
+      ['name with NUL', { name: 'ci\u0000', role: 'viewer' }],
+      ['name oversized', { name: 'n'.repeat(101), role: 'viewer' }],
+      ['role unknown', { name: 'ci', role: 'god' }],
     ],
     login: [
       ['password empty', { password: '' }],

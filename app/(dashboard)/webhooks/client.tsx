@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { usePathname, useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
+import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelProviderDeliveries } from '@/components/panel-provider-deliveries';
 import { StateEmpty } from '@/components/state-empty';
 import { describeError, StateError } from '@/components/state-error';
@@ -47,6 +48,7 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
     onSettled: () => qc.invalidateQueries({ queryKey: ['webhooks'] }),
   });
 
+  const locked = useLocked('operator');
   return (
     <>
       <div className="page-head">
@@ -55,6 +57,7 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
           {list.isFetching ? 'Refreshing…' : 'Refresh'}
         </button>
       </div>
+      <NoteRole needed="operator" what="enabling and disabling webhooks" />
       {message && (
         <div className="alert" data-tone={message.tone} role="status">
           {message.text}
@@ -74,6 +77,7 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
             webhooks={list.data}
             selected={params.webhook}
             busyId={toggle.isPending ? (toggle.variables?.id ?? null) : null}
+            locked={locked}
             onToggle={setConfirm}
             onOpen={(id) => set({ webhook: id, status: undefined, page: 1 })}
           />

@@ -6,7 +6,7 @@ import { deliveriesQuery } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => {
+export const GET = authed('viewer', async (request) => {
   const { limit, cursor, ...filters } = parseQuery(deliveriesQuery, request);
   const page = await listDeliveries(await getDb(), filters, {
     limit,

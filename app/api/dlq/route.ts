@@ -6,7 +6,7 @@ import { dlqQuery } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => {
+export const GET = authed('viewer', async (request) => {
   const { limit, cursor, ...filters } = parseQuery(dlqQuery, request);
   const page = await listDeadLetters(await getDb(), filters, {
     limit,

@@ -6,7 +6,7 @@ import { eventsQuery } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => {
+export const GET = authed('viewer', async (request) => {
   const { limit, cursor, ...filters } = parseQuery(eventsQuery, request);
   const page = await listEvents(await getDb(), filters, {
     limit,

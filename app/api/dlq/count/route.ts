@@ -6,7 +6,7 @@ import { dlqCountQuery } from '@/lib/api/schemas';
 export const dynamic = 'force-dynamic';
 
 /** How many dead letters a bulk retry with the same filter would re-queue (for the confirmation). */
-export const GET = authed(async (request) => {
+export const GET = authed('viewer', async (request) => {
   const filter = parseQuery(dlqCountQuery, request);
   return ok({ matched: await countDeadLetters(await getDb(), filter) });
 });

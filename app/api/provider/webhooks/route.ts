@@ -3,4 +3,4 @@ import { listWebhooks } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async () => ok(await listWebhooks()));
+export const GET = authed('viewer', async () => ok(await listWebhooks()));

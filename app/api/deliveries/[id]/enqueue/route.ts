@@ -1,17 +1,14 @@
 import { getDb } from '@/db/client';
-import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
+import { authed, ok, parseParams } from '@/lib/api/route';
 import { idParam } from '@/lib/api/schemas';
 import { enqueueFingerprintDuplicate } from '@/lib/deliveries/enqueue';
 import { runtime } from '@/lib/runtime';
 
 export const dynamic = 'force-dynamic';
 
-export const POST = authed<{ id: string }>(async (request, session, params) => {
+export const POST = authed<{ id: string }>('operator', async (_request, who, params) => {
   const { id } = parseParams(idParam, params);
-  const result = await enqueueFingerprintDuplicate(await getDb(), id, {
-    actor: session.actor,
-    ip: clientIp(request),
-  });
+  const result = await enqueueFingerprintDuplicate(await getDb(), id, who);
   runtime().worker?.nudge();
   return ok(result, { status: 202 });
 });
