@@ -40,12 +40,16 @@ type Profile = {
   public?: boolean;
   /** Tested elsewhere (the receiver: test/hostile-receiver.test.ts). */
   elsewhere?: boolean;
+  /** A person's own resource (/api/me/*): answers a logged-in user, refuses the env token (403). */
+  person?: boolean;
+  /** The longest value the route's text parameters accept (default 200). */
+  textMax?: number;
 };
 const list = { limit: true, cursor: true };
 const metricsQuery: Profile = { query: { eventType: true, metricsRange: true } };
 const PROFILES: Record<string, Profile> = {
-  '/api/audit': { query: { ...list, text: ['actor'], enumKey: 'action', range: true } },
-  '/api/audit/export': { query: { text: ['actor'], enumKey: 'format', range: true } },
+  '/api/audit': { query: { ...list, text: ['actor'], enumKey: 'action', range: true }, textMax: 254 },
+  '/api/audit/export': { query: { text: ['actor'], enumKey: 'format', range: true }, textMax: 254 },
   '/api/auth/login': { body: 'login', public: true },
   '/api/auth/logout': {},
   '/api/deliveries': { query: { ...list, text: ['q'], eventType: true, enumKey: 'outcome', range: true } },
@@ -59,13 +63,13 @@ const PROFILES: Record<string, Profile> = {
   '/api/dlq/retry': { body: 'dlq-retry' },
   '/api/events': { query: { ...list, eventType: true, enumKey: 'status' } },
   '/api/health': { public: true },
-  '/api/me': {},
+  '/api/me': { person: true },
   // Refused (403) for a token before any body is read: its body checks are in test/auth.test.ts.
-  '/api/me/password': {},
-  '/api/me/sessions': {},
-  '/api/me/sessions/[id]': {},
-  '/api/me/tokens': { body: 'token-create' },
-  '/api/me/tokens/[id]': {},
+  '/api/me/password': { person: true },
+  '/api/me/sessions': { person: true },
+  '/api/me/sessions/[id]': { person: true },
+  '/api/me/tokens': { body: 'token-create', person: true },
+  '/api/me/tokens/[id]': { person: true },
   '/api/metrics/ack-latency': metricsQuery,
   '/api/metrics/delivery-lag': metricsQuery,
   '/api/metrics/outcomes': metricsQuery,
@@ -160,7 +164,7 @@ function queryCases(r: Route): Case[] {
       [`NUL inside ${key}`, `${key}=abc%00def`],
       [`control character in ${key}`, `${key}=a%01b`],
       [`DEL in ${key}`, `${key}=%7f`],
-      [`oversized ${key}`, `${key}=${'x'.repeat(201)}`],
+      [`oversized ${key}`, `${key}=${'x'.repeat((r.profile.textMax ?? 200) + 1)}`],
       [`${key} given twice`, `${key}=a&${key}=b`],
     );
   }
@@ -525,7 +529,10 @@ describe('hostile input on every JSON API route', () => {
   test('valid requests work, so the refusals below are about the input', async () => {
     for (const r of tested) {
       if (!r.methods.includes('GET')) continue;
-      const res = await fetch(`${app.url}${at(r)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const headers: Record<string, string> = r.profile.person
+        ? { cookie }
+        : { authorization: `Bearer ${TOKEN}` };
+      const res = await fetch(`${app.url}${at(r)}`, { headers });
       assert.equal(res.status, 200, `${r.pattern}: ${await res.text()}`);
     }
     const m = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
