@@ -9,7 +9,7 @@ export function TableDlq({
   onOpen,
 }: {
   rows: DeadLetterRow[];
-  selected: number | undefined;
+  selected: number | null;
   checked: ReadonlySet<number>;
   onToggle: (id: number, on: boolean) => void;
   onOpen: (id: number) => void;

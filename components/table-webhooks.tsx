@@ -8,7 +8,7 @@ export function TableWebhooks({
   onOpen,
 }: {
   webhooks: ProviderWebhook[];
-  selected: number | undefined;
+  selected: number | null;
   busyId: number | null;
   onToggle: (w: ProviderWebhook) => void;
   onOpen: (id: number) => void;

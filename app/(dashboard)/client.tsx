@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
+import { useQueryStates } from 'nuqs';
 import { ChartBarDeadLetters } from '@/components/charts/chart-bar-dead-letters';
 import { ChartBarOutcomes } from '@/components/charts/chart-bar-outcomes';
 import { ChartBarRetryRate } from '@/components/charts/chart-bar-retry-rate';
@@ -14,13 +14,10 @@ import { SelectEventType } from '@/components/select-event-type';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { summaryQuery } from '@/lib/queries/metrics';
-import { type OverviewParams, overviewSearch } from './search-params';
+import { overviewParsers } from './search-params';
 
-export function OverviewClient({ params }: { params: OverviewParams }) {
-  const router = useRouter();
-  const path = usePathname();
-  const set = (patch: Partial<OverviewParams>) =>
-    router.replace(`${path}${overviewSearch({ ...params, ...patch })}`, { scroll: false });
+export function OverviewClient() {
+  const [params, set] = useQueryStates(overviewParsers);
   const summary = useQuery(summaryQuery(params));
 
   return (

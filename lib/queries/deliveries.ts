@@ -6,9 +6,9 @@ import type { DeliveryDetail, DeliveryRow } from './types';
 
 export type DeliveryFilters = {
   range: TimeRange | 'all';
-  outcome?: ReceiptOutcome;
-  event_type?: string;
-  q?: string;
+  outcome?: ReceiptOutcome | null;
+  event_type?: string | null;
+  q?: string | null;
 };
 
 export const PAGE_SIZE = 50;

@@ -3,7 +3,7 @@ import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { DeadLetterRow, EventDetail } from './types';
 
-export type DlqFilters = { event_type?: string; error?: string };
+export type DlqFilters = { event_type?: string | null; error?: string | null };
 
 export const dlqListQuery = (f: DlqFilters) =>
   infiniteQueryOptions({

@@ -1,7 +1,7 @@
 'use client';
 
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
+import { useQueryStates } from 'nuqs';
 import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
@@ -11,13 +11,10 @@ import { StateLoading } from '@/components/state-loading';
 import { TableDeliveries } from '@/components/table-deliveries';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
 import { deliveriesQuery } from '@/lib/queries/deliveries';
-import { type DeliveriesParams, deliveriesSearch } from './search-params';
+import { type DeliveriesParams, deliveriesParsers } from './search-params';
 
-export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
-  const router = useRouter();
-  const path = usePathname();
-  const set = (patch: Partial<DeliveriesParams>) =>
-    router.replace(`${path}${deliveriesSearch({ ...params, ...patch })}`, { scroll: false });
+export function DeliveriesClient() {
+  const [params, set] = useQueryStates(deliveriesParsers);
   const { live, ...filters } = params;
   const list = useInfiniteQuery(deliveriesQuery(filters, live));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
@@ -42,7 +39,7 @@ export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
           <select
             aria-label="Outcome"
             value={params.outcome ?? ''}
-            onChange={(e) => set({ outcome: (e.target.value || undefined) as DeliveriesParams['outcome'] })}
+            onChange={(e) => set({ outcome: (e.target.value || null) as DeliveriesParams['outcome'] })}
           >
             <option value="">All outcomes</option>
             {RECEIPT_OUTCOMES.map((o) => (

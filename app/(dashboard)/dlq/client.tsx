@@ -1,7 +1,7 @@
 'use client';
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
+import { useQueryStates } from 'nuqs';
 import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { FormSearch } from '@/components/form-search';
@@ -18,16 +18,13 @@ import {
   retryDeadLetter,
   retryDeadLetters,
 } from '@/lib/queries/dlq';
-import { type DlqParams, dlqSearch } from './search-params';
+import { dlqParsers } from './search-params';
 
 type Pending = { kind: 'all' } | { kind: 'selected'; ids: number[] } | { kind: 'discard'; id: number };
 
-export function DlqClient({ params }: { params: DlqParams }) {
-  const router = useRouter();
-  const path = usePathname();
+export function DlqClient() {
+  const [params, set] = useQueryStates(dlqParsers);
   const qc = useQueryClient();
-  const set = (patch: Partial<DlqParams>) =>
-    router.replace(`${path}${dlqSearch({ ...params, ...patch })}`, { scroll: false });
   const filters = { event_type: params.event_type, error: params.error };
   const list = useInfiniteQuery(dlqListQuery(filters));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
@@ -101,13 +98,13 @@ export function DlqClient({ params }: { params: DlqParams }) {
       <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
         <SelectEventType
           value={params.event_type}
-          onChange={(event_type) => set({ event_type, selected: undefined })}
+          onChange={(event_type) => set({ event_type, selected: null })}
         />
         <FormSearch
           label="Error contains"
           button="Filter"
           initial={params.error}
-          onSearch={(error) => set({ error, selected: undefined })}
+          onSearch={(error) => set({ error, selected: null })}
         />
       </div>
       {result && (
@@ -156,7 +153,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
             busy={busy}
             onRetry={(id) => retryOne.mutate(id)}
             onDiscard={(id) => setConfirm({ kind: 'discard', id })}
-            onClose={() => set({ selected: undefined })}
+            onClose={() => set({ selected: null })}
           />
         )}
       </div>
