@@ -53,7 +53,7 @@ before(async () => {
       })),
     )
     .returning({ id: events.id, deliveryId: events.deliveryId });
-  for (const e of evs.slice(0, 3)) {
+  for (const [i, e] of evs.slice(0, 3).entries()) {
     await db.insert(attempts).values([
       {
         eventId: e.id,
@@ -70,7 +70,8 @@ before(async () => {
         worker: 'w',
         startedAt: new Date(now - 3 * MIN),
         durationMs: 30,
-        result: 'transient',
+        // The outage (dlv-a) is transient; the invalid bookings failed for good on their second try.
+        result: i === 0 ? 'transient' : 'permanent',
         error: 'x',
       },
     ]);
@@ -141,7 +142,7 @@ describe('deliveries', () => {
   });
 
   test('filters by outcome, type and delivery id prefix (pattern characters literal)', async () => {
-    assert.equal((await listDeliveries(h.db, { outcome: 'duplicate' }, { limit: 10 })).rows.length, 1);
+    assert.equal((await listDeliveries(h.db, { outcome: ['duplicate'] }, { limit: 10 })).rows.length, 1);
     assert.equal(
       (await listDeliveries(h.db, { event_type: 'contact.created' }, { limit: 10 })).rows.length,
       1,
@@ -152,7 +153,7 @@ describe('deliveries', () => {
   });
 
   test('detail has headers, body and the attempts of its event', async () => {
-    const [row] = (await listDeliveries(h.db, { q: 'dlv-b', outcome: 'accepted' }, { limit: 1 })).rows;
+    const [row] = (await listDeliveries(h.db, { q: 'dlv-b', outcome: ['accepted'] }, { limit: 1 })).rows;
     const d = await getDelivery(h.db, row!.id);
     assert.equal(d?.headers['x-skylight-signature'], '[redacted]');
     assert.match(d?.body ?? '', /onerror/);
@@ -173,8 +174,22 @@ describe('events and dead letters', () => {
     assert.equal(all.rows[0]!.total_attempts, 2);
     assert.ok(all.rows[0]!.first_failure_at instanceof Date);
     assert.equal((await listDeadLetters(h.db, { error: 'ANSWERED 5' }, { limit: 10 })).rows.length, 1);
-    assert.equal(await countDeadLetters(h.db, { error: 'invalid' }), 2);
-    assert.equal(await countDeadLetters(h.db, { error: '%' }), 0);
+    assert.deepEqual(await countDeadLetters(h.db, { error: 'invalid' }), {
+      matched: 2,
+      transient: 0,
+      permanent: 2,
+    });
+    assert.deepEqual(await countDeadLetters(h.db, {}), { matched: 3, transient: 1, permanent: 2 });
+    assert.equal((await countDeadLetters(h.db, { error: '%' })).matched, 0);
+    const transient = await listDeadLetters(h.db, { failure: 'transient' }, { limit: 10 });
+    assert.deepEqual(
+      transient.rows.map((r) => [r.delivery_id, r.failure]),
+      [['dlv-a', 'transient']],
+    );
+    assert.deepEqual(
+      (await listDeadLetters(h.db, { q: 'dlv-b' }, { limit: 10 })).rows.map((r) => r.delivery_id),
+      ['dlv-b'],
+    );
   });
 
   test('retry one re-queues it, keeps history, audits; a second retry conflicts', async () => {

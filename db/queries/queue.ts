@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf, type Tx } from '../client';
-import { type AttemptResult, attempts, events } from '../schema';
+import { type AttemptResult, attempts, eventHistory, events } from '../schema';
 
 export type ClaimedEvent = {
   id: number;
@@ -59,6 +59,7 @@ async function holdsLease(tx: Tx, eventId: number, worker: string): Promise<bool
 
 type AttemptRecord = {
   eventId: number;
+  /** The attempt in the current round (events.attempts); stored numbered across manual retries. */
   attempt: number;
   worker: string;
   startedAt: Date;
@@ -69,7 +70,8 @@ export async function recordAttempt(
   db: Queryable,
   a: AttemptRecord & { result: AttemptResult; error?: string | null },
 ) {
-  await db.insert(attempts).values({ ...a, error: a.error ?? null });
+  const numbered = sql`(select attempt_offset from events where id = ${a.eventId}) + ${a.attempt}`;
+  await db.insert(attempts).values({ ...a, attempt: numbered, error: a.error ?? null });
 }
 
 /**
@@ -85,11 +87,11 @@ export async function completeEvent(tx: Tx, a: AttemptRecord, handler: string): 
       update events set status = 'processed', processed_at = now(), locked_by = null, locked_until = null,
              last_error = null
        where id = ${a.eventId} and locked_by = ${a.worker} and status = 'processing'
-      returning id),
+      returning id, attempt_offset),
     fx as (insert into effects (event_id, handler) select id, ${handler} from done),
     att as (
       insert into attempts (event_id, attempt, worker, started_at, duration_ms, result)
-      select id, ${a.attempt}, ${a.worker}, ${a.startedAt.toISOString()}::timestamptz, ${a.durationMs}, 'success' from done)
+      select id, attempt_offset + ${a.attempt}, ${a.worker}, ${a.startedAt.toISOString()}::timestamptz, ${a.durationMs}, 'success' from done)
     select count(*)::int as n from done`);
   return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0) === 1;
 }
@@ -118,6 +120,11 @@ export async function failEvent(
       )
       .where(eq(events.id, a.eventId));
     await recordAttempt(tx, a);
+    if (!retryAt) {
+      const detail =
+        a.result === 'permanent' ? 'permanent error' : `transient errors, ${a.attempt} attempts used`;
+      await tx.insert(eventHistory).values({ eventId: a.eventId, kind: 'dead_lettered', detail });
+    }
     return true;
   });
 }
