@@ -9,6 +9,7 @@ import { ChartLineAckLatency } from '@/components/charts/chart-line-ack-latency'
 import { ChartLineDeliveryLag } from '@/components/charts/chart-line-delivery-lag';
 import { GridKpis } from '@/components/grid-kpis';
 import { PanelPatternHealth } from '@/components/panel-pattern-health';
+import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateError } from '@/components/state-error';
@@ -29,6 +30,7 @@ export function OverviewClient() {
           <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         </div>
       </div>
+      <PanelSandboxOutage />
       {summary.isPending ? (
         <StateLoading label="Loading summary" rows={2} />
       ) : summary.isError ? (
@@ -37,7 +39,7 @@ export function OverviewClient() {
         </div>
       ) : (
         <>
-          <GridKpis summary={summary.data} />
+          <GridKpis summary={summary.data} eventType={params.event_type} />
           <PanelPatternHealth summary={summary.data} />
         </>
       )}

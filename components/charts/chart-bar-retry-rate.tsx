@@ -16,6 +16,7 @@ export function ChartBarRetryRate({ filters }: { filters: MetricsFilters }) {
   return (
     <ChartFrame
       title="Retry and duplicate rate by event type"
+      timeAxis={false}
       subtitle="Share of events needing more than one attempt; share of deliveries that were duplicates"
       query={q}
       empty={!q.data?.length}

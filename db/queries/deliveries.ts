@@ -1,11 +1,9 @@
 import { and, asc, type Column, desc, eq, gte, inArray, like, lt, sql } from 'drizzle-orm';
 import { keysetPage } from '@/lib/api/cursor';
 import type { Queryable } from '../client';
+import type { ProcessingFilter } from '../filters';
 import { attempts, type EventStatus, eventHistory, events, type ReceiptOutcome, receipts } from '../schema';
 
-/** Processing state of a receipt's event: `pending` covers events waiting or being processed. */
-export const PROCESSING_FILTERS = ['processed', 'pending', 'dead', 'discarded'] as const;
-export type ProcessingFilter = (typeof PROCESSING_FILTERS)[number];
 const STATUSES_OF: Record<ProcessingFilter, EventStatus[]> = {
   processed: ['processed'],
   pending: ['pending', 'processing'],
@@ -49,14 +47,31 @@ const LIST_COLUMNS = {
 // primary-key lookup, where a join would make the planner walk receipts and events together).
 const EVENT_STATUS = sql<EventStatus | null>`(select e.status from events e where e.id = ${receipts.eventId})`;
 
+/** The provider's headers that name a delivery and its event type, read from refused requests. */
+export type ClaimHeaders = { delivery: string; event: string };
+
+/**
+ * What a refused request said it was: its delivery id and event type as claimed (the columns, else
+ * the stored headers). Unverified: for display only, never a key or a filter option.
+ */
+const claimed = (column: Column, header: string | undefined) =>
+  sql<string | null>`case when ${receipts.outcome} = 'rejected'
+    then left(coalesce(${column}, ${header === undefined ? sql`null` : sql`${receipts.headers} ->> ${header}`}), 200) end`;
+
 /** The receipt log, newest first. `q` matches `delivery_id` exactly or by its start. */
 export async function listDeliveries(
   db: Queryable,
   f: DeliveryFilters,
   page: { limit: number; cursor?: number },
+  claims?: ClaimHeaders,
 ) {
   const rows = await db
-    .select({ ...LIST_COLUMNS, event_status: EVENT_STATUS })
+    .select({
+      ...LIST_COLUMNS,
+      event_status: EVENT_STATUS,
+      claimed_delivery_id: claimed(receipts.deliveryId, claims?.delivery),
+      claimed_event_type: claimed(receipts.eventType, claims?.event),
+    })
     .from(receipts)
     .where(
       and(

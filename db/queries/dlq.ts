@@ -2,12 +2,10 @@ import { and, desc, eq, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-o
 import { keysetPage } from '@/lib/api/cursor';
 import { AppError } from '@/lib/errors';
 import { type Queryable, rowsOf } from '../client';
+import type { FailureClass } from '../filters';
 import { eventHistory, events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, deliveryIdMatch, EVENT_COLUMNS, historyOf } from './deliveries';
-
-export const FAILURE_CLASSES = ['transient', 'permanent'] as const;
-export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 export type DlqFilter = {
   event_type?: string;
@@ -22,10 +20,7 @@ export type DlqFilter = {
 
 const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
 
-/**
- * How the last failed attempt was classified by the worker: `permanent` fails again on a retry until
- * the code or the data changes; `transient` (downstream down, timeout) may succeed once it recovers.
- */
+/** The class of the last failed attempt (lease losses are not failures of the event). */
 const lastFailure = sql<FailureClass | null>`(select a.result from attempts a
   where a.event_id = "events"."id" and a.result in ('transient', 'permanent')
   order by a.id desc limit 1)`;

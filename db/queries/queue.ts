@@ -141,17 +141,20 @@ export async function releaseEvents(db: Queryable, worker: string, ids: number[]
      )})`);
 }
 
+/** Events waiting now, the oldest one's age, and dead letters now; of one event type when given. */
 export async function queueDepth(
   db: Queryable,
+  eventType?: string,
 ): Promise<{ depth: number; oldestPendingS: number | null; dead: number }> {
+  const type = eventType === undefined ? sql`` : sql`and event_type = ${eventType}`;
   const res = await db.execute(sql`
-    select (select count(*) from events where status in ('pending', 'processing'))::int as depth,
+    select (select count(*) from events where status in ('pending', 'processing') ${type})::int as depth,
            -- ids grow with created_at: the smallest pending id is one index probe per status, where
            -- min(created_at) would read every pending row (slow with a large backlog).
            (select extract(epoch from now() - created_at) from events
-             where id = least((select min(id) from events where status = 'pending'),
-                              (select min(id) from events where status = 'processing')))::float8 as oldest,
-           (select count(*) from events where status = 'dead')::int as dead`);
+             where id = least((select min(id) from events where status = 'pending' ${type}),
+                              (select min(id) from events where status = 'processing' ${type})))::float8 as oldest,
+           (select count(*) from events where status = 'dead' ${type})::int as dead`);
   const r = rowsOf<{ depth: number; oldest: number | null; dead: number }>(res)[0]!;
   return {
     depth: Number(r.depth),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { PROCESSING_FILTERS } from '@/db/queries/deliveries';
-import { FAILURE_CLASSES } from '@/db/queries/dlq';
+import { FAILURE_CLASSES, PROCESSING_FILTERS } from '@/db/filters';
 import { EVENT_STATUSES, RECEIPT_OUTCOMES } from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
 import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
@@ -131,3 +130,5 @@ export const providerDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUS_FILTERS).optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
 });
+
+export const sandboxOutageBody = z.strictObject({ outage: z.boolean() });

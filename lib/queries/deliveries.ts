@@ -1,4 +1,5 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import type { ProcessingFilter } from '@/db/filters';
 import type { ReceiptOutcome } from '@/db/schema';
 import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
 import { fetchJson, qs } from './fetch-json';
@@ -6,7 +7,8 @@ import type { DeliveryDetail, DeliveryRow } from './types';
 
 export type DeliveryFilters = {
   range: TimeRange | 'all';
-  outcome?: ReceiptOutcome | null;
+  outcome?: ReceiptOutcome[];
+  status?: ProcessingFilter | null;
   event_type?: string | null;
   q?: string | null;
 };
@@ -19,7 +21,7 @@ export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
     queryFn: ({ pageParam, signal }) => {
       const from = f.range === 'all' ? undefined : new Date(Date.now() - rangeMs(f.range)).toISOString();
       return fetchJson<DeliveryRow[]>(
-        `/api/deliveries${qs({ outcome: f.outcome, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
+        `/api/deliveries${qs({ outcome: f.outcome?.join(','), status: f.status, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
         { signal },
       );
     },

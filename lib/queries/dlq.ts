@@ -3,7 +3,13 @@ import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { DeadLetterRow, EventDetail } from './types';
 
-export type DlqFilters = { event_type?: string | null; error?: string | null };
+export type DlqFilters = {
+  event_type?: string | null;
+  error?: string | null;
+  q?: string | null;
+  failure?: 'transient' | 'permanent' | null;
+};
+export type DlqCount = { matched: number; transient: number; permanent: number };
 
 export const dlqListQuery = (f: DlqFilters) =>
   infiniteQueryOptions({
@@ -19,8 +25,7 @@ export const dlqListQuery = (f: DlqFilters) =>
 export const dlqCountQuery = (f: DlqFilters) =>
   queryOptions({
     queryKey: ['dlq', 'count', f] as const,
-    queryFn: async ({ signal }) =>
-      (await fetchJson<{ matched: number }>(`/api/dlq/count${qs(f)}`, { signal })).data.matched,
+    queryFn: async ({ signal }) => (await fetchJson<DlqCount>(`/api/dlq/count${qs(f)}`, { signal })).data,
   });
 
 export const eventQuery = (id: number) =>

@@ -5,6 +5,7 @@ import { useQueryStates } from 'nuqs';
 import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
+import { SelectMulti } from '@/components/select-multi';
 import { StateEmpty } from '@/components/state-empty';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
@@ -34,19 +35,24 @@ export function DeliveriesClient() {
           onChange={(range) => set({ range })}
           extra={[{ value: 'all', label: 'All time' }]}
         />
+        <SelectMulti
+          label="Outcome"
+          options={RECEIPT_OUTCOMES}
+          value={params.outcome}
+          onChange={(outcome) => set({ outcome })}
+        />
         <label className="field">
-          Outcome
+          Processing
           <select
-            aria-label="Outcome"
-            value={params.outcome ?? ''}
-            onChange={(e) => set({ outcome: (e.target.value || null) as DeliveriesParams['outcome'] })}
+            aria-label="Processing"
+            value={params.status ?? ''}
+            onChange={(e) => set({ status: (e.target.value || null) as DeliveriesParams['status'] })}
           >
-            <option value="">All outcomes</option>
-            {RECEIPT_OUTCOMES.map((o) => (
-              <option key={o} value={o}>
-                {o}
-              </option>
-            ))}
+            <option value="">Any state</option>
+            <option value="processed">processed</option>
+            <option value="pending">pending (waiting or running)</option>
+            <option value="dead">dead (in the DLQ)</option>
+            <option value="discarded">discarded</option>
           </select>
         </label>
         <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />

@@ -1,11 +1,20 @@
-import { createLoader, createSerializer, type inferParserType, parseAsStringLiteral } from 'nuqs/server';
+import {
+  createLoader,
+  createSerializer,
+  type inferParserType,
+  parseAsArrayOf,
+  parseAsStringLiteral,
+} from 'nuqs/server';
+import { PROCESSING_FILTERS } from '@/db/filters';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
 import { parseAsEventType, parseAsFlag, parseAsText } from '@/lib/api/page-params';
 import { TIME_RANGES } from '@/lib/metrics/buckets';
 
 export const deliveriesParsers = {
   range: parseAsStringLiteral([...TIME_RANGES, 'all'] as const).withDefault('24h'),
-  outcome: parseAsStringLiteral(RECEIPT_OUTCOMES),
+  // `outcome=accepted,duplicate`: any of them.
+  outcome: parseAsArrayOf(parseAsStringLiteral(RECEIPT_OUTCOMES)).withDefault([]),
+  status: parseAsStringLiteral(PROCESSING_FILTERS),
   event_type: parseAsEventType,
   q: parseAsText,
   live: parseAsFlag.withDefault(false),

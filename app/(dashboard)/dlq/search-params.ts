@@ -1,7 +1,14 @@
-import { createLoader, createSerializer, type inferParserType } from 'nuqs/server';
+import { createLoader, createSerializer, type inferParserType, parseAsStringLiteral } from 'nuqs/server';
+import { FAILURE_CLASSES } from '@/db/filters';
 import { parseAsEventType, parseAsId, parseAsText } from '@/lib/api/page-params';
 
-export const dlqParsers = { event_type: parseAsEventType, error: parseAsText, selected: parseAsId };
+export const dlqParsers = {
+  event_type: parseAsEventType,
+  failure: parseAsStringLiteral(FAILURE_CLASSES),
+  error: parseAsText,
+  q: parseAsText,
+  selected: parseAsId,
+};
 export type DlqParams = inferParserType<typeof dlqParsers>;
 
 export const loadDlqParams = createLoader(dlqParsers);
