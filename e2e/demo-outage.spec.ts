@@ -95,9 +95,13 @@ test('the demo: an outage dead-letters transient events; end it and a retry save
   await page.reload();
   const table = page.getByRole('table', { name: 'Dead letters' });
   for (const id of saved) {
-    await expect(table.getByRole('row').filter({ hasText: id }).getByText('transient')).toBeVisible();
+    await expect(
+      table.getByRole('row').filter({ hasText: id }).getByText('transient', { exact: true }),
+    ).toBeVisible();
   }
-  await expect(table.getByRole('row').filter({ hasText: broken }).getByText('permanent')).toBeVisible();
+  await expect(
+    table.getByRole('row').filter({ hasText: broken }).getByText('permanent', { exact: true }),
+  ).toBeVisible();
   await screenshot(page, 'demo-outage-dlq');
 
   await banner.getByRole('button', { name: 'End the outage' }).click();

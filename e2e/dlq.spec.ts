@@ -26,7 +26,9 @@ test('events fail until dead, then retry one, discard one and bulk-retry the res
   const table = page.getByRole('table', { name: 'Dead letters' });
   for (const id of ids) await expect(table.getByText(id)).toBeVisible();
   // A downstream 503 is transient: a retry may work once the downstream is back.
-  await expect(table.getByRole('row').filter({ hasText: ids[0]! }).getByText('transient')).toBeVisible();
+  await expect(
+    table.getByRole('row').filter({ hasText: ids[0]! }).getByText('transient', { exact: true }),
+  ).toBeVisible();
   await screenshot(page, 'dlq');
 
   // Searchable by delivery id.

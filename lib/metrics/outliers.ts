@@ -2,10 +2,14 @@
 // chart's axis until the normal values are a flat line at the bottom. Values far above the bulk are
 // drawn at a cap instead, keep their real value for the tooltip, and the chart says how many.
 
-/** A value above FACTOR × the 90th percentile of all the chart's values is an outlier. */
+/**
+ * A value above FACTOR × the median of the highest series (p99 on a latency chart) is an outlier. The
+ * median, not a high percentile of all values: on a short range a single absurd bucket lifts p95 and
+ * p99 together, which would lift a percentile cap with them.
+ */
 const FACTOR = 10;
-/** With fewer values than this there is no "bulk" to compare with: nothing is clamped. */
-const MIN_VALUES = 8;
+/** A series with fewer values than this has no "usual" to compare with. */
+const MIN_VALUES = 3;
 
 export type Clamped<P, K extends keyof P> = {
   points: Array<P & { raw: Partial<Record<K, number>> }>;
@@ -15,18 +19,25 @@ export type Clamped<P, K extends keyof P> = {
   clamped: number;
 };
 
+function median(sorted: number[]): number {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
 export function clampOutliers<P extends Record<K, number | null>, K extends keyof P>(
   points: P[],
   keys: readonly K[],
 ): Clamped<P, K> {
-  const values = points
-    .flatMap((p) => keys.map((k) => p[k] as number | null))
-    .filter((v): v is number => v !== null && Number.isFinite(v) && v > 0)
-    .sort((a, b) => a - b);
   const none = { points: points.map((p) => ({ ...p, raw: {} })), cap: null, clamped: 0 };
-  if (values.length < MIN_VALUES) return none;
-  const p90 = values[Math.min(values.length - 1, Math.floor(values.length * 0.9))]!;
-  const cap = p90 * FACTOR;
+  const medians = keys.flatMap((k) => {
+    const values = points
+      .map((p) => p[k] as number | null)
+      .filter((v): v is number => v !== null && Number.isFinite(v) && v > 0)
+      .sort((a, b) => a - b);
+    return values.length >= MIN_VALUES ? [median(values)] : [];
+  });
+  if (medians.length === 0) return none;
+  const cap = Math.max(...medians) * FACTOR;
   let clamped = 0;
   const out = points.map((p) => {
     const raw: Partial<Record<K, number>> = {};
