@@ -36,9 +36,14 @@ export function PanelDeadLetter({
   const titleId = useId();
   useEffect(() => {
     const d = ref.current;
-    // The opener, focused before showModal, gets the focus back from the browser on close.
+    // The browser gives the focus back only when an open dialog closes; this one is unmounted, so
+    // the element that had the focus (the row's button) gets it back here.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    return () => {
+      d?.close();
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog

@@ -49,9 +49,10 @@ test('cards follow the event type, one absurd lag cannot flatten the chart, axes
   await expect(lag.getByRole('note')).toContainText(/values? above .* drawn at the top edge/, {
     timeout: 45_000,
   });
-  await expect(lag.locator('.recharts-yAxis .recharts-cartesian-axis-tick-value').last()).not.toHaveText(
-    /min|h|d$/,
-  );
+  // The axis tops out near the usual values: no tick in minutes, hours or days.
+  const ticks = await lag.locator('svg text').allTextContents();
+  expect(ticks.some((t) => /\d ms$/.test(t))).toBe(true);
+  expect(ticks.filter((t) => /\d (min|h|d)$/.test(t))).toEqual([]);
   await screenshot(page, 'overview-lag-outlier');
 
   // Every card is of the selected type: DLQ size and queue depth agree with the type's own numbers.

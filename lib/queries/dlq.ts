@@ -36,5 +36,8 @@ export const eventQuery = (id: number) =>
 
 export const retryDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
 export const discardDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
-export const retryDeadLetters = async (body: DlqFilters & { ids?: number[] }) =>
-  (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
+/** Bulk retry of what the filters match (unset filters, null in the URL state, are left out). */
+export const retryDeadLetters = async (filter: DlqFilters & { ids?: number[] }) => {
+  const body = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
+  return (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
+};
