@@ -16,7 +16,8 @@ export const sandboxDownstreamQuery = () =>
         throw err;
       }
     },
-    refetchInterval: REFRESH_MS,
+    // Without a switch here (null) there is nothing to refresh.
+    refetchInterval: (q) => (q.state.data === null ? false : REFRESH_MS),
     refetchIntervalInBackground: false,
   });
 

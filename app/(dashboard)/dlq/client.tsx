@@ -2,7 +2,7 @@
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useQueryStates } from 'nuqs';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { FormSearch } from '@/components/form-search';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
@@ -77,10 +77,18 @@ export function DlqClient() {
   });
 
   // The row that opened the panel leaves the list once its event is re-queued or discarded: the
-  // focus goes to the message saying what happened instead of being lost.
+  // focus goes to the message saying what happened instead of being lost. Only once the panel is
+  // gone: while the modal is open, everything outside it is inert and cannot take the focus.
+  const [announceNext, setAnnounceNext] = useState(false);
   function closeAndAnnounce() {
-    void set({ selected: null }).then(() => announce.current?.focus());
+    setAnnounceNext(true);
+    void set({ selected: null });
   }
+  useEffect(() => {
+    if (!announceNext || params.selected !== null) return;
+    announce.current?.focus();
+    setAnnounceNext(false);
+  }, [announceNext, params.selected]);
 
   const toggle = (id: number, on: boolean) =>
     setChecked((s) => {
