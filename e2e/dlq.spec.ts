@@ -81,7 +81,7 @@ test('events fail until dead, then retry one, discard one and bulk-retry the res
   await page.goto(`/deliveries?q=${ids[2]}`);
   await page.getByRole('link', { name: `Dead letter of ${ids[2]}` }).click();
   await expect(page).toHaveURL(new RegExp(`/dlq\\?q=${ids[2]}&selected=\\d+`));
-  await expect(detail.getByText(ids[2]!)).toBeVisible();
+  await expect(detail.getByText(ids[2]!, { exact: true })).toBeVisible();
   await page.keyboard.press('Escape');
 
   // Bulk-retry everything matching the filter (all pages), with the count and its classes confirmed.

@@ -16,12 +16,25 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
     overviewUrl('/', { range: '7d', event_type: 'contact.created' }),
     '/?range=7d&event_type=contact.created',
   );
-  const d = await loadDeliveriesParams({ outcome: 'accepted', live: '1', q: ['abc', 'def'] });
-  assert.deepEqual(d, { range: '24h', outcome: 'accepted', event_type: null, q: 'abc', live: true });
-  assert.equal(deliveriesUrl('/deliveries', d), '/deliveries?outcome=accepted&q=abc&live=1');
-  assert.deepEqual(await loadDlqParams({ selected: '12abc', error: '  '.repeat(3) }), {
+  const d = await loadDeliveriesParams({
+    outcome: 'accepted,nonsense,rejected',
+    live: '1',
+    q: ['abc', 'def'],
+  });
+  assert.deepEqual(d, {
+    range: '24h',
+    outcome: ['accepted', 'rejected'],
+    status: null,
     event_type: null,
+    q: 'abc',
+    live: true,
+  });
+  assert.equal(deliveriesUrl('/deliveries', d), '/deliveries?outcome=accepted,rejected&q=abc&live=1');
+  assert.deepEqual(await loadDlqParams({ selected: '12abc', error: '  '.repeat(3), failure: 'maybe' }), {
+    event_type: null,
+    failure: null,
     error: null,
+    q: null,
     selected: null,
   });
 });

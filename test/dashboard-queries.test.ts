@@ -109,6 +109,7 @@ before(async () => {
     },
     {
       ...base,
+      headers: { ...base.headers, 'x-skylight-event': '<b>pwned</b>' },
       deliveryId: 'dlv_%x',
       eventType: null,
       outcome: 'rejected' as const,
@@ -150,6 +151,30 @@ describe('deliveries', () => {
     assert.equal((await listDeliveries(h.db, { q: 'dlv-a' }, { limit: 10 })).rows.length, 2);
     assert.equal((await listDeliveries(h.db, { q: 'dlv_%' }, { limit: 10 })).rows.length, 1);
     assert.equal((await listDeliveries(h.db, { from: new Date(now) }, { limit: 10 })).rows.length, 0);
+  });
+
+  test('several outcomes, the processing state, and what a refused request claimed', async () => {
+    const both = await listDeliveries(h.db, { outcome: ['duplicate', 'rejected'] }, { limit: 10 });
+    assert.deepEqual(both.rows.map((r) => r.outcome).sort(), ['duplicate', 'rejected']);
+    const dead = await listDeliveries(h.db, { status: 'dead' }, { limit: 10 });
+    // dlv-a's duplicate receipt points at the same dead event as its accepted one.
+    assert.deepEqual(dead.rows.map((r) => `${r.delivery_id} ${r.event_status}`).sort(), [
+      'dlv-a dead',
+      'dlv-a dead',
+      'dlv-b dead',
+      'dlv-c dead',
+    ]);
+    const done = await listDeliveries(h.db, { status: 'processed' }, { limit: 10 });
+    assert.deepEqual(
+      done.rows.map((r) => r.delivery_id),
+      ['dlv-d'],
+    );
+    const claims = { delivery: 'x-skylight-delivery', event: 'x-skylight-event' };
+    const [refused] = (await listDeliveries(h.db, { outcome: ['rejected'] }, { limit: 1 }, claims)).rows;
+    assert.equal(refused!.claimed_delivery_id, 'dlv_%x');
+    assert.equal(refused!.claimed_event_type, '<b>pwned</b>');
+    const [accepted] = (await listDeliveries(h.db, { outcome: ['accepted'] }, { limit: 1 }, claims)).rows;
+    assert.equal(accepted!.claimed_delivery_id, null, 'only refusals carry claims');
   });
 
   test('detail has headers, body and the attempts of its event', async () => {
