@@ -2,7 +2,7 @@
 
 import { type FormEvent, useState } from 'react';
 
-/** A labelled text filter applied on submit; an empty value clears the filter (undefined). */
+/** A labelled text filter applied on submit; an empty value clears the filter (null). */
 export function FormSearch({
   label,
   button,
@@ -12,14 +12,14 @@ export function FormSearch({
 }: {
   label: string;
   button: string;
-  initial: string | undefined;
+  initial: string | null;
   placeholder?: string;
-  onSearch: (value: string | undefined) => void;
+  onSearch: (value: string | null) => void;
 }) {
   const [value, setValue] = useState(initial ?? '');
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    onSearch(value.trim() || undefined);
+    onSearch(value.trim() || null);
   };
   return (
     <form onSubmit={submit} className="row" style={{ alignItems: 'end' }}>

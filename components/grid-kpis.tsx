@@ -3,8 +3,14 @@ import { ACK_P95_BAD_MS, ACK_P95_WARN_MS } from '@/lib/metrics/pattern-health';
 import type { Summary } from '@/lib/queries/types';
 import { CardKpi } from './card-kpi';
 
-export function GridKpis({ summary: s }: { summary: Summary }) {
+/**
+ * The overview's numbers, all of the selected event type. Most cover the selected range; DLQ size and
+ * queue depth are the state now (a range does not apply to them) and handler times the range's last
+ * hour at most, and their hints say so.
+ */
+export function GridKpis({ summary: s, eventType }: { summary: Summary; eventType: string | null }) {
   const ack = s.ack_ms.p95;
+  const of = eventType ? ` · ${eventType}` : '';
   return (
     <div className="grid-kpi">
       <CardKpi
@@ -37,18 +43,22 @@ export function GridKpis({ summary: s }: { summary: Summary }) {
         label="DLQ size"
         value={formatCount(s.dlq_size)}
         tone={s.dlq_size > 0 ? 'warn' : undefined}
-        hint="dead letters now"
+        hint={`dead letters now, any age${of}`}
       />
       <CardKpi
         label="Queue depth"
         value={formatCount(s.queue_depth)}
-        hint={
+        hint={`${
           s.oldest_pending_age_ms === null
-            ? 'nothing pending'
-            : `oldest ${formatAge(s.oldest_pending_age_ms)}`
-        }
+            ? 'nothing pending now'
+            : `now, oldest ${formatAge(s.oldest_pending_age_ms)}`
+        }${of}`}
       />
-      <CardKpi label="Handler p95" value={formatMs(s.handler_ms.p95)} hint="last hour of the range" />
+      <CardKpi
+        label="Handler p95"
+        value={formatMs(s.handler_ms.p95)}
+        hint={`${s.handler_ms.count === 0 ? 'no attempts' : `${formatCount(s.handler_ms.count)} attempts`} in the range's last hour${of}`}
+      />
     </div>
   );
 }

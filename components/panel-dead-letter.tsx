@@ -1,15 +1,21 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import { useEffect, useId, useRef } from 'react';
+import { eventTimeline } from '@/lib/event-timeline';
 import { formatTime } from '@/lib/format';
 import { eventQuery } from '@/lib/queries/dlq';
+import { BadgeFailure } from './badge-failure';
 import { BadgeStatus } from './badge-status';
 import { ButtonCopy } from './button-copy';
 import { StateError } from './state-error';
 import { StateLoading } from './state-loading';
-import { TableAttempts } from './table-attempts';
 
-/** One dead letter: payload, attempt history, and the actions on it. */
+/**
+ * One dead letter in a side panel: a modal <dialog> at the edge of the viewport, so it opens where
+ * the eye is, takes the focus (Tab reaches Retry at once), closes on Escape, and gives the focus back
+ * to the row that opened it. Its URL (`?selected=`) can be shared.
+ */
 export function PanelDeadLetter({
   id,
   busy,
@@ -29,10 +35,31 @@ export function PanelDeadLetter({
   const q = useQuery(eventQuery(id));
   const e = q.data;
   const payload = e ? JSON.stringify(e.payload, null, 2) : '';
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const d = ref.current;
+    // The browser gives the focus back only when an open dialog closes; this one is unmounted, so
+    // the element that had the focus (the row's button) gets it back here.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (d && !d.open) d.showModal();
+    return () => {
+      d?.close();
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
   return (
-    <section className="panel" aria-label="Dead letter detail">
+    <dialog
+      ref={ref}
+      className="drawer"
+      aria-labelledby={titleId}
+      onCancel={(ev) => {
+        ev.preventDefault();
+        onClose();
+      }}
+    >
       <div className="section-head" style={{ marginTop: 0 }}>
-        <h2>Event #{id}</h2>
+        <h2 id={titleId}>Dead letter · event #{id}</h2>
         <button type="button" className="small" onClick={onClose} aria-label="Close detail">
           Close
         </button>
@@ -44,24 +71,8 @@ export function PanelDeadLetter({
       ) : (
         e && (
           <>
-            <dl className="kv">
-              <dt>Status</dt>
-              <dd>
-                <BadgeStatus value={e.status} />
-              </dd>
-              <dt>Event type</dt>
-              <dd>{e.event_type}</dd>
-              <dt>Delivery id</dt>
-              <dd className="mono">{e.delivery_id}</dd>
-              <dt>Created</dt>
-              <dd>{formatTime(e.created_at)}</dd>
-              <dt>Dead since</dt>
-              <dd>{formatTime(e.dead_at)}</dd>
-              <dt>Last error</dt>
-              <dd>{e.last_error ?? '—'}</dd>
-            </dl>
             {e.status === 'dead' && (
-              <div className="row" style={{ marginTop: '0.75rem' }}>
+              <div className="row" style={{ marginBottom: '0.75rem' }}>
                 <button
                   type="button"
                   className="primary"
@@ -82,6 +93,46 @@ export function PanelDeadLetter({
                 </button>
               </div>
             )}
+            <dl className="kv">
+              <dt>Status</dt>
+              <dd>
+                <BadgeStatus value={e.status} /> {e.status === 'dead' && <BadgeFailure value={e.failure} />}
+              </dd>
+              <dt>Event type</dt>
+              <dd>{e.event_type}</dd>
+              <dt>Delivery id</dt>
+              <dd className="mono">{e.delivery_id}</dd>
+              <dt>Created</dt>
+              <dd>{formatTime(e.created_at)} UTC</dd>
+              <dt>Dead since</dt>
+              <dd>{e.dead_at ? `${formatTime(e.dead_at)} UTC` : '—'}</dd>
+              <dt>Attempts</dt>
+              <dd>
+                {e.total_attempts} in all; {e.attempts} in the current round
+              </dd>
+              <dt>Last error</dt>
+              <dd>{e.last_error ?? '—'}</dd>
+            </dl>
+            <section aria-labelledby={`history-${id}`}>
+              <div className="section-head">
+                <h2 id={`history-${id}`}>History</h2>
+              </div>
+              <ol className="timeline" aria-label="History">
+                {eventTimeline(e.attempt_history, e.history).map((s) => (
+                  <li key={s.key} data-tone={s.tone}>
+                    <div>
+                      <strong>{s.label}</strong>
+                    </div>
+                    <div className="timeline-time">{formatTime(s.at)} UTC</div>
+                    {s.detail && (
+                      <div className="muted" style={{ fontSize: '0.85rem' }}>
+                        {s.detail}
+                      </div>
+                    )}
+                  </li>
+                ))}
+              </ol>
+            </section>
             <section aria-labelledby={`payload-${id}`}>
               <div className="section-head">
                 <h2 id={`payload-${id}`}>Payload</h2>
@@ -89,13 +140,9 @@ export function PanelDeadLetter({
               </div>
               <pre className="code">{payload}</pre>
             </section>
-            <div className="section-head">
-              <h2>Attempt history</h2>
-            </div>
-            <TableAttempts attempts={e.attempt_history} />
           </>
         )
       )}
-    </section>
+    </dialog>
   );
 }

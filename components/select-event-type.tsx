@@ -6,17 +6,13 @@ export function SelectEventType({
   value,
   onChange,
 }: {
-  value: string | undefined;
-  onChange: (v: string | undefined) => void;
+  value: string | null;
+  onChange: (v: string | null) => void;
 }) {
   return (
     <label className="field">
       Event type
-      <select
-        aria-label="Event type"
-        value={value ?? ''}
-        onChange={(e) => onChange(e.target.value || undefined)}
-      >
+      <select aria-label="Event type" value={value ?? ''} onChange={(e) => onChange(e.target.value || null)}>
         <option value="">All event types</option>
         {KNOWN_EVENTS.map((t) => (
           <option key={t} value={t}>

@@ -3,6 +3,20 @@ import { formatMs, formatTime } from '@/lib/format';
 import type { DeliveryRow } from '@/lib/queries/types';
 import { BadgeStatus } from './badge-status';
 
+/**
+ * A refused request's own word for what it was (its headers, unverified): shown as a claim, as text,
+ * never as a link or a filter.
+ */
+function Claimed({ value }: { value: string | null }) {
+  if (value === null) return <span className="muted">nothing claimed</span>;
+  return (
+    <span className="claimed" title="What the refused request claimed; not verified">
+      <span className="muted">claimed </span>
+      {value}
+    </span>
+  );
+}
+
 export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
   return (
     <table>
@@ -12,6 +26,7 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
           <th scope="col">Delivery id</th>
           <th scope="col">Event</th>
           <th scope="col">Outcome</th>
+          <th scope="col">Processing</th>
           <th scope="col">HTTP</th>
           <th scope="col">Ack</th>
           <th scope="col">Lag</th>
@@ -25,14 +40,40 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
                 {formatTime(r.received_at)}
               </Link>
             </td>
-            <td className="mono">{r.delivery_id ?? <span className="muted">none</span>}</td>
-            <td>{r.event_type ?? <span className="muted">—</span>}</td>
+            <td className="mono">
+              {r.outcome === 'rejected' ? (
+                <Claimed value={r.claimed_delivery_id} />
+              ) : (
+                (r.delivery_id ?? <span className="muted">none</span>)
+              )}
+            </td>
+            <td>
+              {r.outcome === 'rejected' ? (
+                <Claimed value={r.claimed_event_type} />
+              ) : (
+                (r.event_type ?? <span className="muted">—</span>)
+              )}
+            </td>
             <td>
               <BadgeStatus value={r.outcome} />
               {r.reason && (
                 <div className="muted" style={{ fontSize: '0.78rem' }}>
                   {r.reason}
                 </div>
+              )}
+            </td>
+            <td>
+              {r.event_status === 'dead' && r.event_id !== null ? (
+                <Link
+                  href={`/dlq?q=${encodeURIComponent(r.delivery_id ?? '')}&selected=${r.event_id}`}
+                  aria-label={`Dead letter of ${r.delivery_id ?? r.id}`}
+                >
+                  <BadgeStatus value="dead" />
+                </Link>
+              ) : r.event_status ? (
+                <BadgeStatus value={r.event_status} />
+              ) : (
+                <span className="muted">—</span>
               )}
             </td>
             <td className="num">{r.http_status}</td>

@@ -1,5 +1,6 @@
 import { formatAge, formatTime } from '@/lib/format';
 import type { DeadLetterRow } from '@/lib/queries/types';
+import { BadgeFailure } from './badge-failure';
 
 export function TableDlq({
   rows,
@@ -9,7 +10,7 @@ export function TableDlq({
   onOpen,
 }: {
   rows: DeadLetterRow[];
-  selected: number | undefined;
+  selected: number | null;
   checked: ReadonlySet<number>;
   onToggle: (id: number, on: boolean) => void;
   onOpen: (id: number) => void;
@@ -23,8 +24,11 @@ export function TableDlq({
             <span className="visually-hidden">Select</span>
           </th>
           <th scope="col">Event</th>
+          <th scope="col">Failure</th>
           <th scope="col">Last error</th>
-          <th scope="col">Attempts</th>
+          <th scope="col" title="Every attempt, across manual retries">
+            Attempts
+          </th>
           <th scope="col">First failure</th>
           <th scope="col">Last failure</th>
           <th scope="col">Age</th>
@@ -53,6 +57,9 @@ export function TableDlq({
               <div className="mono muted" style={{ fontSize: '0.75rem' }}>
                 {r.delivery_id}
               </div>
+            </td>
+            <td>
+              <BadgeFailure value={r.failure} />
             </td>
             <td className="clip" title={r.last_error ?? ''}>
               {r.last_error ?? '—'}

@@ -9,7 +9,7 @@ export function TableWebhooks({
   onOpen,
 }: {
   webhooks: WebhookView[];
-  selected: number | undefined;
+  selected: number | null;
   busyId: number | null;
   /** Why this person may not toggle webhooks (their role), if so. */
   locked?: string;
@@ -17,7 +17,8 @@ export function TableWebhooks({
   onOpen: (id: number) => void;
 }) {
   return (
-    <table aria-label="Webhooks">
+    // `cards`: below 600 px each webhook is a stacked card, so its switch is on screen at 390 px.
+    <table aria-label="Webhooks" className="cards">
       <thead>
         <tr>
           <th scope="col">Name</th>
@@ -38,9 +39,13 @@ export function TableWebhooks({
                 #{w.id}
               </div>
             </td>
-            <td className="mono">{w.url}</td>
-            <td style={{ fontSize: '0.8rem' }}>{w.events.join(', ')}</td>
-            <td>
+            <td className="mono" data-label="URL">
+              {w.url}
+            </td>
+            <td style={{ fontSize: '0.8rem' }} data-label="Events">
+              {w.events.join(', ')}
+            </td>
+            <td data-label="Active">
               <div className="row">
                 <button
                   type="button"

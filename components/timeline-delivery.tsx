@@ -1,3 +1,4 @@
+import { eventTimeline } from '@/lib/event-timeline';
 import { formatMs, formatTime } from '@/lib/format';
 import type { DeliveryDetail } from '@/lib/queries/types';
 
@@ -23,31 +24,30 @@ function steps(d: DeliveryDetail): Step[] {
       detail: 'not processed again',
     });
   }
-  for (const a of d.attempts) {
-    out.push({
-      key: `a${a.id}`,
-      label: `Attempt ${a.attempt}: ${a.result}`,
-      at: a.started_at,
-      detail: `${formatMs(a.duration_ms)}${a.error ? ` · ${a.error}` : ''}`,
-      tone: a.result === 'success' ? 'ok' : a.result === 'permanent' ? 'bad' : 'warn',
-    });
-  }
+  const history = eventTimeline(d.attempts, d.history);
+  out.push(...history);
   const e = d.event;
+  const last = history.at(-1)?.key.startsWith('h') ? history.at(-1)?.label : undefined;
   if (e?.processed_at) out.push({ key: 'done', label: 'Processed', at: e.processed_at, tone: 'ok' });
-  else if (e?.status === 'dead')
-    out.push({
-      key: 'dead',
-      label: 'Dead-lettered',
-      at: e.dead_at,
-      detail: e.last_error ?? undefined,
-      tone: 'bad',
-    });
-  else if (e?.status === 'discarded') out.push({ key: 'discarded', label: 'Discarded', at: e.discarded_at });
-  else if (e) out.push({ key: 'next', label: `${e.status}: next attempt`, at: e.next_attempt_at });
+  else if (e?.status === 'dead') {
+    // Dead letters from before the history table have no dead-lettered step of their own.
+    if (last !== 'Dead-lettered') {
+      out.push({
+        key: 'dead',
+        label: 'Dead-lettered',
+        at: e.dead_at,
+        detail: e.last_error ?? undefined,
+        tone: 'bad',
+      });
+    }
+  } else if (e?.status === 'discarded') {
+    if (!last?.startsWith('Discarded'))
+      out.push({ key: 'discarded', label: 'Discarded', at: e.discarded_at });
+  } else if (e) out.push({ key: 'next', label: `${e.status}: next attempt`, at: e.next_attempt_at });
   return out;
 }
 
-/** received → acked → attempts → processed / dead. */
+/** received → acked → attempts, dead-letterings and manual retries in order → processed / dead. */
 export function TimelineDelivery({ delivery }: { delivery: DeliveryDetail }) {
   return (
     <ol className="timeline" aria-label="Timeline">

@@ -10,6 +10,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
+import { lockPgliteFolder, makeFolderPrivate } from './pglite-folder';
 import * as schema from './schema';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -58,12 +59,36 @@ function openPostgres(url: string, max = 10): DbHandle {
 }
 
 async function openPglite(dir: string): Promise<DbHandle> {
-  const memory = dir.startsWith('memory://');
-  // PGlite creates only the last folder: on a fresh clone `.data/` does not exist yet.
-  if (!memory) mkdirSync(path.resolve(dir), { recursive: true });
-  const client = await PGlite.create(memory ? dir : path.resolve(dir));
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
-  return { db, kind: 'pglite', close: () => client.close() };
+  if (dir.startsWith('memory://')) {
+    const client = await PGlite.create(dir);
+    return {
+      db: drizzlePglite(client, { schema }) as unknown as Db,
+      kind: 'pglite',
+      close: () => client.close(),
+    };
+  }
+  const folder = path.resolve(dir);
+  // The lock comes first (beside the folder, so its parent must exist): tightening modes or opening a
+  // folder another process is writing is harm.
+  mkdirSync(path.dirname(folder), { recursive: true, mode: 0o700 });
+  const unlock = lockPgliteFolder(folder);
+  try {
+    makeFolderPrivate(folder);
+    const client = await PGlite.create(folder);
+    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    const close = async () => {
+      try {
+        await client.close();
+        makeFolderPrivate(folder);
+      } finally {
+        unlock();
+      }
+    };
+    return { db, kind: 'pglite', close };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
 }
 
 async function applyMigrations(handle: DbHandle, url?: string) {

@@ -46,7 +46,10 @@ export const events = pgTable(
     payload: jsonb('payload').notNull(),
     providerTs: tsz('provider_ts'),
     status: text('status', { enum: EVENT_STATUSES }).notNull().default('pending'),
+    /** Attempts in the current round: the worker allows WORKER_MAX_ATTEMPTS, a manual retry restarts at 0. */
     attempts: integer('attempts').notNull().default(0),
+    /** Attempts used in earlier rounds, so attempt numbers keep counting across manual retries. */
+    attemptOffset: integer('attempt_offset').notNull().default(0),
     /**
      * Needed more than one attempt: set when a failure schedules a retry or a dead letter is
      * re-queued by hand. Kept on the row (events.attempts restarts on a manual retry) so retry-rate
@@ -142,6 +145,29 @@ export const attempts = pgTable(
     // The overview counts stale updates per event type over any range: few rows, read by index.
     index('attempts_stale_idx').on(t.startedAt).where(sql`${t.result} = 'skipped_stale'`),
   ],
+);
+
+export const EVENT_HISTORY_KINDS = ['dead_lettered', 'retried', 'discarded'] as const;
+export type EventHistoryKind = (typeof EVENT_HISTORY_KINDS)[number];
+
+/**
+ * What happened to an event besides its attempts: each dead-lettering and each manual retry or
+ * discard (who and when), so its timeline reads in order across retries. A bulk retry writes one row
+ * per event it re-queued.
+ */
+export const eventHistory = pgTable(
+  'event_history',
+  {
+    id: id(),
+    eventId: bigint('event_id', { mode: 'number' })
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    at: tsz('at').notNull().defaultNow(),
+    kind: text('kind', { enum: EVENT_HISTORY_KINDS }).notNull(),
+    actor: text('actor'),
+    detail: text('detail'),
+  },
+  (t) => [index('event_history_event_idx').on(t.eventId, t.id)],
 );
 
 /**
@@ -284,6 +310,7 @@ export const AUDIT_ACTIONS = [
   'session_revoke',
   'token_create',
   'token_revoke',
+  'sandbox_outage',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

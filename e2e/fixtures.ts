@@ -39,15 +39,16 @@ export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
 }
 
-type Delivery = { event: string; deliveryId?: string; data: Record<string, unknown> };
+type Delivery = { event: string; deliveryId?: string; data: Record<string, unknown>; timestamp?: Date };
 
 /** Sends a correctly signed SkyLight delivery to the receiver, like the provider would. */
 export async function postDelivery(request: APIRequestContext, d: Delivery) {
   const deliveryId = d.deliveryId ?? randomUUID();
+  const at = d.timestamp ?? new Date();
   const body = JSON.stringify({
     event: d.event,
     delivery_id: deliveryId,
-    timestamp: new Date().toISOString(),
+    timestamp: at.toISOString(),
     data: d.data,
   });
   const res = await request.post('/api/webhooks/skylightchat', {
@@ -56,7 +57,7 @@ export async function postDelivery(request: APIRequestContext, d: Delivery) {
       'content-type': 'application/json',
       'x-skylight-event': d.event,
       'x-skylight-delivery': deliveryId,
-      'x-skylight-timestamp': String(Math.floor(Date.now() / 1000)),
+      'x-skylight-timestamp': String(Math.floor(at.getTime() / 1000)),
       'x-skylight-signature': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
     },
   });

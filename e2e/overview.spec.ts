@@ -1,4 +1,4 @@
-import { expect, login, screenshot, test } from './fixtures';
+import { expect, login, postDelivery, screenshot, test } from './fixtures';
 
 test('overview shows KPIs and charts with live data', async ({ page }) => {
   await login(page);
@@ -29,4 +29,50 @@ test('overview shows KPIs and charts with live data', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 800 });
   await expect(ack.locator('.recharts-line-dot').first()).toBeVisible();
   await screenshot(page, 'overview-narrow');
+});
+
+test('cards follow the event type, one absurd lag cannot flatten the chart, axes name UTC and dates', async ({
+  page,
+}) => {
+  await login(page);
+  // Five deliveries stamped 20 minutes ago (a provider retry, a skewed clock) among the live stream.
+  for (let i = 0; i < 5; i++) {
+    await postDelivery(page.request, {
+      event: 'contact.updated',
+      data: { contact: { id: 700_000 + i, name: 'Late' } },
+      timestamp: new Date(Date.now() - 20 * 60_000),
+    });
+  }
+  await page.goto('/?range=15m');
+  const lag = page.getByRole('figure', { name: 'Delivery lag' });
+  await expect(lag).toContainText('times in UTC');
+  await expect(lag.getByRole('note')).toContainText(/values? above .* drawn at the top edge/, {
+    timeout: 45_000,
+  });
+  // The axis tops out near the usual values: no tick in minutes, hours or days.
+  const ticks = await lag.locator('svg text').allTextContents();
+  expect(ticks.some((t) => /\d ms$/.test(t))).toBe(true);
+  expect(ticks.filter((t) => /\d (min|h|d)$/.test(t))).toEqual([]);
+  await screenshot(page, 'overview-lag-outlier');
+
+  // Every card is of the selected type: DLQ size and queue depth agree with the type's own numbers.
+  for (const type of ['booking.created', 'contact.created']) {
+    await page.getByLabel('Event type', { exact: true }).selectOption(type);
+    const dlq = page.getByRole('region', { name: 'DLQ size' });
+    await expect(dlq).toContainText(`dead letters now, any age · ${type}`);
+    await expect(async () => {
+      const n = (await (await page.request.get(`/api/dlq/count?event_type=${type}`)).json()).data.matched;
+      await expect(dlq.locator('.kpi-value')).toHaveText(String(n), { timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    await expect(page.getByRole('region', { name: 'Queue depth' })).toContainText(type);
+    await expect(page.getByRole('region', { name: 'Handler p95' })).toContainText(type);
+  }
+
+  // A range of a day or more crosses midnight: its axis shows dates.
+  await page.getByLabel('Time range').selectOption('24h');
+  const ack = page.getByRole('figure', { name: 'Ack latency' });
+  await expect(async () => {
+    const ticks = await ack.locator('svg text').allTextContents();
+    expect(ticks.filter((t) => /^[A-Z][a-z]{2} \d{1,2} \d\d:\d\d$/.test(t)).length).toBeGreaterThan(0);
+  }).toPass({ timeout: 20_000 });
 });

@@ -222,6 +222,8 @@ const ROLE_OF: Record<string, Role> = {
   'GET /api/deliveries': 'viewer',
   'GET /api/deliveries/[id]': 'viewer',
   'POST /api/deliveries/[id]/enqueue': 'operator',
+  'GET /api/sandbox/downstream': 'viewer',
+  'POST /api/sandbox/downstream': 'operator',
   'GET /api/dlq': 'viewer',
   'GET /api/dlq/[id]': 'viewer',
   'GET /api/dlq/count': 'viewer',

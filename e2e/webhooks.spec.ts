@@ -66,3 +66,26 @@ test('disable a webhook, deliveries stop; enable it, they resume', async ({ page
     page.getByRole('table', { name: 'Audit log' }).getByText('webhook_toggle').first(),
   ).toBeVisible();
 });
+
+test('the webhooks page fits a 390 px phone, and a skip link leads past the navigation', async ({ page }) => {
+  await login(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/webhooks');
+  const toggle = page.getByRole('switch', { name: `Active: ${WEBHOOK}` });
+  await expect(toggle).toBeInViewport();
+  const box = await toggle.boundingBox();
+  expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+  await page.getByRole('button', { name: `Delivery log of ${WEBHOOK}` }).click();
+  await expect(page.getByRole('region', { name: 'Provider delivery log' }).getByRole('table')).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await screenshot(page, 'webhooks-390');
+
+  // The first Tab lands on the skip link; following it puts the focus on the page's content.
+  await page.goto('/webhooks');
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main#main')).toBeFocused();
+});

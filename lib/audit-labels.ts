@@ -17,4 +17,5 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   session_revoke: 'Session revoked',
   token_create: 'API token created',
   token_revoke: 'API token revoked',
+  sandbox_outage: 'Sandbox downstream outage switched',
 };

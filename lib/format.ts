@@ -37,7 +37,7 @@ export function formatTime(iso: string | null | undefined): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
-/** Chart axis label: "14:05" for short ranges, "Jan 31 14:00" for long ones (UTC). */
+/** Chart axis label (UTC): "14:05" for ranges under a day, "Jan 31 14:00" for a day or more (they cross midnight). */
 export function formatTick(iso: string, long: boolean): string {
   const d = new Date(iso);
   const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;

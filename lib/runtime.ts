@@ -8,6 +8,7 @@ import type { ReceiverDeps } from '@/lib/receiver/receive';
 import { BackgroundRecorder } from '@/lib/receiver/recorder';
 import { RefusalSampler } from '@/lib/receiver/refusals';
 import { Worker } from '@/lib/worker/worker';
+import type { EmbeddedSandbox } from './providers/skylight/sandbox/embedded';
 
 /**
  * The process-wide pieces (group commit, recorder, worker, background jobs), created once. Next can
@@ -23,6 +24,8 @@ type Runtime = {
   notifyUrl: () => string | null;
   /** Management API base URL and key: SkyLight's from env, or the embedded sandbox's. */
   providerApi: () => { url: string; key: string } | null;
+  /** The embedded sandbox in demo mode (its downstream outage switch), else null. */
+  sandbox: EmbeddedSandbox | null;
   stops: Array<() => Promise<void>>;
   started: boolean;
 };
@@ -43,6 +46,7 @@ export function runtime(): Runtime {
     notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
     providerApi: () =>
       env.SKYLIGHT_API_KEY ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY } : null,
+    sandbox: null,
     stops: [],
     started: false,
   };
@@ -101,7 +105,8 @@ export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
   rt.stops.push(startBackgroundJobs(getDb, rt.rollups));
   if (env.sandbox) {
     const { startEmbeddedSandbox } = await import('@/lib/providers/skylight/sandbox/embedded');
-    const sandbox = await startEmbeddedSandbox();
+    const sandbox = await startEmbeddedSandbox({ outageDemo: !env.NOTIFY_WEBHOOK_URL });
+    rt.sandbox = sandbox;
     rt.sandboxSecrets = sandbox.secrets;
     rt.providerApi = () => ({ url: sandbox.apiUrl, key: sandbox.apiKey });
     if (!env.NOTIFY_WEBHOOK_URL) rt.notifyUrl = () => sandbox.downstreamUrl;

@@ -2,12 +2,19 @@
 // is answered by our own node:http entry (the same receive() the route handler calls, without Next's
 // request pipeline, which alone caps throughput below the plain-Express reference — BENCHMARKS.md);
 // everything else goes to Next. Plain `next start` still works: the route handler is the same code.
-import { createServer } from 'node:http';
+//
+// package.json runs this file with `exec node …`, so the process npm starts and signals is this one
+// (no shell or loader process in between that would die on SIGTERM and leave the server running).
+import { createServer, type Server } from 'node:http';
 import { ensureBuild } from './ensure-build';
 
 // Like `next start`: production React, secure cookies, and the production configuration rules.
+// Next's telemetry notice is off unless asked for (NEXT_TELEMETRY_DISABLED=0 turns it back on).
 // (Next's types make NODE_ENV read-only, hence Object.assign.)
-Object.assign(process.env, { NODE_ENV: process.env.NODE_ENV ?? 'production' });
+Object.assign(process.env, {
+  NODE_ENV: process.env.NODE_ENV ?? 'production',
+  NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? '1',
+});
 
 let env: typeof import('@/lib/env').env;
 try {
@@ -17,7 +24,38 @@ try {
   process.exit(1);
 }
 
-ensureBuild();
+// Signals are handled from here on, so a supervisor's stop during the build or the database's start
+// is honoured too: the build is stopped, whatever has started is stopped, and the process exits.
+const starting = new AbortController();
+let server: Server | undefined;
+let shutdown: Promise<void> | undefined;
+// The start-up step in progress: a stop waits for it, then stops what it started.
+let step: Promise<unknown> = Promise.resolve();
+let stopApp: () => Promise<void> = async () => {};
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (shutdown) return;
+    console.log(`${signal}: shutting down (no new connections, draining)`);
+    starting.abort();
+    shutdown = drain().finally(() => process.exit(0));
+  });
+}
+
+async function drain() {
+  await step.catch(() => {});
+  if (server?.listening) {
+    // Stop accepting, let in-flight requests finish (bounded), then stop the worker and flush writes.
+    const s = server;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    s.closeIdleConnections();
+    const force = setTimeout(() => s.closeAllConnections(), 10_000).unref();
+    await closed;
+    clearTimeout(force);
+  }
+  await stopApp();
+}
+
+if (!(await ensureBuild(process.cwd(), starting.signal))) await new Promise(() => {});
 
 const { default: next } = await import('next');
 const { log } = await import('@/lib/log');
@@ -25,15 +63,33 @@ const { receive } = await import('@/lib/receiver/receive');
 const { fromIncoming, sendNode } = await import('@/lib/receiver/node-request');
 const { receiverDeps, startInProcess, stopInProcess } = await import('@/lib/runtime');
 const { PEER_HEADER, markPeerHeaderTrusted } = await import('@/lib/api/client-ip');
+const { closeDb } = await import('@/db/client');
+const { PgliteFolderInUseError } = await import('@/db/pglite-folder');
 
 const RECEIVER_PATH = '/api/webhooks/skylightchat';
 
-await startInProcess({ handleSignals: false });
+stopApp = async () => {
+  await stopInProcess();
+  await closeDb();
+};
+try {
+  await (step = startInProcess({ handleSignals: false }));
+} catch (err) {
+  if (!(err instanceof PgliteFolderInUseError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+if (shutdown) await new Promise(() => {});
 const app = next({ dev: false, dir: process.cwd(), port: env.PORT });
 const handle = app.getRequestHandler();
-await app.prepare();
+await (step = app.prepare());
+stopApp = async () => {
+  await stopInProcess();
+  await app.close?.();
+  await closeDb();
+};
 
-const server = createServer((req, res) => {
+server = createServer((req, res) => {
   const startedAt = performance.now();
   if (req.method === 'POST' && req.url?.split('?')[0] === RECEIVER_PATH) {
     receive(fromIncoming(req, startedAt), receiverDeps()).then((r) => sendNode(res, r, r.status === 413));
@@ -57,25 +113,6 @@ server.on('error', (err: NodeJS.ErrnoException) => {
       ? `Port ${env.PORT} is already in use: stop the other server or set PORT to a free port.`
       : `Cannot listen on port ${env.PORT}: ${err.message}`,
   );
-  void stopInProcess().finally(() => process.exit(1));
+  void stopApp().finally(() => process.exit(1));
 });
-server.listen(env.PORT, () => log.info({ port: env.PORT }, 'listening'));
-
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: no new connections, draining');
-    // Stop accepting, let in-flight requests finish (bounded), then stop the worker and flush writes.
-    server.close();
-    server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();
-    void stopInProcess()
-      .then(() => app.close?.())
-      .finally(() => {
-        clearTimeout(force);
-        process.exit(0);
-      });
-  });
-}
+if (!shutdown) server.listen(env.PORT, () => log.info({ port: env.PORT }, 'listening'));

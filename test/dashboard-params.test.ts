@@ -1,25 +1,44 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deliveriesSearch, parseDeliveriesParams } from '@/app/(dashboard)/deliveries/search-params';
-import { overviewSearch, parseOverviewParams } from '@/app/(dashboard)/search-params';
+import { deliveriesUrl, loadDeliveriesParams } from '@/app/(dashboard)/deliveries/search-params';
+import { loadDlqParams } from '@/app/(dashboard)/dlq/search-params';
+import { loadOverviewParams, overviewUrl } from '@/app/(dashboard)/search-params';
 import { parseLoginParams } from '@/app/login/search-params';
 import { deliveriesQuery, dlqBulkRetryBody, metricsQuery } from '@/lib/api/schemas';
 
-test('page params fall back to defaults instead of failing, and defaults stay out of the URL', () => {
-  assert.deepEqual(parseOverviewParams({ range: 'forever', event_type: '<script>' }), {
+test('page params fall back to defaults instead of failing, and defaults stay out of the URL', async () => {
+  assert.deepEqual(await loadOverviewParams({ range: 'forever', event_type: '<script>' }), {
     range: '1h',
-    event_type: undefined,
+    event_type: null,
   });
-  assert.equal(overviewSearch({ range: '1h' }), '');
+  assert.equal(overviewUrl('/', { range: '1h' }), '/');
   assert.equal(
-    overviewSearch({ range: '7d', event_type: 'contact.created' }),
-    '?range=7d&event_type=contact.created',
+    overviewUrl('/', { range: '7d', event_type: 'contact.created' }),
+    '/?range=7d&event_type=contact.created',
   );
-  const d = parseDeliveriesParams({ outcome: 'accepted', live: '1', q: ['abc', 'def'] });
-  assert.deepEqual(d, { range: '24h', outcome: 'accepted', q: 'abc', live: true });
-  assert.equal(deliveriesSearch(d), '?outcome=accepted&q=abc&live=1');
+  const d = await loadDeliveriesParams({
+    outcome: 'accepted,nonsense,rejected',
+    live: '1',
+    q: ['abc', 'def'],
+  });
+  assert.deepEqual(d, {
+    range: '24h',
+    outcome: ['accepted', 'rejected'],
+    status: null,
+    event_type: null,
+    q: 'abc',
+    live: true,
+  });
+  assert.equal(deliveriesUrl('/deliveries', d), '/deliveries?outcome=accepted,rejected&q=abc&live=1');
+  assert.deepEqual(await loadDlqParams({ selected: '12abc', error: '  '.repeat(3), failure: 'maybe' }), {
+    event_type: null,
+    failure: null,
+    error: null,
+    q: null,
+    selected: null,
+  });
   // A search the API would refuse (NUL, control characters, a lone surrogate) is dropped, not sent.
-  for (const q of ['a\u0000b', '\u0007', '\ud83d']) assert.equal(parseDeliveriesParams({ q }).q, undefined);
+  for (const q of ['a\u0000b', '\u0007', '\ud83d']) assert.equal((await loadDeliveriesParams({ q })).q, null);
 });
 
 test('login only redirects to local paths', () => {

@@ -47,7 +47,7 @@ before(async () => {
       })),
     )
     .returning({ id: events.id, deliveryId: events.deliveryId });
-  for (const e of evs.slice(0, 3)) {
+  for (const [i, e] of evs.slice(0, 3).entries()) {
     await db.insert(attempts).values([
       {
         eventId: e.id,
@@ -64,7 +64,8 @@ before(async () => {
         worker: 'w',
         startedAt: new Date(now - 3 * MIN),
         durationMs: 30,
-        result: 'transient',
+        // The outage (dlv-a) is transient; the invalid bookings failed for good on their second try.
+        result: i === 0 ? 'transient' : 'permanent',
         error: 'x',
       },
     ]);
@@ -102,6 +103,7 @@ before(async () => {
     },
     {
       ...base,
+      headers: { ...base.headers, 'x-skylight-event': '<b>pwned</b>' },
       deliveryId: 'dlv_%x',
       eventType: null,
       outcome: 'rejected' as const,
@@ -135,7 +137,7 @@ describe('deliveries', () => {
   });
 
   test('filters by outcome, type and delivery id prefix (pattern characters literal)', async () => {
-    assert.equal((await listDeliveries(h.db, { outcome: 'duplicate' }, { limit: 10 })).rows.length, 1);
+    assert.equal((await listDeliveries(h.db, { outcome: ['duplicate'] }, { limit: 10 })).rows.length, 1);
     assert.equal(
       (await listDeliveries(h.db, { event_type: 'contact.created' }, { limit: 10 })).rows.length,
       1,
@@ -145,8 +147,32 @@ describe('deliveries', () => {
     assert.equal((await listDeliveries(h.db, { from: new Date(now) }, { limit: 10 })).rows.length, 0);
   });
 
+  test('several outcomes, the processing state, and what a refused request claimed', async () => {
+    const both = await listDeliveries(h.db, { outcome: ['duplicate', 'rejected'] }, { limit: 10 });
+    assert.deepEqual(both.rows.map((r) => r.outcome).sort(), ['duplicate', 'rejected']);
+    const dead = await listDeliveries(h.db, { status: 'dead' }, { limit: 10 });
+    // dlv-a's duplicate receipt points at the same dead event as its accepted one.
+    assert.deepEqual(dead.rows.map((r) => `${r.delivery_id} ${r.event_status}`).sort(), [
+      'dlv-a dead',
+      'dlv-a dead',
+      'dlv-b dead',
+      'dlv-c dead',
+    ]);
+    const done = await listDeliveries(h.db, { status: 'processed' }, { limit: 10 });
+    assert.deepEqual(
+      done.rows.map((r) => r.delivery_id),
+      ['dlv-d'],
+    );
+    const claims = { delivery: 'x-skylight-delivery', event: 'x-skylight-event' };
+    const [refused] = (await listDeliveries(h.db, { outcome: ['rejected'] }, { limit: 1 }, claims)).rows;
+    assert.equal(refused!.claimed_delivery_id, 'dlv_%x');
+    assert.equal(refused!.claimed_event_type, '<b>pwned</b>');
+    const [accepted] = (await listDeliveries(h.db, { outcome: ['accepted'] }, { limit: 1 }, claims)).rows;
+    assert.equal(accepted!.claimed_delivery_id, null, 'only refusals carry claims');
+  });
+
   test('detail has headers, body and the attempts of its event', async () => {
-    const [row] = (await listDeliveries(h.db, { q: 'dlv-b', outcome: 'accepted' }, { limit: 1 })).rows;
+    const [row] = (await listDeliveries(h.db, { q: 'dlv-b', outcome: ['accepted'] }, { limit: 1 })).rows;
     const d = await getDelivery(h.db, row!.id);
     assert.equal(d?.headers['x-skylight-signature'], '[redacted]');
     assert.match(d?.body ?? '', /onerror/);
@@ -167,8 +193,22 @@ describe('events and dead letters', () => {
     assert.equal(all.rows[0]!.total_attempts, 2);
     assert.ok(all.rows[0]!.first_failure_at instanceof Date);
     assert.equal((await listDeadLetters(h.db, { error: 'ANSWERED 5' }, { limit: 10 })).rows.length, 1);
-    assert.equal(await countDeadLetters(h.db, { error: 'invalid' }), 2);
-    assert.equal(await countDeadLetters(h.db, { error: '%' }), 0);
+    assert.deepEqual(await countDeadLetters(h.db, { error: 'invalid' }), {
+      matched: 2,
+      transient: 0,
+      permanent: 2,
+    });
+    assert.deepEqual(await countDeadLetters(h.db, {}), { matched: 3, transient: 1, permanent: 2 });
+    assert.equal((await countDeadLetters(h.db, { error: '%' })).matched, 0);
+    const transient = await listDeadLetters(h.db, { failure: 'transient' }, { limit: 10 });
+    assert.deepEqual(
+      transient.rows.map((r) => [r.delivery_id, r.failure]),
+      [['dlv-a', 'transient']],
+    );
+    assert.deepEqual(
+      (await listDeadLetters(h.db, { q: 'dlv-b' }, { limit: 10 })).rows.map((r) => r.delivery_id),
+      ['dlv-b'],
+    );
   });
 
   test('retry one re-queues it, keeps history, audits; a second retry conflicts', async () => {

@@ -36,12 +36,21 @@ type Profile = {
     page?: boolean;
   };
   /** The JSON body it parses, if any. */
-  body?: 'dlq-retry' | 'webhook-patch' | 'login' | 'user-create' | 'user-patch' | 'token-create';
+  body?:
+    | 'dlq-retry'
+    | 'webhook-patch'
+    | 'login'
+    | 'user-create'
+    | 'user-patch'
+    | 'token-create'
+    | 'sandbox-outage';
   public?: boolean;
   /** Tested elsewhere (the receiver: test/hostile-receiver.test.ts). */
   elsewhere?: boolean;
   /** A person's own resource (/api/me/*): answers a logged-in user, refuses the env token (403). */
   person?: boolean;
+  /** Answers 404 unless the embedded sandbox's demo downstream runs (not in this test's app). */
+  sandboxOnly?: boolean;
   /** The longest value the route's text parameters accept (default 200). */
   textMax?: number;
 };
@@ -79,6 +88,7 @@ const PROFILES: Record<string, Profile> = {
   '/api/provider/webhooks/[id]': { body: 'webhook-patch' },
   '/api/provider/webhooks/[id]/deliveries': { query: { enumKey: 'status', page: true } },
   '/api/webhooks/skylightchat': { public: true, elsewhere: true },
+  '/api/sandbox/downstream': { body: 'sandbox-outage', sandboxOnly: true },
   '/api/users': { body: 'user-create' },
   '/api/users/[id]': { body: 'user-patch' },
 };
@@ -234,6 +244,7 @@ function bodyCases(r: Route): Case[] {
     'user-create': 'email',
     'user-patch': 'role',
     'token-create': 'name',
+    'sandbox-outage': 'outage',
   };
   const deep = `{"${deepKey[kind]}":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
   const generic: Array<[string, string, Record<string, string>, number, string]> = [
@@ -296,6 +307,11 @@ function bodyCases(r: Route): Case[] {
       ['role a number', { email: 'x@b.test', role: 1 }],
       ['password too short', { email: 'x@b.test', role: 'viewer', password: 'short' }],
       ['password an object', { email: 'x@b.test', role: 'viewer', password: { $ne: '' } }],
+    ],
+    'sandbox-outage': [
+      ['outage a string', { outage: 'true' }],
+      ['outage missing', {}],
+      ['outage null', { outage: null }],
     ],
     'user-patch': [
       ['nothing to change', {}],
@@ -533,7 +549,7 @@ describe('hostile input on every JSON API route', () => {
         ? { cookie }
         : { authorization: `Bearer ${TOKEN}` };
       const res = await fetch(`${app.url}${at(r)}`, { headers });
-      assert.equal(res.status, 200, `${r.pattern}: ${await res.text()}`);
+      assert.equal(res.status, r.profile.sandboxOnly ? 404 : 200, `${r.pattern}: ${await res.text()}`);
     }
     const m = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     assert.equal(m.status, 200);

@@ -13,7 +13,7 @@ delete process.env.DATABASE_URL;
 
 const { and, count, eq } = await import('drizzle-orm');
 const { closeDb, getDb } = await import('@/db/client');
-const { receipts, sandboxDeliveries, sandboxWebhooks } = await import('@/db/schema');
+const { auditLog, receipts, sandboxDeliveries, sandboxWebhooks } = await import('@/db/schema');
 const { env } = await import('@/lib/env');
 const { SkylightClient } = await import('@/lib/providers/skylight/client');
 const { KNOWN_EVENTS } = await import('@/lib/providers/skylight/protocol');
@@ -37,10 +37,14 @@ test('embedded: one persisted webhook to the app, signed stream, secrets follow 
   const receiver = await startReceiverServer({ secrets: () => secrets, worker: false });
   // The app's port is only known now; the embedded sandbox reads it when it starts.
   env.PORT = Number(new URL(receiver.url).port);
-  let sandbox = await startEmbeddedSandbox();
+  let sandbox = await startEmbeddedSandbox({ outageDemo: true });
   try {
     secrets = await sandbox.secrets();
     assert.equal(secrets.length, 1);
+    // A fresh demo starts with its downstream in an outage; the operator ends it, and it stays ended.
+    assert.equal(sandbox.downstream()?.outage, true);
+    const ended = await sandbox.setDownstreamOutage(false, { actor: 'ops@example.test', ip: null });
+    assert.equal(ended.outage, false);
     const accepted = async () => {
       await receiver.recorder.flush();
       const [row] = await receiver.db.db
@@ -69,7 +73,13 @@ test('embedded: one persisted webhook to the app, signed stream, secrets follow 
 
     await sandbox.stop();
     await closeDb();
-    sandbox = await startEmbeddedSandbox();
+    sandbox = await startEmbeddedSandbox({ outageDemo: true });
+    assert.equal(sandbox.downstream()?.outage, false, 'an ended outage stays ended after a restart');
+    const [audit] = await (await getDb())
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, 'sandbox_outage'));
+    assert.deepEqual([audit?.actor, audit?.detail], ['ops@example.test', { outage: false }]);
     const again = await (await getDb()).select().from(sandboxWebhooks);
     assert.deepEqual(
       again.map((w) => [w.id, w.secret]),

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
+import { getEvent, retryDeadLetter, retryDeadLetters } from '@/db/queries/dlq';
 import { claimEvents, completeEvent } from '@/db/queries/queue';
 import { attempts, contacts, effects, events, messages } from '@/db/schema';
 import { contactUpsert } from '@/lib/worker/handlers/contact-upsert';
@@ -109,6 +110,47 @@ describe('worker against a failing downstream', () => {
     assert.equal(ev.retried, true);
     assert.equal((await s.db.db.select().from(effects).where(eq(effects.eventId, ev.id))).length, 1);
     assert.equal((await s.db.db.select().from(messages).where(eq(messages.sourceEventId, ev.id))).length, 1);
+  });
+
+  test('a manual retry grants a fresh round, and attempts and history read in order across rounds', async () => {
+    sink.state.status = 503;
+    const d = signedDelivery(SECRET, { event: 'message.received', data: inbound() });
+    await post(s.url, d);
+    const dead = async () => {
+      const [e] = await s.db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
+      return e?.status === 'dead' ? e : undefined;
+    };
+    const first = await until('first dead letter', dead);
+    assert.equal(first.attempts, 4);
+    // Still down: the retry gets four more automatic attempts, numbered 5 to 8, then dies again.
+    await retryDeadLetter(s.db.db, first.id, { actor: 'ops@example.test', ip: null });
+    const second = await until('second dead letter', dead);
+    assert.equal(second.attempts, 4, 'a full round, not one attempt');
+    assert.equal(second.attemptOffset, 4);
+    sink.state.status = 200;
+    await retryDeadLetters(s.db.db, { q: d.deliveryId }, { actor: 'lead@example.test', ip: null });
+    await until('processed', async () => {
+      const [e] = await s.db.db.select().from(events).where(eq(events.id, first.id));
+      return e?.status === 'processed';
+    });
+    const got = await getEvent(s.db.db, first.id);
+    assert.deepEqual(
+      got!.attempt_history.map((a) => `${a.attempt} ${a.result}`),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `${n} transient`).concat('9 success'),
+    );
+    assert.deepEqual(
+      got!.history.map((h) => `${h.kind} ${h.actor ?? '-'} ${h.detail}`),
+      [
+        'dead_lettered - transient errors, 4 attempts used',
+        'retried ops@example.test retry',
+        'dead_lettered - transient errors, 4 attempts used',
+        'retried lead@example.test bulk retry',
+      ],
+    );
+    // In time order: each dead-lettering after the attempt that caused it, each retry before the next.
+    const at = (i: number) => got!.attempt_history[i]!.started_at.getTime();
+    assert.ok(got!.history[0]!.at.getTime() >= at(3) && got!.history[1]!.at.getTime() <= at(4));
+    assert.ok(got!.history[3]!.at.getTime() <= at(8));
   });
 
   test('permanent failure (invalid data): dead at once after one attempt', async () => {

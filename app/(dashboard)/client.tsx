@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
+import { useQueryStates } from 'nuqs';
 import { ChartBarDeadLetters } from '@/components/charts/chart-bar-dead-letters';
 import { ChartBarOutcomes } from '@/components/charts/chart-bar-outcomes';
 import { ChartBarRetryRate } from '@/components/charts/chart-bar-retry-rate';
@@ -9,18 +9,16 @@ import { ChartLineAckLatency } from '@/components/charts/chart-line-ack-latency'
 import { ChartLineDeliveryLag } from '@/components/charts/chart-line-delivery-lag';
 import { GridKpis } from '@/components/grid-kpis';
 import { PanelPatternHealth } from '@/components/panel-pattern-health';
+import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { summaryQuery } from '@/lib/queries/metrics';
-import { type OverviewParams, overviewSearch } from './search-params';
+import { overviewParsers } from './search-params';
 
-export function OverviewClient({ params }: { params: OverviewParams }) {
-  const router = useRouter();
-  const path = usePathname();
-  const set = (patch: Partial<OverviewParams>) =>
-    router.replace(`${path}${overviewSearch({ ...params, ...patch })}`, { scroll: false });
+export function OverviewClient() {
+  const [params, set] = useQueryStates(overviewParsers);
   const summary = useQuery(summaryQuery(params));
 
   return (
@@ -32,6 +30,7 @@ export function OverviewClient({ params }: { params: OverviewParams }) {
           <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         </div>
       </div>
+      <PanelSandboxOutage />
       {summary.isPending ? (
         <StateLoading label="Loading summary" rows={2} />
       ) : summary.isError ? (
@@ -40,7 +39,7 @@ export function OverviewClient({ params }: { params: OverviewParams }) {
         </div>
       ) : (
         <>
-          <GridKpis summary={summary.data} />
+          <GridKpis summary={summary.data} eventType={params.event_type} />
           <PanelPatternHealth summary={summary.data} />
         </>
       )}

@@ -12,9 +12,14 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   return (
     <Providers>
       <ProviderMe me={{ email: user.email, role: user.role }}>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
         <div className="shell">
           <NavMain />
-          <main className="main">{children}</main>
+          <main className="main" id="main" tabIndex={-1}>
+            {children}
+          </main>
         </div>
       </ProviderMe>
     </Providers>

@@ -1,13 +1,14 @@
 import type { Metadata } from 'next';
-import type { RawSearchParams } from '@/lib/api/page-params';
+import type { SearchParams } from 'nuqs/server';
 import { requirePageSession } from '@/lib/auth/page';
 import { OverviewClient } from './client';
-import { overviewSearch, parseOverviewParams } from './search-params';
+import { loadOverviewParams, overviewUrl } from './search-params';
 
 export const metadata: Metadata = { title: 'Overview · SkyLight webhooks' };
 
-export default async function OverviewPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
-  const params = parseOverviewParams(await searchParams);
-  await requirePageSession(`/${overviewSearch(params)}`);
-  return <OverviewClient params={params} />;
+// The client reads its filters from the URL itself (nuqs); the server parses them only to send a
+// logged-out visitor back to the same view after login.
+export default async function OverviewPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  await requirePageSession(overviewUrl('/', await loadOverviewParams(searchParams)));
+  return <OverviewClient />;
 }

@@ -12,6 +12,7 @@ export function ChartBarDeadLetters({ filters }: { filters: MetricsFilters }) {
   return (
     <ChartFrame
       title="Dead letters by event type"
+      timeAxis={false}
       subtitle="Events created in this range that are dead now"
       query={q}
       empty={!q.data?.some((r) => r.dead > 0)}

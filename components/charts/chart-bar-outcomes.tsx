@@ -18,7 +18,7 @@ const SERIES = [
 
 export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
   const q = useQuery(outcomesQuery(filters));
-  const longRange = rangeMs(filters.range) > 86_400_000;
+  const longRange = rangeMs(filters.range) >= 86_400_000;
   return (
     <ChartFrame
       title="Outcomes"
@@ -41,7 +41,7 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
             fontSize={11}
             allowDecimals={false}
           />
-          <Tooltip labelFormatter={(t) => formatTime(String(t))} />
+          <Tooltip labelFormatter={(t) => `${formatTime(String(t))} UTC`} />
           <Legend />
           {SERIES.map((s) => (
             <Bar key={s.key} dataKey={s.key} stackId="outcomes" fill={s.color} isAnimationActive={false} />

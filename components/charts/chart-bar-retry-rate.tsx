@@ -17,6 +17,7 @@ export function ChartBarRetryRate({ filters }: { filters: MetricsFilters }) {
   return (
     <ChartFrame
       title="Retry, duplicate and stale rate by event type"
+      timeAxis={false}
       subtitle="Share of events needing more than one attempt; of deliveries that were duplicates; of events skipped as older than the stored state"
       query={q}
       empty={!q.data?.length}

@@ -10,6 +10,7 @@ export function ChartFrame({
   query,
   empty,
   emptyText = 'Deliveries will appear here as they arrive.',
+  timeAxis = true,
   children,
 }: {
   title: string;
@@ -17,15 +18,17 @@ export function ChartFrame({
   query: { isPending: boolean; isError: boolean; error: unknown; refetch: () => unknown };
   empty: boolean;
   emptyText?: string;
+  /** The x axis is time: the caption names its zone. */
+  timeAxis?: boolean;
   children: ReactNode;
 }) {
   return (
     <figure className="panel" aria-label={title} style={{ margin: 0 }}>
       <figcaption>
         <h2 style={{ marginBottom: '0.1rem' }}>{title}</h2>
-        {subtitle && (
+        {(subtitle || timeAxis) && (
           <div className="muted" style={{ fontSize: '0.8rem', marginBottom: '0.5rem' }}>
-            {subtitle}
+            {[subtitle, timeAxis && 'times in UTC'].filter(Boolean).join(' · ')}
           </div>
         )}
       </figcaption>

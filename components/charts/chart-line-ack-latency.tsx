@@ -20,7 +20,7 @@ export function ChartLineAckLatency({ filters }: { filters: MetricsFilters }) {
     >
       <ChartLineLatency
         points={q.data ?? []}
-        longRange={rangeMs(filters.range) > 86_400_000}
+        longRange={rangeMs(filters.range) >= 86_400_000}
         threshold={{ value: ACK_BUDGET_MS, label: '1 s budget' }}
       />
     </ChartFrame>

@@ -15,7 +15,7 @@ export function ChartLineDeliveryLag({ filters }: { filters: MetricsFilters }) {
       query={q}
       empty={!q.data?.some((p) => p.count > 0)}
     >
-      <ChartLineLatency points={q.data ?? []} longRange={rangeMs(filters.range) > 86_400_000} />
+      <ChartLineLatency points={q.data ?? []} longRange={rangeMs(filters.range) >= 86_400_000} />
     </ChartFrame>
   );
 }

@@ -12,6 +12,7 @@ import {
   YAxis,
 } from 'recharts';
 import { formatMs, formatTick, formatTime } from '@/lib/format';
+import { clampOutliers } from '@/lib/metrics/outliers';
 import type { LatencyPoint } from '@/lib/queries/types';
 
 const SERIES = [
@@ -20,7 +21,10 @@ const SERIES = [
   { key: 'p99', label: 'p99', color: 'var(--chart-p99)' },
 ] as const;
 
-/** p50/p95/p99 lines over time, with an optional threshold line. Used by the ack and lag charts. */
+/**
+ * p50/p95/p99 lines over time, with an optional threshold line. Used by the ack and lag charts.
+ * Outliers are drawn at a cap (see lib/metrics/outliers.ts), and the chart says so under the plot.
+ */
 export function ChartLineLatency({
   points,
   longRange,
@@ -32,52 +36,72 @@ export function ChartLineLatency({
 }) {
   // Dots while data points are few, so a lone bucket between gaps still shows.
   const sparse = points.filter((p) => p.count > 0).length <= 60;
+  const shown = clampOutliers(points, ['p50', 'p95', 'p99'] as const);
   return (
-    <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 520, height: 240 }}>
-      <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
-        <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
-        <XAxis
-          dataKey="t"
-          tickFormatter={(t: string) => formatTick(t, longRange)}
-          minTickGap={40}
-          fontSize={11}
-        />
-        {/* Log scale: a 5 ms median and the 1 s budget are both readable on one axis. */}
-        <YAxis
-          scale="log"
-          domain={['auto', 'auto']}
-          allowDataOverflow
-          tickFormatter={(v: number) => formatMs(v)}
-          width={64}
-          fontSize={11}
-        />
-        <Tooltip
-          labelFormatter={(t) => formatTime(String(t))}
-          formatter={(v) => formatMs(typeof v === 'number' ? v : null)}
-        />
-        <Legend />
-        {threshold && (
-          <ReferenceLine
-            y={threshold.value}
-            stroke="var(--chart-threshold)"
-            strokeDasharray="5 4"
-            label={{ value: threshold.label, position: 'insideTopRight', fontSize: 11 }}
-            ifOverflow="extendDomain"
+    <>
+      <ResponsiveContainer
+        width="100%"
+        height={shown.cap === null ? '100%' : '88%'}
+        initialDimension={{ width: 520, height: 240 }}
+      >
+        <LineChart data={shown.points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+          <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
+          <XAxis
+            dataKey="t"
+            tickFormatter={(t: string) => formatTick(t, longRange)}
+            minTickGap={40}
+            fontSize={11}
           />
-        )}
-        {SERIES.map((s) => (
-          <Line
-            key={s.key}
-            dataKey={s.key}
-            name={s.label}
-            stroke={s.color}
-            dot={sparse ? { r: 2 } : false}
-            strokeWidth={s.key === 'p95' ? 2 : 1.5}
-            isAnimationActive={false}
-            connectNulls={false}
+          {/* Log scale: a 5 ms median and the 1 s budget are both readable on one axis. */}
+          <YAxis
+            scale="log"
+            domain={['auto', shown.cap ?? 'auto']}
+            allowDataOverflow
+            tickFormatter={(v: number) => formatMs(v)}
+            width={64}
+            fontSize={11}
           />
-        ))}
-      </LineChart>
-    </ResponsiveContainer>
+          <Tooltip
+            labelFormatter={(t) => `${formatTime(String(t))} UTC`}
+            formatter={(v, _name, item) => {
+              const raw = (item.payload as (typeof shown.points)[number]).raw[
+                item.dataKey as 'p50' | 'p95' | 'p99'
+              ];
+              return raw === undefined
+                ? formatMs(typeof v === 'number' ? v : null)
+                : `${formatMs(raw)} (outlier)`;
+            }}
+          />
+          <Legend />
+          {threshold && (
+            <ReferenceLine
+              y={threshold.value}
+              stroke="var(--chart-threshold)"
+              strokeDasharray="5 4"
+              label={{ value: threshold.label, position: 'insideTopRight', fontSize: 11 }}
+              ifOverflow="extendDomain"
+            />
+          )}
+          {SERIES.map((s) => (
+            <Line
+              key={s.key}
+              dataKey={s.key}
+              name={s.label}
+              stroke={s.color}
+              dot={sparse ? { r: 2 } : false}
+              strokeWidth={s.key === 'p95' ? 2 : 1.5}
+              isAnimationActive={false}
+              connectNulls={false}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+      {shown.cap !== null && (
+        <p className="chart-note" role="note">
+          {shown.clamped} value{shown.clamped === 1 ? '' : 's'} above {formatMs(shown.cap)} (10× the usual)
+          drawn at the top edge so the rest stays readable; hover for the real value.
+        </p>
+      )}
+    </>
   );
 }

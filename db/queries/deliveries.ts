@@ -1,10 +1,19 @@
-import { and, asc, desc, eq, gte, like, lt } from 'drizzle-orm';
+import { and, asc, type Column, desc, eq, gte, inArray, like, lt, sql } from 'drizzle-orm';
 import { keysetPage } from '@/lib/api/cursor';
 import type { Queryable } from '../client';
-import { attempts, events, type ReceiptOutcome, receipts } from '../schema';
+import type { ProcessingFilter } from '../filters';
+import { attempts, type EventStatus, eventHistory, events, type ReceiptOutcome, receipts } from '../schema';
+
+const STATUSES_OF: Record<ProcessingFilter, EventStatus[]> = {
+  processed: ['processed'],
+  pending: ['pending', 'processing'],
+  dead: ['dead'],
+  discarded: ['discarded'],
+};
 
 export type DeliveryFilters = {
-  outcome?: ReceiptOutcome;
+  outcome?: ReceiptOutcome[];
+  status?: ProcessingFilter;
   event_type?: string;
   q?: string;
   from?: Date;
@@ -17,8 +26,8 @@ export const prefixPattern = (s: string) => `${s.replace(/[\\%_]/g, '\\$&')}%`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A whole id is an equality (any collation uses the index); anything shorter is a prefix search. */
-const deliveryIdMatch = (q: string) =>
-  UUID.test(q) ? eq(receipts.deliveryId, q) : like(receipts.deliveryId, prefixPattern(q));
+export const deliveryIdMatch = (column: Column, q: string) =>
+  UUID.test(q) ? eq(column, q) : like(column, prefixPattern(q));
 
 const LIST_COLUMNS = {
   id: receipts.id,
@@ -34,20 +43,42 @@ const LIST_COLUMNS = {
   body_bytes: receipts.bodyBytes,
 };
 
+// The event's state for the list (a scalar subquery: the page is at most 200 rows and each is one
+// primary-key lookup, where a join would make the planner walk receipts and events together).
+const EVENT_STATUS = sql<EventStatus | null>`(select e.status from events e where e.id = ${receipts.eventId})`;
+
+/** The provider's headers that name a delivery and its event type, read from refused requests. */
+export type ClaimHeaders = { delivery: string; event: string };
+
+/**
+ * What a refused request said it was: its delivery id and event type as claimed (the columns, else
+ * the stored headers). Unverified: for display only, never a key or a filter option.
+ */
+const claimed = (column: Column, header: string | undefined) =>
+  sql<string | null>`case when ${receipts.outcome} = 'rejected'
+    then left(coalesce(${column}, ${header === undefined ? sql`null` : sql`${receipts.headers} ->> ${header}`}), 200) end`;
+
 /** The receipt log, newest first. `q` matches `delivery_id` exactly or by its start. */
 export async function listDeliveries(
   db: Queryable,
   f: DeliveryFilters,
   page: { limit: number; cursor?: number },
+  claims?: ClaimHeaders,
 ) {
   const rows = await db
-    .select(LIST_COLUMNS)
+    .select({
+      ...LIST_COLUMNS,
+      event_status: EVENT_STATUS,
+      claimed_delivery_id: claimed(receipts.deliveryId, claims?.delivery),
+      claimed_event_type: claimed(receipts.eventType, claims?.event),
+    })
     .from(receipts)
     .where(
       and(
-        f.outcome ? eq(receipts.outcome, f.outcome) : undefined,
+        f.outcome ? inArray(receipts.outcome, f.outcome) : undefined,
+        f.status ? inArray(EVENT_STATUS, STATUSES_OF[f.status]) : undefined,
         f.event_type ? eq(receipts.eventType, f.event_type) : undefined,
-        f.q ? deliveryIdMatch(f.q) : undefined,
+        f.q ? deliveryIdMatch(receipts.deliveryId, f.q) : undefined,
         f.from ? gte(receipts.receivedAt, f.from) : undefined,
         f.to ? lt(receipts.receivedAt, f.to) : undefined,
         page.cursor !== undefined ? lt(receipts.id, page.cursor) : undefined,
@@ -88,6 +119,21 @@ export async function attemptsOf(db: Queryable, eventId: number) {
     .orderBy(asc(attempts.startedAt), asc(attempts.id));
 }
 
+/** Dead-letterings, manual retries and discards of one event, oldest first. */
+export async function historyOf(db: Queryable, eventId: number) {
+  return db
+    .select({
+      id: eventHistory.id,
+      at: eventHistory.at,
+      kind: eventHistory.kind,
+      actor: eventHistory.actor,
+      detail: eventHistory.detail,
+    })
+    .from(eventHistory)
+    .where(eq(eventHistory.eventId, eventId))
+    .orderBy(asc(eventHistory.id));
+}
+
 /** One receipt with headers and body, plus its event's processing state and every attempt. */
 export async function getDelivery(db: Queryable, id: number) {
   const [r] = await db
@@ -100,7 +146,8 @@ export async function getDelivery(db: Queryable, id: number) {
     .from(receipts)
     .where(eq(receipts.id, id));
   if (!r) return null;
-  if (r.event_id === null) return { ...r, event: null, attempts: [] };
+  if (r.event_id === null) return { ...r, event: null, attempts: [], history: [] };
   const [event] = await db.select(EVENT_COLUMNS).from(events).where(eq(events.id, r.event_id));
-  return { ...r, event: event ?? null, attempts: event ? await attemptsOf(db, event.id) : [] };
+  if (!event) return { ...r, event: null, attempts: [], history: [] };
+  return { ...r, event, attempts: await attemptsOf(db, event.id), history: await historyOf(db, event.id) };
 }

@@ -1,20 +1,37 @@
 import { and, desc, eq, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { keysetPage } from '@/lib/api/cursor';
 import { AppError } from '@/lib/errors';
-import type { Queryable } from '../client';
-import { events } from '../schema';
+import { type Queryable, rowsOf } from '../client';
+import type { FailureClass } from '../filters';
+import { eventHistory, events } from '../schema';
 import { type Actor, insertAudit } from './audit';
-import { attemptsOf, EVENT_COLUMNS } from './deliveries';
+import { attemptsOf, deliveryIdMatch, EVENT_COLUMNS, historyOf } from './deliveries';
 
-export type DlqFilter = { event_type?: string; error?: string; from?: Date; to?: Date; ids?: number[] };
+export type DlqFilter = {
+  event_type?: string;
+  error?: string;
+  /** Delivery id, whole or its start. */
+  q?: string;
+  failure?: FailureClass;
+  from?: Date;
+  to?: Date;
+  ids?: number[];
+};
 
 const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
+
+/** The class of the last failed attempt (lease losses are not failures of the event). */
+const lastFailure = sql<FailureClass | null>`(select a.result from attempts a
+  where a.event_id = "events"."id" and a.result in ('transient', 'permanent')
+  order by a.id desc limit 1)`;
 
 function deadWhere(f: DlqFilter): SQL | undefined {
   return and(
     eq(events.status, 'dead'),
     f.event_type ? eq(events.eventType, f.event_type) : undefined,
     f.error ? ilike(events.lastError, containsPattern(f.error)) : undefined,
+    f.q ? deliveryIdMatch(events.deliveryId, f.q) : undefined,
+    f.failure ? sql`${lastFailure} = ${f.failure}` : undefined,
     f.from ? gte(events.deadAt, f.from) : undefined,
     f.to ? lt(events.deadAt, f.to) : undefined,
     f.ids ? inArray(events.id, f.ids) : undefined,
@@ -32,6 +49,7 @@ const FAILURE_COLUMNS = {
   total_attempts: sql<number>`(select count(*) from attempts a where a.event_id = "events"."id")`.mapWith(
     Number,
   ),
+  failure: lastFailure,
 };
 
 /** Dead letters, most recently dead first. */
@@ -45,13 +63,22 @@ export async function listDeadLetters(db: Queryable, f: DlqFilter, page: { limit
   return keysetPage(rows, page.limit);
 }
 
-/** How many dead letters a filter matches (what a bulk retry would touch). */
-export async function countDeadLetters(db: Queryable, f: DlqFilter): Promise<number> {
-  const [r] = await db
-    .select({ n: sql<number>`count(*)`.mapWith(Number) })
-    .from(events)
-    .where(deadWhere(f));
-  return r?.n ?? 0;
+/** How many dead letters a filter matches (what a bulk retry would touch), and how many of each class. */
+export async function countDeadLetters(
+  db: Queryable,
+  f: DlqFilter,
+): Promise<{ matched: number; transient: number; permanent: number }> {
+  const res = await db.execute(sql`
+    select count(*)::int as matched,
+           count(*) filter (where c = 'transient')::int as transient,
+           count(*) filter (where c = 'permanent')::int as permanent
+      from (select ${lastFailure} as c from ${events} where ${deadWhere(f)}) d`);
+  const r = rowsOf<{ matched: number; transient: number; permanent: number }>(res)[0];
+  return {
+    matched: Number(r?.matched ?? 0),
+    transient: Number(r?.transient ?? 0),
+    permanent: Number(r?.permanent ?? 0),
+  };
 }
 
 /** One event (any status) with its payload and attempt history. */
@@ -60,15 +87,17 @@ export async function getEvent(db: Queryable, id: number) {
     .select({ ...EVENT_COLUMNS, ...FAILURE_COLUMNS, payload: events.payload })
     .from(events)
     .where(eq(events.id, id));
-  return e ? { ...e, attempt_history: await attemptsOf(db, id) } : null;
+  return e ? { ...e, attempt_history: await attemptsOf(db, id), history: await historyOf(db, id) } : null;
 }
 
 /**
- * Back to the queue: pending now, lease and dead_at cleared. The attempts counter restarts at 0 so
- * the worker grants a full set of WORKER_MAX_ATTEMPTS again; the attempts table keeps the history.
+ * Back to the queue: pending now, lease and dead_at cleared. The round's attempts counter restarts at
+ * 0 so the worker grants a full set of WORKER_MAX_ATTEMPTS again; attempt_offset keeps the attempts
+ * already used, so attempt numbers keep counting, and the attempts table keeps the history.
  */
 const REQUEUE = {
   status: 'pending',
+  attemptOffset: sql`${events.attemptOffset} + ${events.attempts}`,
   attempts: 0,
   retried: true,
   nextAttemptAt: sql`now()`,
@@ -92,6 +121,7 @@ export async function retryDeadLetter(db: Queryable, id: number, who: Actor) {
       .where(and(eq(events.id, id), eq(events.status, 'dead')))
       .returning(EVENT_COLUMNS);
     await assertDead(tx, id, rows.length > 0);
+    await tx.insert(eventHistory).values({ eventId: id, kind: 'retried', actor: who.actor, detail: 'retry' });
     await insertAudit(tx, who, 'dlq_retry', String(id), { event_type: rows[0]!.event_type });
     return rows[0]!;
   });
@@ -104,16 +134,29 @@ export async function retryDeadLetters(
   who: Actor,
 ): Promise<{ matched: number }> {
   return db.transaction(async (tx) => {
-    const res = await tx.update(events).set(REQUEUE).where(deadWhere(f)).returning({ id: events.id });
+    // One statement however many match: the re-queue and one history row per event.
+    const res = await tx.execute(sql`
+      with r as (
+        update ${events} set status = 'pending', attempt_offset = attempt_offset + attempts, attempts = 0,
+               retried = true, next_attempt_at = now(), dead_at = null, locked_by = null, locked_until = null
+         where ${deadWhere(f)}
+        returning id),
+      h as (
+        insert into ${eventHistory} (event_id, kind, actor, detail)
+        select id, 'retried', ${who.actor}, 'bulk retry' from r)
+      select count(*)::int as n from r`);
+    const matched = Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
     const filter = {
       event_type: f.event_type,
       error: f.error,
+      q: f.q,
+      failure: f.failure,
       from: f.from?.toISOString(),
       to: f.to?.toISOString(),
       ids: f.ids,
     };
-    await insertAudit(tx, who, 'dlq_bulk_retry', null, { filter, matched: res.length });
-    return { matched: res.length };
+    await insertAudit(tx, who, 'dlq_bulk_retry', null, { filter, matched });
+    return { matched };
   });
 }
 
@@ -126,6 +169,7 @@ export async function discardDeadLetter(db: Queryable, id: number, who: Actor) {
       .where(and(eq(events.id, id), eq(events.status, 'dead')))
       .returning(EVENT_COLUMNS);
     await assertDead(tx, id, rows.length > 0);
+    await tx.insert(eventHistory).values({ eventId: id, kind: 'discarded', actor: who.actor });
     await insertAudit(tx, who, 'dlq_discard', String(id), { event_type: rows[0]!.event_type });
     return rows[0]!;
   });

@@ -178,14 +178,15 @@ export async function staleCounts(
 }
 
 /** Handler durations (exact, from raw attempts): callers keep the window short. */
-export async function handlerDurations(db: Queryable, from: Date, to: Date) {
+export async function handlerDurations(db: Queryable, from: Date, to: Date, eventType?: string) {
   const res = await db.execute(sql`
     select count(*)::int as count,
-           percentile_cont(0.5) within group (order by duration_ms)::float8 as p50,
-           percentile_cont(0.95) within group (order by duration_ms)::float8 as p95,
-           percentile_cont(0.99) within group (order by duration_ms)::float8 as p99
-      from attempts
-     where started_at >= ${from.toISOString()}::timestamptz and started_at < ${to.toISOString()}::timestamptz`);
+           percentile_cont(0.5) within group (order by a.duration_ms)::float8 as p50,
+           percentile_cont(0.95) within group (order by a.duration_ms)::float8 as p95,
+           percentile_cont(0.99) within group (order by a.duration_ms)::float8 as p99
+      from attempts a
+     where a.started_at >= ${from.toISOString()}::timestamptz and a.started_at < ${to.toISOString()}::timestamptz
+       ${eventType !== undefined ? sql`and exists (select 1 from events e where e.id = a.event_id and e.event_type = ${eventType})` : sql``}`);
   const r = rowsOf<{ count: number; p50: number | null; p95: number | null; p99: number | null }>(res)[0];
   const num = (v: number | null | undefined) => (v === null || v === undefined ? null : Number(v));
   return { count: Number(r?.count ?? 0), p50: num(r?.p50), p95: num(r?.p95), p99: num(r?.p99) };

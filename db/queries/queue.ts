@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf, type Tx } from '../client';
-import { type AttemptResult, attempts, events } from '../schema';
+import { type AttemptResult, attempts, eventHistory, events } from '../schema';
 
 export type ClaimedEvent = {
   id: number;
@@ -63,6 +63,7 @@ async function holdsLease(tx: Tx, eventId: number, worker: string): Promise<bool
 
 type AttemptRecord = {
   eventId: number;
+  /** The attempt in the current round (events.attempts); stored numbered across manual retries. */
   attempt: number;
   worker: string;
   startedAt: Date;
@@ -73,7 +74,8 @@ export async function recordAttempt(
   db: Queryable,
   a: AttemptRecord & { result: AttemptResult; error?: string | null },
 ) {
-  await db.insert(attempts).values({ ...a, error: a.error ?? null });
+  const numbered = sql`(select attempt_offset from events where id = ${a.eventId}) + ${a.attempt}`;
+  await db.insert(attempts).values({ ...a, attempt: numbered, error: a.error ?? null });
 }
 
 /**
@@ -94,11 +96,11 @@ export async function completeEvent(
       update events set status = 'processed', processed_at = now(), locked_by = null, locked_until = null,
              last_error = null
        where id = ${a.eventId} and locked_by = ${a.worker} and status = 'processing'
-      returning id),
+      returning id, attempt_offset),
     fx as (insert into effects (event_id, handler) select id, ${handler} from done),
     att as (
       insert into attempts (event_id, attempt, worker, started_at, duration_ms, result)
-      select id, ${a.attempt}, ${a.worker}, ${a.startedAt.toISOString()}::timestamptz, ${a.durationMs}, ${result} from done)
+      select id, attempt_offset + ${a.attempt}, ${a.worker}, ${a.startedAt.toISOString()}::timestamptz, ${a.durationMs}, ${result} from done)
     select count(*)::int as n from done`);
   return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0) === 1;
 }
@@ -127,6 +129,11 @@ export async function failEvent(
       )
       .where(eq(events.id, a.eventId));
     await recordAttempt(tx, a);
+    if (!retryAt) {
+      const detail =
+        a.result === 'permanent' ? 'permanent error' : `transient errors, ${a.attempt} attempts used`;
+      await tx.insert(eventHistory).values({ eventId: a.eventId, kind: 'dead_lettered', detail });
+    }
     return true;
   });
 }
@@ -143,17 +150,20 @@ export async function releaseEvents(db: Queryable, worker: string, ids: number[]
      )})`);
 }
 
+/** Events waiting now, the oldest one's age, and dead letters now; of one event type when given. */
 export async function queueDepth(
   db: Queryable,
+  eventType?: string,
 ): Promise<{ depth: number; oldestPendingS: number | null; dead: number }> {
+  const type = eventType === undefined ? sql`` : sql`and event_type = ${eventType}`;
   const res = await db.execute(sql`
-    select (select count(*) from events where status in ('pending', 'processing'))::int as depth,
+    select (select count(*) from events where status in ('pending', 'processing') ${type})::int as depth,
            -- ids grow with created_at: the smallest pending id is one index probe per status, where
            -- min(created_at) would read every pending row (slow with a large backlog).
            (select extract(epoch from now() - created_at) from events
-             where id = least((select min(id) from events where status = 'pending'),
-                              (select min(id) from events where status = 'processing')))::float8 as oldest,
-           (select count(*) from events where status = 'dead')::int as dead`);
+             where id = least((select min(id) from events where status = 'pending' ${type}),
+                              (select min(id) from events where status = 'processing' ${type})))::float8 as oldest,
+           (select count(*) from events where status = 'dead' ${type})::int as dead`);
   const r = rowsOf<{ depth: number; oldest: number | null; dead: number }>(res)[0]!;
   return {
     depth: Number(r.depth),

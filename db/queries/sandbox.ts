@@ -1,6 +1,7 @@
 import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../client';
-import { sandboxDeliveries, sandboxWebhooks } from '../schema';
+import { sandboxDeliveries, sandboxWebhooks, settings } from '../schema';
+import { type Actor, insertAudit } from './audit';
 
 // Provider-side state of the embedded SkyLight sandbox (lib/providers/skylight/sandbox/store-db.ts).
 
@@ -124,4 +125,24 @@ export async function pruneSandboxDeliveries(db: Queryable, before: Date): Promi
     .where(and(lt(sandboxDeliveries.createdAt, before), sql`${sandboxDeliveries.status} <> 'pending'`))
     .returning({ id: sandboxDeliveries.id });
   return rows.length;
+}
+
+// The demo's simulated downstream outage (embedded sandbox only): kept across restarts, so an outage
+// the operator ended stays ended. Absent: the demo starts in an outage.
+const OUTAGE_KEY = 'sandbox:downstream_outage';
+
+export async function sandboxOutageSetting(db: Queryable): Promise<boolean> {
+  const rows = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, OUTAGE_KEY));
+  return rows[0]?.value !== 'off';
+}
+
+/** Records the switch and who flipped it, in one transaction. */
+export async function setSandboxOutageSetting(db: Queryable, on: boolean, who: Actor) {
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(settings)
+      .values({ key: OUTAGE_KEY, value: on ? 'on' : 'off' })
+      .onConflictDoUpdate({ target: settings.key, set: { value: on ? 'on' : 'off' } });
+    await insertAudit(tx, who, 'sandbox_outage', 'downstream', { outage: on });
+  });
 }

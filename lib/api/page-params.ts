@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { createParser } from 'nuqs/server';
 import { isSafeText } from './text';
 
 /** What Next passes as a page's searchParams (after awaiting). */
@@ -14,32 +14,25 @@ export function firstValues(sp: RawSearchParams): Record<string, string> {
   return out;
 }
 
-/** "?a=1&b=2" from filters, leaving out unset values and values equal to their default. */
-export function toSearch(
-  values: Record<string, string | number | boolean | undefined>,
-  defaults: Record<string, unknown> = {},
-) {
-  const sp = new URLSearchParams();
-  for (const [k, v] of Object.entries(values)) {
-    if (v === undefined || v === '' || v === false || v === defaults[k]) continue;
-    sp.set(k, String(v));
-  }
-  const s = sp.toString();
-  return s ? `?${s}` : '';
-}
-
-/** Lenient URL fields: a bad value falls back to the default instead of failing the page. */
-export const urlEventType = z
-  .string()
-  .max(100)
-  .regex(/^[A-Za-z0-9_.:-]+$/)
-  .optional()
-  .catch(undefined);
-export const urlText = z.string().trim().max(200).refine(isSafeText).optional().catch(undefined);
-export const urlId = z.coerce
-  .number()
-  .int()
-  .positive()
-  .max(Number.MAX_SAFE_INTEGER)
-  .optional()
-  .catch(undefined);
+// Lenient URL fields for nuqs: a value that does not parse reads as unset instead of failing the page.
+const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,100}$/;
+export const parseAsEventType = createParser({
+  parse: (v) => (EVENT_TYPE.test(v) ? v : null),
+  serialize: (v: string) => v,
+});
+export const parseAsText = createParser({
+  parse: (v) => {
+    const t = v.trim();
+    return t && t.length <= 200 && isSafeText(t) ? t : null;
+  },
+  serialize: (v: string) => v,
+});
+export const parseAsId = createParser({
+  parse: (v) => (/^[1-9][0-9]{0,15}$/.test(v) && Number(v) <= Number.MAX_SAFE_INTEGER ? Number(v) : null),
+  serialize: (v: number) => String(v),
+});
+/** "1" or absent: the form the existing links use. */
+export const parseAsFlag = createParser<boolean>({
+  parse: (v) => (v === '1' ? true : null),
+  serialize: () => '1',
+});

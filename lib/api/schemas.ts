@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAILURE_CLASSES, PROCESSING_FILTERS } from '@/db/filters';
 import { AUDIT_ACTIONS, EVENT_STATUSES, RECEIPT_OUTCOMES, ROLES } from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
 import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
@@ -40,9 +41,24 @@ export const idParam = z.object({
     .transform(Number),
 });
 
+/** `a,b,c`: one or more values of an enum, each at most once (a query key may not repeat). */
+const enumList = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .max(200)
+    .transform((s) => s.split(','))
+    .pipe(
+      z
+        .array(z.enum(values))
+        .min(1)
+        .refine((a) => new Set(a).size === a.length, 'a value is given twice'),
+    );
+
 export const deliveriesQuery = z
   .strictObject({
-    outcome: z.enum(RECEIPT_OUTCOMES).optional(),
+    outcome: enumList(RECEIPT_OUTCOMES).optional(),
+    /** Processing state of the delivery's event (accepted receipts have one). */
+    status: z.enum(PROCESSING_FILTERS).optional(),
     event_type: eventType.optional(),
     q: filterText.optional(),
     from: isoTime.optional(),
@@ -61,17 +77,19 @@ export const eventsQuery = z.strictObject({
 });
 export type EventsQuery = z.infer<typeof eventsQuery>;
 
-export const dlqQuery = z.strictObject({
+const dlqFields = {
   event_type: eventType.optional(),
   error: filterText.optional(),
-  limit,
-  cursor,
-});
+  /** Delivery id, whole or its start. */
+  q: filterText.optional(),
+  failure: z.enum(FAILURE_CLASSES).optional(),
+};
+
+export const dlqQuery = z.strictObject({ ...dlqFields, limit, cursor });
 export type DlqQuery = z.infer<typeof dlqQuery>;
 
 const dlqFilter = z.strictObject({
-  event_type: eventType.optional(),
-  error: filterText.optional(),
+  ...dlqFields,
   from: isoTime.optional(),
   to: isoTime.optional(),
 });
@@ -168,3 +186,5 @@ export const providerDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUS_FILTERS).optional(),
   page: wholeNumber.pipe(z.number().min(1).max(100_000)).default(1),
 });
+
+export const sandboxOutageBody = z.strictObject({ outage: z.boolean() });

@@ -104,8 +104,8 @@ export async function summary(db: Db, q: MetricsRange) {
     retryCounts(db, q),
     latencyHistogram(db, 'ack', q),
     latencyHistogram(db, 'lag', q),
-    handlerDurations(db, handlerFrom, q.to),
-    queueDepth(db),
+    handlerDurations(db, handlerFrom, q.to, q.event_type),
+    queueDepth(db, q.event_type),
   ]);
   const totals = Object.fromEntries(RECEIPT_OUTCOMES.map((o) => [o, 0])) as Record<ReceiptOutcome, number>;
   for (const c of counts) totals[c.outcome] += c.n;

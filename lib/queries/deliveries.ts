@@ -1,4 +1,5 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import type { ProcessingFilter } from '@/db/filters';
 import type { ReceiptOutcome } from '@/db/schema';
 import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
 import { fetchJson, qs } from './fetch-json';
@@ -6,9 +7,10 @@ import type { DeliveryDetail, DeliveryRow } from './types';
 
 export type DeliveryFilters = {
   range: TimeRange | 'all';
-  outcome?: ReceiptOutcome;
-  event_type?: string;
-  q?: string;
+  outcome?: ReceiptOutcome[];
+  status?: ProcessingFilter | null;
+  event_type?: string | null;
+  q?: string | null;
 };
 
 export const PAGE_SIZE = 50;
@@ -19,7 +21,7 @@ export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
     queryFn: ({ pageParam, signal }) => {
       const from = f.range === 'all' ? undefined : new Date(Date.now() - rangeMs(f.range)).toISOString();
       return fetchJson<DeliveryRow[]>(
-        `/api/deliveries${qs({ outcome: f.outcome, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
+        `/api/deliveries${qs({ outcome: f.outcome?.join(','), status: f.status, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
         { signal },
       );
     },

@@ -3,7 +3,13 @@ import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { DeadLetterRow, EventDetail } from './types';
 
-export type DlqFilters = { event_type?: string; error?: string };
+export type DlqFilters = {
+  event_type?: string | null;
+  error?: string | null;
+  q?: string | null;
+  failure?: 'transient' | 'permanent' | null;
+};
+export type DlqCount = { matched: number; transient: number; permanent: number };
 
 export const dlqListQuery = (f: DlqFilters) =>
   infiniteQueryOptions({
@@ -19,8 +25,7 @@ export const dlqListQuery = (f: DlqFilters) =>
 export const dlqCountQuery = (f: DlqFilters) =>
   queryOptions({
     queryKey: ['dlq', 'count', f] as const,
-    queryFn: async ({ signal }) =>
-      (await fetchJson<{ matched: number }>(`/api/dlq/count${qs(f)}`, { signal })).data.matched,
+    queryFn: async ({ signal }) => (await fetchJson<DlqCount>(`/api/dlq/count${qs(f)}`, { signal })).data,
   });
 
 export const eventQuery = (id: number) =>
@@ -31,5 +36,8 @@ export const eventQuery = (id: number) =>
 
 export const retryDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
 export const discardDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
-export const retryDeadLetters = async (body: DlqFilters & { ids?: number[] }) =>
-  (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
+/** Bulk retry of what the filters match (unset filters, null in the URL state, are left out). */
+export const retryDeadLetters = async (filter: DlqFilters & { ids?: number[] }) => {
+  const body = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
+  return (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
+};

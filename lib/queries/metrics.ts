@@ -4,7 +4,7 @@ import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { LatencyPoint, OutcomePoint, RetryRateRow, Summary } from './types';
 
-export type MetricsFilters = { range: TimeRange; event_type?: string };
+export type MetricsFilters = { range: TimeRange; event_type?: string | null };
 
 /** The window is computed at fetch time, so every refresh slides it to "now". */
 function window(f: MetricsFilters) {

@@ -37,7 +37,7 @@ export async function ensureAppBuilt(timeoutMs = 600_000) {
     }
   }
   try {
-    ensureBuild(appDir());
+    await ensureBuild(appDir());
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }

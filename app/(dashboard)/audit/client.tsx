@@ -1,7 +1,7 @@
 'use client';
 
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
+import { useQueryStates } from 'nuqs';
 import { useMemo } from 'react';
 import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
@@ -12,18 +12,15 @@ import { StateLoading } from '@/components/state-loading';
 import { TableAudit } from '@/components/table-audit';
 import { rangeMs } from '@/lib/metrics/buckets';
 import { type AuditFilters, auditExportUrl, auditListOptions } from '@/lib/queries/audit';
-import { type AuditParams, auditSearch } from './search-params';
+import { auditParsers } from './search-params';
 
-export function AuditClient({ params }: { params: AuditParams }) {
-  const router = useRouter();
-  const path = usePathname();
-  const set = (patch: Partial<AuditParams>) =>
-    router.replace(`${path}${auditSearch({ ...params, ...patch })}`, { scroll: false });
+export function AuditClient() {
+  const [params, set] = useQueryStates(auditParsers);
   // The range's start is fixed when the filter changes, so paging does not shift under the reader.
   const filters: AuditFilters = useMemo(
     () => ({
-      actor: params.actor,
-      action: params.action,
+      actor: params.actor ?? undefined,
+      action: params.action ?? undefined,
       from: params.range === 'all' ? undefined : new Date(Date.now() - rangeMs(params.range)).toISOString(),
     }),
     [params.actor, params.action, params.range],
@@ -54,10 +51,7 @@ export function AuditClient({ params }: { params: AuditParams }) {
           initial={params.actor}
           onSearch={(actor) => set({ actor })}
         />
-        <SelectAuditAction
-          value={params.action}
-          onChange={(action) => set({ action: action as AuditParams['action'] })}
-        />
+        <SelectAuditAction value={params.action} onChange={(action) => set({ action })} />
         <PickerTimeRange
           value={params.range}
           onChange={(range) => set({ range })}

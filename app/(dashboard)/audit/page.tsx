@@ -1,13 +1,14 @@
 import type { Metadata } from 'next';
-import type { RawSearchParams } from '@/lib/api/page-params';
+import type { SearchParams } from 'nuqs/server';
 import { requirePageSession } from '@/lib/auth/page';
 import { AuditClient } from './client';
-import { auditSearch, parseAuditParams } from './search-params';
+import { auditUrl, loadAuditParams } from './search-params';
 
 export const metadata: Metadata = { title: 'Audit log · SkyLight webhooks' };
 
-export default async function AuditPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
-  const params = parseAuditParams(await searchParams);
-  await requirePageSession(`/audit${auditSearch(params)}`);
-  return <AuditClient params={params} />;
+// The client reads its filters from the URL itself (nuqs); the server parses them only to send a
+// logged-out visitor back to the same view after login.
+export default async function AuditPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  await requirePageSession(auditUrl('/audit', await loadAuditParams(searchParams)));
+  return <AuditClient />;
 }

@@ -1,23 +1,21 @@
 'use client';
 
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
+import { useQueryStates } from 'nuqs';
 import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
+import { SelectMulti } from '@/components/select-multi';
 import { StateEmpty } from '@/components/state-empty';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDeliveries } from '@/components/table-deliveries';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
 import { deliveriesQuery } from '@/lib/queries/deliveries';
-import { type DeliveriesParams, deliveriesSearch } from './search-params';
+import { type DeliveriesParams, deliveriesParsers } from './search-params';
 
-export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
-  const router = useRouter();
-  const path = usePathname();
-  const set = (patch: Partial<DeliveriesParams>) =>
-    router.replace(`${path}${deliveriesSearch({ ...params, ...patch })}`, { scroll: false });
+export function DeliveriesClient() {
+  const [params, set] = useQueryStates(deliveriesParsers);
   const { live, ...filters } = params;
   const list = useInfiniteQuery(deliveriesQuery(filters, live));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
@@ -37,19 +35,24 @@ export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
           onChange={(range) => set({ range })}
           extra={[{ value: 'all', label: 'All time' }]}
         />
+        <SelectMulti
+          label="Outcome"
+          options={RECEIPT_OUTCOMES}
+          value={params.outcome}
+          onChange={(outcome) => set({ outcome })}
+        />
         <label className="field">
-          Outcome
+          Processing
           <select
-            aria-label="Outcome"
-            value={params.outcome ?? ''}
-            onChange={(e) => set({ outcome: (e.target.value || undefined) as DeliveriesParams['outcome'] })}
+            aria-label="Processing"
+            value={params.status ?? ''}
+            onChange={(e) => set({ status: (e.target.value || null) as DeliveriesParams['status'] })}
           >
-            <option value="">All outcomes</option>
-            {RECEIPT_OUTCOMES.map((o) => (
-              <option key={o} value={o}>
-                {o}
-              </option>
-            ))}
+            <option value="">Any state</option>
+            <option value="processed">processed</option>
+            <option value="pending">pending (waiting or running)</option>
+            <option value="dead">dead (in the DLQ)</option>
+            <option value="discarded">discarded</option>
           </select>
         </label>
         <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />

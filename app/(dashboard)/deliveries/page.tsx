@@ -1,13 +1,14 @@
 import type { Metadata } from 'next';
-import type { RawSearchParams } from '@/lib/api/page-params';
+import type { SearchParams } from 'nuqs/server';
 import { requirePageSession } from '@/lib/auth/page';
 import { DeliveriesClient } from './client';
-import { deliveriesSearch, parseDeliveriesParams } from './search-params';
+import { deliveriesUrl, loadDeliveriesParams } from './search-params';
 
 export const metadata: Metadata = { title: 'Deliveries · SkyLight webhooks' };
 
-export default async function DeliveriesPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
-  const params = parseDeliveriesParams(await searchParams);
-  await requirePageSession(`/deliveries${deliveriesSearch(params)}`);
-  return <DeliveriesClient params={params} />;
+// The client reads its filters from the URL itself (nuqs); the server parses them only to send a
+// logged-out visitor back to the same view after login.
+export default async function DeliveriesPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  await requirePageSession(deliveriesUrl('/deliveries', await loadDeliveriesParams(searchParams)));
+  return <DeliveriesClient />;
 }

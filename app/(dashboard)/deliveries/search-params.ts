@@ -1,23 +1,25 @@
-import { z } from 'zod';
+import {
+  createLoader,
+  createSerializer,
+  type inferParserType,
+  parseAsArrayOf,
+  parseAsStringLiteral,
+} from 'nuqs/server';
+import { PROCESSING_FILTERS } from '@/db/filters';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
-import { firstValues, type RawSearchParams, toSearch, urlEventType, urlText } from '@/lib/api/page-params';
+import { parseAsEventType, parseAsFlag, parseAsText } from '@/lib/api/page-params';
 import { TIME_RANGES } from '@/lib/metrics/buckets';
 
-const DEFAULTS = { range: '24h' } as const;
+export const deliveriesParsers = {
+  range: parseAsStringLiteral([...TIME_RANGES, 'all'] as const).withDefault('24h'),
+  // `outcome=accepted,duplicate`: any of them.
+  outcome: parseAsArrayOf(parseAsStringLiteral(RECEIPT_OUTCOMES)).withDefault([]),
+  status: parseAsStringLiteral(PROCESSING_FILTERS),
+  event_type: parseAsEventType,
+  q: parseAsText,
+  live: parseAsFlag.withDefault(false),
+};
+export type DeliveriesParams = inferParserType<typeof deliveriesParsers>;
 
-const schema = z.object({
-  range: z.enum([...TIME_RANGES, 'all']).catch(DEFAULTS.range),
-  outcome: z.enum(RECEIPT_OUTCOMES).optional().catch(undefined),
-  event_type: urlEventType,
-  q: urlText,
-  live: z
-    .enum(['1'])
-    .optional()
-    .catch(undefined)
-    .transform((v) => v === '1'),
-});
-export type DeliveriesParams = z.infer<typeof schema>;
-
-export const parseDeliveriesParams = (sp: RawSearchParams): DeliveriesParams => schema.parse(firstValues(sp));
-export const deliveriesSearch = (p: DeliveriesParams) =>
-  toSearch({ ...p, live: p.live ? '1' : undefined }, DEFAULTS);
+export const loadDeliveriesParams = createLoader(deliveriesParsers);
+export const deliveriesUrl = createSerializer(deliveriesParsers);

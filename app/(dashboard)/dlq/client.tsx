@@ -1,17 +1,19 @@
 'use client';
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useQueryStates } from 'nuqs';
+import { useEffect, useRef, useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { FormSearch } from '@/components/form-search';
 import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
+import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateEmpty } from '@/components/state-empty';
 import { describeError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDlq } from '@/components/table-dlq';
+import type { FAILURE_CLASSES } from '@/db/filters';
 import {
   discardDeadLetter,
   dlqCountQuery,
@@ -19,17 +21,20 @@ import {
   retryDeadLetter,
   retryDeadLetters,
 } from '@/lib/queries/dlq';
-import { type DlqParams, dlqSearch } from './search-params';
+import { dlqParsers } from './search-params';
 
 type Pending = { kind: 'all' } | { kind: 'selected'; ids: number[] } | { kind: 'discard'; id: number };
 
-export function DlqClient({ params }: { params: DlqParams }) {
-  const router = useRouter();
-  const path = usePathname();
+export function DlqClient() {
+  const [params, set] = useQueryStates(dlqParsers);
   const qc = useQueryClient();
-  const set = (patch: Partial<DlqParams>) =>
-    router.replace(`${path}${dlqSearch({ ...params, ...patch })}`, { scroll: false });
-  const filters = { event_type: params.event_type, error: params.error };
+  const filters = {
+    event_type: params.event_type,
+    error: params.error,
+    q: params.q,
+    failure: params.failure,
+  };
+  const announce = useRef<HTMLDivElement>(null);
   const list = useInfiniteQuery(dlqListQuery(filters));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const [checked, setChecked] = useState<Set<number>>(new Set());
@@ -48,9 +53,10 @@ export function DlqClient({ params }: { params: DlqParams }) {
       const matched = await retryDeadLetters(p.kind === 'all' ? filters : { ids: p.ids });
       return `Re-queued ${matched} dead letter${matched === 1 ? '' : 's'}; the worker picks them up now.`;
     },
-    onSuccess: (text) => {
+    onSuccess: (text, p) => {
       setResult({ tone: 'ok', text });
       setChecked(new Set());
+      if (p.kind === 'discard') closeAndAnnounce();
     },
     onError: (err) => {
       const e = describeError(err);
@@ -63,10 +69,27 @@ export function DlqClient({ params }: { params: DlqParams }) {
   });
   const retryOne = useMutation({
     mutationFn: (id: number) => retryDeadLetter(id),
-    onSuccess: (_d, id) => setResult({ tone: 'ok', text: `Re-queued event ${id}.` }),
+    onSuccess: (_d, id) => {
+      setResult({ tone: 'ok', text: `Re-queued event ${id}.` });
+      closeAndAnnounce();
+    },
     onError: (err) => setResult({ tone: 'bad', text: describeError(err).detail }),
     onSettled: refresh,
   });
+
+  // The row that opened the panel leaves the list once its event is re-queued or discarded: the
+  // focus goes to the message saying what happened instead of being lost. Only once the panel is
+  // gone: while the modal is open, everything outside it is inert and cannot take the focus.
+  const [announceNext, setAnnounceNext] = useState(false);
+  function closeAndAnnounce() {
+    setAnnounceNext(true);
+    void set({ selected: null });
+  }
+  useEffect(() => {
+    if (!announceNext || params.selected !== null) return;
+    announce.current?.focus();
+    setAnnounceNext(false);
+  }, [announceNext, params.selected]);
 
   const toggle = (id: number, on: boolean) =>
     setChecked((s) => {
@@ -104,68 +127,83 @@ export function DlqClient({ params }: { params: DlqParams }) {
       </div>
       <NoteRole needed="operator" what="retry and discard" />
       <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
-        <SelectEventType
-          value={params.event_type}
-          onChange={(event_type) => set({ event_type, selected: undefined })}
-        />
+        <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
+        <label className="field">
+          Failure
+          <select
+            aria-label="Failure"
+            value={params.failure ?? ''}
+            onChange={(e) =>
+              set({ failure: (e.target.value || null) as (typeof FAILURE_CLASSES)[number] | null })
+            }
+          >
+            <option value="">Transient and permanent</option>
+            <option value="transient">Transient (a retry may work)</option>
+            <option value="permanent">Permanent (fails again until fixed)</option>
+          </select>
+        </label>
         <FormSearch
           label="Error contains"
           button="Filter"
           initial={params.error}
-          onSearch={(error) => set({ error, selected: undefined })}
+          onSearch={(error) => set({ error })}
+        />
+        <FormSearch
+          label="Delivery id"
+          button="Find"
+          initial={params.q}
+          placeholder="whole id or its start"
+          onSearch={(q) => set({ q })}
         />
       </div>
-      {result && (
-        <div className="alert" data-tone={result.tone} role="status">
-          {result.text}
-        </div>
-      )}
-      <div className="stack">
-        <div className="table-wrap">
-          {list.isPending ? (
-            <StateLoading label="Loading dead letters" rows={5} />
-          ) : list.isError ? (
-            <StateError error={list.error} onRetry={() => list.refetch()} />
-          ) : rows.length === 0 ? (
-            <StateEmpty title="No dead letters">
-              {params.event_type || params.error
-                ? 'Nothing matches these filters.'
-                : 'Every event was processed or is still being retried.'}
-            </StateEmpty>
-          ) : (
-            <>
-              <TableDlq
-                rows={rows}
-                selected={params.selected}
-                checked={checked}
-                onToggle={toggle}
-                onOpen={(id) => set({ selected: id })}
-              />
-              {list.hasNextPage && (
-                <div className="table-foot">
-                  <button
-                    type="button"
-                    onClick={() => list.fetchNextPage()}
-                    disabled={list.isFetchingNextPage}
-                  >
-                    {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                  </button>
-                </div>
-              )}
-            </>
-          )}
-        </div>
-        {params.selected && (
-          <PanelDeadLetter
-            id={params.selected}
-            busy={busy}
-            locked={locked}
-            onRetry={(id) => retryOne.mutate(id)}
-            onDiscard={(id) => setConfirm({ kind: 'discard', id })}
-            onClose={() => set({ selected: undefined })}
-          />
+      <PanelSandboxOutage />
+      <div ref={announce} tabIndex={-1} role="status" className="status-slot">
+        {result && (
+          <div className="alert" data-tone={result.tone}>
+            {result.text}
+          </div>
         )}
       </div>
+      <div className="table-wrap">
+        {list.isPending ? (
+          <StateLoading label="Loading dead letters" rows={5} />
+        ) : list.isError ? (
+          <StateError error={list.error} onRetry={() => list.refetch()} />
+        ) : rows.length === 0 ? (
+          <StateEmpty title="No dead letters">
+            {params.event_type || params.error || params.q || params.failure
+              ? 'Nothing matches these filters.'
+              : 'Every event was processed or is still being retried.'}
+          </StateEmpty>
+        ) : (
+          <>
+            <TableDlq
+              rows={rows}
+              selected={params.selected}
+              checked={checked}
+              onToggle={toggle}
+              onOpen={(id) => set({ selected: id })}
+            />
+            {list.hasNextPage && (
+              <div className="table-foot">
+                <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+                  {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                </button>
+              </div>
+            )}
+          </>
+        )}
+      </div>
+      {params.selected && (
+        <PanelDeadLetter
+          id={params.selected}
+          busy={busy}
+          locked={locked}
+          onRetry={(id) => retryOne.mutate(id)}
+          onDiscard={(id) => setConfirm({ kind: 'discard', id })}
+          onClose={() => set({ selected: null })}
+        />
+      )}
       {confirm && (
         <DialogConfirm
           title={
@@ -187,11 +225,29 @@ export function DlqClient({ params }: { params: DlqParams }) {
             ) : count.isError ? (
               <p>Could not count the matching dead letters: {describeError(count.error).detail}</p>
             ) : (
-              <p>
-                <strong>{count.data}</strong> dead letter{count.data === 1 ? '' : 's'} match
-                {params.event_type || params.error ? ' the current filters' : ''} (all pages, not just this
-                one). They go back to the queue with a fresh set of attempts; their history is kept.
-              </p>
+              <>
+                <p>
+                  <strong>{count.data.matched}</strong> dead letter{count.data.matched === 1 ? '' : 's'} match
+                  {params.event_type || params.error || params.q || params.failure
+                    ? ' the current filters'
+                    : ''}{' '}
+                  (all pages, not just this one). They go back to the queue with a fresh set of automatic
+                  attempts; their history is kept.
+                </p>
+                <ul aria-label="By failure">
+                  <li>
+                    <strong>{count.data.transient}</strong> transient: may be processed now, if what failed (a
+                    downstream, a timeout) has recovered.
+                  </li>
+                  <li>
+                    <strong>{count.data.permanent}</strong> permanent: will fail again until the code or the
+                    data changes.
+                    {count.data.permanent > 0 &&
+                      !params.failure &&
+                      ' Filter on "Transient" to leave them out.'}
+                  </li>
+                </ul>
+              </>
             )
           ) : confirm.kind === 'selected' ? (
             <p>

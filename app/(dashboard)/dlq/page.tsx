@@ -1,13 +1,14 @@
 import type { Metadata } from 'next';
-import type { RawSearchParams } from '@/lib/api/page-params';
+import type { SearchParams } from 'nuqs/server';
 import { requirePageSession } from '@/lib/auth/page';
 import { DlqClient } from './client';
-import { dlqSearch, parseDlqParams } from './search-params';
+import { dlqUrl, loadDlqParams } from './search-params';
 
 export const metadata: Metadata = { title: 'Dead letters · SkyLight webhooks' };
 
-export default async function DlqPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
-  const params = parseDlqParams(await searchParams);
-  await requirePageSession(`/dlq${dlqSearch(params)}`);
-  return <DlqClient params={params} />;
+// The client reads its filters from the URL itself (nuqs); the server parses them only to send a
+// logged-out visitor back to the same view after login.
+export default async function DlqPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  await requirePageSession(dlqUrl('/dlq', await loadDlqParams(searchParams)));
+  return <DlqClient />;
 }

@@ -1,15 +1,15 @@
-import { z } from 'zod';
-import {
-  firstValues,
-  type RawSearchParams,
-  toSearch,
-  urlEventType,
-  urlId,
-  urlText,
-} from '@/lib/api/page-params';
+import { createLoader, createSerializer, type inferParserType, parseAsStringLiteral } from 'nuqs/server';
+import { FAILURE_CLASSES } from '@/db/filters';
+import { parseAsEventType, parseAsId, parseAsText } from '@/lib/api/page-params';
 
-const schema = z.object({ event_type: urlEventType, error: urlText, selected: urlId });
-export type DlqParams = z.infer<typeof schema>;
+export const dlqParsers = {
+  event_type: parseAsEventType,
+  failure: parseAsStringLiteral(FAILURE_CLASSES),
+  error: parseAsText,
+  q: parseAsText,
+  selected: parseAsId,
+};
+export type DlqParams = inferParserType<typeof dlqParsers>;
 
-export const parseDlqParams = (sp: RawSearchParams): DlqParams => schema.parse(firstValues(sp));
-export const dlqSearch = (p: DlqParams) => toSearch(p);
+export const loadDlqParams = createLoader(dlqParsers);
+export const dlqUrl = createSerializer(dlqParsers);

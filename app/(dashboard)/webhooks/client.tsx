@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { usePathname, useRouter } from 'next/navigation';
+import { useQueryStates } from 'nuqs';
 import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { NoteRole, useLocked } from '@/components/note-role';
@@ -12,14 +12,11 @@ import { StateLoading } from '@/components/state-loading';
 import { TableWebhooks } from '@/components/table-webhooks';
 import type { WebhookView } from '@/lib/queries/types';
 import { setWebhookActive, webhooksQuery } from '@/lib/queries/webhooks';
-import { type WebhooksParams, webhooksSearch } from './search-params';
+import { webhooksParsers } from './search-params';
 
-export function WebhooksClient({ params }: { params: WebhooksParams }) {
-  const router = useRouter();
-  const path = usePathname();
+export function WebhooksClient() {
+  const [params, set] = useQueryStates(webhooksParsers);
   const qc = useQueryClient();
-  const set = (patch: Partial<WebhooksParams>) =>
-    router.replace(`${path}${webhooksSearch({ ...params, ...patch })}`, { scroll: false });
   const list = useQuery(webhooksQuery());
   const [confirm, setConfirm] = useState<WebhookView | null>(null);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
@@ -79,15 +76,15 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
             busyId={toggle.isPending ? (toggle.variables?.id ?? null) : null}
             locked={locked}
             onToggle={setConfirm}
-            onOpen={(id) => set({ webhook: id, status: undefined, page: 1 })}
+            onOpen={(id) => set({ webhook: id, status: null, page: 1 })}
           />
         )}
       </div>
       {params.webhook && (
         <PanelProviderDeliveries
           webhookId={params.webhook}
-          filters={{ status: params.status, page: params.page }}
-          onChange={(f) => set(f)}
+          filters={{ status: params.status ?? undefined, page: params.page }}
+          onChange={(f) => set({ ...f, status: f.status ?? null })}
         />
       )}
       {confirm && (

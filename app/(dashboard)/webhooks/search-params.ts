@@ -1,16 +1,25 @@
-import { z } from 'zod';
-import { firstValues, type RawSearchParams, toSearch, urlId } from '@/lib/api/page-params';
+import {
+  createLoader,
+  createParser,
+  createSerializer,
+  type inferParserType,
+  parseAsStringLiteral,
+} from 'nuqs/server';
+import { parseAsId } from '@/lib/api/page-params';
 import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
 
-const DEFAULTS = { page: 1 } as const;
-
-const schema = z.object({
-  webhook: urlId,
-  status: z.enum(DELIVERY_STATUS_FILTERS).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100_000).catch(DEFAULTS.page),
+// The provider's page number; past 100,000 is not a page anyone reaches by clicking.
+const parseAsPage = createParser({
+  parse: (v) => (/^[1-9][0-9]{0,5}$/.test(v) && Number(v) <= 100_000 ? Number(v) : null),
+  serialize: (v: number) => String(v),
 });
-export type WebhooksParams = z.infer<typeof schema>;
 
-export const parseWebhooksParams = (sp: RawSearchParams): WebhooksParams =>
-  schema.parse({ page: DEFAULTS.page, ...firstValues(sp) });
-export const webhooksSearch = (p: WebhooksParams) => toSearch(p, DEFAULTS);
+export const webhooksParsers = {
+  webhook: parseAsId,
+  status: parseAsStringLiteral(DELIVERY_STATUS_FILTERS),
+  page: parseAsPage.withDefault(1),
+};
+export type WebhooksParams = inferParserType<typeof webhooksParsers>;
+
+export const loadWebhooksParams = createLoader(webhooksParsers);
+export const webhooksUrl = createSerializer(webhooksParsers);

@@ -60,7 +60,17 @@ export function DeliveryClient({ id }: { id: number }) {
                   <dd>
                     {d.event ? (
                       <>
-                        #{d.event.id} <BadgeStatus value={d.event.status} />
+                        #{d.event.id}{' '}
+                        {d.event.status === 'dead' ? (
+                          <Link
+                            href={`/dlq?q=${encodeURIComponent(d.event.delivery_id)}&selected=${d.event.id}`}
+                            aria-label="Open its dead letter"
+                          >
+                            <BadgeStatus value="dead" />
+                          </Link>
+                        ) : (
+                          <BadgeStatus value={d.event.status} />
+                        )}
                       </>
                     ) : (
                       'none (not queued)'

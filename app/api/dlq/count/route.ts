@@ -5,8 +5,11 @@ import { dlqCountQuery } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
-/** How many dead letters a bulk retry with the same filter would re-queue (for the confirmation). */
+/**
+ * How many dead letters a bulk retry with the same filter would re-queue (for the confirmation), and
+ * how many of them failed transiently or permanently.
+ */
 export const GET = authed('viewer', async (request) => {
   const filter = parseQuery(dlqCountQuery, request);
-  return ok({ matched: await countDeadLetters(await getDb(), filter) });
+  return ok(await countDeadLetters(await getDb(), filter));
 });

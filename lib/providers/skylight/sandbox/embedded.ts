@@ -1,8 +1,10 @@
 import { getDb } from '@/db/client';
-import { pruneSandboxDeliveries } from '@/db/queries/sandbox';
+import type { Actor } from '@/db/queries/audit';
+import { pruneSandboxDeliveries, sandboxOutageSetting, setSandboxOutageSetting } from '@/db/queries/sandbox';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { KNOWN_EVENTS } from '../protocol';
+import type { DownstreamStats } from './downstream';
 import { startSandbox } from './server';
 import { DbStore } from './store-db';
 
@@ -11,6 +13,9 @@ export type EmbeddedSandbox = {
   downstreamUrl: string;
   apiUrl: string;
   apiKey: string;
+  /** The demo's downstream outage switch; null when notifications go elsewhere (NOTIFY_WEBHOOK_URL). */
+  downstream(): DownstreamStats | null;
+  setDownstreamOutage(on: boolean, who: Actor): Promise<DownstreamStats>;
   stop(): Promise<void>;
 };
 
@@ -23,14 +28,19 @@ const PROBE_EVERY_MS = 500;
  * The demo-mode provider: the sandbox inside the web process, state in the app's database, one
  * webhook subscribed to every event and pointed at our own receiver, streaming SANDBOX_RATE events/s
  * with some duplicates and failing payloads. The API key is minted per process.
+ *
+ * When the example handlers notify the sandbox's own downstream (`outageDemo`), the demo starts with
+ * that downstream in an outage the operator can end from the dashboard: notifications fail, their
+ * events are retried and dead-lettered as transient, and a retry after the outage processes them.
  */
-export async function startEmbeddedSandbox(): Promise<EmbeddedSandbox> {
+export async function startEmbeddedSandbox(opts: { outageDemo: boolean }): Promise<EmbeddedSandbox> {
   const sandbox = await startSandbox({
     store: new DbStore(getDb),
     knobs: { rate: env.SANDBOX_RATE, timeScale: env.SANDBOX_TIME_SCALE, duplicates: 0.05, failures: 0.05 },
     log: log.child({ component: 'sandbox' }),
   });
   const { core } = sandbox;
+  if (opts.outageDemo) core.downstream.outage = await sandboxOutageSetting(await getDb());
   const target = `http://127.0.0.1:${env.PORT}/api/webhooks/skylightchat`;
   await ensureWebhook(core, target);
   // Retries that were pending when the app last stopped go out on their original schedule.
@@ -58,6 +68,12 @@ export async function startEmbeddedSandbox(): Promise<EmbeddedSandbox> {
     downstreamUrl: sandbox.downstreamUrl,
     apiUrl: sandbox.apiUrl,
     apiKey: sandbox.apiKey,
+    downstream: () => (opts.outageDemo ? core.downstream.stats() : null),
+    setDownstreamOutage: async (on, who) => {
+      await setSandboxOutageSetting(await getDb(), on, who);
+      core.downstream.outage = on;
+      return core.downstream.stats();
+    },
     stop: async () => {
       abort.abort();
       clearInterval(prune);

@@ -65,8 +65,6 @@ const BOOKINGS = ['Table for 2', 'Haircut', 'Consultation', 'Table for 6', 'Car 
 export function flakyMarker(times: number, token: string): string {
   return `[flaky:${times}:${token}]`;
 }
-/** Effectively "always": more than any worker attempt limit. */
-export const FLAKY_FOREVER = 1000;
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
@@ -246,9 +244,13 @@ export class World {
     };
   }
 
-  /** A notifying event whose notification the downstream fails N times: most recover, some never. */
+  /**
+   * A notifying event whose notification the downstream fails once or twice, then takes: retries
+   * recover it. Events that fail for good come from invalid data (permanent) or from the
+   * downstream's outage switch (transient, saved by a retry once it ends), never from here.
+   */
   private flaky(at: Date): WorldEvent {
-    const times = Math.random() < 2 / 3 ? 1 + Math.floor(Math.random() * 2) : FLAKY_FOREVER;
+    const times = 1 + Math.floor(Math.random() * 2);
     const marker = `${flakyMarker(times, randomAlnum(10))} `;
     return Math.random() < 0.5
       ? this.message(at, 'inbound', 'flaky', marker)
