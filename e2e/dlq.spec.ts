@@ -109,7 +109,7 @@ test('events fail until dead, then retry one, discard one and bulk-retry the res
     /^Attempt 1: transient/,
     /^Attempt 2: transient/,
     /^Dead-lettered.*transient errors, 2 attempts used/,
-    /^Retried by hand by dashboard/,
+    /^Retried by hand by admin@localhost/,
     /^Attempt 3: success/,
     /^Processed/,
   ]);
