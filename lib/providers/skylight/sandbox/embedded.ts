@@ -2,17 +2,10 @@ import { getDb } from '@/db/client';
 import { pruneSandboxDeliveries } from '@/db/queries/sandbox';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
+import type { EmbeddedSandbox } from '../../types';
 import { KNOWN_EVENTS } from '../protocol';
 import { startSandbox } from './server';
 import { DbStore } from './store-db';
-
-export type EmbeddedSandbox = {
-  secrets(): Promise<string[]>;
-  downstreamUrl: string;
-  apiUrl: string;
-  apiKey: string;
-  stop(): Promise<void>;
-};
 
 /** Identifies the webhook the sandbox keeps pointed at this app across restarts. */
 export const EMBEDDED_WEBHOOK_NAME = 'Local app (sandbox)';
@@ -24,14 +17,16 @@ const PROBE_EVERY_MS = 500;
  * webhook subscribed to every event and pointed at our own receiver, streaming SANDBOX_RATE events/s
  * with some duplicates and failing payloads. The API key is minted per process.
  */
-export async function startEmbeddedSandbox(): Promise<EmbeddedSandbox> {
+export async function startEmbeddedSandbox(
+  receiver = { url: `http://127.0.0.1:${env.PORT}/api/webhooks/skylightchat` },
+): Promise<EmbeddedSandbox> {
   const sandbox = await startSandbox({
     store: new DbStore(getDb),
     knobs: { rate: env.SANDBOX_RATE, timeScale: env.SANDBOX_TIME_SCALE, duplicates: 0.05, failures: 0.05 },
     log: log.child({ component: 'sandbox' }),
   });
   const { core } = sandbox;
-  const target = `http://127.0.0.1:${env.PORT}/api/webhooks/skylightchat`;
+  const target = receiver.url;
   await ensureWebhook(core, target);
   // Retries that were pending when the app last stopped go out on their original schedule.
   await core.sender.resume();

@@ -1,0 +1,19 @@
+import type { ManagementClient } from '../types';
+import { getSkylightClient } from './client';
+import { DELIVERY_STATUS_FILTERS } from './client-schemas';
+
+/** SkyLight's management API behind the provider contract (rows keep SkyLight's field names). */
+export function managementClient(): ManagementClient {
+  const client = getSkylightClient();
+  return {
+    listWebhooks: () => client.listWebhooks(),
+    setWebhookActive: (id, isActive) => client.updateWebhook(id, { is_active: isActive }),
+    listDeliveries: (id, filter) =>
+      client.listDeliveries(id, {
+        status: DELIVERY_STATUS_FILTERS.find((s) => s === filter.status),
+        page: filter.page,
+        per_page: 25,
+      }),
+    deliveryStatuses: DELIVERY_STATUS_FILTERS,
+  };
+}
