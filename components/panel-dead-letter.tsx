@@ -2,7 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { formatTime } from '@/lib/format';
-import { eventQuery } from '@/lib/queries/dlq';
+import { eventOptions } from '@/lib/queries/dlq';
 import { BadgeStatus } from './badge-status';
 import { ButtonCopy } from './button-copy';
 import { StateError } from './state-error';
@@ -23,7 +23,7 @@ export function PanelDeadLetter({
   onDiscard: (id: number) => void;
   onClose: () => void;
 }) {
-  const q = useQuery(eventQuery(id));
+  const q = useQuery(eventOptions(id));
   const e = q.data;
   const payload = e ? JSON.stringify(e.payload, null, 2) : '';
   return (

@@ -3,7 +3,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { formatTime } from '@/lib/format';
 import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
-import { type ProviderDeliveryFilters, providerDeliveriesQuery } from '@/lib/queries/webhooks';
+import { type ProviderDeliveryFilters, providerDeliveriesOptions } from '@/lib/queries/webhooks';
 import { BadgeStatus } from './badge-status';
 import { StateEmpty } from './state-empty';
 import { StateError } from './state-error';
@@ -19,7 +19,7 @@ export function PanelProviderDeliveries({
   filters: ProviderDeliveryFilters;
   onChange: (f: Partial<ProviderDeliveryFilters>) => void;
 }) {
-  const q = useQuery({ ...providerDeliveriesQuery(webhookId, filters), placeholderData: keepPreviousData });
+  const q = useQuery({ ...providerDeliveriesOptions(webhookId, filters), placeholderData: keepPreviousData });
   const meta = q.data?.meta;
   const rows = q.data?.data ?? [];
   return (

@@ -13,7 +13,7 @@ import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
-import { summaryQuery } from '@/lib/queries/metrics';
+import { summaryOptions } from '@/lib/queries/metrics';
 import { type OverviewParams, overviewSearch } from './search-params';
 
 export function OverviewClient({ params }: { params: OverviewParams }) {
@@ -21,7 +21,7 @@ export function OverviewClient({ params }: { params: OverviewParams }) {
   const path = usePathname();
   const set = (patch: Partial<OverviewParams>) =>
     router.replace(`${path}${overviewSearch({ ...params, ...patch })}`, { scroll: false });
-  const summary = useQuery(summaryQuery(params));
+  const summary = useQuery(summaryOptions(params));
 
   return (
     <>

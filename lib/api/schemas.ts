@@ -31,14 +31,14 @@ const orderedRange = <T extends Range>(v: T) => !v.from || !v.to || v.from < v.t
 const rangeMessage = { message: '`from` must be before `to`', path: ['from'] };
 
 /** Row ids in paths: positive integers that fit a bigint and a JS number. */
-export const idParam = z.object({
+export const idParamSchema = z.object({
   id: z
     .string()
     .regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer id')
     .transform(Number),
 });
 
-export const deliveriesQuery = z
+export const deliveriesQuerySchema = z
   .strictObject({
     outcome: z.enum(RECEIPT_OUTCOMES).optional(),
     event_type: eventType.optional(),
@@ -49,23 +49,23 @@ export const deliveriesQuery = z
     cursor,
   })
   .refine(orderedRange, rangeMessage);
-export type DeliveriesQuery = z.infer<typeof deliveriesQuery>;
+export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
 
-export const eventsQuery = z.strictObject({
+export const eventsQuerySchema = z.strictObject({
   status: z.enum(EVENT_STATUSES).optional(),
   event_type: eventType.optional(),
   limit,
   cursor,
 });
-export type EventsQuery = z.infer<typeof eventsQuery>;
+export type EventsQuery = z.infer<typeof eventsQuerySchema>;
 
-export const dlqQuery = z.strictObject({
+export const dlqQuerySchema = z.strictObject({
   event_type: eventType.optional(),
   error: filterText.optional(),
   limit,
   cursor,
 });
-export type DlqQuery = z.infer<typeof dlqQuery>;
+export type DlqQuery = z.infer<typeof dlqQuerySchema>;
 
 const dlqFilter = z.strictObject({
   event_type: eventType.optional(),
@@ -75,17 +75,17 @@ const dlqFilter = z.strictObject({
 });
 
 /** What a bulk retry with the same filter would match (GET /api/dlq/count, for the confirmation). */
-export const dlqCountQuery = dlqFilter.refine(orderedRange, rangeMessage);
+export const dlqCountQuerySchema = dlqFilter.refine(orderedRange, rangeMessage);
 
 /** What a bulk retry matches: every dead letter passing all given filters (none: all of them). */
-export const dlqBulkRetryBody = dlqFilter
+export const dlqBulkRetryBodySchema = dlqFilter
   .extend({
     ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
   })
   .refine(orderedRange, rangeMessage);
-export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBody>;
+export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBodySchema>;
 
-export const metricsQuery = z
+export const metricsQuerySchema = z
   .strictObject({
     from: isoTime.optional(),
     to: isoTime.optional(),
@@ -100,15 +100,15 @@ export const metricsQuery = z
     message: 'range too long: at most 400 days',
     path: ['from'],
   });
-export type MetricsQuery = z.infer<typeof metricsQuery>;
+export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
 
-export const auditQuery = z.strictObject({ limit, cursor });
+export const auditQuerySchema = z.strictObject({ limit, cursor });
 
-export const loginBody = z.strictObject({ password: z.string().min(1, 'required').max(1024) });
+export const loginBodySchema = z.strictObject({ password: z.string().min(1, 'required').max(1024) });
 
-export const webhookPatchBody = z.strictObject({ is_active: z.boolean() });
+export const webhookPatchBodySchema = z.strictObject({ is_active: z.boolean() });
 
-export const providerDeliveriesQuery = z.strictObject({
+export const providerDeliveriesQuerySchema = z.strictObject({
   status: z.enum(DELIVERY_STATUS_FILTERS).optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
 });

@@ -2,7 +2,7 @@ import { infiniteQueryOptions } from '@tanstack/react-query';
 import { fetchJson, qs } from './fetch-json';
 import type { AuditRow } from './types';
 
-export const auditQuery = () =>
+export const auditOptions = () =>
   infiniteQueryOptions({
     queryKey: ['audit', 'list'] as const,
     queryFn: ({ pageParam, signal }) =>

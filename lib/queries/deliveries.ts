@@ -13,7 +13,7 @@ export type DeliveryFilters = {
 
 export const PAGE_SIZE = 50;
 
-export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
+export const deliveriesOptions = (f: DeliveryFilters, live: boolean) =>
   infiniteQueryOptions({
     queryKey: ['deliveries', 'list', f] as const,
     queryFn: ({ pageParam, signal }) => {
@@ -31,7 +31,7 @@ export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
     maxPages: live ? 1 : undefined,
   });
 
-export const deliveryQuery = (id: number) =>
+export const deliveryOptions = (id: number) =>
   queryOptions({
     queryKey: ['deliveries', 'detail', id] as const,
     queryFn: async ({ signal }) =>

@@ -5,7 +5,7 @@ import type { DeadLetterRow, EventDetail } from './types';
 
 export type DlqFilters = { event_type?: string; error?: string };
 
-export const dlqListQuery = (f: DlqFilters) =>
+export const dlqListOptions = (f: DlqFilters) =>
   infiniteQueryOptions({
     queryKey: ['dlq', 'list', f] as const,
     queryFn: ({ pageParam, signal }) =>
@@ -16,20 +16,21 @@ export const dlqListQuery = (f: DlqFilters) =>
     refetchIntervalInBackground: false,
   });
 
-export const dlqCountQuery = (f: DlqFilters) =>
+export const dlqCountOptions = (f: DlqFilters) =>
   queryOptions({
     queryKey: ['dlq', 'count', f] as const,
     queryFn: async ({ signal }) =>
       (await fetchJson<{ matched: number }>(`/api/dlq/count${qs(f)}`, { signal })).data.matched,
   });
 
-export const eventQuery = (id: number) =>
+export const eventOptions = (id: number) =>
   queryOptions({
     queryKey: ['dlq', 'detail', id] as const,
     queryFn: async ({ signal }) => (await fetchJson<EventDetail>(`/api/dlq/${id}`, { signal })).data,
   });
 
-export const retryDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
-export const discardDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
-export const retryDeadLetters = async (body: DlqFilters & { ids?: number[] }) =>
+export const retryDeadLetterRequest = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
+export const discardDeadLetterRequest = (id: number) =>
+  fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
+export const retryDeadLettersRequest = async (body: DlqFilters & { ids?: number[] }) =>
   (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;

@@ -2,7 +2,7 @@ import { queryOptions } from '@tanstack/react-query';
 import { fetchJson, qs } from './fetch-json';
 import type { DeliveryPage, ProviderWebhook } from './types';
 
-export const webhooksQuery = () =>
+export const webhooksOptions = () =>
   queryOptions({
     queryKey: ['webhooks', 'list'] as const,
     queryFn: async ({ signal }) =>
@@ -11,7 +11,7 @@ export const webhooksQuery = () =>
 
 export type ProviderDeliveryFilters = { status?: 'pending' | 'delivered' | 'failed'; page: number };
 
-export const providerDeliveriesQuery = (id: number, f: ProviderDeliveryFilters) =>
+export const providerDeliveriesOptions = (id: number, f: ProviderDeliveryFilters) =>
   queryOptions({
     queryKey: ['webhooks', 'deliveries', id, f] as const,
     queryFn: async ({ signal }) =>
@@ -23,7 +23,7 @@ export const providerDeliveriesQuery = (id: number, f: ProviderDeliveryFilters) 
       ).data,
   });
 
-export const setWebhookActive = async (id: number, isActive: boolean) =>
+export const setWebhookActiveRequest = async (id: number, isActive: boolean) =>
   (
     await fetchJson<ProviderWebhook>(`/api/provider/webhooks/${id}`, {
       method: 'PATCH',

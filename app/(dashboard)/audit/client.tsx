@@ -5,10 +5,10 @@ import { StateEmpty } from '@/components/state-empty';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableAudit } from '@/components/table-audit';
-import { auditQuery } from '@/lib/queries/audit';
+import { auditOptions } from '@/lib/queries/audit';
 
 export function AuditClient() {
-  const list = useInfiniteQuery(auditQuery());
+  const list = useInfiniteQuery(auditOptions());
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   return (
     <>

@@ -10,7 +10,7 @@ import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDeliveries } from '@/components/table-deliveries';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
-import { deliveriesQuery } from '@/lib/queries/deliveries';
+import { deliveriesOptions } from '@/lib/queries/deliveries';
 import { type DeliveriesParams, deliveriesSearch } from './search-params';
 
 export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
@@ -19,7 +19,7 @@ export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
   const set = (patch: Partial<DeliveriesParams>) =>
     router.replace(`${path}${deliveriesSearch({ ...params, ...patch })}`, { scroll: false });
   const { live, ...filters } = params;
-  const list = useInfiniteQuery(deliveriesQuery(filters, live));
+  const list = useInfiniteQuery(deliveriesOptions(filters, live));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
 
   return (

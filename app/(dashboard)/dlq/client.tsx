@@ -12,11 +12,11 @@ import { describeError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDlq } from '@/components/table-dlq';
 import {
-  discardDeadLetter,
-  dlqCountQuery,
-  dlqListQuery,
-  retryDeadLetter,
-  retryDeadLetters,
+  discardDeadLetterRequest,
+  dlqCountOptions,
+  dlqListOptions,
+  retryDeadLetterRequest,
+  retryDeadLettersRequest,
 } from '@/lib/queries/dlq';
 import { type DlqParams, dlqSearch } from './search-params';
 
@@ -29,22 +29,22 @@ export function DlqClient({ params }: { params: DlqParams }) {
   const set = (patch: Partial<DlqParams>) =>
     router.replace(`${path}${dlqSearch({ ...params, ...patch })}`, { scroll: false });
   const filters = { event_type: params.event_type, error: params.error };
-  const list = useInfiniteQuery(dlqListQuery(filters));
+  const list = useInfiniteQuery(dlqListOptions(filters));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const [checked, setChecked] = useState<Set<number>>(new Set());
   const [confirm, setConfirm] = useState<Pending | null>(null);
   const [result, setResult] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
-  const count = useQuery({ ...dlqCountQuery(filters), enabled: confirm?.kind === 'all' });
+  const count = useQuery({ ...dlqCountOptions(filters), enabled: confirm?.kind === 'all' });
 
   const refresh = () =>
     Promise.all(['dlq', 'metrics', 'deliveries'].map((k) => qc.invalidateQueries({ queryKey: [k] })));
   const act = useMutation({
     mutationFn: async (p: Pending) => {
       if (p.kind === 'discard') {
-        await discardDeadLetter(p.id);
+        await discardDeadLetterRequest(p.id);
         return `Discarded event ${p.id}.`;
       }
-      const matched = await retryDeadLetters(p.kind === 'all' ? filters : { ids: p.ids });
+      const matched = await retryDeadLettersRequest(p.kind === 'all' ? filters : { ids: p.ids });
       return `Re-queued ${matched} dead letter${matched === 1 ? '' : 's'}; the worker picks them up now.`;
     },
     onSuccess: (text) => {
@@ -61,7 +61,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
     },
   });
   const retryOne = useMutation({
-    mutationFn: (id: number) => retryDeadLetter(id),
+    mutationFn: (id: number) => retryDeadLetterRequest(id),
     onSuccess: (_d, id) => setResult({ tone: 'ok', text: `Re-queued event ${id}.` }),
     onError: (err) => setResult({ tone: 'bad', text: describeError(err).detail }),
     onSettled: refresh,

@@ -10,7 +10,7 @@ import { describeError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableWebhooks } from '@/components/table-webhooks';
 import type { ProviderWebhook } from '@/lib/queries/types';
-import { setWebhookActive, webhooksQuery } from '@/lib/queries/webhooks';
+import { setWebhookActiveRequest, webhooksOptions } from '@/lib/queries/webhooks';
 import { type WebhooksParams, webhooksSearch } from './search-params';
 
 export function WebhooksClient({ params }: { params: WebhooksParams }) {
@@ -19,14 +19,14 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
   const qc = useQueryClient();
   const set = (patch: Partial<WebhooksParams>) =>
     router.replace(`${path}${webhooksSearch({ ...params, ...patch })}`, { scroll: false });
-  const list = useQuery(webhooksQuery());
+  const list = useQuery(webhooksOptions());
   const [confirm, setConfirm] = useState<ProviderWebhook | null>(null);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
-  const key = webhooksQuery().queryKey;
+  const key = webhooksOptions().queryKey;
 
   // Optimistic: the switch flips at once and flips back if SkyLight refuses.
   const toggle = useMutation({
-    mutationFn: (v: { id: number; is_active: boolean }) => setWebhookActive(v.id, v.is_active),
+    mutationFn: (v: { id: number; is_active: boolean }) => setWebhookActiveRequest(v.id, v.is_active),
     onMutate: async (v) => {
       setConfirm(null);
       await qc.cancelQueries({ queryKey: key });

@@ -2,12 +2,12 @@ import { getDb } from '@/db/client';
 import { listAudit } from '@/db/queries/audit';
 import { decodeCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
-import { auditQuery } from '@/lib/api/schemas';
+import { auditQuerySchema } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = authed(async (request) => {
-  const { limit, cursor } = parseQuery(auditQuery, request);
+  const { limit, cursor } = parseQuery(auditQuerySchema, request);
   const page = await listAudit(await getDb(), { limit, cursor: cursor ? decodeCursor(cursor) : undefined });
   return ok(page.rows, { nextId: page.nextId });
 });

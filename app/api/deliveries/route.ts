@@ -2,12 +2,12 @@ import { getDb } from '@/db/client';
 import { listDeliveries } from '@/db/queries/deliveries';
 import { decodeCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
-import { deliveriesQuery } from '@/lib/api/schemas';
+import { deliveriesQuerySchema } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = authed(async (request) => {
-  const { limit, cursor, ...filters } = parseQuery(deliveriesQuery, request);
+  const { limit, cursor, ...filters } = parseQuery(deliveriesQuerySchema, request);
   const page = await listDeliveries(await getDb(), filters, {
     limit,
     cursor: cursor ? decodeCursor(cursor) : undefined,

@@ -2,12 +2,12 @@ import { getDb } from '@/db/client';
 import { listEvents } from '@/db/queries/events';
 import { decodeCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
-import { eventsQuery } from '@/lib/api/schemas';
+import { eventsQuerySchema } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = authed(async (request) => {
-  const { limit, cursor, ...filters } = parseQuery(eventsQuery, request);
+  const { limit, cursor, ...filters } = parseQuery(eventsQuerySchema, request);
   const page = await listEvents(await getDb(), filters, {
     limit,
     cursor: cursor ? decodeCursor(cursor) : undefined,

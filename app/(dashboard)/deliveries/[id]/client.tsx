@@ -8,10 +8,10 @@ import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TimelineDelivery } from '@/components/timeline-delivery';
 import { formatMs, formatTime, prettyJson } from '@/lib/format';
-import { deliveryQuery } from '@/lib/queries/deliveries';
+import { deliveryOptions } from '@/lib/queries/deliveries';
 
 export function DeliveryClient({ id }: { id: number }) {
-  const q = useQuery(deliveryQuery(id));
+  const q = useQuery(deliveryOptions(id));
   const d = q.data;
   const body = d ? prettyJson(d.body) : '';
   const headers = d ? JSON.stringify(d.headers, null, 2) : '';

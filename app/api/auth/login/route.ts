@@ -1,5 +1,5 @@
 import { clientIp, ok, parseBody } from '@/lib/api/route';
-import { loginBody } from '@/lib/api/schemas';
+import { loginBodySchema } from '@/lib/api/schemas';
 import { login } from '@/lib/auth/login';
 import { isSameOrigin } from '@/lib/auth/require';
 import { AppError, toResponse } from '@/lib/errors';
@@ -12,7 +12,7 @@ export async function POST(request: Request) {
     if (request.headers.has('origin') && !isSameOrigin(request)) {
       throw new AppError('forbidden', 'Cross-origin request refused');
     }
-    const { password } = await parseBody(loginBody, request);
+    const { password } = await parseBody(loginBodySchema, request);
     const cookie = await login(password, clientIp(request));
     const res = ok({ logged_in: true });
     res.headers.append('Set-Cookie', cookie);

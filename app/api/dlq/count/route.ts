@@ -1,12 +1,12 @@
 import { getDb } from '@/db/client';
 import { countDeadLetters } from '@/db/queries/dlq';
 import { authed, ok, parseQuery } from '@/lib/api/route';
-import { dlqCountQuery } from '@/lib/api/schemas';
+import { dlqCountQuerySchema } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
 /** How many dead letters a bulk retry with the same filter would re-queue (for the confirmation). */
 export const GET = authed(async (request) => {
-  const filter = parseQuery(dlqCountQuery, request);
+  const filter = parseQuery(dlqCountQuerySchema, request);
   return ok({ matched: await countDeadLetters(await getDb(), filter) });
 });

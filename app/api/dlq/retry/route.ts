@@ -1,13 +1,13 @@
 import { getDb } from '@/db/client';
 import { retryDeadLetters } from '@/db/queries/dlq';
 import { authed, clientIp, ok, parseBody } from '@/lib/api/route';
-import { dlqBulkRetryBody } from '@/lib/api/schemas';
+import { dlqBulkRetryBodySchema } from '@/lib/api/schemas';
 import { runtime } from '@/lib/runtime';
 
 export const dynamic = 'force-dynamic';
 
 export const POST = authed(async (request, session) => {
-  const filter = await parseBody(dlqBulkRetryBody, request);
+  const filter = await parseBody(dlqBulkRetryBodySchema, request);
   const result = await retryDeadLetters(await getDb(), filter, {
     actor: session.actor,
     ip: clientIp(request),

@@ -1,11 +1,11 @@
 import { getDb } from '@/db/client';
 import { discardDeadLetter } from '@/db/queries/dlq';
 import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
-import { idParam } from '@/lib/api/schemas';
+import { idParamSchema } from '@/lib/api/schemas';
 
 export const dynamic = 'force-dynamic';
 
 export const POST = authed<{ id: string }>(async (request, session, params) => {
-  const { id } = parseParams(idParam, params);
+  const { id } = parseParams(idParamSchema, params);
   return ok(await discardDeadLetter(await getDb(), id, { actor: session.actor, ip: clientIp(request) }));
 });

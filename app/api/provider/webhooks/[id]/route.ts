@@ -1,11 +1,11 @@
 import { authed, clientIp, ok, parseBody, parseParams } from '@/lib/api/route';
-import { idParam, webhookPatchBody } from '@/lib/api/schemas';
+import { idParamSchema, webhookPatchBodySchema } from '@/lib/api/schemas';
 import { setWebhookActive } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
 export const PATCH = authed<{ id: string }>(async (request, session, params) => {
-  const { id } = parseParams(idParam, params);
-  const { is_active } = await parseBody(webhookPatchBody, request);
+  const { id } = parseParams(idParamSchema, params);
+  const { is_active } = await parseBody(webhookPatchBodySchema, request);
   return ok(await setWebhookActive(id, is_active, { actor: session.actor, ip: clientIp(request) }));
 });
