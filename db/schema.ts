@@ -247,6 +247,47 @@ export const effects = pgTable(
   (t) => [primaryKey({ columns: [t.eventId, t.handler] })],
 );
 
+/** Source slugs: the last path segment of `/api/webhooks/:source`. */
+export const SOURCE_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+
+/**
+ * Inbound endpoints created in the dashboard or the API: one provider, its own signing secrets, on or
+ * off. The default sources (SkyLight's `skylightchat`, Sly's `sly`) come from the environment and
+ * have no row here. `provider` is a registry name (lib/providers/registry.ts), checked by the API.
+ */
+export const sources = pgTable(
+  'sources',
+  {
+    slug: text('slug').primaryKey(),
+    provider: text('provider').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    updatedAt: tsz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('sources_slug_ck', sql`${t.slug} ~ '^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$'`)],
+);
+
+/**
+ * Signing secrets of a source, encrypted at rest (AES-256-GCM under SECRETS_ENCRYPTION_KEY, the
+ * slug as associated data: lib/sources/crypto.ts). Only `last4` is ever shown.
+ */
+export const sourceSecrets = pgTable(
+  'source_secrets',
+  {
+    id: id(),
+    source: text('source')
+      .notNull()
+      .references(() => sources.slug, { onDelete: 'cascade' }),
+    label: text('label'),
+    ciphertext: text('ciphertext').notNull(),
+    last4: text('last4').notNull(),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    lastMatchedAt: tsz('last_matched_at'),
+    expiresAt: tsz('expires_at'),
+  },
+  (t) => [index('source_secrets_source_idx').on(t.source, t.id)],
+);
+
 export const AUDIT_ACTIONS = [
   'login',
   'login_failed',
@@ -255,6 +296,8 @@ export const AUDIT_ACTIONS = [
   'dlq_retry',
   'dlq_bulk_retry',
   'dlq_discard',
+  'source_create',
+  'source_update',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -319,3 +362,5 @@ export type ReceiptRow = typeof receipts.$inferSelect;
 export type ReceiptInsert = typeof receipts.$inferInsert;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+export type SourceRow = typeof sources.$inferSelect;
+export type SourceSecretRow = typeof sourceSecrets.$inferSelect;

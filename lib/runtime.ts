@@ -6,6 +6,10 @@ import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import type { ReceiverDeps } from '@/lib/receiver/receive';
 import { BackgroundRecorder } from '@/lib/receiver/recorder';
+import { loadKey, SecretBox } from '@/lib/sources/crypto';
+import { DEFAULT_SOURCES, defaultSecrets } from '@/lib/sources/defaults';
+import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
+import type { SourceDeps } from '@/lib/sources/service';
 import { Worker } from '@/lib/worker/worker';
 
 /**
@@ -21,11 +25,49 @@ type Runtime = {
   notifyUrl: () => string | null;
   /** Management API base URL and key: SkyLight's from env, or the embedded sandbox's. */
   providerApi: () => { url: string; key: string } | null;
+  sources: SourceDeps;
   stops: Array<() => Promise<void>>;
   started: boolean;
 };
 
 const g = globalThis as { __skylightRuntime?: Runtime };
+
+/**
+ * The default sources from the environment. SkyLight's is always there (its secret is required
+ * outside sandbox mode, where the sandbox's own secrets are added); Sly's when SLY_WEBHOOK_SECRET is set.
+ */
+function builtInSources(sandboxSecrets: () => Promise<string[]>): Map<string, ResolvedSource> {
+  const out = new Map<string, ResolvedSource>();
+  for (const d of DEFAULT_SOURCES) {
+    const fromEnv = defaultSecrets(d);
+    const withSandbox = env.sandbox && d.provider === 'skylight';
+    if (fromEnv.length === 0 && !withSandbox) continue;
+    out.set(d.slug, {
+      slug: d.slug,
+      provider: d.provider,
+      enabled: true,
+      origin: 'environment',
+      secrets: withSandbox
+        ? async () => [...fromEnv, ...(await sandboxSecrets())]
+        : () => Promise.resolve(fromEnv),
+    });
+  }
+  return out;
+}
+
+function sourceDeps(sandboxSecrets: () => Promise<string[]>): SourceDeps {
+  const key = loadKey({
+    configured: env.SECRETS_ENCRYPTION_KEY,
+    databaseUrl: env.DATABASE_URL,
+    pgliteDir: env.PGLITE_DIR,
+  });
+  const box = key ? new SecretBox(key) : null;
+  return {
+    db: getDb,
+    box,
+    directory: new SourceDirectory({ db: getDb, box, builtIn: builtInSources(sandboxSecrets) }),
+  };
+}
 
 export function runtime(): Runtime {
   g.__skylightRuntime ??= {
@@ -37,6 +79,7 @@ export function runtime(): Runtime {
     notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
     providerApi: () =>
       env.SKYLIGHT_API_KEY ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY } : null,
+    sources: sourceDeps(() => runtime().sandboxSecrets()),
     stops: [],
     started: false,
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { EVENT_STATUSES, RECEIPT_OUTCOMES } from '@/db/schema';
+import { EVENT_STATUSES, RECEIPT_OUTCOMES, SOURCE_SLUG_PATTERN } from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
-import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
+import { PROVIDER_NAMES } from '@/lib/providers/registry';
 
 // Request shapes of the JSON API (CONTRACT.md "JSON API"). Objects are strict: an unknown field is a
 // 400 that names it, so a typo in a script never silently means "no filter".
@@ -108,7 +108,45 @@ export const loginBodySchema = z.strictObject({ password: z.string().min(1, 'req
 
 export const webhookPatchBodySchema = z.strictObject({ is_active: z.boolean() });
 
+export const providerWebhooksQuerySchema = z.strictObject({ provider: z.enum(PROVIDER_NAMES).optional() });
+
+/** `status` is checked against the provider's own list by lib/api/webhooks.ts. */
 export const providerDeliveriesQuerySchema = z.strictObject({
-  status: z.enum(DELIVERY_STATUS_FILTERS).optional(),
+  provider: z.enum(PROVIDER_NAMES).optional(),
+  status: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/, 'a status name such as "failed"')
+    .optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
 });
+
+const sourceSlug = z
+  .string()
+  .regex(SOURCE_SLUG_PATTERN, 'lower-case letters, digits and inner dashes, 1–48 characters');
+
+export const sourceSlugParamSchema = z.object({ slug: sourceSlug });
+
+const secretInput = z
+  .string()
+  .min(16, 'at least 16 characters')
+  .max(512, 'at most 512 characters')
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const secretList = z
+  .array(
+    z.union([
+      secretInput.transform((value) => ({ value })),
+      z.strictObject({ value: secretInput, label: z.string().trim().min(1).max(100).optional() }),
+    ]),
+  )
+  .max(10, 'at most 10 secrets');
+
+export const sourceCreateBodySchema = z.strictObject({
+  slug: sourceSlug,
+  provider: z.enum(PROVIDER_NAMES),
+  enabled: z.boolean().default(true),
+  secrets: secretList.min(1, 'at least one secret: the provider signs every delivery'),
+});
+
+export const sourcePatchBodySchema = z
+  .strictObject({ enabled: z.boolean().optional(), secrets: secretList.min(1).optional() })
+  .refine((v) => v.enabled !== undefined || v.secrets !== undefined, { message: 'give enabled or secrets' });

@@ -14,13 +14,13 @@ export type ProviderDeliveryFilters = { status?: 'pending' | 'delivered' | 'fail
 export const providerDeliveriesOptions = (id: number, f: ProviderDeliveryFilters) =>
   queryOptions({
     queryKey: ['webhooks', 'deliveries', id, f] as const,
-    queryFn: async ({ signal }) =>
-      (
-        await fetchJson<DeliveryPage>(
-          `/api/provider/webhooks/${id}/deliveries${qs({ status: f.status, page: f.page })}`,
-          { signal },
-        )
-      ).data,
+    queryFn: async ({ signal }): Promise<DeliveryPage> => {
+      const body = await fetchJson<DeliveryPage['data'], NonNullable<DeliveryPage['meta']>>(
+        `/api/provider/webhooks/${id}/deliveries${qs({ status: f.status, page: f.page })}`,
+        { signal },
+      );
+      return { data: body.data, meta: body.meta ?? null };
+    },
   });
 
 export const setWebhookActiveRequest = async (id: number, isActive: boolean) =>

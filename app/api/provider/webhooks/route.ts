@@ -1,6 +1,10 @@
-import { authed, ok } from '@/lib/api/route';
-import { getSkylightClient } from '@/lib/providers/skylight/client';
+import { authed, ok, parseQuery } from '@/lib/api/route';
+import { providerWebhooksQuerySchema } from '@/lib/api/schemas';
+import { listProviderWebhooks } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async () => ok(await getSkylightClient().listWebhooks()));
+export const GET = authed(async (request) => {
+  const { provider } = parseQuery(providerWebhooksQuerySchema, request);
+  return ok(await listProviderWebhooks(provider));
+});

@@ -1,12 +1,12 @@
 import { authed, ok, parseParams, parseQuery } from '@/lib/api/route';
 import { idParamSchema, providerDeliveriesQuerySchema } from '@/lib/api/schemas';
-import { getSkylightClient } from '@/lib/providers/skylight/client';
+import { listProviderDeliveries } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
-/** SkyLight's own delivery log for one webhook: `{data: {data: [...], meta}}`, SkyLight's field names. */
+/** The provider's own delivery log for one webhook: `{data: [...], meta}`, the provider's field names. */
 export const GET = authed<{ id: string }>(async (request, _session, params) => {
   const { id } = parseParams(idParamSchema, params);
-  const q = parseQuery(providerDeliveriesQuerySchema, request);
-  return ok(await getSkylightClient().listDeliveries(id, { ...q, per_page: 25 }));
+  const page = await listProviderDeliveries(id, parseQuery(providerDeliveriesQuerySchema, request));
+  return ok(page.data, { meta: page.meta });
 });
