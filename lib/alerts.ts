@@ -11,12 +11,25 @@ export type Alert =
       error: string;
       attempts: number;
     }
-  | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string };
+  | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string }
+  | {
+      kind: 'provider_notice';
+      provider: string;
+      eventType: string;
+      note: string;
+      eventId: number;
+      detail: string;
+    };
 
 function text(a: Alert): string {
-  return a.kind === 'dead_letter'
-    ? `Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`
-    : `Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
+  switch (a.kind) {
+    case 'dead_letter':
+      return `Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`;
+    case 'malformed_delivery':
+      return `Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
+    case 'provider_notice':
+      return `${a.provider}: ${a.note} (${a.eventType}, event ${a.eventId}): ${a.detail}`;
+  }
 }
 
 /** Operator alert: always logged; also posted to NOTIFY_WEBHOOK_URL when set. Never throws. */

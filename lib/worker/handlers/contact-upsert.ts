@@ -13,7 +13,7 @@ const contactSchema = z.looseObject({
   tags: z.array(z.string()).nullish(),
 });
 
-/** contact.created and contact.updated: upsert by SkyLight's contact id. */
+/** contact.created and contact.updated: upsert by the provider's contact id. */
 export const contactUpsert = defineHandler({
   parse: (data) => contactSchema.parse(entity(data, 'contact')),
   apply: async (tx, c, event) => {
