@@ -1,4 +1,5 @@
 import type { ZodError } from 'zod';
+import { ConflictError, NotFoundError } from '@/db/errors';
 import { log } from './log';
 
 export const ERROR_CODES = [
@@ -59,6 +60,9 @@ export function errorBody(code: ErrorCode, message: string, issues?: Issue[]) {
 
 /** Maps any thrown value to the error response. Internal errors never echo their message. */
 export function toResponse(err: unknown): Response {
+  if (err instanceof NotFoundError || err instanceof ConflictError) {
+    return toResponse(new AppError(err.code, err.message));
+  }
   if (err instanceof AppError) {
     const headers: Record<string, string> = {};
     if (err.extra.retryAfterS !== undefined) headers['Retry-After'] = String(err.extra.retryAfterS);

@@ -1,6 +1,6 @@
 import { desc, lt } from 'drizzle-orm';
-import { keysetPage } from '@/lib/api/cursor';
 import type { Queryable } from '../client';
+import { keysetPage } from '../paging';
 import { type AuditAction, auditLog } from '../schema';
 
 export type Actor = { actor: string; ip: string | null };

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, like, lt } from 'drizzle-orm';
-import { keysetPage } from '@/lib/api/cursor';
 import type { Queryable } from '../client';
+import { keysetPage } from '../paging';
 import { attempts, events, type ReceiptOutcome, receipts } from '../schema';
 
 export type DeliveryFilters = {

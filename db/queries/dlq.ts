@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { keysetPage } from '@/lib/api/cursor';
-import { AppError } from '@/lib/errors';
 import type { Queryable } from '../client';
+import { ConflictError, NotFoundError } from '../errors';
+import { keysetPage } from '../paging';
 import { events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, EVENT_COLUMNS } from './deliveries';
@@ -80,8 +80,8 @@ const REQUEUE = {
 async function assertDead(db: Queryable, id: number, changed: boolean) {
   if (changed) return;
   const [e] = await db.select({ status: events.status }).from(events).where(eq(events.id, id));
-  if (!e) throw new AppError('not_found', `Event ${id} not found`);
-  throw new AppError('conflict', `Event ${id} is ${e.status}, not dead`);
+  if (!e) throw new NotFoundError('Event', id);
+  throw new ConflictError(`Event ${id} is ${e.status}, not dead`);
 }
 
 export async function retryDeadLetter(db: Queryable, id: number, who: Actor) {

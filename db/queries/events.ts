@@ -1,6 +1,6 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { keysetPage } from '@/lib/api/cursor';
 import type { Queryable } from '../client';
+import { keysetPage } from '../paging';
 import { type EventStatus, events } from '../schema';
 import { EVENT_COLUMNS } from './deliveries';
 
