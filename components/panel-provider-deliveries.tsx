@@ -2,14 +2,14 @@
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { formatTime } from '@/lib/format';
-import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
+import { CATALOG } from '@/lib/providers/catalog';
 import { type ProviderDeliveryFilters, providerDeliveriesOptions } from '@/lib/queries/webhooks';
 import { BadgeStatus } from './badge-status';
 import { StateEmpty } from './state-empty';
 import { StateError } from './state-error';
 import { StateLoading } from './state-loading';
 
-/** SkyLight's own delivery log for one webhook (provider-side view: what they tried to send us). */
+/** The provider's own delivery log for one webhook (provider-side view: what they tried to send us). */
 export function PanelProviderDeliveries({
   webhookId,
   filters,
@@ -25,7 +25,9 @@ export function PanelProviderDeliveries({
   return (
     <section className="panel" aria-label="Provider delivery log" style={{ marginTop: '1rem' }}>
       <div className="section-head" style={{ marginTop: 0 }}>
-        <h2>SkyLight delivery log · webhook #{webhookId}</h2>
+        <h2>
+          {CATALOG.skylight.label} delivery log · webhook #{webhookId}
+        </h2>
         <label className="field">
           Status
           <select
@@ -39,7 +41,7 @@ export function PanelProviderDeliveries({
             }
           >
             <option value="">All statuses</option>
-            {DELIVERY_STATUS_FILTERS.map((s) => (
+            {CATALOG.skylight.deliveryStatuses.map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -71,9 +73,9 @@ export function PanelProviderDeliveries({
                 <tr key={d.id}>
                   <td className="time">{formatTime(d.created_at)}</td>
                   <td>{d.event_type}</td>
-                  <td className="mono">{d.delivery_id ?? '—'}</td>
-                  <td className="num">{d.attempt_number ?? '—'}</td>
-                  <td className="num">{d.response_status_code ?? '—'}</td>
+                  <td className="mono">{shown(d.delivery_id)}</td>
+                  <td className="num">{shown(d.attempt_number)}</td>
+                  <td className="num">{shown(d.response_status_code)}</td>
                   <td>
                     <BadgeStatus value={d.status} />
                   </td>
@@ -106,4 +108,9 @@ export function PanelProviderDeliveries({
       )}
     </section>
   );
+}
+
+/** Optional fields of a provider's row: shown when the provider sends them. */
+function shown(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '—';
 }

@@ -5,14 +5,14 @@ export function describeError(err: unknown): { title: string; detail: string } {
   if (!(err instanceof ApiError)) return { title: 'Something went wrong', detail: String(err) };
   switch (err.code) {
     case 'provider_unreachable':
-      return { title: 'SkyLight is unreachable', detail: `${err.message}. Try again in a moment.` };
+      return { title: 'The provider is unreachable', detail: `${err.message}. Try again in a moment.` };
     case 'rate_limited':
       return { title: 'Rate-limited', detail: err.message };
     case 'provider_error':
       return {
         title: /api key/i.test(err.message)
-          ? 'SkyLight refused our API key'
-          : 'SkyLight answered with an error',
+          ? 'The provider refused our API key'
+          : 'The provider answered with an error',
         detail: err.message,
       };
     case 'network':

@@ -4,7 +4,7 @@ import { requirePageSession } from '@/lib/auth/page';
 import { OverviewClient } from './client';
 import { overviewSearch, parseOverviewParams } from './search-params';
 
-export const metadata: Metadata = { title: 'Overview · SkyLight webhooks' };
+export const metadata: Metadata = { title: 'Overview · Webhook ops' };
 
 export default async function OverviewPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
   const params = parseOverviewParams(await searchParams);

@@ -32,7 +32,7 @@ export function LoginClient({ next }: { next: string }) {
         onSubmit={submit}
         aria-labelledby="login-title"
       >
-        <h1 id="login-title">SkyLight webhook operations</h1>
+        <h1 id="login-title">Webhook operations</h1>
         <p className="muted" style={{ margin: 0 }}>
           Log in with the dashboard password (DASHBOARD_PASSWORD, or the one printed at first start and saved
           in .data/dashboard-password).

@@ -1,14 +1,21 @@
+import type { CatalogName } from './catalog';
 import { skylight } from './skylight';
 import { sly } from './sly';
 import type { Provider } from './types';
 
 /**
  * Every provider the app can receive from. Adding one: a folder lib/providers/<name>/ exporting a
- * `Provider`, one line here, and its handlers' line in lib/worker/handlers/index.ts.
+ * `Provider`, one line here, one in ./catalog.ts (what the browser may know), and its handlers'
+ * entry in lib/worker/handlers/index.ts.
  */
 export const PROVIDERS = { skylight, sly } as const;
 
 export type ProviderName = keyof typeof PROVIDERS;
+
+// The browser's catalogue (./catalog.ts) must name exactly these providers.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const catalogMatches: Same<ProviderName, CatalogName> = true;
+void catalogMatches;
 export const PROVIDER_NAMES = Object.keys(PROVIDERS) as [ProviderName, ...ProviderName[]];
 /** The event types each provider documents, as a union per provider (for the handler registry). */
 export type EventOf<P extends ProviderName> = (typeof PROVIDERS)[P]['knownEvents'][number];
@@ -25,10 +32,3 @@ export function providerOf(name: ProviderName): Provider {
 export const REDACTED_HEADERS: readonly string[] = [
   ...new Set(Object.values(PROVIDERS).flatMap((p) => p.redactedHeaders)),
 ];
-
-/** The sentence shown for an event about delivery itself (e.g. Sly's webhook.dlq), if it is one. */
-export function eventNote(provider: string, eventType: string): string | null {
-  if (!isProviderName(provider)) return null;
-  const notes: Partial<Record<string, string>> = PROVIDERS[provider].eventNotes;
-  return notes[eventType] ?? null;
-}

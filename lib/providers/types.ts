@@ -40,18 +40,30 @@ export type ClaimedIds = { dedupeId: string | null; attemptId: string | null; ev
 
 /** A provider-side webhook as its management API returns it (the provider's own field names). */
 export type ProviderWebhookRow = {
-  id: number | string;
+  id: number;
   name?: string | null;
   url: string;
   events: string[];
   is_active: boolean;
 } & Record<string, unknown>;
 
+/** One row of the provider's own delivery log: its field names, with at least these. */
+export type ProviderDeliveryRow = {
+  id: number | string;
+  event_type: string;
+  status: string;
+  created_at: string;
+} & Record<string, unknown>;
+
+/** The provider's page-numbered paging, as it sends it (SkyLight's `meta`). */
+export type ProviderPageMeta = {
+  current_page: number;
+  last_page: number;
+  total: number;
+} & Record<string, unknown>;
+
 /** One page of the provider's own delivery log: rows in its field names, its paging beside them. */
-export type ProviderDeliveryPage = {
-  data: Array<Record<string, unknown>>;
-  meta: Record<string, unknown> | null;
-};
+export type ProviderDeliveryPage = { data: ProviderDeliveryRow[]; meta: ProviderPageMeta | null };
 
 export type ProviderDeliveryFilter = { status?: string; page: number };
 

@@ -4,6 +4,7 @@ import type { getEvent, listDeadLetters } from '@/db/queries/dlq';
 import type { Health } from '@/lib/health';
 import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
 import type { LatencyPoint } from '@/lib/metrics/series';
+import type { SourceView } from '@/lib/sources/service';
 
 /** What a value looks like after JSON: dates become ISO strings. */
 export type Json<T> = T extends Date
@@ -21,6 +22,7 @@ export type DeliveryDetail = Json<NonNullable<Awaited<ReturnType<typeof getDeliv
 export type DeadLetterRow = Rows<typeof listDeadLetters>[number];
 export type EventDetail = Json<NonNullable<Awaited<ReturnType<typeof getEvent>>>>;
 export type AuditRow = Rows<typeof listAudit>[number];
+export type SourceRowJson = Json<SourceView>;
 export type { Health, LatencyPoint, RetryRateRow, Summary };
 export type OutcomePoint = { t: string } & Record<
   'accepted' | 'duplicate' | 'rejected' | 'malformed' | 'ignored' | 'unavailable',
@@ -28,7 +30,7 @@ export type OutcomePoint = { t: string } & Record<
 >;
 
 export type {
-  DeliveryPage,
-  ProviderDelivery,
-  ProviderWebhook,
-} from '@/lib/providers/skylight/client-schemas';
+  ProviderDeliveryPage,
+  ProviderDeliveryRow,
+  ProviderWebhookRow as ProviderWebhook,
+} from '@/lib/providers/types';

@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/react-query';
 import { fetchJson, qs } from './fetch-json';
-import type { DeliveryPage, ProviderWebhook } from './types';
+import type { ProviderDeliveryPage, ProviderWebhook } from './types';
 
 export const webhooksOptions = () =>
   queryOptions({
@@ -9,13 +9,13 @@ export const webhooksOptions = () =>
       (await fetchJson<ProviderWebhook[]>('/api/provider/webhooks', { signal })).data,
   });
 
-export type ProviderDeliveryFilters = { status?: 'pending' | 'delivered' | 'failed'; page: number };
+export type ProviderDeliveryFilters = { status?: string; page: number };
 
 export const providerDeliveriesOptions = (id: number, f: ProviderDeliveryFilters) =>
   queryOptions({
     queryKey: ['webhooks', 'deliveries', id, f] as const,
-    queryFn: async ({ signal }): Promise<DeliveryPage> => {
-      const body = await fetchJson<DeliveryPage['data'], NonNullable<DeliveryPage['meta']>>(
+    queryFn: async ({ signal }): Promise<ProviderDeliveryPage> => {
+      const body = await fetchJson<ProviderDeliveryPage['data'], NonNullable<ProviderDeliveryPage['meta']>>(
         `/api/provider/webhooks/${id}/deliveries${qs({ status: f.status, page: f.page })}`,
         { signal },
       );

@@ -4,7 +4,7 @@ import { requirePageSession } from '@/lib/auth/page';
 import { DeliveriesClient } from './client';
 import { deliveriesSearch, parseDeliveriesParams } from './search-params';
 
-export const metadata: Metadata = { title: 'Deliveries · SkyLight webhooks' };
+export const metadata: Metadata = { title: 'Deliveries · Webhook ops' };
 
 export default async function DeliveriesPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
   const params = parseDeliveriesParams(await searchParams);

@@ -4,7 +4,7 @@ import { requirePageSession } from '@/lib/auth/page';
 import { DlqClient } from './client';
 import { dlqSearch, parseDlqParams } from './search-params';
 
-export const metadata: Metadata = { title: 'Dead letters · SkyLight webhooks' };
+export const metadata: Metadata = { title: 'Dead letters · Webhook ops' };
 
 export default async function DlqPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
   const params = parseDlqParams(await searchParams);

@@ -5,6 +5,7 @@ import { usePathname, useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { PanelProviderDeliveries } from '@/components/panel-provider-deliveries';
+import { PanelSources } from '@/components/panel-sources';
 import { StateEmpty } from '@/components/state-empty';
 import { describeError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
@@ -13,7 +14,11 @@ import type { ProviderWebhook } from '@/lib/queries/types';
 import { setWebhookActiveRequest, webhooksOptions } from '@/lib/queries/webhooks';
 import { type WebhooksParams, webhooksSearch } from './search-params';
 
-export function WebhooksClient({ params }: { params: WebhooksParams }) {
+type ProviderInfo = { name: string; label: string; managed: boolean };
+
+export function WebhooksClient({ params, providers }: { params: WebhooksParams; providers: ProviderInfo[] }) {
+  // Provider-side webhooks come from the first provider with a management API.
+  const managed = providers.find((p) => p.managed);
   const router = useRouter();
   const path = usePathname();
   const qc = useQueryClient();
@@ -24,7 +29,7 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const key = webhooksOptions().queryKey;
 
-  // Optimistic: the switch flips at once and flips back if SkyLight refuses.
+  // Optimistic: the switch flips at once and flips back if the provider refuses.
   const toggle = useMutation({
     mutationFn: (v: { id: number; is_active: boolean }) => setWebhookActiveRequest(v.id, v.is_active),
     onMutate: async (v) => {
@@ -42,7 +47,7 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
     onSuccess: (w) =>
       setMessage({
         tone: 'ok',
-        text: `${w.name} is now ${w.is_active ? 'enabled' : 'disabled'} on SkyLight.`,
+        text: `${w.name} is now ${w.is_active ? 'enabled' : 'disabled'} on ${managed?.label ?? 'the provider'}.`,
       }),
     onSettled: () => qc.invalidateQueries({ queryKey: ['webhooks'] }),
   });
@@ -55,6 +60,10 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
           {list.isFetching ? 'Refreshing…' : 'Refresh'}
         </button>
       </div>
+      <PanelSources providers={providers} />
+      <div className="section-head">
+        <h2>Webhooks on {managed?.label ?? 'the provider'}</h2>
+      </div>
       {message && (
         <div className="alert" data-tone={message.tone} role="status">
           {message.text}
@@ -66,8 +75,8 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
         ) : list.isError ? (
           <StateError error={list.error} onRetry={() => list.refetch()} />
         ) : list.data.length === 0 ? (
-          <StateEmpty title="No webhooks on SkyLight">
-            Create one in SkyLight (Settings → Webhooks).
+          <StateEmpty title={`No webhooks on ${managed?.label ?? 'the provider'}`}>
+            Create one in the provider's dashboard.
           </StateEmpty>
         ) : (
           <TableWebhooks
@@ -96,13 +105,13 @@ export function WebhooksClient({ params }: { params: WebhooksParams }) {
         >
           {confirm.is_active ? (
             <p>
-              SkyLight does <strong>not</strong> queue events for a disabled webhook: anything that happens
-              while it is off is never delivered here, and will not arrive when you enable it again.
+              {managed?.label} does <strong>not</strong> queue events for a disabled webhook: anything that
+              happens while it is off is never delivered here, and will not arrive when you enable it again.
             </p>
           ) : (
             <p>
-              SkyLight starts sending new events to {confirm.url} again. Events from while it was off do not
-              arrive.
+              {managed?.label} starts sending new events to {confirm.url} again. Events from while it was off
+              do not arrive.
             </p>
           )}
         </DialogConfirm>

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { firstValues, type RawSearchParams, toSearch, urlId } from '@/lib/api/page-params';
-import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
 
 const DEFAULTS = { page: 1 } as const;
 
 const schema = z.object({
   webhook: urlId,
-  status: z.enum(DELIVERY_STATUS_FILTERS).optional().catch(undefined),
+  // The provider's own status names; the API checks them against its list.
+  status: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/)
+    .optional()
+    .catch(undefined),
   page: z.coerce.number().int().min(1).max(100_000).catch(DEFAULTS.page),
 });
 export type WebhooksParams = z.infer<typeof schema>;

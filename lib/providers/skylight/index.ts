@@ -2,12 +2,14 @@ import { headerId, parseTimestamp } from '../common';
 import type { EnvelopeResult, HeaderReader, Provider } from '../types';
 import { parseEnvelope } from './envelope';
 import {
+  EVENT_NOTES,
   HEADER_DELIVERY,
   HEADER_EVENT,
   HEADER_SIGNATURE,
   HEADER_TIMESTAMP,
   KNOWN_EVENTS,
   type KnownEvent,
+  LABEL,
   PROVIDER_RETRY_DELAYS_MS,
   PROVIDER_TIMEOUT_MS,
 } from './protocol';
@@ -47,10 +49,10 @@ function parse(raw: Uint8Array, header: HeaderReader): EnvelopeResult {
  */
 export const skylight: Provider<KnownEvent> = {
   name: 'skylight',
-  label: 'SkyLight Chat',
+  label: LABEL,
   stableIds: false,
   knownEvents: KNOWN_EVENTS,
-  eventNotes: {},
+  eventNotes: EVENT_NOTES,
   redactedHeaders: [HEADER_SIGNATURE],
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets) => verifySignature(raw, header(HEADER_SIGNATURE), secrets),

@@ -1,10 +1,12 @@
 import type { HeaderReader, Provider } from '../types';
 import { parseEnvelope } from './envelope';
 import {
+  EVENT_NOTES,
   HEADER_DELIVERY_ID,
   HEADER_EVENT_ID,
   HEADER_SIGNATURE,
   KNOWN_EVENTS,
+  LABEL,
   RETRY_DELAYS_MS,
   RETRY_WINDOW_MS,
   type SlyEvent,
@@ -15,14 +17,10 @@ import { SIGNATURE_FAILURES, verifySignature } from './signature';
 /** Sly (docs.getsly.ai): stable event ids, a timestamped signature, no management client here. */
 export const sly: Provider<SlyEvent> = {
   name: 'sly',
-  label: 'Sly',
+  label: LABEL,
   stableIds: true,
   knownEvents: KNOWN_EVENTS,
-  eventNotes: {
-    'webhook.dlq': 'the provider dead-lettered a delivery',
-    'webhook.failing': 'the provider reports a webhook failing repeatedly',
-    'webhook.test': 'a test event sent from the provider',
-  },
+  eventNotes: EVENT_NOTES,
   redactedHeaders: [HEADER_SIGNATURE],
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets, now) => verifySignature(raw, header(HEADER_SIGNATURE), secrets, now),

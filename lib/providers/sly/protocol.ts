@@ -1,6 +1,8 @@
 // Sly delivery facts (provider-contract.md §6b; docs.getsly.ai/webhooks). Sly is an agent-payments
 // platform unrelated to SkyLight Chat: nothing here is shared with lib/providers/skylight/.
 
+export const LABEL = 'Sly';
+
 export const HEADER_SIGNATURE = 'x-sly-signature';
 /** Stable across retries and replays: the dedupe key. */
 export const HEADER_EVENT_ID = 'x-sly-event-id';
@@ -42,3 +44,10 @@ export const RETRY_DELAYS_MS = [
   8 * 3_600_000,
   24 * 3_600_000,
 ];
+
+/** Events about delivery itself: shown to operators with these sentences, not as business events. */
+export const EVENT_NOTES: Partial<Record<SlyEvent, string>> = {
+  'webhook.dlq': 'the provider dead-lettered a delivery',
+  'webhook.failing': 'the provider reports a webhook failing repeatedly',
+  'webhook.test': 'a test event sent from the provider',
+};

@@ -1,5 +1,6 @@
 import { alertOperators } from '@/lib/alerts';
-import { eventNote, type ProviderName } from '@/lib/providers/registry';
+import { eventNote } from '@/lib/providers/catalog';
+import type { ProviderName } from '@/lib/providers/registry';
 import { defineHandler } from './types';
 
 /**
