@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { env } from './env';
-import { REDACTED_HEADERS } from './providers/registry';
+import { REDACTED_HEADERS } from './providers/catalog';
 
 // Secrets and signatures must never reach the log, even when a caller logs a whole object.
 const REDACT = [

@@ -3,6 +3,8 @@ import { alertOperators } from '@/lib/alerts';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
+import type { ProviderName } from '@/lib/providers/registry';
+import type { ManagementApi } from '@/lib/providers/types';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import type { ReceiverDeps } from '@/lib/receiver/receive';
 import { BackgroundRecorder } from '@/lib/receiver/recorder';
@@ -23,8 +25,8 @@ type Runtime = {
   worker: Worker | null;
   sandboxSecrets: () => Promise<string[]>;
   notifyUrl: () => string | null;
-  /** Management API base URL and key: SkyLight's from env, or the embedded sandbox's. */
-  providerApi: () => { url: string; key: string } | null;
+  /** Management API base URL and key per provider: from env, or the embedded sandbox's. */
+  managementApi: (provider: ProviderName) => ManagementApi | null;
   sources: SourceDeps;
   stops: Array<() => Promise<void>>;
   started: boolean;
@@ -77,8 +79,10 @@ export function runtime(): Runtime {
     worker: null,
     sandboxSecrets: async () => [],
     notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
-    providerApi: () =>
-      env.SKYLIGHT_API_KEY ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY } : null,
+    managementApi: (provider) =>
+      provider === 'skylight' && env.SKYLIGHT_API_KEY
+        ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY }
+        : null,
     sources: sourceDeps(() => runtime().sandboxSecrets()),
     stops: [],
     started: false,
@@ -136,7 +140,8 @@ export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
     const { startEmbeddedSandbox } = await import('@/lib/providers/skylight/sandbox/embedded');
     const sandbox = await startEmbeddedSandbox();
     rt.sandboxSecrets = sandbox.secrets;
-    rt.providerApi = () => ({ url: sandbox.apiUrl, key: sandbox.apiKey });
+    rt.managementApi = (provider) =>
+      provider === 'skylight' ? { url: sandbox.apiUrl, key: sandbox.apiKey } : null;
     if (!env.NOTIFY_WEBHOOK_URL) rt.notifyUrl = () => sandbox.downstreamUrl;
     rt.stops.push(sandbox.stop);
   }

@@ -2,23 +2,36 @@ import { getDb } from '@/db/client';
 import { type Actor, insertAudit } from '@/db/queries/audit';
 import { AppError } from '@/lib/errors';
 import { PROVIDER_NAMES, type ProviderName, providerOf } from '@/lib/providers/registry';
-import type { ManagementClient, ProviderDeliveryFilter } from '@/lib/providers/types';
+import type { ManagementApi, ManagementClient, ProviderDeliveryFilter } from '@/lib/providers/types';
+import { runtime } from '@/lib/runtime';
 
-/** The provider's management client; without `provider`, the first provider that has one. */
-async function management(
-  name?: ProviderName,
+/**
+ * The provider's management client for the configured API; without `name`, the first provider that
+ * has a management API.
+ */
+export async function managementFor(
+  name: ProviderName | undefined,
+  apiOf: (provider: ProviderName) => ManagementApi | null,
 ): Promise<{ provider: ProviderName; client: ManagementClient }> {
   const provider = name ?? PROVIDER_NAMES.find((p) => providerOf(p).management);
   const load = provider ? providerOf(provider).management : undefined;
-  const client = load ? await load() : null;
-  if (!provider || !client) {
+  if (!provider || !load) {
     throw new AppError(
       'not_found',
       `${name ? providerOf(name).label : 'No provider'} has no management API here`,
     );
   }
-  return { provider, client };
+  const api = apiOf(provider);
+  if (!api) {
+    throw new AppError(
+      'unavailable',
+      `${providerOf(provider).label} management API is not configured: set its API key in the environment (README, Configuration), or unset it to use the built-in sandbox`,
+    );
+  }
+  return { provider, client: await load(api) };
 }
+
+const management = (name?: ProviderName) => managementFor(name, (p) => runtime().managementApi(p));
 
 export async function listProviderWebhooks(name?: ProviderName) {
   const { provider, client } = await management(name);

@@ -12,10 +12,17 @@ export const CATALOG = {
     label: skylight.LABEL,
     knownEvents: skylight.KNOWN_EVENTS,
     eventNotes: skylight.EVENT_NOTES,
+    redactedHeaders: [skylight.HEADER_SIGNATURE],
     /** Status filters of its management API's delivery log. */
     deliveryStatuses: DELIVERY_STATUS_FILTERS,
   },
-  sly: { label: sly.LABEL, knownEvents: sly.KNOWN_EVENTS, eventNotes: sly.EVENT_NOTES, deliveryStatuses: [] },
+  sly: {
+    label: sly.LABEL,
+    knownEvents: sly.KNOWN_EVENTS,
+    eventNotes: sly.EVENT_NOTES,
+    redactedHeaders: [sly.HEADER_SIGNATURE],
+    deliveryStatuses: [],
+  },
 } as const;
 
 export type CatalogName = keyof typeof CATALOG;
@@ -25,6 +32,11 @@ export const CATALOG_NAMES = Object.keys(CATALOG) as CatalogName[];
 export const ALL_KNOWN_EVENTS: readonly string[] = [
   ...new Set(Object.values(CATALOG).flatMap((p) => [...p.knownEvents])),
 ].sort();
+
+/** Headers no log line may show, whichever source a request came in on. */
+export const REDACTED_HEADERS: readonly string[] = [
+  ...new Set(Object.values(CATALOG).flatMap((p) => [...p.redactedHeaders])),
+];
 
 export function providerLabel(name: string): string {
   return Object.hasOwn(CATALOG, name) ? CATALOG[name as CatalogName].label : name;

@@ -27,8 +27,3 @@ export function isProviderName(name: string): name is ProviderName {
 export function providerOf(name: ProviderName): Provider {
   return PROVIDERS[name];
 }
-
-/** Headers no provider may see logged or shown, whichever source a request came in on. */
-export const REDACTED_HEADERS: readonly string[] = [
-  ...new Set(Object.values(PROVIDERS).flatMap((p) => p.redactedHeaders)),
-];

@@ -67,6 +67,9 @@ export type ProviderDeliveryPage = { data: ProviderDeliveryRow[]; meta: Provider
 
 export type ProviderDeliveryFilter = { status?: string; page: number };
 
+/** Where the management API is and the key for it (from the environment, or the demo sandbox). */
+export type ManagementApi = { url: string; key: string };
+
 /** The provider's management API, for providers that have one. Server-side only: it holds a key. */
 export type ManagementClient = {
   listWebhooks(): Promise<ProviderWebhookRow[]>;
@@ -123,7 +126,7 @@ export type Provider<E extends string = string> = {
   /** The provider's own delivery window: how it retries and how long it waits for our answer. */
   readonly delivery: { retryDelaysMs: readonly number[]; retryWindowMs: number; timeoutMs: number };
   /** Loaded lazily: management clients and sandboxes pull in code the receiver never needs. */
-  readonly management?: () => Promise<ManagementClient | null>;
+  readonly management?: (api: ManagementApi) => Promise<ManagementClient>;
   readonly embeddedSandbox?: (target: { url: string }) => Promise<EmbeddedSandbox>;
   readonly sandboxSender?: (target: { url: string; secret: string }) => Promise<SandboxSender>;
 };

@@ -1,3 +1,4 @@
+import { CATALOG } from '../catalog';
 import { headerId, parseTimestamp } from '../common';
 import type { EnvelopeResult, HeaderReader, Provider } from '../types';
 import { parseEnvelope } from './envelope';
@@ -53,7 +54,7 @@ export const skylight: Provider<KnownEvent> = {
   stableIds: false,
   knownEvents: KNOWN_EVENTS,
   eventNotes: EVENT_NOTES,
-  redactedHeaders: [HEADER_SIGNATURE],
+  redactedHeaders: CATALOG.skylight.redactedHeaders,
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets) => verifySignature(raw, header(HEADER_SIGNATURE), secrets),
   signatureMessages: SIGNATURE_MESSAGES,
@@ -68,7 +69,7 @@ export const skylight: Provider<KnownEvent> = {
     retryWindowMs: PROVIDER_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0),
     timeoutMs: PROVIDER_TIMEOUT_MS,
   },
-  management: async () => (await import('./management')).managementClient(),
+  management: async (api) => (await import('./management')).managementClient(api),
   embeddedSandbox: async (target) => (await import('./sandbox/embedded')).startEmbeddedSandbox(target),
   sandboxSender: async (target) => (await import('./sandbox/send-one')).skylightSender(target),
 };

@@ -1,10 +1,10 @@
-import type { ManagementClient } from '../types';
-import { getSkylightClient } from './client';
+import type { ManagementApi, ManagementClient } from '../types';
+import { SkylightClient } from './client';
 import { DELIVERY_STATUS_FILTERS } from './client-schemas';
 
 /** SkyLight's management API behind the provider contract (rows keep SkyLight's field names). */
-export function managementClient(): ManagementClient {
-  const client = getSkylightClient();
+export function managementClient(api: ManagementApi): ManagementClient {
+  const client = new SkylightClient({ baseUrl: api.url, apiKey: api.key });
   return {
     listWebhooks: () => client.listWebhooks(),
     setWebhookActive: (id, isActive) => client.updateWebhook(id, { is_active: isActive }),

@@ -1,3 +1,4 @@
+import { CATALOG } from '../catalog';
 import type { HeaderReader, Provider } from '../types';
 import { parseEnvelope } from './envelope';
 import {
@@ -21,7 +22,7 @@ export const sly: Provider<SlyEvent> = {
   stableIds: true,
   knownEvents: KNOWN_EVENTS,
   eventNotes: EVENT_NOTES,
-  redactedHeaders: [HEADER_SIGNATURE],
+  redactedHeaders: CATALOG.sly.redactedHeaders,
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets, now) => verifySignature(raw, header(HEADER_SIGNATURE), secrets, now),
   signatureMessages: SIGNATURE_FAILURES,
