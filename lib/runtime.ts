@@ -1,5 +1,5 @@
-import { getDb } from '@/db/client';
 import { alertOperators } from '@/lib/alerts';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';

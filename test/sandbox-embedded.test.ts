@@ -12,7 +12,7 @@ delete process.env.SKYLIGHT_API_KEY;
 delete process.env.DATABASE_URL;
 
 const { and, count, eq } = await import('drizzle-orm');
-const { closeDb, getDb } = await import('@/db/client');
+const { closeDb, getDb } = await import('@/lib/db');
 const { receipts, sandboxDeliveries, sandboxWebhooks } = await import('@/db/schema');
 const { env } = await import('@/lib/env');
 const { SkylightClient } = await import('@/lib/providers/skylight/client');

@@ -1,5 +1,5 @@
-import { getDb } from '@/db/client';
 import { type Actor, insertAudit } from '@/db/queries/audit';
+import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { PROVIDER_NAMES, type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementApi, ManagementClient, ProviderDeliveryFilter } from '@/lib/providers/types';

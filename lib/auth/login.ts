@@ -1,5 +1,5 @@
-import { getDb } from '@/db/client';
 import { insertAudit } from '@/db/queries/audit';
+import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { checkPassword } from './password';
 import { loginLimiters } from './rate-limit';

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { getDb } from '@/db/client';
 import { getSetting, insertSettingIfAbsent } from '@/db/queries/settings';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 
 const SETTING = 'dashboard_password_scrypt';

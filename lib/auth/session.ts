@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { getDb } from '@/db/client';
 import { deleteSession, pruneSessions, putSession, sessionExpiry } from '@/db/queries/settings';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { SESSION_COOKIE } from './cookie';
 

@@ -1,8 +1,8 @@
-import { getDb } from '@/db/client';
 import { listDeliveries } from '@/db/queries/deliveries';
 import { decodeCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
 import { deliveriesQuerySchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
-import { getDb } from '@/db/client';
 import { listDeadLetters } from '@/db/queries/dlq';
 import { decodeCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
 import { dlqQuerySchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { getEvent } from '@/db/queries/dlq';
 import { authed, ok, parseParams } from '@/lib/api/route';
 import { idParamSchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 
 export const dynamic = 'force-dynamic';

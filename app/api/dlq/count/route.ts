@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { countDeadLetters } from '@/db/queries/dlq';
 import { authed, ok, parseQuery } from '@/lib/api/route';
 import { dlqCountQuerySchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

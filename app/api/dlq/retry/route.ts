@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { retryDeadLetters } from '@/db/queries/dlq';
 import { authed, clientIp, ok, parseBody } from '@/lib/api/route';
 import { dlqBulkRetryBodySchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 import { runtime } from '@/lib/runtime';
 
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,6 @@
-import { getDb } from '@/db/client';
 import { authed, ok, parseQuery } from '@/lib/api/route';
 import { metricsQuerySchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 import { outcomesOverTime } from '@/lib/metrics/dashboard';
 
 export const dynamic = 'force-dynamic';

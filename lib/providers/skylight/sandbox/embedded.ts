@@ -1,5 +1,5 @@
-import { getDb } from '@/db/client';
 import { pruneSandboxDeliveries } from '@/db/queries/sandbox';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { EmbeddedSandbox } from '../../types';

@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { discardDeadLetter } from '@/db/queries/dlq';
 import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
 import { idParamSchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { retryDeadLetter } from '@/db/queries/dlq';
 import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
 import { idParamSchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 import { runtime } from '@/lib/runtime';
 
 export const dynamic = 'force-dynamic';
