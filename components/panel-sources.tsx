@@ -7,7 +7,7 @@ import type { SourceRowJson } from '@/lib/queries/types';
 import { DialogConfirm } from './dialog-confirm';
 import { FormSourceCreate, type ProviderOption } from './form-source-create';
 import { StateEmpty } from './state-empty';
-import { describeError, StateError } from './state-error';
+import { describeApiError, StateError } from './state-error';
 import { StateLoading } from './state-loading';
 import { TableSources } from './table-sources';
 
@@ -18,7 +18,7 @@ export function PanelSources({ providers }: { providers: ProviderOption[] }) {
   const [confirm, setConfirm] = useState<SourceRowJson | null>(null);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const fail = (err: unknown) => {
-    const e = describeError(err);
+    const e = describeApiError(err);
     setMessage({ tone: 'bad', text: `${e.title}: ${e.detail}` });
   };
   const create = useMutation({

@@ -1,7 +1,7 @@
 import { ApiError } from '@/lib/queries/fetch-json';
 
 /** What an operator should read for each failure, rather than a raw status code. */
-export function describeError(err: unknown): { title: string; detail: string } {
+export function describeApiError(err: unknown): { title: string; detail: string } {
   if (!(err instanceof ApiError)) return { title: 'Something went wrong', detail: String(err) };
   switch (err.code) {
     case 'provider_unreachable':
@@ -25,7 +25,7 @@ export function describeError(err: unknown): { title: string; detail: string } {
 }
 
 export function StateError({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  const { title, detail } = describeError(error);
+  const { title, detail } = describeApiError(error);
   return (
     <div className="state" data-kind="error" role="alert">
       <div className="state-title">{title}</div>

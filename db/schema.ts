@@ -361,6 +361,5 @@ export type EventRow = typeof events.$inferSelect;
 export type ReceiptRow = typeof receipts.$inferSelect;
 export type ReceiptInsert = typeof receipts.$inferInsert;
 export type AttemptRow = typeof attempts.$inferSelect;
-export type AuditRow = typeof auditLog.$inferSelect;
 export type SourceRow = typeof sources.$inferSelect;
 export type SourceSecretRow = typeof sourceSecrets.$inferSelect;

@@ -1,7 +1,7 @@
 'use client';
 
 import { type FormEvent, useState } from 'react';
-import { describeError } from '@/components/state-error';
+import { describeApiError } from '@/components/state-error';
 import { fetchJson } from '@/lib/queries/fetch-json';
 
 export function LoginClient({ next }: { next: string }) {
@@ -18,7 +18,7 @@ export function LoginClient({ next }: { next: string }) {
       await fetchJson('/api/auth/login', { method: 'POST', body: { password } });
       window.location.assign(next);
     } catch (err) {
-      setError(describeError(err).detail);
+      setError(describeApiError(err).detail);
       setBusy(false);
     }
   };

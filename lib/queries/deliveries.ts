@@ -4,7 +4,7 @@ import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
 import { fetchJson, qs } from './fetch-json';
 import type { DeliveryDetail, DeliveryRow } from './types';
 
-export type DeliveryFilters = {
+export type DeliveriesViewFilters = {
   range: TimeRange | 'all';
   outcome?: ReceiptOutcome;
   event_type?: string;
@@ -13,7 +13,7 @@ export type DeliveryFilters = {
 
 export const PAGE_SIZE = 50;
 
-export const deliveriesOptions = (f: DeliveryFilters, live: boolean) =>
+export const deliveriesOptions = (f: DeliveriesViewFilters, live: boolean) =>
   infiniteQueryOptions({
     queryKey: ['deliveries', 'list', f] as const,
     queryFn: ({ pageParam, signal }) => {

@@ -13,7 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-export type Envelope<T, M = Record<string, unknown>> = {
+export type ApiBody<T, M = Record<string, unknown>> = {
   data: T;
   next_cursor?: string | null;
   meta?: M | null;
@@ -26,7 +26,7 @@ export type Envelope<T, M = Record<string, unknown>> = {
 export async function fetchJson<T, M = Record<string, unknown>>(
   url: string,
   init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
-): Promise<Envelope<T, M>> {
+): Promise<ApiBody<T, M>> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -42,7 +42,7 @@ export async function fetchJson<T, M = Record<string, unknown>>(
     throw new ApiError(0, 'network', 'Cannot reach the dashboard server');
   }
   const body = (await res.json().catch(() => null)) as
-    | (Envelope<T, M> & { error?: { code: ErrorCode; message: string } })
+    | (ApiBody<T, M> & { error?: { code: ErrorCode; message: string } })
     | null;
   if (!res.ok || !body) {
     if (res.status === 401 && typeof window !== 'undefined' && !url.startsWith('/api/auth/')) {

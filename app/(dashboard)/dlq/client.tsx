@@ -8,7 +8,7 @@ import { FormSearch } from '@/components/form-search';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateEmpty } from '@/components/state-empty';
-import { describeError, StateError } from '@/components/state-error';
+import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDlq } from '@/components/table-dlq';
 import {
@@ -52,7 +52,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
       setChecked(new Set());
     },
     onError: (err) => {
-      const e = describeError(err);
+      const e = describeApiError(err);
       setResult({ tone: 'bad', text: `${e.title}: ${e.detail}` });
     },
     onSettled: () => {
@@ -63,7 +63,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
   const retryOne = useMutation({
     mutationFn: (id: number) => retryDeadLetterRequest(id),
     onSuccess: (_d, id) => setResult({ tone: 'ok', text: `Re-queued event ${id}.` }),
-    onError: (err) => setResult({ tone: 'bad', text: describeError(err).detail }),
+    onError: (err) => setResult({ tone: 'bad', text: describeApiError(err).detail }),
     onSettled: refresh,
   });
 
@@ -179,7 +179,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
             count.isPending ? (
               <p>Counting…</p>
             ) : count.isError ? (
-              <p>Could not count the matching dead letters: {describeError(count.error).detail}</p>
+              <p>Could not count the matching dead letters: {describeApiError(count.error).detail}</p>
             ) : (
               <p>
                 <strong>{count.data}</strong> dead letter{count.data === 1 ? '' : 's'} match

@@ -7,7 +7,7 @@ import { DialogConfirm } from '@/components/dialog-confirm';
 import { PanelProviderDeliveries } from '@/components/panel-provider-deliveries';
 import { PanelSources } from '@/components/panel-sources';
 import { StateEmpty } from '@/components/state-empty';
-import { describeError, StateError } from '@/components/state-error';
+import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableWebhooks } from '@/components/table-webhooks';
 import type { ProviderWebhook } from '@/lib/queries/types';
@@ -41,7 +41,7 @@ export function WebhooksClient({ params, providers }: { params: WebhooksParams; 
     },
     onError: (err, _v, ctx) => {
       if (ctx?.before) qc.setQueryData(key, ctx.before);
-      const e = describeError(err);
+      const e = describeApiError(err);
       setMessage({ tone: 'bad', text: `${e.title}: ${e.detail} The change was rolled back.` });
     },
     onSuccess: (w) =>
