@@ -46,7 +46,10 @@ function openPostgres(url: string, max = 10): DbHandle {
     // outage left requests hanging instead of failing fast with 503.
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     onnotice: () => {},
-    connection: { application_name: 'skylight-webhook-ops', statement_timeout: 15_000 },
+    // A lock held by a migration or a CREATE INDEX must not hold the receiver past the provider's
+    // 30 s timeout: after 3 s the statement fails (55P03), the receiver answers 503 and the provider
+    // retries; a handler's transaction fails the same way and is retried with backoff.
+    connection: { application_name: 'skylight-webhook-ops', statement_timeout: 15_000, lock_timeout: 3000 },
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };

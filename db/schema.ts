@@ -296,6 +296,7 @@ export const AUDIT_ACTIONS = [
   'dlq_retry',
   'dlq_bulk_retry',
   'dlq_discard',
+  'delivery_enqueue',
   'source_create',
   'source_update',
 ] as const;

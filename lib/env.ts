@@ -36,6 +36,8 @@ const schema = z
     NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     RECEIVER_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1_048_576),
     RETENTION_DAYS: intIn(1, 3650).default(30),
+    RECEIVER_MAX_AGE_HOURS: intIn(1, 87_600).default(72),
+    DEDUPE_FINGERPRINT_HOURS: intIn(1, 8760).default(24),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SANDBOX_RATE: z.coerce.number().min(0).max(1000).default(3),
     SANDBOX_TIME_SCALE: z.coerce.number().positive().max(100_000).default(60),
@@ -47,6 +49,14 @@ const schema = z
         code: 'custom',
         path: ['SKYLIGHT_WEBHOOK_SECRET'],
         message: 'is required when SKYLIGHT_API_KEY is set: copy the webhook secret from SkyLight Chat',
+      });
+    }
+    if (v.RECEIVER_MAX_AGE_HOURS >= v.RETENTION_DAYS * 24) {
+      // A captured delivery replayed after its delivery_id was pruned would be accepted again.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RECEIVER_MAX_AGE_HOURS'],
+        message: `must be shorter than RETENTION_DAYS (${v.RETENTION_DAYS} d), which is how long delivery ids are kept for dedupe`,
       });
     }
     if (!sandbox && v.NODE_ENV === 'production' && !v.DASHBOARD_PASSWORD) {

@@ -112,12 +112,65 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
-/** A write the database refused only because of a concurrent one (serialization failure, deadlock). */
-export function isWriteConflict(err: unknown): boolean {
+/** The SQLSTATE of a database error (walking drizzle's "Failed query" wrapper to the driver's error). */
+export function sqlState(err: unknown): string | null {
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (code === '40001' || code === '40P01') return true;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
     e = (e as { cause?: unknown }).cause;
   }
-  return false;
+  return null;
 }
+
+/**
+ * "SQLSTATE: message" of a database error, or null for other errors. drizzle's wrapper says "Failed
+ * query: <sql> params: <values>"; the driver's error under it has the database's own reason, and
+ * only that is safe to store or show (the parameters may be a contact's data).
+ */
+export function databaseReason(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+      return `${code}: ${String((e as { message?: unknown }).message ?? '').slice(0, 300)}`;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/** A write the database refused only because of a concurrent one (serialization failure, deadlock). */
+export function isWriteConflict(err: unknown): boolean {
+  const state = sqlState(err);
+  return state === '40001' || state === '40P01';
+}
+
+/**
+ * The database refused the *values* (SQLSTATE class 22, data exception: an untranslatable character,
+ * a number out of range, an invalid time). This is an allow-list on purpose: only these errors can be
+ * blamed on a delivery's content; everything else (locks, timeouts, connection limits, a trigger or
+ * constraint on a side table, a missing table mid-migration) is the database's state, and a request
+ * that met it must be answered 503 so the provider retries.
+ */
+export function isContentError(err: unknown): boolean {
+  return sqlState(err)?.startsWith('22') ?? false;
+}
+
+/**
+ * Errors that a later attempt of the same work can outlive: connection loss, lock and statement
+ * timeouts, deadlocks and serialization failures, too many connections or other resource limits,
+ * a read-only server (failover), an operator cancelling the query, I/O errors.
+ */
+export function isTransientDatabaseError(err: unknown): boolean {
+  if (isDatabaseUnavailable(err)) return true;
+  const state = sqlState(err);
+  if (state === null) return false;
+  return TRANSIENT_CLASSES.has(state.slice(0, 2)) || TRANSIENT_CODES.has(state) || state.startsWith('57P');
+}
+const TRANSIENT_CLASSES = new Set(['08', '40', '53', '58']);
+const TRANSIENT_CODES = new Set([
+  '55P03', // lock_not_available (lock_timeout)
+  '55006', // object_in_use
+  '57014', // query_canceled (statement_timeout, pg_cancel_backend)
+  '25006', // read_only_sql_transaction (a replica promoted, a failover in progress)
+  '0A000', // feature_not_supported: cached plan must not change result type after a migration
+]);

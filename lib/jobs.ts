@@ -34,7 +34,11 @@ function jobs(rollups: RollupBuffer): Job[] {
         metrics.dlqSize.set(q.dead);
       },
     },
-    { name: 'prune', everyMs: 10 * 60_000, run: (db) => pruneOld(db, env.RETENTION_DAYS) },
+    {
+      name: 'prune',
+      everyMs: 10 * 60_000,
+      run: (db) => pruneOld(db, env.RETENTION_DAYS, { fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS }),
+    },
     // Postgres servers vacuum themselves (autovacuum); embedded PGlite does not.
     ...(env.DATABASE_URL ? [] : [pgliteVacuum()]),
   ];

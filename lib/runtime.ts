@@ -8,6 +8,7 @@ import type { ManagementApi } from '@/lib/providers/types';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import type { ReceiverDeps } from '@/lib/receiver/receive';
 import { BackgroundRecorder } from '@/lib/receiver/recorder';
+import { RefusalSampler } from '@/lib/receiver/refusals';
 import { loadKey, SecretBox } from '@/lib/sources/crypto';
 import { DEFAULT_SOURCES, defaultSecrets } from '@/lib/sources/defaults';
 import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
@@ -21,6 +22,7 @@ import { Worker } from '@/lib/worker/worker';
 type Runtime = {
   commit: GroupCommit;
   recorder: BackgroundRecorder;
+  refusals: RefusalSampler;
   rollups: RollupBuffer;
   worker: Worker | null;
   sandboxSecrets: () => Promise<string[]>;
@@ -73,8 +75,12 @@ function sourceDeps(sandboxSecrets: () => Promise<string[]>): SourceDeps {
 
 export function runtime(): Runtime {
   g.__skylightRuntime ??= {
-    commit: new GroupCommit(getDb, { maxInFlight: env.DATABASE_URL ? 4 : 1 }),
+    commit: new GroupCommit(getDb, {
+      maxInFlight: env.DATABASE_URL ? 4 : 1,
+      fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
+    }),
     recorder: new BackgroundRecorder(getDb),
+    refusals: new RefusalSampler(),
     rollups: new RollupBuffer(),
     worker: null,
     sandboxSecrets: async () => [],
@@ -98,6 +104,8 @@ export function receiverDeps(): ReceiverDeps {
     maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
     commit: rt.commit,
     recorder: rt.recorder,
+    refusals: rt.refusals,
+    maxAgeMs: env.RECEIVER_MAX_AGE_HOURS * 3_600_000,
     rollups: rt.rollups,
     onAccepted: () => rt.worker?.nudge(),
     onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),

@@ -40,7 +40,7 @@ test('database unreachable: 503 with Retry-After quickly, never 500, and the att
   }
 });
 
-const item = (deliveryId: string, fingerprint: string, payload: unknown = { data: {} }) => ({
+const item = (deliveryId: string, fingerprint: string, payloadText = '{"data":{}}') => ({
   receipt: {
     outcome: 'accepted' as const,
     headers: {},
@@ -49,7 +49,7 @@ const item = (deliveryId: string, fingerprint: string, payload: unknown = { data
     deliveryId,
     eventType: 'contact.created',
   },
-  event: { deliveryId, eventType: 'contact.created', fingerprint, payload, providerTs: null },
+  event: { deliveryId, eventType: 'contact.created', fingerprint, payloadText, providerTs: null },
 });
 
 const rowsFor = async (deliveryId: string, fingerprint: string) => ({
@@ -62,7 +62,7 @@ const rowsFor = async (deliveryId: string, fingerprint: string) => ({
 test('a batch the database refuses in part leaves nothing of it half-written', async () => {
   // The batch is one statement: the unstorable payload (\u0000) fails it before anything is kept.
   await assert.rejects(
-    ingestBatch(db.db, [item('atomic-1', 'fp-atomic-1'), item('atomic-2', 'fp-atomic-2', { s: '\u0000' })]),
+    ingestBatch(db.db, [item('atomic-1', 'fp-atomic-1'), item('atomic-2', 'fp-atomic-2', '{"s":"\\u0000"}')]),
   );
   assert.deepEqual(await rowsFor('atomic-1', 'fp-atomic-1'), { events: 0, receipts: 0, fingerprints: 0 });
   assert.deepEqual(await rowsFor('atomic-2', 'fp-atomic-2'), { events: 0, receipts: 0, fingerprints: 0 });
@@ -101,10 +101,10 @@ test('fingerprints expire after 24 hours: the same content becomes a new event',
   const s = await startReceiverServer({ secrets: [SECRET], worker: false, db });
   try {
     const data = { contact: { id: 424242, name: 'Window' } };
-    const a = signedDelivery(SECRET, { data, timestamp: 1767225600 });
+    const a = signedDelivery(SECRET, { data, timestamp: Math.floor(Date.now() / 1000) });
     await post(s.url, a);
     await db.db.execute(sql`update fingerprints set created_at = now() - interval '25 hours'`);
-    const b = signedDelivery(SECRET, { data, timestamp: 1767225600 });
+    const b = signedDelivery(SECRET, { data, timestamp: Math.floor(Date.now() / 1000) });
     assert.equal((await post(s.url, b)).json?.duplicate, false);
   } finally {
     await s.close();
@@ -207,23 +207,4 @@ test('vacuumTables sets the visibility map and the planner statistics the queue 
   assert.ok(ev!.rows > 0);
   assert.equal(ev!.visible, ev!.pages, 'every page all-visible: counts read the index alone');
   assert.equal(ev!.tuples, ev!.rows);
-});
-
-test('a payload the database cannot store is recorded as malformed, and its batch neighbours are accepted', async () => {
-  const s = await startReceiverServer({ secrets: [SECRET], worker: false, db });
-  try {
-    // \u0000 is valid JSON but Postgres jsonb refuses it.
-    const bad = signedDelivery(SECRET, { data: { contact: { id: 777001, name: 'nul \u0000 inside' } } });
-    const goods = Array.from({ length: 5 }, () => signedDelivery(SECRET));
-    const results = await Promise.all([post(s.url, bad), ...goods.map((g) => post(s.url, g))]);
-    assert.ok(results.every((r) => r.status === 200));
-    const [rec] = await db.db.select().from(receipts).where(eq(receipts.deliveryId, bad.deliveryId));
-    assert.equal(rec?.outcome, 'malformed');
-    assert.match(rec?.reason ?? '', /^not storable: /);
-    for (const g of goods) {
-      assert.equal((await db.db.select().from(events).where(eq(events.deliveryId, g.deliveryId))).length, 1);
-    }
-  } finally {
-    await s.close();
-  }
 });

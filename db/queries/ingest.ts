@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
 import type { ReceiptInsert } from '../schema';
 
-/** Fingerprints older than this may be reused by a new event (CONTRACT.md: 24 hours). */
-export const FINGERPRINT_WINDOW = '24 hours';
+/** Fingerprints older than this many hours may be reused by a new event (DEDUPE_FINGERPRINT_HOURS). */
+export const DEFAULT_FINGERPRINT_HOURS = 24;
 
 export type IngestItem = {
   receipt: Omit<ReceiptInsert, 'httpStatus' | 'eventId'> & { outcome: 'accepted' | 'malformed' | 'ignored' };
@@ -11,7 +11,8 @@ export type IngestItem = {
     deliveryId: string;
     eventType: string;
     fingerprint: string;
-    payload: unknown;
+    /** JSON text jsonb can hold (numbers stay exact): cast by the database, not re-serialised here. */
+    payloadText: string;
     providerTs: Date | null;
   };
 };
@@ -43,45 +44,19 @@ export type IngestResult = {
  * id with different content) would leave a fingerprint pointing at no event: `ingest_abort` aborts the
  * statement instead (SQLSTATE 40001) and the caller writes the batch again, item by item.
  */
-export async function ingestBatch(db: Queryable, items: IngestItem[]): Promise<IngestResult[]> {
-  // Duplicates inside the batch: the first occurrence wins, later ones point at it.
-  const firstByDelivery = new Map<string, number>();
-  const firstByFingerprint = new Map<string, number>();
-  const candidates: CandidateRow[] = [];
-  const rows: ReceiptRow[] = items.map((it, i) => {
-    const r = it.receipt;
-    let ref: number | null = null;
-    let outcome: IngestResult['outcome'] = r.outcome;
-    let reason = r.reason ?? null;
-    if (it.event) {
-      const byId = firstByDelivery.get(it.event.deliveryId);
-      const byFp = firstByFingerprint.get(it.event.fingerprint);
-      if (byId !== undefined || byFp !== undefined) {
-        ref = byId ?? byFp!;
-        outcome = 'duplicate';
-        reason = byId !== undefined ? 'delivery_id' : 'fingerprint';
-      } else {
-        ref = i;
-        firstByDelivery.set(it.event.deliveryId, i);
-        firstByFingerprint.set(it.event.fingerprint, i);
-        candidates.push({
-          i,
-          delivery_id: it.event.deliveryId.toWellFormed(),
-          event_type: it.event.eventType.toWellFormed(),
-          fingerprint: it.event.fingerprint,
-          payload: it.event.payload,
-          provider_ts: it.event.providerTs,
-        });
-      }
-    }
-    return { ...receiptRow({ ...r, outcome, reason, httpStatus: 200 }), i, ref };
-  });
-
+export async function ingestBatch(
+  db: Queryable,
+  items: IngestItem[],
+  fingerprintHours = DEFAULT_FINGERPRINT_HOURS,
+): Promise<IngestResult[]> {
+  const { candidates, rows } = prepare(items);
+  // A parameter, not text: the statement stays the same (prepared once) whatever the setting.
+  const window = sql`make_interval(hours => ${fingerprintHours}::int)`;
   const result = await db.execute(sql`
     with c as materialized (
       select c.*, nextval('events_id_seq') as new_id
       from json_to_recordset(${JSON.stringify(candidates)}::json) as c(
-        i int, delivery_id text, event_type text, fingerprint text, payload jsonb, provider_ts timestamptz)
+        i int, delivery_id text, event_type text, fingerprint text, payload text, provider_ts timestamptz)
     ),
     known as (
       select c.i, e.id from c join events e on e.delivery_id = c.delivery_id
@@ -92,14 +67,14 @@ export async function ingestBatch(db: Queryable, items: IngestItem[]): Promise<I
       where not exists (select 1 from known k where k.i = c.i)
       order by c.fingerprint
       on conflict (fingerprint) do update set
-        event_id = case when f.created_at < now() - ${WINDOW} then excluded.event_id else f.event_id end,
-        created_at = case when f.created_at < now() - ${WINDOW} then now() else f.created_at end
+        event_id = case when f.created_at < now() - ${window} then excluded.event_id else f.event_id end,
+        created_at = case when f.created_at < now() - ${window} then now() else f.created_at end
       returning f.fingerprint, f.event_id
     ),
     ev as (
       insert into events (id, delivery_id, event_type, fingerprint, payload, provider_ts)
       overriding system value
-      select c.new_id, c.delivery_id, c.event_type, c.fingerprint, c.payload, c.provider_ts
+      select c.new_id, c.delivery_id, c.event_type, c.fingerprint, c.payload::jsonb, c.provider_ts
       from c join fp on fp.fingerprint = c.fingerprint and fp.event_id = c.new_id
       order by c.delivery_id
       on conflict (delivery_id) do nothing
@@ -149,14 +124,71 @@ export async function ingestBatch(db: Queryable, items: IngestItem[]): Promise<I
   }));
 }
 
-const WINDOW = sql.raw(`interval '${FINGERPRINT_WINDOW}'`);
+/** The batch as two JSON row sets; duplicates inside the batch point at their first occurrence. */
+function prepare(items: IngestItem[]): { candidates: CandidateRow[]; rows: ReceiptRow[] } {
+  // Duplicates inside the batch: the first occurrence wins, later ones point at it.
+  const firstByDelivery = new Map<string, number>();
+  const firstByFingerprint = new Map<string, number>();
+  const candidates: CandidateRow[] = [];
+  const rows: ReceiptRow[] = items.map((it, i) => {
+    const r = it.receipt;
+    let ref: number | null = null;
+    let outcome: IngestResult['outcome'] = r.outcome;
+    let reason = r.reason ?? null;
+    if (it.event) {
+      const byId = firstByDelivery.get(it.event.deliveryId);
+      const byFp = firstByFingerprint.get(it.event.fingerprint);
+      if (byId !== undefined || byFp !== undefined) {
+        ref = byId ?? byFp!;
+        outcome = 'duplicate';
+        reason = byId !== undefined ? 'delivery_id' : 'fingerprint';
+      } else {
+        ref = i;
+        firstByDelivery.set(it.event.deliveryId, i);
+        firstByFingerprint.set(it.event.fingerprint, i);
+        candidates.push({
+          i,
+          delivery_id: it.event.deliveryId.toWellFormed(),
+          event_type: it.event.eventType.toWellFormed(),
+          fingerprint: it.event.fingerprint,
+          payload: it.event.payloadText,
+          provider_ts: it.event.providerTs,
+        });
+      }
+    }
+    return { ...receiptRow({ ...r, outcome, reason, httpStatus: 200 }), i, ref };
+  });
+
+  return { candidates, rows };
+}
+
+/**
+ * Null when the database accepts every value of these items, else its error. The same casts as
+ * ingestBatch, touching no table: the group commit asks before it blames a delivery's content for a
+ * failed write, so a failure elsewhere (a trigger or constraint on a side table, say) can never turn
+ * a valid delivery into a `malformed` receipt.
+ */
+export async function valuesRefusal(db: Queryable, items: IngestItem[]): Promise<unknown> {
+  const { candidates, rows } = prepare(items);
+  try {
+    await db.execute(sql`
+      select
+        (select count(c.payload::jsonb) from json_to_recordset(${JSON.stringify(candidates)}::json) as c(
+          i int, delivery_id text, event_type text, fingerprint text, payload text, provider_ts timestamptz)),
+        (select count(r.*) from json_to_recordset(${JSON.stringify(rows)}::json)
+          as r(i int, ref int, ${RECEIPT_COLUMNS}))`);
+    return null;
+  } catch (err) {
+    return err;
+  }
+}
 
 type CandidateRow = {
   i: number;
   delivery_id: string;
   event_type: string;
   fingerprint: string;
-  payload: unknown;
+  payload: string;
   provider_ts: Date | null;
 };
 type ReceiptRow = ReturnType<typeof receiptRow> & {

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, type Queryable, rowsOf } from '../client';
 
-export type PruneOptions = { batch?: number; budgetMs?: number };
+export type PruneOptions = { batch?: number; budgetMs?: number; fingerprintHours?: number };
 
 /**
  * Deletes data past retention in batches of `batch` rows, batch after batch until nothing old is left
@@ -12,7 +12,7 @@ export type PruneOptions = { batch?: number; budgetMs?: number };
 export async function pruneOld(
   db: Queryable,
   retentionDays: number,
-  { batch = 5000, budgetMs = 30_000 }: PruneOptions = {},
+  { batch = 5000, budgetMs = 30_000, fingerprintHours = 24 }: PruneOptions = {},
 ): Promise<number> {
   const deadline = Date.now() + budgetMs;
   const days = sql.raw(`interval '${Math.trunc(retentionDays)} days'`);
@@ -31,7 +31,8 @@ export async function pruneOld(
     select id from events where created_at < now() - ${days} and status in ('processed', 'discarded')
      order by id limit ${batch})`);
   await drain(sql`delete from fingerprints where fingerprint in (
-    select fingerprint from fingerprints where created_at < now() - interval '24 hours' limit ${batch})`);
+    select fingerprint from fingerprints where created_at < now() - make_interval(hours => ${fingerprintHours}::int)
+     limit ${batch})`);
   // Rollups hold one row per minute or hour and type: a few thousand rows a day at most.
   await db.execute(sql`delete from receipt_rollups where minute < now() - ${days}`);
   await db.execute(sql`delete from receipt_counts_hourly where hour < now() - ${days}`);

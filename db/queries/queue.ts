@@ -6,7 +6,8 @@ export type ClaimedEvent = {
   id: number;
   deliveryId: string;
   eventType: string;
-  payload: { data?: Record<string, unknown> } & Record<string, unknown>;
+  /** The payload as JSON text: the worker parses it so numbers past 2^53 stay exact. */
+  payloadText: string;
   attempts: number;
 };
 
@@ -31,18 +32,18 @@ export async function claimEvents(
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
-    returning e.id, e.delivery_id, e.event_type, e.payload, e.attempts`);
+    returning e.id, e.delivery_id, e.event_type, e.payload::text as payload_text, e.attempts`);
   return rowsOf<{
     id: number | string;
     delivery_id: string;
     event_type: string;
-    payload: ClaimedEvent['payload'];
+    payload_text: string;
     attempts: number;
   }>(res).map((r) => ({
     id: Number(r.id),
     deliveryId: r.delivery_id,
     eventType: r.event_type,
-    payload: r.payload,
+    payloadText: r.payload_text,
     attempts: Number(r.attempts),
   }));
 }

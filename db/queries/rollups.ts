@@ -40,26 +40,28 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
     }
   }
   await db.transaction(async (tx) => {
-    await tx
-      .insert(receiptRollups)
-      .values(
-        cells.map((c) => ({
-          minute: new Date(c.minute),
-          eventType: c.eventType,
-          outcome: c.outcome,
-          count: c.count,
-          ackHist: c.ack,
-          lagHist: c.lag,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [receiptRollups.minute, receiptRollups.eventType, receiptRollups.outcome],
-        set: {
-          count: sql`${receiptRollups.count} + excluded.count`,
-          ackHist: sql`hist_merge(${receiptRollups.ackHist}, excluded.ack_hist)`,
-          lagHist: sql`hist_merge(${receiptRollups.lagHist}, excluded.lag_hist)`,
-        },
-      });
+    for (const part of chunks(cells)) {
+      await tx
+        .insert(receiptRollups)
+        .values(
+          part.map((c) => ({
+            minute: new Date(c.minute),
+            eventType: c.eventType,
+            outcome: c.outcome,
+            count: c.count,
+            ackHist: c.ack,
+            lagHist: c.lag,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [receiptRollups.minute, receiptRollups.eventType, receiptRollups.outcome],
+          set: {
+            count: sql`${receiptRollups.count} + excluded.count`,
+            ackHist: sql`hist_merge(${receiptRollups.ackHist}, excluded.ack_hist)`,
+            lagHist: sql`hist_merge(${receiptRollups.lagHist}, excluded.lag_hist)`,
+          },
+        });
+    }
     const hourly = new Map<
       string,
       { hour: Date; eventType: string; outcome: RollupCell['outcome']; count: number }
@@ -76,32 +78,45 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
       h.count += c.count;
       hourly.set(key, h);
     }
-    await tx
-      .insert(receiptCountsHourly)
-      .values([...hourly.values()])
-      .onConflictDoUpdate({
-        target: [receiptCountsHourly.hour, receiptCountsHourly.eventType, receiptCountsHourly.outcome],
-        set: { count: sql`${receiptCountsHourly.count} + excluded.count` },
-      });
-    await tx
-      .insert(latencyRollups)
-      .values(
-        [...tiers.values()].map((t) => ({
-          granularity: t.granularity,
-          bucket: new Date(t.bucket),
-          eventType: t.eventType,
-          count: t.count,
-          ackHist: t.ack,
-          lagHist: t.lag,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [latencyRollups.granularity, latencyRollups.bucket, latencyRollups.eventType],
-        set: {
-          count: sql`${latencyRollups.count} + excluded.count`,
-          ackHist: sql`hist_merge(${latencyRollups.ackHist}, excluded.ack_hist)`,
-          lagHist: sql`hist_merge(${latencyRollups.lagHist}, excluded.lag_hist)`,
-        },
-      });
+    for (const part of chunks([...hourly.values()])) {
+      await tx
+        .insert(receiptCountsHourly)
+        .values(part)
+        .onConflictDoUpdate({
+          target: [receiptCountsHourly.hour, receiptCountsHourly.eventType, receiptCountsHourly.outcome],
+          set: { count: sql`${receiptCountsHourly.count} + excluded.count` },
+        });
+    }
+    for (const part of chunks([...tiers.values()])) {
+      await tx
+        .insert(latencyRollups)
+        .values(
+          part.map((t) => ({
+            granularity: t.granularity,
+            bucket: new Date(t.bucket),
+            eventType: t.eventType,
+            count: t.count,
+            ackHist: t.ack,
+            lagHist: t.lag,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [latencyRollups.granularity, latencyRollups.bucket, latencyRollups.eventType],
+          set: {
+            count: sql`${latencyRollups.count} + excluded.count`,
+            ackHist: sql`hist_merge(${latencyRollups.ackHist}, excluded.ack_hist)`,
+            lagHist: sql`hist_merge(${latencyRollups.lagHist}, excluded.lag_hist)`,
+          },
+        });
+    }
   });
+}
+
+/**
+ * Rows per insert: 6 parameters each stays far below Postgres's 65,535 bind parameters, however many
+ * cells one write carries (a write that can never fit would fail every second forever).
+ */
+const CHUNK = 1000;
+function* chunks<T>(rows: T[]): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += CHUNK) yield rows.slice(i, i + CHUNK);
 }

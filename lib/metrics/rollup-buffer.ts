@@ -10,6 +10,12 @@ export type RollupCell = {
   lag: Histogram;
 };
 
+/** Distinct cells held at most; past it, new event types of a minute share one overflow cell. */
+export const MAX_CELLS = 2000;
+/** Overflow cells (one per minute and outcome) on top, for an outage that lasts; then samples drop. */
+const MAX_OVERFLOW = 500;
+export const OVERFLOW_TYPE = '(other)';
+
 /**
  * Per-process aggregation of receipts into per-minute cells, with the exact ack time known only after
  * COMMIT. A job writes the cells every second (db/queries/rollups.ts), so charts never touch raw rows
@@ -18,6 +24,8 @@ export type RollupCell = {
  */
 export class RollupBuffer {
   private cells = new Map<string, RollupCell>();
+  /** Samples that found the buffer full (a database outage long enough to fill every overflow cell). */
+  dropped = 0;
 
   add(r: {
     receivedAt: Date;
@@ -27,13 +35,8 @@ export class RollupBuffer {
     lagMs: number | null;
   }) {
     const minute = Math.floor(r.receivedAt.getTime() / 60_000) * 60_000;
-    const eventType = r.eventType ?? '';
-    const key = `${minute}|${eventType}|${r.outcome}`;
-    let cell = this.cells.get(key);
-    if (!cell) {
-      cell = { minute, eventType, outcome: r.outcome, count: 0, ack: {}, lag: {} };
-      this.cells.set(key, cell);
-    }
+    const cell = this.cellFor(minute, r.eventType ?? '', r.outcome);
+    if (!cell) return;
     cell.count++;
     record(cell.ack, r.ackMs);
     if (r.lagMs !== null) record(cell.lag, Math.max(0, r.lagMs));
@@ -52,14 +55,31 @@ export class RollupBuffer {
 
   restore(cells: RollupCell[]) {
     for (const c of cells) {
-      const key = `${c.minute}|${c.eventType}|${c.outcome}`;
-      const cur = this.cells.get(key);
-      if (!cur) this.cells.set(key, c);
-      else {
-        cur.count += c.count;
-        merge(cur.ack, c.ack);
-        merge(cur.lag, c.lag);
-      }
+      const cur = this.cellFor(c.minute, c.eventType, c.outcome);
+      if (!cur) continue;
+      cur.count += c.count;
+      merge(cur.ack, c.ack);
+      merge(cur.lag, c.lag);
     }
+  }
+
+  /**
+   * The cell for a key, created if there is room. However many distinct event types arrive, the
+   * buffer holds at most MAX_CELLS + MAX_OVERFLOW cells, so one write stays small and memory flat.
+   */
+  private cellFor(minute: number, eventType: string, outcome: ReceiptOutcome): RollupCell | null {
+    const key = `${minute}|${eventType}|${outcome}`;
+    const found = this.cells.get(key);
+    if (found) return found;
+    if (this.cells.size >= MAX_CELLS && eventType !== OVERFLOW_TYPE) {
+      return this.cellFor(minute, OVERFLOW_TYPE, outcome);
+    }
+    if (this.cells.size >= MAX_CELLS + MAX_OVERFLOW) {
+      this.dropped++;
+      return null;
+    }
+    const cell: RollupCell = { minute, eventType, outcome, count: 0, ack: {}, lag: {} };
+    this.cells.set(key, cell);
+    return cell;
   }
 }

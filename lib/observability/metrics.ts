@@ -36,6 +36,11 @@ function create() {
       help: 'Dead events not yet retried or discarded',
       registers: [registry],
     }),
+    refusalsUnrecorded: new client.Counter({
+      name: 'skylight_refusals_unrecorded_total',
+      help: 'Refused requests past the per-client, per-minute sampling limit: counted, not stored',
+      registers: [registry],
+    }),
     recorderDropped: new client.Counter({
       name: 'skylight_recorder_dropped_total',
       help: 'Rejected-request records dropped because the background buffer was full',

@@ -37,3 +37,11 @@ export const deliveryOptions = (id: number) =>
     queryFn: async ({ signal }) =>
       (await fetchJson<DeliveryDetail>(`/api/deliveries/${id}`, { signal })).data,
   });
+
+/** Queues a fingerprint duplicate as an event of its own (the operator judged it a new event). */
+export const enqueueDelivery = async (id: number) =>
+  (
+    await fetchJson<{ event_id: number; created: boolean }>(`/api/deliveries/${id}/enqueue`, {
+      method: 'POST',
+    })
+  ).data;

@@ -1,15 +1,39 @@
 import type { Db } from '@/db/client';
-import { type IngestItem, type IngestResult, ingestBatch, updateAckTimes } from '@/db/queries/ingest';
-import { isDatabaseUnavailable, isWriteConflict } from '@/lib/errors';
+import {
+  type IngestItem,
+  type IngestResult,
+  ingestBatch,
+  updateAckTimes,
+  valuesRefusal,
+} from '@/db/queries/ingest';
+import { databaseReason, isContentError, isWriteConflict, sqlState } from '@/lib/errors';
 import { log } from '@/lib/log';
 
-type Pending = { item: IngestItem; resolve: (r: IngestResult) => void; reject: (e: unknown) => void };
+type Pending = {
+  item: IngestItem;
+  resolve: (r: IngestResult) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout | null;
+};
+
+/** The write did not commit within the deadline; the caller answers 503 so the provider retries. */
+export class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
 
 export type GroupCommitOptions = {
   /** Most items written in one transaction. */
   maxBatch?: number;
   /** Transactions in flight at once; 1 for PGlite (one connection). */
   maxInFlight?: number;
+  /**
+   * How long a caller waits for its COMMIT before it is answered 503. A lock held by a migration or a
+   * saturated pool must not hold the provider's request until its own 30 s timeout (SkyLight retries
+   * far later after a timeout than after a 503).
+   */
+  deadlineMs?: number;
+  /** DEDUPE_FINGERPRINT_HOURS. */
+  fingerprintHours?: number;
 };
 
 /**
@@ -25,6 +49,8 @@ export class GroupCommit {
   private timingsTimer: NodeJS.Timeout | null = null;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly deadlineMs: number;
+  private readonly fingerprintHours: number | undefined;
 
   constructor(
     private readonly db: () => Promise<Db>,
@@ -32,11 +58,35 @@ export class GroupCommit {
   ) {
     this.maxBatch = opts.maxBatch ?? 256;
     this.maxInFlight = opts.maxInFlight ?? 4;
+    this.deadlineMs = opts.deadlineMs ?? 5000;
+    this.fingerprintHours = opts.fingerprintHours;
   }
 
+  /**
+   * Resolves once the item's rows are committed. Rejects with the database's error, or a
+   * DeadlineError: an item still queued then is dropped (never written); one already in flight may
+   * still commit, which the provider's retry then meets as a duplicate.
+   */
   submit(item: IngestItem): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      const p: Pending = {
+        item,
+        resolve: (r) => {
+          if (p.timer) clearTimeout(p.timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          if (p.timer) clearTimeout(p.timer);
+          reject(e);
+        },
+        timer: null,
+      };
+      p.timer = setTimeout(() => {
+        const i = this.queue.indexOf(p);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(new DeadlineError(`not committed within ${this.deadlineMs} ms`));
+      }, this.deadlineMs);
+      this.queue.push(p);
       this.schedule();
     });
   }
@@ -79,14 +129,16 @@ export class GroupCommit {
       const results = await ingestBatch(
         db,
         batch.map((p) => p.item),
+        this.fingerprintHours,
       );
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
-      if (isDatabaseUnavailable(err)) throw err;
-      // A data error in one item (say, a payload Postgres cannot store) must not fail its neighbours,
-      // and a write conflict with a concurrent batch is settled by writing again.
+      // Anything but a conflict or a refused value (a lock or statement timeout, a connection limit, a
+      // failing side table) fails the whole batch: every caller answers 503 and the provider retries.
+      if (!isWriteConflict(err) && !isContentError(err)) throw err;
+      // One item's value (or a race with a concurrent batch) must not fail its neighbours.
       log.warn(
-        { err: (err as Error).message, size: batch.length },
+        { sqlstate: sqlState(err), size: batch.length },
         'batch write failed; writing items one by one',
       );
       await Promise.all(batch.map((p) => this.writeAlone(db, p)));
@@ -94,21 +146,28 @@ export class GroupCommit {
   }
 
   /**
-   * One item on its own. If the database refuses its content (not its connection), it is recorded as
-   * malformed with the database's reason and acknowledged: a retry of the same bytes would fail the
-   * same way forever.
+   * One item on its own. Only when the database refuses the item's values by themselves (checked
+   * with valuesRefusal, not assumed from the error) is it recorded as malformed, without the
+   * refused parts, and acknowledged: a retry of the same bytes would fail the same way forever.
    */
   private async writeAlone(db: Db, p: Pending, conflicts = 0): Promise<void> {
     try {
-      const [r] = await ingestBatch(db, [p.item]);
+      const [r] = await ingestBatch(db, [p.item], this.fingerprintHours);
       p.resolve(r!);
     } catch (err) {
       if (isWriteConflict(err) && conflicts < 3) return this.writeAlone(db, p, conflicts + 1);
-      if (isDatabaseUnavailable(err) || !p.item.event) return p.reject(err);
-      // drizzle wraps the driver's error in "Failed query: <sql>"; the database's own words are the cause.
-      const cause = (err as { cause?: unknown }).cause;
-      const reason = `not storable: ${(cause instanceof Error ? cause : (err as Error)).message.slice(0, 200)}`;
-      const item: IngestItem = { receipt: { ...p.item.receipt, outcome: 'malformed', reason } };
+      if (!isContentError(err)) return p.reject(err);
+      const refusal = await valuesRefusal(db, [p.item]);
+      if (!isContentError(refusal)) return p.reject(err);
+      const item: IngestItem = {
+        receipt: {
+          ...p.item.receipt,
+          outcome: 'malformed',
+          reason: `not storable: ${databaseReason(refusal)}`.slice(0, 200),
+          headers: {},
+          body: null,
+        },
+      };
       await ingestBatch(db, [item]).then(([r]) => p.resolve(r!), p.reject);
     }
   }

@@ -21,6 +21,7 @@ export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverR
     },
     contentLength: typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : null,
     startedAt,
+    clientAddress: req.socket.remoteAddress ?? null,
     readBody: (limit) =>
       new Promise((resolve, reject) => {
         const chunks: Uint8Array[] = [];

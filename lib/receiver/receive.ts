@@ -1,4 +1,4 @@
-import { errorBody, isDatabaseUnavailable } from '@/lib/errors';
+import { errorBody } from '@/lib/errors';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
@@ -11,8 +11,11 @@ import {
   KNOWN_EVENTS,
 } from '@/lib/providers/skylight/protocol';
 import { verifySignature } from '@/lib/providers/skylight/signature';
-import type { GroupCommit } from './group-commit';
+import { DeadlineError, type GroupCommit } from './group-commit';
+import { cleanHeaderValue, storedHeaders } from './headers';
+import { logReceipt } from './receipt-log';
 import type { BackgroundRecorder } from './recorder';
+import type { RefusalSampler } from './refusals';
 import type { ReceiverRequest, ReceiverResponse } from './types';
 
 export type ReceiverDeps = {
@@ -20,6 +23,13 @@ export type ReceiverDeps = {
   maxBodyBytes: number;
   commit: GroupCommit;
   recorder: BackgroundRecorder;
+  /** Bounds the rows refused requests may leave (per client and minute). */
+  refusals: RefusalSampler;
+  /**
+   * Signed deliveries whose signed timestamp is older than this are refused: a captured request
+   * replayed after its dedupe keys were pruned must not be processed again (RECEIVER_MAX_AGE_HOURS).
+   */
+  maxAgeMs: number;
   /** Called after an event was committed, so a worker can pick it up without waiting to poll. */
   onAccepted?: () => void;
   /** Aggregates every answer (exact ack time) for the charts; see lib/metrics/rollup-buffer.ts. */
@@ -28,13 +38,23 @@ export type ReceiverDeps = {
   onMalformed?: (info: { deliveryId: string | null; reason: string }) => void;
 };
 
+/** A signed timestamp this far ahead of our clock is refused too (a future-dated capture stays fresh). */
+export const MAX_FUTURE_MS = 15 * 60_000;
+
 const KNOWN = new Set<string>(KNOWN_EVENTS);
-/** Bodies of unsigned (rejected) requests are kept only this far, as a hint for debugging. */
-const REJECTED_BODY_KEEP = 2048;
-const HEADER_VALUE_KEEP = 512;
-const HEADERS_KEEP = 40;
-const DROPPED_HEADERS = new Set(['cookie', 'authorization', 'x-api-key']);
+/** Bodies of refused requests are kept only this far, as a hint for debugging. */
+const REFUSED_BODY_KEEP = 2048;
 const MAX_INT4 = 2_147_483_647;
+
+type Refusal = {
+  status: 400 | 413 | 503;
+  outcome: 'rejected' | 'unavailable';
+  reason: string;
+  /** Signed refusals (stale, database down) are the provider's; the rest are anyone's. */
+  authenticated: boolean;
+  raw: Uint8Array | null;
+  bytes: number;
+};
 
 /**
  * The receiver: size limit, raw bytes, signature, envelope, one durable write, answer. Shared by the
@@ -42,83 +62,120 @@ const MAX_INT4 = 2_147_483_647;
  */
 export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise<ReceiverResponse> {
   const receivedAt = new Date();
-  const headers = storedHeaders(req);
-  const headerDelivery = clean(req.header(HEADER_DELIVERY), 200);
-  const headerEvent = clean(req.header(HEADER_EVENT), 100);
-  const base = { receivedAt, headers, deliveryId: headerDelivery, eventType: headerEvent };
+  // What the request claims (unsigned): stored on its own receipt row only, never a key or a label.
+  const claimedDelivery = cleanHeaderValue(req.header(HEADER_DELIVERY), 200);
+  const claimedEvent = cleanHeaderValue(req.header(HEADER_EVENT), 100);
 
-  const reject = (
-    status: number,
-    outcome: 'rejected' | 'unavailable',
-    reason: string,
-    body: string | null,
-    bytes: number,
-  ) => {
+  const refuse = (r: Refusal): ReceiverResponse => {
     const ackMs = performance.now() - req.startedAt;
-    deps.recorder.record({ ...base, outcome, reason, httpStatus: status, ackMs, body, bodyBytes: bytes });
-    observe(outcome, headerEvent, ackMs, status, headerDelivery, reason);
-    deps.rollups?.add({ receivedAt, eventType: headerEvent, outcome, ackMs, lagMs: null });
-    const code = status === 413 ? 'payload_too_large' : status === 503 ? 'unavailable' : 'bad_request';
+    // Authenticated 503s (database down) are all kept: each is a delivery the provider will retry.
+    const keep =
+      r.authenticated && r.outcome === 'unavailable' ? 'detailed' : deps.refusals.admit(req.clientAddress);
+    if (keep !== 'counted') {
+      deps.recorder.record({
+        receivedAt,
+        deliveryId: claimedDelivery,
+        eventType: claimedEvent,
+        outcome: r.outcome,
+        reason: r.reason,
+        httpStatus: r.status,
+        ackMs,
+        headers: keep === 'detailed' ? storedHeaders(req.headerEntries()) : {},
+        body: keep === 'detailed' && r.raw ? textForStorage(r.raw, REFUSED_BODY_KEEP) : null,
+        bodyBytes: r.bytes,
+      });
+    } else {
+      metrics.refusalsUnrecorded.inc();
+    }
+    observe(r.outcome, null, ackMs, r.status, claimedDelivery, r.reason);
+    // Under a fixed key: a claimed event type must not become a rollup cell of its own.
+    deps.rollups?.add({ receivedAt, eventType: null, outcome: r.outcome, ackMs, lagMs: null });
+    const code = r.status === 413 ? 'payload_too_large' : r.status === 503 ? 'unavailable' : 'bad_request';
     return {
-      status,
-      body: errorBody(code, messageFor(reason)),
-      headers: status === 503 ? { 'Retry-After': '5' } : undefined,
+      status: r.status,
+      body: errorBody(code, messageFor(r.reason)),
+      headers: r.status === 503 ? { 'Retry-After': '5' } : undefined,
     };
   };
+  const unsigned = { authenticated: false, raw: null };
 
   if (req.contentLength !== null && req.contentLength > deps.maxBodyBytes) {
     // body_bytes is int4: a claimed length beyond it would make the receipt row unwritable.
-    return reject(413, 'rejected', 'body_too_large', null, Math.min(req.contentLength, MAX_INT4));
+    const bytes = Math.min(req.contentLength, MAX_INT4);
+    return refuse({ ...unsigned, status: 413, outcome: 'rejected', reason: 'body_too_large', bytes });
   }
   let raw: Uint8Array | 'too_large';
   try {
     raw = await req.readBody(deps.maxBodyBytes);
   } catch {
-    return reject(400, 'rejected', 'body_unreadable', null, 0);
+    return refuse({ ...unsigned, status: 400, outcome: 'rejected', reason: 'body_unreadable', bytes: 0 });
   }
-  if (raw === 'too_large') return reject(413, 'rejected', 'body_too_large', null, deps.maxBodyBytes + 1);
+  if (raw === 'too_large') {
+    const bytes = deps.maxBodyBytes + 1;
+    return refuse({ ...unsigned, status: 413, outcome: 'rejected', reason: 'body_too_large', bytes });
+  }
+  const bytes = raw.byteLength;
 
   let secrets: readonly string[];
   try {
     secrets = await deps.secrets();
   } catch (err) {
     log.error({ err: (err as Error).message }, 'receiver: cannot load signing secrets');
-    return reject(503, 'unavailable', 'secrets_unavailable', null, raw.byteLength);
+    return refuse({ ...unsigned, status: 503, outcome: 'unavailable', reason: 'secrets_unavailable', bytes });
   }
   const check = verifySignature(raw, req.header(HEADER_SIGNATURE), secrets);
   if (!check.ok)
-    return reject(400, 'rejected', check.reason, textForStorage(raw, REJECTED_BODY_KEEP), raw.byteLength);
+    return refuse({
+      status: 400,
+      outcome: 'rejected',
+      reason: check.reason,
+      authenticated: false,
+      raw,
+      bytes,
+    });
+  const signed = { authenticated: true, raw, bytes };
 
   // The raw header, not the cleaned and capped copy: an id cut to 200 characters is not the provider's id.
   const parsed = parseEnvelope(raw, req.header(HEADER_DELIVERY));
+  const headers = storedHeaders(req.headerEntries());
   const bodyText = textForStorage(raw);
   let item: Parameters<GroupCommit['submit']>[0];
   if (!parsed.ok) {
     item = {
       receipt: {
-        ...base,
+        receivedAt,
+        headers,
         // From a body that failed validation: as untrusted as a header (NUL would fail the write).
-        deliveryId: clean(parsed.deliveryId ?? null, 200) ?? headerDelivery,
-        eventType: clean(parsed.event ?? null, 100) ?? headerEvent,
+        deliveryId: cleanHeaderValue(parsed.deliveryId ?? null, 200) ?? claimedDelivery,
+        eventType: cleanHeaderValue(parsed.event ?? null, 100) ?? claimedEvent,
         outcome: 'malformed',
         reason: parsed.reason,
         ackMs: 0,
         body: bodyText,
-        bodyBytes: raw.byteLength,
+        bodyBytes: bytes,
       },
     };
   } else {
     const env = parsed.envelope;
+    // Only the body's timestamp is signed; the header's is not, so it never decides freshness.
+    if (env.timestamp) {
+      const age = receivedAt.getTime() - env.timestamp.getTime();
+      if (age > deps.maxAgeMs)
+        return refuse({ ...signed, status: 400, outcome: 'rejected', reason: 'timestamp_stale' });
+      if (-age > MAX_FUTURE_MS)
+        return refuse({ ...signed, status: 400, outcome: 'rejected', reason: 'timestamp_in_future' });
+    }
     const providerTs = env.timestamp ?? headerTimestamp(req.header(HEADER_TIMESTAMP));
     const receipt = {
-      ...base,
+      receivedAt,
+      headers,
       deliveryId: env.deliveryId,
       eventType: env.event,
       providerTs,
       lagMs: providerTs ? receivedAt.getTime() - providerTs.getTime() : null,
       ackMs: 0,
       body: bodyText,
-      bodyBytes: raw.byteLength,
+      bodyBytes: bytes,
     };
     item = KNOWN.has(env.event)
       ? {
@@ -127,12 +184,7 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
             deliveryId: env.deliveryId,
             eventType: env.event,
             fingerprint: env.fingerprint,
-            payload: {
-              event: env.event,
-              delivery_id: env.deliveryId,
-              timestamp: env.timestamp,
-              data: env.data,
-            },
+            payloadText: env.payloadText,
             providerTs,
           },
         }
@@ -145,14 +197,12 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
   try {
     result = await deps.commit.submit(item);
   } catch (err) {
-    if (!isDatabaseUnavailable(err)) log.error({ err }, 'receiver: durable write failed');
-    return reject(
-      503,
-      'unavailable',
-      isDatabaseUnavailable(err) ? 'database_unavailable' : 'write_failed',
-      null,
-      raw.byteLength,
-    );
+    // Whatever the database said (down, locked, out of connections, a failing side table), nothing
+    // was acknowledged: 503, and the provider retries. Only refused *content* is answered 200 (as
+    // malformed), and the group commit decides that.
+    const reason = err instanceof DeadlineError ? 'write_timeout' : 'database_unavailable';
+    log.warn({ err: (err as Error).message, reason }, 'receiver: durable write failed, answering 503');
+    return refuse({ ...signed, status: 503, outcome: 'unavailable', reason });
   }
   const ackMs = performance.now() - req.startedAt;
   deps.commit.recordAck(result.receiptId, ackMs);
@@ -185,21 +235,18 @@ function observe(
   deliveryId: string | null,
   reason: string | null,
 ) {
-  // Label values must stay few: an unsigned request can claim any event name in its header.
+  // Label values must stay few: a signed delivery may still name an event we do not know.
   const label = eventType === null ? 'unknown' : KNOWN.has(eventType) ? eventType : 'other';
   metrics.receipts.inc({ outcome, event_type: label });
   metrics.ackSeconds.observe({ outcome }, ackMs / 1000);
-  log.info(
-    {
-      delivery_id: deliveryId,
-      event_type: eventType,
-      outcome,
-      reason,
-      http_status: status,
-      ack_ms: Math.round(ackMs * 100) / 100,
-    },
-    'webhook receipt',
-  );
+  logReceipt({
+    delivery_id: deliveryId,
+    event_type: eventType,
+    outcome,
+    reason,
+    http_status: status,
+    ack_ms: Math.round(ackMs * 100) / 100,
+  });
 }
 
 const MESSAGES: Record<string, string> = {
@@ -208,32 +255,14 @@ const MESSAGES: Record<string, string> = {
   signature_missing: 'Missing X-Skylight-Signature header',
   signature_malformed: 'X-Skylight-Signature must be "sha256=" followed by 64 lower-case hex characters',
   signature_mismatch: 'Signature does not match the request body',
+  timestamp_stale: 'Delivery timestamp is older than the accepted window; it looks like a replay',
+  timestamp_in_future: 'Delivery timestamp is too far in the future',
   database_unavailable: 'Database unavailable, retry later',
+  write_timeout: 'Could not record the delivery in time, retry later',
   secrets_unavailable: 'Receiver not ready, retry later',
-  write_failed: 'Could not record the delivery, retry later',
 };
 function messageFor(reason: string) {
   return MESSAGES[reason] ?? reason;
-}
-
-/** Header values are attacker-controlled: strip control characters (no log or CSV injection) and cap. */
-function clean(value: string | null, max: number): string | null {
-  if (value === null) return null;
-  const v = value.replace(/[\x00-\x1f\x7f-\x9f]/g, '').slice(0, max);
-  return v === '' ? null : v;
-}
-
-function storedHeaders(req: ReceiverRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  let n = 0;
-  for (const [name, value] of req.headerEntries()) {
-    const key = name.toLowerCase();
-    if (DROPPED_HEADERS.has(key)) continue;
-    if (n++ >= HEADERS_KEEP) break;
-    out[key.slice(0, 100)] =
-      key === HEADER_SIGNATURE ? '[redacted]' : (clean(value, HEADER_VALUE_KEEP) ?? '');
-  }
-  return out;
 }
 
 function headerTimestamp(value: string | null): Date | null {

@@ -8,6 +8,9 @@ export function fromWebRequest(request: Request, startedAt: number): ReceiverReq
     headerEntries: () => request.headers.entries(),
     contentLength: len !== null && /^\d+$/.test(len) ? Number(len) : null,
     startedAt,
+    // A route handler is not told the peer's address (and forwarded headers are anyone's): refusals
+    // from here share one sampling bucket. `npm start` serves the receiver from node:http, which knows.
+    clientAddress: null,
     readBody: async (limit) => {
       if (!request.body) return new Uint8Array(0);
       const reader = request.body.getReader();

@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { isDatabaseUnavailable } from '@/lib/errors';
+import { databaseReason, isTransientDatabaseError } from '@/lib/errors';
 
 /** Worth retrying: the same input may succeed later (downstream 5xx, timeout, connection). */
 export class TransientError extends Error {
@@ -20,7 +20,8 @@ export type FailureKind = 'transient' | 'permanent' | 'lease_lost';
 
 export function classify(err: unknown): FailureKind {
   if (err instanceof LeaseLostError) return 'lease_lost';
-  if (err instanceof TransientError || isDatabaseUnavailable(err)) return 'transient';
+  // A lock or statement timeout, a deadlock, a connection limit: the same handler may succeed later.
+  if (err instanceof TransientError || isTransientDatabaseError(err)) return 'transient';
   // Unknown errors are bugs or bad data: retrying them only repeats the same failure.
   return 'permanent';
 }
@@ -30,6 +31,9 @@ export function describeError(err: unknown): string {
     const i = err.issues[0];
     return `invalid data: ${i ? `${i.path.join('.') || 'data'}: ${i.message}` : 'validation failed'}`;
   }
+  // The database's reason, not drizzle's "Failed query: <sql> params: <the contact's data>".
+  const db = databaseReason(err);
+  if (db !== null) return `database error ${db}`.slice(0, 2000);
   const msg =
     err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
   return msg.slice(0, 2000);

@@ -8,6 +8,7 @@ import {
   recordAttempt,
   releaseEvents,
 } from '@/db/queries/queue';
+import { parseExactJson } from '@/lib/json';
 import { log } from '@/lib/log';
 import { metrics } from '@/lib/observability/metrics';
 import { backoffMs } from './backoff';
@@ -148,15 +149,15 @@ export class Worker {
     const startedAt = new Date();
     const t0 = performance.now();
     const { name, handler } = handlerFor(e.eventType);
-    const event: HandlerEvent = {
-      id: e.id,
-      deliveryId: e.deliveryId,
-      eventType: e.eventType,
-      data: e.payload.data ?? {},
-    };
     const attempt = { eventId: e.id, attempt: e.attempts, worker: this.id, startedAt };
     const db = await this.db();
     try {
+      const event: HandlerEvent = {
+        id: e.id,
+        deliveryId: e.deliveryId,
+        eventType: e.eventType,
+        data: payloadData(e.payloadText),
+      };
       const value = handler.parse(event.data);
       await handler.notify?.(value, event, this.opts.context());
       await db.transaction(async (tx) => {
@@ -215,4 +216,11 @@ export class Worker {
       );
     }
   }
+}
+
+/** The envelope's `data` object (the receiver stored the envelope as sent, validated). */
+function payloadData(text: string): Record<string, unknown> {
+  const payload = parseExactJson(text) as { data?: unknown };
+  const data = payload?.data;
+  return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
 }

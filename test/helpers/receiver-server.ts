@@ -5,6 +5,7 @@ import { GroupCommit } from '@/lib/receiver/group-commit';
 import { fromIncoming, sendNode } from '@/lib/receiver/node-request';
 import { receive } from '@/lib/receiver/receive';
 import { BackgroundRecorder } from '@/lib/receiver/recorder';
+import { type RefusalLimits, RefusalSampler } from '@/lib/receiver/refusals';
 import { Worker, type WorkerOptions } from '@/lib/worker/worker';
 import { openTestDb, type TestDb } from './db';
 
@@ -28,11 +29,17 @@ export async function startReceiverServer(
     maxBodyBytes?: number;
     worker?: Partial<WorkerOptions> | false;
     db?: TestDb;
+    maxAgeMs?: number;
+    refusalLimits?: RefusalLimits;
+    deadlineMs?: number;
   } = { secrets: [] },
 ): Promise<ReceiverServer> {
   const db = opts.db ?? (await openTestDb());
   const getDb = async () => db.db;
-  const commit = new GroupCommit(getDb, { maxInFlight: db.kind === 'pglite' ? 1 : 4 });
+  const commit = new GroupCommit(getDb, {
+    maxInFlight: db.kind === 'pglite' ? 1 : 4,
+    deadlineMs: opts.deadlineMs,
+  });
   const recorder = new BackgroundRecorder(getDb);
   const rollups = new RollupBuffer();
   const worker =
@@ -51,6 +58,8 @@ export async function startReceiverServer(
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     commit,
     recorder,
+    refusals: new RefusalSampler(opts.refusalLimits),
+    maxAgeMs: opts.maxAgeMs ?? 72 * 3_600_000,
     rollups,
     onAccepted: () => worker?.nudge(),
   };

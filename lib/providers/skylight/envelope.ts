@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { numberText, parseJsonLossless, storableJsonText, stringifyJson } from '@/lib/json';
 import { parseTimestamp } from '../common';
 
 export { parseTimestamp };
@@ -31,6 +32,8 @@ export type Envelope = {
   timestamp: Date | null;
   data: Record<string, unknown>;
   fingerprint: string;
+  /** The envelope, numbers exact, in the form Postgres's jsonb can hold (lib/json.ts). */
+  payloadText: string;
 };
 
 export type EnvelopeParse =
@@ -49,7 +52,7 @@ export function parseEnvelope(raw: Uint8Array, headerDeliveryId: string | null):
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonLossless(text);
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }
@@ -93,7 +96,20 @@ export function parseEnvelope(raw: Uint8Array, headerDeliveryId: string | null):
       return { ok: false, reason: `data: ${err.message}`, event: v.event, deliveryId };
     throw err;
   }
-  return { ok: true, envelope: { event: v.event, deliveryId, timestamp, data: v.data, fingerprint: fp } };
+  return {
+    ok: true,
+    envelope: {
+      event: v.event,
+      deliveryId,
+      timestamp,
+      data: v.data,
+      fingerprint: fp,
+      // The envelope's own members only: an extra top-level member (however deep) is not queued.
+      payloadText: storableJsonText(
+        stringifyJson({ event: v.event, delivery_id: deliveryId, timestamp: v.timestamp, data: v.data }),
+      ),
+    },
+  };
 }
 
 export const MAX_DEPTH = 64;
@@ -101,6 +117,8 @@ export const MAX_DEPTH = 64;
 /** Deterministic JSON with sorted keys, so the fingerprint ignores key order. */
 export function canonicalJson(value: unknown, depth = 0): string {
   if (depth > MAX_DEPTH) throw new RangeError(`nested deeper than ${MAX_DEPTH} levels`);
+  const exact = numberText(value);
+  if (exact !== null) return exact;
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
   const obj = value as Record<string, unknown>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { parseJsonLossless, stringifyJson } from '@/lib/json';
 import { fingerprint, parseEnvelope } from './envelope';
 import { sign, verifySignature } from './signature';
 
@@ -190,9 +191,11 @@ test('any object with a valid event and data round-trips, and its fingerprint ig
       (event, deliveryId, ts, data, extra) => {
         // Extra top-level members are tolerated (and not queued); they never override the envelope.
         const body = { ...extra, event, delivery_id: deliveryId, timestamp: ts, data };
-        const r = parseEnvelope(enc.encode(JSON.stringify(body)), null);
+        const text = JSON.stringify(body);
+        const r = parseEnvelope(enc.encode(text), null);
         assert.ok(r.ok, r.ok ? '' : r.reason);
-        const expected = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+        // Numbers a double cannot hold come back exact, not rounded: lib/json.ts.
+        const expected = (parseJsonLossless(text) as { data: Record<string, unknown> }).data;
         assert.equal(r.envelope.event, event);
         assert.equal(r.envelope.deliveryId, deliveryId);
         assert.deepEqual(r.envelope.data, expected);
@@ -200,7 +203,7 @@ test('any object with a valid event and data round-trips, and its fingerprint ig
         assert.equal(r.envelope.timestamp?.getTime() ?? null, wantTs);
         assert.equal(r.envelope.fingerprint, fingerprint(event, expected));
 
-        const reversed = JSON.stringify({
+        const reversed = stringifyJson({
           data: Object.fromEntries(Object.entries(expected).reverse()),
           timestamp: ts,
           delivery_id: deliveryId,

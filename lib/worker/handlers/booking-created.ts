@@ -2,12 +2,12 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { bookings } from '@/db/schema';
 import { postNotification } from '@/lib/notify';
-import { defineHandler, entity } from './types';
+import { dbId, defineHandler, entity, exactJsonb, providerId } from './types';
 
 const isoOrNull = z.iso.datetime({ offset: true }).nullish();
 const schema = z.looseObject({
-  id: z.number().int().positive(),
-  contact_id: z.number().int().positive().nullish(),
+  id: providerId,
+  contact_id: providerId.nullish(),
   title: z.string().max(1000).nullish(),
   starts_at: isoOrNull,
   ends_at: isoOrNull,
@@ -30,13 +30,13 @@ export const bookingCreated = defineHandler({
   },
   apply: async (tx, b, event) => {
     const row = {
-      id: b.id,
-      contactId: b.contact_id ?? null,
+      id: dbId(b.id),
+      contactId: b.contact_id ? dbId(b.contact_id) : null,
       title: b.title ?? null,
       startsAt: b.starts_at ? new Date(b.starts_at) : null,
       endsAt: b.ends_at ? new Date(b.ends_at) : null,
       status: b.status ?? null,
-      data: b,
+      data: exactJsonb(b),
       sourceEventId: event.id,
     };
     await tx

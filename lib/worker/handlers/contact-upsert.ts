@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { contacts } from '@/db/schema';
-import { defineHandler, entity } from './types';
+import { dbId, defineHandler, entity, exactJsonb, providerId } from './types';
 
 const contactSchema = z.looseObject({
-  id: z.number().int().positive(),
+  id: providerId,
   name: z.string().nullish(),
   email: z.string().nullish(),
   phone: z.string().nullish(),
@@ -18,14 +18,14 @@ export const contactUpsert = defineHandler({
   parse: (data) => contactSchema.parse(entity(data, 'contact')),
   apply: async (tx, c, event) => {
     const row = {
-      id: c.id,
+      id: dbId(c.id),
       name: c.name ?? null,
       email: c.email ?? null,
       phone: c.phone ?? null,
       channel: c.type ?? null,
       status: c.status ?? null,
       tags: c.tags ?? null,
-      data: c,
+      data: exactJsonb(c),
       sourceEventId: event.id,
       updatedAt: new Date(),
     };

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { messages } from '@/db/schema';
 import { postNotification } from '@/lib/notify';
-import { defineHandler, entity } from './types';
+import { dbId, defineHandler, entity, exactJsonb, providerId } from './types';
 
 const text = z.string().max(100_000).nullish();
 // Version A nests {message, contact}; version B is flat with contact_id, value and source.
 const schema = z.looseObject({
-  id: z.number().int().positive(),
-  contact_id: z.number().int().positive().nullish(),
+  id: providerId,
+  contact_id: providerId.nullish(),
   direction: text,
   channel: text,
   source: text,
@@ -20,7 +20,8 @@ const schema = z.looseObject({
 function parse(data: Record<string, unknown>) {
   const m = schema.parse(entity(data, 'message'));
   const contact = entity(data, 'contact');
-  const contactId = m.contact_id ?? (contact !== data && typeof contact.id === 'number' ? contact.id : null);
+  const nestedId = contact !== data ? providerId.safeParse(contact.id) : null;
+  const contactId = m.contact_id ?? (nestedId?.success ? nestedId.data : null);
   return {
     id: m.id,
     contactId,
@@ -52,13 +53,13 @@ export const messageHandler = defineHandler({
     await tx
       .insert(messages)
       .values({
-        id: m.id,
-        contactId: m.contactId,
+        id: dbId(m.id),
+        contactId: m.contactId === null ? null : dbId(m.contactId),
         direction: m.direction,
         channel: m.channel,
         content: m.content,
         status: m.status,
-        data: m.raw,
+        data: exactJsonb(m.raw),
         sourceEventId: event.id,
       })
       .onConflictDoNothing({ target: messages.id });

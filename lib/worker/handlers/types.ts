@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Tx } from '@/db/client';
+import { stringifyJson } from '@/lib/json';
 
 export type HandlerEvent = {
   id: number;
@@ -33,4 +36,20 @@ export function entity(data: Record<string, unknown>, key: string): Record<strin
   return nested && typeof nested === 'object' && !Array.isArray(nested)
     ? (nested as Record<string, unknown>)
     : data;
+}
+
+/** A provider's integer id; past 2^53 it arrives as a bigint (lib/json.ts) and stays exact. */
+export const providerId = z.union([z.number().int().positive(), z.bigint().positive()]);
+
+/**
+ * An id for a `bigint` column declared in number mode: the drivers bind a JS bigint exactly, so an id
+ * past 2^53 is written as sent (only reading it back as a number would round it).
+ */
+export function dbId(id: number | bigint): number {
+  return id as number;
+}
+
+/** An entity for a jsonb column with numbers past 2^53 written exactly (JSON.stringify refuses bigint). */
+export function exactJsonb(value: unknown) {
+  return sql`${stringifyJson(value)}::jsonb`;
 }

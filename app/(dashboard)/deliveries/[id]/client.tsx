@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { BadgeStatus } from '@/components/badge-status';
 import { ButtonCopy } from '@/components/button-copy';
+import { ButtonEnqueueDuplicate } from '@/components/button-enqueue-duplicate';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TimelineDelivery } from '@/components/timeline-delivery';
@@ -63,6 +64,9 @@ export function DeliveryClient({ id }: { id: number }) {
                       </>
                     ) : (
                       'none (not queued)'
+                    )}
+                    {d.reason === 'fingerprint' && d.event?.delivery_id !== d.delivery_id && (
+                      <ButtonEnqueueDuplicate id={d.id} ownerEventId={d.event?.id ?? null} />
                     )}
                   </dd>
                 </dl>

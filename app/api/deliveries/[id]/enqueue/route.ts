@@ -1,0 +1,17 @@
+import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
+import { idParamSchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
+import { enqueueFingerprintDuplicate } from '@/lib/deliveries/enqueue';
+import { runtime } from '@/lib/runtime';
+
+export const dynamic = 'force-dynamic';
+
+export const POST = authed<{ id: string }>(async (request, session, params) => {
+  const { id } = parseParams(idParamSchema, params);
+  const result = await enqueueFingerprintDuplicate(await getDb(), id, {
+    actor: session.actor,
+    ip: clientIp(request),
+  });
+  runtime().worker?.nudge();
+  return ok(result, { status: 202 });
+});
