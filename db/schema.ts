@@ -39,9 +39,13 @@ export const events = pgTable(
   'events',
   {
     id: id(),
+    /** The source (inbound endpoint) it arrived on; dedupe keys are unique per source. */
+    source: text('source').notNull(),
+    provider: text('provider').notNull(),
     deliveryId: text('delivery_id').notNull(),
     eventType: text('event_type').notNull(),
-    fingerprint: text('fingerprint').notNull(),
+    /** Null for providers whose ids are stable across retries (no content dedupe needed). */
+    fingerprint: text('fingerprint'),
     payload: jsonb('payload').notNull(),
     providerTs: tsz('provider_ts'),
     status: text('status', { enum: EVENT_STATUSES }).notNull().default('pending'),
@@ -62,7 +66,8 @@ export const events = pgTable(
     discardedAt: tsz('discarded_at'),
   },
   (t) => [
-    uniqueIndex('events_delivery_id_uq').on(t.deliveryId),
+    uniqueIndex('events_source_delivery_id_uq').on(t.source, t.deliveryId),
+    index('events_source_idx').on(t.source, t.id),
     // The claim query: due pending rows and expired leases.
     index('events_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'processing')`),
     index('events_status_created_idx').on(t.status, t.id),
@@ -81,18 +86,29 @@ export const events = pgTable(
  * Content fingerprints (event + canonical data) for the 24 h second dedupe key. A row older than
  * the window may be taken over by a new event (upsert with a WHERE on created_at).
  */
-export const fingerprints = pgTable('fingerprints', {
-  fingerprint: text('fingerprint').primaryKey(),
-  eventId: bigint('event_id', { mode: 'number' }).notNull(),
-  createdAt: tsz('created_at').notNull().defaultNow(),
-});
+export const fingerprints = pgTable(
+  'fingerprints',
+  {
+    source: text('source').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.fingerprint] })],
+);
 
 /** Every request that reached the receiver, whatever we answered. */
 export const receipts = pgTable(
   'receipts',
   {
     id: id(),
+    /** The path segment it arrived on (`/api/webhooks/:source`), known or not. */
+    source: text('source').notNull(),
+    /** The source's provider; null when the source is unknown. */
+    provider: text('provider'),
     deliveryId: text('delivery_id'),
+    /** The provider's id of this one attempt when it sends one apart from the dedupe id (Sly's X-Sly-Delivery-Id). */
+    attemptId: text('attempt_id'),
     eventType: text('event_type'),
     outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
     reason: text('reason'),
@@ -108,6 +124,7 @@ export const receipts = pgTable(
   },
   (t) => [
     index('receipts_received_idx').on(t.receivedAt, t.id),
+    index('receipts_source_idx').on(t.source, t.id),
     index('receipts_outcome_idx').on(t.outcome, t.id),
     index('receipts_type_idx').on(t.eventType, t.id),
     // text_pattern_ops: serves equality and the dashboard's prefix search under any collation.

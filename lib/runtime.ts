@@ -2,13 +2,9 @@ import { alertOperators } from '@/lib/alerts';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
-import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
-import type { ProviderName } from '@/lib/providers/registry';
+import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementApi } from '@/lib/providers/types';
-import { GroupCommit } from '@/lib/receiver/group-commit';
-import type { ReceiverDeps } from '@/lib/receiver/receive';
-import { BackgroundRecorder } from '@/lib/receiver/recorder';
-import { RefusalSampler } from '@/lib/receiver/refusals';
+import { createReceiverStack, type ReceiverStack } from '@/lib/receiver/stack';
 import { loadKey, SecretBox } from '@/lib/sources/crypto';
 import { DEFAULT_SOURCES, defaultSecrets } from '@/lib/sources/defaults';
 import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
@@ -20,10 +16,7 @@ import { Worker } from '@/lib/worker/worker';
  * evaluate this module in more than one bundle, so the instances live on globalThis.
  */
 type Runtime = {
-  commit: GroupCommit;
-  recorder: BackgroundRecorder;
-  refusals: RefusalSampler;
-  rollups: RollupBuffer;
+  receiver: ReceiverStack;
   worker: Worker | null;
   sandboxSecrets: () => Promise<string[]>;
   notifyUrl: () => string | null;
@@ -74,14 +67,9 @@ function sourceDeps(sandboxSecrets: () => Promise<string[]>): SourceDeps {
 }
 
 export function runtime(): Runtime {
-  g.__skylightRuntime ??= {
-    commit: new GroupCommit(getDb, {
-      maxInFlight: env.DATABASE_URL ? 4 : 1,
-      fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
-    }),
-    recorder: new BackgroundRecorder(getDb),
-    refusals: new RefusalSampler(),
-    rollups: new RollupBuffer(),
+  if (g.__skylightRuntime) return g.__skylightRuntime;
+  const sources = sourceDeps(() => runtime().sandboxSecrets());
+  g.__skylightRuntime = {
     worker: null,
     sandboxSecrets: async () => [],
     notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
@@ -89,27 +77,21 @@ export function runtime(): Runtime {
       provider === 'skylight' && env.SKYLIGHT_API_KEY
         ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY }
         : null,
-    sources: sourceDeps(() => runtime().sandboxSecrets()),
+    sources,
+    receiver: createReceiverStack({
+      db: getDb,
+      sources: sources.directory,
+      maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
+      maxAgeMs: env.RECEIVER_MAX_AGE_HOURS * 3_600_000,
+      maxInFlight: env.DATABASE_URL ? 4 : 1,
+      fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
+      onAccepted: () => runtime().worker?.nudge(),
+      onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),
+    }),
     stops: [],
     started: false,
   };
   return g.__skylightRuntime;
-}
-
-export function receiverDeps(): ReceiverDeps {
-  const rt = runtime();
-  return {
-    secrets: async () =>
-      env.sandbox ? [...env.webhookSecrets, ...(await rt.sandboxSecrets())] : env.webhookSecrets,
-    maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
-    commit: rt.commit,
-    recorder: rt.recorder,
-    refusals: rt.refusals,
-    maxAgeMs: env.RECEIVER_MAX_AGE_HOURS * 3_600_000,
-    rollups: rt.rollups,
-    onAccepted: () => rt.worker?.nudge(),
-    onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),
-  };
 }
 
 export function createWorker(): Worker {
@@ -143,13 +125,16 @@ export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
     rt.stops.push(() => rt.worker!.stop());
   }
   const { startBackgroundJobs } = await import('@/lib/jobs');
-  rt.stops.push(startBackgroundJobs(getDb, rt.rollups));
+  rt.stops.push(startBackgroundJobs(getDb, rt.receiver.rollups));
   if (env.sandbox) {
-    const { startEmbeddedSandbox } = await import('@/lib/providers/skylight/sandbox/embedded');
-    const sandbox = await startEmbeddedSandbox();
+    // Demo mode: the first provider with an embedded sandbox, pointed at its default source.
+    const demo = DEFAULT_SOURCES.find((d) => providerOf(d.provider).embeddedSandbox);
+    const start = demo ? providerOf(demo.provider).embeddedSandbox : undefined;
+    if (!demo || !start) throw new Error('sandbox mode needs a provider with an embedded sandbox');
+    const sandbox = await start({ url: `http://127.0.0.1:${env.PORT}/api/webhooks/${demo.slug}` });
     rt.sandboxSecrets = sandbox.secrets;
     rt.managementApi = (provider) =>
-      provider === 'skylight' ? { url: sandbox.apiUrl, key: sandbox.apiKey } : null;
+      provider === demo.provider ? { url: sandbox.apiUrl, key: sandbox.apiKey } : null;
     if (!env.NOTIFY_WEBHOOK_URL) rt.notifyUrl = () => sandbox.downstreamUrl;
     rt.stops.push(sandbox.stop);
   }
@@ -167,6 +152,5 @@ export async function stopInProcess() {
   const rt = runtime();
   for (const stop of rt.stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
   rt.stops = [];
-  await rt.commit.drain();
-  await rt.recorder.flush();
+  await rt.receiver.drain();
 }

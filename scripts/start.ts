@@ -1,7 +1,8 @@
-// `npm start`: validate configuration, build when the sources changed, then serve. The receiver path
-// is answered by our own node:http entry (the same receive() the route handler calls, without Next's
-// request pipeline, which alone caps throughput below the plain-Express reference — BENCHMARKS.md);
-// everything else goes to Next. Plain `next start` still works: the route handler is the same code.
+// `npm start`: validate configuration, build when the sources changed, then serve. Receiver paths
+// (`POST /api/webhooks/<source>`, every source) are answered by our own node:http entry through the
+// same receiver stack the route handler uses, without Next's request pipeline, which alone caps
+// throughput below the plain-Express reference (BENCHMARKS.md); everything else goes to Next. Plain
+// `next start` still works: the route handler calls the same stack.
 import { createServer } from 'node:http';
 import { ensureBuild } from './ensure-build';
 
@@ -21,11 +22,9 @@ ensureBuild();
 
 const { default: next } = await import('next');
 const { log } = await import('@/lib/log');
-const { receive } = await import('@/lib/receiver/receive');
 const { fromIncoming, sendNode } = await import('@/lib/receiver/node-request');
-const { receiverDeps, startInProcess, stopInProcess } = await import('@/lib/runtime');
-
-const RECEIVER_PATH = '/api/webhooks/skylightchat';
+const { webhookSlug } = await import('@/lib/receiver/stack');
+const { runtime, startInProcess, stopInProcess } = await import('@/lib/runtime');
 
 await startInProcess({ handleSignals: false });
 const app = next({ dev: false, dir: process.cwd(), port: env.PORT });
@@ -34,8 +33,11 @@ await app.prepare();
 
 const server = createServer((req, res) => {
   const startedAt = performance.now();
-  if (req.method === 'POST' && req.url?.split('?')[0] === RECEIVER_PATH) {
-    receive(fromIncoming(req, startedAt), receiverDeps()).then((r) => sendNode(res, r, r.status === 413));
+  const slug = req.method === 'POST' && req.url ? webhookSlug(req.url) : null;
+  if (slug !== null) {
+    runtime()
+      .receiver.handle(slug, fromIncoming(req, startedAt))
+      .then((r) => sendNode(res, r, r.bodyUnread === true));
     return;
   }
   void handle(req, res);

@@ -40,6 +40,8 @@ before(async () => {
     .insert(events)
     .values(
       ['a', 'b', 'c', 'd'].map((k, i) => ({
+        source: 'skylightchat',
+        provider: 'skylight',
         deliveryId: `dlv-${k}`,
         eventType: i < 3 ? 'message.received' : 'contact.created',
         fingerprint: `fp-${k}`,
@@ -83,7 +85,13 @@ before(async () => {
     durationMs: 5,
     result: 'success',
   });
-  const base = { httpStatus: 200, headers: { 'x-skylight-signature': '[redacted]' }, bodyBytes: 10 };
+  const base = {
+    source: 'skylightchat',
+    provider: 'skylight',
+    httpStatus: 200,
+    headers: { 'x-skylight-signature': '[redacted]' },
+    bodyBytes: 10,
+  };
   await db.insert(receipts).values([
     ...evs.map((e, i) => ({
       ...base,
@@ -206,6 +214,8 @@ describe('events and dead letters', () => {
     const [e] = await h.db
       .insert(events)
       .values({
+        source: 'skylightchat',
+        provider: 'skylight',
         deliveryId: 'dlv-once',
         eventType: 'booking.created',
         fingerprint: 'fp-once',

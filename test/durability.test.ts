@@ -42,6 +42,8 @@ test('database unreachable: 503 with Retry-After quickly, never 500, and the att
 
 const item = (deliveryId: string, fingerprint: string, payloadText = '{"data":{}}') => ({
   receipt: {
+    source: 'skylightchat',
+    provider: 'skylight',
     outcome: 'accepted' as const,
     headers: {},
     bodyBytes: 2,
@@ -49,7 +51,15 @@ const item = (deliveryId: string, fingerprint: string, payloadText = '{"data":{}
     deliveryId,
     eventType: 'contact.created',
   },
-  event: { deliveryId, eventType: 'contact.created', fingerprint, payloadText, providerTs: null },
+  event: {
+    source: 'skylightchat',
+    provider: 'skylight',
+    deliveryId,
+    eventType: 'contact.created',
+    fingerprint,
+    payloadText,
+    providerTs: null,
+  },
 });
 
 const rowsFor = async (deliveryId: string, fingerprint: string) => ({

@@ -4,6 +4,7 @@ import { keysetPage } from '../paging';
 import { attempts, events, type ReceiptOutcome, receipts } from '../schema';
 
 export type DeliveryFilters = {
+  source?: string;
   outcome?: ReceiptOutcome;
   event_type?: string;
   q?: string;
@@ -22,7 +23,10 @@ const deliveryIdMatch = (q: string) =>
 
 const LIST_COLUMNS = {
   id: receipts.id,
+  source: receipts.source,
+  provider: receipts.provider,
   delivery_id: receipts.deliveryId,
+  attempt_id: receipts.attemptId,
   event_type: receipts.eventType,
   outcome: receipts.outcome,
   reason: receipts.reason,
@@ -45,6 +49,7 @@ export async function listDeliveries(
     .from(receipts)
     .where(
       and(
+        f.source ? eq(receipts.source, f.source) : undefined,
         f.outcome ? eq(receipts.outcome, f.outcome) : undefined,
         f.event_type ? eq(receipts.eventType, f.event_type) : undefined,
         f.q ? deliveryIdMatch(f.q) : undefined,
@@ -60,6 +65,8 @@ export async function listDeliveries(
 
 export const EVENT_COLUMNS = {
   id: events.id,
+  source: events.source,
+  provider: events.provider,
   delivery_id: events.deliveryId,
   event_type: events.eventType,
   status: events.status,

@@ -6,13 +6,21 @@ import { events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, EVENT_COLUMNS } from './deliveries';
 
-export type DlqFilter = { event_type?: string; error?: string; from?: Date; to?: Date; ids?: number[] };
+export type DlqFilter = {
+  source?: string;
+  event_type?: string;
+  error?: string;
+  from?: Date;
+  to?: Date;
+  ids?: number[];
+};
 
 const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
 
 function deadWhere(f: DlqFilter): SQL | undefined {
   return and(
     eq(events.status, 'dead'),
+    f.source ? eq(events.source, f.source) : undefined,
     f.event_type ? eq(events.eventType, f.event_type) : undefined,
     f.error ? ilike(events.lastError, containsPattern(f.error)) : undefined,
     f.from ? gte(events.deadAt, f.from) : undefined,

@@ -4,6 +4,7 @@ import { type AttemptResult, attempts, events } from '../schema';
 
 export type ClaimedEvent = {
   id: number;
+  provider: string;
   deliveryId: string;
   eventType: string;
   /** The payload as JSON text: the worker parses it so numbers past 2^53 stay exact. */
@@ -32,15 +33,17 @@ export async function claimEvents(
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
-    returning e.id, e.delivery_id, e.event_type, e.payload::text as payload_text, e.attempts`);
+    returning e.id, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.attempts`);
   return rowsOf<{
     id: number | string;
+    provider: string;
     delivery_id: string;
     event_type: string;
     payload_text: string;
     attempts: number;
   }>(res).map((r) => ({
     id: Number(r.id),
+    provider: r.provider,
     deliveryId: r.delivery_id,
     eventType: r.event_type,
     payloadText: r.payload_text,

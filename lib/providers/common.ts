@@ -1,5 +1,6 @@
 // Parsing steps every JSON webhook provider shares. Provider folders import these; nothing here
 // knows a provider.
+import { parseJsonLossless } from '@/lib/json';
 
 /** Ids and names we store: printable ASCII without spaces, as every provider documents them. */
 export const PRINTABLE_ID = /^[\x21-\x7e]{1,200}$/;
@@ -16,7 +17,7 @@ export function readJsonObject(raw: Uint8Array): JsonObjectResult {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonLossless(text);
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }

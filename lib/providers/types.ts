@@ -21,9 +21,14 @@ export type ProviderEnvelope = {
   /** The id of this one attempt when the provider sends one apart from `dedupeId`; kept per receipt. */
   attemptId: string | null;
   providerTs: Date | null;
+  /**
+   * The signed time the receiver holds against its freshness window (RECEIVER_MAX_AGE_HOURS); null
+   * when the body carries none or the signature check already bounds the age (Sly's `t`).
+   */
+  signedTs: Date | null;
   data: Record<string, unknown>;
-  /** What the event row keeps: the provider's envelope as parsed (the raw body stays on the receipt). */
-  payload: Record<string, unknown>;
+  /** What the event row keeps: the envelope, numbers exact, in a form jsonb can hold (lib/json.ts). */
+  payloadText: string;
   /** Content fingerprint (event type + canonical data); null for providers whose ids are stable. */
   fingerprint: string | null;
 };

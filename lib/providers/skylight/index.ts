@@ -36,9 +36,11 @@ function parse(raw: Uint8Array, header: HeaderReader): EnvelopeResult {
       eventType: env.event,
       dedupeId: env.deliveryId,
       attemptId: headerId(header(HEADER_DELIVERY)),
+      // Only the body's timestamp is signed; the header's is not, so it never decides freshness.
       providerTs: env.timestamp ?? (fromHeader instanceof Date ? fromHeader : null),
+      signedTs: env.timestamp,
       data: env.data,
-      payload: { event: env.event, delivery_id: env.deliveryId, timestamp: env.timestamp, data: env.data },
+      payloadText: env.payloadText,
       fingerprint: env.fingerprint,
     },
   };

@@ -27,7 +27,7 @@ test('envelope: id, type, created_at and data; the delivery id header names the 
   assert.equal(r.envelope.eventType, 'transfer.completed');
   assert.equal(r.envelope.providerTs?.toISOString(), '2026-04-22T14:05:00.000Z');
   assert.equal(r.envelope.fingerprint, null);
-  assert.equal(r.envelope.payload.tenant_id, 'ten_1');
+  assert.equal(JSON.parse(r.envelope.payloadText).tenant_id, 'ten_1');
 });
 
 test('envelope: `timestamp` instead of created_at, and the event id from X-Sly-Event-Id when the body has none', () => {

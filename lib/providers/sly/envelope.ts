@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableJsonText, stringifyJson } from '@/lib/json';
 import { headerId, issueReason, PRINTABLE_ID, parseTimestamp, readJsonObject } from '../common';
 import type { EnvelopeResult, HeaderReader } from '../types';
 import { HEADER_DELIVERY_ID, HEADER_EVENT_ID } from './protocol';
@@ -57,8 +58,10 @@ export function parseEnvelope(raw: Uint8Array, header: HeaderReader): EnvelopeRe
       dedupeId,
       attemptId: headerId(header(HEADER_DELIVERY_ID)),
       providerTs,
+      // Sly's `t` (checked with the signature) bounds the age of every attempt.
+      signedTs: null,
       data,
-      payload: { ...json, data },
+      payloadText: storableJsonText(stringifyJson({ ...json, data })),
       fingerprint: null,
     },
   };

@@ -1,4 +1,4 @@
-import type { EventOf, ProviderName } from '@/lib/providers/registry';
+import { type EventOf, isProviderName, type ProviderName } from '@/lib/providers/registry';
 import { bookingCreated } from './booking-created';
 import { contactDeleted } from './contact-deleted';
 import { contactUpsert } from './contact-upsert';
@@ -42,14 +42,11 @@ export const HANDLERS = {
 } as const satisfies HandlerTable;
 
 /**
- * The handler for an event. The receiver queues only documented events, so the fallback serves rows
- * written before a provider dropped an event from its list: they are marked processed, as before.
+ * The handler for an event of a provider. The receiver queues only documented events, so the fallback
+ * serves rows written before a provider dropped an event from its list: they are marked processed.
  */
-export function handlerFor(
-  eventType: string,
-  provider: ProviderName = 'skylight',
-): { name: string; handler: Handler<unknown> } {
-  const table: Partial<Record<string, Handler<unknown>>> = HANDLERS[provider];
+export function handlerFor(provider: string, eventType: string): { name: string; handler: Handler<unknown> } {
+  const table: Partial<Record<string, Handler<unknown>>> = isProviderName(provider) ? HANDLERS[provider] : {};
   const handler = table[eventType];
   return handler ? { name: eventType, handler } : { name: 'default', handler: recordOnly };
 }

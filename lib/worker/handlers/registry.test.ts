@@ -26,7 +26,7 @@ test('every documented event of every provider has an entry, and nothing else do
 });
 
 test('lookup per provider: the same event name may mean different things to two providers', () => {
-  assert.equal(handlerFor('booking.created', 'skylight').handler, HANDLERS.skylight['booking.created']);
-  assert.equal(handlerFor('booking.created', 'sly').name, 'default');
-  assert.equal(handlerFor('webhook.dlq', 'sly').handler, HANDLERS.sly['webhook.dlq']);
+  assert.equal(handlerFor('skylight', 'booking.created').handler, HANDLERS.skylight['booking.created']);
+  assert.equal(handlerFor('sly', 'booking.created').name, 'default');
+  assert.equal(handlerFor('sly', 'webhook.dlq').handler, HANDLERS.sly['webhook.dlq']);
 });
