@@ -28,7 +28,8 @@ export type ReceiptOutcome = (typeof RECEIPT_OUTCOMES)[number];
 export const EVENT_STATUSES = ['pending', 'processing', 'processed', 'dead', 'discarded'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
-export const ATTEMPT_RESULTS = ['success', 'transient', 'permanent', 'lease_lost'] as const;
+/** `skipped_stale`: processed, but the change was older than what is stored, so it had no effect. */
+export const ATTEMPT_RESULTS = ['success', 'skipped_stale', 'transient', 'permanent', 'lease_lost'] as const;
 export type AttemptResult = (typeof ATTEMPT_RESULTS)[number];
 
 const tsz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -155,6 +156,8 @@ export const attempts = pgTable(
   (t) => [
     index('attempts_event_idx').on(t.eventId, t.attempt),
     index('attempts_started_idx').on(t.startedAt),
+    // The overview counts stale updates per event type over any range: few rows, read by index.
+    index('attempts_stale_idx').on(t.startedAt).where(sql`${t.result} = 'skipped_stale'`),
   ],
 );
 
@@ -252,6 +255,24 @@ export const bookings = pgTable('bookings', {
   sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
   updatedAt: tsz('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * The version of each object the handlers keep (contacts, bookings): the provider's `updated_at` (or
+ * the event's own time) of the state last applied, and whether that state is a deletion. A change
+ * older than this is skipped, so a late retry or a dead letter replayed days later cannot overwrite
+ * newer data or bring a deleted contact back.
+ */
+export const entityVersions = pgTable(
+  'entity_versions',
+  {
+    entity: text('entity').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull(),
+    versionAt: tsz('version_at').notNull(),
+    deleted: boolean('deleted').notNull().default(false),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.entity, t.id] })],
+);
 
 /** Handler side effects, one row per (event, handler): proves exactly-once in tests and audits. */
 export const effects = pgTable(

@@ -167,6 +167,23 @@ test('responses carry CSP frame-ancestors none, nosniff and a Referrer-Policy', 
   }
 });
 
+test('GET /metrics without METRICS_TOKEN: scrapeable by anyone, without the exact Node version', async ({
+  playwright,
+}) => {
+  const anon = await playwright.request.newContext({ baseURL: BASE_URL });
+  try {
+    const res = await anon.get('/metrics');
+    expect(res.status()).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('skylight_receipts_total');
+    expect(text).toContain('process_resident_memory_bytes');
+    expect(text).not.toContain('nodejs_version_info');
+    expect(text).not.toContain(process.version);
+  } finally {
+    await anon.dispose();
+  }
+});
+
 test('the client bundle holds no secret', () => {
   const dir = path.join(root, '.next', 'static');
   const all = files(dir);

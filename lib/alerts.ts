@@ -1,6 +1,6 @@
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
-import { postNotification } from '@/lib/notify';
+import { postNotification, type SlackText, slackText } from '@/lib/notify';
 
 export type Alert =
   | {
@@ -21,14 +21,15 @@ export type Alert =
       detail: string;
     };
 
-function text(a: Alert): string {
+/** Every field comes from a delivery or a handler's error, so all of it is escaped. */
+function text(a: Alert): SlackText {
   switch (a.kind) {
     case 'dead_letter':
-      return `Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`;
+      return slackText`:rotating_light: Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`;
     case 'malformed_delivery':
-      return `Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
+      return slackText`:rotating_light: Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
     case 'provider_notice':
-      return `${a.provider}: ${a.note} (${a.eventType}, event ${a.eventId}): ${a.detail}`;
+      return slackText`:rotating_light: ${a.provider}: ${a.note} (${a.eventType}, event ${a.eventId}): ${a.detail}`;
   }
 }
 
@@ -36,7 +37,7 @@ function text(a: Alert): string {
 export function alertOperators(a: Alert) {
   log.warn({ alert: a.kind, ...a }, `operator alert: ${text(a)}`);
   if (!env.NOTIFY_WEBHOOK_URL) return;
-  postNotification(env.NOTIFY_WEBHOOK_URL, `:rotating_light: ${text(a)}`, { alert: a.kind }).catch((err) =>
+  postNotification(env.NOTIFY_WEBHOOK_URL, text(a), { alert: a.kind }).catch((err) =>
     log.warn({ err: (err as Error).message }, 'operator alert could not be posted'),
   );
 }

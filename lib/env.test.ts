@@ -29,4 +29,5 @@ test('errors name the variable and the fix', () => {
     /DASHBOARD_PASSWORD: is required in production/,
   );
   assert.throws(() => parseEnv({ WORKER_INLINE: 'maybe' }), /WORKER_INLINE/);
+  assert.throws(() => parseEnv({ METRICS_TOKEN: 'short' }), /METRICS_TOKEN: must be at least 24 characters/);
 });

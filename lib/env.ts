@@ -29,6 +29,7 @@ const schema = z
       .optional(),
     DASHBOARD_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
     DASHBOARD_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     WORKER_MAX_ATTEMPTS: intIn(1, 100).default(5),
     WORKER_BACKOFF_MS: intIn(1, 3_600_000).default(2000),
     WORKER_CONCURRENCY: intIn(1, 256).default(4),

@@ -2,11 +2,30 @@ import { PermanentError, TransientError } from '@/lib/worker/errors';
 
 const TIMEOUT_MS = 5000;
 
+/** Message text whose interpolated parts are escaped; only `slackText` makes one. */
+export type SlackText = string & { readonly __slackText: true };
+
+/**
+ * Slack's escaping (docs.slack.dev, "Escaping text"): `&`, `<` and `>` only. Unescaped, `<!channel>`
+ * in a contact's message pings everyone and `<https://evil.test|bank>` renders as a disguised link.
+ */
+export function escapeSlack(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/**
+ * Tagged template for notification text: the literal parts are ours (they may hold Slack markup such
+ * as `:emoji:`), every `${value}` is escaped, so untrusted content can never become markup.
+ */
+export function slackText(parts: TemplateStringsArray, ...values: unknown[]): SlackText {
+  return parts.reduce((out, part, i) => out + escapeSlack(String(values[i - 1])) + part) as SlackText;
+}
+
 /**
  * Posts a Slack-compatible message ({text}) to an incoming-webhook URL. A 5xx, timeout or connection
  * error is transient; a 4xx is permanent (CONTRACT.md).
  */
-export async function postNotification(url: string, text: string, extra: Record<string, unknown> = {}) {
+export async function postNotification(url: string, text: SlackText, extra: Record<string, unknown> = {}) {
   let res: Response;
   try {
     res = await fetch(url, {

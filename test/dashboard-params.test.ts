@@ -18,6 +18,8 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
   const d = parseDeliveriesParams({ outcome: 'accepted', live: '1', q: ['abc', 'def'] });
   assert.deepEqual(d, { range: '24h', outcome: 'accepted', q: 'abc', live: true });
   assert.equal(deliveriesSearch(d), '?outcome=accepted&q=abc&live=1');
+  // A search the API would refuse (NUL, control characters, a lone surrogate) is dropped, not sent.
+  for (const q of ['a\u0000b', '\u0007', '\ud83d']) assert.equal(parseDeliveriesParams({ q }).q, undefined);
 });
 
 test('login only redirects to local paths', () => {

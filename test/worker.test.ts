@@ -200,7 +200,7 @@ describe('leases and idempotency', () => {
 
   test('handlers are idempotent when re-run', async () => {
     const id = uniqueId();
-    const ev = { id: 1, deliveryId: 'x', eventType: 'contact.created', data: {} };
+    const ev = { id: 1, deliveryId: 'x', eventType: 'contact.created', data: {}, providerTs: null };
     const value = contactUpsert.parse({ contact: { id, name: 'Once', tags: ['a'] } });
     await db.db.transaction((tx) => contactUpsert.apply(tx, value, ev));
     await db.db.transaction((tx) => contactUpsert.apply(tx, value, ev));

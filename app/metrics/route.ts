@@ -1,9 +1,8 @@
-import { metrics } from '@/lib/observability/metrics';
+import { env } from '@/lib/env';
+import { serveMetrics } from '@/lib/observability/metrics-endpoint';
 
 export const dynamic = 'force-dynamic';
 
-export async function GET() {
-  return new Response(await metrics.registry.metrics(), {
-    headers: { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' },
-  });
+export function GET(request: Request) {
+  return serveMetrics(request, env.METRICS_TOKEN);
 }

@@ -9,14 +9,15 @@ import { ChartFrame } from './chart-frame';
 const SERIES = [
   { key: 'retry_rate', label: 'Retry rate', color: 'var(--chart-p95)' },
   { key: 'duplicate_rate', label: 'Duplicate rate', color: 'var(--outcome-duplicate)' },
+  { key: 'stale_rate', label: 'Stale updates skipped', color: 'var(--outcome-ignored)' },
 ] as const;
 
 export function ChartBarRetryRate({ filters }: { filters: MetricsFilters }) {
   const q = useQuery(retryRateOptions(filters));
   return (
     <ChartFrame
-      title="Retry and duplicate rate by event type"
-      subtitle="Share of events needing more than one attempt; share of deliveries that were duplicates"
+      title="Retry, duplicate and stale rate by event type"
+      subtitle="Share of events needing more than one attempt; of deliveries that were duplicates; of events skipped as older than the stored state"
       query={q}
       empty={!q.data?.length}
     >

@@ -159,6 +159,24 @@ export async function retryCounts(db: Queryable, q: MetricsRange): Promise<Retry
   }));
 }
 
+/** Updates processed as `skipped_stale` (older than the stored state) per event type, by attempt time. */
+export async function staleCounts(
+  db: Queryable,
+  q: MetricsRange,
+): Promise<Array<{ event_type: string; n: number }>> {
+  const res = await db.execute(sql`
+    select e.event_type, count(*)::int as n
+      from attempts a join events e on e.id = a.event_id
+     where a.result = 'skipped_stale'
+       and a.started_at >= ${q.from.toISOString()}::timestamptz and a.started_at < ${q.to.toISOString()}::timestamptz
+       ${q.event_type !== undefined ? sql`and e.event_type = ${q.event_type}` : sql``}
+     group by 1 order by 1`);
+  return rowsOf<{ event_type: string; n: number }>(res).map((r) => ({
+    event_type: r.event_type,
+    n: Number(r.n),
+  }));
+}
+
 /** Handler durations (exact, from raw attempts): callers keep the window short. */
 export async function handlerDurations(db: Queryable, from: Date, to: Date) {
   const res = await db.execute(sql`

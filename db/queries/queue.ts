@@ -9,6 +9,7 @@ export type ClaimedEvent = {
   eventType: string;
   /** The payload as JSON text: the worker parses it so numbers past 2^53 stay exact. */
   payloadText: string;
+  providerTs: Date | null;
   attempts: number;
 };
 
@@ -33,13 +34,15 @@ export async function claimEvents(
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
-    returning e.id, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.attempts`);
+    returning e.id, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts,
+      e.attempts`);
   return rowsOf<{
     id: number | string;
     provider: string;
     delivery_id: string;
     event_type: string;
     payload_text: string;
+    provider_ts: string | Date | null;
     attempts: number;
   }>(res).map((r) => ({
     id: Number(r.id),
@@ -47,6 +50,7 @@ export async function claimEvents(
     deliveryId: r.delivery_id,
     eventType: r.event_type,
     payloadText: r.payload_text,
+    providerTs: r.provider_ts === null ? null : new Date(r.provider_ts),
     attempts: Number(r.attempts),
   }));
 }
@@ -81,7 +85,12 @@ export async function recordAttempt(
  * transaction and in one statement. Nothing is written unless this worker still holds the lease
  * (the UPDATE re-checks locked_by after any concurrent claim commits). False: lease lost.
  */
-export async function completeEvent(tx: Tx, a: AttemptRecord, handler: string): Promise<boolean> {
+export async function completeEvent(
+  tx: Tx,
+  a: AttemptRecord,
+  handler: string,
+  result: Extract<AttemptResult, 'success' | 'skipped_stale'> = 'success',
+): Promise<boolean> {
   // The effects insert has no ON CONFLICT: a second apply of one event would violate its key and
   // roll the whole transaction back.
   const res = await tx.execute(sql`
@@ -93,7 +102,7 @@ export async function completeEvent(tx: Tx, a: AttemptRecord, handler: string): 
     fx as (insert into effects (event_id, handler) select id, ${handler} from done),
     att as (
       insert into attempts (event_id, attempt, worker, started_at, duration_ms, result)
-      select id, ${a.attempt}, ${a.worker}, ${a.startedAt.toISOString()}::timestamptz, ${a.durationMs}, 'success' from done)
+      select id, ${a.attempt}, ${a.worker}, ${a.startedAt.toISOString()}::timestamptz, ${a.durationMs}, ${result} from done)
     select count(*)::int as n from done`);
   return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0) === 1;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSafeText } from './text';
 
 /** What Next passes as a page's searchParams (after awaiting). */
 export type RawSearchParams = Record<string, string | string[] | undefined>;
@@ -34,7 +35,7 @@ export const urlEventType = z
   .regex(/^[A-Za-z0-9_.:-]+$/)
   .optional()
   .catch(undefined);
-export const urlText = z.string().trim().max(200).optional().catch(undefined);
+export const urlText = z.string().trim().max(200).refine(isSafeText).optional().catch(undefined);
 export const urlId = z.coerce
   .number()
   .int()

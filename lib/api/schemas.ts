@@ -18,11 +18,13 @@ const eventType = z
   .max(100, 'at most 100 characters')
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and . _ : - only');
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
-const limit = z.coerce
-  .number()
-  .int('must be a whole number')
-  .min(1, 'must be at least 1')
-  .max(MAX_LIMIT, `at most ${MAX_LIMIT}`)
+/** Digits only: `z.coerce.number()` would also take `0x10`, `1e2` and ` 5`. */
+const wholeNumber = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'must be a whole number')
+  .transform(Number);
+const limit = wholeNumber
+  .pipe(z.number().min(1, 'must be at least 1').max(MAX_LIMIT, `at most ${MAX_LIMIT}`))
   .default(DEFAULT_LIMIT);
 const cursor = z.string().max(64, 'invalid cursor').optional();
 
@@ -117,7 +119,7 @@ export const providerDeliveriesQuerySchema = z.strictObject({
     .string()
     .regex(/^[a-z_]{1,32}$/, 'a status name such as "failed"')
     .optional(),
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  page: wholeNumber.pipe(z.number().min(1).max(100_000)).default(1),
 });
 
 const sourceSlug = z

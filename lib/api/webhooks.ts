@@ -5,6 +5,9 @@ import { PROVIDER_NAMES, type ProviderName, providerOf } from '@/lib/providers/r
 import type { ManagementApi, ManagementClient, ProviderDeliveryFilter } from '@/lib/providers/types';
 import { runtime } from '@/lib/runtime';
 
+// What the provider routes answer is the management client's projection of the provider's objects
+// (its field names, only those listed: lib/providers/<name>/), never the objects as parsed.
+
 /**
  * The provider's management client for the configured API; without `name`, the first provider that
  * has a management API.

@@ -6,6 +6,7 @@ import {
   outcomeCells,
   outcomeCountsByType,
   retryCounts,
+  staleCounts,
   tierHists,
   tierPcts,
 } from '@/db/queries/metrics';
@@ -54,6 +55,9 @@ export type RetryRateRow = {
   dead: number;
   duplicates: number;
   duplicate_rate: number | null;
+  /** Updates older than the stored state, processed without effect (out-of-order protection). */
+  skipped_stale: number;
+  stale_rate: number | null;
 };
 
 /**
@@ -61,8 +65,12 @@ export type RetryRateRow = {
  * table), duplicates (receipts).
  */
 export async function retryRate(db: Db, q: MetricsRange): Promise<RetryRateRow[]> {
-  const [retries, counts] = await Promise.all([retryCounts(db, q), outcomeCountsByType(db, q)]);
-  const types = new Set([...retries.map((r) => r.event_type)]);
+  const [retries, counts, stale] = await Promise.all([
+    retryCounts(db, q),
+    outcomeCountsByType(db, q),
+    staleCounts(db, q),
+  ]);
+  const types = new Set([...retries.map((r) => r.event_type), ...stale.map((r) => r.event_type)]);
   for (const c of counts)
     if (c.event_type && (c.outcome === 'accepted' || c.outcome === 'duplicate')) types.add(c.event_type);
   return [...types].sort().map((t) => {
@@ -71,6 +79,7 @@ export async function retryRate(db: Db, q: MetricsRange): Promise<RetryRateRow[]
       counts.filter((c) => c.event_type === t && c.outcome === o).reduce((s, c) => s + c.n, 0);
     const events = n('accepted');
     const duplicates = n('duplicate');
+    const skipped = stale.find((x) => x.event_type === t)?.n ?? 0;
     return {
       event_type: t,
       events,
@@ -79,6 +88,8 @@ export async function retryRate(db: Db, q: MetricsRange): Promise<RetryRateRow[]
       dead: r.dead,
       duplicates,
       duplicate_rate: rate(duplicates, duplicates + events),
+      skipped_stale: skipped,
+      stale_rate: rate(skipped, events),
     };
   });
 }

@@ -5,6 +5,8 @@ type Metrics = ReturnType<typeof create>;
 function create() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  // Process metrics are useful to a scraper; the exact Node version only helps an attacker pick an exploit.
+  registry.removeSingleMetric('nodejs_version_info');
   return {
     registry,
     receipts: new client.Counter({

@@ -157,17 +157,20 @@ export class Worker {
         deliveryId: e.deliveryId,
         eventType: e.eventType,
         data: payloadData(e.payloadText),
+        providerTs: e.providerTs,
       };
       const value = handler.parse(event.data);
       await handler.notify?.(value, event, this.opts.context());
-      await db.transaction(async (tx) => {
-        await handler.apply(tx, value, event);
-        if (!(await completeEvent(tx, { ...attempt, durationMs: performance.now() - t0 }, name))) {
+      const outcome = await db.transaction(async (tx) => {
+        const applied = await handler.apply(tx, value, event);
+        const result = applied === 'skipped_stale' ? 'skipped_stale' : 'success';
+        if (!(await completeEvent(tx, { ...attempt, durationMs: performance.now() - t0 }, name, result))) {
           throw new LeaseLostError(`lease on event ${e.id} expired before completion`);
         }
+        return result;
       });
       this.processed++;
-      metrics.workerAttempts.inc({ result: 'success', event_type: e.eventType });
+      metrics.workerAttempts.inc({ result: outcome, event_type: e.eventType });
     } catch (err) {
       await this.fail(e, attempt, t0, err);
     }

@@ -97,7 +97,7 @@ export async function startProvider(o: { port: number; appPort: number; knobs: P
 }
 
 /** The app's environment for a database, wired to that provider (API, signing secret, downstream). */
-export function providerEnv(p: { sandbox: Sandbox; webhook: { secret: string } }, databaseUrl: string) {
+export function providerEnv(p: { sandbox: Sandbox; webhook: { secret: string } }, databaseUrl?: string) {
   return appEnv({
     databaseUrl,
     apiUrl: p.sandbox.apiUrl,

@@ -6,15 +6,20 @@ import { z } from 'zod';
  * components may import them.
  */
 
-export const pageMetaSchema = z.looseObject({
+// Each shape is declared once and used twice: as a loose object for what SkyLight sends (unknown
+// fields tolerated, kept server-side), and as a plain object for what the browser is sent, which
+// drops every field not listed here. A provider that adds `secret` to a GET never reaches the page.
+
+const pageMetaFields = {
   current_page: z.number().int(),
   last_page: z.number().int(),
   per_page: z.number().int(),
   total: z.number().int(),
-});
+};
+export const pageMetaSchema = z.looseObject(pageMetaFields);
 export type PageMeta = z.infer<typeof pageMetaSchema>;
 
-export const providerWebhookSchema = z.looseObject({
+const webhookFields = {
   id: z.number().int(),
   name: z.string(),
   url: z.string(),
@@ -24,14 +29,19 @@ export const providerWebhookSchema = z.looseObject({
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
   delivery_logs_count: z.number().int().optional(),
-});
+};
+export const providerWebhookSchema = z.looseObject(webhookFields);
 export type ProviderWebhook = z.infer<typeof providerWebhookSchema>;
+
+/** A provider webhook as the browser gets it: the allow-listed fields only. */
+export const webhookViewSchema = z.object(webhookFields);
+export type WebhookView = z.infer<typeof webhookViewSchema>;
 
 export const webhookWithSecretSchema = providerWebhookSchema.extend({ secret: z.string().min(1) });
 export type ProviderWebhookWithSecret = z.infer<typeof webhookWithSecretSchema>;
 
 /** Delivery-log items are undocumented (§5.7 #7): only what we display is required. */
-export const providerDeliverySchema = z.looseObject({
+const deliveryFields = {
   id: z.number().int(),
   webhook_id: z.number().int().optional(),
   event_type: z.string(),
@@ -41,8 +51,17 @@ export const providerDeliverySchema = z.looseObject({
   response_body: z.string().nullish(),
   status: z.string(),
   created_at: z.string(),
-});
+};
+export const providerDeliverySchema = z.looseObject(deliveryFields);
 export type ProviderDelivery = z.infer<typeof providerDeliverySchema>;
+
+/** A provider delivery-log page as the browser gets it: allow-listed fields of rows and paging. */
+export const deliveryPageViewSchema = z.object({
+  data: z.array(z.object(deliveryFields)),
+  meta: z.object(pageMetaFields).nullable(),
+});
+export type DeliveryPageView = z.infer<typeof deliveryPageViewSchema>;
+export type ProviderDeliveryView = DeliveryPageView['data'][number];
 
 /** `GET /webhooks/events` is undocumented: names, objects with `event`/`name`, or a name → label map. */
 export const eventListSchema = z

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { bookings } from '@/db/schema';
-import { postNotification } from '@/lib/notify';
-import { dbId, defineHandler, entity, exactJsonb, providerId } from './types';
+import { postNotification, slackText } from '@/lib/notify';
+import { claimVersion, dbId, defineHandler, entity, exactJsonb, providerId, versionOf } from './types';
 
 const isoOrNull = z.iso.datetime({ offset: true }).nullish();
 const schema = z.looseObject({
@@ -21,7 +21,7 @@ export const bookingCreated = defineHandler({
     if (!ctx.notifyUrl) return;
     await postNotification(
       ctx.notifyUrl,
-      `New booking: ${b.title ?? `#${b.id}`}${b.starts_at ? ` at ${b.starts_at}` : ''}`,
+      slackText`New booking: ${b.title ?? `#${b.id}`}${b.starts_at ? ` at ${b.starts_at}` : ''}`,
       {
         event: event.eventType,
         delivery_id: event.deliveryId,
@@ -29,6 +29,12 @@ export const bookingCreated = defineHandler({
     );
   },
   apply: async (tx, b, event) => {
+    const version = versionOf(b, ['updated_at', 'created_at'], event);
+    if (
+      !(await claimVersion(tx, { entity: 'booking', id: b.id, version, deleted: false, eventId: event.id }))
+    ) {
+      return 'skipped_stale';
+    }
     const row = {
       id: dbId(b.id),
       contactId: b.contact_id ? dbId(b.contact_id) : null,
@@ -54,5 +60,6 @@ export const bookingCreated = defineHandler({
           updatedAt: sql`now()`,
         },
       });
+    return 'applied';
   },
 });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { contacts } from '@/db/schema';
-import { dbId, defineHandler, entity, exactJsonb, providerId } from './types';
+import { claimVersion, dbId, defineHandler, entity, exactJsonb, providerId, versionOf } from './types';
 
 const contactSchema = z.looseObject({
   id: providerId,
@@ -13,10 +13,20 @@ const contactSchema = z.looseObject({
   tags: z.array(z.string()).nullish(),
 });
 
-/** contact.created and contact.updated: upsert by the provider's contact id. */
+/**
+ * contact.created and contact.updated: upsert by the provider's contact id, unless a newer state (or a
+ * deletion) is already stored: version = the contact's `updated_at`, else `created_at`, else the
+ * event's timestamp.
+ */
 export const contactUpsert = defineHandler({
   parse: (data) => contactSchema.parse(entity(data, 'contact')),
   apply: async (tx, c, event) => {
+    const version = versionOf(c, ['updated_at', 'created_at'], event);
+    if (
+      !(await claimVersion(tx, { entity: 'contact', id: c.id, version, deleted: false, eventId: event.id }))
+    ) {
+      return 'skipped_stale';
+    }
     const row = {
       id: dbId(c.id),
       name: c.name ?? null,
@@ -47,5 +57,6 @@ export const contactUpsert = defineHandler({
           updatedAt: sql`excluded.updated_at`,
         },
       });
+    return 'applied';
   },
 });

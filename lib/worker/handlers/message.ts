@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { messages } from '@/db/schema';
-import { postNotification } from '@/lib/notify';
+import { postNotification, slackText } from '@/lib/notify';
 import { dbId, defineHandler, entity, exactJsonb, providerId } from './types';
 
 const text = z.string().max(100_000).nullish();
@@ -42,7 +42,7 @@ export const messageHandler = defineHandler({
     const who = m.contactName ?? (m.contactId ? `contact ${m.contactId}` : 'a contact');
     await postNotification(
       ctx.notifyUrl,
-      `New ${m.channel ?? ''} message from ${who}: ${(m.content ?? '').slice(0, 200)}`,
+      slackText`New ${m.channel ?? ''} message from ${who}: ${(m.content ?? '').slice(0, 200)}`,
       {
         event: event.eventType,
         delivery_id: event.deliveryId,
@@ -63,5 +63,6 @@ export const messageHandler = defineHandler({
         sourceEventId: event.id,
       })
       .onConflictDoNothing({ target: messages.id });
+    return 'applied';
   },
 });

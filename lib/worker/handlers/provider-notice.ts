@@ -20,5 +20,5 @@ export const providerNotice = (provider: ProviderName) =>
         detail: JSON.stringify(data).slice(0, 500),
       });
     },
-    apply: async () => {},
+    apply: async () => 'applied' as const,
   });

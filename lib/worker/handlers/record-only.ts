@@ -5,4 +5,4 @@ import { defineHandler } from './types';
  * marks them processed. Listing an event here is a decision, not a gap; the registry's type makes
  * the choice explicit for every event a provider documents.
  */
-export const recordOnly = defineHandler({ parse: () => null, apply: async () => {} });
+export const recordOnly = defineHandler({ parse: () => null, apply: async () => 'applied' as const });

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '@/db/client';
+import { rowsOf } from '@/db/client';
 import { stringifyJson } from '@/lib/json';
 
 export type HandlerEvent = {
@@ -8,6 +9,8 @@ export type HandlerEvent = {
   deliveryId: string;
   eventType: string;
   data: Record<string, unknown>;
+  /** The provider's time for the event (signed envelope timestamp), when it sent one. */
+  providerTs: Date | null;
 };
 
 export type HandlerContext = {
@@ -23,7 +26,8 @@ export type HandlerContext = {
 export type Handler<T> = {
   parse: (data: Record<string, unknown>) => T;
   notify?: (value: T, event: HandlerEvent, ctx: HandlerContext) => Promise<void>;
-  apply: (tx: Tx, value: T, event: HandlerEvent) => Promise<void>;
+  /** 'skipped_stale': the change was older than the stored state and was not applied. */
+  apply: (tx: Tx, value: T, event: HandlerEvent) => Promise<'applied' | 'skipped_stale'>;
 };
 
 export function defineHandler<T>(h: Handler<T>): Handler<unknown> {
@@ -52,4 +56,44 @@ export function dbId(id: number | bigint): number {
 /** An entity for a jsonb column with numbers past 2^53 written exactly (JSON.stringify refuses bigint). */
 export function exactJsonb(value: unknown) {
   return sql`${stringifyJson(value)}::jsonb`;
+}
+
+/**
+ * The version of a change: the object's own time for this state (`updated_at`, or `deleted_at` for
+ * a deletion, or `created_at`), else the provider's time for the event. Null: unknown, apply as is.
+ */
+export function versionOf(
+  entity: Record<string, unknown>,
+  fields: readonly string[],
+  event: HandlerEvent,
+): Date | null {
+  for (const f of fields) {
+    const v = entity[f];
+    if (typeof v === 'string') {
+      const t = Date.parse(v);
+      if (Number.isFinite(t)) return new Date(t);
+    }
+  }
+  return event.providerTs;
+}
+
+/**
+ * Records `version` as the object's state if it is newer than the stored one, in the handler's
+ * transaction (the upsert locks the row, so two workers cannot both win). False: the stored state
+ * is newer, or it is a deletion at least as new, and the change must be skipped. A change without a
+ * version is always applied (and leaves the stored version alone).
+ */
+export async function claimVersion(
+  tx: Tx,
+  o: { entity: string; id: number | bigint; version: Date | null; deleted: boolean; eventId: number },
+): Promise<boolean> {
+  if (o.version === null) return true;
+  const won = await tx.execute(sql`
+    insert into entity_versions as v (entity, id, version_at, deleted, event_id)
+    values (${o.entity}, ${dbId(o.id)}, ${o.version.toISOString()}::timestamptz, ${o.deleted}, ${o.eventId})
+    on conflict (entity, id) do update
+       set version_at = excluded.version_at, deleted = excluded.deleted, event_id = excluded.event_id
+     where v.version_at < excluded.version_at or (v.version_at = excluded.version_at and not v.deleted)
+    returning 1`);
+  return rowsOf(won).length > 0;
 }

@@ -140,7 +140,7 @@ export async function handleApi(
     answer = await route(core, req, path, query);
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
-    answer = fail(400, err.message);
+    answer = fail(err.status, err.message);
   }
   sendJson(res, answer.status, answer.body, headers);
 }

@@ -56,7 +56,7 @@ export async function handleControl(
     }
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
-    return sendJson(res, 400, { error: { message: err.message } });
+    return sendJson(res, err.status, { error: { message: err.message } });
   }
 }
 

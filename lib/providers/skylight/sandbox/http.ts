@@ -2,18 +2,38 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const MAX_BODY = 1_048_576;
 
-export class BodyError extends Error {}
-
-/** Reads a request body as text, refusing more than 1 MiB. */
-export async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new BodyError('Request body too large.');
-    chunks.push(chunk as Buffer);
+export class BodyError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
   }
-  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Reads a request body as text, refusing more than 1 MiB: by its declared length before reading,
+ * else as soon as the running total passes it. The rest of an oversized body is discarded as it
+ * arrives (the socket stays usable for the 413).
+ */
+export function readText(req: IncomingMessage): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) {
+    return Promise.reject(new BodyError('Request body too large.', 413));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) return void chunks.push(chunk);
+      req.off('data', onData);
+      chunks.length = 0;
+      reject(new BodyError('Request body too large.', 413));
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
 }
 
 /** Parses a JSON body; an empty body is `{}` (several SkyLight POSTs take no body). */

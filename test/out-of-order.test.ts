@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { eq, sql } from 'drizzle-orm';
+import { rowsOf } from '@/db/client';
+import { attempts, events } from '@/db/schema';
+import { openTestDb, type TestDb } from './helpers/db';
+import { post, signedDelivery, uniqueId } from './helpers/deliveries';
+import { type ReceiverServer, startReceiverServer } from './helpers/receiver-server';
+
+// Late retries and replayed dead letters must not overwrite newer data or undo a deletion: an update
+// applies only if it is newer than the stored state (issue 17, out-of-order protection).
+
+const SECRET = 'whsec_order_test_0123456789abcdef0123456789abcdef0123456789abcdef01';
+let db: TestDb;
+let s: ReceiverServer;
+before(async () => {
+  db = await openTestDb();
+  s = await startReceiverServer({ secrets: [SECRET], db });
+});
+after(async () => {
+  await s.close();
+  await db.close();
+});
+
+const at = (minutes: number) => new Date(Date.UTC(2026, 10, 30, 12, minutes)).toISOString();
+
+/** Sends one delivery and waits until its event is done; returns the attempt's result. */
+async function deliver(event: string, contact: Record<string, unknown>): Promise<string> {
+  const d = signedDelivery(SECRET, { event, data: { contact } });
+  assert.equal((await post(s.url, d)).status, 200);
+  for (const end = Date.now() + 15_000; Date.now() < end; ) {
+    const [e] = await db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
+    if (e?.status === 'processed') {
+      const [a] = await db.db.select().from(attempts).where(eq(attempts.eventId, e.id));
+      return a!.result;
+    }
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  throw new Error(`${d.deliveryId} not processed`);
+}
+
+async function contact(id: number) {
+  return rowsOf<{ name: string }>(await db.db.execute(sql`select name from contacts where id = ${id}`))[0];
+}
+
+test('updates arriving 3-2-1 leave version 3; the older two are processed as skipped_stale', async () => {
+  const id = uniqueId();
+  assert.equal(await deliver('contact.updated', { id, name: 'v3', updated_at: at(3) }), 'success');
+  assert.equal(await deliver('contact.updated', { id, name: 'v2', updated_at: at(2) }), 'skipped_stale');
+  assert.equal(await deliver('contact.updated', { id, name: 'v1', updated_at: at(1) }), 'skipped_stale');
+  assert.equal((await contact(id))?.name, 'v3');
+});
+
+test('in order 1-2-3 every update applies', async () => {
+  const id = uniqueId();
+  for (const v of [1, 2, 3]) {
+    assert.equal(await deliver('contact.updated', { id, name: `v${v}`, updated_at: at(v) }), 'success');
+  }
+  assert.equal((await contact(id))?.name, 'v3');
+});
+
+test('a deletion is not undone by a late update (older, or as old as the deletion)', async () => {
+  const id = uniqueId();
+  await deliver('contact.created', { id, name: 'Ada', created_at: at(1) });
+  assert.equal(await deliver('contact.deleted', { id, name: 'Ada', deleted_at: at(5) }), 'success');
+  assert.equal(await deliver('contact.updated', { id, name: 'Late', updated_at: at(4) }), 'skipped_stale');
+  assert.equal(await deliver('contact.updated', { id, name: 'Same', updated_at: at(5) }), 'skipped_stale');
+  assert.equal(await contact(id), undefined);
+  // A contact re-created after the deletion is a newer state and comes back.
+  assert.equal(await deliver('contact.created', { id, name: 'Again', created_at: at(9) }), 'success');
+  assert.equal((await contact(id))?.name, 'Again');
+});
+
+test('without updated_at the signed envelope timestamp orders the changes', async () => {
+  const id = uniqueId();
+  const send = async (name: string, ts: number) => {
+    const d = signedDelivery(SECRET, {
+      event: 'contact.updated',
+      data: { contact: { id, name } },
+      timestamp: ts,
+    });
+    assert.equal((await post(s.url, d)).status, 200);
+    return d.deliveryId;
+  };
+  const now = Math.floor(Date.now() / 1000);
+  await send('newer', now - 10);
+  await new Promise((r) => setTimeout(r, 300));
+  const late = await send('older', now - 60);
+  for (const end = Date.now() + 15_000; Date.now() < end; ) {
+    const [e] = await db.db.select().from(events).where(eq(events.deliveryId, late));
+    if (e?.status === 'processed') break;
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  assert.equal((await contact(id))?.name, 'newer');
+});
