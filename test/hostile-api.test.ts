@@ -36,7 +36,7 @@ type Profile = {
     page?: boolean;
   };
   /** The JSON body it parses, if any. */
-  body?: 'dlq-retry' | 'webhook-patch' | 'login';
+  body?: 'dlq-retry' | 'webhook-patch' | 'login' | 'source-create' | 'source-patch';
   public?: boolean;
   /** Tested elsewhere (the receiver: test/hostile-receiver.test.ts). */
   elsewhere?: boolean;
@@ -63,10 +63,12 @@ const PROFILES: Record<string, Profile> = {
   '/api/metrics/outcomes': metricsQuery,
   '/api/metrics/retry-rate': metricsQuery,
   '/api/metrics/summary': metricsQuery,
-  '/api/provider/webhooks': {},
+  '/api/provider/webhooks': { query: { enumKey: 'provider' } },
   '/api/provider/webhooks/[id]': { body: 'webhook-patch' },
   '/api/provider/webhooks/[id]/deliveries': { query: { enumKey: 'status', page: true } },
-  '/api/webhooks/skylightchat': { public: true, elsewhere: true },
+  '/api/sources': { body: 'source-create' },
+  '/api/sources/[slug]': { body: 'source-patch' },
+  '/api/webhooks/[source]': { public: true, elsewhere: true },
 };
 
 type Route = { pattern: string; methods: Method[]; profile: Profile };
@@ -264,6 +266,26 @@ function bodyCases(r: Route): Case[] {
       ['is_active missing', {}],
       ['extra field', { is_active: true, secret: 'x' }],
       ['is_active an array', { is_active: [true] }],
+    ],
+    'source-create': [
+      ['slug missing', { provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['slug with capitals', { slug: 'Pay', provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['slug with a slash', { slug: 'a/b', provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['slug oversized', { slug: 'a'.repeat(49), provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['provider unknown', { slug: 'pay', provider: 'stripe', secrets: ['whsec_0123456789abcdef'] }],
+      ['secrets missing', { slug: 'pay', provider: 'sly' }],
+      ['secrets empty', { slug: 'pay', provider: 'sly', secrets: [] }],
+      ['secret too short', { slug: 'pay', provider: 'sly', secrets: ['short'] }],
+      ['secret with a space', { slug: 'pay', provider: 'sly', secrets: ['whsec 0123456789abcdef'] }],
+      ['secret with NUL', { slug: 'pay', provider: 'sly', secrets: ['whsec_0123456789abcde\u0000'] }],
+      ['enabled a string', { slug: 'pay', provider: 'sly', enabled: 'yes', secrets: ['whsec_0123456789abcdef'] }],
+    ],
+    'source-patch': [
+      ['nothing to change', {}],
+      ['enabled a string', { enabled: 'false' }],
+      ['secrets empty', { secrets: [] }],
+      ['secret an object without value', { secrets: [{ label: 'x' }] }],
+      ['extra field', { enabled: true, provider: 'sly' }],
     ],
     login: [
       ['password empty', { password: '' }],
