@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { formatTime } from '@/lib/format';
+import { providerLabel } from '@/lib/providers/catalog';
 import { eventOptions } from '@/lib/queries/dlq';
 import { BadgeStatus } from './badge-status';
 import { ButtonCopy } from './button-copy';
@@ -45,6 +46,10 @@ export function PanelDeadLetter({
               <dt>Status</dt>
               <dd>
                 <BadgeStatus value={e.status} />
+              </dd>
+              <dt>Source</dt>
+              <dd>
+                {e.source} · {providerLabel(e.provider)}
               </dd>
               <dt>Event type</dt>
               <dd>{e.event_type}</dd>

@@ -1,7 +1,9 @@
 import Link from 'next/link';
 import { formatMs, formatTime } from '@/lib/format';
+import { eventNote } from '@/lib/providers/catalog';
 import type { DeliveryRow } from '@/lib/queries/types';
 import { BadgeStatus } from './badge-status';
+import { CellSource } from './cell-source';
 
 export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
   return (
@@ -9,6 +11,7 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
       <thead>
         <tr>
           <th scope="col">Received (UTC)</th>
+          <th scope="col">Source</th>
           <th scope="col">Delivery id</th>
           <th scope="col">Event</th>
           <th scope="col">Outcome</th>
@@ -25,8 +28,23 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
                 {formatTime(r.received_at)}
               </Link>
             </td>
-            <td className="mono">{r.delivery_id ?? <span className="muted">none</span>}</td>
-            <td>{r.event_type ?? <span className="muted">—</span>}</td>
+            <CellSource source={r.source} provider={r.provider} />
+            <td className="mono">
+              {r.delivery_id ?? <span className="muted">none</span>}
+              {r.attempt_id && r.attempt_id !== r.delivery_id && (
+                <div className="muted" style={{ fontSize: '0.75rem' }}>
+                  attempt {r.attempt_id}
+                </div>
+              )}
+            </td>
+            <td>
+              {r.event_type ?? <span className="muted">—</span>}
+              {r.provider && r.event_type && eventNote(r.provider, r.event_type) && (
+                <div className="muted" style={{ fontSize: '0.78rem' }}>
+                  {eventNote(r.provider, r.event_type)}
+                </div>
+              )}
+            </td>
             <td>
               <BadgeStatus value={r.outcome} />
               {r.reason && (

@@ -1,5 +1,6 @@
 import { formatAge, formatTime } from '@/lib/format';
 import type { DeadLetterRow } from '@/lib/queries/types';
+import { CellSource } from './cell-source';
 
 export function TableDlq({
   rows,
@@ -23,6 +24,7 @@ export function TableDlq({
             <span className="visually-hidden">Select</span>
           </th>
           <th scope="col">Event</th>
+          <th scope="col">Source</th>
           <th scope="col">Last error</th>
           <th scope="col">Attempts</th>
           <th scope="col">First failure</th>
@@ -54,6 +56,7 @@ export function TableDlq({
                 {r.delivery_id}
               </div>
             </td>
+            <CellSource source={r.source} provider={r.provider} />
             <td className="clip" title={r.last_error ?? ''}>
               {r.last_error ?? '—'}
             </td>

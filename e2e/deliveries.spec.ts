@@ -1,4 +1,4 @@
-import { expect, login, postDelivery, screenshot, test } from './fixtures';
+import { expect, login, postDelivery, postSlyDelivery, screenshot, test } from './fixtures';
 
 test('filter the delivery log and open a delivery', async ({ page }) => {
   await login(page);
@@ -40,4 +40,27 @@ test('a body with markup is shown as text, never run', async ({ page }) => {
   expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
   await expect(page.getByRole('list', { name: 'Timeline' })).toContainText('Processed');
   await screenshot(page, 'delivery-detail');
+});
+
+test('filter the delivery log by source', async ({ page }) => {
+  await login(page);
+  const slyId = await postSlyDelivery(page.request);
+  await page.goto('/deliveries');
+  const table = page.getByRole('table');
+  await expect(table.getByRole('row').nth(1)).toBeVisible();
+
+  await page.getByLabel('Source').selectOption('sly');
+  await expect(page).toHaveURL(/source=sly/);
+  await expect(table.getByRole('link', { name: `Open delivery ${slyId}` })).toBeVisible();
+  // Only Sly rows: the sandbox's SkyLight stream is filtered out.
+  await expect(table.getByText('SkyLight Chat', { exact: true })).toHaveCount(0);
+  await expect(table.getByText('Sly', { exact: true }).first()).toBeVisible();
+
+  await page.getByRole('link', { name: `Open delivery ${slyId}` }).click();
+  await expect(page.getByText('sly · Sly')).toBeVisible();
+
+  await page.goto('/deliveries?source=skylightchat');
+  await expect(table.getByText('SkyLight Chat', { exact: true }).first()).toBeVisible();
+  await expect(table.getByRole('link', { name: `Open delivery ${slyId}` })).toHaveCount(0);
+  await screenshot(page, 'deliveries-by-source');
 });

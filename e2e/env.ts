@@ -7,3 +7,4 @@ export const DOWNSTREAM_URL = `http://127.0.0.1:${DOWNSTREAM_PORT}`;
 export const PASSWORD = 'e2e-dashboard-password';
 export const API_TOKEN = 'e2e-api-token-0123456789abcdef';
 export const WEBHOOK_SECRET = 'e2e-webhook-signing-secret';
+export const SLY_SECRET = 'whsec_e2e_sly_signing_secret';

@@ -278,7 +278,10 @@ function bodyCases(r: Route): Case[] {
       ['secret too short', { slug: 'pay', provider: 'sly', secrets: ['short'] }],
       ['secret with a space', { slug: 'pay', provider: 'sly', secrets: ['whsec 0123456789abcdef'] }],
       ['secret with NUL', { slug: 'pay', provider: 'sly', secrets: ['whsec_0123456789abcde\u0000'] }],
-      ['enabled a string', { slug: 'pay', provider: 'sly', enabled: 'yes', secrets: ['whsec_0123456789abcdef'] }],
+      [
+        'enabled a string',
+        { slug: 'pay', provider: 'sly', enabled: 'yes', secrets: ['whsec_0123456789abcdef'] },
+      ],
     ],
     'source-patch': [
       ['nothing to change', {}],

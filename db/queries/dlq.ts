@@ -114,6 +114,7 @@ export async function retryDeadLetters(
   return db.transaction(async (tx) => {
     const res = await tx.update(events).set(REQUEUE).where(deadWhere(f)).returning({ id: events.id });
     const filter = {
+      source: f.source,
       event_type: f.event_type,
       error: f.error,
       from: f.from?.toISOString(),

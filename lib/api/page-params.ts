@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SOURCE_SLUG_PATTERN } from '@/db/schema';
 import { isSafeText } from './text';
 
 /** What Next passes as a page's searchParams (after awaiting). */
@@ -35,6 +36,9 @@ export const urlEventType = z
   .regex(/^[A-Za-z0-9_.:-]+$/)
   .optional()
   .catch(undefined);
+/** A source slug (the Webhooks page lists them); anything else means "all sources". */
+export const urlSource = z.string().regex(SOURCE_SLUG_PATTERN).optional().catch(undefined);
+
 export const urlText = z.string().trim().max(200).refine(isSafeText).optional().catch(undefined);
 export const urlId = z.coerce
   .number()

@@ -32,6 +32,10 @@ type Range = { from?: Date; to?: Date };
 const orderedRange = <T extends Range>(v: T) => !v.from || !v.to || v.from < v.to;
 const rangeMessage = { message: '`from` must be before `to`', path: ['from'] };
 
+const sourceSlug = z
+  .string()
+  .regex(SOURCE_SLUG_PATTERN, 'lower-case letters, digits and inner dashes, 1–48 characters');
+
 /** Row ids in paths: positive integers that fit a bigint and a JS number. */
 export const idParamSchema = z.object({
   id: z
@@ -42,6 +46,7 @@ export const idParamSchema = z.object({
 
 export const deliveriesQuerySchema = z
   .strictObject({
+    source: sourceSlug.optional(),
     outcome: z.enum(RECEIPT_OUTCOMES).optional(),
     event_type: eventType.optional(),
     q: filterText.optional(),
@@ -54,6 +59,7 @@ export const deliveriesQuerySchema = z
 export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
 
 export const eventsQuerySchema = z.strictObject({
+  source: sourceSlug.optional(),
   status: z.enum(EVENT_STATUSES).optional(),
   event_type: eventType.optional(),
   limit,
@@ -62,6 +68,7 @@ export const eventsQuerySchema = z.strictObject({
 export type EventsQuery = z.infer<typeof eventsQuerySchema>;
 
 export const dlqQuerySchema = z.strictObject({
+  source: sourceSlug.optional(),
   event_type: eventType.optional(),
   error: filterText.optional(),
   limit,
@@ -70,6 +77,7 @@ export const dlqQuerySchema = z.strictObject({
 export type DlqQuery = z.infer<typeof dlqQuerySchema>;
 
 const dlqFilter = z.strictObject({
+  source: sourceSlug.optional(),
   event_type: eventType.optional(),
   error: filterText.optional(),
   from: isoTime.optional(),
@@ -121,10 +129,6 @@ export const providerDeliveriesQuerySchema = z.strictObject({
     .optional(),
   page: wholeNumber.pipe(z.number().min(1).max(100_000)).default(1),
 });
-
-const sourceSlug = z
-  .string()
-  .regex(SOURCE_SLUG_PATTERN, 'lower-case letters, digits and inner dashes, 1–48 characters');
 
 export const sourceSlugParamSchema = z.object({ slug: sourceSlug });
 

@@ -6,6 +6,7 @@ import type { DeliveryDetail, DeliveryRow } from './types';
 
 export type DeliveriesViewFilters = {
   range: TimeRange | 'all';
+  source?: string;
   outcome?: ReceiptOutcome;
   event_type?: string;
   q?: string;
@@ -19,7 +20,7 @@ export const deliveriesOptions = (f: DeliveriesViewFilters, live: boolean) =>
     queryFn: ({ pageParam, signal }) => {
       const from = f.range === 'all' ? undefined : new Date(Date.now() - rangeMs(f.range)).toISOString();
       return fetchJson<DeliveryRow[]>(
-        `/api/deliveries${qs({ outcome: f.outcome, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
+        `/api/deliveries${qs({ source: f.source, outcome: f.outcome, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
         { signal },
       );
     },

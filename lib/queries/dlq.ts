@@ -3,7 +3,7 @@ import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { DeadLetterRow, EventDetail } from './types';
 
-export type DlqFilters = { event_type?: string; error?: string };
+export type DlqFilters = { source?: string; event_type?: string; error?: string };
 
 export const dlqListOptions = (f: DlqFilters) =>
   infiniteQueryOptions({

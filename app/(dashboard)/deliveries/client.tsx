@@ -5,6 +5,7 @@ import { usePathname, useRouter } from 'next/navigation';
 import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
+import { SelectSource } from '@/components/select-source';
 import { StateEmpty } from '@/components/state-empty';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
@@ -37,6 +38,7 @@ export function DeliveriesClient({ params }: { params: DeliveriesParams }) {
           onChange={(range) => set({ range })}
           extra={[{ value: 'all', label: 'All time' }]}
         />
+        <SelectSource value={params.source} onChange={(source) => set({ source })} />
         <label className="field">
           Outcome
           <select

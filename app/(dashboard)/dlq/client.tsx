@@ -7,6 +7,7 @@ import { DialogConfirm } from '@/components/dialog-confirm';
 import { FormSearch } from '@/components/form-search';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
 import { SelectEventType } from '@/components/select-event-type';
+import { SelectSource } from '@/components/select-source';
 import { StateEmpty } from '@/components/state-empty';
 import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
@@ -28,7 +29,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
   const qc = useQueryClient();
   const set = (patch: Partial<DlqParams>) =>
     router.replace(`${path}${dlqSearch({ ...params, ...patch })}`, { scroll: false });
-  const filters = { event_type: params.event_type, error: params.error };
+  const filters = { source: params.source, event_type: params.event_type, error: params.error };
   const list = useInfiniteQuery(dlqListOptions(filters));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const [checked, setChecked] = useState<Set<number>>(new Set());
@@ -99,6 +100,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
         </div>
       </div>
       <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
+        <SelectSource value={params.source} onChange={(source) => set({ source, selected: undefined })} />
         <SelectEventType
           value={params.event_type}
           onChange={(event_type) => set({ event_type, selected: undefined })}
@@ -123,7 +125,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
             <StateError error={list.error} onRetry={() => list.refetch()} />
           ) : rows.length === 0 ? (
             <StateEmpty title="No dead letters">
-              {params.event_type || params.error
+              {params.source || params.event_type || params.error
                 ? 'Nothing matches these filters.'
                 : 'Every event was processed or is still being retried.'}
             </StateEmpty>
@@ -183,8 +185,9 @@ export function DlqClient({ params }: { params: DlqParams }) {
             ) : (
               <p>
                 <strong>{count.data}</strong> dead letter{count.data === 1 ? '' : 's'} match
-                {params.event_type || params.error ? ' the current filters' : ''} (all pages, not just this
-                one). They go back to the queue with a fresh set of attempts; their history is kept.
+                {params.source || params.event_type || params.error ? ' the current filters' : ''} (all pages,
+                not just this one). They go back to the queue with a fresh set of attempts; their history is
+                kept.
               </p>
             )
           ) : confirm.kind === 'selected' ? (
