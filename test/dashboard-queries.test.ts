@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
+import { type Histogram, record } from '@/db/histogram';
 import { listAudit } from '@/db/queries/audit';
 import { getDelivery, listDeliveries } from '@/db/queries/deliveries';
 import {
@@ -23,7 +24,6 @@ import {
 import { attempts, events, receipts } from '@/db/schema';
 import type { AppError } from '@/lib/errors';
 import { latencyOverTime, outcomesOverTime, retryRate, summary } from '@/lib/metrics/dashboard';
-import { type Histogram, record } from '@/lib/metrics/histogram';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { summarize } from '@/lib/metrics/series';
 import { openTestDb, type TestDb } from './helpers/db';
