@@ -2,7 +2,7 @@
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { formatTime } from '@/lib/format';
-import { CATALOG } from '@/lib/providers/catalog';
+import { CATALOG, type CatalogName } from '@/lib/providers/catalog';
 import { type ProviderDeliveryFilters, providerDeliveriesOptions } from '@/lib/queries/webhooks';
 import { BadgeStatus } from './badge-status';
 import { StateEmpty } from './state-empty';
@@ -11,10 +11,12 @@ import { StateLoading } from './state-loading';
 
 /** The provider's own delivery log for one webhook (provider-side view: what they tried to send us). */
 export function PanelProviderDeliveries({
+  provider,
   webhookId,
   filters,
   onChange,
 }: {
+  provider: CatalogName;
   webhookId: number;
   filters: ProviderDeliveryFilters;
   onChange: (f: Partial<ProviderDeliveryFilters>) => void;
@@ -26,7 +28,7 @@ export function PanelProviderDeliveries({
     <section className="panel" aria-label="Provider delivery log" style={{ marginTop: '1rem' }}>
       <div className="section-head" style={{ marginTop: 0 }}>
         <h2>
-          {CATALOG.skylight.label} delivery log · webhook #{webhookId}
+          {CATALOG[provider].label} delivery log · webhook #{webhookId}
         </h2>
         <label className="field">
           Status
@@ -41,7 +43,7 @@ export function PanelProviderDeliveries({
             }
           >
             <option value="">All statuses</option>
-            {CATALOG.skylight.deliveryStatuses.map((s) => (
+            {CATALOG[provider].deliveryStatuses.map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -54,7 +56,7 @@ export function PanelProviderDeliveries({
       ) : q.isError ? (
         <StateError error={q.error} onRetry={() => q.refetch()} />
       ) : rows.length === 0 ? (
-        <StateEmpty title="No deliveries in SkyLight's log" />
+        <StateEmpty title={`No deliveries in ${CATALOG[provider].label}'s log`} />
       ) : (
         <div className="table-wrap">
           <table aria-label="Provider deliveries">

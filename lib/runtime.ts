@@ -30,14 +30,14 @@ type Runtime = {
 const g = globalThis as { __skylightRuntime?: Runtime };
 
 /**
- * The default sources from the environment. SkyLight's is always there (its secret is required
- * outside sandbox mode, where the sandbox's own secrets are added); Sly's when SLY_WEBHOOK_SECRET is set.
+ * The default sources from the environment: each one whose secret variable is set, and in sandbox
+ * mode the one of the provider whose embedded sandbox runs, with the sandbox's own secrets added.
  */
 function builtInSources(sandboxSecrets: () => Promise<string[]>): Map<string, ResolvedSource> {
   const out = new Map<string, ResolvedSource>();
   for (const d of DEFAULT_SOURCES) {
     const fromEnv = defaultSecrets(d);
-    const withSandbox = env.sandbox && d.provider === 'skylight';
+    const withSandbox = env.sandbox && providerOf(d.provider).embeddedSandbox !== undefined;
     if (fromEnv.length === 0 && !withSandbox) continue;
     out.set(d.slug, {
       slug: d.slug,

@@ -10,11 +10,12 @@ import { StateEmpty } from '@/components/state-empty';
 import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableWebhooks } from '@/components/table-webhooks';
+import type { CatalogName } from '@/lib/providers/catalog';
 import type { ProviderWebhook } from '@/lib/queries/types';
 import { setWebhookActiveRequest, webhooksOptions } from '@/lib/queries/webhooks';
 import { type WebhooksParams, webhooksSearch } from './search-params';
 
-type ProviderInfo = { name: string; label: string; managed: boolean };
+type ProviderInfo = { name: CatalogName; label: string; managed: boolean };
 
 export function WebhooksClient({ params, providers }: { params: WebhooksParams; providers: ProviderInfo[] }) {
   // Provider-side webhooks come from the first provider with a management API.
@@ -88,8 +89,9 @@ export function WebhooksClient({ params, providers }: { params: WebhooksParams; 
           />
         )}
       </div>
-      {params.webhook && (
+      {params.webhook && managed && (
         <PanelProviderDeliveries
+          provider={managed.name}
           webhookId={params.webhook}
           filters={{ status: params.status, page: params.page }}
           onChange={(f) => set(f)}
