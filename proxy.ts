@@ -39,5 +39,14 @@ export const config = {
   // Only paths with a `%` reach the proxy outside the pages: Next copies the body of every proxied
   // POST (up to proxyClientMaxBodySize, next.config.ts) and waits for its end before answering, so a
   // never-ending body on such a path gets the server's 408 instead of an immediate 400.
-  matcher: ['/', '/deliveries/:path*', '/dlq/:path*', '/webhooks/:path*', '/audit/:path*', '/:path(.*%.*)'],
+  matcher: [
+    '/',
+    '/deliveries/:path*',
+    '/dlq/:path*',
+    '/webhooks/:path*',
+    '/audit/:path*',
+    '/users/:path*',
+    '/account/:path*',
+    '/:path(.*%.*)',
+  ],
 };

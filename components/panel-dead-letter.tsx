@@ -14,12 +14,15 @@ import { TableAttempts } from './table-attempts';
 export function PanelDeadLetter({
   id,
   busy,
+  locked,
   onRetry,
   onDiscard,
   onClose,
 }: {
   id: number;
   busy: boolean;
+  /** Why this person may not retry or discard (their role), if so. */
+  locked?: string;
   onRetry: (id: number) => void;
   onDiscard: (id: number) => void;
   onClose: () => void;
@@ -64,10 +67,22 @@ export function PanelDeadLetter({
             </dl>
             {e.status === 'dead' && (
               <div className="row" style={{ marginTop: '0.75rem' }}>
-                <button type="button" className="primary" disabled={busy} onClick={() => onRetry(id)}>
+                <button
+                  type="button"
+                  className="primary"
+                  disabled={busy || !!locked}
+                  title={locked}
+                  onClick={() => onRetry(id)}
+                >
                   Retry this event
                 </button>
-                <button type="button" className="danger" disabled={busy} onClick={() => onDiscard(id)}>
+                <button
+                  type="button"
+                  className="danger"
+                  disabled={busy || !!locked}
+                  title={locked}
+                  onClick={() => onDiscard(id)}
+                >
                   Discard
                 </button>
               </div>

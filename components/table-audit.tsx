@@ -10,8 +10,9 @@ export function TableAudit({ rows }: { rows: AuditRow[] }) {
           <th scope="col">At (UTC)</th>
           <th scope="col">Action</th>
           <th scope="col">Target</th>
-          <th scope="col">Actor</th>
-          <th scope="col">IP</th>
+          <th scope="col">User</th>
+          <th scope="col">Result</th>
+          <th scope="col">Client</th>
           <th scope="col">Detail</th>
         </tr>
       </thead>
@@ -23,7 +24,11 @@ export function TableAudit({ rows }: { rows: AuditRow[] }) {
               <BadgeStatus value={r.action} />
             </td>
             <td className="mono">{r.target ?? '—'}</td>
-            <td>{r.actor}</td>
+            <td>
+              {r.actor}
+              {r.token_name && <div className="muted">token {r.token_name}</div>}
+            </td>
+            <td>{r.result === 'ok' ? 'ok' : `refused (${r.code ?? 'error'})`}</td>
             <td className="mono">{r.ip ?? '—'}</td>
             <td className="mono">{r.detail ? JSON.stringify(r.detail) : '—'}</td>
           </tr>

@@ -4,12 +4,15 @@ export function TableWebhooks({
   webhooks,
   selected,
   busyId,
+  locked,
   onToggle,
   onOpen,
 }: {
   webhooks: ProviderWebhook[];
   selected: number | undefined;
   busyId: number | null;
+  /** Why this person may not toggle webhooks (their role), if so. */
+  locked?: string;
   onToggle: (w: ProviderWebhook) => void;
   onOpen: (id: number) => void;
 }) {
@@ -45,7 +48,8 @@ export function TableWebhooks({
                   className="switch"
                   aria-checked={w.is_active}
                   aria-label={`Active: ${w.name}`}
-                  disabled={busyId === w.id}
+                  disabled={busyId === w.id || !!locked}
+                  title={locked}
                   onClick={() => onToggle(w)}
                 />
                 <span className="muted" style={{ fontSize: '0.8rem' }}>

@@ -335,10 +335,20 @@ export const AUDIT_ACTIONS = [
   'dlq_bulk_retry',
   'dlq_discard',
   'delivery_enqueue',
+  'request_refused',
+  'user_create',
+  'user_update',
+  'password_change',
+  'session_revoke',
+  'token_create',
+  'token_revoke',
   'source_create',
   'source_update',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const AUDIT_RESULTS = ['ok', 'refused'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
 export const auditLog = pgTable(
   'audit_log',
@@ -350,8 +360,13 @@ export const auditLog = pgTable(
     target: text('target'),
     detail: jsonb('detail').$type<Record<string, unknown>>(),
     ip: text('ip'),
+    // Which of the actor's API tokens made the change (null for a session).
+    tokenName: text('token_name'),
+    result: text('result', { enum: AUDIT_RESULTS }).notNull().default('ok'),
+    // The error code of a refused change.
+    code: text('code'),
   },
-  (t) => [index('audit_at_idx').on(t.at, t.id)],
+  (t) => [index('audit_at_idx').on(t.at, t.id), index('audit_actor_idx').on(t.actor, t.id)],
 );
 
 /** Small key/value settings (generated dashboard password hash, session key). */
@@ -402,3 +417,60 @@ export type ReceiptInsert = typeof receipts.$inferInsert;
 export type AttemptRow = typeof attempts.$inferSelect;
 export type SourceRow = typeof sources.$inferSelect;
 export type SourceSecretRow = typeof sourceSecrets.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+
+// ---- People: users, their sessions and API tokens (issue 18) ----
+
+/** Ordered from least to most: a role may do everything the roles before it may. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = pgTable('users', {
+  id: id(),
+  // Stored lower-cased; the unique index is what makes concurrent bootstraps create one admin.
+  email: text('email').notNull().unique(),
+  role: text('role', { enum: ROLES }).notNull(),
+  passwordHash: text('password_hash').notNull(),
+  disabledAt: tsz('disabled_at'),
+  createdAt: tsz('created_at').notNull().defaultNow(),
+  passwordChangedAt: tsz('password_changed_at').notNull().defaultNow(),
+});
+
+/** Only the SHA-256 of a session token is stored, so a database read yields no usable cookie. */
+export const userSessions = pgTable(
+  'user_sessions',
+  {
+    id: id(),
+    tokenHash: text('token_hash').notNull().unique(),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    expiresAt: tsz('expires_at').notNull(),
+    lastSeenAt: tsz('last_seen_at').notNull().defaultNow(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('user_sessions_user_idx').on(t.userId), index('user_sessions_expires_idx').on(t.expiresAt)],
+);
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: id(),
+    userId: bigint('user_id', { mode: 'number' })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    // The last four characters, so a person can tell their tokens apart.
+    last4: text('last4').notNull(),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    lastUsedAt: tsz('last_used_at'),
+    revokedAt: tsz('revoked_at'),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+);
+
+export type UserRow = typeof users.$inferSelect;

@@ -1,4 +1,4 @@
-import { API_TOKEN, BASE_URL, PASSWORD } from './env';
+import { ADMIN_EMAIL, API_TOKEN, BASE_URL, PASSWORD } from './env';
 import { expect, login, screenshot, test } from './fixtures';
 
 test('login refuses a wrong password, then lets the right one in', async ({ page }) => {
@@ -6,9 +6,10 @@ test('login refuses a wrong password, then lets the right one in', async ({ page
   await expect(page).toHaveURL(/\/login\?next=%2Fdeliveries/);
   await screenshot(page, 'login');
 
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'Wrong password' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'Wrong email or password' })).toBeVisible();
   await expect(page).toHaveURL(/\/login/);
 
   await page.getByLabel('Password').fill(PASSWORD);
@@ -84,16 +85,66 @@ test('bad query parameters are 400s with a message, never 500s', async ({ page }
   ).toBe(400);
 });
 
-test('login is rate-limited after 5 failures from one address', async ({ playwright }) => {
+test('login limits: per client address, X-Forwarded-For forgery changes nothing, no lockout of others', async ({
+  playwright,
+}) => {
   const anon = await playwright.request.newContext({ baseURL: BASE_URL });
-  // A documentation address of its own, so the other tests' logins are not locked out.
-  const headers = { Origin: BASE_URL, 'X-Forwarded-For': '203.0.113.77' };
-  for (let i = 0; i < 5; i++) {
-    const res = await anon.post('/api/auth/login', { data: { password: `wrong-${i}` }, headers });
-    expect(res.status()).toBe(401);
+  // TRUST_PROXY=1 (playwright.config.ts): the last hop is what "our proxy" saw; the rest is forged.
+  const from = (client: string, forged = '') => ({
+    Origin: BASE_URL,
+    'X-Forwarded-For': forged ? `${forged}, ${client}` : client,
+    'X-Real-IP': forged || '198.51.100.1',
+    'X-Skylight-Peer': forged || '198.51.100.2',
+  });
+  const attempt = (headers: Record<string, string>, password: string) =>
+    anon.post('/api/auth/login', { data: { email: ADMIN_EMAIL, password }, headers });
+  try {
+    for (let i = 0; i < 5; i++) {
+      // A new forged address every time: the limiter must still see one client.
+      const res = await attempt(from('203.0.113.77', `10.66.0.${i}`), `wrong-${i}`);
+      expect(res.status()).toBe(401);
+    }
+    const blocked = await attempt(from('203.0.113.77', '10.66.0.99'), PASSWORD);
+    expect(blocked.status()).toBe(429);
+    expect(Number(blocked.headers()['retry-after'])).toBeGreaterThan(0);
+    expect((await blocked.json()).error.code).toBe('rate_limited');
+    // Another client logs in to the same account: one attacker locks out neither it nor the account.
+    expect((await attempt(from('203.0.113.78'), PASSWORD)).status()).toBe(200);
+
+    // The audit names the address the proxy saw, never the forged ones.
+    const audit = await anon.get('/api/audit?action=login_failed&limit=10', {
+      headers: { Authorization: `Bearer ${API_TOKEN}` },
+    });
+    const rows = (await audit.json()).data as Array<{ ip: string; result: string; code: string | null }>;
+    const ours = rows.filter((r) => r.ip === '203.0.113.77');
+    expect(ours.length).toBeGreaterThanOrEqual(6);
+    expect(ours.some((r) => r.result === 'refused' && r.code === 'rate_limited')).toBe(true);
+    expect(rows.some((r) => r.ip.startsWith('10.66.') || r.ip.startsWith('198.51.100.'))).toBe(false);
+  } finally {
+    await anon.dispose();
   }
-  const blocked = await anon.post('/api/auth/login', { data: { password: PASSWORD }, headers });
-  expect(blocked.status()).toBe(429);
-  expect(Number(blocked.headers()['retry-after'])).toBeGreaterThan(0);
-  await anon.dispose();
+});
+
+test('the login return-to path never leaves the site, and odd values never answer 500', async ({ page }) => {
+  await login(page);
+  for (const next of [
+    '/\t/evil.test',
+    '/\n/evil.test',
+    '//evil.test',
+    '/\\evil.test',
+    '/.//evil.test',
+    'https://evil.test/',
+    'javascript:alert(1)',
+    '/%0A/evil.test',
+    '/ünïcødé',
+    '/日本語',
+  ]) {
+    const res = await page.request.get(`/login?next=${encodeURIComponent(next)}`, { maxRedirects: 0 });
+    expect(res.status(), JSON.stringify(next)).toBe(307);
+    const location = res.headers().location ?? '';
+    expect(location, JSON.stringify(next)).not.toMatch(/[\s\u0080-\uffff]/);
+    const target = new URL(location, BASE_URL);
+    expect(target.origin, JSON.stringify(next)).toBe(BASE_URL);
+    expect(target.pathname.startsWith('//'), JSON.stringify(next)).toBe(false);
+  }
 });

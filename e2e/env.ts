@@ -5,6 +5,8 @@ export const BASE_URL = `http://localhost:${PORT}`;
 export const DOWNSTREAM_PORT = PORT + 2;
 export const DOWNSTREAM_URL = `http://127.0.0.1:${DOWNSTREAM_PORT}`;
 export const PASSWORD = 'e2e-dashboard-password';
+/** The bootstrap admin, created from DASHBOARD_PASSWORD at first start. */
+export const ADMIN_EMAIL = 'admin@localhost';
 export const API_TOKEN = 'e2e-api-token-0123456789abcdef';
 export const WEBHOOK_SECRET = 'e2e-webhook-signing-secret';
 export const SLY_SECRET = 'whsec_e2e_sly_signing_secret';

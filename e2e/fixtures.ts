@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test';
-import { BASE_URL, DOWNSTREAM_URL, PASSWORD, SLY_SECRET, WEBHOOK_SECRET } from './env';
+import { ADMIN_EMAIL, BASE_URL, DOWNSTREAM_URL, PASSWORD, SLY_SECRET, WEBHOOK_SECRET } from './env';
 
 /**
  * `page` that fails the test on any console error or uncaught exception, and on any 5xx answer.
@@ -26,10 +26,10 @@ export const test = base.extend<{ guard: undefined }>({
 });
 export { expect };
 
-/** Logs the browser context in through the API (the login form has its own test). */
-export async function login(page: Page) {
+/** Logs the browser context in through the API (the login form has its own test): the admin by default. */
+export async function login(page: Page, email = ADMIN_EMAIL, password = PASSWORD) {
   const res = await page.request.post('/api/auth/login', {
-    data: { password: PASSWORD },
+    data: { email, password },
     headers: { Origin: BASE_URL },
   });
   expect(res.status()).toBe(200);

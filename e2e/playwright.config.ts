@@ -56,6 +56,10 @@ export default defineConfig({
         PGLITE_DIR: pgliteDir,
         DASHBOARD_PASSWORD: PASSWORD,
         DASHBOARD_API_TOKEN: API_TOKEN,
+        // The tests play one proxy in front of the app: the X-Forwarded-For hop they append is each
+        // test's client address (so the login limiter of one test cannot lock out the next), while
+        // anything to its left is what a client forged and is ignored (e2e/auth.spec.ts checks both).
+        TRUST_PROXY: '1',
         // Sandbox mode (no SKYLIGHT_API_KEY); this extra secret lets the tests sign their own deliveries.
         SKYLIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET,
         // The default Sly source, for the source filter and the sources page.

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type APIRequestContext, expect, test } from '@playwright/test';
-import { API_TOKEN, BASE_URL, PASSWORD, WEBHOOK_SECRET } from './env';
+import { ADMIN_EMAIL, API_TOKEN, BASE_URL, PASSWORD, WEBHOOK_SECRET } from './env';
 
 // Security properties of the running app, checked against its own file tree: every API route
 // refuses anonymous callers, cookie mutations need our Origin, the session cookie and response
@@ -14,7 +14,8 @@ const API_DIR = path.join(root, 'app', 'api');
 const PUBLIC = new Set(['/api/webhooks/skylightchat', '/api/health', '/api/auth/login']);
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 type Method = (typeof METHODS)[number];
-type Route = { path: string; methods: Method[] };
+/** `path` has every `[param]` replaced by a concrete value; `template` keeps the folder names. */
+type Route = { path: string; template: string; methods: Method[] };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -32,7 +33,7 @@ function apiRoutes(): Route[] {
       const methods = METHODS.filter((m) =>
         new RegExp(`export\\s+(?:const|async\\s+function|function)\\s+${m}\\b`).test(source),
       );
-      return { path: `/${rel.replace(/\[[^\]]+\]/g, '1')}`, methods };
+      return { path: `/${rel.replace(/\[[^\]]+\]/g, '1')}`, template: `/${rel}`, methods };
     })
     .sort((a, b) => a.path.localeCompare(b.path));
 }
@@ -87,7 +88,7 @@ test('session cookie: httpOnly, SameSite=Strict, Secure in production; mutations
 }) => {
   const login = await playwright.request.newContext({ baseURL: BASE_URL });
   const res = await login.post('/api/auth/login', {
-    data: { password: PASSWORD },
+    data: { email: ADMIN_EMAIL, password: PASSWORD },
     headers: { Origin: BASE_URL },
   });
   expect(res.status()).toBe(200);
@@ -207,4 +208,128 @@ test('the client bundle holds no secret', () => {
     for (const [name, re] of Object.entries(patterns)) if (re.test(text)) leaks.push(`${name} in ${f}`);
   }
   expect(leaks).toEqual([]);
+});
+
+// The role each route and method needs (issue 18): viewer reads and manages only their own account,
+// operator acts on events and webhooks, admin manages people. Written out here, not read from the
+// routes, so a route that declares a different role than this table fails the test.
+type Role = 'viewer' | 'operator' | 'admin';
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+const ROLE_OF: Record<string, Role> = {
+  'GET /api/audit': 'viewer',
+  'GET /api/audit/export': 'viewer',
+  'POST /api/auth/logout': 'viewer',
+  'GET /api/deliveries': 'viewer',
+  'GET /api/deliveries/[id]': 'viewer',
+  'POST /api/deliveries/[id]/enqueue': 'operator',
+  'GET /api/dlq': 'viewer',
+  'GET /api/dlq/[id]': 'viewer',
+  'GET /api/dlq/count': 'viewer',
+  'POST /api/dlq/[id]/retry': 'operator',
+  'POST /api/dlq/[id]/discard': 'operator',
+  'POST /api/dlq/retry': 'operator',
+  'GET /api/events': 'viewer',
+  'GET /api/me': 'viewer',
+  'POST /api/me/password': 'viewer',
+  'GET /api/me/sessions': 'viewer',
+  'DELETE /api/me/sessions/[id]': 'viewer',
+  'GET /api/me/tokens': 'viewer',
+  'POST /api/me/tokens': 'viewer',
+  'DELETE /api/me/tokens/[id]': 'viewer',
+  'GET /api/metrics/ack-latency': 'viewer',
+  'GET /api/metrics/delivery-lag': 'viewer',
+  'GET /api/metrics/outcomes': 'viewer',
+  'GET /api/metrics/retry-rate': 'viewer',
+  'GET /api/metrics/summary': 'viewer',
+  'GET /api/provider/webhooks': 'viewer',
+  'PATCH /api/provider/webhooks/[id]': 'operator',
+  'GET /api/provider/webhooks/[id]/deliveries': 'viewer',
+  'GET /api/users': 'admin',
+  'POST /api/users': 'admin',
+  'PATCH /api/users/[id]': 'admin',
+};
+
+/** A person with a role and a personal API token of that role, made through the API as an admin would. */
+async function personWithToken(ctx: APIRequestContext, role: Role, client: string) {
+  const email = `${role}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@matrix.test`;
+  const password = `${role}-matrix-password`;
+  const admin = { Authorization: `Bearer ${API_TOKEN}` };
+  expect((await ctx.post('/api/users', { data: { email, role, password }, headers: admin })).status()).toBe(
+    201,
+  );
+  const headers = { Origin: BASE_URL, 'X-Forwarded-For': client };
+  expect((await ctx.post('/api/auth/login', { data: { email, password }, headers })).status()).toBe(200);
+  const res = await ctx.post('/api/me/tokens', { data: { name: `matrix ${role}`, role }, headers });
+  expect(res.status()).toBe(201);
+  return { email, token: (await res.json()).data.token as string };
+}
+
+test('every route and method gives viewer, operator and admin what the role table says', async ({
+  playwright,
+}) => {
+  const keys = guarded.flatMap((r) => r.methods.map((m) => `${m} ${r.template}`));
+  expect(
+    keys.filter((k) => !(k in ROLE_OF)),
+    'routes on disk missing from the role table',
+  ).toEqual([]);
+  expect(
+    Object.keys(ROLE_OF).filter((k) => !keys.includes(k)),
+    'table rows with no route',
+  ).toEqual([]);
+
+  const people: Partial<Record<Role, { email: string; token: string }>> = {};
+  for (const [i, role] of (['viewer', 'operator', 'admin'] as const).entries()) {
+    const ctx = await playwright.request.newContext({ baseURL: BASE_URL });
+    people[role] = await personWithToken(ctx, role, `203.0.113.${20 + i}`);
+    await ctx.dispose();
+  }
+  const anon = await playwright.request.newContext({ baseURL: BASE_URL });
+  try {
+    const failures: string[] = [];
+    for (const r of guarded) {
+      // An id that matches nothing, and a body that no route accepts (strict schemas): an allowed
+      // call is answered after the role check without changing anything.
+      const url = `/${r.template.slice(1).replace(/\[[^\]]+\]/g, '999999')}`;
+      for (const m of r.methods) {
+        const needed = ROLE_OF[`${m} ${r.template}`]!;
+        for (const role of ['viewer', 'operator', 'admin'] as const) {
+          const res = await anon.fetch(url, {
+            method: m,
+            headers: { authorization: `Bearer ${people[role]!.token}` },
+            ...(m === 'GET' ? {} : { data: { probe: true } }),
+            maxRedirects: 0,
+          });
+          const body = res.headers()['content-type']?.includes('json') ? await res.json() : null;
+          const roleRefusal = res.status() === 403 && /needs the \w+ role/.test(body?.error?.message ?? '');
+          const allowed = RANK[role] >= RANK[needed];
+          const ok = allowed
+            ? !roleRefusal && res.status() !== 401 && res.status() !== 500
+            : roleRefusal && body.error.code === 'forbidden';
+          if (!ok) failures.push(`${role} ${m} ${url}: ${res.status()} ${JSON.stringify(body)}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+
+    // Each refusal is in the audit under the person's email, with the token's name and the code.
+    const audit = await anon.get(
+      `/api/audit?action=request_refused&actor=${encodeURIComponent(people.viewer!.email)}&limit=200`,
+      { headers: { authorization: `Bearer ${API_TOKEN}` } },
+    );
+    const rows = (await audit.json()).data as Array<Record<string, string>>;
+    const refusedTargets = Object.entries(ROLE_OF)
+      .filter(([k, role]) => role !== 'viewer' && !k.startsWith('GET '))
+      .map(([k]) => k.replace(/\[[^\]]+\]/g, '999999'));
+    expect(refusedTargets.length).toBeGreaterThan(3);
+    for (const target of refusedTargets) {
+      const row = rows.find((r) => r.target === target);
+      expect(row, target).toMatchObject({
+        result: 'refused',
+        code: 'forbidden',
+        token_name: 'matrix viewer',
+      });
+    }
+  } finally {
+    await anon.dispose();
+  }
 });

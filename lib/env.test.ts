@@ -31,3 +31,15 @@ test('errors name the variable and the fix', () => {
   assert.throws(() => parseEnv({ WORKER_INLINE: 'maybe' }), /WORKER_INLINE/);
   assert.throws(() => parseEnv({ METRICS_TOKEN: 'short' }), /METRICS_TOKEN: must be at least 24 characters/);
 });
+
+test('TRUST_PROXY takes true, false or a proxy count, and nothing else', () => {
+  assert.equal(parseEnv({}).TRUST_PROXY, false);
+  assert.equal(parseEnv({ TRUST_PROXY: 'true' }).TRUST_PROXY, true);
+  assert.equal(parseEnv({ TRUST_PROXY: 'false' }).TRUST_PROXY, false);
+  assert.equal(parseEnv({ TRUST_PROXY: '2' }).TRUST_PROXY, 2);
+  assert.throws(
+    () => parseEnv({ TRUST_PROXY: 'yes-please' }),
+    /TRUST_PROXY: must be true, false, or a number/,
+  );
+  assert.throws(() => parseEnv({ TRUST_PROXY: '11' }), /TRUST_PROXY/);
+});

@@ -7,6 +7,12 @@ const bool = z
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+// TRUST_PROXY: unset or `false` ignores forwarded headers; `true` trusts the first X-Forwarded-For
+// hop; a number n says n proxies stand in front of the app (the n-th hop from the right).
+const trustProxy = z.union([z.enum(['true', 'false']).transform((v) => v === 'true'), intIn(0, 10)], {
+  error: 'must be true, false, or a number of proxies in front of the app (0-10)',
+});
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -30,6 +36,7 @@ const schema = z
     DASHBOARD_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
     DASHBOARD_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    TRUST_PROXY: trustProxy.default(false),
     WORKER_MAX_ATTEMPTS: intIn(1, 100).default(5),
     WORKER_BACKOFF_MS: intIn(1, 3_600_000).default(2000),
     WORKER_CONCURRENCY: intIn(1, 256).default(4),

@@ -112,12 +112,14 @@ export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
   const rt = runtime();
   if (rt.started) return;
   rt.started = true;
-  await getDb();
-  const { ensureDashboardPassword, PASSWORD_FILE } = await import('@/lib/auth/password');
-  await ensureDashboardPassword();
+  const { ensureBootstrapAdmin, BOOTSTRAP_EMAIL, PASSWORD_FILE } = await import('@/lib/auth/bootstrap');
+  const made = await ensureBootstrapAdmin(await getDb(), env.DASHBOARD_PASSWORD);
+  const how =
+    made === 'exists' || made === 'lost_race'
+      ? 'log in with your email and password'
+      : `log in as ${BOOTSTRAP_EMAIL} with ${made === 'from_env' ? 'DASHBOARD_PASSWORD' : made === 'from_legacy' ? 'your existing dashboard password' : `the password in ${PASSWORD_FILE}`}`;
   console.log(
-    `Dashboard: http://localhost:${env.PORT}/ (${env.sandbox ? 'sandbox mode' : `SkyLight API ${env.SKYLIGHT_API_URL}`}); ` +
-      `log in with ${env.DASHBOARD_PASSWORD ? 'DASHBOARD_PASSWORD' : `the password in ${PASSWORD_FILE}`}`,
+    `Dashboard: http://localhost:${env.PORT}/ (${env.sandbox ? 'sandbox mode' : `SkyLight API ${env.SKYLIGHT_API_URL}`}); ${how}`,
   );
   if (env.WORKER_INLINE) {
     rt.worker = createWorker();

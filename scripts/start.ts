@@ -25,6 +25,7 @@ const { log } = await import('@/lib/log');
 const { fromIncoming, sendNode } = await import('@/lib/receiver/node-request');
 const { webhookSlug } = await import('@/lib/receiver/stack');
 const { runtime, startInProcess, stopInProcess } = await import('@/lib/runtime');
+const { PEER_HEADER, markPeerHeaderTrusted } = await import('@/lib/api/client-ip');
 
 await startInProcess({ handleSignals: false });
 const app = next({ dev: false, dir: process.cwd(), port: env.PORT });
@@ -40,8 +41,14 @@ const server = createServer((req, res) => {
       .then((r) => sendNode(res, r, r.bodyUnread === true));
     return;
   }
+  // Route handlers cannot see the socket: pass its address on, replacing anything a client sent.
+  for (let i = req.rawHeaders.length - 2; i >= 0; i -= 2) {
+    if (req.rawHeaders[i]!.toLowerCase() === PEER_HEADER) req.rawHeaders.splice(i, 2);
+  }
+  req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   void handle(req, res);
 });
+markPeerHeaderTrusted();
 // A body that never finishes must not hold a socket forever; SkyLight itself gives up after 30 s.
 server.requestTimeout = 30_000;
 server.headersTimeout = 10_000;

@@ -14,13 +14,7 @@ import {
 } from '@/db/queries/dlq';
 import { listEvents } from '@/db/queries/events';
 import { writeRollups } from '@/db/queries/rollups';
-import {
-  deleteSession,
-  insertSettingIfAbsent,
-  pruneSessions,
-  putSession,
-  sessionExpiry,
-} from '@/db/queries/settings';
+import { insertSettingIfAbsent } from '@/db/queries/settings';
 import { attempts, events, receipts } from '@/db/schema';
 import type { AppError } from '@/lib/errors';
 import { latencyOverTime, outcomesOverTime, retryRate, summary } from '@/lib/metrics/dashboard';
@@ -323,19 +317,9 @@ describe('metrics', () => {
   });
 });
 
-describe('settings and sessions', () => {
+describe('settings', () => {
   test('insert-if-absent has one winner', async () => {
     assert.equal(await insertSettingIfAbsent(h.db, 'k', '1'), true);
     assert.equal(await insertSettingIfAbsent(h.db, 'k', '2'), false);
-  });
-
-  test('sessions expire, prune and delete', async () => {
-    await putSession(h.db, 'live', new Date(now + MIN));
-    await putSession(h.db, 'old', new Date(now - MIN));
-    await pruneSessions(h.db, new Date(now));
-    assert.ok(await sessionExpiry(h.db, 'live'));
-    assert.equal(await sessionExpiry(h.db, 'old'), null);
-    await deleteSession(h.db, 'live');
-    assert.equal(await sessionExpiry(h.db, 'live'), null);
   });
 });

@@ -36,15 +36,28 @@ type Profile = {
     page?: boolean;
   };
   /** The JSON body it parses, if any. */
-  body?: 'dlq-retry' | 'webhook-patch' | 'login' | 'source-create' | 'source-patch';
+  body?:
+    | 'dlq-retry'
+    | 'webhook-patch'
+    | 'login'
+    | 'source-create'
+    | 'source-patch'
+    | 'user-create'
+    | 'user-patch'
+    | 'token-create';
   public?: boolean;
   /** Tested elsewhere (the receiver: test/hostile-receiver.test.ts). */
   elsewhere?: boolean;
+  /** A person's own resource (/api/me/*): answers a logged-in user, refuses the env token (403). */
+  person?: boolean;
+  /** The longest value the route's text parameters accept (default 200). */
+  textMax?: number;
 };
 const list = { limit: true, cursor: true };
 const metricsQuery: Profile = { query: { eventType: true, metricsRange: true } };
 const PROFILES: Record<string, Profile> = {
-  '/api/audit': { query: list },
+  '/api/audit': { query: { ...list, text: ['actor'], enumKey: 'action', range: true }, textMax: 254 },
+  '/api/audit/export': { query: { text: ['actor'], enumKey: 'format', range: true }, textMax: 254 },
   '/api/auth/login': { body: 'login', public: true },
   '/api/auth/logout': {},
   '/api/deliveries': { query: { ...list, text: ['q'], eventType: true, enumKey: 'outcome', range: true } },
@@ -58,6 +71,13 @@ const PROFILES: Record<string, Profile> = {
   '/api/dlq/retry': { body: 'dlq-retry' },
   '/api/events': { query: { ...list, eventType: true, enumKey: 'status' } },
   '/api/health': { public: true },
+  '/api/me': { person: true },
+  // Refused (403) for a token before any body is read: its body checks are in test/auth.test.ts.
+  '/api/me/password': { person: true },
+  '/api/me/sessions': { person: true },
+  '/api/me/sessions/[id]': { person: true },
+  '/api/me/tokens': { body: 'token-create', person: true },
+  '/api/me/tokens/[id]': { person: true },
   '/api/metrics/ack-latency': metricsQuery,
   '/api/metrics/delivery-lag': metricsQuery,
   '/api/metrics/outcomes': metricsQuery,
@@ -69,6 +89,8 @@ const PROFILES: Record<string, Profile> = {
   '/api/sources': { body: 'source-create' },
   '/api/sources/[slug]': { body: 'source-patch' },
   '/api/webhooks/[source]': { public: true, elsewhere: true },
+  '/api/users': { body: 'user-create' },
+  '/api/users/[id]': { body: 'user-patch' },
 };
 
 type Route = { pattern: string; methods: Method[]; profile: Profile };
@@ -152,7 +174,7 @@ function queryCases(r: Route): Case[] {
       [`NUL inside ${key}`, `${key}=abc%00def`],
       [`control character in ${key}`, `${key}=a%01b`],
       [`DEL in ${key}`, `${key}=%7f`],
-      [`oversized ${key}`, `${key}=${'x'.repeat(201)}`],
+      [`oversized ${key}`, `${key}=${'x'.repeat((r.profile.textMax ?? 200) + 1)}`],
       [`${key} given twice`, `${key}=a&${key}=b`],
     );
   }
@@ -215,7 +237,17 @@ function bodyCases(r: Route): Case[] {
   const kind = r.profile.body;
   if (!kind) return [];
   const method = r.methods.find((m) => m !== 'GET')!;
-  const deep = `{"${kind === 'login' ? 'password' : kind === 'webhook-patch' ? 'is_active' : 'ids'}":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+  const deepKey: Record<NonNullable<Profile['body']>, string> = {
+    login: 'password',
+    'webhook-patch': 'is_active',
+    'dlq-retry': 'ids',
+    'user-create': 'email',
+    'user-patch': 'role',
+    'token-create': 'name',
+    'source-create': 'secrets',
+    'source-patch': 'secrets',
+  };
+  const deep = `{"${deepKey[kind]}":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
   const generic: Array<[string, string, Record<string, string>, number, string]> = [
     ['invalid JSON', '{"a":', json, 400, 'bad_request'],
     ['trailing garbage', '{} x', json, 400, 'bad_request'],
@@ -289,6 +321,29 @@ function bodyCases(r: Route): Case[] {
       ['secrets empty', { secrets: [] }],
       ['secret an object without value', { secrets: [{ label: 'x' }] }],
       ['extra field', { enabled: true, provider: 'sly' }],
+    ],
+    'user-create': [
+      ['email missing', { role: 'viewer' }],
+      ['email not an email', { email: 'nobody', role: 'viewer' }],
+      ['email with NUL', { email: 'a\u0000@b.test', role: 'viewer' }],
+      ['email oversized', { email: `${'a'.repeat(250)}@b.test`, role: 'viewer' }],
+      ['role unknown', { email: 'x@b.test', role: 'root' }],
+      ['role a number', { email: 'x@b.test', role: 1 }],
+      ['password too short', { email: 'x@b.test', role: 'viewer', password: 'short' }],
+      ['password an object', { email: 'x@b.test', role: 'viewer', password: { $ne: '' } }],
+    ],
+    'user-patch': [
+      ['nothing to change', {}],
+      ['role unknown', { role: 'owner' }],
+      ['disabled a string', { disabled: 'yes' }],
+      ['extra field', { role: 'viewer', email: 'x@b.test' }],
+    ],
+    'token-create': [
+      ['name missing', { role: 'viewer' }],
+      ['name blank', { name: '   ', role: 'viewer' }],
+      ['name with NUL', { name: 'ci\u0000', role: 'viewer' }],
+      ['name oversized', { name: 'n'.repeat(101), role: 'viewer' }],
+      ['role unknown', { name: 'ci', role: 'god' }],
     ],
     login: [
       ['password empty', { password: '' }],
@@ -521,7 +576,10 @@ describe('hostile input on every JSON API route', () => {
   test('valid requests work, so the refusals below are about the input', async () => {
     for (const r of tested) {
       if (!r.methods.includes('GET')) continue;
-      const res = await fetch(`${app.url}${at(r)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const headers: Record<string, string> = r.profile.person
+        ? { cookie }
+        : { authorization: `Bearer ${TOKEN}` };
+      const res = await fetch(`${app.url}${at(r)}`, { headers });
       assert.equal(res.status, 200, `${r.pattern}: ${await res.text()}`);
     }
     const m = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });

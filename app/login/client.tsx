@@ -11,11 +11,16 @@ export function LoginClient({ next }: { next: string }) {
   // Uncontrolled input: typing before hydration finishes must neither be lost nor mismatch.
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const password = String(new FormData(e.currentTarget).get('password') ?? '');
+    const form = new FormData(e.currentTarget);
+    const password = String(form.get('password') ?? '');
+    const email = String(form.get('email') ?? '').trim();
     setBusy(true);
     setError(null);
     try {
-      await fetchJson('/api/auth/login', { method: 'POST', body: { password } });
+      await fetchJson('/api/auth/login', {
+        method: 'POST',
+        body: email ? { email, password } : { password },
+      });
       window.location.assign(next);
     } catch (err) {
       setError(describeApiError(err).detail);
@@ -34,19 +39,23 @@ export function LoginClient({ next }: { next: string }) {
       >
         <h1 id="login-title">Webhook operations</h1>
         <p className="muted" style={{ margin: 0 }}>
-          Log in with the dashboard password (DASHBOARD_PASSWORD, or the one printed at first start and saved
-          in .data/dashboard-password).
+          Log in with your email and password. On a new installation, log in as admin@localhost with
+          DASHBOARD_PASSWORD, or the password printed at first start and saved in .data/dashboard-password.
         </p>
         <label className="field">
-          Password
+          Email
           <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            // biome-ignore lint/a11y/noAutofocus: the only field on a login page
+            type="email"
+            name="email"
+            autoComplete="username"
+            placeholder="admin@localhost"
+            // biome-ignore lint/a11y/noAutofocus: the first field on a login page
             autoFocus
           />
+        </label>
+        <label className="field">
+          Password
+          <input type="password" name="password" autoComplete="current-password" required />
         </label>
         {error && (
           <div className="alert" data-tone="bad" role="alert" style={{ margin: 0 }}>

@@ -1,4 +1,4 @@
-import { and, eq, like, lt, sql } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import type { Queryable } from '../client';
 import { settings } from '../schema';
 
@@ -17,26 +17,7 @@ export async function insertSettingIfAbsent(db: Queryable, key: string, value: s
   return rows.length > 0;
 }
 
-// Dashboard sessions live in `settings` as `session:<sha256 of the token>` → expiry (ISO). The raw
-// token is only ever in the cookie, so a database read does not yield a usable session.
-const SESSION_PREFIX = 'session:';
-
-export async function putSession(db: Queryable, tokenHash: string, expiresAt: Date): Promise<void> {
-  await db.insert(settings).values({ key: SESSION_PREFIX + tokenHash, value: expiresAt.toISOString() });
-}
-
-export async function sessionExpiry(db: Queryable, tokenHash: string): Promise<Date | null> {
-  const value = await getSetting(db, SESSION_PREFIX + tokenHash);
-  return value === null ? null : new Date(value);
-}
-
-export async function deleteSession(db: Queryable, tokenHash: string): Promise<void> {
-  await db.delete(settings).where(eq(settings.key, SESSION_PREFIX + tokenHash));
-}
-
-/** Removes expired sessions; ISO strings in UTC sort by time, so a text comparison is exact. */
-export async function pruneSessions(db: Queryable, now = new Date()): Promise<void> {
-  await db
-    .delete(settings)
-    .where(and(like(settings.key, `${SESSION_PREFIX}%`), lt(settings.value, sql`${now.toISOString()}`)));
+/** Sessions of the single-password dashboard (`session:<hash>`), void once users exist. */
+export async function deleteLegacySessions(db: Queryable): Promise<void> {
+  await db.delete(settings).where(like(settings.key, 'session:%'));
 }

@@ -1,29 +1,61 @@
 import type { z } from 'zod';
-import { requireSession, type Session } from '@/lib/auth/require';
+import { insertAudit } from '@/db/queries/audit';
+import { authenticate, type Principal, requireRole } from '@/lib/auth/require';
+import type { Role } from '@/lib/auth/roles';
+import { getDb } from '@/lib/db';
+import { env } from '@/lib/env';
 import { AppError, fromZod, toResponse } from '@/lib/errors';
+import { log } from '@/lib/log';
 import { MAX_API_BODY_BYTES, readBodyText } from './body';
+import { clientAddress } from './client-ip';
 import { encodeCursor } from './cursor';
 import { findUnsafeText, UNSAFE_TEXT_MESSAGE } from './text';
 
 type Ctx<P> = { params: Promise<P> };
 
+/** The authenticated caller with its address: also what the audit records (an `Actor`). */
+export type Caller = Principal & { ip: string };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * Wraps a route handler: authenticates the request (session cookie or API token, with the origin
- * check for state-changing methods), refuses a declared body larger than any route reads, and maps
- * anything thrown to the error response.
+ * check for state-changing methods), requires the role the route declares (viewer reads, operator
+ * acts on events and webhooks, admin manages people and configuration), refuses a declared body
+ * larger than any route reads, and maps anything thrown to the error response. A state change the
+ * caller's role does not allow is audited with its error code.
  */
 export function authed<P = Record<string, string>>(
-  fn: (request: Request, session: Session, params: P) => Promise<Response>,
+  role: Role,
+  fn: (request: Request, who: Caller, params: P) => Promise<Response>,
 ) {
   return async (request: Request, ctx: Ctx<P>): Promise<Response> => {
+    let who: Caller | null = null;
     try {
-      const session = await requireSession(request);
+      who = { ...(await authenticate(request)), ip: clientIp(request) };
+      requireRole(who, role);
       refuseDeclaredOversize(request);
-      return await fn(request, session, await ctx.params);
+      return await fn(request, who, await ctx.params);
     } catch (err) {
+      // A change the caller's role does not allow is audited; invalid input is only answered (it
+      // changes nothing, and auditing it would let any caller flood the audit log).
+      if (who && err instanceof AppError && err.code === 'forbidden' && !SAFE_METHODS.has(request.method))
+        await auditRefusal(who, request, err);
       return toResponse(err);
     }
   };
+}
+
+async function auditRefusal(who: Caller, request: Request, err: AppError) {
+  const target = `${request.method} ${new URL(request.url).pathname}`.slice(0, 300);
+  try {
+    await insertAudit(await getDb(), who, 'request_refused', target, null, {
+      result: 'refused',
+      code: err.code,
+    });
+  } catch (auditErr) {
+    log.warn({ err: auditErr }, 'could not audit a refused request');
+  }
 }
 
 /** Parses the query string. Empty values mean "unset"; a repeated key is an error, not a guess. */
@@ -116,8 +148,7 @@ export function ok(
   return Response.json(body, { status: init.status ?? 200, headers: NO_STORE });
 }
 
-/** The caller's address for audit rows and rate limits: the first X-Forwarded-For hop, if any. */
+/** The caller's address for audit rows and rate limits: the socket's, or per TRUST_PROXY. */
 export function clientIp(request: Request): string {
-  const fwd = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  return (fwd || request.headers.get('x-real-ip') || 'local').slice(0, 100);
+  return clientAddress(request.headers, env.TRUST_PROXY);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_STATUSES, RECEIPT_OUTCOMES, SOURCE_SLUG_PATTERN } from '@/db/schema';
+import { AUDIT_ACTIONS, EVENT_STATUSES, RECEIPT_OUTCOMES, ROLES, SOURCE_SLUG_PATTERN } from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
 import { PROVIDER_NAMES } from '@/lib/providers/registry';
 
@@ -112,9 +112,63 @@ export const metricsQuerySchema = z
   });
 export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
 
-export const auditQuerySchema = z.strictObject({ limit, cursor });
+// ---- people, sessions, tokens and the audit (issue 18) ----
 
-export const loginBodySchema = z.strictObject({ password: z.string().min(1, 'required').max(1024) });
+/** Lower-cased; one `@` with something on both sides (`admin@localhost` is valid on purpose). */
+export const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, 'at most 254 characters')
+  // No control characters: Postgres refuses a NUL in text, which must be a 400, not a 500.
+  .regex(/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u, 'must be an email address');
+const noControl = (s: string) => !/\p{Cc}/u.test(s);
+const role = z.enum(ROLES);
+const newPassword = z.string().min(12, 'at least 12 characters').max(1024, 'at most 1024 characters');
+
+const auditFilter = {
+  actor: z
+    .string()
+    .trim()
+    .min(1)
+    .max(254, 'at most 254 characters')
+    .refine(noControl, 'no control characters')
+    .optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+};
+export const auditQuerySchema = z
+  .strictObject({ ...auditFilter, limit, cursor })
+  .refine(orderedRange, rangeMessage);
+export const auditExportQuery = z
+  .strictObject({ ...auditFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
+  .refine(orderedRange, rangeMessage);
+
+export const loginBodySchema = z.strictObject({
+  email: email.optional(),
+  password: z.string().min(1, 'required').max(1024),
+});
+
+export const createUserBody = z.strictObject({ email, role, password: newPassword.optional() });
+export const updateUserBody = z
+  .strictObject({ role: role.optional(), disabled: z.boolean().optional() })
+  .refine((v) => v.role !== undefined || v.disabled !== undefined, { message: 'give role or disabled' });
+
+export const changePasswordBody = z.strictObject({
+  current_password: z.string().min(1, 'required').max(1024),
+  new_password: newPassword,
+});
+
+export const createTokenBody = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'required')
+    .max(100, 'at most 100 characters')
+    .refine(noControl, 'no control characters'),
+  role,
+});
 
 export const webhookPatchBodySchema = z.strictObject({ is_active: z.boolean() });
 

@@ -1,13 +1,17 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { isValidSession, SESSION_COOKIE } from './session';
+import type { Role } from './roles';
+import { SESSION_COOKIE, sessionUser } from './session';
 
-/** For pages' server components: redirects to /login unless the session cookie is valid. */
-export async function requirePageSession(next: string): Promise<void> {
-  const token = (await cookies()).get(SESSION_COOKIE)?.value;
-  if (!(await isValidSession(token))) redirect(`/login?next=${encodeURIComponent(next)}`);
+export type PageUser = { email: string; role: Role };
+
+/** For pages' server components: the session's user, or a redirect to /login. */
+export async function requirePageSession(next: string): Promise<PageUser> {
+  const user = await sessionUser((await cookies()).get(SESSION_COOKIE)?.value);
+  if (!user) redirect(`/login?next=${encodeURIComponent(next)}`);
+  return { email: user.email, role: user.role };
 }
 
 export async function hasPageSession(): Promise<boolean> {
-  return isValidSession((await cookies()).get(SESSION_COOKIE)?.value);
+  return (await sessionUser((await cookies()).get(SESSION_COOKIE)?.value)) !== null;
 }

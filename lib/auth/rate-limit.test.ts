@@ -23,3 +23,15 @@ test('reset clears a key', () => {
   l.reset('a');
   assert.equal(l.retryAfterS('a'), null);
 });
+
+test('keeps at most maxKeys keys, dropping the least recently failed first', () => {
+  let now = 0;
+  const l = new FailureLimiter(1, 60_000, () => now, 3);
+  for (const k of ['a', 'b', 'c', 'd']) {
+    l.fail(k);
+    now += 1;
+  }
+  assert.equal(l.size, 3);
+  assert.equal(l.retryAfterS('a'), null, 'the oldest key went');
+  assert.notEqual(l.retryAfterS('d'), null);
+});

@@ -1,6 +1,7 @@
 /**
  * Counts failures per key in a sliding window; blocked once `max` failures fall inside it. In
- * memory, per process: with several replicas each allows `max`, which still bounds guessing.
+ * memory, per process: with several replicas each allows `max`, which still bounds guessing. At
+ * most `maxKeys` keys are kept (the oldest go first), so a flood of new keys cannot grow memory.
  */
 export class FailureLimiter {
   private readonly failures = new Map<string, number[]>();
@@ -9,6 +10,7 @@ export class FailureLimiter {
     private readonly max: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxKeys = 10_000,
   ) {}
 
   /** null when allowed, else the seconds until the oldest failure leaves the window. */
@@ -22,8 +24,10 @@ export class FailureLimiter {
   fail(key: string): void {
     const recent = this.recent(key);
     recent.push(this.now());
+    // Re-inserting moves the key to the end, so the Map's order is oldest activity first.
+    this.failures.delete(key);
     this.failures.set(key, recent);
-    if (this.failures.size > 10_000) this.sweep();
+    if (this.failures.size > this.maxKeys) this.sweep();
   }
 
   reset(key: string): void {
@@ -41,20 +45,34 @@ export class FailureLimiter {
       if (recent.length === 0) this.failures.delete(key);
       else this.failures.set(key, recent);
     }
+    for (const key of this.failures.keys()) {
+      if (this.failures.size <= this.maxKeys) break;
+      this.failures.delete(key);
+    }
+  }
+  get size() {
+    return this.failures.size;
   }
 }
 
-export const LOGIN_MAX_FAILURES = 5;
-/** X-Forwarded-For can be forged when no proxy overwrites it, so all addresses together get a cap too. */
-export const LOGIN_MAX_FAILURES_ALL = 50;
+/** Failures per client address: one address cannot keep guessing. */
+export const LOGIN_MAX_FAILURES_PER_CLIENT = 5;
+/**
+ * Failures per account from all addresses: distributed guessing stops too. Higher than the
+ * per-client cap so that one address alone cannot lock anyone else's account (it is blocked first).
+ */
+export const LOGIN_MAX_FAILURES_PER_ACCOUNT = 20;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 
-const g = globalThis as { __skylightLoginLimiters?: { perIp: FailureLimiter; all: FailureLimiter } };
-/** The process-wide login limiters: 5 failures per IP and 50 in all per 15 minutes. */
-export function loginLimiters() {
+type Limiters = { perClient: FailureLimiter; perAccount: FailureLimiter; blocksAudited: FailureLimiter };
+const g = globalThis as { __skylightLoginLimiters?: Limiters };
+
+/** The process-wide login limiters. There is no global cap: it would let anyone lock everyone out. */
+export function loginLimiters(): Limiters {
   g.__skylightLoginLimiters ??= {
-    perIp: new FailureLimiter(LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS),
-    all: new FailureLimiter(LOGIN_MAX_FAILURES_ALL, LOGIN_WINDOW_MS),
+    perClient: new FailureLimiter(LOGIN_MAX_FAILURES_PER_CLIENT, LOGIN_WINDOW_MS),
+    perAccount: new FailureLimiter(LOGIN_MAX_FAILURES_PER_ACCOUNT, LOGIN_WINDOW_MS),
+    blocksAudited: new FailureLimiter(1, LOGIN_WINDOW_MS),
   };
   return g.__skylightLoginLimiters;
 }

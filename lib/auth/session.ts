@@ -1,5 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { deleteSession, pruneSessions, putSession, sessionExpiry } from '@/db/queries/settings';
+import {
+  deleteSessionByHash,
+  insertSession,
+  pruneSessions,
+  sessionPrincipal,
+  touchSession,
+} from '@/db/queries/users';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { SESSION_COOKIE } from './cookie';
@@ -8,27 +14,40 @@ export { SESSION_COOKIE };
 
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
-/** Stores a new session and returns its token (the cookie value). */
-export async function createSession(now = new Date()): Promise<{ token: string; expiresAt: Date }> {
+/** Stores a new session for the user and returns its token (the cookie value). */
+export async function createSession(
+  userId: number,
+  client: { ip: string | null; userAgent: string | null },
+  now = new Date(),
+): Promise<{ token: string; expiresAt: Date }> {
   const db = await getDb();
-  await pruneSessions(db, now);
+  await pruneSessions(db);
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  await putSession(db, hashToken(token), expiresAt);
+  await insertSession(db, {
+    tokenHash: hashToken(token),
+    userId,
+    expiresAt,
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, 300) ?? null,
+  });
   return { token, expiresAt };
 }
 
-export async function isValidSession(token: string | undefined | null, now = new Date()): Promise<boolean> {
-  if (!token || !TOKEN_RE.test(token)) return false;
-  const expiresAt = await sessionExpiry(await getDb(), hashToken(token));
-  return expiresAt !== null && expiresAt > now;
+/** The session's user, or null when the token is unknown, expired, or its user is disabled. */
+export async function sessionUser(token: string | undefined | null) {
+  if (!token || !TOKEN_RE.test(token)) return null;
+  const db = await getDb();
+  const row = await sessionPrincipal(db, hashToken(token));
+  if (row && Date.now() - row.lastSeenAt.getTime() > 60_000) await touchSession(db, row.sessionId);
+  return row;
 }
 
 export async function destroySession(token: string | undefined | null): Promise<void> {
-  if (token && TOKEN_RE.test(token)) await deleteSession(await getDb(), hashToken(token));
+  if (token && TOKEN_RE.test(token)) await deleteSessionByHash(await getDb(), hashToken(token));
 }
 
 export function sessionCookie(token: string, expiresAt: Date): string {

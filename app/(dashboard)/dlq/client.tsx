@@ -5,6 +5,7 @@ import { usePathname, useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { FormSearch } from '@/components/form-search';
+import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
 import { SelectEventType } from '@/components/select-event-type';
 import { SelectSource } from '@/components/select-source';
@@ -76,6 +77,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
       return next;
     });
   const busy = act.isPending || retryOne.isPending;
+  const locked = useLocked('operator');
 
   return (
     <>
@@ -84,7 +86,8 @@ export function DlqClient({ params }: { params: DlqParams }) {
         <div className="row">
           <button
             type="button"
-            disabled={checked.size === 0 || busy}
+            disabled={checked.size === 0 || busy || !!locked}
+            title={locked}
             onClick={() => setConfirm({ kind: 'selected', ids: [...checked] })}
           >
             Retry selected ({checked.size})
@@ -92,13 +95,15 @@ export function DlqClient({ params }: { params: DlqParams }) {
           <button
             type="button"
             className="primary"
-            disabled={rows.length === 0 || busy}
+            disabled={rows.length === 0 || busy || !!locked}
+            title={locked}
             onClick={() => setConfirm({ kind: 'all' })}
           >
             Retry all matching…
           </button>
         </div>
       </div>
+      <NoteRole needed="operator" what="retry and discard" />
       <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
         <SelectSource value={params.source} onChange={(source) => set({ source, selected: undefined })} />
         <SelectEventType
@@ -156,6 +161,7 @@ export function DlqClient({ params }: { params: DlqParams }) {
           <PanelDeadLetter
             id={params.selected}
             busy={busy}
+            locked={locked}
             onRetry={(id) => retryOne.mutate(id)}
             onDiscard={(id) => setConfirm({ kind: 'discard', id })}
             onClose={() => set({ selected: undefined })}

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { usePathname, useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
+import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelProviderDeliveries } from '@/components/panel-provider-deliveries';
 import { PanelSources } from '@/components/panel-sources';
 import { StateEmpty } from '@/components/state-empty';
@@ -53,6 +54,7 @@ export function WebhooksClient({ params, providers }: { params: WebhooksParams; 
     onSettled: () => qc.invalidateQueries({ queryKey: ['webhooks'] }),
   });
 
+  const locked = useLocked('operator');
   return (
     <>
       <div className="page-head">
@@ -61,6 +63,7 @@ export function WebhooksClient({ params, providers }: { params: WebhooksParams; 
           {list.isFetching ? 'Refreshing…' : 'Refresh'}
         </button>
       </div>
+      <NoteRole needed="operator" what="enabling and disabling webhooks" />
       <PanelSources providers={providers} />
       <div className="section-head">
         <h2>Webhooks on {managed?.label ?? 'the provider'}</h2>
@@ -84,6 +87,7 @@ export function WebhooksClient({ params, providers }: { params: WebhooksParams; 
             webhooks={list.data}
             selected={params.webhook}
             busyId={toggle.isPending ? (toggle.variables?.id ?? null) : null}
+            locked={locked}
             onToggle={setConfirm}
             onOpen={(id) => set({ webhook: id, status: undefined, page: 1 })}
           />

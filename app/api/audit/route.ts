@@ -6,8 +6,11 @@ import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => {
-  const { limit, cursor } = parseQuery(auditQuerySchema, request);
-  const page = await listAudit(await getDb(), { limit, cursor: cursor ? decodeCursor(cursor) : undefined });
+export const GET = authed('viewer', async (request) => {
+  const { cursor, ...filter } = parseQuery(auditQuerySchema, request);
+  const page = await listAudit(await getDb(), {
+    ...filter,
+    cursor: cursor ? decodeCursor(cursor) : undefined,
+  });
   return ok(page.rows, { nextId: page.nextId });
 });

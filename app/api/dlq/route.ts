@@ -6,7 +6,7 @@ import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => {
+export const GET = authed('viewer', async (request) => {
   const { limit, cursor, ...filters } = parseQuery(dlqQuerySchema, request);
   const page = await listDeadLetters(await getDb(), filters, {
     limit,

@@ -12,8 +12,8 @@ export async function POST(request: Request) {
     if (request.headers.has('origin') && !isSameOrigin(request)) {
       throw new AppError('forbidden', 'Cross-origin request refused');
     }
-    const { password } = await parseBody(loginBodySchema, request);
-    const cookie = await login(password, clientIp(request));
+    const body = await parseBody(loginBodySchema, request);
+    const cookie = await login(body, { ip: clientIp(request), userAgent: request.headers.get('user-agent') });
     const res = ok({ logged_in: true });
     res.headers.append('Set-Cookie', cookie);
     return res;

@@ -6,7 +6,7 @@ import { AppError } from '@/lib/errors';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed<{ id: string }>(async (_request, _session, params) => {
+export const GET = authed<{ id: string }>('viewer', async (_request, _who, params) => {
   const { id } = parseParams(idParamSchema, params);
   const delivery = await getDelivery(await getDb(), id);
   if (!delivery) throw new AppError('not_found', `Delivery ${id} not found`);

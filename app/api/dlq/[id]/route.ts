@@ -7,7 +7,7 @@ import { AppError } from '@/lib/errors';
 export const dynamic = 'force-dynamic';
 
 /** One dead letter (or any event) with its payload and attempt history. */
-export const GET = authed<{ id: string }>(async (_request, _session, params) => {
+export const GET = authed<{ id: string }>('viewer', async (_request, _who, params) => {
   const { id } = parseParams(idParamSchema, params);
   const event = await getEvent(await getDb(), id);
   if (!event) throw new AppError('not_found', `Event ${id} not found`);

@@ -6,7 +6,7 @@ import { outcomesOverTime } from '@/lib/metrics/dashboard';
 export const dynamic = 'force-dynamic';
 
 /** Receipt counts per outcome over time: `[{t, accepted, duplicate, rejected, …}]`. */
-export const GET = authed(async (request) => {
+export const GET = authed('viewer', async (request) => {
   const series = await outcomesOverTime(await getDb(), parseQuery(metricsQuerySchema, request));
   const res = ok(series.points);
   res.headers.set('X-Bucket-Seconds', String(series.bucketS));

@@ -5,6 +5,6 @@ import { retryRate } from '@/lib/metrics/dashboard';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) =>
+export const GET = authed('viewer', async (request) =>
   ok(await retryRate(await getDb(), parseQuery(metricsQuerySchema, request))),
 );

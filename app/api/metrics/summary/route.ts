@@ -5,6 +5,6 @@ import { summary } from '@/lib/metrics/dashboard';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) =>
+export const GET = authed('viewer', async (request) =>
   ok(await summary(await getDb(), parseQuery(metricsQuerySchema, request))),
 );

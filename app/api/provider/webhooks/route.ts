@@ -4,7 +4,7 @@ import { listProviderWebhooks } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed(async (request) => {
+export const GET = authed('viewer', async (request) => {
   const { provider } = parseQuery(providerWebhooksQuerySchema, request);
   return ok(await listProviderWebhooks(provider));
 });

@@ -1,4 +1,4 @@
-import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
+import { authed, ok, parseParams } from '@/lib/api/route';
 import { idParamSchema } from '@/lib/api/schemas';
 import { getDb } from '@/lib/db';
 import { enqueueFingerprintDuplicate } from '@/lib/deliveries/enqueue';
@@ -6,12 +6,9 @@ import { runtime } from '@/lib/runtime';
 
 export const dynamic = 'force-dynamic';
 
-export const POST = authed<{ id: string }>(async (request, session, params) => {
+export const POST = authed<{ id: string }>('operator', async (_request, who, params) => {
   const { id } = parseParams(idParamSchema, params);
-  const result = await enqueueFingerprintDuplicate(await getDb(), id, {
-    actor: session.actor,
-    ip: clientIp(request),
-  });
+  const result = await enqueueFingerprintDuplicate(await getDb(), id, who);
   runtime().worker?.nudge();
   return ok(result, { status: 202 });
 });

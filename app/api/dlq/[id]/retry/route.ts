@@ -1,14 +1,14 @@
 import { retryDeadLetter } from '@/db/queries/dlq';
-import { authed, clientIp, ok, parseParams } from '@/lib/api/route';
+import { authed, ok, parseParams } from '@/lib/api/route';
 import { idParamSchema } from '@/lib/api/schemas';
 import { getDb } from '@/lib/db';
 import { runtime } from '@/lib/runtime';
 
 export const dynamic = 'force-dynamic';
 
-export const POST = authed<{ id: string }>(async (request, session, params) => {
+export const POST = authed<{ id: string }>('operator', async (_request, who, params) => {
   const { id } = parseParams(idParamSchema, params);
-  const event = await retryDeadLetter(await getDb(), id, { actor: session.actor, ip: clientIp(request) });
+  const event = await retryDeadLetter(await getDb(), id, who);
   runtime().worker?.nudge();
   return ok(event, { status: 202 });
 });

@@ -1,0 +1,233 @@
+import { and, asc, count, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import type { Queryable } from '../client';
+import { apiTokens, type Role, userSessions, users } from '../schema';
+
+const userColumns = {
+  id: users.id,
+  email: users.email,
+  role: users.role,
+  disabled_at: users.disabledAt,
+  created_at: users.createdAt,
+  password_changed_at: users.passwordChangedAt,
+};
+
+export async function countUsers(db: Queryable): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(users);
+  return row?.n ?? 0;
+}
+
+export async function listUsers(db: Queryable) {
+  return db.select(userColumns).from(users).orderBy(asc(users.id));
+}
+
+export async function getUser(db: Queryable, id: number) {
+  const [row] = await db.select(userColumns).from(users).where(eq(users.id, id));
+  return row ?? null;
+}
+
+/** The row a login checks: hash included, so it never leaves lib/auth. */
+export async function findUserForLogin(db: Queryable, email: string) {
+  const [row] = await db
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      passwordHash: users.passwordHash,
+      disabledAt: users.disabledAt,
+    })
+    .from(users)
+    .where(eq(users.email, email));
+  return row ?? null;
+}
+
+export async function getPasswordHash(db: Queryable, userId: number): Promise<string | null> {
+  const [row] = await db.select({ h: users.passwordHash }).from(users).where(eq(users.id, userId));
+  return row?.h ?? null;
+}
+
+/** Inserts unless the email exists; null when it did (the caller says so, or lost a bootstrap race). */
+export async function insertUser(db: Queryable, v: { email: string; role: Role; passwordHash: string }) {
+  const [row] = await db
+    .insert(users)
+    .values(v)
+    .onConflictDoNothing({ target: users.email })
+    .returning(userColumns);
+  return row ?? null;
+}
+
+export async function updateUser(db: Queryable, id: number, v: { role?: Role; disabled?: boolean }) {
+  const [row] = await db
+    .update(users)
+    .set({
+      ...(v.role ? { role: v.role } : {}),
+      ...(v.disabled === undefined
+        ? {}
+        : { disabledAt: v.disabled ? sql`coalesce(${users.disabledAt}, now())` : null }),
+    })
+    .where(eq(users.id, id))
+    .returning(userColumns);
+  return row ?? null;
+}
+
+/** Active admins other than `exceptId`: the last one may not be demoted or disabled. */
+export async function countOtherActiveAdmins(db: Queryable, exceptId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt), ne(users.id, exceptId)));
+  return row?.n ?? 0;
+}
+
+export async function setPasswordHash(db: Queryable, userId: number, passwordHash: string): Promise<void> {
+  await db.update(users).set({ passwordHash, passwordChangedAt: sql`now()` }).where(eq(users.id, userId));
+}
+
+// ---- sessions ----
+
+export async function insertSession(
+  db: Queryable,
+  v: { tokenHash: string; userId: number; expiresAt: Date; ip: string | null; userAgent: string | null },
+) {
+  const [row] = await db.insert(userSessions).values(v).returning({ id: userSessions.id });
+  return row!.id;
+}
+
+/**
+ * The person behind a session token hash, read from the database on every request so that a
+ * disabled user, a changed role or a revoked session takes effect at once on every replica.
+ */
+export async function sessionPrincipal(db: Queryable, tokenHash: string) {
+  const [row] = await db
+    .select({
+      sessionId: userSessions.id,
+      userId: users.id,
+      email: users.email,
+      role: users.role,
+      lastSeenAt: userSessions.lastSeenAt,
+    })
+    .from(userSessions)
+    .innerJoin(users, eq(users.id, userSessions.userId))
+    .where(
+      and(
+        eq(userSessions.tokenHash, tokenHash),
+        gt(userSessions.expiresAt, sql`now()`),
+        isNull(users.disabledAt),
+      ),
+    );
+  return row ?? null;
+}
+
+/** At most one write a minute per session, so reads stay reads. */
+export async function touchSession(db: Queryable, sessionId: number): Promise<void> {
+  await db
+    .update(userSessions)
+    .set({ lastSeenAt: sql`now()` })
+    .where(
+      and(eq(userSessions.id, sessionId), lt(userSessions.lastSeenAt, sql`now() - interval '1 minute'`)),
+    );
+}
+
+export async function listSessions(db: Queryable, userId: number) {
+  return db
+    .select({
+      id: userSessions.id,
+      created_at: userSessions.createdAt,
+      last_seen_at: userSessions.lastSeenAt,
+      expires_at: userSessions.expiresAt,
+      ip: userSessions.ip,
+      user_agent: userSessions.userAgent,
+    })
+    .from(userSessions)
+    .where(and(eq(userSessions.userId, userId), gt(userSessions.expiresAt, sql`now()`)))
+    .orderBy(desc(userSessions.id));
+}
+
+/** Deletes one of the user's sessions; false when it is not theirs or already gone. */
+export async function deleteSession(db: Queryable, userId: number, sessionId: number): Promise<boolean> {
+  const rows = await db
+    .delete(userSessions)
+    .where(and(eq(userSessions.id, sessionId), eq(userSessions.userId, userId)))
+    .returning({ id: userSessions.id });
+  return rows.length > 0;
+}
+
+export async function deleteSessionByHash(db: Queryable, tokenHash: string): Promise<void> {
+  await db.delete(userSessions).where(eq(userSessions.tokenHash, tokenHash));
+}
+
+export async function deleteUserSessions(db: Queryable, userId: number): Promise<void> {
+  await db.delete(userSessions).where(eq(userSessions.userId, userId));
+}
+
+export async function pruneSessions(db: Queryable): Promise<void> {
+  await db.delete(userSessions).where(lt(userSessions.expiresAt, sql`now()`));
+}
+
+// ---- API tokens ----
+
+const tokenColumns = {
+  id: apiTokens.id,
+  name: apiTokens.name,
+  role: apiTokens.role,
+  last4: apiTokens.last4,
+  created_at: apiTokens.createdAt,
+  last_used_at: apiTokens.lastUsedAt,
+  revoked_at: apiTokens.revokedAt,
+};
+
+export async function insertToken(
+  db: Queryable,
+  v: { userId: number; name: string; role: Role; tokenHash: string; last4: string },
+) {
+  const [row] = await db.insert(apiTokens).values(v).returning(tokenColumns);
+  return row!;
+}
+
+export async function listTokens(db: Queryable, userId: number) {
+  return db
+    .select(tokenColumns)
+    .from(apiTokens)
+    .where(eq(apiTokens.userId, userId))
+    .orderBy(desc(apiTokens.id));
+}
+
+/** Revokes one of the user's tokens; null when it is not theirs. Revoking twice keeps the first time. */
+export async function revokeToken(db: Queryable, userId: number, tokenId: number) {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+    .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
+    .returning(tokenColumns);
+  return row ?? null;
+}
+
+/** The token's owner and roles, from the database on every request (a revoked token fails at once). */
+export async function tokenPrincipal(db: Queryable, tokenHash: string) {
+  const [row] = await db
+    .select({
+      tokenId: apiTokens.id,
+      tokenName: apiTokens.name,
+      tokenRole: apiTokens.role,
+      lastUsedAt: apiTokens.lastUsedAt,
+      userId: users.id,
+      email: users.email,
+      userRole: users.role,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt), isNull(users.disabledAt)));
+  return row ?? null;
+}
+
+/** Records use at minute resolution: enough for "last used", without a write per request. */
+export async function touchToken(db: Queryable, tokenId: number): Promise<void> {
+  await db
+    .update(apiTokens)
+    .set({ lastUsedAt: sql`now()` })
+    .where(
+      and(
+        eq(apiTokens.id, tokenId),
+        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, sql`now() - interval '1 minute'`)),
+      ),
+    );
+}

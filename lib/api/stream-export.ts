@@ -1,0 +1,67 @@
+export type ExportFormat = 'csv' | 'ndjson';
+
+/**
+ * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one) as a formula:
+ * `=HYPERLINK(...)` in an audit target would run on the reader's machine. Such cells get a leading
+ * apostrophe, which spreadsheets show as text (OWASP's CSV injection advice).
+ */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s =
+    value instanceof Date
+      ? value.toISOString()
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function csvLine(values: unknown[]): string {
+  return `${values.map(csvCell).join(',')}\r\n`;
+}
+
+/**
+ * Streams rows as CSV (a header line, then one line per row) or NDJSON, pulling the next row only
+ * when the client has read the previous chunk, so memory stays one page of rows.
+ */
+export function exportResponse<T extends Record<string, unknown>>(
+  rows: AsyncIterable<T>,
+  columns: readonly (keyof T & string)[],
+  format: ExportFormat,
+  filename: string,
+): Response {
+  const encoder = new TextEncoder();
+  const it = rows[Symbol.asyncIterator]();
+  let headerSent = format !== 'csv';
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(csvLine([...columns])));
+        return;
+      }
+      const next = await it.next();
+      if (next.done) {
+        controller.close();
+        return;
+      }
+      const row = next.value;
+      const line =
+        format === 'csv'
+          ? csvLine(columns.map((c) => row[c]))
+          : `${JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c]])))}\n`;
+      controller.enqueue(encoder.encode(line));
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${filename}.${format === 'csv' ? 'csv' : 'ndjson'}"`,
+      'Cache-Control': 'no-store',
+    },
+  });
+}

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { type Actor, insertAudit } from '@/db/queries/audit';
+import {
+  countOtherActiveAdmins,
+  deleteSession,
+  deleteUserSessions,
+  getPasswordHash,
+  getUser,
+  insertToken,
+  insertUser,
+  revokeToken,
+  setPasswordHash,
+  updateUser as updateUserRow,
+} from '@/db/queries/users';
+import type { Role } from '@/db/schema';
+import { getDb } from '@/lib/db';
+import { AppError } from '@/lib/errors';
+import { generatePassword, hashPassword, verifyHash } from './password';
+import { TOKEN_PREFIX } from './require';
+import { hasRole } from './roles';
+import { createSession, hashToken } from './session';
+
+/**
+ * Creates a person. Without a password, a one-time one is generated and answered once (only its
+ * hash is stored). Creating a user is audited in the same transaction.
+ */
+export async function createUser(who: Actor, input: { email: string; role: Role; password?: string }) {
+  // Emails compare lower-cased everywhere (login, the unique index, the audit filter).
+  const v = { ...input, email: input.email.trim().toLowerCase() };
+  const password = v.password ?? generatePassword();
+  const passwordHash = await hashPassword(password);
+  const db = await getDb();
+  const user = await db.transaction(async (tx) => {
+    const row = await insertUser(tx, { email: v.email, role: v.role, passwordHash });
+    if (!row) throw new AppError('conflict', `A user with the email ${v.email} exists`);
+    await insertAudit(tx, who, 'user_create', v.email, { role: v.role });
+    return row;
+  });
+  return { user, password: v.password ? null : password };
+}
+
+/**
+ * Changes a role or disables/enables a user. Disabling deletes the user's sessions in the same
+ * transaction; API tokens stop working because every check joins the user. The last active admin
+ * cannot be demoted or disabled, so the dashboard always has someone who can manage people.
+ */
+export async function updateUser(who: Actor, id: number, v: { role?: Role; disabled?: boolean }) {
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const before = await getUser(tx, id);
+    if (!before) throw new AppError('not_found', `User ${id} not found`);
+    const losesAdmin =
+      before.role === 'admin' &&
+      before.disabled_at === null &&
+      ((v.role && v.role !== 'admin') || v.disabled);
+    if (losesAdmin && (await countOtherActiveAdmins(tx, id)) === 0) {
+      throw new AppError('conflict', 'This is the last active admin: make another admin first');
+    }
+    const row = (await updateUserRow(tx, id, v))!;
+    if (v.disabled) await deleteUserSessions(tx, id);
+    await insertAudit(tx, who, 'user_update', before.email, {
+      ...(v.role ? { role: { from: before.role, to: v.role } } : {}),
+      ...(v.disabled === undefined ? {} : { disabled: v.disabled }),
+    });
+    return row;
+  });
+}
+
+/**
+ * Changes the caller's own password after checking the current one. Every session of the user ends
+ * (on every replica: sessions are read from the database) and a fresh one is opened for the caller.
+ */
+export async function changePassword(
+  who: Actor & { userId: number },
+  v: { current: string; next: string },
+  client: { ip: string | null; userAgent: string | null },
+) {
+  const db = await getDb();
+  const hash = await getPasswordHash(db, who.userId);
+  if (!hash || !(await verifyHash(v.current, hash))) {
+    throw new AppError('bad_request', 'Invalid body: current_password: wrong password', {
+      issues: [{ path: 'current_password', message: 'wrong password' }],
+    });
+  }
+  const nextHash = await hashPassword(v.next);
+  await db.transaction(async (tx) => {
+    await setPasswordHash(tx, who.userId, nextHash);
+    await deleteUserSessions(tx, who.userId);
+    await insertAudit(tx, who, 'password_change', who.actor);
+  });
+  return createSession(who.userId, client);
+}
+
+export async function revokeSession(who: Actor & { userId: number }, sessionId: number): Promise<void> {
+  const db = await getDb();
+  await db.transaction(async (tx) => {
+    if (!(await deleteSession(tx, who.userId, sessionId))) {
+      throw new AppError('not_found', `Session ${sessionId} not found`);
+    }
+    await insertAudit(tx, who, 'session_revoke', String(sessionId));
+  });
+}
+
+/** A personal API token with a role no higher than the owner's; the secret is answered once. */
+export async function createToken(
+  who: Actor & { userId: number; role: Role },
+  v: { name: string; role: Role },
+) {
+  if (!hasRole(who.role, v.role)) {
+    throw new AppError('forbidden', `A token cannot have a higher role than yours (${who.role})`);
+  }
+  const secret = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const db = await getDb();
+  const row = await db.transaction(async (tx) => {
+    const t = await insertToken(tx, {
+      userId: who.userId,
+      name: v.name,
+      role: v.role,
+      tokenHash: hashToken(secret),
+      last4: secret.slice(-4),
+    });
+    await insertAudit(tx, who, 'token_create', v.name, { role: v.role, id: t.id });
+    return t;
+  });
+  return { ...row, token: secret };
+}
+
+export async function revokeTokenOf(who: Actor & { userId: number }, tokenId: number) {
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const row = await revokeToken(tx, who.userId, tokenId);
+    if (!row) throw new AppError('not_found', `API token ${tokenId} not found`);
+    await insertAudit(tx, who, 'token_revoke', row.name, { id: tokenId });
+    return row;
+  });
+}
