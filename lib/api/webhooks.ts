@@ -37,8 +37,8 @@ export async function managementFor(
 const management = (name?: ProviderName) => managementFor(name, (p) => runtime().managementApi(p));
 
 export async function listProviderWebhooks(name?: ProviderName) {
-  const { provider, client } = await management(name);
-  return (await client.listWebhooks()).map((w) => ({ ...w, provider }));
+  const { client } = await management(name);
+  return client.listWebhooks();
 }
 
 /**
@@ -68,5 +68,5 @@ export async function setWebhookActive(id: number, isActive: boolean, who: Actor
     name: webhook.name,
     is_active: webhook.is_active,
   });
-  return { ...webhook, provider };
+  return webhook;
 }
