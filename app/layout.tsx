@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import './globals.css';
 
-export const metadata: Metadata = { title: 'SkyLight webhook operations' };
+export const metadata: Metadata = { title: 'Webhook operations' };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (

@@ -35,8 +35,8 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
   for (let lo = 1; lo <= o.n; lo += chunk) {
     const hi = Math.min(o.n, lo + chunk - 1);
     await db.execute(sql`
-      insert into receipts (delivery_id, event_type, outcome, http_status, ack_ms, lag_ms, received_at, headers, body_bytes)
-      select 'd-' || g,
+      insert into receipts (source, provider, delivery_id, event_type, outcome, http_status, ack_ms, lag_ms, received_at, headers, body_bytes)
+      select 'skylightchat', 'skylight', 'd-' || g,
              case when x < 1 then null else (${types})[1 + g % ${sql.raw(String(KNOWN_EVENTS.length))}] end,
              case when x < 1 then 'rejected' when x < 6 then 'duplicate' else 'accepted' end,
              case when x < 1 then 401 else 200 end,
@@ -98,9 +98,9 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
     // One event per accepted receipt: 2 % dead after 4 attempts, 1 % pending, 1 % discarded, 4 %
     // processed after a retry; every other event succeeded on its first attempt.
     await db.execute(sql`
-      insert into events (delivery_id, event_type, fingerprint, payload, status, attempts, retried,
+      insert into events (source, provider, delivery_id, event_type, fingerprint, payload, status, attempts, retried,
                           last_error, created_at, processed_at, dead_at, discarded_at, next_attempt_at)
-      select delivery_id, event_type, 'fp-' || delivery_id, '{"data":{}}'::jsonb, s.status, s.attempts,
+      select source, provider, delivery_id, event_type, 'fp-' || delivery_id, '{"data":{}}'::jsonb, s.status, s.attempts,
              s.attempts > 1,
              case when s.status in ('dead', 'discarded') then 'notify: downstream answered 503' end,
              received_at,

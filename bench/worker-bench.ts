@@ -17,8 +17,8 @@ export async function drainOurs(url: string, n: number, concurrency: number): Pr
   try {
     await h.db.execute(sql`truncate events, attempts, effects restart identity cascade`);
     await h.db.execute(sql`
-      insert into events (delivery_id, event_type, fingerprint, payload)
-      select 'w-' || g, 'bench.noop', 'w-' || g, jsonb_build_object('event', 'bench.noop', 'data', '{}'::jsonb)
+      insert into events (source, provider, delivery_id, event_type, fingerprint, payload)
+      select 'skylightchat', 'skylight', 'w-' || g, 'bench.noop', 'w-' || g, jsonb_build_object('event', 'bench.noop', 'data', '{}'::jsonb)
         from generate_series(1, ${n}) g`);
     await h.db.execute(sql`vacuum analyze events`);
     const worker = new Worker(async () => h.db, {

@@ -3,7 +3,7 @@
 import { useMutation } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { changePassword } from '@/lib/queries/account';
-import { describeError } from './state-error';
+import { describeApiError } from './state-error';
 
 /** Changing the password ends every other session; the server answers a fresh cookie for this one. */
 export function FormPasswordChange({ onChanged }: { onChanged: () => void }) {
@@ -35,7 +35,7 @@ export function FormPasswordChange({ onChanged }: { onChanged: () => void }) {
       </div>
       {change.isError && (
         <div className="alert" data-tone="bad" role="alert" style={{ margin: 0 }}>
-          {describeError(change.error).detail}
+          {describeApiError(change.error).detail}
         </div>
       )}
       {change.isSuccess && (

@@ -6,7 +6,7 @@ import { hasRole, ROLE_NAMES, type Role } from '@/lib/auth/roles';
 import { createToken } from '@/lib/queries/account';
 import { ButtonCopy } from './button-copy';
 import { useMe } from './provider-me';
-import { describeError } from './state-error';
+import { describeApiError } from './state-error';
 
 /** Creates a personal API token with a role up to the person's own; the secret is shown once. */
 export function FormTokenCreate() {
@@ -53,7 +53,7 @@ export function FormTokenCreate() {
       </div>
       {create.isError && (
         <div className="alert" data-tone="bad" role="alert" style={{ margin: 0 }}>
-          {describeError(create.error).detail}
+          {describeApiError(create.error).detail}
         </div>
       )}
       {secret && (

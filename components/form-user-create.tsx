@@ -5,7 +5,7 @@ import { type FormEvent, useState } from 'react';
 import type { Role } from '@/lib/auth/roles';
 import { createUser } from '@/lib/queries/users';
 import { ButtonCopy } from './button-copy';
-import { describeError } from './state-error';
+import { describeApiError } from './state-error';
 
 /** Adds a person; without a password the server answers a one-time one, shown here once. */
 export function FormUserCreate() {
@@ -58,7 +58,7 @@ export function FormUserCreate() {
       </div>
       {add.isError && (
         <div className="alert" data-tone="bad" role="alert" style={{ margin: 0 }}>
-          {describeError(add.error).detail}
+          {describeApiError(add.error).detail}
         </div>
       )}
       {created && (

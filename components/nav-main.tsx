@@ -22,7 +22,7 @@ export function NavMain() {
   const current = (href: string) => (href === '/' ? path === '/' : path.startsWith(href));
   return (
     <nav className="nav" aria-label="Main">
-      <div className="nav-brand">SkyLight webhooks</div>
+      <div className="nav-brand">Webhook ops</div>
       {LINKS.filter((l) => !('admin' in l) || me.role === 'admin').map((l) => (
         <Link key={l.href} href={l.href} aria-current={current(l.href) ? 'page' : undefined}>
           {l.label}

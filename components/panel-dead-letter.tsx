@@ -4,7 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useRef } from 'react';
 import { eventTimeline } from '@/lib/event-timeline';
 import { formatTime } from '@/lib/format';
-import { eventQuery } from '@/lib/queries/dlq';
+import { providerLabel } from '@/lib/providers/catalog';
+import { eventOptions } from '@/lib/queries/dlq';
 import { BadgeFailure } from './badge-failure';
 import { BadgeStatus } from './badge-status';
 import { ButtonCopy } from './button-copy';
@@ -32,7 +33,7 @@ export function PanelDeadLetter({
   onDiscard: (id: number) => void;
   onClose: () => void;
 }) {
-  const q = useQuery(eventQuery(id));
+  const q = useQuery(eventOptions(id));
   const e = q.data;
   const payload = e ? JSON.stringify(e.payload, null, 2) : '';
   const ref = useRef<HTMLDialogElement>(null);
@@ -97,6 +98,10 @@ export function PanelDeadLetter({
               <dt>Status</dt>
               <dd>
                 <BadgeStatus value={e.status} /> {e.status === 'dead' && <BadgeFailure value={e.failure} />}
+              </dd>
+              <dt>Source</dt>
+              <dd>
+                {e.source} · {providerLabel(e.provider)}
               </dd>
               <dt>Event type</dt>
               <dd>{e.event_type}</dd>

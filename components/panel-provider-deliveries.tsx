@@ -2,30 +2,34 @@
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { formatTime } from '@/lib/format';
-import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
-import { type ProviderDeliveryFilters, providerDeliveriesQuery } from '@/lib/queries/webhooks';
+import { CATALOG, type CatalogName } from '@/lib/providers/catalog';
+import { type ProviderDeliveryFilters, providerDeliveriesOptions } from '@/lib/queries/webhooks';
 import { BadgeStatus } from './badge-status';
 import { StateEmpty } from './state-empty';
 import { StateError } from './state-error';
 import { StateLoading } from './state-loading';
 
-/** SkyLight's own delivery log for one webhook (provider-side view: what they tried to send us). */
+/** The provider's own delivery log for one webhook (provider-side view: what they tried to send us). */
 export function PanelProviderDeliveries({
+  provider,
   webhookId,
   filters,
   onChange,
 }: {
+  provider: CatalogName;
   webhookId: number;
   filters: ProviderDeliveryFilters;
   onChange: (f: Partial<ProviderDeliveryFilters>) => void;
 }) {
-  const q = useQuery({ ...providerDeliveriesQuery(webhookId, filters), placeholderData: keepPreviousData });
+  const q = useQuery({ ...providerDeliveriesOptions(webhookId, filters), placeholderData: keepPreviousData });
   const meta = q.data?.meta;
   const rows = q.data?.data ?? [];
   return (
     <section className="panel" aria-label="Provider delivery log" style={{ marginTop: '1rem' }}>
       <div className="section-head" style={{ marginTop: 0 }}>
-        <h2>SkyLight delivery log · webhook #{webhookId}</h2>
+        <h2>
+          {CATALOG[provider].label} delivery log · webhook #{webhookId}
+        </h2>
         <label className="field">
           Status
           <select
@@ -39,7 +43,7 @@ export function PanelProviderDeliveries({
             }
           >
             <option value="">All statuses</option>
-            {DELIVERY_STATUS_FILTERS.map((s) => (
+            {CATALOG[provider].deliveryStatuses.map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -52,7 +56,7 @@ export function PanelProviderDeliveries({
       ) : q.isError ? (
         <StateError error={q.error} onRetry={() => q.refetch()} />
       ) : rows.length === 0 ? (
-        <StateEmpty title="No deliveries in SkyLight's log" />
+        <StateEmpty title={`No deliveries in ${CATALOG[provider].label}'s log`} />
       ) : (
         <div className="table-wrap">
           <table aria-label="Provider deliveries">
@@ -71,9 +75,9 @@ export function PanelProviderDeliveries({
                 <tr key={d.id}>
                   <td className="time">{formatTime(d.created_at)}</td>
                   <td>{d.event_type}</td>
-                  <td className="mono">{d.delivery_id ?? '—'}</td>
-                  <td className="num">{d.attempt_number ?? '—'}</td>
-                  <td className="num">{d.response_status_code ?? '—'}</td>
+                  <td className="mono">{shown(d.delivery_id)}</td>
+                  <td className="num">{shown(d.attempt_number)}</td>
+                  <td className="num">{shown(d.response_status_code)}</td>
                   <td>
                     <BadgeStatus value={d.status} />
                   </td>
@@ -106,4 +110,9 @@ export function PanelProviderDeliveries({
       )}
     </section>
   );
+}
+
+/** Optional fields of a provider's row: shown when the provider sends them. */
+function shown(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '—';
 }

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { sandboxDownstreamQuery, setSandboxOutage } from '@/lib/queries/sandbox';
-import { describeError } from './state-error';
+import { describeApiError } from './state-error';
 
 /**
  * Sandbox mode only: the demo's downstream (where the example handlers post notifications) and its
@@ -45,7 +45,7 @@ export function PanelSandboxOutage() {
           {on ? 'End the outage' : 'Start an outage'}
         </button>
       </div>
-      {flip.isError && <p role="alert">{describeError(flip.error).detail}</p>}
+      {flip.isError && <p role="alert">{describeApiError(flip.error).detail}</p>}
     </section>
   );
 }

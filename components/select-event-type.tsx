@@ -1,6 +1,6 @@
 'use client';
 
-import { KNOWN_EVENTS } from '@/lib/providers/skylight/protocol';
+import { ALL_KNOWN_EVENTS } from '@/lib/providers/catalog';
 
 export function SelectEventType({
   value,
@@ -14,14 +14,12 @@ export function SelectEventType({
       Event type
       <select aria-label="Event type" value={value ?? ''} onChange={(e) => onChange(e.target.value || null)}>
         <option value="">All event types</option>
-        {KNOWN_EVENTS.map((t) => (
+        {ALL_KNOWN_EVENTS.map((t) => (
           <option key={t} value={t}>
             {t}
           </option>
         ))}
-        {value && !(KNOWN_EVENTS as readonly string[]).includes(value) && (
-          <option value={value}>{value}</option>
-        )}
+        {value && !ALL_KNOWN_EVENTS.includes(value) && <option value={value}>{value}</option>}
       </select>
     </label>
   );

@@ -1,18 +1,18 @@
 import { ApiError } from '@/lib/queries/fetch-json';
 
 /** What an operator should read for each failure, rather than a raw status code. */
-export function describeError(err: unknown): { title: string; detail: string } {
+export function describeApiError(err: unknown): { title: string; detail: string } {
   if (!(err instanceof ApiError)) return { title: 'Something went wrong', detail: String(err) };
   switch (err.code) {
     case 'provider_unreachable':
-      return { title: 'SkyLight is unreachable', detail: `${err.message}. Try again in a moment.` };
+      return { title: 'The provider is unreachable', detail: `${err.message}. Try again in a moment.` };
     case 'rate_limited':
       return { title: 'Rate-limited', detail: err.message };
     case 'provider_error':
       return {
         title: /api key/i.test(err.message)
-          ? 'SkyLight refused our API key'
-          : 'SkyLight answered with an error',
+          ? 'The provider refused our API key'
+          : 'The provider answered with an error',
         detail: err.message,
       };
     case 'network':
@@ -25,7 +25,7 @@ export function describeError(err: unknown): { title: string; detail: string } {
 }
 
 export function StateError({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  const { title, detail } = describeError(error);
+  const { title, detail } = describeApiError(error);
   return (
     <div className="state" data-kind="error" role="alert">
       <div className="state-title">{title}</div>

@@ -1,13 +1,13 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { healthQuery } from '@/lib/queries/health';
+import { healthOptions } from '@/lib/queries/health';
 
 const TONE = { ok: 'ok', degraded: 'warn', down: 'bad' } as const;
 
 /** Health from /api/health, and the sandbox badge so nobody mistakes demo traffic for production. */
 export function StatusHealth() {
-  const { data, isError } = useQuery(healthQuery());
+  const { data, isError } = useQuery(healthOptions());
   if (isError)
     return (
       <span className="badge" data-tone="bad">

@@ -1,7 +1,9 @@
 import Link from 'next/link';
 import { formatMs, formatTime } from '@/lib/format';
+import { eventNote } from '@/lib/providers/catalog';
 import type { DeliveryRow } from '@/lib/queries/types';
 import { BadgeStatus } from './badge-status';
+import { CellSource } from './cell-source';
 
 /**
  * A refused request's own word for what it was (its headers, unverified): shown as a claim, as text,
@@ -23,6 +25,7 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
       <thead>
         <tr>
           <th scope="col">Received (UTC)</th>
+          <th scope="col">Source</th>
           <th scope="col">Delivery id</th>
           <th scope="col">Event</th>
           <th scope="col">Outcome</th>
@@ -40,11 +43,17 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
                 {formatTime(r.received_at)}
               </Link>
             </td>
+            <CellSource source={r.source} provider={r.provider} />
             <td className="mono">
               {r.outcome === 'rejected' ? (
                 <Claimed value={r.claimed_delivery_id} />
               ) : (
                 (r.delivery_id ?? <span className="muted">none</span>)
+              )}
+              {r.attempt_id && r.attempt_id !== r.delivery_id && (
+                <div className="muted" style={{ fontSize: '0.75rem' }}>
+                  attempt {r.attempt_id}
+                </div>
               )}
             </td>
             <td>
@@ -52,6 +61,11 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
                 <Claimed value={r.claimed_event_type} />
               ) : (
                 (r.event_type ?? <span className="muted">—</span>)
+              )}
+              {r.provider && r.event_type && eventNote(r.provider, r.event_type) && (
+                <div className="muted" style={{ fontSize: '0.78rem' }}>
+                  {eventNote(r.provider, r.event_type)}
+                </div>
               )}
             </td>
             <td>

@@ -1,6 +1,7 @@
 import { formatAge, formatTime } from '@/lib/format';
 import type { DeadLetterRow } from '@/lib/queries/types';
 import { BadgeFailure } from './badge-failure';
+import { CellSource } from './cell-source';
 
 export function TableDlq({
   rows,
@@ -24,6 +25,7 @@ export function TableDlq({
             <span className="visually-hidden">Select</span>
           </th>
           <th scope="col">Event</th>
+          <th scope="col">Source</th>
           <th scope="col">Failure</th>
           <th scope="col">Last error</th>
           <th scope="col" title="Every attempt, across manual retries">
@@ -58,6 +60,7 @@ export function TableDlq({
                 {r.delivery_id}
               </div>
             </td>
+            <CellSource source={r.source} provider={r.provider} />
             <td>
               <BadgeFailure value={r.failure} />
             </td>

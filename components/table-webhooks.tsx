@@ -1,4 +1,4 @@
-import type { WebhookView } from '@/lib/queries/types';
+import type { ProviderWebhook } from '@/lib/queries/types';
 
 export function TableWebhooks({
   webhooks,
@@ -8,12 +8,12 @@ export function TableWebhooks({
   onToggle,
   onOpen,
 }: {
-  webhooks: WebhookView[];
+  webhooks: ProviderWebhook[];
   selected: number | null;
   busyId: number | null;
   /** Why this person may not toggle webhooks (their role), if so. */
   locked?: string;
-  onToggle: (w: WebhookView) => void;
+  onToggle: (w: ProviderWebhook) => void;
   onOpen: (id: number) => void;
 }) {
   return (

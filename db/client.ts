@@ -8,8 +8,6 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { env } from '@/lib/env';
-import { log } from '@/lib/log';
 import { lockPgliteFolder, makeFolderPrivate } from './pglite-folder';
 import * as schema from './schema';
 
@@ -105,32 +103,6 @@ async function applyMigrations(handle: DbHandle, url?: string) {
   } finally {
     await lockClient.end({ timeout: 5 });
   }
-}
-
-type Shared = { handle?: Promise<DbHandle> };
-// Next may load this module in several bundles; keep one connection pool (one PGlite) per process.
-const shared = ((globalThis as { __skylightDb?: Shared }).__skylightDb ??= {});
-
-/** The process-wide database, opened and migrated on first use. */
-export function getDbHandle(): Promise<DbHandle> {
-  if (!shared.handle) {
-    shared.handle = openDb({ url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR }).catch((err) => {
-      shared.handle = undefined;
-      throw err;
-    });
-    shared.handle.then((h) => log.info({ db: h.kind }, 'database ready')).catch(() => {});
-  }
-  return shared.handle;
-}
-
-export async function getDb(): Promise<Db> {
-  return (await getDbHandle()).db;
-}
-
-export async function closeDb() {
-  const h = shared.handle;
-  shared.handle = undefined;
-  if (h) await (await h).close();
 }
 
 /** Rows of a raw `execute` result: postgres.js returns an array, PGlite an object with `rows`. */

@@ -40,9 +40,13 @@ export const events = pgTable(
   'events',
   {
     id: id(),
+    /** The source (inbound endpoint) it arrived on; dedupe keys are unique per source. */
+    source: text('source').notNull(),
+    provider: text('provider').notNull(),
     deliveryId: text('delivery_id').notNull(),
     eventType: text('event_type').notNull(),
-    fingerprint: text('fingerprint').notNull(),
+    /** Null for providers whose ids are stable across retries (no content dedupe needed). */
+    fingerprint: text('fingerprint'),
     payload: jsonb('payload').notNull(),
     providerTs: tsz('provider_ts'),
     status: text('status', { enum: EVENT_STATUSES }).notNull().default('pending'),
@@ -66,7 +70,8 @@ export const events = pgTable(
     discardedAt: tsz('discarded_at'),
   },
   (t) => [
-    uniqueIndex('events_delivery_id_uq').on(t.deliveryId),
+    uniqueIndex('events_source_delivery_id_uq').on(t.source, t.deliveryId),
+    index('events_source_idx').on(t.source, t.id),
     // The claim query: due pending rows and expired leases.
     index('events_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'processing')`),
     index('events_status_created_idx').on(t.status, t.id),
@@ -85,18 +90,29 @@ export const events = pgTable(
  * Content fingerprints (event + canonical data) for the 24 h second dedupe key. A row older than
  * the window may be taken over by a new event (upsert with a WHERE on created_at).
  */
-export const fingerprints = pgTable('fingerprints', {
-  fingerprint: text('fingerprint').primaryKey(),
-  eventId: bigint('event_id', { mode: 'number' }).notNull(),
-  createdAt: tsz('created_at').notNull().defaultNow(),
-});
+export const fingerprints = pgTable(
+  'fingerprints',
+  {
+    source: text('source').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.fingerprint] })],
+);
 
 /** Every request that reached the receiver, whatever we answered. */
 export const receipts = pgTable(
   'receipts',
   {
     id: id(),
+    /** The path segment it arrived on (`/api/webhooks/:source`), known or not. */
+    source: text('source').notNull(),
+    /** The source's provider; null when the source is unknown. */
+    provider: text('provider'),
     deliveryId: text('delivery_id'),
+    /** The provider's id of this one attempt when it sends one apart from the dedupe id (Sly's X-Sly-Delivery-Id). */
+    attemptId: text('attempt_id'),
     eventType: text('event_type'),
     outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
     reason: text('reason'),
@@ -112,6 +128,7 @@ export const receipts = pgTable(
   },
   (t) => [
     index('receipts_received_idx').on(t.receivedAt, t.id),
+    index('receipts_source_idx').on(t.source, t.id),
     index('receipts_outcome_idx').on(t.outcome, t.id),
     index('receipts_type_idx').on(t.eventType, t.id),
     // text_pattern_ops: serves equality and the dashboard's prefix search under any collation.
@@ -294,6 +311,47 @@ export const effects = pgTable(
   (t) => [primaryKey({ columns: [t.eventId, t.handler] })],
 );
 
+/** Source slugs: the last path segment of `/api/webhooks/:source`. */
+export const SOURCE_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+
+/**
+ * Inbound endpoints created in the dashboard or the API: one provider, its own signing secrets, on or
+ * off. The default sources (SkyLight's `skylightchat`, Sly's `sly`) come from the environment and
+ * have no row here. `provider` is a registry name (lib/providers/registry.ts), checked by the API.
+ */
+export const sources = pgTable(
+  'sources',
+  {
+    slug: text('slug').primaryKey(),
+    provider: text('provider').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    updatedAt: tsz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('sources_slug_ck', sql`${t.slug} ~ '^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$'`)],
+);
+
+/**
+ * Signing secrets of a source, encrypted at rest (AES-256-GCM under SECRETS_ENCRYPTION_KEY, the
+ * slug as associated data: lib/sources/crypto.ts). Only `last4` is ever shown.
+ */
+export const sourceSecrets = pgTable(
+  'source_secrets',
+  {
+    id: id(),
+    source: text('source')
+      .notNull()
+      .references(() => sources.slug, { onDelete: 'cascade' }),
+    label: text('label'),
+    ciphertext: text('ciphertext').notNull(),
+    last4: text('last4').notNull(),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    lastMatchedAt: tsz('last_matched_at'),
+    expiresAt: tsz('expires_at'),
+  },
+  (t) => [index('source_secrets_source_idx').on(t.source, t.id)],
+);
+
 export const AUDIT_ACTIONS = [
   'login',
   'login_failed',
@@ -311,6 +369,8 @@ export const AUDIT_ACTIONS = [
   'token_create',
   'token_revoke',
   'sandbox_outage',
+  'source_create',
+  'source_update',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -382,6 +442,8 @@ export type EventRow = typeof events.$inferSelect;
 export type ReceiptRow = typeof receipts.$inferSelect;
 export type ReceiptInsert = typeof receipts.$inferInsert;
 export type AttemptRow = typeof attempts.$inferSelect;
+export type SourceRow = typeof sources.$inferSelect;
+export type SourceSecretRow = typeof sourceSecrets.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 
 // ---- People: users, their sessions and API tokens (issue 18) ----

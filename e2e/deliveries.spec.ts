@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { expect, login, postDelivery, screenshot, test } from './fixtures';
+import { expect, login, postDelivery, postSlyDelivery, screenshot, test } from './fixtures';
 
 test('filter the delivery log and open a delivery', async ({ page }) => {
   await login(page);
@@ -79,4 +79,27 @@ test('a refused request shows what it claimed to be, as text', async ({ page }) 
   await expect(row.locator('b')).toHaveCount(0);
   await expect(page.getByRole('table').getByText('none', { exact: true })).toHaveCount(0);
   await screenshot(page, 'deliveries-rejected');
+});
+
+test('filter the delivery log by source', async ({ page }) => {
+  await login(page);
+  const slyId = await postSlyDelivery(page.request);
+  await page.goto('/deliveries');
+  const table = page.getByRole('table');
+  await expect(table.getByRole('row').nth(1)).toBeVisible();
+
+  await page.getByLabel('Source').selectOption('sly');
+  await expect(page).toHaveURL(/source=sly/);
+  await expect(table.getByRole('link', { name: `Open delivery ${slyId}` })).toBeVisible();
+  // Only Sly rows: the sandbox's SkyLight stream is filtered out.
+  await expect(table.getByText('SkyLight Chat', { exact: true })).toHaveCount(0);
+  await expect(table.getByText('Sly', { exact: true }).first()).toBeVisible();
+
+  await page.getByRole('link', { name: `Open delivery ${slyId}` }).click();
+  await expect(page.getByText('sly · Sly')).toBeVisible();
+
+  await page.goto('/deliveries?source=skylightchat');
+  await expect(table.getByText('SkyLight Chat', { exact: true }).first()).toBeVisible();
+  await expect(table.getByRole('link', { name: `Open delivery ${slyId}` })).toHaveCount(0);
+  await screenshot(page, 'deliveries-by-source');
 });

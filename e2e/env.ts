@@ -9,3 +9,4 @@ export const PASSWORD = 'e2e-dashboard-password';
 export const ADMIN_EMAIL = 'admin@localhost';
 export const API_TOKEN = 'e2e-api-token-0123456789abcdef';
 export const WEBHOOK_SECRET = 'e2e-webhook-signing-secret';
+export const SLY_SECRET = 'whsec_e2e_sly_signing_secret';

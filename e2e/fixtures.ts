@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { type APIRequestContext, test as base, expect, type Page } from '@playwright/test';
-import { ADMIN_EMAIL, BASE_URL, DOWNSTREAM_URL, PASSWORD, WEBHOOK_SECRET } from './env';
+import { ADMIN_EMAIL, BASE_URL, DOWNSTREAM_URL, PASSWORD, SLY_SECRET, WEBHOOK_SECRET } from './env';
 
 /**
  * `page` that fails the test on any console error or uncaught exception, and on any 5xx answer.
@@ -63,6 +63,30 @@ export async function postDelivery(request: APIRequestContext, d: Delivery) {
   });
   expect(res.status()).toBe(200);
   return deliveryId;
+}
+
+/** Sends a Sly-signed event (`t=…,v1=…` over "{t}.{body}") to the default Sly source; returns its id. */
+export async function postSlyDelivery(request: APIRequestContext, type = 'transfer.completed') {
+  const id = `evt_${randomUUID()}`;
+  const body = JSON.stringify({
+    id,
+    type,
+    created_at: new Date().toISOString(),
+    data: { transfer_id: `tx_${id}` },
+  });
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac('sha256', SLY_SECRET).update(`${t}.${body}`).digest('hex');
+  const res = await request.post('/api/webhooks/sly', {
+    data: body,
+    headers: {
+      'content-type': 'application/json',
+      'x-sly-signature': `t=${t},v1=${v1}`,
+      'x-sly-event-id': id,
+      'x-sly-delivery-id': `del_${randomUUID()}`,
+    },
+  });
+  expect(res.status()).toBe(200);
+  return id;
 }
 
 /** An inbound message: its handler notifies the downstream, so a downstream outage fails it. */

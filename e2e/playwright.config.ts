@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
-import { API_TOKEN, BASE_URL, DOWNSTREAM_URL, PASSWORD, PORT, WEBHOOK_SECRET } from './env';
+import { API_TOKEN, BASE_URL, DOWNSTREAM_URL, PASSWORD, PORT, SLY_SECRET, WEBHOOK_SECRET } from './env';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // A fresh database per run; the folder name carries the runner's pid so parallel runs never share one.
@@ -62,6 +62,8 @@ export default defineConfig({
         TRUST_PROXY: '1',
         // Sandbox mode (no SKYLIGHT_API_KEY); this extra secret lets the tests sign their own deliveries.
         SKYLIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        // The default Sly source, for the source filter and the sources page.
+        SLY_WEBHOOK_SECRET: SLY_SECRET,
         SANDBOX_RATE: '2',
         SANDBOX_TIME_SCALE: '600',
         WORKER_BACKOFF_MS: '200',

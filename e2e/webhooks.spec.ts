@@ -89,3 +89,42 @@ test('the webhooks page fits a 390 px phone, and a skip link leads past the navi
   await page.keyboard.press('Enter');
   await expect(page.locator('main#main')).toBeFocused();
 });
+
+test('add a source on the Webhooks page: listed with its endpoint, its secret never shown', async ({
+  page,
+}) => {
+  await login(page);
+  await page.goto('/webhooks');
+  const sources = page.getByRole('table', { name: 'Sources' });
+  await expect(sources).toContainText('skylightchat');
+  await expect(sources).toContainText('sly');
+
+  const slug = `pay-${Date.now().toString(36)}`;
+  const secret = 'whsec_e2e_new_source_secret_7f3a';
+  const form = page.getByRole('form', { name: 'New source' });
+  await form.getByLabel('Slug').fill(slug);
+  await form.getByLabel('Provider').selectOption('sly');
+  await form.getByLabel('Signing secret').fill(secret);
+  await form.getByRole('button', { name: 'Add source' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Source ${slug} added` })).toBeVisible();
+  const row = sources.getByRole('row').filter({ hasText: slug });
+  await expect(row).toContainText(`POST /api/webhooks/${slug}`);
+  await expect(row).toContainText('…7f3a');
+  await expect(page.locator('body')).not.toContainText(secret);
+  await expect(form.getByLabel('Signing secret')).toHaveValue('');
+
+  await row.getByRole('switch', { name: `Enabled: ${slug}` }).click();
+  await page
+    .getByRole('dialog', { name: `Disable source ${slug}?` })
+    .getByRole('button', { name: 'Disable' })
+    .click();
+  await expect(row.getByRole('switch', { name: `Enabled: ${slug}` })).toHaveAttribute(
+    'aria-checked',
+    'false',
+  );
+  const res = await page.request.post(`/api/webhooks/${slug}`, {
+    data: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(res.status()).toBe(410);
+});

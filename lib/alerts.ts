@@ -11,13 +11,26 @@ export type Alert =
       error: string;
       attempts: number;
     }
-  | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string };
+  | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string }
+  | {
+      kind: 'provider_notice';
+      provider: string;
+      eventType: string;
+      note: string;
+      eventId: number;
+      detail: string;
+    };
 
 /** Every field comes from a delivery or a handler's error, so all of it is escaped. */
 function text(a: Alert): SlackText {
-  return a.kind === 'dead_letter'
-    ? slackText`:rotating_light: Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`
-    : slackText`:rotating_light: Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
+  switch (a.kind) {
+    case 'dead_letter':
+      return slackText`:rotating_light: Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`;
+    case 'malformed_delivery':
+      return slackText`:rotating_light: Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
+    case 'provider_notice':
+      return slackText`:rotating_light: ${a.provider}: ${a.note} (${a.eventType}, event ${a.eventId}): ${a.detail}`;
+  }
 }
 
 /** Operator alert: always logged; also posted to NOTIFY_WEBHOOK_URL when set. Never throws. */

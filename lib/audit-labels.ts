@@ -18,4 +18,6 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   token_create: 'API token created',
   token_revoke: 'API token revoked',
   sandbox_outage: 'Sandbox downstream outage switched',
+  source_create: 'Source added',
+  source_update: 'Source changed',
 };

@@ -25,6 +25,14 @@ const schema = z
     SKYLIGHT_WEBHOOK_SECRET: z.string().min(1).optional(),
     SKYLIGHT_API_URL: z.url({ protocol: /^https?$/ }).default('https://dashboard.skylightchat.com/api/v1'),
     SKYLIGHT_API_KEY: z.string().min(1).optional(),
+    SLY_WEBHOOK_SECRET: z.string().min(1).optional(),
+    SECRETS_ENCRYPTION_KEY: z
+      .string()
+      .refine(
+        (v) => /^[0-9a-fA-F]{64}$/.test(v) || /^[A-Za-z0-9+/]{43}=$/.test(v),
+        'must be 32 random bytes as 64 hex characters or base64: `openssl rand -base64 32`',
+      )
+      .optional(),
     DASHBOARD_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
     DASHBOARD_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
@@ -68,7 +76,11 @@ const schema = z
     }
   });
 
-export type Env = z.infer<typeof schema> & { sandbox: boolean; webhookSecrets: string[] };
+export type Env = z.infer<typeof schema> & {
+  sandbox: boolean;
+  webhookSecrets: string[];
+  slySecrets: string[];
+};
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
   // Empty strings mean "unset", as with most dotenv tooling.
@@ -82,11 +94,17 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return {
     ...v,
     sandbox: !v.SKYLIGHT_API_KEY,
-    webhookSecrets: (v.SKYLIGHT_WEBHOOK_SECRET ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    webhookSecrets: splitSecrets(v.SKYLIGHT_WEBHOOK_SECRET),
+    slySecrets: splitSecrets(v.SLY_WEBHOOK_SECRET),
   };
+}
+
+/** A comma-separated secret list (several during a rotation). */
+export function splitSecrets(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export const env: Env = parseEnv(process.env);

@@ -1,4 +1,5 @@
 import type { ZodError } from 'zod';
+import { ConflictError, NotFoundError } from '@/db/errors';
 import { log } from './log';
 
 export const ERROR_CODES = [
@@ -7,6 +8,7 @@ export const ERROR_CODES = [
   'forbidden',
   'not_found',
   'conflict',
+  'gone',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
@@ -23,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -61,6 +64,9 @@ export function errorBody(code: ErrorCode, message: string, issues?: Issue[]) {
 
 /** Maps any thrown value to the error response. Internal errors never echo their message. */
 export function toResponse(err: unknown): Response {
+  if (err instanceof NotFoundError || err instanceof ConflictError) {
+    return toResponse(new AppError(err.code, err.message));
+  }
   if (err instanceof AppError) {
     const headers: Record<string, string> = {};
     if (err.extra.retryAfterS !== undefined) headers['Retry-After'] = String(err.extra.retryAfterS);

@@ -1,4 +1,5 @@
-import { getDb, ping } from '@/db/client';
+import { ping } from '@/db/client';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { runtime } from '@/lib/runtime';
 

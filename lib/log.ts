@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { env } from './env';
+import { REDACTED_HEADERS } from './providers/catalog';
 
 // Secrets and signatures must never reach the log, even when a caller logs a whole object.
 const REDACT = [
@@ -13,7 +14,9 @@ const REDACT = [
   '*.apiKey',
   '*.authorization',
   '*.signature',
-  'headers["x-skylight-signature"]',
+  'secrets',
+  '*.secrets',
+  ...REDACTED_HEADERS.map((h) => `headers["${h}"]`),
   'headers["x-api-key"]',
   'headers.authorization',
   'headers.cookie',

@@ -1,29 +1,28 @@
-import { getDb } from '@/db/client';
 import { alertOperators } from '@/lib/alerts';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
-import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
-import { GroupCommit } from '@/lib/receiver/group-commit';
-import type { ReceiverDeps } from '@/lib/receiver/receive';
-import { BackgroundRecorder } from '@/lib/receiver/recorder';
-import { RefusalSampler } from '@/lib/receiver/refusals';
+import { type ProviderName, providerOf } from '@/lib/providers/registry';
+import type { EmbeddedSandbox, ManagementApi } from '@/lib/providers/types';
+import { createReceiverStack, type ReceiverStack } from '@/lib/receiver/stack';
+import { loadKey, SecretBox } from '@/lib/sources/crypto';
+import { DEFAULT_SOURCES, defaultSecrets } from '@/lib/sources/defaults';
+import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
+import type { SourceDeps } from '@/lib/sources/service';
 import { Worker } from '@/lib/worker/worker';
-import type { EmbeddedSandbox } from './providers/skylight/sandbox/embedded';
 
 /**
  * The process-wide pieces (group commit, recorder, worker, background jobs), created once. Next can
  * evaluate this module in more than one bundle, so the instances live on globalThis.
  */
 type Runtime = {
-  commit: GroupCommit;
-  recorder: BackgroundRecorder;
-  refusals: RefusalSampler;
-  rollups: RollupBuffer;
+  receiver: ReceiverStack;
   worker: Worker | null;
   sandboxSecrets: () => Promise<string[]>;
   notifyUrl: () => string | null;
-  /** Management API base URL and key: SkyLight's from env, or the embedded sandbox's. */
-  providerApi: () => { url: string; key: string } | null;
+  /** Management API base URL and key per provider: from env, or the embedded sandbox's. */
+  managementApi: (provider: ProviderName) => ManagementApi | null;
+  sources: SourceDeps;
   /** The embedded sandbox in demo mode (its downstream outage switch), else null. */
   sandbox: EmbeddedSandbox | null;
   stops: Array<() => Promise<void>>;
@@ -32,41 +31,70 @@ type Runtime = {
 
 const g = globalThis as { __skylightRuntime?: Runtime };
 
+/**
+ * The default sources from the environment: each one whose secret variable is set, and in sandbox
+ * mode the one of the provider whose embedded sandbox runs, with the sandbox's own secrets added.
+ */
+function builtInSources(sandboxSecrets: () => Promise<string[]>): Map<string, ResolvedSource> {
+  const out = new Map<string, ResolvedSource>();
+  for (const d of DEFAULT_SOURCES) {
+    const fromEnv = defaultSecrets(d);
+    const withSandbox = env.sandbox && providerOf(d.provider).embeddedSandbox !== undefined;
+    if (fromEnv.length === 0 && !withSandbox) continue;
+    out.set(d.slug, {
+      slug: d.slug,
+      provider: d.provider,
+      enabled: true,
+      origin: 'environment',
+      secrets: withSandbox
+        ? async () => [...fromEnv, ...(await sandboxSecrets())]
+        : () => Promise.resolve(fromEnv),
+    });
+  }
+  return out;
+}
+
+function sourceDeps(sandboxSecrets: () => Promise<string[]>): SourceDeps {
+  const key = loadKey({
+    configured: env.SECRETS_ENCRYPTION_KEY,
+    databaseUrl: env.DATABASE_URL,
+    pgliteDir: env.PGLITE_DIR,
+  });
+  const box = key ? new SecretBox(key) : null;
+  return {
+    db: getDb,
+    box,
+    directory: new SourceDirectory({ db: getDb, box, builtIn: builtInSources(sandboxSecrets) }),
+  };
+}
+
 export function runtime(): Runtime {
-  g.__skylightRuntime ??= {
-    commit: new GroupCommit(getDb, {
-      maxInFlight: env.DATABASE_URL ? 4 : 1,
-      fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
-    }),
-    recorder: new BackgroundRecorder(getDb),
-    refusals: new RefusalSampler(),
-    rollups: new RollupBuffer(),
+  if (g.__skylightRuntime) return g.__skylightRuntime;
+  const sources = sourceDeps(() => runtime().sandboxSecrets());
+  g.__skylightRuntime = {
     worker: null,
     sandboxSecrets: async () => [],
     notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
-    providerApi: () =>
-      env.SKYLIGHT_API_KEY ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY } : null,
+    managementApi: (provider) =>
+      provider === 'skylight' && env.SKYLIGHT_API_KEY
+        ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY }
+        : null,
     sandbox: null,
+    sources,
+    receiver: createReceiverStack({
+      db: getDb,
+      sources: sources.directory,
+      maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
+      maxAgeMs: env.RECEIVER_MAX_AGE_HOURS * 3_600_000,
+      maxInFlight: env.DATABASE_URL ? 4 : 1,
+      fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
+      onAccepted: () => runtime().worker?.nudge(),
+      onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),
+    }),
     stops: [],
     started: false,
   };
   return g.__skylightRuntime;
-}
-
-export function receiverDeps(): ReceiverDeps {
-  const rt = runtime();
-  return {
-    secrets: async () =>
-      env.sandbox ? [...env.webhookSecrets, ...(await rt.sandboxSecrets())] : env.webhookSecrets,
-    maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
-    commit: rt.commit,
-    recorder: rt.recorder,
-    refusals: rt.refusals,
-    maxAgeMs: env.RECEIVER_MAX_AGE_HOURS * 3_600_000,
-    rollups: rt.rollups,
-    onAccepted: () => rt.worker?.nudge(),
-    onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),
-  };
 }
 
 export function createWorker(): Worker {
@@ -102,13 +130,20 @@ export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
     rt.stops.push(() => rt.worker!.stop());
   }
   const { startBackgroundJobs } = await import('@/lib/jobs');
-  rt.stops.push(startBackgroundJobs(getDb, rt.rollups));
+  rt.stops.push(startBackgroundJobs(getDb, rt.receiver.rollups));
   if (env.sandbox) {
-    const { startEmbeddedSandbox } = await import('@/lib/providers/skylight/sandbox/embedded');
-    const sandbox = await startEmbeddedSandbox({ outageDemo: !env.NOTIFY_WEBHOOK_URL });
+    // Demo mode: the first provider with an embedded sandbox, pointed at its default source.
+    const demo = DEFAULT_SOURCES.find((d) => providerOf(d.provider).embeddedSandbox);
+    const start = demo ? providerOf(demo.provider).embeddedSandbox : undefined;
+    if (!demo || !start) throw new Error('sandbox mode needs a provider with an embedded sandbox');
+    const sandbox = await start({
+      url: `http://127.0.0.1:${env.PORT}/api/webhooks/${demo.slug}`,
+      outageDemo: !env.NOTIFY_WEBHOOK_URL,
+    });
     rt.sandbox = sandbox;
     rt.sandboxSecrets = sandbox.secrets;
-    rt.providerApi = () => ({ url: sandbox.apiUrl, key: sandbox.apiKey });
+    rt.managementApi = (provider) =>
+      provider === demo.provider ? { url: sandbox.apiUrl, key: sandbox.apiKey } : null;
     if (!env.NOTIFY_WEBHOOK_URL) rt.notifyUrl = () => sandbox.downstreamUrl;
     rt.stops.push(sandbox.stop);
   }
@@ -126,6 +161,5 @@ export async function stopInProcess() {
   const rt = runtime();
   for (const stop of rt.stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
   rt.stops = [];
-  await rt.commit.drain();
-  await rt.recorder.flush();
+  await rt.receiver.drain();
 }

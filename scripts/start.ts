@@ -1,7 +1,8 @@
-// `npm start`: validate configuration, build when the sources changed, then serve. The receiver path
-// is answered by our own node:http entry (the same receive() the route handler calls, without Next's
-// request pipeline, which alone caps throughput below the plain-Express reference — BENCHMARKS.md);
-// everything else goes to Next. Plain `next start` still works: the route handler is the same code.
+// `npm start`: validate configuration, build when the sources changed, then serve. Receiver paths
+// (`POST /api/webhooks/<source>`, every source) are answered by our own node:http entry through the
+// same receiver stack the route handler uses, without Next's request pipeline, which alone caps
+// throughput below the plain-Express reference (BENCHMARKS.md); everything else goes to Next. Plain
+// `next start` still works: the route handler calls the same stack.
 //
 // package.json runs this file with `exec node …`, so the process npm starts and signals is this one
 // (no shell or loader process in between that would die on SIGTERM and leave the server running).
@@ -59,14 +60,12 @@ if (!(await ensureBuild(process.cwd(), starting.signal))) await new Promise(() =
 
 const { default: next } = await import('next');
 const { log } = await import('@/lib/log');
-const { receive } = await import('@/lib/receiver/receive');
 const { fromIncoming, sendNode } = await import('@/lib/receiver/node-request');
-const { receiverDeps, startInProcess, stopInProcess } = await import('@/lib/runtime');
+const { webhookSlug } = await import('@/lib/receiver/stack');
+const { runtime, startInProcess, stopInProcess } = await import('@/lib/runtime');
 const { PEER_HEADER, markPeerHeaderTrusted } = await import('@/lib/api/client-ip');
-const { closeDb } = await import('@/db/client');
+const { closeDb } = await import('@/lib/db');
 const { PgliteFolderInUseError } = await import('@/db/pglite-folder');
-
-const RECEIVER_PATH = '/api/webhooks/skylightchat';
 
 stopApp = async () => {
   await stopInProcess();
@@ -91,8 +90,11 @@ stopApp = async () => {
 
 server = createServer((req, res) => {
   const startedAt = performance.now();
-  if (req.method === 'POST' && req.url?.split('?')[0] === RECEIVER_PATH) {
-    receive(fromIncoming(req, startedAt), receiverDeps()).then((r) => sendNode(res, r, r.status === 413));
+  const slug = req.method === 'POST' && req.url ? webhookSlug(req.url) : null;
+  if (slug !== null) {
+    runtime()
+      .receiver.handle(slug, fromIncoming(req, startedAt))
+      .then((r) => sendNode(res, r, r.bodyUnread === true));
     return;
   }
   // Route handlers cannot see the socket: pass its address on, replacing anything a client sent.

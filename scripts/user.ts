@@ -1,10 +1,10 @@
 // `npm run user -- add --email a@b.test --role operator`: creates a person from the command line.
 // With a password on stdin (piped) it is used; otherwise a one-time password is printed.
 import { parseArgs } from 'node:util';
-import { closeDb } from '@/db/client';
 import { ROLES } from '@/db/schema';
 import { createUserBody } from '@/lib/api/schemas';
 import { createUser } from '@/lib/auth/people';
+import { closeDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 
 const USAGE = `usage: npm run user -- add --email <email> --role ${ROLES.join('|')}   (password on stdin, or one is generated)`;

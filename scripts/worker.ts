@@ -1,5 +1,5 @@
 // A worker process on its own (`npm run worker`). Needs Postgres: PGlite is one process's folder.
-import { closeDb, getDb } from '@/db/client';
+import { closeDb, getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { createWorker } from '@/lib/runtime';

@@ -381,6 +381,8 @@ describe('people, sessions and tokens', () => {
     const [ev] = await db
       .insert(events)
       .values({
+        source: 'skylightchat',
+        provider: 'skylight',
         deliveryId: 'auth-test-dead',
         eventType: 'message.received',
         fingerprint: 'fp-auth',

@@ -319,18 +319,21 @@ describe('client retries and failure mapping', () => {
     }
   });
 
-  test('getSkylightClient without a configured provider API: unavailable', async () => {
-    const { runtime } = await import('@/lib/runtime');
-    const { getSkylightClient } = await import('@/lib/providers/skylight/client');
-    const rt = runtime();
-    const saved = rt.providerApi;
-    rt.providerApi = () => null;
-    try {
-      assert.throws(getSkylightClient, (e: unknown) => e instanceof AppError && e.code === 'unavailable');
-      rt.providerApi = () => ({ url: 'http://127.0.0.1:1/api/v1', key: 'k' });
-      assert.ok(getSkylightClient() instanceof SkylightClient);
-    } finally {
-      rt.providerApi = saved;
-    }
+  test('management client without a configured provider API: unavailable', async () => {
+    const { managementFor } = await import('@/lib/api/webhooks');
+    await assert.rejects(
+      managementFor('skylight', () => null),
+      (e: unknown) => e instanceof AppError && e.code === 'unavailable',
+    );
+    const { provider, client } = await managementFor(undefined, () => ({
+      url: 'http://127.0.0.1:1/api/v1',
+      key: 'k',
+    }));
+    assert.equal(provider, 'skylight');
+    assert.deepEqual(client.deliveryStatuses, ['pending', 'delivered', 'failed']);
+    await assert.rejects(
+      managementFor('sly', () => ({ url: 'http://127.0.0.1:1', key: 'k' })),
+      (e: unknown) => e instanceof AppError && e.code === 'not_found',
+    );
   });
 });

@@ -4,7 +4,7 @@ import { deliveriesUrl, loadDeliveriesParams } from '@/app/(dashboard)/deliverie
 import { loadDlqParams } from '@/app/(dashboard)/dlq/search-params';
 import { loadOverviewParams, overviewUrl } from '@/app/(dashboard)/search-params';
 import { parseLoginParams } from '@/app/login/search-params';
-import { deliveriesQuery, dlqBulkRetryBody, metricsQuery } from '@/lib/api/schemas';
+import { deliveriesQuerySchema, dlqBulkRetryBodySchema, metricsQuerySchema } from '@/lib/api/schemas';
 
 test('page params fall back to defaults instead of failing, and defaults stay out of the URL', async () => {
   assert.deepEqual(await loadOverviewParams({ range: 'forever', event_type: '<script>' }), {
@@ -50,23 +50,23 @@ test('login only redirects to local paths', () => {
 });
 
 test('API schemas are strict and bounded', () => {
-  assert.equal(deliveriesQuery.safeParse({ limit: '0' }).success, false);
-  assert.equal(deliveriesQuery.safeParse({ limit: '201' }).success, false);
-  assert.equal(deliveriesQuery.safeParse({ limit: '2.5' }).success, false);
-  assert.equal(deliveriesQuery.safeParse({ extra: '1' }).success, false);
-  assert.equal(deliveriesQuery.safeParse({ q: 'x'.repeat(201) }).success, false);
+  assert.equal(deliveriesQuerySchema.safeParse({ limit: '0' }).success, false);
+  assert.equal(deliveriesQuerySchema.safeParse({ limit: '201' }).success, false);
+  assert.equal(deliveriesQuerySchema.safeParse({ limit: '2.5' }).success, false);
+  assert.equal(deliveriesQuerySchema.safeParse({ extra: '1' }).success, false);
+  assert.equal(deliveriesQuerySchema.safeParse({ q: 'x'.repeat(201) }).success, false);
   assert.equal(
-    deliveriesQuery.safeParse({ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }).success,
+    deliveriesQuerySchema.safeParse({ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }).success,
     false,
   );
-  assert.equal(deliveriesQuery.parse({}).limit, 50);
-  assert.equal(dlqBulkRetryBody.safeParse({ ids: [] }).success, false);
-  assert.equal(dlqBulkRetryBody.safeParse({ ids: [1, -2] }).success, false);
-  assert.equal(dlqBulkRetryBody.safeParse({ event_type: 'message.received' }).success, true);
-  const m = metricsQuery.parse({});
+  assert.equal(deliveriesQuerySchema.parse({}).limit, 50);
+  assert.equal(dlqBulkRetryBodySchema.safeParse({ ids: [] }).success, false);
+  assert.equal(dlqBulkRetryBodySchema.safeParse({ ids: [1, -2] }).success, false);
+  assert.equal(dlqBulkRetryBodySchema.safeParse({ event_type: 'message.received' }).success, true);
+  const m = metricsQuerySchema.parse({});
   assert.equal(m.to.getTime() - m.from.getTime(), 3_600_000);
   assert.equal(
-    metricsQuery.safeParse({ from: '2020-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }).success,
+    metricsQuerySchema.safeParse({ from: '2020-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }).success,
     false,
   );
 });

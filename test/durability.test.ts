@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { openDb, rowsOf } from '@/db/client';
+import { type Histogram, percentiles, total } from '@/db/histogram';
 import { ingestBatch } from '@/db/queries/ingest';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { latencyHistogram } from '@/db/queries/metrics';
 import { writeRollups } from '@/db/queries/rollups';
 import { events, fingerprints, receiptRollups, receipts } from '@/db/schema';
 import { latencyOverTime } from '@/lib/metrics/dashboard';
-import { type Histogram, percentiles, total } from '@/lib/metrics/histogram';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { GroupCommit } from '@/lib/receiver/group-commit';
 import { openTestDb, type TestDb } from './helpers/db';
@@ -42,6 +42,8 @@ test('database unreachable: 503 with Retry-After quickly, never 500, and the att
 
 const item = (deliveryId: string, fingerprint: string, payloadText = '{"data":{}}') => ({
   receipt: {
+    source: 'skylightchat',
+    provider: 'skylight',
     outcome: 'accepted' as const,
     headers: {},
     bodyBytes: 2,
@@ -49,7 +51,15 @@ const item = (deliveryId: string, fingerprint: string, payloadText = '{"data":{}
     deliveryId,
     eventType: 'contact.created',
   },
-  event: { deliveryId, eventType: 'contact.created', fingerprint, payloadText, providerTs: null },
+  event: {
+    source: 'skylightchat',
+    provider: 'skylight',
+    deliveryId,
+    eventType: 'contact.created',
+    fingerprint,
+    payloadText,
+    providerTs: null,
+  },
 });
 
 const rowsFor = async (deliveryId: string, fingerprint: string) => ({

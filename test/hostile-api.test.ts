@@ -40,6 +40,8 @@ type Profile = {
     | 'dlq-retry'
     | 'webhook-patch'
     | 'login'
+    | 'source-create'
+    | 'source-patch'
     | 'user-create'
     | 'user-patch'
     | 'token-create'
@@ -84,11 +86,13 @@ const PROFILES: Record<string, Profile> = {
   '/api/metrics/outcomes': metricsQuery,
   '/api/metrics/retry-rate': metricsQuery,
   '/api/metrics/summary': metricsQuery,
-  '/api/provider/webhooks': {},
+  '/api/provider/webhooks': { query: { enumKey: 'provider' } },
   '/api/provider/webhooks/[id]': { body: 'webhook-patch' },
   '/api/provider/webhooks/[id]/deliveries': { query: { enumKey: 'status', page: true } },
-  '/api/webhooks/skylightchat': { public: true, elsewhere: true },
   '/api/sandbox/downstream': { body: 'sandbox-outage', sandboxOnly: true },
+  '/api/sources': { body: 'source-create' },
+  '/api/sources/[slug]': { body: 'source-patch' },
+  '/api/webhooks/[source]': { public: true, elsewhere: true },
   '/api/users': { body: 'user-create' },
   '/api/users/[id]': { body: 'user-patch' },
 };
@@ -245,6 +249,8 @@ function bodyCases(r: Route): Case[] {
     'user-patch': 'role',
     'token-create': 'name',
     'sandbox-outage': 'outage',
+    'source-create': 'secrets',
+    'source-patch': 'secrets',
   };
   const deep = `{"${deepKey[kind]}":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
   const generic: Array<[string, string, Record<string, string>, number, string]> = [
@@ -297,6 +303,29 @@ function bodyCases(r: Route): Case[] {
       ['is_active missing', {}],
       ['extra field', { is_active: true, secret: 'x' }],
       ['is_active an array', { is_active: [true] }],
+    ],
+    'source-create': [
+      ['slug missing', { provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['slug with capitals', { slug: 'Pay', provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['slug with a slash', { slug: 'a/b', provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['slug oversized', { slug: 'a'.repeat(49), provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
+      ['provider unknown', { slug: 'pay', provider: 'stripe', secrets: ['whsec_0123456789abcdef'] }],
+      ['secrets missing', { slug: 'pay', provider: 'sly' }],
+      ['secrets empty', { slug: 'pay', provider: 'sly', secrets: [] }],
+      ['secret too short', { slug: 'pay', provider: 'sly', secrets: ['short'] }],
+      ['secret with a space', { slug: 'pay', provider: 'sly', secrets: ['whsec 0123456789abcdef'] }],
+      ['secret with NUL', { slug: 'pay', provider: 'sly', secrets: ['whsec_0123456789abcde\u0000'] }],
+      [
+        'enabled a string',
+        { slug: 'pay', provider: 'sly', enabled: 'yes', secrets: ['whsec_0123456789abcdef'] },
+      ],
+    ],
+    'source-patch': [
+      ['nothing to change', {}],
+      ['enabled a string', { enabled: 'false' }],
+      ['secrets empty', { secrets: [] }],
+      ['secret an object without value', { secrets: [{ label: 'x' }] }],
+      ['extra field', { enabled: true, provider: 'sly' }],
     ],
     'user-create': [
       ['email missing', { role: 'viewer' }],
@@ -428,14 +457,24 @@ after(async () => {
   await provider?.close();
 });
 
+/** Rows written straight to the tables belong to the default SkyLight source. */
+const SKY = { source: 'skylightchat', provider: 'skylight' };
+
 async function seed() {
   const { auditLog, events, receipts } = await import('@/db/schema');
   const db = app.db.db;
   const evs = await db
     .insert(events)
     .values([
-      { deliveryId: 'dlv-h-1', eventType: 'contact.created', fingerprint: 'fp-h-1', payload: { a: 1 } },
       {
+        ...SKY,
+        deliveryId: 'dlv-h-1',
+        eventType: 'contact.created',
+        fingerprint: 'fp-h-1',
+        payload: { a: 1 },
+      },
+      {
+        ...SKY,
         deliveryId: 'dlv-h-2',
         eventType: 'message.received',
         fingerprint: 'fp-h-2',
@@ -446,6 +485,7 @@ async function seed() {
         deadAt: new Date(),
       },
       {
+        ...SKY,
         deliveryId: 'dlv-h-3',
         eventType: 'booking.created',
         fingerprint: 'fp-h-3',
@@ -456,6 +496,7 @@ async function seed() {
     .returning({ id: events.id });
   await db.insert(receipts).values(
     evs.map((e, i) => ({
+      ...SKY,
       deliveryId: `dlv-h-${i + 1}`,
       eventType: 'contact.created',
       outcome: 'accepted' as const,

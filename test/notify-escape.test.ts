@@ -44,7 +44,7 @@ async function nextPosted(): Promise<Posted> {
 }
 
 async function notifyFor(eventType: string, data: Record<string, unknown>) {
-  const { handler } = handlerFor(eventType);
+  const { handler } = handlerFor('skylight', eventType);
   const event = { id: 1, deliveryId: 'dlv-escape-1', eventType, data, providerTs: null };
   const before = posted.length;
   await handler.notify!(handler.parse(data), event, { notifyUrl: url });

@@ -12,7 +12,7 @@ delete process.env.SKYLIGHT_API_KEY;
 delete process.env.DATABASE_URL;
 
 const { and, count, eq } = await import('drizzle-orm');
-const { closeDb, getDb } = await import('@/db/client');
+const { closeDb, getDb } = await import('@/lib/db');
 const { auditLog, receipts, sandboxDeliveries, sandboxWebhooks } = await import('@/db/schema');
 const { env } = await import('@/lib/env');
 const { SkylightClient } = await import('@/lib/providers/skylight/client');
@@ -37,7 +37,7 @@ test('embedded: one persisted webhook to the app, signed stream, secrets follow 
   const receiver = await startReceiverServer({ secrets: () => secrets, worker: false });
   // The app's port is only known now; the embedded sandbox reads it when it starts.
   env.PORT = Number(new URL(receiver.url).port);
-  let sandbox = await startEmbeddedSandbox({ outageDemo: true });
+  let sandbox = await startEmbeddedSandbox({ url: receiver.url, outageDemo: true });
   try {
     secrets = await sandbox.secrets();
     assert.equal(secrets.length, 1);
@@ -73,7 +73,7 @@ test('embedded: one persisted webhook to the app, signed stream, secrets follow 
 
     await sandbox.stop();
     await closeDb();
-    sandbox = await startEmbeddedSandbox({ outageDemo: true });
+    sandbox = await startEmbeddedSandbox({ url: receiver.url, outageDemo: true });
     assert.equal(sandbox.downstream()?.outage, false, 'an ended outage stays ended after a restart');
     const [audit] = await (await getDb())
       .select()

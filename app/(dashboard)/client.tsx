@@ -14,12 +14,12 @@ import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
-import { summaryQuery } from '@/lib/queries/metrics';
+import { summaryOptions } from '@/lib/queries/metrics';
 import { overviewParsers } from './search-params';
 
 export function OverviewClient() {
   const [params, set] = useQueryStates(overviewParsers);
-  const summary = useQuery(summaryQuery(params));
+  const summary = useQuery(summaryOptions(params));
 
   return (
     <>

@@ -1,7 +1,7 @@
 'use client';
 
 import { type FormEvent, useState } from 'react';
-import { describeError } from '@/components/state-error';
+import { describeApiError } from '@/components/state-error';
 import { fetchJson } from '@/lib/queries/fetch-json';
 
 export function LoginClient({ next }: { next: string }) {
@@ -23,7 +23,7 @@ export function LoginClient({ next }: { next: string }) {
       });
       window.location.assign(next);
     } catch (err) {
-      setError(describeError(err).detail);
+      setError(describeApiError(err).detail);
       setBusy(false);
     }
   };
@@ -37,7 +37,7 @@ export function LoginClient({ next }: { next: string }) {
         onSubmit={submit}
         aria-labelledby="login-title"
       >
-        <h1 id="login-title">SkyLight webhook operations</h1>
+        <h1 id="login-title">Webhook operations</h1>
         <p className="muted" style={{ margin: 0 }}>
           Log in with your email and password. On a new installation, log in as admin@localhost with
           DASHBOARD_PASSWORD, or the password printed at first start and saved in .data/dashboard-password.

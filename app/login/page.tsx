@@ -5,7 +5,7 @@ import { hasPageSession } from '@/lib/auth/page';
 import { LoginClient } from './client';
 import { parseLoginParams } from './search-params';
 
-export const metadata: Metadata = { title: 'Log in · SkyLight webhooks' };
+export const metadata: Metadata = { title: 'Log in · Webhook ops' };
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<RawSearchParams> }) {
   const { next } = parseLoginParams(await searchParams);

@@ -2,13 +2,13 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { type MetricsFilters, retryRateQuery } from '@/lib/queries/metrics';
+import { type MetricsFilters, retryRateOptions } from '@/lib/queries/metrics';
 import { ChartFrame } from './chart-frame';
 
 const CONFIG = { key: 'dead', label: 'Dead letters', color: 'var(--bad)' } as const;
 
 export function ChartBarDeadLetters({ filters }: { filters: MetricsFilters }) {
-  const q = useQuery(retryRateQuery(filters));
+  const q = useQuery(retryRateOptions(filters));
   return (
     <ChartFrame
       title="Dead letters by event type"

@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatCount, formatTick, formatTime } from '@/lib/format';
 import { rangeMs } from '@/lib/metrics/buckets';
-import { type MetricsFilters, outcomesQuery } from '@/lib/queries/metrics';
+import { type MetricsFilters, outcomesOptions } from '@/lib/queries/metrics';
 import { ChartFrame } from './chart-frame';
 
 const SERIES = [
@@ -17,7 +17,7 @@ const SERIES = [
 ] as const;
 
 export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
-  const q = useQuery(outcomesQuery(filters));
+  const q = useQuery(outcomesOptions(filters));
   const longRange = rangeMs(filters.range) >= 86_400_000;
   return (
     <ChartFrame

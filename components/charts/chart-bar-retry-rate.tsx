@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatPct } from '@/lib/format';
-import { type MetricsFilters, retryRateQuery } from '@/lib/queries/metrics';
+import { type MetricsFilters, retryRateOptions } from '@/lib/queries/metrics';
 import { ChartFrame } from './chart-frame';
 
 const SERIES = [
@@ -13,7 +13,7 @@ const SERIES = [
 ] as const;
 
 export function ChartBarRetryRate({ filters }: { filters: MetricsFilters }) {
-  const q = useQuery(retryRateQuery(filters));
+  const q = useQuery(retryRateOptions(filters));
   return (
     <ChartFrame
       title="Retry, duplicate and stale rate by event type"

@@ -2,7 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { rangeMs } from '@/lib/metrics/buckets';
-import { ackLatencyQuery, type MetricsFilters } from '@/lib/queries/metrics';
+import { ackLatencyOptions, type MetricsFilters } from '@/lib/queries/metrics';
 import { ChartFrame } from './chart-frame';
 import { ChartLineLatency } from './chart-line-latency';
 
@@ -10,7 +10,7 @@ import { ChartLineLatency } from './chart-line-latency';
 export const ACK_BUDGET_MS = 1000;
 
 export function ChartLineAckLatency({ filters }: { filters: MetricsFilters }) {
-  const q = useQuery(ackLatencyQuery(filters));
+  const q = useQuery(ackLatencyOptions(filters));
   return (
     <ChartFrame
       title="Ack latency"

@@ -2,12 +2,12 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { rangeMs } from '@/lib/metrics/buckets';
-import { deliveryLagQuery, type MetricsFilters } from '@/lib/queries/metrics';
+import { deliveryLagOptions, type MetricsFilters } from '@/lib/queries/metrics';
 import { ChartFrame } from './chart-frame';
 import { ChartLineLatency } from './chart-line-latency';
 
 export function ChartLineDeliveryLag({ filters }: { filters: MetricsFilters }) {
-  const q = useQuery(deliveryLagQuery(filters));
+  const q = useQuery(deliveryLagOptions(filters));
   return (
     <ChartFrame
       title="Delivery lag"

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
-import { keysetPage } from '@/lib/api/cursor';
 import type { Queryable } from '../client';
+import { keysetPage } from '../paging';
 import { type AuditAction, type AuditResult, auditLog } from '../schema';
 
 /** Who made a change: an email (or `DASHBOARD_API_TOKEN`), the client's address, and which API token. */

@@ -1,7 +1,7 @@
 import { and, asc, type Column, desc, eq, gte, inArray, like, lt, sql } from 'drizzle-orm';
-import { keysetPage } from '@/lib/api/cursor';
 import type { Queryable } from '../client';
 import type { ProcessingFilter } from '../filters';
+import { keysetPage } from '../paging';
 import { attempts, type EventStatus, eventHistory, events, type ReceiptOutcome, receipts } from '../schema';
 
 const STATUSES_OF: Record<ProcessingFilter, EventStatus[]> = {
@@ -12,6 +12,7 @@ const STATUSES_OF: Record<ProcessingFilter, EventStatus[]> = {
 };
 
 export type DeliveryFilters = {
+  source?: string;
   outcome?: ReceiptOutcome[];
   status?: ProcessingFilter;
   event_type?: string;
@@ -31,7 +32,10 @@ export const deliveryIdMatch = (column: Column, q: string) =>
 
 const LIST_COLUMNS = {
   id: receipts.id,
+  source: receipts.source,
+  provider: receipts.provider,
   delivery_id: receipts.deliveryId,
+  attempt_id: receipts.attemptId,
   event_type: receipts.eventType,
   outcome: receipts.outcome,
   reason: receipts.reason,
@@ -47,34 +51,31 @@ const LIST_COLUMNS = {
 // primary-key lookup, where a join would make the planner walk receipts and events together).
 const EVENT_STATUS = sql<EventStatus | null>`(select e.status from events e where e.id = ${receipts.eventId})`;
 
-/** The provider's headers that name a delivery and its event type, read from refused requests. */
-export type ClaimHeaders = { delivery: string; event: string };
-
 /**
- * What a refused request said it was: its delivery id and event type as claimed (the columns, else
- * the stored headers). Unverified: for display only, never a key or a filter option.
+ * What a refused request said it was: its delivery id and event type as claimed (the receiver keeps
+ * them on the refusal's own row, whichever provider's headers they came from). Unverified: for
+ * display only, never a key or a filter option.
  */
-const claimed = (column: Column, header: string | undefined) =>
-  sql<string | null>`case when ${receipts.outcome} = 'rejected'
-    then left(coalesce(${column}, ${header === undefined ? sql`null` : sql`${receipts.headers} ->> ${header}`}), 200) end`;
+const claimed = (column: Column) =>
+  sql<string | null>`case when ${receipts.outcome} = 'rejected' then left(${column}, 200) end`;
 
 /** The receipt log, newest first. `q` matches `delivery_id` exactly or by its start. */
 export async function listDeliveries(
   db: Queryable,
   f: DeliveryFilters,
   page: { limit: number; cursor?: number },
-  claims?: ClaimHeaders,
 ) {
   const rows = await db
     .select({
       ...LIST_COLUMNS,
       event_status: EVENT_STATUS,
-      claimed_delivery_id: claimed(receipts.deliveryId, claims?.delivery),
-      claimed_event_type: claimed(receipts.eventType, claims?.event),
+      claimed_delivery_id: claimed(receipts.deliveryId),
+      claimed_event_type: claimed(receipts.eventType),
     })
     .from(receipts)
     .where(
       and(
+        f.source ? eq(receipts.source, f.source) : undefined,
         f.outcome ? inArray(receipts.outcome, f.outcome) : undefined,
         f.status ? inArray(EVENT_STATUS, STATUSES_OF[f.status]) : undefined,
         f.event_type ? eq(receipts.eventType, f.event_type) : undefined,
@@ -91,6 +92,8 @@ export async function listDeliveries(
 
 export const EVENT_COLUMNS = {
   id: events.id,
+  source: events.source,
+  provider: events.provider,
   delivery_id: events.deliveryId,
   event_type: events.eventType,
   status: events.status,

@@ -1,13 +1,14 @@
 import { and, desc, eq, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { keysetPage } from '@/lib/api/cursor';
-import { AppError } from '@/lib/errors';
 import { type Queryable, rowsOf } from '../client';
+import { ConflictError, NotFoundError } from '../errors';
 import type { FailureClass } from '../filters';
+import { keysetPage } from '../paging';
 import { eventHistory, events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, deliveryIdMatch, EVENT_COLUMNS, historyOf } from './deliveries';
 
 export type DlqFilter = {
+  source?: string;
   event_type?: string;
   error?: string;
   /** Delivery id, whole or its start. */
@@ -28,6 +29,7 @@ const lastFailure = sql<FailureClass | null>`(select a.result from attempts a
 function deadWhere(f: DlqFilter): SQL | undefined {
   return and(
     eq(events.status, 'dead'),
+    f.source ? eq(events.source, f.source) : undefined,
     f.event_type ? eq(events.eventType, f.event_type) : undefined,
     f.error ? ilike(events.lastError, containsPattern(f.error)) : undefined,
     f.q ? deliveryIdMatch(events.deliveryId, f.q) : undefined,
@@ -109,8 +111,8 @@ const REQUEUE = {
 async function assertDead(db: Queryable, id: number, changed: boolean) {
   if (changed) return;
   const [e] = await db.select({ status: events.status }).from(events).where(eq(events.id, id));
-  if (!e) throw new AppError('not_found', `Event ${id} not found`);
-  throw new AppError('conflict', `Event ${id} is ${e.status}, not dead`);
+  if (!e) throw new NotFoundError('Event', id);
+  throw new ConflictError(`Event ${id} is ${e.status}, not dead`);
 }
 
 export async function retryDeadLetter(db: Queryable, id: number, who: Actor) {
@@ -147,6 +149,7 @@ export async function retryDeadLetters(
       select count(*)::int as n from r`);
     const matched = Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
     const filter = {
+      source: f.source,
       event_type: f.event_type,
       error: f.error,
       q: f.q,

@@ -3,9 +3,11 @@ import { type Queryable, rowsOf } from '../client';
 import { type Actor, insertAudit } from './audit';
 
 export type EnqueueEvent = {
+  source: string;
+  provider: string;
   deliveryId: string;
   eventType: string;
-  fingerprint: string;
+  fingerprint: string | null;
   payloadText: string;
   providerTs: Date | null;
 };
@@ -13,7 +15,7 @@ export type EnqueueEvent = {
 /**
  * Queues a receipt's delivery as an event of its own, by an operator's decision, and points the
  * receipt at it; the audit row commits with it. Dedupe still holds: an event with this delivery_id
- * already queued (enqueued twice, or by two operators at once) is returned, not created again.
+ * (on this source) already queued (enqueued twice, or by two operators at once) is returned, not created again.
  */
 export async function enqueueReceipt(
   db: Queryable,
@@ -24,17 +26,19 @@ export async function enqueueReceipt(
   return db.transaction(async (tx) => {
     const inserted = rowsOf<{ id: number | string }>(
       await tx.execute(sql`
-        insert into events (delivery_id, event_type, fingerprint, payload, provider_ts)
-        values (${event.deliveryId}, ${event.eventType}, ${event.fingerprint},
+        insert into events (source, provider, delivery_id, event_type, fingerprint, payload, provider_ts)
+        values (${event.source}, ${event.provider}, ${event.deliveryId}, ${event.eventType}, ${event.fingerprint},
                 ${event.payloadText}::jsonb, ${event.providerTs?.toISOString() ?? null}::timestamptz)
-        on conflict (delivery_id) do nothing
+        on conflict (source, delivery_id) do nothing
         returning id`),
     );
     const created = inserted.length > 0;
     const [row] = created
       ? inserted
       : rowsOf<{ id: number | string }>(
-          await tx.execute(sql`select id from events where delivery_id = ${event.deliveryId}`),
+          await tx.execute(
+            sql`select id from events where source = ${event.source} and delivery_id = ${event.deliveryId}`,
+          ),
         );
     const eventId = Number(row!.id);
     await tx.execute(sql`update receipts set event_id = ${eventId} where id = ${receiptId}`);

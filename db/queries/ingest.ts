@@ -8,9 +8,13 @@ export const DEFAULT_FINGERPRINT_HOURS = 24;
 export type IngestItem = {
   receipt: Omit<ReceiptInsert, 'httpStatus' | 'eventId'> & { outcome: 'accepted' | 'malformed' | 'ignored' };
   event?: {
+    /** Dedupe keys are unique per source: the same id on two sources is two events. */
+    source: string;
+    provider: string;
     deliveryId: string;
     eventType: string;
-    fingerprint: string;
+    /** Null for providers whose ids are stable across retries: no content dedupe. */
+    fingerprint: string | null;
     /** JSON text jsonb can hold (numbers stay exact): cast by the database, not re-serialised here. */
     payloadText: string;
     providerTs: Date | null;
@@ -34,15 +38,17 @@ export type IngestResult = {
  * every time; profiling at 1,900 req/s put a third of the receiver's CPU there. The text below never
  * changes and the batch travels as two JSON parameters.
  *
- * How it dedupes without seeing its own writes (CTEs share one snapshot):
- *  - `known`: candidates whose delivery_id was already committed are duplicates;
- *  - `fp` claims each remaining fingerprint for a pre-allocated event id. On conflict it always
- *    "updates" (taking over only rows past the 24 h window), so RETURNING gives the owner either way;
- *  - `ev` inserts only the events whose claim won, in delivery_id order (no deadlocks between
- *    concurrent batches).
+ * How it dedupes without seeing its own writes (CTEs share one snapshot); every key is per source:
+ *  - `known`: candidates whose (source, delivery_id) was already committed are duplicates;
+ *  - `fp` claims each remaining fingerprint (only providers without stable ids have one) for a
+ *    pre-allocated event id. On conflict it always "updates" (taking over only rows past the 24 h
+ *    window), so RETURNING gives the owner either way;
+ *  - `ev` inserts the events whose claim won, or that need none, in delivery_id order (no deadlocks
+ *    between concurrent batches).
  * A claim that won while its event lost a race on delivery_id (two in-flight batches carrying the same
- * id with different content) would leave a fingerprint pointing at no event: `ingest_abort` aborts the
- * statement instead (SQLSTATE 40001) and the caller writes the batch again, item by item.
+ * id with different content, or the same id of a provider without fingerprints) would leave a receipt
+ * pointing at no event: `ingest_abort` aborts the statement instead (SQLSTATE 40001) and the caller
+ * writes the batch again, item by item.
  */
 export async function ingestBatch(
   db: Queryable,
@@ -56,39 +62,44 @@ export async function ingestBatch(
     with c as materialized (
       select c.*, nextval('events_id_seq') as new_id
       from json_to_recordset(${JSON.stringify(candidates)}::json) as c(
-        i int, delivery_id text, event_type text, fingerprint text, payload text, provider_ts timestamptz)
+        ${CANDIDATE_COLUMNS})
     ),
     known as (
-      select c.i, e.id from c join events e on e.delivery_id = c.delivery_id
+      select c.i, e.id from c join events e on e.source = c.source and e.delivery_id = c.delivery_id
     ),
     fp as (
-      insert into fingerprints as f (fingerprint, event_id)
-      select c.fingerprint, c.new_id from c
-      where not exists (select 1 from known k where k.i = c.i)
-      order by c.fingerprint
-      on conflict (fingerprint) do update set
+      insert into fingerprints as f (source, fingerprint, event_id)
+      select c.source, c.fingerprint, c.new_id from c
+      where c.fingerprint is not null and not exists (select 1 from known k where k.i = c.i)
+      order by c.source, c.fingerprint
+      on conflict (source, fingerprint) do update set
         event_id = case when f.created_at < now() - ${window} then excluded.event_id else f.event_id end,
         created_at = case when f.created_at < now() - ${window} then now() else f.created_at end
-      returning f.fingerprint, f.event_id
+      returning f.source, f.fingerprint, f.event_id
+    ),
+    claimed as (
+      select c.*, fp.event_id as fp_owner, k.id as known_id,
+        k.id is null and (c.fingerprint is null or fp.event_id = c.new_id) as wins
+      from c left join known k on k.i = c.i
+      left join fp on fp.source = c.source and fp.fingerprint = c.fingerprint
     ),
     ev as (
-      insert into events (id, delivery_id, event_type, fingerprint, payload, provider_ts)
+      insert into events (id, source, provider, delivery_id, event_type, fingerprint, payload, provider_ts)
       overriding system value
-      select c.new_id, c.delivery_id, c.event_type, c.fingerprint, c.payload::jsonb, c.provider_ts
-      from c join fp on fp.fingerprint = c.fingerprint and fp.event_id = c.new_id
-      order by c.delivery_id
-      on conflict (delivery_id) do nothing
+      select new_id, source, provider, delivery_id, event_type, fingerprint, payload::jsonb, provider_ts
+      from claimed where wins
+      order by source, delivery_id
+      on conflict (source, delivery_id) do nothing
       returning id
     ),
     res as (
-      select c.i,
-        case when k.id is not null then 'duplicate'
-             when fp.event_id = c.new_id then 'accepted' else 'duplicate' end as outcome,
-        case when k.id is not null then 'delivery_id'
-             when fp.event_id = c.new_id then null else 'fingerprint' end as reason,
-        coalesce(k.id, fp.event_id) as event_id,
-        fp.event_id = c.new_id and not exists (select 1 from ev where ev.id = c.new_id) as lost_race
-      from c left join known k on k.i = c.i left join fp on fp.fingerprint = c.fingerprint
+      select i,
+        case when wins then 'accepted' else 'duplicate' end as outcome,
+        case when known_id is not null then 'delivery_id'
+             when wins then null else 'fingerprint' end as reason,
+        case when known_id is not null then known_id when wins then new_id else fp_owner end as event_id,
+        wins and not exists (select 1 from ev where ev.id = new_id) as lost_race
+      from claimed
     ),
     r as materialized (
       select r.*, nextval('receipts_id_seq') as id,
@@ -99,11 +110,11 @@ export async function ingestBatch(
       left join res on res.i = r.ref
     ),
     ins as (
-      insert into receipts (id, delivery_id, event_type, outcome, reason, http_status, ack_ms, lag_ms,
-        received_at, provider_ts, headers, body, body_bytes, event_id)
+      insert into receipts (id, source, provider, delivery_id, attempt_id, event_type, outcome, reason,
+        http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id)
       overriding system value
-      select id, delivery_id, event_type, final_outcome, final_reason, http_status, ack_ms, lag_ms,
-        received_at, provider_ts, headers, body, body_bytes, final_event_id
+      select id, source, provider, delivery_id, attempt_id, event_type, final_outcome, final_reason,
+        http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, final_event_id
       from r order by i
     )
     select r.i, r.id, r.final_outcome as outcome, r.final_reason as reason, r.final_event_id as event_id,
@@ -136,18 +147,24 @@ function prepare(items: IngestItem[]): { candidates: CandidateRow[]; rows: Recei
     let outcome: IngestResult['outcome'] = r.outcome;
     let reason = r.reason ?? null;
     if (it.event) {
-      const byId = firstByDelivery.get(it.event.deliveryId);
-      const byFp = firstByFingerprint.get(it.event.fingerprint);
+      const e = it.event;
+      // Keyed per source: "\n" cannot occur in a slug.
+      const idKey = `${e.source}\n${e.deliveryId}`;
+      const fpKey = e.fingerprint === null ? null : `${e.source}\n${e.fingerprint}`;
+      const byId = firstByDelivery.get(idKey);
+      const byFp = fpKey === null ? undefined : firstByFingerprint.get(fpKey);
       if (byId !== undefined || byFp !== undefined) {
         ref = byId ?? byFp!;
         outcome = 'duplicate';
         reason = byId !== undefined ? 'delivery_id' : 'fingerprint';
       } else {
         ref = i;
-        firstByDelivery.set(it.event.deliveryId, i);
-        firstByFingerprint.set(it.event.fingerprint, i);
+        firstByDelivery.set(idKey, i);
+        if (fpKey !== null) firstByFingerprint.set(fpKey, i);
         candidates.push({
           i,
+          source: e.source,
+          provider: e.provider,
           delivery_id: it.event.deliveryId.toWellFormed(),
           event_type: it.event.eventType.toWellFormed(),
           fingerprint: it.event.fingerprint,
@@ -174,7 +191,7 @@ export async function valuesRefusal(db: Queryable, items: IngestItem[]): Promise
     await db.execute(sql`
       select
         (select count(c.payload::jsonb) from json_to_recordset(${JSON.stringify(candidates)}::json) as c(
-          i int, delivery_id text, event_type text, fingerprint text, payload text, provider_ts timestamptz)),
+          ${CANDIDATE_COLUMNS})),
         (select count(r.*) from json_to_recordset(${JSON.stringify(rows)}::json)
           as r(i int, ref int, ${RECEIPT_COLUMNS}))`);
     return null;
@@ -185,9 +202,11 @@ export async function valuesRefusal(db: Queryable, items: IngestItem[]): Promise
 
 type CandidateRow = {
   i: number;
+  source: string;
+  provider: string;
   delivery_id: string;
   event_type: string;
-  fingerprint: string;
+  fingerprint: string | null;
   payload: string;
   provider_ts: Date | null;
 };
@@ -200,8 +219,11 @@ type ReceiptRow = ReturnType<typeof receiptRow> & {
 /** A receipt as one JSON object for json_to_recordset(… RECEIPT_COLUMNS): keys are the column names. */
 function receiptRow(r: ReceiptInsert) {
   return {
+    source: r.source,
+    provider: r.provider ?? null,
     // Text columns cannot hold lone surrogates, which JSON can carry in from a signed body.
     delivery_id: r.deliveryId?.toWellFormed() ?? null,
+    attempt_id: r.attemptId?.toWellFormed() ?? null,
     event_type: r.eventType?.toWellFormed() ?? null,
     outcome: r.outcome,
     reason: r.reason ?? null,
@@ -216,7 +238,11 @@ function receiptRow(r: ReceiptInsert) {
     event_id: r.eventId ?? null,
   };
 }
-const RECEIPT_COLUMNS = sql.raw(`delivery_id text, event_type text, outcome text, reason text,
+const CANDIDATE_COLUMNS = sql.raw(`i int, source text, provider text, delivery_id text, event_type text,
+  fingerprint text, payload text, provider_ts timestamptz`);
+const RECEIPT_COLUMNS =
+  sql.raw(`source text, provider text, delivery_id text, attempt_id text, event_type text,
+  outcome text, reason text,
   http_status int, ack_ms real, lag_ms real, received_at timestamptz, provider_ts timestamptz,
   headers jsonb, body text, body_bytes int, event_id bigint`);
 
@@ -227,10 +253,10 @@ const RECEIPT_COLUMNS = sql.raw(`delivery_id text, event_type text, outcome text
 export async function insertReceipts(db: Queryable, rows: ReceiptInsert[]): Promise<void> {
   if (rows.length === 0) return;
   await db.execute(sql`
-    insert into receipts (delivery_id, event_type, outcome, reason, http_status, ack_ms, lag_ms,
-      received_at, provider_ts, headers, body, body_bytes, event_id)
-    select delivery_id, event_type, outcome, reason, http_status, ack_ms, lag_ms,
-      received_at, provider_ts, headers, body, body_bytes, event_id
+    insert into receipts (source, provider, delivery_id, attempt_id, event_type, outcome, reason,
+      http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id)
+    select source, provider, delivery_id, attempt_id, event_type, outcome, reason,
+      http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id
     from json_to_recordset(${JSON.stringify(rows.map(receiptRow))}::json) as r(${RECEIPT_COLUMNS})`);
 }
 

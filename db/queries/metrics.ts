@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { type Histogram, merge } from '@/lib/metrics/histogram';
 import { type Queryable, rowsOf } from '../client';
+import { type Histogram, merge } from '../histogram';
 import type { ReceiptOutcome, ROLLUP_GRANULARITIES } from '../schema';
 
 // Chart queries read the rollups, never raw receipts over long ranges: receipt_rollups per minute and

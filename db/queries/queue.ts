@@ -4,6 +4,7 @@ import { type AttemptResult, attempts, eventHistory, events } from '../schema';
 
 export type ClaimedEvent = {
   id: number;
+  provider: string;
   deliveryId: string;
   eventType: string;
   /** The payload as JSON text: the worker parses it so numbers past 2^53 stay exact. */
@@ -33,9 +34,11 @@ export async function claimEvents(
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
-    returning e.id, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts, e.attempts`);
+    returning e.id, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts,
+      e.attempts`);
   return rowsOf<{
     id: number | string;
+    provider: string;
     delivery_id: string;
     event_type: string;
     payload_text: string;
@@ -43,6 +46,7 @@ export async function claimEvents(
     attempts: number;
   }>(res).map((r) => ({
     id: Number(r.id),
+    provider: r.provider,
     deliveryId: r.delivery_id,
     eventType: r.event_type,
     payloadText: r.payload_text,

@@ -1,8 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { type Histogram, merge } from '@/lib/metrics/histogram';
-import type { RollupCell } from '@/lib/metrics/rollup-buffer';
 import type { Db } from '../client';
-import { latencyRollups, receiptCountsHourly, receiptRollups } from '../schema';
+import { type Histogram, merge } from '../histogram';
+import { latencyRollups, type ReceiptOutcome, receiptCountsHourly, receiptRollups } from '../schema';
+
+/** One minute of receipts of one event type and outcome, with its latency histograms. */
+export type RollupCell = {
+  minute: number;
+  eventType: string;
+  outcome: ReceiptOutcome;
+  count: number;
+  ack: Histogram;
+  lag: Histogram;
+};
 
 /**
  * Adds aggregated cells to the rollups in one transaction: per minute × event type × outcome

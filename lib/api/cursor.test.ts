@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { keysetPage } from '@/db/paging';
 import { AppError } from '@/lib/errors';
-import { decodeCursor, encodeCursor, keysetPage } from './cursor';
+import { decodeCursor, encodeCursor } from './cursor';
 
 test('cursor round-trips ids and is url-safe', () => {
   for (const id of [1, 42, 9_007_199_254_740_991]) {

@@ -16,10 +16,3 @@ export function decodeCursor(cursor: string): number {
   if (!Number.isSafeInteger(id)) throw bad();
   return id;
 }
-
-/** Splits a `limit + 1` fetch into the page and the id the next page starts below. */
-export function keysetPage<T extends { id: number }>(rows: T[], limit: number) {
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  return { rows: page, nextId: more ? page[page.length - 1]!.id : null };
-}

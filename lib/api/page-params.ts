@@ -1,4 +1,5 @@
 import { createParser } from 'nuqs/server';
+import { SOURCE_SLUG_PATTERN } from '@/db/schema';
 import { isSafeText } from './text';
 
 /** What Next passes as a page's searchParams (after awaiting). */
@@ -35,4 +36,9 @@ export const parseAsId = createParser({
 export const parseAsFlag = createParser<boolean>({
   parse: (v) => (v === '1' ? true : null),
   serialize: () => '1',
+});
+/** A source slug (the Webhooks page lists them); anything else means "all sources". */
+export const parseAsSource = createParser({
+  parse: (v) => (SOURCE_SLUG_PATTERN.test(v) ? v : null),
+  serialize: (v: string) => v,
 });

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { getDb } from '@/db/client';
 import { insertAudit } from '@/db/queries/audit';
 import { authenticate, type Principal, requireRole } from '@/lib/auth/require';
 import type { Role } from '@/lib/auth/roles';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { AppError, fromZod, toResponse } from '@/lib/errors';
 import { log } from '@/lib/log';
@@ -130,11 +130,21 @@ export function parseParams<S extends z.ZodType>(schema: S, params: unknown): z.
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
-export function ok(data: unknown, init: { status?: number; nextId?: number | null } = {}): Response {
-  const body =
-    init.nextId === undefined
-      ? { data }
-      : { data, next_cursor: init.nextId === null ? null : encodeCursor(init.nextId) };
+/**
+ * A success body: `{data}`, with a list's paging beside `data`: our keyset `next_cursor`, or a
+ * provider's page-numbered `meta` passed through as the provider sent it.
+ */
+export function ok(
+  data: unknown,
+  init: { status?: number; nextId?: number | null; meta?: Record<string, unknown> | null } = {},
+): Response {
+  const body = {
+    data,
+    ...(init.nextId === undefined
+      ? {}
+      : { next_cursor: init.nextId === null ? null : encodeCursor(init.nextId) }),
+    ...(init.meta === undefined ? {} : { meta: init.meta }),
+  };
   return Response.json(body, { status: init.status ?? 200, headers: NO_STORE });
 }
 

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { auditQuery, createTokenBody, createUserBody, loginBody, updateUserBody } from './schemas';
+import {
+  auditQuerySchema,
+  createTokenBody,
+  createUserBody,
+  loginBodySchema,
+  updateUserBody,
+} from './schemas';
 
 test('emails are lower-cased and trimmed; control characters and odd shapes are refused', () => {
   assert.equal(
     createUserBody.parse({ email: ' Ada@Example.TEST ', role: 'viewer' }).email,
     'ada@example.test',
   );
-  assert.equal(loginBody.parse({ email: 'admin@localhost', password: 'x' }).email, 'admin@localhost');
+  assert.equal(loginBodySchema.parse({ email: 'admin@localhost', password: 'x' }).email, 'admin@localhost');
   for (const email of [
     'a\u0000@b.test',
     'a@b\u0000',
@@ -19,7 +25,7 @@ test('emails are lower-cased and trimmed; control characters and odd shapes are 
     `${'a'.repeat(250)}@b.test`,
   ]) {
     assert.equal(createUserBody.safeParse({ email, role: 'viewer' }).success, false, JSON.stringify(email));
-    assert.equal(loginBody.safeParse({ email, password: 'x' }).success, false, JSON.stringify(email));
+    assert.equal(loginBodySchema.safeParse({ email, password: 'x' }).success, false, JSON.stringify(email));
   }
 });
 
@@ -38,11 +44,11 @@ test('user bodies: known roles only, passwords of 12+ characters, strict fields'
 test('token names and the audit user filter refuse control characters (a NUL would reach Postgres)', () => {
   assert.equal(createTokenBody.safeParse({ name: 'ci\u0000', role: 'viewer' }).success, false);
   assert.equal(createTokenBody.safeParse({ name: 'ci', role: 'viewer' }).success, true);
-  assert.equal(auditQuery.safeParse({ actor: 'a\u0000' }).success, false);
-  assert.equal(auditQuery.safeParse({ action: 'drop_table' }).success, false);
+  assert.equal(auditQuerySchema.safeParse({ actor: 'a\u0000' }).success, false);
+  assert.equal(auditQuerySchema.safeParse({ action: 'drop_table' }).success, false);
   assert.equal(
-    auditQuery.safeParse({ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }).success,
+    auditQuerySchema.safeParse({ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }).success,
     false,
   );
-  assert.equal(auditQuery.safeParse({ actor: 'a@b.test', action: 'dlq_retry' }).success, true);
+  assert.equal(auditQuerySchema.safeParse({ actor: 'a@b.test', action: 'dlq_retry' }).success, true);
 });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { FAILURE_CLASSES, PROCESSING_FILTERS } from '@/db/filters';
-import { AUDIT_ACTIONS, EVENT_STATUSES, RECEIPT_OUTCOMES, ROLES } from '@/db/schema';
+import { AUDIT_ACTIONS, EVENT_STATUSES, RECEIPT_OUTCOMES, ROLES, SOURCE_SLUG_PATTERN } from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
-import { DELIVERY_STATUS_FILTERS } from '@/lib/providers/skylight/client-schemas';
+import { PROVIDER_NAMES } from '@/lib/providers/registry';
 
 // Request shapes of the JSON API (CONTRACT.md "JSON API"). Objects are strict: an unknown field is a
 // 400 that names it, so a typo in a script never silently means "no filter".
@@ -33,8 +33,12 @@ type Range = { from?: Date; to?: Date };
 const orderedRange = <T extends Range>(v: T) => !v.from || !v.to || v.from < v.to;
 const rangeMessage = { message: '`from` must be before `to`', path: ['from'] };
 
+const sourceSlug = z
+  .string()
+  .regex(SOURCE_SLUG_PATTERN, 'lower-case letters, digits and inner dashes, 1–48 characters');
+
 /** Row ids in paths: positive integers that fit a bigint and a JS number. */
-export const idParam = z.object({
+export const idParamSchema = z.object({
   id: z
     .string()
     .regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer id')
@@ -54,8 +58,9 @@ const enumList = <T extends readonly [string, ...string[]]>(values: T) =>
         .refine((a) => new Set(a).size === a.length, 'a value is given twice'),
     );
 
-export const deliveriesQuery = z
+export const deliveriesQuerySchema = z
   .strictObject({
+    source: sourceSlug.optional(),
     outcome: enumList(RECEIPT_OUTCOMES).optional(),
     /** Processing state of the delivery's event (accepted receipts have one). */
     status: z.enum(PROCESSING_FILTERS).optional(),
@@ -67,17 +72,19 @@ export const deliveriesQuery = z
     cursor,
   })
   .refine(orderedRange, rangeMessage);
-export type DeliveriesQuery = z.infer<typeof deliveriesQuery>;
+export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
 
-export const eventsQuery = z.strictObject({
+export const eventsQuerySchema = z.strictObject({
+  source: sourceSlug.optional(),
   status: z.enum(EVENT_STATUSES).optional(),
   event_type: eventType.optional(),
   limit,
   cursor,
 });
-export type EventsQuery = z.infer<typeof eventsQuery>;
+export type EventsQuery = z.infer<typeof eventsQuerySchema>;
 
 const dlqFields = {
+  source: sourceSlug.optional(),
   event_type: eventType.optional(),
   error: filterText.optional(),
   /** Delivery id, whole or its start. */
@@ -85,8 +92,8 @@ const dlqFields = {
   failure: z.enum(FAILURE_CLASSES).optional(),
 };
 
-export const dlqQuery = z.strictObject({ ...dlqFields, limit, cursor });
-export type DlqQuery = z.infer<typeof dlqQuery>;
+export const dlqQuerySchema = z.strictObject({ ...dlqFields, limit, cursor });
+export type DlqQuery = z.infer<typeof dlqQuerySchema>;
 
 const dlqFilter = z.strictObject({
   ...dlqFields,
@@ -95,17 +102,17 @@ const dlqFilter = z.strictObject({
 });
 
 /** What a bulk retry with the same filter would match (GET /api/dlq/count, for the confirmation). */
-export const dlqCountQuery = dlqFilter.refine(orderedRange, rangeMessage);
+export const dlqCountQuerySchema = dlqFilter.refine(orderedRange, rangeMessage);
 
 /** What a bulk retry matches: every dead letter passing all given filters (none: all of them). */
-export const dlqBulkRetryBody = dlqFilter
+export const dlqBulkRetryBodySchema = dlqFilter
   .extend({
     ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
   })
   .refine(orderedRange, rangeMessage);
-export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBody>;
+export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBodySchema>;
 
-export const metricsQuery = z
+export const metricsQuerySchema = z
   .strictObject({
     from: isoTime.optional(),
     to: isoTime.optional(),
@@ -120,7 +127,7 @@ export const metricsQuery = z
     message: 'range too long: at most 400 days',
     path: ['from'],
   });
-export type MetricsQuery = z.infer<typeof metricsQuery>;
+export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
 
 // ---- people, sessions, tokens and the audit (issue 18) ----
 
@@ -148,14 +155,14 @@ const auditFilter = {
   from: isoTime.optional(),
   to: isoTime.optional(),
 };
-export const auditQuery = z
+export const auditQuerySchema = z
   .strictObject({ ...auditFilter, limit, cursor })
   .refine(orderedRange, rangeMessage);
 export const auditExportQuery = z
   .strictObject({ ...auditFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
   .refine(orderedRange, rangeMessage);
 
-export const loginBody = z.strictObject({
+export const loginBodySchema = z.strictObject({
   email: email.optional(),
   password: z.string().min(1, 'required').max(1024),
 });
@@ -180,11 +187,45 @@ export const createTokenBody = z.strictObject({
   role,
 });
 
-export const webhookPatchBody = z.strictObject({ is_active: z.boolean() });
+export const webhookPatchBodySchema = z.strictObject({ is_active: z.boolean() });
 
-export const providerDeliveriesQuery = z.strictObject({
-  status: z.enum(DELIVERY_STATUS_FILTERS).optional(),
+export const providerWebhooksQuerySchema = z.strictObject({ provider: z.enum(PROVIDER_NAMES).optional() });
+
+/** `status` is checked against the provider's own list by lib/api/webhooks.ts. */
+export const providerDeliveriesQuerySchema = z.strictObject({
+  provider: z.enum(PROVIDER_NAMES).optional(),
+  status: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/, 'a status name such as "failed"')
+    .optional(),
   page: wholeNumber.pipe(z.number().min(1).max(100_000)).default(1),
 });
 
-export const sandboxOutageBody = z.strictObject({ outage: z.boolean() });
+export const sandboxOutageBodySchema = z.strictObject({ outage: z.boolean() });
+
+export const sourceSlugParamSchema = z.object({ slug: sourceSlug });
+
+const secretInput = z
+  .string()
+  .min(16, 'at least 16 characters')
+  .max(512, 'at most 512 characters')
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const secretList = z
+  .array(
+    z.union([
+      secretInput.transform((value) => ({ value })),
+      z.strictObject({ value: secretInput, label: z.string().trim().min(1).max(100).optional() }),
+    ]),
+  )
+  .max(10, 'at most 10 secrets');
+
+export const sourceCreateBodySchema = z.strictObject({
+  slug: sourceSlug,
+  provider: z.enum(PROVIDER_NAMES),
+  enabled: z.boolean().default(true),
+  secrets: secretList.min(1, 'at least one secret: the provider signs every delivery'),
+});
+
+export const sourcePatchBodySchema = z
+  .strictObject({ enabled: z.boolean().optional(), secrets: secretList.min(1).optional() })
+  .refine((v) => v.enabled !== undefined || v.secrets !== undefined, { message: 'give enabled or secrets' });

@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { insertAudit } from '@/db/queries/audit';
 import { countUsers, findUserForLogin } from '@/db/queries/users';
 import { clientKey } from '@/lib/api/client-ip';
+import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { BOOTSTRAP_EMAIL } from './bootstrap';
 import { hashPassword, verifyHash } from './password';

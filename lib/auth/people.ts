@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { getDb } from '@/db/client';
 import { type Actor, insertAudit } from '@/db/queries/audit';
 import {
   countOtherActiveAdmins,
@@ -14,6 +13,7 @@ import {
   updateUser as updateUserRow,
 } from '@/db/queries/users';
 import type { Role } from '@/db/schema';
+import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { generatePassword, hashPassword, verifyHash } from './password';
 import { TOKEN_PREFIX } from './require';

@@ -1,5 +1,5 @@
-import { getDb } from '@/db/client';
 import { tokenPrincipal, touchToken } from '@/db/queries/users';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { safeEqual } from './password';

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { getDb } from '@/db/client';
 import {
   deleteSessionByHash,
   insertSession,
@@ -7,6 +6,7 @@ import {
   sessionPrincipal,
   touchSession,
 } from '@/db/queries/users';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { SESSION_COOKIE } from './cookie';
 

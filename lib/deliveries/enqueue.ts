@@ -3,10 +3,7 @@ import type { Actor } from '@/db/queries/audit';
 import { getDelivery } from '@/db/queries/deliveries';
 import { enqueueReceipt } from '@/db/queries/enqueue';
 import { AppError } from '@/lib/errors';
-import { parseEnvelope } from '@/lib/providers/skylight/envelope';
-import { KNOWN_EVENTS } from '@/lib/providers/skylight/protocol';
-
-const KNOWN = new Set<string>(KNOWN_EVENTS);
+import { isProviderName, providerOf } from '@/lib/providers/registry';
 
 /**
  * Processes a fingerprint duplicate by hand. The content fingerprint catches a retry that arrived
@@ -23,8 +20,12 @@ export async function enqueueFingerprintDuplicate(db: Db, receiptId: number, who
       `Only a duplicate by content fingerprint can be queued by hand; this delivery is ${d.outcome}${d.reason ? ` (${d.reason})` : ''}`,
     );
   }
-  const parsed = d.body === null ? null : parseEnvelope(new TextEncoder().encode(d.body), d.delivery_id);
-  if (!parsed?.ok || !KNOWN.has(parsed.envelope.event)) {
+  const provider = d.provider !== null && isProviderName(d.provider) ? providerOf(d.provider) : null;
+  // The stored headers stand in for the request's: the envelope's fallbacks read them.
+  const header = (name: string) => d.headers[name] ?? null;
+  const parsed =
+    provider && d.body !== null ? provider.parse(new TextEncoder().encode(d.body), header) : null;
+  if (!provider || !parsed?.ok || !provider.knownEvents.includes(parsed.envelope.eventType)) {
     throw new AppError('conflict', 'The stored body is not a delivery of a known event type');
   }
   const env = parsed.envelope;
@@ -32,11 +33,13 @@ export async function enqueueFingerprintDuplicate(db: Db, receiptId: number, who
     db,
     receiptId,
     {
-      deliveryId: env.deliveryId,
-      eventType: env.event,
+      source: d.source,
+      provider: provider.name,
+      deliveryId: env.dedupeId,
+      eventType: env.eventType,
       fingerprint: env.fingerprint,
       payloadText: env.payloadText,
-      providerTs: env.timestamp ?? d.provider_ts,
+      providerTs: env.providerTs ?? d.provider_ts,
     },
     who,
   );

@@ -1,14 +1,8 @@
+import { merge, record } from '@/db/histogram';
+import type { RollupCell } from '@/db/queries/rollups';
 import type { ReceiptOutcome } from '@/db/schema';
-import { type Histogram, merge, record } from './histogram';
 
-export type RollupCell = {
-  minute: number;
-  eventType: string;
-  outcome: ReceiptOutcome;
-  count: number;
-  ack: Histogram;
-  lag: Histogram;
-};
+export type { RollupCell };
 
 /** Distinct cells held at most; past it, new event types of a minute share one overflow cell. */
 export const MAX_CELLS = 2000;

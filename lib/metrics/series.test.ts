@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bucketOf, type Histogram, percentiles, total } from './histogram';
+import { bucketOf, type Histogram, percentiles, total } from '@/db/histogram';
 import { countSeries, histSeries, pctSeries, rate, summarize } from './series';
 
 const QS = [0.5, 0.95, 0.99];

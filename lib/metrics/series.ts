@@ -1,5 +1,5 @@
+import { type Histogram, HistogramSum, percentiles, total } from '@/db/histogram';
 import { bucketStarts } from './buckets';
-import { type Histogram, HistogramSum, percentiles, total } from './histogram';
 
 export type LatencyPoint = {
   t: string;

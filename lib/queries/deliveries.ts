@@ -5,8 +5,9 @@ import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
 import { fetchJson, qs } from './fetch-json';
 import type { DeliveryDetail, DeliveryRow } from './types';
 
-export type DeliveryFilters = {
+export type DeliveriesViewFilters = {
   range: TimeRange | 'all';
+  source?: string | null;
   outcome?: ReceiptOutcome[];
   status?: ProcessingFilter | null;
   event_type?: string | null;
@@ -15,13 +16,13 @@ export type DeliveryFilters = {
 
 export const PAGE_SIZE = 50;
 
-export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
+export const deliveriesOptions = (f: DeliveriesViewFilters, live: boolean) =>
   infiniteQueryOptions({
     queryKey: ['deliveries', 'list', f] as const,
     queryFn: ({ pageParam, signal }) => {
       const from = f.range === 'all' ? undefined : new Date(Date.now() - rangeMs(f.range)).toISOString();
       return fetchJson<DeliveryRow[]>(
-        `/api/deliveries${qs({ outcome: f.outcome?.join(','), status: f.status, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
+        `/api/deliveries${qs({ source: f.source, outcome: f.outcome?.join(','), status: f.status, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
         { signal },
       );
     },
@@ -33,7 +34,7 @@ export const deliveriesQuery = (f: DeliveryFilters, live: boolean) =>
     maxPages: live ? 1 : undefined,
   });
 
-export const deliveryQuery = (id: number) =>
+export const deliveryOptions = (id: number) =>
   queryOptions({
     queryKey: ['deliveries', 'detail', id] as const,
     queryFn: async ({ signal }) =>

@@ -4,6 +4,7 @@ import { REFRESH_MS } from './query-client';
 import type { DeadLetterRow, EventDetail } from './types';
 
 export type DlqFilters = {
+  source?: string | null;
   event_type?: string | null;
   error?: string | null;
   q?: string | null;
@@ -11,7 +12,7 @@ export type DlqFilters = {
 };
 export type DlqCount = { matched: number; transient: number; permanent: number };
 
-export const dlqListQuery = (f: DlqFilters) =>
+export const dlqListOptions = (f: DlqFilters) =>
   infiniteQueryOptions({
     queryKey: ['dlq', 'list', f] as const,
     queryFn: ({ pageParam, signal }) =>
@@ -22,22 +23,23 @@ export const dlqListQuery = (f: DlqFilters) =>
     refetchIntervalInBackground: false,
   });
 
-export const dlqCountQuery = (f: DlqFilters) =>
+export const dlqCountOptions = (f: DlqFilters) =>
   queryOptions({
     queryKey: ['dlq', 'count', f] as const,
     queryFn: async ({ signal }) => (await fetchJson<DlqCount>(`/api/dlq/count${qs(f)}`, { signal })).data,
   });
 
-export const eventQuery = (id: number) =>
+export const eventOptions = (id: number) =>
   queryOptions({
     queryKey: ['dlq', 'detail', id] as const,
     queryFn: async ({ signal }) => (await fetchJson<EventDetail>(`/api/dlq/${id}`, { signal })).data,
   });
 
-export const retryDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
-export const discardDeadLetter = (id: number) => fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
+export const retryDeadLetterRequest = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
+export const discardDeadLetterRequest = (id: number) =>
+  fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
 /** Bulk retry of what the filters match (unset filters, null in the URL state, are left out). */
-export const retryDeadLetters = async (filter: DlqFilters & { ids?: number[] }) => {
+export const retryDeadLettersRequest = async (filter: DlqFilters & { ids?: number[] }) => {
   const body = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
   return (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
 };

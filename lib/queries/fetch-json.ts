@@ -13,16 +13,20 @@ export class ApiError extends Error {
   }
 }
 
-export type Envelope<T> = { data: T; next_cursor?: string | null };
+export type ApiBody<T, M = Record<string, unknown>> = {
+  data: T;
+  next_cursor?: string | null;
+  meta?: M | null;
+};
 
 /**
  * The one way the pages call the JSON API. A non-2xx answer throws ApiError (never cached as data);
  * a 401 sends the browser to the login page.
  */
-export async function fetchJson<T>(
+export async function fetchJson<T, M = Record<string, unknown>>(
   url: string,
   init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
-): Promise<Envelope<T>> {
+): Promise<ApiBody<T, M>> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -38,7 +42,7 @@ export async function fetchJson<T>(
     throw new ApiError(0, 'network', 'Cannot reach the dashboard server');
   }
   const body = (await res.json().catch(() => null)) as
-    | (Envelope<T> & { error?: { code: ErrorCode; message: string } })
+    | (ApiBody<T, M> & { error?: { code: ErrorCode; message: string } })
     | null;
   if (!res.ok || !body) {
     if (res.status === 401 && typeof window !== 'undefined' && !url.startsWith('/api/auth/')) {

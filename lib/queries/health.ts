@@ -3,7 +3,7 @@ import { REFRESH_MS } from './query-client';
 import type { Health } from './types';
 
 /** /api/health answers 503 with a body when the database is down: that body is the data here. */
-export const healthQuery = () =>
+export const healthOptions = () =>
   queryOptions({
     queryKey: ['health'] as const,
     queryFn: async ({ signal }): Promise<Health> => {

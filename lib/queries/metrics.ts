@@ -28,8 +28,8 @@ function metric<T>(kind: string, f: MetricsFilters, withType = true) {
   });
 }
 
-export const summaryQuery = (f: MetricsFilters) => metric<Summary>('summary', f);
-export const ackLatencyQuery = (f: MetricsFilters) => metric<LatencyPoint[]>('ack-latency', f);
-export const deliveryLagQuery = (f: MetricsFilters) => metric<LatencyPoint[]>('delivery-lag', f);
-export const outcomesQuery = (f: MetricsFilters) => metric<OutcomePoint[]>('outcomes', f);
-export const retryRateQuery = (f: MetricsFilters) => metric<RetryRateRow[]>('retry-rate', f);
+export const summaryOptions = (f: MetricsFilters) => metric<Summary>('summary', f);
+export const ackLatencyOptions = (f: MetricsFilters) => metric<LatencyPoint[]>('ack-latency', f);
+export const deliveryLagOptions = (f: MetricsFilters) => metric<LatencyPoint[]>('delivery-lag', f);
+export const outcomesOptions = (f: MetricsFilters) => metric<OutcomePoint[]>('outcomes', f);
+export const retryRateOptions = (f: MetricsFilters) => metric<RetryRateRow[]>('retry-rate', f);

@@ -5,6 +5,7 @@ import type { listSessions, listTokens, listUsers } from '@/db/queries/users';
 import type { Health } from '@/lib/health';
 import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
 import type { LatencyPoint } from '@/lib/metrics/series';
+import type { SourceView } from '@/lib/sources/service';
 
 /** What a value looks like after JSON: dates become ISO strings. */
 export type Json<T> = T extends Date
@@ -22,6 +23,7 @@ export type DeliveryDetail = Json<NonNullable<Awaited<ReturnType<typeof getDeliv
 export type DeadLetterRow = Rows<typeof listDeadLetters>[number];
 export type EventDetail = Json<NonNullable<Awaited<ReturnType<typeof getEvent>>>>;
 export type AuditRow = Rows<typeof listAudit>[number];
+export type SourceRowJson = Json<SourceView>;
 export type UserRow = Json<Awaited<ReturnType<typeof listUsers>>[number]>;
 export type SessionRow = Json<Awaited<ReturnType<typeof listSessions>>[number]> & { current: boolean };
 export type TokenRow = Json<Awaited<ReturnType<typeof listTokens>>[number]>;
@@ -32,7 +34,7 @@ export type OutcomePoint = { t: string } & Record<
 >;
 
 export type {
-  DeliveryPageView,
-  ProviderDeliveryView,
-  WebhookView,
-} from '@/lib/providers/skylight/client-schemas';
+  ProviderDeliveryPage,
+  ProviderDeliveryRow,
+  ProviderWebhookRow as ProviderWebhook,
+} from '@/lib/providers/types';

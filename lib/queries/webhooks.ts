@@ -1,31 +1,31 @@
 import { queryOptions } from '@tanstack/react-query';
 import { fetchJson, qs } from './fetch-json';
-import type { DeliveryPageView, WebhookView } from './types';
+import type { ProviderDeliveryPage, ProviderWebhook } from './types';
 
-export const webhooksQuery = () =>
+export const webhooksOptions = () =>
   queryOptions({
     queryKey: ['webhooks', 'list'] as const,
     queryFn: async ({ signal }) =>
-      (await fetchJson<WebhookView[]>('/api/provider/webhooks', { signal })).data,
+      (await fetchJson<ProviderWebhook[]>('/api/provider/webhooks', { signal })).data,
   });
 
-export type ProviderDeliveryFilters = { status?: 'pending' | 'delivered' | 'failed'; page: number };
+export type ProviderDeliveryFilters = { status?: string; page: number };
 
-export const providerDeliveriesQuery = (id: number, f: ProviderDeliveryFilters) =>
+export const providerDeliveriesOptions = (id: number, f: ProviderDeliveryFilters) =>
   queryOptions({
     queryKey: ['webhooks', 'deliveries', id, f] as const,
-    queryFn: async ({ signal }) =>
-      (
-        await fetchJson<DeliveryPageView>(
-          `/api/provider/webhooks/${id}/deliveries${qs({ status: f.status, page: f.page })}`,
-          { signal },
-        )
-      ).data,
+    queryFn: async ({ signal }): Promise<ProviderDeliveryPage> => {
+      const body = await fetchJson<ProviderDeliveryPage['data'], NonNullable<ProviderDeliveryPage['meta']>>(
+        `/api/provider/webhooks/${id}/deliveries${qs({ status: f.status, page: f.page })}`,
+        { signal },
+      );
+      return { data: body.data, meta: body.meta ?? null };
+    },
   });
 
-export const setWebhookActive = async (id: number, isActive: boolean) =>
+export const setWebhookActiveRequest = async (id: number, isActive: boolean) =>
   (
-    await fetchJson<WebhookView>(`/api/provider/webhooks/${id}`, {
+    await fetchJson<ProviderWebhook>(`/api/provider/webhooks/${id}`, {
       method: 'PATCH',
       body: { is_active: isActive },
     })

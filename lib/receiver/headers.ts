@@ -17,17 +17,24 @@ export function cleanHeaderValue(value: string | null, max: number): string | nu
   return v === '' ? null : v;
 }
 
-/** The headers a receipt keeps: at most 40, values capped, credentials dropped or redacted. */
-export function storedHeaders(entries: Iterable<[string, string]>): Record<string, string> {
+/**
+ * The headers a receipt keeps: at most 40, values capped, credentials dropped or redacted, and the
+ * provider's own signature headers (`redacted`, lower case) redacted whatever their name.
+ */
+export function storedHeaders(
+  entries: Iterable<[string, string]>,
+  redacted: readonly string[] = [],
+): Record<string, string> {
   const out: Record<string, string> = {};
   let n = 0;
   for (const [name, value] of entries) {
     const key = name.toLowerCase();
     if (DROPPED.has(key)) continue;
     if (n++ >= HEADERS_KEEP) break;
-    out[key.slice(0, 100)] = CREDENTIAL.test(key)
-      ? '[redacted]'
-      : (cleanHeaderValue(value, HEADER_VALUE_KEEP) ?? '');
+    out[key.slice(0, 100)] =
+      CREDENTIAL.test(key) || redacted.includes(key)
+        ? '[redacted]'
+        : (cleanHeaderValue(value, HEADER_VALUE_KEEP) ?? '');
   }
   return out;
 }

@@ -9,7 +9,11 @@ let summarising = false;
  * per request at info was noise at volume (and a cost on the hot path).
  */
 export function logReceipt(entry: {
+  source: string;
+  provider: string | null;
   delivery_id: string | null;
+  /** The provider's id of this attempt (Sly's X-Sly-Delivery-Id), when it sends one. */
+  attempt_id: string | null;
   event_type: string | null;
   outcome: string;
   reason: string | null;

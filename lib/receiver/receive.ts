@@ -1,16 +1,10 @@
-import { errorBody } from '@/lib/errors';
+import { type ErrorCode, errorBody } from '@/lib/errors';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
-import { parseEnvelope, parseTimestamp } from '@/lib/providers/skylight/envelope';
-import {
-  HEADER_DELIVERY,
-  HEADER_EVENT,
-  HEADER_SIGNATURE,
-  HEADER_TIMESTAMP,
-  KNOWN_EVENTS,
-} from '@/lib/providers/skylight/protocol';
-import { verifySignature } from '@/lib/providers/skylight/signature';
+import { providerOf } from '@/lib/providers/registry';
+import type { Provider } from '@/lib/providers/types';
+import type { ResolvedSource } from '@/lib/sources/directory';
 import { DeadlineError, type GroupCommit } from './group-commit';
 import { cleanHeaderValue, storedHeaders } from './headers';
 import { logReceipt } from './receipt-log';
@@ -18,8 +12,13 @@ import type { BackgroundRecorder } from './recorder';
 import type { RefusalSampler } from './refusals';
 import type { ReceiverRequest, ReceiverResponse } from './types';
 
+/**
+ * Where a request was sent: the path's slug, and the source it names (null: no such source;
+ * 'unavailable': the lookup failed, the database being down).
+ */
+export type ReceiverTarget = { slug: string; source: ResolvedSource | null | 'unavailable' };
+
 export type ReceiverDeps = {
-  secrets: () => Promise<readonly string[]> | readonly string[];
   maxBodyBytes: number;
   commit: GroupCommit;
   recorder: BackgroundRecorder;
@@ -41,15 +40,18 @@ export type ReceiverDeps = {
 /** A signed timestamp this far ahead of our clock is refused too (a future-dated capture stays fresh). */
 export const MAX_FUTURE_MS = 15 * 60_000;
 
-const KNOWN = new Set<string>(KNOWN_EVENTS);
 /** Bodies of refused requests are kept only this far, as a hint for debugging. */
 const REFUSED_BODY_KEEP = 2048;
 const MAX_INT4 = 2_147_483_647;
 
 type Refusal = {
-  status: 400 | 413 | 503;
+  status: 400 | 404 | 410 | 413 | 503;
   outcome: 'rejected' | 'unavailable';
   reason: string;
+  /** For the error body; defaults to the generic message for the reason. */
+  message?: string;
+  /** Refused before the body was (fully) read. */
+  unread?: true;
   /** Signed refusals (stale, database down) are the provider's; the rest are anyone's. */
   authenticated: boolean;
   raw: Uint8Array | null;
@@ -57,14 +59,26 @@ type Refusal = {
 };
 
 /**
- * The receiver: size limit, raw bytes, signature, envelope, one durable write, answer. Shared by the
- * Next route handler and any bare HTTP entry point. Never throws: every input maps to an answer.
+ * The receiver: source, size limit, raw bytes, signature, envelope, one durable write, answer. It
+ * knows providers only through their contract (lib/providers/types.ts). Shared by the Next route
+ * handler and the bare HTTP entry through one stack (./stack.ts). Never throws: every input maps to
+ * an answer.
  */
-export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise<ReceiverResponse> {
+export async function receive(
+  req: ReceiverRequest,
+  target: ReceiverTarget,
+  deps: ReceiverDeps,
+): Promise<ReceiverResponse> {
   const receivedAt = new Date();
+  const source = target.source === 'unavailable' ? null : target.source;
+  const provider: Provider | null = source ? providerOf(source.provider) : null;
   // What the request claims (unsigned): stored on its own receipt row only, never a key or a label.
-  const claimedDelivery = cleanHeaderValue(req.header(HEADER_DELIVERY), 200);
-  const claimedEvent = cleanHeaderValue(req.header(HEADER_EVENT), 100);
+  const claimed = provider?.claimed(req.header) ?? null;
+  const claimedDelivery = cleanHeaderValue(claimed?.dedupeId ?? null, 200);
+  const claimedAttempt = cleanHeaderValue(claimed?.attemptId ?? null, 200);
+  const claimedEvent = cleanHeaderValue(claimed?.eventType ?? null, 100);
+  const origin = { source: target.slug, provider: provider?.name ?? null };
+  const redacted = provider?.redactedHeaders ?? [];
 
   const refuse = (r: Refusal): ReceiverResponse => {
     const ackMs = performance.now() - req.startedAt;
@@ -73,36 +87,88 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
       r.authenticated && r.outcome === 'unavailable' ? 'detailed' : deps.refusals.admit(req.clientAddress);
     if (keep !== 'counted') {
       deps.recorder.record({
+        ...origin,
         receivedAt,
         deliveryId: claimedDelivery,
+        attemptId: claimedAttempt,
         eventType: claimedEvent,
         outcome: r.outcome,
         reason: r.reason,
         httpStatus: r.status,
         ackMs,
-        headers: keep === 'detailed' ? storedHeaders(req.headerEntries()) : {},
+        headers: keep === 'detailed' ? storedHeaders(req.headerEntries(), redacted) : {},
         body: keep === 'detailed' && r.raw ? textForStorage(r.raw, REFUSED_BODY_KEEP) : null,
         bodyBytes: r.bytes,
       });
     } else {
       metrics.refusalsUnrecorded.inc();
     }
-    observe(r.outcome, null, ackMs, r.status, claimedDelivery, r.reason);
+    observe(
+      provider,
+      target.slug,
+      r.outcome,
+      null,
+      ackMs,
+      r.status,
+      claimedDelivery,
+      claimedAttempt,
+      r.reason,
+    );
     // Under a fixed key: a claimed event type must not become a rollup cell of its own.
     deps.rollups?.add({ receivedAt, eventType: null, outcome: r.outcome, ackMs, lagMs: null });
-    const code = r.status === 413 ? 'payload_too_large' : r.status === 503 ? 'unavailable' : 'bad_request';
     return {
       status: r.status,
-      body: errorBody(code, messageFor(r.reason)),
+      body: errorBody(ERROR_CODE[r.status], r.message ?? messageFor(r.reason)),
       headers: r.status === 503 ? { 'Retry-After': '5' } : undefined,
+      // Refused before the body was read: the connection must not be reused for what follows it.
+      bodyUnread: r.unread,
     };
   };
   const unsigned = { authenticated: false, raw: null };
 
+  // Refused before the body is read: nothing about it matters without a source to check it against.
+  if (target.source === 'unavailable') {
+    return refuse({
+      ...unsigned,
+      status: 503,
+      outcome: 'unavailable',
+      reason: 'database_unavailable',
+      bytes: 0,
+      unread: true,
+    });
+  }
+  if (!source || !provider) {
+    return refuse({
+      ...unsigned,
+      status: 404,
+      outcome: 'rejected',
+      reason: 'unknown_source',
+      bytes: 0,
+      unread: true,
+    });
+  }
+  if (!source.enabled) {
+    return refuse({
+      ...unsigned,
+      status: 410,
+      outcome: 'rejected',
+      reason: 'source_disabled',
+      bytes: 0,
+      unread: true,
+    });
+  }
+
   if (req.contentLength !== null && req.contentLength > deps.maxBodyBytes) {
     // body_bytes is int4: a claimed length beyond it would make the receipt row unwritable.
     const bytes = Math.min(req.contentLength, MAX_INT4);
-    return refuse({ ...unsigned, status: 413, outcome: 'rejected', reason: 'body_too_large', bytes });
+    return refuse({
+      ...unsigned,
+      status: 413,
+      outcome: 'rejected',
+      reason: 'body_too_large',
+      bytes,
+      unread: true,
+    });
   }
   let raw: Uint8Array | 'too_large';
   try {
@@ -112,42 +178,52 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
   }
   if (raw === 'too_large') {
     const bytes = deps.maxBodyBytes + 1;
-    return refuse({ ...unsigned, status: 413, outcome: 'rejected', reason: 'body_too_large', bytes });
+    return refuse({
+      ...unsigned,
+      status: 413,
+      outcome: 'rejected',
+      reason: 'body_too_large',
+      bytes,
+      unread: true,
+    });
   }
   const bytes = raw.byteLength;
 
   let secrets: readonly string[];
   try {
-    secrets = await deps.secrets();
+    secrets = await source.secrets();
   } catch (err) {
     log.error({ err: (err as Error).message }, 'receiver: cannot load signing secrets');
     return refuse({ ...unsigned, status: 503, outcome: 'unavailable', reason: 'secrets_unavailable', bytes });
   }
-  const check = verifySignature(raw, req.header(HEADER_SIGNATURE), secrets);
+  const check = provider.verify(raw, req.header, secrets, receivedAt);
   if (!check.ok)
     return refuse({
       status: 400,
       outcome: 'rejected',
       reason: check.reason,
+      message: provider.signatureMessages[check.reason],
       authenticated: false,
       raw,
       bytes,
     });
   const signed = { authenticated: true, raw, bytes };
 
-  // The raw header, not the cleaned and capped copy: an id cut to 200 characters is not the provider's id.
-  const parsed = parseEnvelope(raw, req.header(HEADER_DELIVERY));
-  const headers = storedHeaders(req.headerEntries());
+  // Raw headers, not cleaned and capped copies: an id cut to 200 characters is not the provider's id.
+  const parsed = provider.parse(raw, req.header);
+  const headers = storedHeaders(req.headerEntries(), redacted);
   const bodyText = textForStorage(raw);
   let item: Parameters<GroupCommit['submit']>[0];
   if (!parsed.ok) {
     item = {
       receipt: {
+        ...origin,
         receivedAt,
         headers,
         // From a body that failed validation: as untrusted as a header (NUL would fail the write).
-        deliveryId: cleanHeaderValue(parsed.deliveryId ?? null, 200) ?? claimedDelivery,
-        eventType: cleanHeaderValue(parsed.event ?? null, 100) ?? claimedEvent,
+        deliveryId: cleanHeaderValue(parsed.dedupeId ?? null, 200) ?? claimedDelivery,
+        attemptId: claimedAttempt,
+        eventType: cleanHeaderValue(parsed.eventType ?? null, 100) ?? claimedEvent,
         outcome: 'malformed',
         reason: parsed.reason,
         ackMs: 0,
@@ -157,32 +233,36 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
     };
   } else {
     const env = parsed.envelope;
-    // Only the body's timestamp is signed; the header's is not, so it never decides freshness.
-    if (env.timestamp) {
-      const age = receivedAt.getTime() - env.timestamp.getTime();
+    // Only a signed time decides freshness (the provider says which one that is).
+    if (env.signedTs) {
+      const age = receivedAt.getTime() - env.signedTs.getTime();
       if (age > deps.maxAgeMs)
         return refuse({ ...signed, status: 400, outcome: 'rejected', reason: 'timestamp_stale' });
       if (-age > MAX_FUTURE_MS)
         return refuse({ ...signed, status: 400, outcome: 'rejected', reason: 'timestamp_in_future' });
     }
-    const providerTs = env.timestamp ?? headerTimestamp(req.header(HEADER_TIMESTAMP));
+    const providerTs = env.providerTs;
     const receipt = {
+      ...origin,
       receivedAt,
       headers,
-      deliveryId: env.deliveryId,
-      eventType: env.event,
+      deliveryId: env.dedupeId,
+      attemptId: env.attemptId === null ? null : cleanHeaderValue(env.attemptId, 200),
+      eventType: env.eventType,
       providerTs,
       lagMs: providerTs ? receivedAt.getTime() - providerTs.getTime() : null,
       ackMs: 0,
       body: bodyText,
       bodyBytes: bytes,
     };
-    item = KNOWN.has(env.event)
+    item = isKnown(provider, env.eventType)
       ? {
           receipt: { ...receipt, outcome: 'accepted' },
           event: {
-            deliveryId: env.deliveryId,
-            eventType: env.event,
+            source: target.slug,
+            provider: provider.name,
+            deliveryId: env.dedupeId,
+            eventType: env.eventType,
             fingerprint: env.fingerprint,
             payloadText: env.payloadText,
             providerTs,
@@ -207,11 +287,14 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
   const ackMs = performance.now() - req.startedAt;
   deps.commit.recordAck(result.receiptId, ackMs);
   observe(
+    provider,
+    target.slug,
     result.outcome,
     item.receipt.eventType ?? null,
     ackMs,
     200,
     item.receipt.deliveryId ?? null,
+    item.receipt.attemptId ?? null,
     result.reason,
   );
   deps.rollups?.add({
@@ -227,20 +310,39 @@ export async function receive(req: ReceiverRequest, deps: ReceiverDeps): Promise
   return { status: 200, body: { received: true, duplicate: result.outcome === 'duplicate' } };
 }
 
+const ERROR_CODE = {
+  400: 'bad_request',
+  404: 'not_found',
+  410: 'gone',
+  413: 'payload_too_large',
+  503: 'unavailable',
+} as const satisfies Record<Refusal['status'], ErrorCode>;
+
+function isKnown(provider: Provider, eventType: string): boolean {
+  return provider.knownEvents.includes(eventType);
+}
+
 function observe(
+  provider: Provider | null,
+  source: string,
   outcome: string,
   eventType: string | null,
   ackMs: number,
   status: number,
   deliveryId: string | null,
+  attemptId: string | null,
   reason: string | null,
 ) {
   // Label values must stay few: a signed delivery may still name an event we do not know.
-  const label = eventType === null ? 'unknown' : KNOWN.has(eventType) ? eventType : 'other';
+  const label =
+    eventType === null ? 'unknown' : provider && isKnown(provider, eventType) ? eventType : 'other';
   metrics.receipts.inc({ outcome, event_type: label });
   metrics.ackSeconds.observe({ outcome }, ackMs / 1000);
   logReceipt({
+    source,
+    provider: provider?.name ?? null,
     delivery_id: deliveryId,
+    attempt_id: attemptId,
     event_type: eventType,
     outcome,
     reason,
@@ -250,11 +352,10 @@ function observe(
 }
 
 const MESSAGES: Record<string, string> = {
+  unknown_source: 'No such webhook source',
+  source_disabled: 'This webhook source is disabled',
   body_too_large: 'Request body exceeds the size limit',
   body_unreadable: 'Request body could not be read',
-  signature_missing: 'Missing X-Skylight-Signature header',
-  signature_malformed: 'X-Skylight-Signature must be "sha256=" followed by 64 lower-case hex characters',
-  signature_mismatch: 'Signature does not match the request body',
   timestamp_stale: 'Delivery timestamp is older than the accepted window; it looks like a replay',
   timestamp_in_future: 'Delivery timestamp is too far in the future',
   database_unavailable: 'Database unavailable, retry later',
@@ -263,11 +364,6 @@ const MESSAGES: Record<string, string> = {
 };
 function messageFor(reason: string) {
   return MESSAGES[reason] ?? reason;
-}
-
-function headerTimestamp(value: string | null): Date | null {
-  const t = parseTimestamp(value?.trim() ?? null);
-  return t instanceof Date ? t : null;
 }
 
 /** Postgres text cannot hold NUL, and bodies are shown to operators as text: decode leniently. */

@@ -15,4 +15,6 @@ export type ReceiverResponse = {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Refused before the body was read: close the connection rather than read what follows. */
+  bodyUnread?: true;
 };

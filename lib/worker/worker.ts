@@ -148,7 +148,7 @@ export class Worker {
   private async run(e: ClaimedEvent) {
     const startedAt = new Date();
     const t0 = performance.now();
-    const { name, handler } = handlerFor(e.eventType);
+    const { name, handler } = handlerFor(e.provider, e.eventType);
     const attempt = { eventId: e.id, attempt: e.attempts, worker: this.id, startedAt };
     const db = await this.db();
     try {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type postgres from 'postgres';
 import type { Knobs } from '@/lib/providers/skylight/sandbox/knobs';
 import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
-import type { DeliveryRow } from '@/lib/providers/skylight/sandbox/store';
+import type { StoredDelivery } from '@/lib/providers/skylight/sandbox/store';
 import { delay } from '../helpers/app-process';
 import { pgReachable } from '../helpers/scratch-pg';
 
@@ -113,7 +113,7 @@ export function sandboxIdle(sandbox: Sandbox): boolean {
 }
 
 /** Every attempt the sandbox logged for a webhook (one row per POST). */
-export async function deliveryLog(sandbox: Sandbox, webhookId: number): Promise<DeliveryRow[]> {
+export async function deliveryLog(sandbox: Sandbox, webhookId: number): Promise<StoredDelivery[]> {
   return (await sandbox.core.store.listDeliveries(webhookId, { page: 1, perPage: 10_000_000 })).items;
 }
 
@@ -185,7 +185,7 @@ export type Ledger = {
 };
 
 /** Compares the provider's delivery log with the database (receipts, events, effects, attempts). */
-export async function ledger(sql: postgres.Sql, log: DeliveryRow[]): Promise<Ledger> {
+export async function ledger(sql: postgres.Sql, log: StoredDelivery[]): Promise<Ledger> {
   const ackedPerId = new Map<string, number>();
   const failedIds = new Set<string>();
   let acked = 0;

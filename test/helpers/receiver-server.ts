@@ -1,31 +1,43 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
-import { GroupCommit } from '@/lib/receiver/group-commit';
+import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
+import type { ProviderName } from '@/lib/providers/registry';
+import type { GroupCommit } from '@/lib/receiver/group-commit';
 import { fromIncoming, sendNode } from '@/lib/receiver/node-request';
-import { receive } from '@/lib/receiver/receive';
-import { BackgroundRecorder } from '@/lib/receiver/recorder';
-import { type RefusalLimits, RefusalSampler } from '@/lib/receiver/refusals';
+import type { BackgroundRecorder } from '@/lib/receiver/recorder';
+import type { RefusalLimits } from '@/lib/receiver/refusals';
+import { createReceiverStack, webhookSlug } from '@/lib/receiver/stack';
+import type { SecretBox } from '@/lib/sources/crypto';
+import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
 import { Worker, type WorkerOptions } from '@/lib/worker/worker';
 import { openTestDb, type TestDb } from './db';
 
 export type ReceiverServer = {
+  /** The default SkyLight source's URL (`/api/webhooks/skylightchat`). */
   url: string;
+  /** Any source's URL on this server: `${baseUrl}/<slug>`. */
+  baseUrl: string;
   db: TestDb;
   commit: GroupCommit;
   recorder: BackgroundRecorder;
   rollups: RollupBuffer;
+  sources: SourceDirectory;
   worker: Worker | null;
   close: () => Promise<void>;
 };
 
+type Secrets = string[] | (() => string[]);
+
 /**
- * The real receiver and worker over real HTTP on 127.0.0.1, on a fresh test database. The path is
- * the app's (`/api/webhooks/skylightchat`) so senders need no special casing.
+ * The real receiver stack (lib/receiver/stack.ts, as the app assembles it) and worker over real HTTP
+ * on 127.0.0.1, on a fresh test database. Every `/api/webhooks/<slug>` path is served; `secrets`
+ * configure the default SkyLight source (`skylightchat`) and `slySecrets` the default Sly source.
  */
 export async function startReceiverServer(
   opts: {
-    secrets: string[] | (() => string[]);
+    secrets: Secrets;
+    slySecrets?: Secrets;
+    box?: SecretBox | null;
     maxBodyBytes?: number;
     worker?: Partial<WorkerOptions> | false;
     db?: TestDb;
@@ -36,12 +48,6 @@ export async function startReceiverServer(
 ): Promise<ReceiverServer> {
   const db = opts.db ?? (await openTestDb());
   const getDb = async () => db.db;
-  const commit = new GroupCommit(getDb, {
-    maxInFlight: db.kind === 'pglite' ? 1 : 4,
-    deadlineMs: opts.deadlineMs,
-  });
-  const recorder = new BackgroundRecorder(getDb);
-  const rollups = new RollupBuffer();
   const worker =
     opts.worker === false
       ? null
@@ -53,40 +59,56 @@ export async function startReceiverServer(
           context: () => ({ notifyUrl: null }),
           ...opts.worker,
         });
-  const deps = {
-    secrets: () => (typeof opts.secrets === 'function' ? opts.secrets() : opts.secrets),
+  const builtIn = (slug: string, provider: ProviderName, secrets: Secrets): ResolvedSource => ({
+    slug,
+    provider,
+    enabled: true,
+    origin: 'environment',
+    secrets: async () => (typeof secrets === 'function' ? secrets() : secrets),
+  });
+  const defaults = new Map<string, ResolvedSource>([
+    ['skylightchat', builtIn('skylightchat', 'skylight', opts.secrets)],
+  ]);
+  if (opts.slySecrets) defaults.set('sly', builtIn('sly', 'sly', opts.slySecrets));
+  const box = opts.box ?? null;
+  const sources = new SourceDirectory({ db: getDb, box, builtIn: defaults });
+  const stack = createReceiverStack({
+    db: getDb,
+    sources,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
-    commit,
-    recorder,
-    refusals: new RefusalSampler(opts.refusalLimits),
     maxAgeMs: opts.maxAgeMs ?? 72 * 3_600_000,
-    rollups,
+    maxInFlight: db.kind === 'pglite' ? 1 : 4,
+    deadlineMs: opts.deadlineMs,
+    refusalLimits: opts.refusalLimits,
     onAccepted: () => worker?.nudge(),
-  };
+  });
   const server: Server = createServer((req, res) => {
     const startedAt = performance.now();
-    if (req.method !== 'POST' || req.url !== '/api/webhooks/skylightchat') {
+    const slug = req.method === 'POST' && req.url ? webhookSlug(req.url) : null;
+    if (slug === null) {
       res.writeHead(404).end();
       return;
     }
-    receive(fromIncoming(req, startedAt), deps).then((r) => sendNode(res, r, r.status === 413));
+    stack.handle(slug, fromIncoming(req, startedAt)).then((r) => sendNode(res, r, r.bodyUnread === true));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   worker?.start();
   const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}/api/webhooks`;
   return {
-    url: `http://127.0.0.1:${port}/api/webhooks/skylightchat`,
+    url: `${baseUrl}/skylightchat`,
+    baseUrl,
     db,
-    commit,
-    recorder,
-    rollups,
+    commit: stack.commit,
+    recorder: stack.recorder,
+    rollups: stack.rollups,
+    sources,
     worker,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await worker?.stop(2000);
-      await commit.drain();
-      await recorder.flush();
+      await stack.drain();
       if (!opts.db) await db.close();
     },
   };

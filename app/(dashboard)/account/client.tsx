@@ -5,7 +5,7 @@ import { FormPasswordChange } from '@/components/form-password-change';
 import { FormTokenCreate } from '@/components/form-token-create';
 import { useMe } from '@/components/provider-me';
 import { StateEmpty } from '@/components/state-empty';
-import { describeError, StateError } from '@/components/state-error';
+import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableSessions } from '@/components/table-sessions';
 import { TableTokens } from '@/components/table-tokens';
@@ -30,7 +30,7 @@ export function AccountClient() {
       </div>
       {failed && (
         <div className="alert" data-tone="bad" role="alert">
-          {describeError(failed).detail}
+          {describeApiError(failed).detail}
         </div>
       )}
       <div className="stack">

@@ -4,7 +4,7 @@ import { requirePageSession } from '@/lib/auth/page';
 import { AuditClient } from './client';
 import { auditUrl, loadAuditParams } from './search-params';
 
-export const metadata: Metadata = { title: 'Audit log · SkyLight webhooks' };
+export const metadata: Metadata = { title: 'Audit log · Webhook ops' };
 
 // The client reads its filters from the URL itself (nuqs); the server parses them only to send a
 // logged-out visitor back to the same view after login.

@@ -6,18 +6,19 @@ import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { SelectMulti } from '@/components/select-multi';
+import { SelectSource } from '@/components/select-source';
 import { StateEmpty } from '@/components/state-empty';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDeliveries } from '@/components/table-deliveries';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
-import { deliveriesQuery } from '@/lib/queries/deliveries';
+import { deliveriesOptions } from '@/lib/queries/deliveries';
 import { type DeliveriesParams, deliveriesParsers } from './search-params';
 
 export function DeliveriesClient() {
   const [params, set] = useQueryStates(deliveriesParsers);
   const { live, ...filters } = params;
-  const list = useInfiniteQuery(deliveriesQuery(filters, live));
+  const list = useInfiniteQuery(deliveriesOptions(filters, live));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
 
   return (
@@ -35,6 +36,7 @@ export function DeliveriesClient() {
           onChange={(range) => set({ range })}
           extra={[{ value: 'all', label: 'All time' }]}
         />
+        <SelectSource value={params.source} onChange={(source) => set({ source })} />
         <SelectMulti
           label="Outcome"
           options={RECEIPT_OUTCOMES}

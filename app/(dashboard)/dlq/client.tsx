@@ -9,17 +9,18 @@ import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
 import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { SelectEventType } from '@/components/select-event-type';
+import { SelectSource } from '@/components/select-source';
 import { StateEmpty } from '@/components/state-empty';
-import { describeError, StateError } from '@/components/state-error';
+import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDlq } from '@/components/table-dlq';
 import type { FAILURE_CLASSES } from '@/db/filters';
 import {
-  discardDeadLetter,
-  dlqCountQuery,
-  dlqListQuery,
-  retryDeadLetter,
-  retryDeadLetters,
+  discardDeadLetterRequest,
+  dlqCountOptions,
+  dlqListOptions,
+  retryDeadLetterRequest,
+  retryDeadLettersRequest,
 } from '@/lib/queries/dlq';
 import { dlqParsers } from './search-params';
 
@@ -29,28 +30,29 @@ export function DlqClient() {
   const [params, set] = useQueryStates(dlqParsers);
   const qc = useQueryClient();
   const filters = {
+    source: params.source,
     event_type: params.event_type,
     error: params.error,
     q: params.q,
     failure: params.failure,
   };
   const announce = useRef<HTMLDivElement>(null);
-  const list = useInfiniteQuery(dlqListQuery(filters));
+  const list = useInfiniteQuery(dlqListOptions(filters));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const [checked, setChecked] = useState<Set<number>>(new Set());
   const [confirm, setConfirm] = useState<Pending | null>(null);
   const [result, setResult] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
-  const count = useQuery({ ...dlqCountQuery(filters), enabled: confirm?.kind === 'all' });
+  const count = useQuery({ ...dlqCountOptions(filters), enabled: confirm?.kind === 'all' });
 
   const refresh = () =>
     Promise.all(['dlq', 'metrics', 'deliveries'].map((k) => qc.invalidateQueries({ queryKey: [k] })));
   const act = useMutation({
     mutationFn: async (p: Pending) => {
       if (p.kind === 'discard') {
-        await discardDeadLetter(p.id);
+        await discardDeadLetterRequest(p.id);
         return `Discarded event ${p.id}.`;
       }
-      const matched = await retryDeadLetters(p.kind === 'all' ? filters : { ids: p.ids });
+      const matched = await retryDeadLettersRequest(p.kind === 'all' ? filters : { ids: p.ids });
       return `Re-queued ${matched} dead letter${matched === 1 ? '' : 's'}; the worker picks them up now.`;
     },
     onSuccess: (text, p) => {
@@ -59,7 +61,7 @@ export function DlqClient() {
       if (p.kind === 'discard') closeAndAnnounce();
     },
     onError: (err) => {
-      const e = describeError(err);
+      const e = describeApiError(err);
       setResult({ tone: 'bad', text: `${e.title}: ${e.detail}` });
     },
     onSettled: () => {
@@ -68,12 +70,12 @@ export function DlqClient() {
     },
   });
   const retryOne = useMutation({
-    mutationFn: (id: number) => retryDeadLetter(id),
+    mutationFn: (id: number) => retryDeadLetterRequest(id),
     onSuccess: (_d, id) => {
       setResult({ tone: 'ok', text: `Re-queued event ${id}.` });
       closeAndAnnounce();
     },
-    onError: (err) => setResult({ tone: 'bad', text: describeError(err).detail }),
+    onError: (err) => setResult({ tone: 'bad', text: describeApiError(err).detail }),
     onSettled: refresh,
   });
 
@@ -127,6 +129,7 @@ export function DlqClient() {
       </div>
       <NoteRole needed="operator" what="retry and discard" />
       <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
+        <SelectSource value={params.source} onChange={(source) => set({ source, selected: null })} />
         <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         <label className="field">
           Failure
@@ -223,12 +226,12 @@ export function DlqClient() {
             count.isPending ? (
               <p>Counting…</p>
             ) : count.isError ? (
-              <p>Could not count the matching dead letters: {describeError(count.error).detail}</p>
+              <p>Could not count the matching dead letters: {describeApiError(count.error).detail}</p>
             ) : (
               <>
                 <p>
                   <strong>{count.data.matched}</strong> dead letter{count.data.matched === 1 ? '' : 's'} match
-                  {params.event_type || params.error || params.q || params.failure
+                  {params.source || params.event_type || params.error || params.q || params.failure
                     ? ' the current filters'
                     : ''}{' '}
                   (all pages, not just this one). They go back to the queue with a fresh set of automatic

@@ -1,8 +1,9 @@
 import { createLoader, createSerializer, type inferParserType, parseAsStringLiteral } from 'nuqs/server';
 import { FAILURE_CLASSES } from '@/db/filters';
-import { parseAsEventType, parseAsId, parseAsText } from '@/lib/api/page-params';
+import { parseAsEventType, parseAsId, parseAsSource, parseAsText } from '@/lib/api/page-params';
 
 export const dlqParsers = {
+  source: parseAsSource,
   event_type: parseAsEventType,
   failure: parseAsStringLiteral(FAILURE_CLASSES),
   error: parseAsText,

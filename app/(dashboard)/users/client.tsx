@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { FormUserCreate } from '@/components/form-user-create';
 import { NoteRole } from '@/components/note-role';
 import { useMe } from '@/components/provider-me';
-import { describeError, StateError } from '@/components/state-error';
+import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableUsers } from '@/components/table-users';
 import type { Role } from '@/lib/auth/roles';
@@ -23,7 +23,7 @@ export function UsersClient() {
         tone: 'ok',
         text: `${u.email} is now ${u.disabled_at ? 'disabled' : 'active'} as ${u.role}.`,
       }),
-    onError: (err) => setMessage({ tone: 'bad', text: describeError(err).detail }),
+    onError: (err) => setMessage({ tone: 'bad', text: describeApiError(err).detail }),
     onSettled: () => qc.invalidateQueries({ queryKey: ['users'] }),
   });
   if (me.role !== 'admin') return <NoteRole needed="admin" what="managing people" />;

@@ -6,25 +6,31 @@ import { useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelProviderDeliveries } from '@/components/panel-provider-deliveries';
+import { PanelSources } from '@/components/panel-sources';
 import { StateEmpty } from '@/components/state-empty';
-import { describeError, StateError } from '@/components/state-error';
+import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableWebhooks } from '@/components/table-webhooks';
-import type { WebhookView } from '@/lib/queries/types';
-import { setWebhookActive, webhooksQuery } from '@/lib/queries/webhooks';
+import type { CatalogName } from '@/lib/providers/catalog';
+import type { ProviderWebhook } from '@/lib/queries/types';
+import { setWebhookActiveRequest, webhooksOptions } from '@/lib/queries/webhooks';
 import { webhooksParsers } from './search-params';
 
-export function WebhooksClient() {
+type ProviderInfo = { name: CatalogName; label: string; managed: boolean };
+
+export function WebhooksClient({ providers }: { providers: ProviderInfo[] }) {
+  // Provider-side webhooks come from the first provider with a management API.
+  const managed = providers.find((p) => p.managed);
   const [params, set] = useQueryStates(webhooksParsers);
   const qc = useQueryClient();
-  const list = useQuery(webhooksQuery());
-  const [confirm, setConfirm] = useState<WebhookView | null>(null);
+  const list = useQuery(webhooksOptions());
+  const [confirm, setConfirm] = useState<ProviderWebhook | null>(null);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
-  const key = webhooksQuery().queryKey;
+  const key = webhooksOptions().queryKey;
 
-  // Optimistic: the switch flips at once and flips back if SkyLight refuses.
+  // Optimistic: the switch flips at once and flips back if the provider refuses.
   const toggle = useMutation({
-    mutationFn: (v: { id: number; is_active: boolean }) => setWebhookActive(v.id, v.is_active),
+    mutationFn: (v: { id: number; is_active: boolean }) => setWebhookActiveRequest(v.id, v.is_active),
     onMutate: async (v) => {
       setConfirm(null);
       await qc.cancelQueries({ queryKey: key });
@@ -34,13 +40,13 @@ export function WebhooksClient() {
     },
     onError: (err, _v, ctx) => {
       if (ctx?.before) qc.setQueryData(key, ctx.before);
-      const e = describeError(err);
+      const e = describeApiError(err);
       setMessage({ tone: 'bad', text: `${e.title}: ${e.detail} The change was rolled back.` });
     },
     onSuccess: (w) =>
       setMessage({
         tone: 'ok',
-        text: `${w.name} is now ${w.is_active ? 'enabled' : 'disabled'} on SkyLight.`,
+        text: `${w.name} is now ${w.is_active ? 'enabled' : 'disabled'} on ${managed?.label ?? 'the provider'}.`,
       }),
     onSettled: () => qc.invalidateQueries({ queryKey: ['webhooks'] }),
   });
@@ -55,6 +61,10 @@ export function WebhooksClient() {
         </button>
       </div>
       <NoteRole needed="operator" what="enabling and disabling webhooks" />
+      <PanelSources providers={providers} />
+      <div className="section-head">
+        <h2>Webhooks on {managed?.label ?? 'the provider'}</h2>
+      </div>
       {message && (
         <div className="alert" data-tone={message.tone} role="status">
           {message.text}
@@ -66,8 +76,8 @@ export function WebhooksClient() {
         ) : list.isError ? (
           <StateError error={list.error} onRetry={() => list.refetch()} />
         ) : list.data.length === 0 ? (
-          <StateEmpty title="No webhooks on SkyLight">
-            Create one in SkyLight (Settings → Webhooks).
+          <StateEmpty title={`No webhooks on ${managed?.label ?? 'the provider'}`}>
+            Create one in the provider's dashboard.
           </StateEmpty>
         ) : (
           <TableWebhooks
@@ -80,11 +90,12 @@ export function WebhooksClient() {
           />
         )}
       </div>
-      {params.webhook && (
+      {params.webhook && managed && (
         <PanelProviderDeliveries
+          provider={managed.name}
           webhookId={params.webhook}
           filters={{ status: params.status ?? undefined, page: params.page }}
-          onChange={(f) => set({ ...f, status: f.status ?? null })}
+          onChange={(f) => set({ status: f.status ?? null, page: f.page ?? 1 })}
         />
       )}
       {confirm && (
@@ -97,13 +108,13 @@ export function WebhooksClient() {
         >
           {confirm.is_active ? (
             <p>
-              SkyLight does <strong>not</strong> queue events for a disabled webhook: anything that happens
-              while it is off is never delivered here, and will not arrive when you enable it again.
+              {managed?.label} does <strong>not</strong> queue events for a disabled webhook: anything that
+              happens while it is off is never delivered here, and will not arrive when you enable it again.
             </p>
           ) : (
             <p>
-              SkyLight starts sending new events to {confirm.url} again. Events from while it was off do not
-              arrive.
+              {managed?.label} starts sending new events to {confirm.url} again. Events from while it was off
+              do not arrive.
             </p>
           )}
         </DialogConfirm>

@@ -1,8 +1,8 @@
-import { getDb } from '@/db/client';
 import { listUsers } from '@/db/queries/users';
 import { authed, ok, parseBody } from '@/lib/api/route';
 import { createUserBody } from '@/lib/api/schemas';
 import { createUser } from '@/lib/auth/people';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

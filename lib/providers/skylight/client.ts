@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { AppError, type Issue } from '@/lib/errors';
-import { runtime } from '@/lib/runtime';
 import {
   type DeliveryPage,
   type DeliveryQuery,
@@ -247,16 +246,4 @@ export class SkylightClient {
   private scrub(text: string): string {
     return this.apiKey ? text.split(this.apiKey).join('[redacted]') : text;
   }
-}
-
-/** The client for the configured provider: SkyLight's API, or the embedded sandbox in demo mode. */
-export function getSkylightClient(): SkylightClient {
-  const api = runtime().providerApi();
-  if (!api) {
-    throw new AppError(
-      'unavailable',
-      'SkyLight management API is not configured: set SKYLIGHT_API_KEY, or unset it to use the built-in sandbox',
-    );
-  }
-  return new SkylightClient({ baseUrl: api.url, apiKey: api.key });
 }

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { numberText, parseJsonLossless, storableJsonText, stringifyJson } from '@/lib/json';
+import { parseTimestamp } from '../common';
+
+export { parseTimestamp };
 
 /**
  * The delivery envelope. The docs disagree (provider-contract.md §6 C1, C2): `timestamp` is an ISO
@@ -107,21 +110,6 @@ export function parseEnvelope(raw: Uint8Array, headerDeliveryId: string | null):
       ),
     },
   };
-}
-
-/** ISO 8601 string or Unix seconds (integer or numeric string, as in X-Skylight-Timestamp). */
-export function parseTimestamp(value: string | number | undefined | null): Date | null | 'invalid' {
-  if (value === undefined || value === null || value === '') return null;
-  let ms: number;
-  if (typeof value === 'number' || /^\d{1,12}$/.test(value)) {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0 || n > 1e11) return 'invalid';
-    ms = n * 1000;
-  } else {
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(value)) return 'invalid';
-    ms = Date.parse(value);
-  }
-  return Number.isFinite(ms) ? new Date(ms) : 'invalid';
 }
 
 export const MAX_DEPTH = 64;

@@ -14,7 +14,7 @@ const schema = z.looseObject({
   status: z.string().max(100).nullish(),
 });
 
-/** booking.created: upsert by SkyLight's booking id and notify. */
+/** booking.created: upsert by the provider's booking id and notify. */
 export const bookingCreated = defineHandler({
   parse: (data) => schema.parse(entity(data, 'booking')),
   notify: async (b, event, ctx) => {

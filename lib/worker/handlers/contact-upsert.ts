@@ -14,7 +14,7 @@ const contactSchema = z.looseObject({
 });
 
 /**
- * contact.created and contact.updated: upsert by SkyLight's contact id, unless a newer state (or a
+ * contact.created and contact.updated: upsert by the provider's contact id, unless a newer state (or a
  * deletion) is already stored: version = the contact's `updated_at`, else `created_at`, else the
  * event's timestamp.
  */

@@ -34,7 +34,7 @@ function parse(data: Record<string, unknown>) {
   };
 }
 
-/** message.received and message.sent: insert once by SkyLight's message id; notify on inbound. */
+/** message.received and message.sent: insert once by the provider's message id; notify on inbound. */
 export const messageHandler = defineHandler({
   parse,
   notify: async (m, event, ctx) => {

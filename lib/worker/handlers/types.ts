@@ -34,7 +34,7 @@ export function defineHandler<T>(h: Handler<T>): Handler<unknown> {
   return h as Handler<unknown>;
 }
 
-/** SkyLight nests entities (`data.contact`) in one doc version and flattens them in the other. */
+/** Entities come nested (`data.contact`) in one version of the provider's docs and flat in the other. */
 export function entity(data: Record<string, unknown>, key: string): Record<string, unknown> {
   const nested = data[key];
   return nested && typeof nested === 'object' && !Array.isArray(nested)

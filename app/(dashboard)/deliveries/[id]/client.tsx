@@ -9,10 +9,11 @@ import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TimelineDelivery } from '@/components/timeline-delivery';
 import { formatMs, formatTime, prettyJson } from '@/lib/format';
-import { deliveryQuery } from '@/lib/queries/deliveries';
+import { eventNote, providerLabel } from '@/lib/providers/catalog';
+import { deliveryOptions } from '@/lib/queries/deliveries';
 
 export function DeliveryClient({ id }: { id: number }) {
-  const q = useQuery(deliveryQuery(id));
+  const q = useQuery(deliveryOptions(id));
   const d = q.data;
   const body = d ? prettyJson(d.body) : '';
   const headers = d ? JSON.stringify(d.headers, null, 2) : '';
@@ -44,8 +45,23 @@ export function DeliveryClient({ id }: { id: number }) {
                   <dd>
                     <BadgeStatus value={d.outcome} /> {d.reason}
                   </dd>
+                  <dt>Source</dt>
+                  <dd>
+                    {d.source} · {d.provider ? providerLabel(d.provider) : 'unknown source'}
+                  </dd>
                   <dt>Event type</dt>
-                  <dd>{d.event_type ?? '—'}</dd>
+                  <dd>
+                    {d.event_type ?? '—'}
+                    {d.provider && d.event_type && eventNote(d.provider, d.event_type) && (
+                      <> · {eventNote(d.provider, d.event_type)}</>
+                    )}
+                  </dd>
+                  {d.attempt_id && d.attempt_id !== d.delivery_id && (
+                    <>
+                      <dt>Attempt id</dt>
+                      <dd className="mono">{d.attempt_id}</dd>
+                    </>
+                  )}
                   <dt>HTTP status</dt>
                   <dd>{d.http_status}</dd>
                   <dt>Received</dt>

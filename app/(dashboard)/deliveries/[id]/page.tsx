@@ -4,7 +4,7 @@ import { requirePageSession } from '@/lib/auth/page';
 import { DeliveryClient } from './client';
 import { parseDeliveryId } from './search-params';
 
-export const metadata: Metadata = { title: 'Delivery · SkyLight webhooks' };
+export const metadata: Metadata = { title: 'Delivery · Webhook ops' };
 
 export default async function DeliveryPage({ params }: { params: Promise<{ id: string }> }) {
   const { id: raw } = await params;

@@ -1,8 +1,8 @@
-import { getDb } from '@/db/client';
 import { iterateAudit } from '@/db/queries/audit';
 import { authed, parseQuery } from '@/lib/api/route';
 import { auditExportQuery } from '@/lib/api/schemas';
 import { exportResponse } from '@/lib/api/stream-export';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,5 +1,5 @@
 import { clientIp, ok, parseBody } from '@/lib/api/route';
-import { loginBody } from '@/lib/api/schemas';
+import { loginBodySchema } from '@/lib/api/schemas';
 import { login } from '@/lib/auth/login';
 import { isSameOrigin } from '@/lib/auth/require';
 import { AppError, toResponse } from '@/lib/errors';
@@ -12,7 +12,7 @@ export async function POST(request: Request) {
     if (request.headers.has('origin') && !isSameOrigin(request)) {
       throw new AppError('forbidden', 'Cross-origin request refused');
     }
-    const body = await parseBody(loginBody, request);
+    const body = await parseBody(loginBodySchema, request);
     const cookie = await login(body, { ip: clientIp(request), userAgent: request.headers.get('user-agent') });
     const res = ok({ logged_in: true });
     res.headers.append('Set-Cookie', cookie);

@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { countDeadLetters } from '@/db/queries/dlq';
 import { authed, ok, parseQuery } from '@/lib/api/route';
-import { dlqCountQuery } from '@/lib/api/schemas';
+import { dlqCountQuerySchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 
@@ -10,6 +10,6 @@ export const dynamic = 'force-dynamic';
  * how many of them failed transiently or permanently.
  */
 export const GET = authed('viewer', async (request) => {
-  const filter = parseQuery(dlqCountQuery, request);
+  const filter = parseQuery(dlqCountQuerySchema, request);
   return ok(await countDeadLetters(await getDb(), filter));
 });

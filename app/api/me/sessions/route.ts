@@ -1,7 +1,7 @@
-import { getDb } from '@/db/client';
 import { listSessions } from '@/db/queries/users';
 import { authed, ok } from '@/lib/api/route';
 import { requireUser } from '@/lib/auth/require';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

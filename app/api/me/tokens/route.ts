@@ -1,9 +1,9 @@
-import { getDb } from '@/db/client';
 import { listTokens } from '@/db/queries/users';
 import { authed, ok, parseBody } from '@/lib/api/route';
 import { createTokenBody } from '@/lib/api/schemas';
 import { createToken } from '@/lib/auth/people';
 import { requireUser } from '@/lib/auth/require';
+import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,12 +1,12 @@
-import { getDb } from '@/db/client';
 import { authed, ok, parseQuery } from '@/lib/api/route';
-import { metricsQuery } from '@/lib/api/schemas';
+import { metricsQuerySchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 import { latencyOverTime } from '@/lib/metrics/dashboard';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = authed('viewer', async (request) => {
-  const series = await latencyOverTime(await getDb(), 'lag', parseQuery(metricsQuery, request));
+  const series = await latencyOverTime(await getDb(), 'lag', parseQuery(metricsQuerySchema, request));
   const res = ok(series.points);
   res.headers.set('X-Bucket-Seconds', String(series.bucketS));
   return res;

@@ -1,6 +1,10 @@
-import { authed, ok } from '@/lib/api/route';
-import { listWebhooks } from '@/lib/api/webhooks';
+import { authed, ok, parseQuery } from '@/lib/api/route';
+import { providerWebhooksQuerySchema } from '@/lib/api/schemas';
+import { listProviderWebhooks } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = authed('viewer', async () => ok(await listWebhooks()));
+export const GET = authed('viewer', async (request) => {
+  const { provider } = parseQuery(providerWebhooksQuerySchema, request);
+  return ok(await listProviderWebhooks(provider));
+});

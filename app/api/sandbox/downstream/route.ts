@@ -1,5 +1,5 @@
 import { authed, ok, parseBody } from '@/lib/api/route';
-import { sandboxOutageBody } from '@/lib/api/schemas';
+import { sandboxOutageBodySchema } from '@/lib/api/schemas';
 import { AppError } from '@/lib/errors';
 import { runtime } from '@/lib/runtime';
 
@@ -21,7 +21,7 @@ export const GET = authed('viewer', async () => ok(demoDownstream().downstream()
 
 /** Starts or ends the demo's downstream outage; audited. */
 export const POST = authed('operator', async (request, who) => {
-  const { outage } = await parseBody(sandboxOutageBody, request);
+  const { outage } = await parseBody(sandboxOutageBodySchema, request);
   const stats = await demoDownstream().setDownstreamOutage(outage, who);
   return ok(stats);
 });

@@ -4,7 +4,7 @@ import { KNOWN_EVENTS } from '../protocol';
 import type { SandboxCore } from './core';
 import { isoMicro } from './format';
 import { BodyError, readJson, sendJson } from './http';
-import { DELIVERY_STATUSES, type DeliveryRow, type Webhook } from './store';
+import { DELIVERY_STATUSES, type StoredDelivery, type Webhook } from './store';
 
 /**
  * SkyLight's Webhooks management API (provider-contract.md §5): `{success, data, message?}` envelopes,
@@ -81,7 +81,7 @@ export function webhookJson(w: Webhook, extra: Record<string, unknown> = {}) {
   };
 }
 
-export function deliveryJson(d: DeliveryRow) {
+export function deliveryJson(d: StoredDelivery) {
   return {
     id: d.id,
     webhook_id: d.webhookId,

@@ -3,7 +3,7 @@ import { Downstream } from './downstream';
 import { newWebhookSecret } from './format';
 import { DEFAULT_KNOBS, type Knobs, knobsSchema } from './knobs';
 import { type SandboxLog, Sender, silentLog } from './sender';
-import type { SandboxStore, Webhook, WebhookPatch } from './store';
+import type { SandboxStore, StoredWebhookPatch, Webhook } from './store';
 
 export type CoreOptions = {
   store: SandboxStore;
@@ -77,7 +77,7 @@ export class SandboxCore {
     return w;
   }
 
-  async updateWebhook(id: number, patch: WebhookPatch): Promise<Webhook | null> {
+  async updateWebhook(id: number, patch: StoredWebhookPatch): Promise<Webhook | null> {
     const w = await this.store.updateWebhook(id, patch);
     this.cache = null;
     if (w && patch.isActive === false) await this.sender.dropPending(id);

@@ -1,23 +1,11 @@
-import { getDb } from '@/db/client';
-import type { Actor } from '@/db/queries/audit';
 import { pruneSandboxDeliveries, sandboxOutageSetting, setSandboxOutageSetting } from '@/db/queries/sandbox';
+import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
+import type { EmbeddedSandbox } from '../../types';
 import { KNOWN_EVENTS } from '../protocol';
-import type { DownstreamStats } from './downstream';
 import { startSandbox } from './server';
 import { DbStore } from './store-db';
-
-export type EmbeddedSandbox = {
-  secrets(): Promise<string[]>;
-  downstreamUrl: string;
-  apiUrl: string;
-  apiKey: string;
-  /** The demo's downstream outage switch; null when notifications go elsewhere (NOTIFY_WEBHOOK_URL). */
-  downstream(): DownstreamStats | null;
-  setDownstreamOutage(on: boolean, who: Actor): Promise<DownstreamStats>;
-  stop(): Promise<void>;
-};
 
 /** Identifies the webhook the sandbox keeps pointed at this app across restarts. */
 export const EMBEDDED_WEBHOOK_NAME = 'Local app (sandbox)';
@@ -33,7 +21,10 @@ const PROBE_EVERY_MS = 500;
  * that downstream in an outage the operator can end from the dashboard: notifications fail, their
  * events are retried and dead-lettered as transient, and a retry after the outage processes them.
  */
-export async function startEmbeddedSandbox(opts: { outageDemo: boolean }): Promise<EmbeddedSandbox> {
+export async function startEmbeddedSandbox(opts: {
+  url: string;
+  outageDemo: boolean;
+}): Promise<EmbeddedSandbox> {
   const sandbox = await startSandbox({
     store: new DbStore(getDb),
     knobs: { rate: env.SANDBOX_RATE, timeScale: env.SANDBOX_TIME_SCALE, duplicates: 0.05, failures: 0.05 },
@@ -41,7 +32,7 @@ export async function startEmbeddedSandbox(opts: { outageDemo: boolean }): Promi
   });
   const { core } = sandbox;
   if (opts.outageDemo) core.downstream.outage = await sandboxOutageSetting(await getDb());
-  const target = `http://127.0.0.1:${env.PORT}/api/webhooks/skylightchat`;
+  const target = opts.url;
   await ensureWebhook(core, target);
   // Retries that were pending when the app last stopped go out on their original schedule.
   await core.sender.resume();

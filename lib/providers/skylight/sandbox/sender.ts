@@ -10,7 +10,7 @@ import {
 import { sign } from '../signature';
 import { isoMicro, newDeliveryId, unixSeconds } from './format';
 import type { Knobs } from './knobs';
-import type { DeliveryRow, SandboxStore, Webhook } from './store';
+import type { SandboxStore, StoredDelivery, Webhook } from './store';
 import { type Shape, World, type WorldEvent } from './world';
 
 export type SandboxLog = {
@@ -48,7 +48,7 @@ export type SenderOptions = {
   log?: SandboxLog;
 };
 
-type Attempt = { row: DeliveryRow; kind: 'normal' | 'duplicate' | 'test' };
+type Attempt = { row: StoredDelivery; kind: 'normal' | 'duplicate' | 'test' };
 
 export const DISABLED_REASON = 'webhook disabled: pending retry dropped';
 const RESPONSE_BODY_KEEP = 1000;
@@ -153,7 +153,7 @@ export class Sender {
   }
 
   /** POST /webhooks/{id}/test: one contact.created sent now, logged, never retried. */
-  async sendTest(webhook: Webhook): Promise<DeliveryRow> {
+  async sendTest(webhook: Webhook): Promise<StoredDelivery> {
     const k = this.opts.knobs();
     const ev = this.world.next(new Date(Date.now() + k.skewMs), 0, 'contact.created');
     const deliveryId = newDeliveryId();
@@ -203,7 +203,7 @@ export class Sender {
     await Promise.allSettled([...this.active]);
   }
 
-  private schedule(row: DeliveryRow) {
+  private schedule(row: StoredDelivery) {
     if (this.stopped) return;
     const delay = Math.max(0, (row.nextAttemptAt?.getTime() ?? 0) - Date.now());
     const timer = setTimeout(() => {
@@ -252,7 +252,7 @@ export class Sender {
     }
   }
 
-  private async attempt(a: Attempt, webhook: Webhook): Promise<DeliveryRow> {
+  private async attempt(a: Attempt, webhook: Webhook): Promise<StoredDelivery> {
     const { row } = a;
     const k = this.opts.knobs();
     const result = await this.post(webhook, row, k.skewMs);
@@ -275,7 +275,7 @@ export class Sender {
     return { ...row, ...finished, nextAttemptAt: null };
   }
 
-  private async retryLater(row: DeliveryRow, k: Knobs) {
+  private async retryLater(row: StoredDelivery, k: Knobs) {
     const delay = PROVIDER_RETRY_DELAYS_MS[row.attemptNumber - 1]! / k.timeScale;
     const next = await this.opts.store.addDelivery(this.successor(row, k, row.attemptNumber + 1, delay));
     this.schedule(next);
@@ -286,12 +286,12 @@ export class Sender {
    * `per-attempt` mode it carries a new delivery_id with the same data and timestamp, which only a
    * content fingerprint can recognise (provider-contract.md C7).
    */
-  private async duplicate(row: DeliveryRow, k: Knobs) {
+  private async duplicate(row: StoredDelivery, k: Knobs) {
     const next = await this.opts.store.addDelivery(this.successor(row, k, row.attemptNumber, 0));
     this.enqueue({ row: next, kind: 'duplicate' });
   }
 
-  private successor(row: DeliveryRow, k: Knobs, attemptNumber: number, delayMs: number) {
+  private successor(row: StoredDelivery, k: Knobs, attemptNumber: number, delayMs: number) {
     let { deliveryId, payload } = row;
     if (k.idMode === 'per-attempt') {
       deliveryId = newDeliveryId();
@@ -309,7 +309,7 @@ export class Sender {
 
   private async post(
     webhook: Webhook,
-    row: DeliveryRow,
+    row: StoredDelivery,
     skewMs: number,
   ): Promise<{ status: number | null; body: string }> {
     const body = Buffer.from(row.payload, 'utf8');

@@ -12,7 +12,7 @@ import {
   pendingSandboxDeliveries,
   updateSandboxWebhook,
 } from '@/db/queries/sandbox';
-import type { DeliveryStatus, SandboxStore, WebhookInput, WebhookPatch } from './store';
+import type { DeliveryStatus, SandboxStore, StoredWebhookInput, StoredWebhookPatch } from './store';
 
 /** The embedded sandbox's state in the app's database, so its webhook and secret survive restarts. */
 export class DbStore implements SandboxStore {
@@ -24,10 +24,10 @@ export class DbStore implements SandboxStore {
   async getWebhook(id: number) {
     return getSandboxWebhook(await this.db(), id);
   }
-  async createWebhook(input: WebhookInput) {
+  async createWebhook(input: StoredWebhookInput) {
     return insertSandboxWebhook(await this.db(), input);
   }
-  async updateWebhook(id: number, patch: WebhookPatch) {
+  async updateWebhook(id: number, patch: StoredWebhookPatch) {
     return updateSandboxWebhook(await this.db(), id, patch);
   }
   async deleteWebhook(id: number) {

@@ -1,19 +1,19 @@
 import type {
   DeliveryInput,
-  DeliveryPage,
   DeliveryResult,
-  DeliveryRow,
   DeliveryStatus,
   SandboxStore,
+  StoredDelivery,
+  StoredDeliveryPage,
+  StoredWebhookInput,
+  StoredWebhookPatch,
   Webhook,
-  WebhookInput,
-  WebhookPatch,
 } from './store';
 
 /** The standalone sandbox's state: gone when the process exits, which is what a test run wants. */
 export class MemoryStore implements SandboxStore {
   private webhooks = new Map<number, Webhook>();
-  private deliveries = new Map<number, DeliveryRow>();
+  private deliveries = new Map<number, StoredDelivery>();
   private nextWebhookId = 1;
   private nextDeliveryId = 1;
 
@@ -26,14 +26,14 @@ export class MemoryStore implements SandboxStore {
     return w ? { ...w } : null;
   }
 
-  async createWebhook(input: WebhookInput) {
+  async createWebhook(input: StoredWebhookInput) {
     const now = new Date();
     const w: Webhook = { id: this.nextWebhookId++, ...input, createdAt: now, updatedAt: now };
     this.webhooks.set(w.id, w);
     return { ...w };
   }
 
-  async updateWebhook(id: number, patch: WebhookPatch) {
+  async updateWebhook(id: number, patch: StoredWebhookPatch) {
     const w = this.webhooks.get(id);
     if (!w) return null;
     Object.assign(w, patch, { updatedAt: new Date() });
@@ -54,7 +54,7 @@ export class MemoryStore implements SandboxStore {
 
   async addDelivery(input: DeliveryInput) {
     const now = new Date();
-    const row: DeliveryRow = {
+    const row: StoredDelivery = {
       id: this.nextDeliveryId++,
       ...input,
       status: 'pending',
@@ -94,7 +94,7 @@ export class MemoryStore implements SandboxStore {
   async listDeliveries(
     webhookId: number,
     opts: { status?: DeliveryStatus; page: number; perPage: number },
-  ): Promise<DeliveryPage> {
+  ): Promise<StoredDeliveryPage> {
     const all = [...this.deliveries.values()]
       .filter((d) => d.webhookId === webhookId && (!opts.status || d.status === opts.status))
       .reverse();

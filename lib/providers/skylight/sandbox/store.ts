@@ -14,10 +14,10 @@ export type Webhook = {
   updatedAt: Date;
 };
 
-export type WebhookInput = Pick<Webhook, 'name' | 'url' | 'events' | 'isActive'> & { secret: string };
-export type WebhookPatch = Partial<Pick<Webhook, 'name' | 'url' | 'events' | 'isActive' | 'secret'>>;
+export type StoredWebhookInput = Pick<Webhook, 'name' | 'url' | 'events' | 'isActive'> & { secret: string };
+export type StoredWebhookPatch = Partial<Pick<Webhook, 'name' | 'url' | 'events' | 'isActive' | 'secret'>>;
 
-export type DeliveryRow = {
+export type StoredDelivery = {
   id: number;
   webhookId: number;
   eventType: string;
@@ -35,31 +35,31 @@ export type DeliveryRow = {
 };
 
 export type DeliveryInput = Pick<
-  DeliveryRow,
+  StoredDelivery,
   'webhookId' | 'eventType' | 'deliveryId' | 'attemptNumber' | 'payload' | 'nextAttemptAt'
 >;
 
-export type DeliveryResult = Pick<DeliveryRow, 'status' | 'responseStatusCode' | 'responseBody'>;
+export type DeliveryResult = Pick<StoredDelivery, 'status' | 'responseStatusCode' | 'responseBody'>;
 
-export type DeliveryPage = { items: DeliveryRow[]; total: number };
+export type StoredDeliveryPage = { items: StoredDelivery[]; total: number };
 
 export interface SandboxStore {
   listWebhooks(): Promise<Webhook[]>;
   getWebhook(id: number): Promise<Webhook | null>;
-  createWebhook(input: WebhookInput): Promise<Webhook>;
-  updateWebhook(id: number, patch: WebhookPatch): Promise<Webhook | null>;
+  createWebhook(input: StoredWebhookInput): Promise<Webhook>;
+  updateWebhook(id: number, patch: StoredWebhookPatch): Promise<Webhook | null>;
   deleteWebhook(id: number): Promise<boolean>;
   /** Delivery-log rows per webhook (delivery_logs_count in list version A). */
   deliveryCounts(): Promise<Map<number, number>>;
   /** Inserts a `pending` attempt. */
-  addDelivery(input: DeliveryInput): Promise<DeliveryRow>;
+  addDelivery(input: DeliveryInput): Promise<StoredDelivery>;
   finishDelivery(id: number, result: DeliveryResult): Promise<void>;
   /** Pending attempts: resumed after a restart. */
-  pendingDeliveries(): Promise<DeliveryRow[]>;
+  pendingDeliveries(): Promise<StoredDelivery[]>;
   /** Marks every pending attempt of a webhook failed (it was disabled); returns their ids. */
   failPending(webhookId: number, reason: string): Promise<number[]>;
   listDeliveries(
     webhookId: number,
     opts: { status?: DeliveryStatus; page: number; perPage: number },
-  ): Promise<DeliveryPage>;
+  ): Promise<StoredDeliveryPage>;
 }

@@ -1,13 +1,13 @@
-import { getDb } from '@/db/client';
 import { retryDeadLetter } from '@/db/queries/dlq';
 import { authed, ok, parseParams } from '@/lib/api/route';
-import { idParam } from '@/lib/api/schemas';
+import { idParamSchema } from '@/lib/api/schemas';
+import { getDb } from '@/lib/db';
 import { runtime } from '@/lib/runtime';
 
 export const dynamic = 'force-dynamic';
 
 export const POST = authed<{ id: string }>('operator', async (_request, who, params) => {
-  const { id } = parseParams(idParam, params);
+  const { id } = parseParams(idParamSchema, params);
   const event = await retryDeadLetter(await getDb(), id, who);
   runtime().worker?.nudge();
   return ok(event, { status: 202 });

@@ -1,12 +1,12 @@
 import { authed, ok, parseParams, parseQuery } from '@/lib/api/route';
-import { idParam, providerDeliveriesQuery } from '@/lib/api/schemas';
+import { idParamSchema, providerDeliveriesQuerySchema } from '@/lib/api/schemas';
 import { listProviderDeliveries } from '@/lib/api/webhooks';
 
 export const dynamic = 'force-dynamic';
 
-/** SkyLight's own delivery log for one webhook: `{data: {data: [...], meta}}`, SkyLight's field names. */
+/** The provider's own delivery log for one webhook: `{data: [...], meta}`, the provider's field names. */
 export const GET = authed<{ id: string }>('viewer', async (request, _who, params) => {
-  const { id } = parseParams(idParam, params);
-  const q = parseQuery(providerDeliveriesQuery, request);
-  return ok(await listProviderDeliveries(id, { ...q, per_page: 25 }));
+  const { id } = parseParams(idParamSchema, params);
+  const page = await listProviderDeliveries(id, parseQuery(providerDeliveriesQuerySchema, request));
+  return ok(page.data, { meta: page.meta });
 });

@@ -1,0 +1,20 @@
+/**
+ * Errors thrown where a query finds the row missing or in the wrong state. They carry the same
+ * `code` names as the API's error model, which maps them to a status (lib/errors.ts); db/ itself
+ * knows nothing about HTTP.
+ */
+export class NotFoundError extends Error {
+  readonly code = 'not_found';
+  constructor(entity: string, id: number | string) {
+    super(`${entity} ${id} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends Error {
+  readonly code = 'conflict';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}

@@ -1,0 +1,54 @@
+// Parsing steps every JSON webhook provider shares. Provider folders import these; nothing here
+// knows a provider.
+import { parseJsonLossless } from '@/lib/json';
+
+/** Ids and names we store: printable ASCII without spaces, as every provider documents them. */
+export const PRINTABLE_ID = /^[\x21-\x7e]{1,200}$/;
+
+export type JsonObjectResult = { ok: true; json: Record<string, unknown> } | { ok: false; reason: string };
+
+/** The verified body as a JSON object, or why it is not one. */
+export function readJsonObject(raw: Uint8Array): JsonObjectResult {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    return { ok: false, reason: 'body is not valid UTF-8' };
+  }
+  let json: unknown;
+  try {
+    json = parseJsonLossless(text);
+  } catch {
+    return { ok: false, reason: 'body is not JSON' };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, reason: 'body is not a JSON object' };
+  }
+  return { ok: true, json: json as Record<string, unknown> };
+}
+
+/** ISO 8601 string or Unix seconds (integer or numeric string, as timestamp headers carry them). */
+export function parseTimestamp(value: string | number | undefined | null): Date | null | 'invalid' {
+  if (value === undefined || value === null || value === '') return null;
+  let ms: number;
+  if (typeof value === 'number' || /^\d{1,12}$/.test(value)) {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1e11) return 'invalid';
+    ms = n * 1000;
+  } else {
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(value)) return 'invalid';
+    ms = Date.parse(value);
+  }
+  return Number.isFinite(ms) ? new Date(ms) : 'invalid';
+}
+
+/** A header value that is a well-formed id, else null (headers are unsigned: never trusted further). */
+export function headerId(value: string | null): string | null {
+  return value !== null && PRINTABLE_ID.test(value) ? value : null;
+}
+
+/** The first zod issue as "field: message", with "is required" for a missing field. */
+export function issueReason(issue: { path: PropertyKey[]; code: string; message: string; input?: unknown }) {
+  const field = issue.path.map(String).join('.') || 'body';
+  return `${field}: ${issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message}`;
+}

@@ -1,0 +1,91 @@
+import type { Db } from '@/db/client';
+import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
+import type { SourceDirectory } from '@/lib/sources/directory';
+import { GroupCommit } from './group-commit';
+import { type ReceiverDeps, type ReceiverTarget, receive } from './receive';
+import { BackgroundRecorder } from './recorder';
+import { type RefusalLimits, RefusalSampler } from './refusals';
+import type { ReceiverRequest, ReceiverResponse } from './types';
+
+export type ReceiverStackOptions = {
+  db: () => Promise<Db>;
+  sources: SourceDirectory;
+  maxBodyBytes: number;
+  maxAgeMs: number;
+  /** Transactions in flight at once: 1 for PGlite (one connection). */
+  maxInFlight: number;
+  fingerprintHours?: number;
+  deadlineMs?: number;
+  refusalLimits?: RefusalLimits;
+  onAccepted?: ReceiverDeps['onAccepted'];
+  onMalformed?: ReceiverDeps['onMalformed'];
+};
+
+export type ReceiverStack = {
+  commit: GroupCommit;
+  recorder: BackgroundRecorder;
+  rollups: RollupBuffer;
+  /** Answers `POST /api/webhooks/:slug`, whichever entry point received it. */
+  handle(slug: string, req: ReceiverRequest): Promise<ReceiverResponse>;
+  /** Writes what is pending (group commit, ack times, refused receipts). */
+  drain(): Promise<void>;
+};
+
+const WEBHOOK_PATH = /^\/api\/webhooks\/([^/]+)\/?$/;
+/** Slugs longer than this are not a source's; the receipt keeps this much of what was asked. */
+const SLUG_KEEP = 64;
+
+/** The source slug of a receiver path (`/api/webhooks/<slug>`, query ignored), else null. */
+export function webhookSlug(url: string): string | null {
+  const path = url.split('?')[0]!;
+  const m = WEBHOOK_PATH.exec(path);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1]!;
+  }
+}
+
+/**
+ * The receiver with everything it writes through, assembled once: the Next route handler, the
+ * `npm start` fast path and the tests all call `handle` on a stack built by this function.
+ */
+export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
+  const commit = new GroupCommit(opts.db, {
+    maxInFlight: opts.maxInFlight,
+    fingerprintHours: opts.fingerprintHours,
+    deadlineMs: opts.deadlineMs,
+  });
+  const recorder = new BackgroundRecorder(opts.db);
+  const rollups = new RollupBuffer();
+  const deps: ReceiverDeps = {
+    maxBodyBytes: opts.maxBodyBytes,
+    maxAgeMs: opts.maxAgeMs,
+    commit,
+    recorder,
+    refusals: new RefusalSampler(opts.refusalLimits),
+    rollups,
+    onAccepted: opts.onAccepted,
+    onMalformed: opts.onMalformed,
+  };
+  return {
+    commit,
+    recorder,
+    rollups,
+    handle: async (slug, req) => {
+      // A slug is attacker-chosen text: only a well-formed one is looked up; any other is unknown.
+      const clean = slug.replace(/[\x00-\x1f\x7f-\x9f]/g, '').slice(0, SLUG_KEEP);
+      let source: ReceiverTarget['source'] = null;
+      if (clean === slug) {
+        // The lookup reads the database for stored sources: down means "retry", not "unknown".
+        source = await opts.sources.resolve(slug).catch(() => 'unavailable' as const);
+      }
+      return receive(req, { slug: clean || '-', source }, deps);
+    },
+    drain: async () => {
+      await commit.drain();
+      await recorder.flush();
+    },
+  };
+}
