@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { numberText, parseJsonLossless, storableJsonText, stringifyJson } from '@/lib/json';
-import { parseTimestamp } from '../common';
+import { numberText, storableJsonText, stringifyJson } from '@/lib/json';
+import { parseTimestamp, readJsonObject } from '../common';
 
 export { parseTimestamp };
 
@@ -44,21 +44,9 @@ const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** Parses and validates the raw body. `headerDeliveryId` is the fallback for a body without one. */
 export function parseEnvelope(raw: Uint8Array, headerDeliveryId: string | null): EnvelopeParse {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  } catch {
-    return { ok: false, reason: 'body is not valid UTF-8' };
-  }
-  let json: unknown;
-  try {
-    json = parseJsonLossless(text);
-  } catch {
-    return { ok: false, reason: 'body is not JSON' };
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { ok: false, reason: 'body is not a JSON object' };
-  }
+  const read = readJsonObject(raw);
+  if (!read.ok) return read;
+  const json = read.json;
   const headerId = headerDeliveryId && DELIVERY_ID.test(headerDeliveryId) ? headerDeliveryId : undefined;
   const result = envelopeSchema.safeParse(json);
   if (!result.success) {
