@@ -305,11 +305,11 @@ function bodyCases(r: Route): Case[] {
       ['is_active an array', { is_active: [true] }],
     ],
     'source-create': [
-      ['slug missing', { provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
-      ['slug with capitals', { slug: 'Pay', provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
-      ['slug with a slash', { slug: 'a/b', provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
-      ['slug oversized', { slug: 'a'.repeat(49), provider: 'sly', secrets: ['whsec_0123456789abcdef'] }],
-      ['provider unknown', { slug: 'pay', provider: 'stripe', secrets: ['whsec_0123456789abcdef'] }],
+      ['slug missing', { provider: 'sly', secrets: ['whsec_test-fake-secret'] }],
+      ['slug with capitals', { slug: 'Pay', provider: 'sly', secrets: ['whsec_test-fake-secret'] }],
+      ['slug with a slash', { slug: 'a/b', provider: 'sly', secrets: ['whsec_test-fake-secret'] }],
+      ['slug oversized', { slug: 'a'.repeat(49), provider: 'sly', secrets: ['whsec_test-fake-secret'] }],
+      ['provider unknown', { slug: 'pay', provider: 'stripe', secrets: ['whsec_test-fake-secret'] }],
       ['secrets missing', { slug: 'pay', provider: 'sly' }],
       ['secrets empty', { slug: 'pay', provider: 'sly', secrets: [] }],
       ['secret too short', { slug: 'pay', provider: 'sly', secrets: ['short'] }],
@@ -317,7 +317,7 @@ function bodyCases(r: Route): Case[] {
       ['secret with NUL', { slug: 'pay', provider: 'sly', secrets: ['whsec_0123456789abcde\u0000'] }],
       [
         'enabled a string',
-        { slug: 'pay', provider: 'sly', enabled: 'yes', secrets: ['whsec_0123456789abcdef'] },
+        { slug: 'pay', provider: 'sly', enabled: 'yes', secrets: ['whsec_test-fake-secret'] },
       ],
     ],
     'source-patch': [
