@@ -56,7 +56,7 @@ test('an admin adds an operator; the operator retries a dead letter; the audit n
 
     await op.getByRole('button', { name: `Open dead letter ${deliveryId}` }).click();
     await op
-      .getByRole('region', { name: 'Dead letter detail' })
+      .getByRole('dialog', { name: /^Dead letter · event #\d+$/ })
       .getByRole('button', { name: 'Retry this event' })
       .click();
     await expect(op.getByRole('status').filter({ hasText: 'Re-queued event' })).toBeVisible();

@@ -33,7 +33,9 @@ function apiRoutes(): Route[] {
       const methods = METHODS.filter((m) =>
         new RegExp(`export\\s+(?:const|async\\s+function|function)\\s+${m}\\b`).test(source),
       );
-      return { path: `/${rel.replace(/\[[^\]]+\]/g, '1')}`, template: `/${rel}`, methods };
+      // A source's receiver path takes the default SkyLight source; any other `[param]` becomes 1.
+      const concrete = rel.replace('webhooks/[source]', 'webhooks/skylightchat').replace(/\[[^\]]+\]/g, '1');
+      return { path: `/${concrete}`, template: `/${rel}`, methods };
     })
     .sort((a, b) => a.path.localeCompare(b.path));
 }
@@ -223,6 +225,9 @@ const ROLE_OF: Record<string, Role> = {
   'GET /api/deliveries/[id]': 'viewer',
   'POST /api/deliveries/[id]/enqueue': 'operator',
   'GET /api/sandbox/downstream': 'viewer',
+  'GET /api/sources': 'viewer',
+  'POST /api/sources': 'admin',
+  'PATCH /api/sources/[slug]': 'admin',
   'POST /api/sandbox/downstream': 'operator',
   'GET /api/dlq': 'viewer',
   'GET /api/dlq/[id]': 'viewer',
