@@ -251,7 +251,7 @@ export async function ledger(sql: postgres.Sql, log: StoredDelivery[]): Promise<
         as duplicate_effects,
       (select count(*)::int from attempts
           where error ilike '%effects%' or error ilike '%duplicate key%') as double_apply_errors,
-      (select count(*)::int from (select event_id from attempts where result = 'success'
+      (select count(*)::int from (select event_id from attempts where result in ('success', 'skipped_stale')
           group by event_id having count(*) > 1) x) as multi_success,
       (select count(*)::int from attempts where result = 'lease_lost') as lease_lost,
       (select coalesce(sum(greatest(e.attempts - (select count(*) from attempts a where a.event_id = e.id), 0)), 0)::int
