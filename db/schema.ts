@@ -195,13 +195,15 @@ export const receiptRollups = pgTable(
   'receipt_rollups',
   {
     minute: tsz('minute').notNull(),
+    /** The receipt's source; '' for a request to no known source, and for rows from before 0010. */
+    source: text('source').notNull().default(''),
     eventType: text('event_type').notNull(),
     outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
     count: bigint('count', { mode: 'number' }).notNull(),
     ackHist: jsonb('ack_hist').$type<Record<string, number>>().notNull(),
     lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.minute, t.eventType, t.outcome] })],
+  (t) => [primaryKey({ columns: [t.minute, t.source, t.eventType, t.outcome] })],
 );
 
 /**
@@ -212,17 +214,20 @@ export const receiptCountsHourly = pgTable(
   'receipt_counts_hourly',
   {
     hour: tsz('hour').notNull(),
+    /** As in receipt_rollups. */
+    source: text('source').notNull().default(''),
     eventType: text('event_type').notNull(),
     outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
     count: bigint('count', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.hour, t.eventType, t.outcome] })],
+  (t) => [primaryKey({ columns: [t.hour, t.source, t.eventType, t.outcome] })],
 );
 
 export const ROLLUP_GRANULARITIES = ['minute', 'hour'] as const;
 
 /**
- * Latency tiers for charts: one row per minute or hour, per event type and for all types ('*'), so
+ * Latency tiers for charts: one row per minute or hour, per source and event type, each also for all
+ * sources and all types ('*'), so
  * a chart point is one row whatever the range (a 30-day chart reads 720 hourly rows). The database
  * keeps each row's p50/p95/p99 (hist_pcts, migration 0004) so a chart at the tier's own granularity
  * reads three numbers per point instead of a histogram. Every receipt has an ack time, so `count` is
@@ -233,6 +238,8 @@ export const latencyRollups = pgTable(
   {
     granularity: text('granularity', { enum: ROLLUP_GRANULARITIES }).notNull(),
     bucket: tsz('bucket').notNull(),
+    /** A source, or '*' for all sources (rows from before 0010 are all-sources rows only). */
+    source: text('source').notNull().default('*'),
     eventType: text('event_type').notNull(),
     count: bigint('count', { mode: 'number' }).notNull(),
     ackHist: jsonb('ack_hist').$type<Record<string, number>>().notNull(),
@@ -241,7 +248,7 @@ export const latencyRollups = pgTable(
     lagPcts: doublePrecision('lag_pcts').array().generatedAlwaysAs(sql`hist_pcts(lag_hist)`),
     lagCount: bigint('lag_count', { mode: 'number' }).notNull().generatedAlwaysAs(sql`hist_total(lag_hist)`),
   },
-  (t) => [primaryKey({ columns: [t.granularity, t.eventType, t.bucket] })],
+  (t) => [primaryKey({ columns: [t.granularity, t.source, t.eventType, t.bucket] })],
 );
 
 // Example handler targets. Keys are SkyLight's ids so that re-running a handler is an upsert.

@@ -366,7 +366,14 @@ describe('unauthenticated requests count for nothing beyond their own bounded re
     const buffer = new RollupBuffer();
     const at = new Date();
     for (let i = 0; i < MAX_CELLS * 3; i++) {
-      buffer.add({ receivedAt: at, eventType: `signed.type${i}`, outcome: 'ignored', ackMs: 3, lagMs: 5 });
+      buffer.add({
+        receivedAt: at,
+        source: 'skylightchat',
+        eventType: `signed.type${i}`,
+        outcome: 'ignored',
+        ackMs: 3,
+        lagMs: 5,
+      });
     }
     assert.ok(buffer.size <= MAX_CELLS + 1, `${buffer.size} cells`);
     const cells = buffer.take();

@@ -7,15 +7,17 @@ import { parseLoginParams } from '@/app/login/search-params';
 import { deliveriesQuerySchema, dlqBulkRetryBodySchema, metricsQuerySchema } from '@/lib/api/schemas';
 
 test('page params fall back to defaults instead of failing, and defaults stay out of the URL', async () => {
-  assert.deepEqual(await loadOverviewParams({ range: 'forever', event_type: '<script>' }), {
+  assert.deepEqual(await loadOverviewParams({ range: 'forever', event_type: '<script>', source: '../x' }), {
     range: '1h',
     event_type: null,
+    source: null,
   });
   assert.equal(overviewUrl('/', { range: '1h' }), '/');
   assert.equal(
     overviewUrl('/', { range: '7d', event_type: 'contact.created' }),
     '/?range=7d&event_type=contact.created',
   );
+  assert.equal(overviewUrl('/', { range: '1h', source: 'sly' }), '/?source=sly');
   const d = await loadDeliveriesParams({
     outcome: 'accepted,nonsense,rejected',
     live: '1',

@@ -173,10 +173,24 @@ test('rollups: counts and percentiles match the raw rows, tiers agree, and repea
 test('rollup cells survive a failed write and are merged back', () => {
   const b = new RollupBuffer();
   const at = new Date('2026-01-01T00:00:30Z');
-  b.add({ receivedAt: at, eventType: 'contact.created', outcome: 'accepted', ackMs: 5, lagMs: 100 });
+  b.add({
+    receivedAt: at,
+    source: 'skylightchat',
+    eventType: 'contact.created',
+    outcome: 'accepted',
+    ackMs: 5,
+    lagMs: 100,
+  });
   const taken = b.take();
   assert.equal(b.size, 0);
-  b.add({ receivedAt: at, eventType: 'contact.created', outcome: 'accepted', ackMs: 7, lagMs: null });
+  b.add({
+    receivedAt: at,
+    source: 'skylightchat',
+    eventType: 'contact.created',
+    outcome: 'accepted',
+    ackMs: 7,
+    lagMs: null,
+  });
   b.restore(taken);
   const [cell] = b.take();
   assert.equal(cell!.count, 2);

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { rowsOf } from '@/db/client';
 import { bucketValue, type Histogram, percentiles, total } from '@/db/histogram';
-import { tierHists } from '@/db/queries/metrics';
+import { outcomeCells, outcomeCountsByType, tierHists } from '@/db/queries/metrics';
 import { writeRollups } from '@/db/queries/rollups';
 import { latencyAt, latencyOverTime } from '@/lib/metrics/dashboard';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -91,10 +91,24 @@ describe('hist_pcts', () => {
     const at = new Date('2025-06-01T10:00:30Z');
     const b = new RollupBuffer();
     for (const ms of [1, 2, 3, 50])
-      b.add({ receivedAt: at, eventType: 'x.stored', outcome: 'accepted', ackMs: ms, lagMs: ms * 10 });
+      b.add({
+        receivedAt: at,
+        source: 'src-a',
+        eventType: 'x.stored',
+        outcome: 'accepted',
+        ackMs: ms,
+        lagMs: ms * 10,
+      });
     await writeRollups(db.db, b.take());
     for (const ms of [0.001, 900])
-      b.add({ receivedAt: at, eventType: 'x.stored', outcome: 'rejected', ackMs: ms, lagMs: null });
+      b.add({
+        receivedAt: at,
+        source: 'src-a',
+        eventType: 'x.stored',
+        outcome: 'rejected',
+        ackMs: ms,
+        lagMs: null,
+      });
     await writeRollups(db.db, b.take());
     const rows = rowsOf<{
       count: number;
@@ -108,7 +122,7 @@ describe('hist_pcts', () => {
         select count, ack_hist, lag_hist, ack_pcts, lag_pcts, lag_count from latency_rollups
          where event_type = 'x.stored'`),
     );
-    assert.equal(rows.length, 2, 'one minute row and one hour row');
+    assert.equal(rows.length, 4, 'a minute row and an hour row, each for the source and for all sources');
     for (const r of rows) {
       assert.equal(Number(r.count), 6);
       assert.equal(total(r.ack_hist), 6);
@@ -123,7 +137,7 @@ describe('latency charts', () => {
   // Five hours of receipts from an epoch-aligned start (a whole 3-hour bucket), not every one with a lag.
   const T0 = Date.UTC(2025, 2, 1, 0, 0);
   const TYPE = 'x.chart';
-  const values: Array<{ at: number; type: string; ack: number; lag: number | null }> = [];
+  const values: Array<{ at: number; type: string; source: string; ack: number; lag: number | null }> = [];
 
   before(async () => {
     let seed = 7;
@@ -140,25 +154,41 @@ describe('latency charts', () => {
       const v = {
         at,
         type: i % 3 === 0 ? TYPE : 'x.other',
+        source: i % 5 === 0 ? 'src-b' : 'src-a',
         ack: Math.exp(Math.log(4) + 1.2 * (rnd() + rnd() + rnd() - 1.5)) + 0.05,
         lag: i % 4 === 0 ? null : 1 + rnd() * 5000,
       };
       values.push(v);
-      b.add({ receivedAt: new Date(at), eventType: v.type, outcome: 'accepted', ackMs: v.ack, lagMs: v.lag });
+      b.add({
+        receivedAt: new Date(at),
+        source: v.source,
+        eventType: v.type,
+        outcome: 'accepted',
+        ackMs: v.ack,
+        lagMs: v.lag,
+      });
     }
     await writeRollups(db.db, b.take());
   });
 
-  const range = (from: number, to: number, type?: string) => ({
+  const range = (from: number, to: number, type?: string, source?: string) => ({
     from: new Date(from),
     to: new Date(to),
     event_type: type,
+    source,
   });
 
   /** The merge path over minute rows, whatever the bucket: what the stored percentiles must equal. */
   async function viaMinuteHists(kind: 'ack' | 'lag', from: number, to: number, bucketS: number, type = '*') {
     const start = Math.floor(from / (bucketS * 1000)) * bucketS * 1000;
-    const rows = await tierHists(db.db, kind, 'minute', type, new Date(start), new Date(to));
+    const rows = await tierHists(
+      db.db,
+      kind,
+      'minute',
+      { source: '*', eventType: type },
+      new Date(start),
+      new Date(to),
+    );
     return histSeries(rows, start, to, bucketS);
   }
 
@@ -176,23 +206,34 @@ describe('latency charts', () => {
       }
   });
 
-  test('every path is within 2 % of the exact percentiles of its whole buckets, with exact counts', async () => {
+  test('every path is within 2 % of the exact percentiles of its whole buckets, with exact counts, per source too', async () => {
     const from = T0 + 37 * MIN;
     const to = T0 + 5 * HOUR;
     for (const bucketS of [60, 300, 900, 3600, 3 * 3600])
       for (const kind of ['ack', 'lag'] as const)
-        for (const type of [undefined, TYPE]) {
-          const points = await latencyAt(db.db, kind, range(from, to, type), bucketS);
+        for (const [type, source] of [
+          [undefined, undefined],
+          [TYPE, undefined],
+          [undefined, 'src-b'],
+          [TYPE, 'src-b'],
+        ] as const) {
+          const points = await latencyAt(db.db, kind, range(from, to, type, source), bucketS);
           const bucketMs = bucketS * 1000;
           assert.equal(points[0]!.t, new Date(Math.floor(from / bucketMs) * bucketMs).toISOString());
           for (const p of points) {
             const t = Date.parse(p.t);
             const exact = values
-              .filter((v) => v.at >= t && v.at < t + bucketMs && (type === undefined || v.type === type))
+              .filter(
+                (v) =>
+                  v.at >= t &&
+                  v.at < t + bucketMs &&
+                  (type === undefined || v.type === type) &&
+                  (source === undefined || v.source === source),
+              )
               .map((v) => (kind === 'ack' ? v.ack : v.lag))
               .filter((v): v is number => v !== null)
               .sort((a, b) => a - b);
-            assert.equal(p.count, exact.length, `${kind} ${bucketS} s ${p.t}`);
+            assert.equal(p.count, exact.length, `${kind} ${bucketS} s ${p.t} ${source ?? 'all sources'}`);
             if (exact.length === 0) {
               assert.deepEqual([p.p50, p.p95, p.p99], [null, null, null]);
               continue;
@@ -207,6 +248,19 @@ describe('latency charts', () => {
             });
           }
         }
+  });
+
+  test('outcome counts narrow to one source; all sources add up', async () => {
+    const from = T0;
+    const to = T0 + 5 * HOUR;
+    const sum = (rows: Array<{ n: number }>) => rows.reduce((s, r) => s + r.n, 0);
+    for (const source of ['src-a', 'src-b']) {
+      const want = values.filter((v) => v.source === source).length;
+      assert.equal(sum(await outcomeCountsByType(db.db, range(from, to, undefined, source))), want);
+      const cells = await outcomeCells(db.db, range(from, to, TYPE, source), 3600);
+      assert.equal(sum(cells), values.filter((v) => v.source === source && v.type === TYPE).length);
+    }
+    assert.equal(sum(await outcomeCountsByType(db.db, range(from, to))), values.length);
   });
 
   test('the chart picks its bucket from the range and reads the same points', async () => {

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { events, receipts } from '@/db/schema';
+import { metrics } from '@/lib/observability/metrics';
 import { SlySandboxSender } from '@/lib/providers/sly/sandbox';
 import { sign } from '@/lib/providers/sly/signature';
 import { SecretBox } from '@/lib/sources/crypto';
@@ -252,5 +253,26 @@ describe('sources', () => {
     const d = slyDelivery({ type: 'webhook.dlq' });
     assert.equal((await post(slyUrl(), d)).status, 200);
     await until('processed', async () => (await eventsOf('sly', d.id))[0]?.status === 'processed');
+  });
+});
+
+describe('metrics carry the provider and source', () => {
+  test('Prometheus counts a Sly delivery under provider sly; an unknown slug under a fixed label; rollup cells per source', async () => {
+    const d = slyDelivery();
+    assert.equal((await post(slyUrl(), d)).status, 200);
+    assert.equal(
+      (await post(`${s.baseUrl}/no-such-source-${randomUUID().slice(0, 8)}`, { body: '{}', headers: {} }))
+        .status,
+      404,
+    );
+    const text = await metrics.registry.getSingleMetricAsString('skylight_receipts_total');
+    assert.match(text, /provider="sly",source="sly",outcome="accepted",event_type="transfer.completed"/);
+    assert.match(text, /provider="none",source="\(unknown\)",outcome="rejected"/);
+    assert.doesNotMatch(text, /no-such-source/);
+    const cells = s.rollups.take();
+    s.rollups.restore(cells);
+    assert.ok(cells.some((c) => c.source === 'sly' && c.eventType === 'transfer.completed'));
+    assert.ok(cells.some((c) => c.source === '' && c.outcome === 'rejected'));
+    assert.ok(cells.every((c) => !c.source.startsWith('no-such-source')));
   });
 });

@@ -12,6 +12,7 @@ import { PanelPatternHealth } from '@/components/panel-pattern-health';
 import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
+import { SelectSource } from '@/components/select-source';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { summaryOptions } from '@/lib/queries/metrics';
@@ -27,6 +28,7 @@ export function OverviewClient() {
         <h1>Overview</h1>
         <div className="toolbar">
           <PickerTimeRange value={params.range} onChange={(range) => set({ range })} />
+          <SelectSource value={params.source} onChange={(source) => set({ source })} />
           <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         </div>
       </div>

@@ -6,26 +6,43 @@ import type { ReceiptOutcome, ROLLUP_GRANULARITIES } from '../schema';
 // Chart queries read the rollups, never raw receipts over long ranges: receipt_rollups per minute and
 // receipt_counts_hourly for counts, the latency tiers (latency_rollups) for percentiles; lib/metrics does the maths.
 
-export type MetricsRange = { from: Date; to: Date; event_type?: string };
+/** `source` narrows to one source's receipts and events; absent means all sources. */
+export type MetricsRange = { from: Date; to: Date; event_type?: string; source?: string };
 
 const HOUR_MS = 3_600_000;
 
 type Kind = 'ack' | 'lag';
 type Granularity = (typeof ROLLUP_GRANULARITIES)[number];
 
-const tierWhere = (granularity: Granularity, eventType: string, from: Date, to: Date) =>
-  sql`granularity = ${granularity} and event_type = ${eventType}
+/** Which latency tier rows: one source or all ('*'), one event type or all ('*'). */
+export type TierKey = { source: string; eventType: string };
+
+const tierWhere = (granularity: Granularity, key: TierKey, from: Date, to: Date) =>
+  sql`granularity = ${granularity} and source = ${key.source} and event_type = ${key.eventType}
       and bucket >= ${from.toISOString()}::timestamptz and bucket < ${to.toISOString()}::timestamptz`;
+
+/** The tier rows a range's filter reads. */
+export const tierKeyOf = (q: MetricsRange): TierKey => ({
+  source: q.source ?? '*',
+  eventType: q.event_type ?? '*',
+});
+
+/** Rollup and event filters for a range's optional source and event type. */
+const narrow = (q: { event_type?: string; source?: string }, alias = '') => {
+  const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
+  return sql`${q.event_type !== undefined ? sql`and ${col('event_type')} = ${q.event_type}` : sql``}
+    ${q.source !== undefined ? sql`and ${col('source')} = ${q.source}` : sql``}`;
+};
 
 // date_part is float8 (extract is numeric, slower); exact for whole seconds.
 const epochMs = sql`date_part('epoch', bucket) * 1000`;
 
-/** Rows of one latency tier with the kind's histogram, for an event type ('*' = all types), in [from, to). */
+/** Rows of one latency tier with the kind's histogram, for a source and event type, in [from, to). */
 export async function tierHists(
   db: Queryable,
   kind: Kind,
   granularity: Granularity,
-  eventType: string,
+  key: TierKey,
   from: Date,
   to: Date,
 ): Promise<Array<{ t: number; hist: Histogram }>> {
@@ -33,7 +50,7 @@ export async function tierHists(
   const hist = sql.raw(kind === 'ack' ? 'ack_hist' : 'lag_hist');
   const res = await db.execute(sql`
     select ${epochMs} as t, ${hist} as hist from latency_rollups
-     where ${tierWhere(granularity, eventType, from, to)}`);
+     where ${tierWhere(granularity, key, from, to)}`);
   return rowsOf<{ t: number; hist: Histogram }>(res).map((r) => ({ t: Number(r.t), hist: r.hist }));
 }
 
@@ -48,7 +65,7 @@ export async function tierPcts(
   db: Queryable,
   kind: Kind,
   granularity: Granularity,
-  eventType: string,
+  key: TierKey,
   from: Date,
   to: Date,
 ): Promise<TierPcts[]> {
@@ -59,13 +76,13 @@ export async function tierPcts(
     select ${epochMs} as t, ${sql.raw(n)}::float8 as n,
            ${sql.raw(p)}[1] as p50, ${sql.raw(p)}[2] as p95, ${sql.raw(p)}[3] as p99
       from latency_rollups
-     where ${tierWhere(granularity, eventType, from, to)}`);
+     where ${tierWhere(granularity, key, from, to)}`);
   return rowsOf<TierPcts>(res);
 }
 
 /** One histogram of ack or lag times over the range: whole hours from the hourly tier, edges by minute. */
 export async function latencyHistogram(db: Queryable, kind: Kind, q: MetricsRange): Promise<Histogram> {
-  const type = q.event_type ?? '*';
+  const type = tierKeyOf(q);
   const from = new Date(Math.floor(q.from.getTime() / 60_000) * 60_000);
   const firstHour = new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
   const lastHour = new Date(Math.floor(q.to.getTime() / HOUR_MS) * HOUR_MS);
@@ -90,7 +107,7 @@ export async function latencyHistogram(db: Queryable, kind: Kind, q: MetricsRang
 export async function outcomeCells(db: Queryable, q: MetricsRange, bucketS: number) {
   const bucketMs = bucketS * 1000;
   const from = new Date(Math.floor(q.from.getTime() / bucketMs) * bucketMs).toISOString();
-  const type = q.event_type !== undefined ? sql`and r.event_type = ${q.event_type}` : sql``;
+  const type = narrow(q, 'r');
   const [table, col] =
     bucketS >= 3600 ? [sql`receipt_counts_hourly`, sql`r.hour`] : [sql`receipt_rollups`, sql`r.minute`];
   const res = await db.execute(sql`
@@ -117,7 +134,7 @@ export async function outcomeCountsByType(db: Queryable, q: MetricsRange) {
   let lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
   if (firstHour >= lastHour) firstHour = lastHour = to;
   const iso = (ms: number) => new Date(ms).toISOString();
-  const type = q.event_type !== undefined ? sql`and event_type = ${q.event_type}` : sql``;
+  const type = narrow(q);
   const res = await db.execute(sql`
     select event_type, outcome, sum(count)::float8 as n from (
       select event_type, outcome, count from receipt_rollups
@@ -150,7 +167,7 @@ export async function retryCounts(db: Queryable, q: MetricsRange): Promise<Retry
       from events e
      where e.created_at >= ${q.from.toISOString()}::timestamptz and e.created_at < ${q.to.toISOString()}::timestamptz
        and (e.retried or e.status = 'dead')
-       ${q.event_type !== undefined ? sql`and e.event_type = ${q.event_type}` : sql``}
+       ${narrow(q, 'e')}
      group by 1 order by 1`);
   return rowsOf<RetryRow>(res).map((r) => ({
     event_type: r.event_type,
@@ -169,7 +186,7 @@ export async function staleCounts(
       from attempts a join events e on e.id = a.event_id
      where a.result = 'skipped_stale'
        and a.started_at >= ${q.from.toISOString()}::timestamptz and a.started_at < ${q.to.toISOString()}::timestamptz
-       ${q.event_type !== undefined ? sql`and e.event_type = ${q.event_type}` : sql``}
+       ${narrow(q, 'e')}
      group by 1 order by 1`);
   return rowsOf<{ event_type: string; n: number }>(res).map((r) => ({
     event_type: r.event_type,
@@ -178,7 +195,13 @@ export async function staleCounts(
 }
 
 /** Handler durations (exact, from raw attempts): callers keep the window short. */
-export async function handlerDurations(db: Queryable, from: Date, to: Date, eventType?: string) {
+export async function handlerDurations(
+  db: Queryable,
+  from: Date,
+  to: Date,
+  filter: { event_type?: string; source?: string } = {},
+) {
+  const narrowed = filter.event_type !== undefined || filter.source !== undefined;
   const res = await db.execute(sql`
     select count(*)::int as count,
            percentile_cont(0.5) within group (order by a.duration_ms)::float8 as p50,
@@ -186,7 +209,7 @@ export async function handlerDurations(db: Queryable, from: Date, to: Date, even
            percentile_cont(0.99) within group (order by a.duration_ms)::float8 as p99
       from attempts a
      where a.started_at >= ${from.toISOString()}::timestamptz and a.started_at < ${to.toISOString()}::timestamptz
-       ${eventType !== undefined ? sql`and exists (select 1 from events e where e.id = a.event_id and e.event_type = ${eventType})` : sql``}`);
+       ${narrowed ? sql`and exists (select 1 from events e where e.id = a.event_id ${narrow(filter, 'e')})` : sql``}`);
   const r = rowsOf<{ count: number; p50: number | null; p95: number | null; p99: number | null }>(res)[0];
   const num = (v: number | null | undefined) => (v === null || v === undefined ? null : Number(v));
   return { count: Number(r?.count ?? 0), p50: num(r?.p50), p95: num(r?.p95), p99: num(r?.p99) };

@@ -157,9 +157,10 @@ export async function releaseEvents(db: Queryable, worker: string, ids: number[]
 /** Events waiting now, the oldest one's age, and dead letters now; of one event type when given. */
 export async function queueDepth(
   db: Queryable,
-  eventType?: string,
+  filter: { event_type?: string; source?: string } = {},
 ): Promise<{ depth: number; oldestPendingS: number | null; dead: number }> {
-  const type = eventType === undefined ? sql`` : sql`and event_type = ${eventType}`;
+  const type = sql`${filter.event_type === undefined ? sql`` : sql`and event_type = ${filter.event_type}`}
+    ${filter.source === undefined ? sql`` : sql`and source = ${filter.source}`}`;
   const res = await db.execute(sql`
     select (select count(*) from events where status in ('pending', 'processing') ${type})::int as depth,
            -- ids grow with created_at: the smallest pending id is one index probe per status, where

@@ -3,9 +3,10 @@ import type { Db } from '../client';
 import { type Histogram, merge } from '../histogram';
 import { latencyRollups, type ReceiptOutcome, receiptCountsHourly, receiptRollups } from '../schema';
 
-/** One minute of receipts of one event type and outcome, with its latency histograms. */
+/** One minute of receipts of one source, event type and outcome, with its latency histograms. */
 export type RollupCell = {
   minute: number;
+  source: string;
   eventType: string;
   outcome: ReceiptOutcome;
   count: number;
@@ -14,10 +15,11 @@ export type RollupCell = {
 };
 
 /**
- * Adds aggregated cells to the rollups in one transaction: per minute × event type × outcome
- * (outcome charts) and its hourly counts, and latency tiers per minute and per hour, each for the event type and for all
- * types ('*'), so a chart reads one row per point whatever the range. Upserts merge histograms in
- * SQL, so several replicas writing the same minute add up.
+ * Adds aggregated cells to the rollups in one transaction: per minute × source × event type × outcome
+ * (outcome charts) and its hourly counts, and latency tiers per minute and per hour, each for the
+ * source and all sources ('*') × the event type and all types ('*'), so a chart reads one row per
+ * point whatever the range and filter. Upserts merge histograms in SQL, so several replicas writing
+ * the same minute add up.
  */
 export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
   if (cells.length === 0) return;
@@ -26,6 +28,7 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
     {
       granularity: 'minute' | 'hour';
       bucket: number;
+      source: string;
       eventType: string;
       count: number;
       ack: Histogram;
@@ -38,14 +41,23 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
       ['minute', c.minute],
       ['hour', hour],
     ] as const) {
-      for (const eventType of [c.eventType, '*']) {
-        const key = `${granularity}|${bucket}|${eventType}`;
-        const t = tiers.get(key) ?? { granularity, bucket, eventType, count: 0, ack: {}, lag: {} };
-        t.count += c.count;
-        merge(t.ack, c.ack);
-        merge(t.lag, c.lag);
-        tiers.set(key, t);
-      }
+      for (const source of [c.source, '*'])
+        for (const eventType of [c.eventType, '*']) {
+          const key = `${granularity}|${bucket}|${source}|${eventType}`;
+          const t = tiers.get(key) ?? {
+            granularity,
+            bucket,
+            source,
+            eventType,
+            count: 0,
+            ack: {},
+            lag: {},
+          };
+          t.count += c.count;
+          merge(t.ack, c.ack);
+          merge(t.lag, c.lag);
+          tiers.set(key, t);
+        }
     }
   }
   await db.transaction(async (tx) => {
@@ -55,6 +67,7 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
         .values(
           part.map((c) => ({
             minute: new Date(c.minute),
+            source: c.source,
             eventType: c.eventType,
             outcome: c.outcome,
             count: c.count,
@@ -63,7 +76,12 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
           })),
         )
         .onConflictDoUpdate({
-          target: [receiptRollups.minute, receiptRollups.eventType, receiptRollups.outcome],
+          target: [
+            receiptRollups.minute,
+            receiptRollups.source,
+            receiptRollups.eventType,
+            receiptRollups.outcome,
+          ],
           set: {
             count: sql`${receiptRollups.count} + excluded.count`,
             ackHist: sql`hist_merge(${receiptRollups.ackHist}, excluded.ack_hist)`,
@@ -73,13 +91,14 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
     }
     const hourly = new Map<
       string,
-      { hour: Date; eventType: string; outcome: RollupCell['outcome']; count: number }
+      { hour: Date; source: string; eventType: string; outcome: RollupCell['outcome']; count: number }
     >();
     for (const c of cells) {
       const hour = Math.floor(c.minute / 3_600_000) * 3_600_000;
-      const key = `${hour}|${c.eventType}|${c.outcome}`;
+      const key = `${hour}|${c.source}|${c.eventType}|${c.outcome}`;
       const h = hourly.get(key) ?? {
         hour: new Date(hour),
+        source: c.source,
         eventType: c.eventType,
         outcome: c.outcome,
         count: 0,
@@ -92,7 +111,12 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
         .insert(receiptCountsHourly)
         .values(part)
         .onConflictDoUpdate({
-          target: [receiptCountsHourly.hour, receiptCountsHourly.eventType, receiptCountsHourly.outcome],
+          target: [
+            receiptCountsHourly.hour,
+            receiptCountsHourly.source,
+            receiptCountsHourly.eventType,
+            receiptCountsHourly.outcome,
+          ],
           set: { count: sql`${receiptCountsHourly.count} + excluded.count` },
         });
     }
@@ -103,6 +127,7 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
           part.map((t) => ({
             granularity: t.granularity,
             bucket: new Date(t.bucket),
+            source: t.source,
             eventType: t.eventType,
             count: t.count,
             ackHist: t.ack,
@@ -110,7 +135,12 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
           })),
         )
         .onConflictDoUpdate({
-          target: [latencyRollups.granularity, latencyRollups.bucket, latencyRollups.eventType],
+          target: [
+            latencyRollups.granularity,
+            latencyRollups.bucket,
+            latencyRollups.source,
+            latencyRollups.eventType,
+          ],
           set: {
             count: sql`${latencyRollups.count} + excluded.count`,
             ackHist: sql`hist_merge(${latencyRollups.ackHist}, excluded.ack_hist)`,
@@ -122,7 +152,7 @@ export async function writeRollups(db: Db, cells: RollupCell[]): Promise<void> {
 }
 
 /**
- * Rows per insert: 6 parameters each stays far below Postgres's 65,535 bind parameters, however many
+ * Rows per insert: 7 parameters each stays far below Postgres's 65,535 bind parameters, however many
  * cells one write carries (a write that can never fit would fail every second forever).
  */
 const CHUNK = 1000;

@@ -117,6 +117,7 @@ export const metricsQuerySchema = z
     from: isoTime.optional(),
     to: isoTime.optional(),
     event_type: eventType.optional(),
+    source: sourceSlug.optional(),
   })
   .transform((v) => {
     const to = v.to ?? new Date();

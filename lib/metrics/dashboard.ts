@@ -8,6 +8,7 @@ import {
   retryCounts,
   staleCounts,
   tierHists,
+  tierKeyOf,
   tierPcts,
 } from '@/db/queries/metrics';
 import { queueDepth } from '@/db/queries/queue';
@@ -35,7 +36,7 @@ export async function latencyAt(db: Db, kind: 'ack' | 'lag', q: MetricsRange, bu
   const tier = tierFor(bucketS);
   const fromMs = Math.floor(q.from.getTime() / (bucketS * 1000)) * bucketS * 1000;
   const toMs = q.to.getTime();
-  const args = [db, kind, tier, q.event_type ?? '*', new Date(fromMs), q.to] as const;
+  const args = [db, kind, tier, tierKeyOf(q), new Date(fromMs), q.to] as const;
   return bucketS === TIER_S[tier]
     ? pctSeries(await tierPcts(...args), fromMs, toMs, bucketS)
     : histSeries(await tierHists(...args), fromMs, toMs, bucketS);
@@ -104,8 +105,8 @@ export async function summary(db: Db, q: MetricsRange) {
     retryCounts(db, q),
     latencyHistogram(db, 'ack', q),
     latencyHistogram(db, 'lag', q),
-    handlerDurations(db, handlerFrom, q.to, q.event_type),
-    queueDepth(db, q.event_type),
+    handlerDurations(db, handlerFrom, q.to, q),
+    queueDepth(db, q),
   ]);
   const totals = Object.fromEntries(RECEIPT_OUTCOMES.map((o) => [o, 0])) as Record<ReceiptOutcome, number>;
   for (const c of counts) totals[c.outcome] += c.n;

@@ -4,7 +4,7 @@ import type { ReceiptOutcome } from '@/db/schema';
 
 export type { RollupCell };
 
-/** Distinct cells held at most; past it, new event types of a minute share one overflow cell. */
+/** Distinct cells held at most; past it, new event types of a minute share one overflow cell per source. */
 export const MAX_CELLS = 2000;
 /** Overflow cells (one per minute and outcome) on top, for an outage that lasts; then samples drop. */
 const MAX_OVERFLOW = 500;
@@ -23,13 +23,15 @@ export class RollupBuffer {
 
   add(r: {
     receivedAt: Date;
+    /** The receipt's source slug; '' when the request named no known source. */
+    source: string;
     eventType: string | null;
     outcome: ReceiptOutcome;
     ackMs: number;
     lagMs: number | null;
   }) {
     const minute = Math.floor(r.receivedAt.getTime() / 60_000) * 60_000;
-    const cell = this.cellFor(minute, r.eventType ?? '', r.outcome);
+    const cell = this.cellFor(minute, r.source, r.eventType ?? '', r.outcome);
     if (!cell) return;
     cell.count++;
     record(cell.ack, r.ackMs);
@@ -49,7 +51,7 @@ export class RollupBuffer {
 
   restore(cells: RollupCell[]) {
     for (const c of cells) {
-      const cur = this.cellFor(c.minute, c.eventType, c.outcome);
+      const cur = this.cellFor(c.minute, c.source, c.eventType, c.outcome);
       if (!cur) continue;
       cur.count += c.count;
       merge(cur.ack, c.ack);
@@ -61,18 +63,23 @@ export class RollupBuffer {
    * The cell for a key, created if there is room. However many distinct event types arrive, the
    * buffer holds at most MAX_CELLS + MAX_OVERFLOW cells, so one write stays small and memory flat.
    */
-  private cellFor(minute: number, eventType: string, outcome: ReceiptOutcome): RollupCell | null {
-    const key = `${minute}|${eventType}|${outcome}`;
+  private cellFor(
+    minute: number,
+    source: string,
+    eventType: string,
+    outcome: ReceiptOutcome,
+  ): RollupCell | null {
+    const key = `${minute}|${source}|${eventType}|${outcome}`;
     const found = this.cells.get(key);
     if (found) return found;
     if (this.cells.size >= MAX_CELLS && eventType !== OVERFLOW_TYPE) {
-      return this.cellFor(minute, OVERFLOW_TYPE, outcome);
+      return this.cellFor(minute, source, OVERFLOW_TYPE, outcome);
     }
     if (this.cells.size >= MAX_CELLS + MAX_OVERFLOW) {
       this.dropped++;
       return null;
     }
-    const cell: RollupCell = { minute, eventType, outcome, count: 0, ack: {}, lag: {} };
+    const cell: RollupCell = { minute, source, eventType, outcome, count: 0, ack: {}, lag: {} };
     this.cells.set(key, cell);
     return cell;
   }

@@ -13,11 +13,19 @@ async function scrape(res: Response) {
 }
 
 describe('GET /metrics', () => {
-  metrics.receipts.inc({ outcome: 'accepted', event_type: 'contact.created' });
+  metrics.receipts.inc({
+    provider: 'skylight',
+    source: 'skylightchat',
+    outcome: 'accepted',
+    event_type: 'contact.created',
+  });
 
   test('without METRICS_TOKEN it is scrapeable by anyone, and never names the Node version', async () => {
     const text = await scrape(await serveMetrics(get(), undefined));
-    assert.match(text, /skylight_receipts_total\{outcome="accepted",event_type="contact.created"\} 1/);
+    assert.match(
+      text,
+      /skylight_receipts_total\{provider="skylight",source="skylightchat",outcome="accepted",event_type="contact.created"\} 1/,
+    );
     assert.match(text, /process_cpu_user_seconds_total/);
     assert.doesNotMatch(text, /nodejs_version_info|v\d+\.\d+\.\d+/);
   });

@@ -11,14 +11,14 @@ function create() {
     registry,
     receipts: new client.Counter({
       name: 'skylight_receipts_total',
-      help: 'Webhook requests received, by outcome and event type',
-      labelNames: ['outcome', 'event_type'] as const,
+      help: 'Webhook requests received, by provider, source, outcome and event type',
+      labelNames: ['provider', 'source', 'outcome', 'event_type'] as const,
       registers: [registry],
     }),
     ackSeconds: new client.Histogram({
       name: 'skylight_ack_seconds',
-      help: 'Time from request start to response ready',
-      labelNames: ['outcome'] as const,
+      help: 'Time from request start to response ready, by provider and outcome',
+      labelNames: ['provider', 'outcome'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),

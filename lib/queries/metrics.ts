@@ -4,7 +4,7 @@ import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { LatencyPoint, OutcomePoint, RetryRateRow, Summary } from './types';
 
-export type MetricsFilters = { range: TimeRange; event_type?: string | null };
+export type MetricsFilters = { range: TimeRange; event_type?: string | null; source?: string | null };
 
 /** The window is computed at fetch time, so every refresh slides it to "now". */
 function window(f: MetricsFilters) {
@@ -14,13 +14,13 @@ function window(f: MetricsFilters) {
 
 const live = { refetchInterval: REFRESH_MS, refetchIntervalInBackground: false } as const;
 
-function metric<T>(kind: string, f: MetricsFilters, withType = true) {
+function metric<T>(kind: string, f: MetricsFilters) {
   return queryOptions({
     queryKey: ['metrics', kind, f] as const,
     queryFn: async ({ signal }) =>
       (
         await fetchJson<T>(
-          `/api/metrics/${kind}${qs({ ...window(f), event_type: withType ? f.event_type : undefined })}`,
+          `/api/metrics/${kind}${qs({ ...window(f), event_type: f.event_type, source: f.source })}`,
           { signal },
         )
       ).data,

@@ -115,7 +115,14 @@ export async function receive(
       r.reason,
     );
     // Under a fixed key: a claimed event type must not become a rollup cell of its own.
-    deps.rollups?.add({ receivedAt, eventType: null, outcome: r.outcome, ackMs, lagMs: null });
+    deps.rollups?.add({
+      receivedAt,
+      source: source?.slug ?? '',
+      eventType: null,
+      outcome: r.outcome,
+      ackMs,
+      lagMs: null,
+    });
     return {
       status: r.status,
       body: errorBody(ERROR_CODE[r.status], r.message ?? messageFor(r.reason)),
@@ -299,6 +306,7 @@ export async function receive(
   );
   deps.rollups?.add({
     receivedAt,
+    source: target.slug,
     eventType: item.receipt.eventType ?? null,
     outcome: result.outcome,
     ackMs,
@@ -336,8 +344,15 @@ function observe(
   // Label values must stay few: a signed delivery may still name an event we do not know.
   const label =
     eventType === null ? 'unknown' : provider && isKnown(provider, eventType) ? eventType : 'other';
-  metrics.receipts.inc({ outcome, event_type: label });
-  metrics.ackSeconds.observe({ outcome }, ackMs / 1000);
+  // A request to no known source is labelled by a fixed value: its path must not mint label values.
+  const providerLabel = provider?.name ?? 'none';
+  metrics.receipts.inc({
+    provider: providerLabel,
+    source: provider ? source : '(unknown)',
+    outcome,
+    event_type: label,
+  });
+  metrics.ackSeconds.observe({ provider: providerLabel, outcome }, ackMs / 1000);
   logReceipt({
     source,
     provider: provider?.name ?? null,
