@@ -1,4 +1,4 @@
-import { expect, login, postDelivery, screenshot, test } from './fixtures';
+import { expect, login, postDelivery, postSlyDelivery, screenshot, test } from './fixtures';
 
 test('overview shows KPIs and charts with live data', async ({ page }) => {
   await login(page);
@@ -75,4 +75,27 @@ test('cards follow the event type, one absurd lag cannot flatten the chart, axes
     const ticks = await ack.locator('svg text').allTextContents();
     expect(ticks.filter((t) => /^[A-Z][a-z]{2} \d{1,2} \d\d:\d\d$/.test(t)).length).toBeGreaterThan(0);
   }).toPass({ timeout: 20_000 });
+});
+
+test('the overview narrows to one source: cards and charts count only its deliveries', async ({ page }) => {
+  await login(page);
+  for (let i = 0; i < 3; i++) await postSlyDelivery(page.request);
+  await page.goto('/?range=15m');
+  await page.getByLabel('Source').selectOption('sly');
+  await expect(page).toHaveURL(/source=sly/);
+  // Per-type charts list only Sly's event types once the rollups (written every second) have them.
+  const retry = page.getByRole('figure', { name: 'Retry, duplicate and stale rate by event type' });
+  await expect(retry.locator('svg text', { hasText: 'transfer.completed' }).first()).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect(retry.locator('svg text', { hasText: 'contact.created' })).toHaveCount(0);
+  // The API agrees: the source's totals are part of, and smaller than, all sources'.
+  const summary = async (q: string) =>
+    ((await (await page.request.get(`/api/metrics/summary?${q}`)).json()) as { data: { total: number } }).data
+      .total;
+  const from = new Date(Date.now() - 15 * 60_000).toISOString();
+  const sly = await summary(`source=sly&from=${from}`);
+  expect(sly).toBeGreaterThanOrEqual(3);
+  expect(await summary(`from=${from}`)).toBeGreaterThan(sly);
+  await screenshot(page, 'overview-by-source');
 });
