@@ -261,3 +261,79 @@ describe('reconciliation paging and 429', () => {
     }
   });
 });
+
+describe('reconciliation export', () => {
+  test('CSV of the lost events: one line each, formula-looking cells neutralised', async () => {
+    const { openTestDb } = await import('./helpers/db');
+    const { iterateReconciled, upsertReconciled } = await import('@/db/queries/reconciliation');
+    const { exportResponse } = await import('@/lib/api/stream-export');
+    const { RECONCILIATION_EXPORT_COLUMNS, reconciliationView } = await import('@/lib/reconciliation/view');
+    const h = await openTestDb();
+    try {
+      const base = {
+        provider: 'skylight',
+        webhookId: 7,
+        source: 'skylightchat',
+        eventType: 'contact.created',
+        providerStatus: 'failed',
+        attempts: 4,
+        attemptNumber: 4,
+        firstSentAt: new Date('2026-01-01T10:00:00Z'),
+        lastSentAt: new Date('2026-01-01T10:42:00Z'),
+        retryDeadlineAt: null,
+        providerResponseStatus: 400,
+        receiptId: null,
+        ourOutcome: 'rejected',
+        ourAckMs: 3,
+      };
+      await upsertReconciled(h.db, [
+        {
+          ...base,
+          chainKey: 'id:a',
+          deliveryId: 'a',
+          class: 'provider_failed',
+          exhausted: true,
+          ourHttpStatus: 400,
+          ourReason: '=HYPERLINK("x")',
+        },
+        {
+          ...base,
+          chainKey: 'id:b',
+          deliveryId: 'b',
+          class: 'provider_failed',
+          exhausted: true,
+          ourHttpStatus: null,
+          ourReason: null,
+        },
+        {
+          ...base,
+          chainKey: 'id:c',
+          deliveryId: 'c',
+          class: 'matched',
+          exhausted: false,
+          ourHttpStatus: 200,
+          ourReason: null,
+        },
+      ]);
+      const now = new Date();
+      async function* rows() {
+        for await (const r of iterateReconciled(h.db, { class: 'provider_failed' }, 1))
+          yield reconciliationView(r, now);
+      }
+      const text = await exportResponse(
+        rows(),
+        RECONCILIATION_EXPORT_COLUMNS,
+        'csv',
+        'reconciliation',
+      ).text();
+      const lines = text.trim().split('\r\n');
+      assert.equal(lines[0], RECONCILIATION_EXPORT_COLUMNS.join(','));
+      assert.equal(lines.length, 3, 'header and the two lost events, paged one row at a time');
+      assert.ok(lines[1]!.startsWith('b,contact.created,provider_failed,failed,4,2026-01-01T10:00:00.000Z'));
+      assert.ok(lines[2]!.includes(`"'=HYPERLINK(""x"")"`), 'the formula is shown as text');
+      assert.match(lines[1]!, /Lost: the provider gave up after 4 attempts/);
+    } finally {
+      await h.close();
+    }
+  });
+});
