@@ -372,6 +372,7 @@ export const AUDIT_ACTIONS = [
   'source_create',
   'source_update',
   'reconciliation_run',
+  'sandbox_losses',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -229,6 +229,7 @@ const ROLE_OF: Record<string, Role> = {
   'POST /api/sources': 'admin',
   'PATCH /api/sources/[slug]': 'admin',
   'POST /api/sandbox/downstream': 'operator',
+  'POST /api/sandbox/losses': 'operator',
   'GET /api/dlq': 'viewer',
   'GET /api/dlq/[id]': 'viewer',
   'GET /api/dlq/count': 'viewer',

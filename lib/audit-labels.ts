@@ -21,4 +21,5 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   source_create: 'Source added',
   source_update: 'Source changed',
   reconciliation_run: 'Reconciliation run started',
+  sandbox_losses: 'Sandbox losses planted',
 };

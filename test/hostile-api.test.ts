@@ -94,6 +94,7 @@ const PROFILES: Record<string, Profile> = {
   '/api/reconciliation/run': {},
   '/api/reconciliation/summary': { query: { range: true } },
   '/api/sandbox/downstream': { body: 'sandbox-outage', sandboxOnly: true },
+  '/api/sandbox/losses': { sandboxOnly: true },
   '/api/sources': { body: 'source-create' },
   '/api/sources/[slug]': { body: 'source-patch' },
   '/api/webhooks/[source]': { public: true, elsewhere: true },

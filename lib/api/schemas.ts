@@ -263,3 +263,4 @@ export const reconciliationExportQuerySchema = z
   .refine(orderedRange, rangeMessage);
 /** A run takes no options; an empty object (or no body) only, so a stray field is a 400 that starts nothing. */
 export const reconciliationRunBodySchema = z.strictObject({});
+export const sandboxLossesBodySchema = z.strictObject({});

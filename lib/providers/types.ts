@@ -119,6 +119,11 @@ export type EmbeddedSandbox = {
   /** The demo's downstream outage switch; null when notifications go elsewhere (NOTIFY_WEBHOOK_URL). */
   downstream(): SandboxDownstreamStats | null;
   setDownstreamOutage(on: boolean, who: Actor): Promise<SandboxDownstreamStats>;
+  /**
+   * Reconciliation demo: sends a few events whose deliveries the receiver refuses (wrong secret) or
+   * never sees (dropped on the way) until the provider gives up, and one refused only once.
+   */
+  plantLosses(): Promise<{ rejected: string[]; dropped: string[]; recovered: string[] }>;
   stop(): Promise<void>;
 };
 

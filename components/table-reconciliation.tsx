@@ -1,0 +1,57 @@
+import { formatAge, formatTime } from '@/lib/format';
+import type { ReconciliationViewRow } from '@/lib/queries/types';
+import { BadgeReconciliationClass } from './badge-reconciliation-class';
+import { BadgeStatus } from './badge-status';
+
+/** Provider deliveries as reconciled: class, what each side recorded, the time left and what to do. */
+export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] }) {
+  return (
+    <table aria-label="Reconciled deliveries">
+      <thead>
+        <tr>
+          <th scope="col">Class</th>
+          <th scope="col">Event</th>
+          <th scope="col">Delivery id</th>
+          <th scope="col">Provider</th>
+          <th scope="col">We answered</th>
+          <th scope="col">Time left</th>
+          <th scope="col">First sent (UTC)</th>
+          <th scope="col">What to do</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id} data-class={r.class}>
+            <td>
+              <BadgeReconciliationClass value={r.class} />
+            </td>
+            <td className="mono">{r.event_type}</td>
+            <td className="mono">{r.delivery_id ?? '—'}</td>
+            <td>
+              <BadgeStatus value={r.provider_status} />
+              <div className="muted">
+                attempt {r.attempt_number} · webhook {r.webhook_id}
+                {r.source ? ` → ${r.source}` : ' → elsewhere'}
+              </div>
+            </td>
+            <td>
+              {r.our_http_status === null ? (
+                <span className="muted">nothing reached us</span>
+              ) : (
+                <>
+                  <span className="mono">{r.our_http_status}</span> {r.our_outcome}
+                  {r.our_reason && <div className="muted">{r.our_reason}</div>}
+                </>
+              )}
+            </td>
+            <td className="time" data-testid="time-left">
+              {r.time_left_ms !== null ? formatAge(r.time_left_ms) : r.exhausted ? 'lost' : '—'}
+            </td>
+            <td className="time">{formatTime(r.first_sent_at)}</td>
+            <td style={{ minWidth: '18rem' }}>{r.advice}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
