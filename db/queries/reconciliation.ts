@@ -227,3 +227,9 @@ export async function reconciledWebhooks(db: Queryable) {
     .from(rd)
     .orderBy(rd.provider, rd.webhookId);
 }
+
+/** Drops what is older than the retention: reconciled deliveries by their last attempt, finished runs. */
+export async function pruneReconciliation(db: Queryable, before: Date): Promise<void> {
+  await db.delete(rd).where(lt(rd.lastSentAt, before));
+  await db.delete(runs).where(and(lt(runs.startedAt, before), sql`${runs.state} <> 'running'`));
+}

@@ -12,6 +12,7 @@ export type AdviceInput = {
   retryDeadlineAt: Date | null;
   ourHttpStatus: number | null;
   ourReason: string | null;
+  providerResponseStatus: number | null;
   ourAckMs: number | null;
 };
 
@@ -29,8 +30,16 @@ export function adviceFor(row: AdviceInput, now: Date): string {
       return 'Received and acknowledged in time. Nothing to do.';
     case 'acked_late':
       return `We accepted it but answered in ${formatMs(row.ourAckMs)}, past the provider's timeout, so it counts it failed and retries (our copy is kept; retries are deduplicated). Look at receiver latency and database load.`;
-    case 'answered_non_2xx':
-      return `We answered ${row.ourHttpStatus}${row.ourReason ? ` (${row.ourReason})` : ''}. ${refusalHint(row.ourHttpStatus)}${until}`;
+    case 'answered_non_2xx': {
+      // No receipt: a refusal past the receiver's sampling cap, known from the provider's log only.
+      const status = row.ourHttpStatus ?? row.providerResponseStatus;
+      const why = row.ourReason
+        ? ` (${row.ourReason})`
+        : row.ourHttpStatus === null
+          ? " (per the provider's log)"
+          : '';
+      return `We answered ${status}${why}. ${refusalHint(status)}${until}`;
+    }
     case 'never_received':
       return `The provider says it sent this (attempt ${row.attemptNumber}) but no request reached us. Check that the provider's webhook URL points at this app and that it is reachable from outside.${until}`;
     case 'provider_failed':

@@ -60,7 +60,7 @@ export function reconcile(
   for (const [chainKey, attempts] of chains) {
     const ids = new Set(attempts.flatMap((a) => (a.deliveryId ? [a.deliveryId] : [])));
     const ours = [...ids].flatMap((id) => byDelivery.get(id) ?? []);
-    const row = classifyChain(attempts, ours, rules, now);
+    const row = classifyChain(attempts, ours, rules, now, webhook.source !== null);
     if (row) out.push({ ...webhook, chainKey, ...row });
   }
   return out;
@@ -73,6 +73,7 @@ function classifyChain(
   ours: ReceiptFact[],
   rules: DeliveryRules,
   now: Date,
+  pointsHere: boolean,
 ): ChainResult | null {
   const ordered = [...attempts].sort(
     (a, b) => a.attemptNumber - b.attemptNumber || a.sentAt.getTime() - b.sentAt.getTime(),
@@ -97,11 +98,15 @@ function classifyChain(
     list.reduce<ReceiptFact | null>((a, b) => (!a || b.receivedAt > a.receivedAt ? b : a), null);
   const shown = newest(inTime) ?? newest(late) ?? newest(ours);
 
+  // Refusals past the receiver's sampling cap are counted, not stored: with no receipt, a non-2xx the
+  // provider logged from a webhook that points at one of our sources is still our answer.
+  const refusedUnsampled =
+    pointsHere && sent.some((a) => a.responseStatus !== null && !is2xx(a.responseStatus));
   let cls: ReconciliationClass;
   if (inTime.length > 0) cls = 'matched';
   else if (late.length > 0) cls = 'acked_late';
   else if (exhausted) cls = 'provider_failed';
-  else if (ours.length > 0) cls = 'answered_non_2xx';
+  else if (ours.length > 0 || refusedUnsampled) cls = 'answered_non_2xx';
   else cls = 'never_received';
 
   return {

@@ -1,6 +1,7 @@
 import { type Actor, insertAudit } from '@/db/queries/audit';
-import { startRun } from '@/db/queries/reconciliation';
+import { pruneReconciliation, startRun } from '@/db/queries/reconciliation';
 import { getDb } from '@/lib/db';
+import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { log } from '@/lib/log';
 import { PROVIDER_NAMES, providerOf } from '@/lib/providers/registry';
@@ -23,7 +24,9 @@ async function logSources(): Promise<LogSource[]> {
 export async function reconcileInBackground(): Promise<RunResult> {
   const sources = await logSources();
   if (sources.length === 0) return { started: false };
-  const result = await runReconciliation(await getDb(), sources, { trigger: 'job', actor: null });
+  const db = await getDb();
+  const result = await runReconciliation(db, sources, { trigger: 'job', actor: null });
+  if (result.started) await pruneReconciliation(db, new Date(Date.now() - env.RETENTION_DAYS * 86_400_000));
   if (result.started && result.error) {
     log.warn({ runId: result.runId, error: result.error }, 'reconciliation run had errors');
   }
