@@ -25,8 +25,12 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
             <td>
               <BadgeReconciliationClass value={r.class} />
             </td>
-            <td className="mono">{r.event_type}</td>
-            <td className="mono">{r.delivery_id ?? '—'}</td>
+            <td className="mono" style={{ whiteSpace: 'nowrap' }}>
+              {r.event_type}
+            </td>
+            <td className="mono" title={r.delivery_id ?? undefined}>
+              {r.delivery_id ? `${r.delivery_id.slice(0, 8)}…` : '—'}
+            </td>
             <td>
               <BadgeStatus value={r.provider_status} />
               <div className="muted">
@@ -48,7 +52,7 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
               {r.time_left_ms !== null ? formatAge(r.time_left_ms) : r.exhausted ? 'lost' : '—'}
             </td>
             <td className="time">{formatTime(r.first_sent_at)}</td>
-            <td style={{ minWidth: '18rem' }}>{r.advice}</td>
+            <td style={{ minWidth: '24rem' }}>{r.advice}</td>
           </tr>
         ))}
       </tbody>

@@ -52,7 +52,8 @@ test('planted losses are classified on the Reconciliation page and exported for 
   await expect(page.getByRole('heading', { name: 'Reconciliation' })).toBeVisible();
   await expect(page.getByRole('region', { name: 'Lost (provider gave up)' })).toBeVisible();
   const table = page.getByRole('table', { name: 'Reconciled deliveries' });
-  await expect(table).toBeVisible();
+  await expect(table.locator('tr[data-class="matched"]').first()).toBeVisible();
+  await screenshot(page, 'reconciliation');
   await page.getByLabel('Class').selectOption('provider_failed');
   await expect(page).toHaveURL(/class=provider_failed/);
   const lostRow = table.locator('tr', { hasText: rejected![0]! });
@@ -60,7 +61,7 @@ test('planted losses are classified on the Reconciliation page and exported for 
   await expect(lostRow).toContainText('Lost: the provider gave up after 4 attempts');
   await expect(lostRow.getByTestId('time-left')).toHaveText('lost');
   await expect(page.getByTestId('last-run')).toContainText('Last run');
-  await screenshot(page, 'reconciliation');
+  await screenshot(page, 'reconciliation-lost');
 
   // The CSV for a manual backfill: every lost event with its type, times and ids.
   const csv = await page.request.get('/api/reconciliation/export?format=csv&class=provider_failed');

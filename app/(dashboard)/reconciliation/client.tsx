@@ -83,7 +83,7 @@ export function ReconciliationClient() {
         {lastRun ? (
           <span data-testid="last-run">
             Last run {formatTime(lastRun.started_at)}: {lastRun.state}, {lastRun.provider_rows} log rows,{' '}
-            {lastRun.pages} pages
+            {lastRun.pages} page{lastRun.pages === 1 ? '' : 's'}
             {lastRun.rate_limited > 0 ? `, waited out ${lastRun.rate_limited} rate limits` : ''}
             {lastRun.error ? ` (${lastRun.error})` : ''}.
           </span>
