@@ -33,9 +33,11 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
             </td>
             <td>
               <BadgeStatus value={r.provider_status} />
-              <div className="muted">
-                attempt {r.attempt_number} · webhook {r.webhook_id}
-                {r.source ? ` → ${r.source}` : ' → elsewhere'}
+              <div className="muted" style={{ whiteSpace: 'nowrap' }}>
+                attempt {r.attempt_number}
+              </div>
+              <div className="muted" style={{ whiteSpace: 'nowrap' }}>
+                #{r.webhook_id} → {r.source ?? 'elsewhere'}
               </div>
             </td>
             <td>
@@ -52,7 +54,7 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
               {r.time_left_ms !== null ? formatAge(r.time_left_ms) : r.exhausted ? 'lost' : '—'}
             </td>
             <td className="time">{formatTime(r.first_sent_at)}</td>
-            <td style={{ minWidth: '24rem' }}>{r.advice}</td>
+            <td>{r.advice}</td>
           </tr>
         ))}
       </tbody>
