@@ -54,7 +54,7 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
               {r.time_left_ms !== null ? formatAge(r.time_left_ms) : r.exhausted ? 'lost' : '—'}
             </td>
             <td className="time">{formatTime(r.first_sent_at)}</td>
-            <td>{r.advice}</td>
+            <td style={{ minWidth: '16rem', overflowWrap: 'anywhere' }}>{r.advice}</td>
           </tr>
         ))}
       </tbody>
