@@ -36,7 +36,7 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
               <div className="muted" style={{ whiteSpace: 'nowrap' }}>
                 attempt {r.attempt_number}
               </div>
-              <div className="muted" style={{ whiteSpace: 'nowrap' }}>
+              <div className="muted">
                 #{r.webhook_id} → {r.source ?? 'elsewhere'}
               </div>
             </td>
@@ -53,8 +53,13 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
             <td className="time" data-testid="time-left">
               {r.time_left_ms !== null ? formatAge(r.time_left_ms) : r.exhausted ? 'lost' : '—'}
             </td>
-            <td className="time">{formatTime(r.first_sent_at)}</td>
-            <td style={{ minWidth: '16rem', overflowWrap: 'anywhere' }}>{r.advice}</td>
+            <td className="time">
+              {/* Date and time on two lines: the advice column keeps the width. */}
+              {formatTime(r.first_sent_at).split(' ')[0]}
+              <br />
+              {formatTime(r.first_sent_at).split(' ')[1]}
+            </td>
+            <td style={{ minWidth: '12rem', overflowWrap: 'anywhere' }}>{r.advice}</td>
           </tr>
         ))}
       </tbody>
