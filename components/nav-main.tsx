@@ -11,6 +11,7 @@ const LINKS = [
   { href: '/deliveries', label: 'Deliveries' },
   { href: '/dlq', label: 'Dead letters' },
   { href: '/webhooks', label: 'Webhooks' },
+  { href: '/reconciliation', label: 'Reconciliation' },
   { href: '/audit', label: 'Audit log' },
   { href: '/users', label: 'Users', admin: true },
   { href: '/account', label: 'Your account' },

@@ -378,6 +378,8 @@ export const AUDIT_ACTIONS = [
   'sandbox_outage',
   'source_create',
   'source_update',
+  'reconciliation_run',
+  'sandbox_losses',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -508,3 +510,98 @@ export const apiTokens = pgTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+
+// ---- Reconciliation with the provider's delivery log (issue 15) ----
+
+export const RECONCILIATION_CLASSES = [
+  'matched',
+  'never_received',
+  'answered_non_2xx',
+  'acked_late',
+  'provider_failed',
+] as const;
+export type ReconciliationClass = (typeof RECONCILIATION_CLASSES)[number];
+
+/**
+ * One row per provider-side delivery (all attempts of one event to one provider webhook), as the
+ * last reconciliation saw it. `chain_key` groups the attempts: the provider's delivery id, or a content
+ * fingerprint when its ids change per attempt. Rewritten by every run, so it is a snapshot, not a log.
+ */
+export const reconciliationDeliveries = pgTable(
+  'reconciliation_deliveries',
+  {
+    id: id(),
+    provider: text('provider').notNull(),
+    webhookId: integer('webhook_id').notNull(),
+    /** The source the webhook points at (its URL's `/api/webhooks/<slug>`); null when it points elsewhere. */
+    source: text('source'),
+    chainKey: text('chain_key').notNull(),
+    /** The delivery id of the latest attempt. */
+    deliveryId: text('delivery_id'),
+    eventType: text('event_type').notNull(),
+    class: text('class', { enum: RECONCILIATION_CLASSES }).notNull(),
+    /** The provider's status of the latest attempt (`pending`, `delivered`, `failed`). */
+    providerStatus: text('provider_status').notNull(),
+    /** The provider has given up: no attempt delivered, none pending, none left. */
+    exhausted: boolean('exhausted').notNull(),
+    attemptNumber: integer('attempt_number').notNull(),
+    attempts: integer('attempts').notNull(),
+    firstSentAt: tsz('first_sent_at').notNull(),
+    lastSentAt: tsz('last_sent_at').notNull(),
+    /** While the provider still retries: when its last attempt times out. Null otherwise. */
+    retryDeadlineAt: tsz('retry_deadline_at'),
+    /** What the provider recorded for its latest attempt. */
+    providerResponseStatus: integer('provider_response_status'),
+    /** What we answered, from our latest receipt for this delivery; null when none reached us. */
+    receiptId: bigint('receipt_id', { mode: 'number' }),
+    ourHttpStatus: integer('our_http_status'),
+    ourOutcome: text('our_outcome'),
+    ourReason: text('our_reason'),
+    ourAckMs: real('our_ack_ms'),
+    checkedAt: tsz('checked_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('reconciliation_deliveries_chain_uq').on(t.provider, t.webhookId, t.chainKey),
+    index('reconciliation_deliveries_sent_idx').on(t.lastSentAt, t.id),
+    index('reconciliation_deliveries_class_idx').on(t.class, t.lastSentAt),
+    check(
+      'reconciliation_deliveries_class_ck',
+      sql`${t.class} in ('matched', 'never_received', 'answered_non_2xx', 'acked_late', 'provider_failed')`,
+    ),
+  ],
+);
+
+export const RECONCILIATION_RUN_STATES = ['running', 'done', 'failed', 'abandoned'] as const;
+
+/**
+ * Reconciliation runs, which double as the lease: at most one row is `running` (partial unique
+ * index), so across replicas one runner reads the provider's log at a time; a runner that died is
+ * taken over once `lease_until` has passed.
+ */
+export const reconciliationRuns = pgTable(
+  'reconciliation_runs',
+  {
+    id: id(),
+    state: text('state', { enum: RECONCILIATION_RUN_STATES }).notNull().default('running'),
+    trigger: text('trigger').notNull(),
+    actor: text('actor'),
+    startedAt: tsz('started_at').notNull().defaultNow(),
+    leaseUntil: tsz('lease_until').notNull(),
+    finishedAt: tsz('finished_at'),
+    webhooks: integer('webhooks').notNull().default(0),
+    pages: integer('pages').notNull().default(0),
+    providerRows: integer('provider_rows').notNull().default(0),
+    /** 429 answers from the provider that this run waited out. */
+    rateLimited: integer('rate_limited').notNull().default(0),
+    error: text('error'),
+  },
+  (t) => [
+    uniqueIndex('reconciliation_runs_one_running_uq').on(t.state).where(sql`${t.state} = 'running'`),
+    index('reconciliation_runs_started_idx').on(t.startedAt),
+    check('reconciliation_runs_state_ck', sql`${t.state} in ('running', 'done', 'failed', 'abandoned')`),
+  ],
+);
+
+export type ReconciliationDeliveryRow = typeof reconciliationDeliveries.$inferSelect;
+export type ReconciliationDeliveryInsert = typeof reconciliationDeliveries.$inferInsert;
+export type ReconciliationRunRow = typeof reconciliationRuns.$inferSelect;

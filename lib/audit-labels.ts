@@ -20,4 +20,6 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   sandbox_outage: 'Sandbox downstream outage switched',
   source_create: 'Source added',
   source_update: 'Source changed',
+  reconciliation_run: 'Reconciliation run started',
+  sandbox_losses: 'Sandbox losses planted',
 };

@@ -6,6 +6,7 @@ import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
+import { reconcileInBackground } from '@/lib/reconciliation/service';
 
 type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
 
@@ -39,6 +40,8 @@ function jobs(rollups: RollupBuffer): Job[] {
       everyMs: 10 * 60_000,
       run: (db) => pruneOld(db, env.RETENTION_DAYS, { fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS }),
     },
+    // The provider's log is read within its rate limit; one replica at a time (a lease row).
+    { name: 'reconciliation', everyMs: 5 * 60_000, run: () => reconcileInBackground() },
     // Postgres servers vacuum themselves (autovacuum); embedded PGlite does not.
     ...(env.DATABASE_URL ? [] : [pgliteVacuum()]),
   ];

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { FAILURE_CLASSES, PROCESSING_FILTERS } from '@/db/filters';
-import { AUDIT_ACTIONS, EVENT_STATUSES, RECEIPT_OUTCOMES, ROLES, SOURCE_SLUG_PATTERN } from '@/db/schema';
+import {
+  AUDIT_ACTIONS,
+  EVENT_STATUSES,
+  RECEIPT_OUTCOMES,
+  RECONCILIATION_CLASSES,
+  ROLES,
+  SOURCE_SLUG_PATTERN,
+} from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
 import { PROVIDER_NAMES } from '@/lib/providers/registry';
 
@@ -230,3 +237,31 @@ export const sourceCreateBodySchema = z.strictObject({
 export const sourcePatchBodySchema = z
   .strictObject({ enabled: z.boolean().optional(), secrets: secretList.min(1).optional() })
   .refine((v) => v.enabled !== undefined || v.secrets !== undefined, { message: 'give enabled or secrets' });
+
+// ---- Reconciliation (issue 15) ----
+
+const reconciliationFilter = {
+  source: sourceSlug.optional(),
+  webhook_id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/, 'must be a positive integer id')
+    .transform(Number)
+    .pipe(z.number().max(2 ** 31 - 1, 'must be a positive integer id'))
+    .optional(),
+  class: z.enum(RECONCILIATION_CLASSES).optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+};
+export const reconciliationQuerySchema = z
+  .strictObject({ ...reconciliationFilter, limit, cursor })
+  .refine(orderedRange, rangeMessage);
+const { class: _class, ...summaryFilter } = reconciliationFilter;
+export const reconciliationSummaryQuerySchema = z
+  .strictObject(summaryFilter)
+  .refine(orderedRange, rangeMessage);
+export const reconciliationExportQuerySchema = z
+  .strictObject({ ...reconciliationFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
+  .refine(orderedRange, rangeMessage);
+/** A run takes no options; an empty object (or no body) only, so a stray field is a 400 that starts nothing. */
+export const reconciliationRunBodySchema = z.strictObject({});
+export const sandboxLossesBodySchema = z.strictObject({});

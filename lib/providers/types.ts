@@ -76,11 +76,36 @@ export type ProviderDeliveryFilter = { status?: string; page: number };
 /** Where the management API is and the key for it (from the environment, or the demo sandbox). */
 export type ManagementApi = { url: string; key: string };
 
+/**
+ * One attempt in the provider's delivery log, in the app's terms, for reconciliation (server-side:
+ * never sent to the browser as is).
+ */
+export type ProviderLogEntry = {
+  /** The log row's own id. */
+  rowId: string;
+  deliveryId: string | null;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attemptNumber: number;
+  /** What our endpoint answered, as the provider recorded it; null for no answer. */
+  responseStatus: number | null;
+  sentAt: Date;
+  /** When a pending attempt is due. */
+  nextAttemptAt: Date | null;
+  /** Content fingerprint of the request body when the log carries it: links attempts whose ids differ. */
+  fingerprint: string | null;
+};
+
+/** One page of the delivery log, newest first; `lastPage` null when the provider sends no paging. */
+export type ProviderLogPage = { entries: ProviderLogEntry[]; lastPage: number | null };
+
 /** The provider's management API, for providers that have one. Server-side only: it holds a key. */
 export type ManagementClient = {
   listWebhooks(): Promise<ProviderWebhookRow[]>;
   setWebhookActive(id: number, isActive: boolean): Promise<ProviderWebhookRow>;
   listDeliveries(id: number, filter: ProviderDeliveryFilter): Promise<ProviderDeliveryPage>;
+  /** The delivery log for reconciliation, a page at a time (a 429 surfaces as `rate_limited`). */
+  deliveryLog(id: number, page: number): Promise<ProviderLogPage>;
   /** Delivery-log status filters the API accepts. */
   deliveryStatuses: readonly string[];
 };
@@ -94,6 +119,11 @@ export type EmbeddedSandbox = {
   /** The demo's downstream outage switch; null when notifications go elsewhere (NOTIFY_WEBHOOK_URL). */
   downstream(): SandboxDownstreamStats | null;
   setDownstreamOutage(on: boolean, who: Actor): Promise<SandboxDownstreamStats>;
+  /**
+   * Reconciliation demo: sends a few events whose deliveries the receiver refuses (wrong secret) or
+   * never sees (dropped on the way) until the provider gives up, and one refused only once.
+   */
+  plantLosses(): Promise<{ rejected: string[]; dropped: string[]; recovered: string[] }>;
   stop(): Promise<void>;
 };
 

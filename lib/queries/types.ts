@@ -5,6 +5,8 @@ import type { listSessions, listTokens, listUsers } from '@/db/queries/users';
 import type { Health } from '@/lib/health';
 import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
 import type { LatencyPoint } from '@/lib/metrics/series';
+import type { reconciliationSummary } from '@/lib/reconciliation/summary';
+import type { ReconciliationView } from '@/lib/reconciliation/view';
 import type { SourceView } from '@/lib/sources/service';
 
 /** What a value looks like after JSON: dates become ISO strings. */
@@ -26,6 +28,8 @@ export type AuditRow = Rows<typeof listAudit>[number];
 export type SourceRowJson = Json<SourceView>;
 export type UserRow = Json<Awaited<ReturnType<typeof listUsers>>[number]>;
 export type SessionRow = Json<Awaited<ReturnType<typeof listSessions>>[number]> & { current: boolean };
+export type ReconciliationViewRow = Json<ReconciliationView>;
+export type ReconciliationSummary = Json<Awaited<ReturnType<typeof reconciliationSummary>>>;
 export type TokenRow = Json<Awaited<ReturnType<typeof listTokens>>[number]>;
 export type { Health, LatencyPoint, RetryRateRow, Summary };
 export type OutcomePoint = { t: string } & Record<

@@ -1,6 +1,15 @@
-import type { ManagementApi, ManagementClient } from '../types';
+import type { ManagementApi, ManagementClient, ProviderLogEntry } from '../types';
 import { SkylightClient } from './client';
-import { DELIVERY_STATUS_FILTERS, deliveryPageViewSchema, webhookViewSchema } from './client-schemas';
+import {
+  DELIVERY_STATUS_FILTERS,
+  deliveryPageViewSchema,
+  type ProviderDelivery,
+  webhookViewSchema,
+} from './client-schemas';
+import { fingerprint } from './envelope';
+
+/** The largest page the docs allow on any list (§5.3): fewer requests against the 120/min limit. */
+const LOG_PAGE_SIZE = 100;
 
 /**
  * SkyLight's management API behind the provider contract. Answers are the browser's projections
@@ -21,6 +30,48 @@ export function managementClient(api: ManagementApi): ManagementClient {
           per_page: 25,
         }),
       ),
+    deliveryLog: async (id, page) => {
+      const body = await client.listDeliveries(id, { page, per_page: LOG_PAGE_SIZE });
+      return { entries: body.data.map(logEntry), lastPage: body.meta?.last_page ?? null };
+    },
     deliveryStatuses: DELIVERY_STATUS_FILTERS,
   };
+}
+
+const date = (value: unknown): Date | null => {
+  if (typeof value !== 'string') return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
+};
+
+/**
+ * The log's item fields are undocumented (§5.7 #7): read what the sandbox and the docs' status table
+ * suggest, tolerate their absence. An unknown status is treated as `failed` (not delivered).
+ */
+function logEntry(row: ProviderDelivery): ProviderLogEntry {
+  const status = DELIVERY_STATUS_FILTERS.find((s) => s === row.status) ?? 'failed';
+  return {
+    rowId: String(row.id),
+    deliveryId: row.delivery_id ?? null,
+    eventType: row.event_type,
+    status,
+    attemptNumber: row.attempt_number ?? 1,
+    responseStatus: row.response_status_code ?? null,
+    sentAt: date(row.updated_at) ?? date(row.created_at) ?? new Date(0),
+    nextAttemptAt: date(row.next_attempt_at),
+    fingerprint: bodyFingerprint(row.payload),
+  };
+}
+
+/** Same key as the receiver's content dedupe, when the log shows the request body it sent. */
+function bodyFingerprint(payload: unknown): string | null {
+  if (typeof payload !== 'string') return null;
+  try {
+    const body = JSON.parse(payload) as { event?: unknown; data?: unknown };
+    return typeof body.event === 'string' && body.data !== undefined
+      ? fingerprint(body.event, body.data)
+      : null;
+  } catch {
+    return null;
+  }
 }

@@ -92,6 +92,9 @@ export function deliveryJson(d: StoredDelivery) {
     response_body: d.responseBody,
     status: d.status,
     next_attempt_at: d.nextAttemptAt ? isoMicro(d.nextAttemptAt) : null,
+    // The request body, as providers' delivery logs commonly show it: what a reconciliation needs to
+    // link attempts whose delivery_id changes per attempt (C7).
+    payload: d.payload,
     created_at: isoMicro(d.createdAt),
     updated_at: isoMicro(d.updatedAt),
   };

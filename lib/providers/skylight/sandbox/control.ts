@@ -4,6 +4,7 @@ import { KNOWN_EVENTS } from '../protocol';
 import type { SandboxCore } from './core';
 import { BodyError, readJson, sendJson } from './http';
 import { knobsPatchSchema } from './knobs';
+import { LOSS_KINDS } from './sender';
 
 /**
  * The control API under `/_sandbox/` (not part of SkyLight): knobs, downstream outage, sending on
@@ -15,6 +16,12 @@ const sendSchema = z.object({
   event: z.enum(KNOWN_EVENTS).optional(),
 });
 const outageSchema = z.object({ on: z.boolean() });
+const lossesSchema = z.object({
+  count: z.number().int().min(1).max(1000).default(1),
+  kind: z.enum(LOSS_KINDS),
+  attempts: z.number().int().min(1).optional(),
+  event: z.enum(KNOWN_EVENTS).optional(),
+});
 
 export async function handleControl(
   core: SandboxCore,
@@ -40,6 +47,13 @@ export async function handleControl(
         if (!body.success) return invalid(res, body.error);
         const deliveries = await core.sender.emit(body.data.count, body.data.event);
         return sendJson(res, 202, { data: { events: body.data.count, deliveries } });
+      }
+      case 'POST /losses': {
+        const body = lossesSchema.safeParse(await readJson(req));
+        if (!body.success) return invalid(res, body.error);
+        const { count, kind, attempts, event } = body.data;
+        const planted = await core.sender.emitLosses(count, kind, { attempts, only: event });
+        return sendJson(res, 202, { data: planted });
       }
       case 'GET /downstream':
         return sendJson(res, 200, {

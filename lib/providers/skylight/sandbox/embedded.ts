@@ -65,6 +65,14 @@ export async function startEmbeddedSandbox(opts: {
       core.downstream.outage = on;
       return core.downstream.stats();
     },
+    plantLosses: async () => {
+      const ids = (list: { deliveryId: string }[]) => list.map((p) => p.deliveryId);
+      return {
+        rejected: ids(await core.sender.emitLosses(2, 'reject')),
+        dropped: ids(await core.sender.emitLosses(2, 'drop')),
+        recovered: ids(await core.sender.emitLosses(1, 'reject', { attempts: 1 })),
+      };
+    },
     stop: async () => {
       abort.abort();
       clearInterval(prune);

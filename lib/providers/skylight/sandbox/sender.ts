@@ -50,6 +50,22 @@ export type SenderOptions = {
 
 type Attempt = { row: StoredDelivery; kind: 'normal' | 'duplicate' | 'test' };
 
+/**
+ * A loss to reproduce on demand (reconciliation): `reject` signs with a secret the receiver does not
+ * know, so it answers 400 on every attempt; `drop` never lets the request reach the receiver (a wrong
+ * URL, a network drop) and logs the attempt failed with no response. Both last until the provider
+ * gives up, unless `attempts` limits them to the first attempts.
+ */
+export const LOSS_KINDS = ['reject', 'drop'] as const;
+export type LossKind = (typeof LOSS_KINDS)[number];
+type Loss = { kind: LossKind; attempts: number };
+
+/** The delivery chains a loss was planted on, for a test or an operator to check against. */
+export type PlantedLoss = { webhookId: number; deliveryId: string; eventType: string; kind: LossKind };
+
+export const DROPPED_REASON = 'sandbox: dropped before reaching the receiver';
+const WRONG_SECRET = 'sandbox-wrong-secret-for-reconciliation';
+
 export const DISABLED_REASON = 'webhook disabled: pending retry dropped';
 const RESPONSE_BODY_KEEP = 1000;
 /** Generation pauses while this many attempts wait for a free connection (backpressure). */
@@ -69,6 +85,8 @@ export function buildEnvelope(ev: WorldEvent, shape: Shape, deliveryId: string):
 export class Sender {
   readonly world = new World();
   private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** Planted losses by delivery-log row id; handed on to each retry (in memory: lost on restart). */
+  private readonly losses = new Map<number, Loss>();
   private readonly queue: Attempt[] = [];
   private readonly active = new Set<Promise<void>>();
   private readonly timeoutMs: number;
@@ -152,6 +170,40 @@ export class Sender {
     return queued;
   }
 
+  /**
+   * Generates `count` events whose deliveries suffer `kind` on their first `attempts` attempts (all
+   * of them by default, so the provider ends up giving up), and returns the chains it planted.
+   */
+  async emitLosses(
+    count: number,
+    kind: LossKind,
+    opts: { attempts?: number; only?: KnownEvent } = {},
+  ): Promise<PlantedLoss[]> {
+    const k = this.opts.knobs();
+    const hooks = (await this.opts.webhooks()).filter((w) => w.isActive);
+    const planted: PlantedLoss[] = [];
+    for (let i = 0; i < count; i++) {
+      const ev = this.world.next(new Date(Date.now() + k.skewMs), 0, opts.only);
+      this.counts.events++;
+      for (const w of hooks) {
+        if (!w.events.includes(ev.type)) continue;
+        const deliveryId = newDeliveryId();
+        const row = await this.opts.store.addDelivery({
+          webhookId: w.id,
+          eventType: ev.type,
+          deliveryId,
+          attemptNumber: 1,
+          payload: buildEnvelope(ev, k.shape, deliveryId),
+          nextAttemptAt: new Date(),
+        });
+        this.losses.set(row.id, { kind, attempts: opts.attempts ?? Number.POSITIVE_INFINITY });
+        planted.push({ webhookId: w.id, deliveryId, eventType: ev.type, kind });
+        this.enqueue({ row, kind: 'normal' });
+      }
+    }
+    return planted;
+  }
+
   /** POST /webhooks/{id}/test: one contact.created sent now, logged, never retried. */
   async sendTest(webhook: Webhook): Promise<StoredDelivery> {
     const k = this.opts.knobs();
@@ -184,6 +236,7 @@ export class Sender {
     for (const id of ids) {
       clearTimeout(this.timers.get(id));
       this.timers.delete(id);
+      this.losses.delete(id);
     }
     for (let i = this.queue.length - 1; i >= 0; i--) {
       if (this.queue[i]!.row.webhookId === webhookId) this.queue.splice(i, 1);
@@ -199,6 +252,7 @@ export class Sender {
     this.ticker = null;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.losses.clear();
     this.queue.length = 0;
     await Promise.allSettled([...this.active]);
   }
@@ -255,7 +309,17 @@ export class Sender {
   private async attempt(a: Attempt, webhook: Webhook): Promise<StoredDelivery> {
     const { row } = a;
     const k = this.opts.knobs();
-    const result = await this.post(webhook, row, k.skewMs);
+    const loss = this.losses.get(row.id);
+    this.losses.delete(row.id);
+    const lossNow = loss && row.attemptNumber <= loss.attempts ? loss.kind : null;
+    const result =
+      lossNow === 'drop'
+        ? { status: null, body: DROPPED_REASON }
+        : await this.post(
+            lossNow === 'reject' ? { ...webhook, secret: WRONG_SECRET } : webhook,
+            row,
+            k.skewMs,
+          );
     const ok = result.status !== null && result.status >= 200 && result.status < 300;
     const finished = {
       status: ok ? ('delivered' as const) : ('failed' as const),
@@ -268,16 +332,17 @@ export class Sender {
     else this.counts.failedAttempts++;
     if (a.kind === 'duplicate') this.counts.duplicates++;
     if (a.kind === 'normal') {
-      if (!ok && row.attemptNumber < k.maxAttempts) await this.retryLater(row, k);
+      if (!ok && row.attemptNumber < k.maxAttempts) await this.retryLater(row, k, loss);
       else if (!ok) this.counts.failed++;
       else if (row.attemptNumber === 1 && Math.random() < k.duplicates) await this.duplicate(row, k);
     }
     return { ...row, ...finished, nextAttemptAt: null };
   }
 
-  private async retryLater(row: StoredDelivery, k: Knobs) {
+  private async retryLater(row: StoredDelivery, k: Knobs, loss?: Loss) {
     const delay = PROVIDER_RETRY_DELAYS_MS[row.attemptNumber - 1]! / k.timeScale;
     const next = await this.opts.store.addDelivery(this.successor(row, k, row.attemptNumber + 1, delay));
+    if (loss) this.losses.set(next.id, loss);
     this.schedule(next);
   }
 

@@ -1,0 +1,181 @@
+import type { Db } from '@/db/client';
+import {
+  finishRun,
+  type RunProgress,
+  type RunTrigger,
+  receiptsForDeliveryIds,
+  reportRun,
+  startRun,
+  upsertReconciled,
+} from '@/db/queries/reconciliation';
+import { AppError } from '@/lib/errors';
+import { log } from '@/lib/log';
+import type { ManagementClient, ProviderLogEntry } from '@/lib/providers/types';
+import { webhookSlug } from '@/lib/receiver/stack';
+import { type DeliveryRules, reconcile } from './classify';
+
+/** A provider whose delivery log can be read: its registry name, its rules and a management client. */
+export type LogSource = { provider: string; rules: DeliveryRules; client: ManagementClient };
+
+export type RunnerOptions = {
+  /** Least time between two requests to a provider: 500 ms keeps one runner under 120 per minute. */
+  minIntervalMs: number;
+  /** Pages read per webhook and run, newest first (a bound on the requests one run makes). */
+  maxPages: number;
+  /** Log rows older than this are not read: past the provider's retry window nothing changes. */
+  windowMs: number;
+  /** Longest 429 wait honoured, and how many in a row, before the run gives up on a webhook. */
+  maxRetryAfterMs: number;
+  max429InARow: number;
+  /** How long the lease lasts without a progress report. */
+  leaseMs: number;
+  sleep: (ms: number) => Promise<void>;
+  now: () => Date;
+};
+
+export const DEFAULT_RUNNER: RunnerOptions = {
+  minIntervalMs: 500,
+  maxPages: 40,
+  windowMs: 2 * 3_600_000,
+  maxRetryAfterMs: 120_000,
+  max429InARow: 5,
+  leaseMs: 5 * 60_000,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()),
+  now: () => new Date(),
+};
+
+export type RunResult =
+  | { started: false }
+  | ({ started: true; runId: number; delivered: number; error: string | null } & RunProgress);
+
+/**
+ * One reconciliation: takes the lease (or returns `started: false` when another runner holds it),
+ * then runs it to the end (`executeRun`).
+ */
+export async function runReconciliation(
+  db: Db,
+  sources: readonly LogSource[],
+  opts: { trigger: RunTrigger; actor: string | null },
+  runner: RunnerOptions = DEFAULT_RUNNER,
+): Promise<RunResult> {
+  const runId = await startRun(db, { trigger: opts.trigger, actor: opts.actor, leaseMs: runner.leaseMs });
+  if (runId === null) return { started: false };
+  return executeRun(db, runId, sources, runner);
+}
+
+/**
+ * Reads each webhook's delivery log page by page within the rate limit, matches it to our receipts
+ * and stores the classes, under the lease `runId` holds. A failing webhook is recorded as the run's
+ * error; the others still run.
+ */
+export async function executeRun(
+  db: Db,
+  runId: number,
+  sources: readonly LogSource[],
+  runner: RunnerOptions = DEFAULT_RUNNER,
+): Promise<RunResult & { started: true }> {
+  const progress: RunProgress = { webhooks: 0, pages: 0, providerRows: 0, rateLimited: 0 };
+  const errors: string[] = [];
+  let stored = 0;
+  const pace = pacer(runner);
+  for (const src of sources) {
+    let hooks: Awaited<ReturnType<ManagementClient['listWebhooks']>>;
+    try {
+      hooks = await withRateLimit(() => src.client.listWebhooks(), pace, runner, progress);
+    } catch (err) {
+      errors.push(`${src.provider}: ${messageOf(err)}`);
+      continue;
+    }
+    for (const hook of hooks) {
+      try {
+        const entries = await readLog(src.client, hook.id, pace, runner, progress);
+        const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
+        const ours = await receiptsForDeliveryIds(db, src.provider, ids);
+        const rows = reconcile(
+          { provider: src.provider, webhookId: hook.id, source: sourceOf(hook.url) },
+          entries,
+          ours,
+          src.rules,
+          runner.now(),
+        );
+        await upsertReconciled(db, rows);
+        stored += rows.length;
+        progress.webhooks++;
+      } catch (err) {
+        errors.push(`${src.provider} webhook ${hook.id}: ${messageOf(err)}`);
+      }
+      await reportRun(db, runId, progress, runner.leaseMs);
+    }
+  }
+  const error = errors.length ? errors.join('; ').slice(0, 2000) : null;
+  await finishRun(db, runId, { ...progress, error });
+  return { started: true, runId, delivered: stored, error, ...progress };
+}
+
+/** Pages newest first until the window or the page bound ends; every request paced. */
+async function readLog(
+  client: ManagementClient,
+  webhookId: number,
+  pace: () => Promise<void>,
+  runner: RunnerOptions,
+  progress: RunProgress,
+): Promise<ProviderLogEntry[]> {
+  const oldest = runner.now().getTime() - runner.windowMs;
+  const entries: ProviderLogEntry[] = [];
+  for (let page = 1; page <= runner.maxPages; page++) {
+    const got = await withRateLimit(() => client.deliveryLog(webhookId, page), pace, runner, progress);
+    progress.pages++;
+    progress.providerRows += got.entries.length;
+    entries.push(...got.entries.filter((e) => e.sentAt.getTime() >= oldest || e.status === 'pending'));
+    const last = got.entries[got.entries.length - 1];
+    if (!last || last.sentAt.getTime() < oldest) break;
+    if (got.lastPage !== null && page >= got.lastPage) break;
+  }
+  return entries;
+}
+
+/** Waits out a 429 for as long as the provider asks (bounded), then asks again. */
+async function withRateLimit<T>(
+  call: () => Promise<T>,
+  pace: () => Promise<void>,
+  runner: RunnerOptions,
+  progress: RunProgress,
+): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    await pace();
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'rate_limited' || tries >= runner.max429InARow)
+        throw err;
+      const waitMs = (err.extra.retryAfterS ?? 60) * 1000;
+      if (waitMs > runner.maxRetryAfterMs) throw err;
+      progress.rateLimited++;
+      await runner.sleep(waitMs);
+    }
+  }
+}
+
+function pacer(runner: RunnerOptions): () => Promise<void> {
+  let last = Number.NEGATIVE_INFINITY;
+  return async () => {
+    const wait = last + runner.minIntervalMs - performance.now();
+    if (wait > 0) await runner.sleep(wait);
+    last = performance.now();
+  };
+}
+
+/** The source a webhook's URL points at (`…/api/webhooks/<slug>`), or null when it points elsewhere. */
+function sourceOf(url: string): string | null {
+  try {
+    return webhookSlug(new URL(url).pathname);
+  } catch {
+    return null;
+  }
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof AppError) return err.message;
+  log.warn({ err }, 'reconciliation: unexpected error');
+  return 'internal error (see the log)';
+}
