@@ -20,4 +20,8 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   sandbox_outage: 'Sandbox downstream outage switched',
   source_create: 'Source added',
   source_update: 'Source changed',
+  secret_add: 'Signing secret added',
+  secret_rotate_start: 'Secret rotation started',
+  secret_rotate: 'Signing secret rotated',
+  secret_retire: 'Signing secret retired',
 };

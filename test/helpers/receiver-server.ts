@@ -8,7 +8,7 @@ import type { BackgroundRecorder } from '@/lib/receiver/recorder';
 import type { RefusalLimits } from '@/lib/receiver/refusals';
 import { createReceiverStack, webhookSlug } from '@/lib/receiver/stack';
 import type { SecretBox } from '@/lib/sources/crypto';
-import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
+import { type BuiltInSource, SourceDirectory } from '@/lib/sources/directory';
 import { Worker, type WorkerOptions } from '@/lib/worker/worker';
 import { openTestDb, type TestDb } from './db';
 
@@ -59,14 +59,13 @@ export async function startReceiverServer(
           context: () => ({ notifyUrl: null }),
           ...opts.worker,
         });
-  const builtIn = (slug: string, provider: ProviderName, secrets: Secrets): ResolvedSource => ({
+  const builtIn = (slug: string, provider: ProviderName, secrets: Secrets): BuiltInSource => ({
     slug,
     provider,
-    enabled: true,
-    origin: 'environment',
-    secrets: async () => (typeof secrets === 'function' ? secrets() : secrets),
+    seedLabel: 'TEST_SECRET',
+    seeds: async () => (typeof secrets === 'function' ? secrets() : secrets),
   });
-  const defaults = new Map<string, ResolvedSource>([
+  const defaults = new Map<string, BuiltInSource>([
     ['skylightchat', builtIn('skylightchat', 'skylight', opts.secrets)],
   ]);
   if (opts.slySecrets) defaults.set('sly', builtIn('sly', 'sly', opts.slySecrets));

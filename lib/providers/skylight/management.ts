@@ -21,6 +21,7 @@ export function managementClient(api: ManagementApi): ManagementClient {
           per_page: 25,
         }),
       ),
+    regenerateSecret: async (id) => ({ secret: (await client.regenerateSecret(id)).secret }),
     deliveryStatuses: DELIVERY_STATUS_FILTERS,
   };
 }
