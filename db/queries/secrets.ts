@@ -139,11 +139,19 @@ export async function addSecret(
 export type RetireResult = 'retired' | 'not_found' | 'already_inactive' | 'last_active';
 
 /** Ends a secret now; refused for the source's last active secret (every delivery would be refused). */
-export async function retireSecret(db: Queryable, slug: string, id: number, who: Actor): Promise<RetireResult> {
+export async function retireSecret(
+  db: Queryable,
+  slug: string,
+  id: number,
+  who: Actor,
+): Promise<RetireResult> {
   return db.transaction(async (tx) => {
     // Locks the source's secrets: two concurrent retirements cannot both leave none active.
     const rows = await tx
-      .select({ id: sourceSecrets.id, active: sql<boolean>`${sourceSecrets.expiresAt} is null or ${sourceSecrets.expiresAt} > now()` })
+      .select({
+        id: sourceSecrets.id,
+        active: sql<boolean>`${sourceSecrets.expiresAt} is null or ${sourceSecrets.expiresAt} > now()`,
+      })
       .from(sourceSecrets)
       .where(eq(sourceSecrets.source, slug))
       .for('update');

@@ -31,8 +31,15 @@ export async function listStoredSources(db: Queryable): Promise<SourceWithSecret
 }
 
 /** One source's secret metadata, oldest first. */
-export async function listSecretMetas(db: Queryable, slug: string): Promise<Array<SecretMeta & { id: number }>> {
-  return db.select(SECRET_META).from(sourceSecrets).where(eq(sourceSecrets.source, slug)).orderBy(asc(sourceSecrets.id));
+export async function listSecretMetas(
+  db: Queryable,
+  slug: string,
+): Promise<Array<SecretMeta & { id: number }>> {
+  return db
+    .select(SECRET_META)
+    .from(sourceSecrets)
+    .where(eq(sourceSecrets.source, slug))
+    .orderBy(asc(sourceSecrets.id));
 }
 
 /** Creates a source and its secrets in one transaction; null when the slug is taken. */

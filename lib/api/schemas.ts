@@ -231,7 +231,11 @@ export const sourcePatchBodySchema = z
   .refine((v) => v.enabled !== undefined || v.secrets !== undefined, { message: 'give enabled or secrets' });
 
 /** Up to 30 days: how long the previous secrets stay accepted after a new one. */
-const overlapSeconds = z.number().int().min(0).max(30 * 86_400);
+const overlapSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(30 * 86_400);
 
 export const secretIdParamSchema = z.object({
   slug: sourceSlug,

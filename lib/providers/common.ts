@@ -58,7 +58,8 @@ export function issueReason(issue: { path: PropertyKey[]; code: string; message:
  * form; upper-case hex and base64 are decoded too and named as the problem. Null: none of these.
  */
 export function decodeDigest(text: string, bytes: number): { digest: Buffer; problem: string | null } | null {
-  if (new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(text)) return { digest: Buffer.from(text, 'hex'), problem: null };
+  if (new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(text))
+    return { digest: Buffer.from(text, 'hex'), problem: null };
   if (new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(text)) {
     return { digest: Buffer.from(text, 'hex'), problem: 'upper-case hex' };
   }

@@ -2,7 +2,7 @@ import type { Db } from '@/db/client';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import type { SourceDirectory } from '@/lib/sources/directory';
 import { SecretUsage } from '@/lib/sources/usage';
-import { ForensicsQueue, type ForensicsLimits } from './forensics-queue';
+import { type ForensicsLimits, ForensicsQueue } from './forensics-queue';
 import { GroupCommit } from './group-commit';
 import { type ReceiverDeps, type ReceiverTarget, receive } from './receive';
 import { BackgroundRecorder } from './recorder';

@@ -149,7 +149,11 @@ export async function addSecret(
     {
       slug,
       provider: t.provider,
-      secret: { ciphertext: box.seal(slug, input.value), last4: input.value.slice(-4), label: input.label ?? null },
+      secret: {
+        ciphertext: box.seal(slug, input.value),
+        last4: input.value.slice(-4),
+        label: input.label ?? null,
+      },
       seeds,
       overlapSeconds: input.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
       action: 'secret_add',
@@ -188,7 +192,8 @@ export async function rotateSecret(
   try {
     secret = (await client.regenerateSecret!(webhookId)).secret;
   } catch (err) {
-    const e = err instanceof AppError ? err : new AppError('provider_error', 'The provider refused the rotation');
+    const e =
+      err instanceof AppError ? err : new AppError('provider_error', 'The provider refused the rotation');
     await abortRotation(db, slug, who, e.code, e.message);
     deps.directory.invalidate(slug);
     throw e;
@@ -237,7 +242,10 @@ export async function retireSecret(deps: SecretsDeps, slug: string, id: number, 
   if (result === 'not_found') throw new AppError('not_found', `No secret ${id} on "${slug}"`);
   if (result === 'already_inactive') throw new AppError('conflict', `Secret ${id} is already retired`);
   if (result === 'last_active') {
-    throw new AppError('conflict', `Secret ${id} is the only active secret of "${slug}": add or rotate first`);
+    throw new AppError(
+      'conflict',
+      `Secret ${id} is the only active secret of "${slug}": add or rotate first`,
+    );
   }
   deps.directory.invalidate(slug);
   return listSecrets(deps, slug);

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import type { ProviderName } from '@/lib/providers/registry';
+import type { ForensicsLimits } from '@/lib/receiver/forensics-queue';
 import type { GroupCommit } from '@/lib/receiver/group-commit';
 import { fromIncoming, sendNode } from '@/lib/receiver/node-request';
 import type { BackgroundRecorder } from '@/lib/receiver/recorder';
@@ -43,6 +44,7 @@ export async function startReceiverServer(
     db?: TestDb;
     maxAgeMs?: number;
     refusalLimits?: RefusalLimits;
+    forensicsLimits?: ForensicsLimits;
     deadlineMs?: number;
   } = { secrets: [] },
 ): Promise<ReceiverServer> {
@@ -79,6 +81,7 @@ export async function startReceiverServer(
     maxInFlight: db.kind === 'pglite' ? 1 : 4,
     deadlineMs: opts.deadlineMs,
     refusalLimits: opts.refusalLimits,
+    forensicsLimits: opts.forensicsLimits,
     onAccepted: () => worker?.nudge(),
   });
   const server: Server = createServer((req, res) => {

@@ -36,6 +36,9 @@ export const slyScheme: SignatureScheme = {
   presented: (header) => header(HEADER_SIGNATURE),
   decode,
   digest: (body, secret, sig) =>
-    createHmac('sha256', secret).update(`${sig.signedAt ?? ''}.`).update(body).digest(),
+    createHmac('sha256', secret)
+      .update(`${sig.signedAt ?? ''}.`)
+      .update(body)
+      .digest(),
   toleranceS: TIMESTAMP_TOLERANCE_S,
 };
