@@ -182,7 +182,12 @@ describe('secret rotation across two replicas, deliveries flowing', () => {
     await addSecret(depsA, 'skylightchat', { value: next, label: 'pasted', overlapSeconds: 5 }, who);
     const [webhook] = await sandbox.core.webhooks();
     assert.equal((await post(b.url, signedDelivery(next))).status, 200, 'the new one at once, on B too');
-    assert.equal((await post(b.url, signedDelivery(webhook!.secret))).status, 200, 'the previous one still');
+    const view = await listSecrets(depsB, 'skylightchat');
+    assert.equal(
+      (await post(b.url, signedDelivery(webhook!.secret))).status,
+      200,
+      `the previous one still: ${JSON.stringify(view.secrets)} at ${new Date().toISOString()}, …${webhook!.secret.slice(-4)}`,
+    );
     const started = Date.now();
     await until(
       'the previous secret expired',

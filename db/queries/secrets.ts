@@ -208,12 +208,13 @@ export async function secretShares(
  */
 export async function rejectionCauseCounts(
   db: Queryable,
-  filter: { source?: string; since: Date },
+  filter: { source?: string; since: Date; until?: Date },
 ): Promise<Array<{ cause: SignatureCause; count: number }>> {
   const rows = rowsOf<{ cause: SignatureCause; n: string | number }>(
     await db.execute(sql`
       select forensics->>'cause' as cause, count(*) as n from receipts
-      where received_at >= ${filter.since} and outcome = 'rejected' and forensics is not null
+      where received_at >= ${filter.since.toISOString()}::timestamptz and outcome = 'rejected' and forensics is not null
+        ${filter.until === undefined ? sql`` : sql`and received_at < ${filter.until.toISOString()}::timestamptz`}
         ${filter.source === undefined ? sql`` : sql`and source = ${filter.source}`}
       group by 1 order by 2 desc, 1`),
   );

@@ -11,12 +11,12 @@ export type RejectionCauses = {
 };
 
 /**
- * Refused signatures since `since` (optionally of one source) by the cause their forensics found,
+ * Refused signatures from `since` (to `until`) (optionally of one source) by the cause their forensics found,
  * most frequent first. For the overview's breakdown and the `signature_failures` alert's summary.
  */
 export async function rejectionCauses(
   db: Queryable,
-  filter: { source?: string; since: Date },
+  filter: { source?: string; since: Date; until?: Date },
 ): Promise<RejectionCauses> {
   const rows = await rejectionCauseCounts(db, filter);
   const causes = rows.map((r) => ({ ...r, label: SIGNATURE_CAUSE_LABELS[r.cause] ?? r.cause }));
