@@ -168,6 +168,8 @@ export const receipts = pgTable(
     // text_pattern_ops: serves equality and the dashboard's prefix search under any collation.
     index('receipts_delivery_idx').using('btree', t.deliveryId.op('text_pattern_ops')),
     index('receipts_event_idx').on(t.eventId),
+    // Refused signatures only (bounded by the refusal sampler): the rejection-cause breakdown reads these.
+    index('receipts_forensics_idx').on(t.receivedAt).where(sql`${t.forensics} is not null`),
     check(
       'receipts_outcome_ck',
       sql`${t.outcome} in ('accepted', 'duplicate', 'rejected', 'malformed', 'ignored', 'unavailable')`,

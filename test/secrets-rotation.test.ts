@@ -174,6 +174,15 @@ describe('secret rotation across two replicas, deliveries flowing', () => {
     for (const step of ['secret_rotate_start', 'secret_rotate', 'secret_retire'] as const) {
       assert.ok(actions.includes(step), `audited: ${step}`);
     }
+
+    // Neither secret's value is in any answer, audit row, receipt (headers, forensics) or stored row.
+    const everything = JSON.stringify([
+      await listSecrets(depsA, 'skylightchat'),
+      await db.db.select().from(auditLog),
+      await db.db.select({ h: receipts.headers, f: receipts.forensics, b: receipts.body }).from(receipts),
+      await db.db.select().from(sourceSecrets),
+    ]);
+    for (const value of [initial, webhook!.secret]) assert.equal(everything.includes(value), false);
   });
 
   test('a pasted secret with a short overlap: the previous one stops by itself when it ends', async () => {
