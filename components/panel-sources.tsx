@@ -6,6 +6,7 @@ import { createSourceRequest, patchSourceRequest, sourcesOptions } from '@/lib/q
 import type { SourceRowJson } from '@/lib/queries/types';
 import { DialogConfirm } from './dialog-confirm';
 import { FormSourceCreate, type ProviderOption } from './form-source-create';
+import { PanelSourceSecrets } from './panel-source-secrets';
 import { StateEmpty } from './state-empty';
 import { describeApiError, StateError } from './state-error';
 import { StateLoading } from './state-loading';
@@ -16,6 +17,7 @@ export function PanelSources({ providers }: { providers: ProviderOption[] }) {
   const qc = useQueryClient();
   const list = useQuery(sourcesOptions());
   const [confirm, setConfirm] = useState<SourceRowJson | null>(null);
+  const [managing, setManaging] = useState<string | null>(null);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const fail = (err: unknown) => {
     const e = describeApiError(err);
@@ -59,9 +61,11 @@ export function PanelSources({ providers }: { providers: ProviderOption[] }) {
             sources={list.data}
             busySlug={toggle.isPending ? (toggle.variables?.slug ?? null) : null}
             onToggle={setConfirm}
+            onManage={(s) => setManaging(s.slug)}
           />
         )}
       </div>
+      {managing && <PanelSourceSecrets slug={managing} onClose={() => setManaging(null)} />}
       <FormSourceCreate
         providers={providers}
         busy={create.isPending}

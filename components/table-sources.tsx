@@ -5,10 +5,12 @@ export function TableSources({
   sources,
   busySlug,
   onToggle,
+  onManage,
 }: {
   sources: SourceRowJson[];
   busySlug: string | null;
   onToggle: (s: SourceRowJson) => void;
+  onManage: (s: SourceRowJson) => void;
 }) {
   return (
     <table aria-label="Sources">
@@ -32,8 +34,13 @@ export function TableSources({
             </td>
             <td>{s.provider_label}</td>
             <td className="mono">POST {s.path}</td>
-            <td className="mono" style={{ fontSize: '0.8rem' }}>
-              {s.secrets.map((k) => `…${k.last4}`).join(', ') || '—'}
+            <td>
+              <span className="mono" style={{ fontSize: '0.8rem' }}>
+                {s.secrets.map((k) => `…${k.last4}`).join(', ') || '—'}
+              </span>{' '}
+              <button type="button" onClick={() => onManage(s)} aria-label={`Secrets of ${s.slug}`}>
+                Secrets…
+              </button>
             </td>
             <td>
               {s.origin === 'environment' ? (

@@ -25,6 +25,36 @@ export const RECEIPT_OUTCOMES = [
 ] as const;
 export type ReceiptOutcome = (typeof RECEIPT_OUTCOMES)[number];
 
+/** The most likely reason a signature was refused, in the order they are tested. */
+export const SIGNATURE_CAUSES = [
+  'no_signature_header',
+  'wrong_encoding',
+  'timestamp_outside_tolerance',
+  'retired_secret',
+  'whsec_prefix',
+  'other_source_secret',
+  'body_reserialised',
+  'current_secret',
+  'no_known_secret',
+  'not_analysed',
+] as const;
+export type SignatureCause = (typeof SIGNATURE_CAUSES)[number];
+
+/** Stored on a refused receipt: never a secret's value, only its id, label and last 4 characters. */
+export type SignatureDiagnosis = {
+  cause: SignatureCause;
+  /** One sentence for the operator. */
+  detail: string;
+  /** The signature header as presented (not a secret: it is a digest anyone on the path saw). */
+  presented: string | null;
+  secret?: { id: number | null; label: string | null; last4: string; expired_at?: string | null };
+  other_source?: string;
+  skew_s?: number;
+  variant?: string;
+  /** HMACs computed for this diagnosis (bounded per request). */
+  hmacs: number;
+};
+
 export const EVENT_STATUSES = ['pending', 'processing', 'processed', 'dead', 'discarded'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
@@ -125,6 +155,10 @@ export const receipts = pgTable(
     body: text('body'),
     bodyBytes: integer('body_bytes').notNull(),
     eventId: bigint('event_id', { mode: 'number' }),
+    /** The source secret whose signature matched (source_secrets.id; null: an environment secret). */
+    secretId: bigint('secret_id', { mode: 'number' }),
+    /** Why a signature was refused, worked out off the response path (lib/sources/forensics.ts). */
+    forensics: jsonb('forensics').$type<SignatureDiagnosis>(),
   },
   (t) => [
     index('receipts_received_idx').on(t.receivedAt, t.id),
@@ -134,6 +168,8 @@ export const receipts = pgTable(
     // text_pattern_ops: serves equality and the dashboard's prefix search under any collation.
     index('receipts_delivery_idx').using('btree', t.deliveryId.op('text_pattern_ops')),
     index('receipts_event_idx').on(t.eventId),
+    // Refused signatures only (bounded by the refusal sampler): the rejection-cause breakdown reads these.
+    index('receipts_forensics_idx').on(t.receivedAt).where(sql`${t.forensics} is not null`),
     check(
       'receipts_outcome_ck',
       sql`${t.outcome} in ('accepted', 'duplicate', 'rejected', 'malformed', 'ignored', 'unavailable')`,
@@ -324,7 +360,7 @@ export const SOURCE_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 /**
  * Inbound endpoints created in the dashboard or the API: one provider, its own signing secrets, on or
  * off. The default sources (SkyLight's `skylightchat`, Sly's `sly`) come from the environment and
- * have no row here. `provider` is a registry name (lib/providers/registry.ts), checked by the API.
+ * have a row here only once a secret of theirs is stored (rotation). `provider` is a registry name (lib/providers/registry.ts), checked by the API.
  */
 export const sources = pgTable(
   'sources',
@@ -334,6 +370,11 @@ export const sources = pgTable(
     enabled: boolean('enabled').notNull().default(true),
     createdAt: tsz('created_at').notNull().defaultNow(),
     updatedAt: tsz('updated_at').notNull().defaultNow(),
+    /**
+     * Set while a secret is being regenerated at the provider: a replica that cannot verify a delivery
+     * then waits for the new secret instead of refusing it (lib/sources/directory.ts).
+     */
+    rotatingSince: tsz('rotating_since'),
   },
   (t) => [check('sources_slug_ck', sql`${t.slug} ~ '^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$'`)],
 );
@@ -380,6 +421,10 @@ export const AUDIT_ACTIONS = [
   'source_update',
   'reconciliation_run',
   'sandbox_losses',
+  'secret_add',
+  'secret_rotate_start',
+  'secret_rotate',
+  'secret_retire',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

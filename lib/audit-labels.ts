@@ -22,4 +22,8 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   source_update: 'Source changed',
   reconciliation_run: 'Reconciliation run started',
   sandbox_losses: 'Sandbox losses planted',
+  secret_add: 'Signing secret added',
+  secret_rotate_start: 'Secret rotation started',
+  secret_rotate: 'Signing secret rotated',
+  secret_retire: 'Signing secret retired',
 };

@@ -7,7 +7,8 @@ import type { EmbeddedSandbox, ManagementApi } from '@/lib/providers/types';
 import { createReceiverStack, type ReceiverStack } from '@/lib/receiver/stack';
 import { loadKey, SecretBox } from '@/lib/sources/crypto';
 import { DEFAULT_SOURCES, defaultSecrets } from '@/lib/sources/defaults';
-import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
+import { type BuiltInSource, SourceDirectory } from '@/lib/sources/directory';
+import type { SecretsDeps } from '@/lib/sources/secrets';
 import type { SourceDeps } from '@/lib/sources/service';
 import { Worker } from '@/lib/worker/worker';
 
@@ -34,9 +35,10 @@ const g = globalThis as { __skylightRuntime?: Runtime };
 /**
  * The default sources from the environment: each one whose secret variable is set, and in sandbox
  * mode the one of the provider whose embedded sandbox runs, with the sandbox's own secrets added.
+ * These seed the source; once a rotation stored its secrets, the stored rows decide (directory.ts).
  */
-function builtInSources(sandboxSecrets: () => Promise<string[]>): Map<string, ResolvedSource> {
-  const out = new Map<string, ResolvedSource>();
+function builtInSources(sandboxSecrets: () => Promise<string[]>): Map<string, BuiltInSource> {
+  const out = new Map<string, BuiltInSource>();
   for (const d of DEFAULT_SOURCES) {
     const fromEnv = defaultSecrets(d);
     const withSandbox = env.sandbox && providerOf(d.provider).embeddedSandbox !== undefined;
@@ -44,9 +46,8 @@ function builtInSources(sandboxSecrets: () => Promise<string[]>): Map<string, Re
     out.set(d.slug, {
       slug: d.slug,
       provider: d.provider,
-      enabled: true,
-      origin: 'environment',
-      secrets: withSandbox
+      seedLabel: d.secretsVariable,
+      seeds: withSandbox
         ? async () => [...fromEnv, ...(await sandboxSecrets())]
         : () => Promise.resolve(fromEnv),
     });
@@ -95,6 +96,12 @@ export function runtime(): Runtime {
     started: false,
   };
   return g.__skylightRuntime;
+}
+
+/** What the secrets routes need: the sources, and the provider API that can regenerate a secret. */
+export function secretsDeps(): SecretsDeps {
+  const rt = runtime();
+  return { ...rt.sources, managementApi: (provider) => rt.managementApi(provider) };
 }
 
 export function createWorker(): Worker {

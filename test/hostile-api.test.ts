@@ -42,6 +42,8 @@ type Profile = {
     | 'login'
     | 'source-create'
     | 'source-patch'
+    | 'secret-add'
+    | 'secret-rotate'
     | 'user-create'
     | 'user-patch'
     | 'token-create'
@@ -97,6 +99,9 @@ const PROFILES: Record<string, Profile> = {
   '/api/sandbox/losses': { sandboxOnly: true },
   '/api/sources': { body: 'source-create' },
   '/api/sources/[slug]': { body: 'source-patch' },
+  '/api/sources/[slug]/secrets': { body: 'secret-add' },
+  '/api/sources/[slug]/secrets/[id]': {},
+  '/api/sources/[slug]/secrets/rotate': { body: 'secret-rotate' },
   '/api/webhooks/[source]': { public: true, elsewhere: true },
   '/api/users': { body: 'user-create' },
   '/api/users/[id]': { body: 'user-patch' },
@@ -256,6 +261,8 @@ function bodyCases(r: Route): Case[] {
     'sandbox-outage': 'outage',
     'source-create': 'secrets',
     'source-patch': 'secrets',
+    'secret-add': 'secret',
+    'secret-rotate': 'overlap_seconds',
   };
   const deep = `{"${deepKey[kind]}":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
   const generic: Array<[string, string, Record<string, string>, number, string]> = [
@@ -331,6 +338,21 @@ function bodyCases(r: Route): Case[] {
       ['secrets empty', { secrets: [] }],
       ['secret an object without value', { secrets: [{ label: 'x' }] }],
       ['extra field', { enabled: true, provider: 'sly' }],
+    ],
+    'secret-add': [
+      ['secret missing', { label: 'new' }],
+      ['secret too short', { secret: 'short' }],
+      ['secret a list', { secret: ['test-fake-secret-0001'] }],
+      ['secret with a space', { secret: 'test fake secret 0001' }],
+      ['overlap negative', { secret: 'test-fake-secret-0001', overlap_seconds: -1 }],
+      ['overlap over 30 days', { secret: 'test-fake-secret-0001', overlap_seconds: 30 * 86_400 + 1 }],
+      ['overlap fractional', { secret: 'test-fake-secret-0001', overlap_seconds: 1.5 }],
+    ],
+    'secret-rotate': [
+      ['overlap a string', { overlap_seconds: '3600' }],
+      ['overlap negative', { overlap_seconds: -1 }],
+      ['webhook_id zero', { webhook_id: 0 }],
+      ['extra field', { secret: 'test-fake-secret-0001' }],
     ],
     'user-create': [
       ['email missing', { role: 'viewer' }],

@@ -51,7 +51,10 @@ describe('sources', () => {
     const s = await deps.directory.resolve('orders');
     assert.equal(s?.provider, 'sly');
     assert.equal(s?.enabled, true);
-    assert.deepEqual(await s?.secrets(), [SECRET]);
+    assert.deepEqual(
+      (await s?.keyring())?.active.map((k) => k.value),
+      [SECRET],
+    );
     assert.equal(await deps.directory.resolve('nope'), null);
   });
 
@@ -79,7 +82,10 @@ describe('sources', () => {
   test('replacing secrets: the old one no longer opens, the new one does', async () => {
     await patchSource(deps, 'orders', { secrets: [{ value: `${SECRET}-new`, label: 'rotated' }] }, who);
     const s = await deps.directory.resolve('orders');
-    assert.deepEqual(await s?.secrets(), [`${SECRET}-new`]);
+    assert.deepEqual(
+      (await s?.keyring())?.active.map((k) => k.value),
+      [`${SECRET}-new`],
+    );
     const rows = await h.db.select().from(sourceSecrets).where(eq(sourceSecrets.source, 'orders'));
     assert.deepEqual(
       rows.map((r) => r.label),
@@ -135,6 +141,6 @@ describe('sources', () => {
     );
     assert.equal((await h.db.select().from(sources).where(eq(sources.slug, 'nokey'))).length, 0);
     // A stored source whose secrets cannot be opened fails loudly, not as "no secrets".
-    await assert.rejects((await keyless.directory.resolve('orders'))!.secrets(), /SECRETS_ENCRYPTION_KEY/);
+    await assert.rejects((await keyless.directory.resolve('orders'))!.keyring(), /SECRETS_ENCRYPTION_KEY/);
   });
 });

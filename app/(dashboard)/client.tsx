@@ -9,6 +9,7 @@ import { ChartLineAckLatency } from '@/components/charts/chart-line-ack-latency'
 import { ChartLineDeliveryLag } from '@/components/charts/chart-line-delivery-lag';
 import { GridKpis } from '@/components/grid-kpis';
 import { PanelPatternHealth } from '@/components/panel-pattern-health';
+import { PanelRejectionCauses } from '@/components/panel-rejection-causes';
 import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
@@ -43,6 +44,7 @@ export function OverviewClient() {
         <>
           <GridKpis summary={summary.data} eventType={params.event_type} />
           <PanelPatternHealth summary={summary.data} />
+          <PanelRejectionCauses causes={summary.data.rejection_causes} />
         </>
       )}
       <div className="grid-charts">

@@ -145,6 +145,8 @@ export async function getDelivery(db: Queryable, id: number) {
       provider_ts: receipts.providerTs,
       headers: receipts.headers,
       body: receipts.body,
+      secret_id: receipts.secretId,
+      forensics: receipts.forensics,
     })
     .from(receipts)
     .where(eq(receipts.id, id));

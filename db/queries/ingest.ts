@@ -111,10 +111,12 @@ export async function ingestBatch(
     ),
     ins as (
       insert into receipts (id, source, provider, delivery_id, attempt_id, event_type, outcome, reason,
-        http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id)
+        http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id,
+        secret_id)
       overriding system value
       select id, source, provider, delivery_id, attempt_id, event_type, final_outcome, final_reason,
-        http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, final_event_id
+        http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, final_event_id,
+        secret_id
       from r order by i
     )
     select r.i, r.id, r.final_outcome as outcome, r.final_reason as reason, r.final_event_id as event_id,
@@ -236,6 +238,8 @@ function receiptRow(r: ReceiptInsert) {
     body: r.body ?? null,
     body_bytes: r.bodyBytes,
     event_id: r.eventId ?? null,
+    secret_id: r.secretId ?? null,
+    forensics: r.forensics ?? null,
   };
 }
 const CANDIDATE_COLUMNS = sql.raw(`i int, source text, provider text, delivery_id text, event_type text,
@@ -244,7 +248,7 @@ const RECEIPT_COLUMNS =
   sql.raw(`source text, provider text, delivery_id text, attempt_id text, event_type text,
   outcome text, reason text,
   http_status int, ack_ms real, lag_ms real, received_at timestamptz, provider_ts timestamptz,
-  headers jsonb, body text, body_bytes int, event_id bigint`);
+  headers jsonb, body text, body_bytes int, event_id bigint, secret_id bigint, forensics jsonb`);
 
 /**
  * Background writes of receipts that need no durability before the answer (rejections, 503s). One
@@ -254,9 +258,11 @@ export async function insertReceipts(db: Queryable, rows: ReceiptInsert[]): Prom
   if (rows.length === 0) return;
   await db.execute(sql`
     insert into receipts (source, provider, delivery_id, attempt_id, event_type, outcome, reason,
-      http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id)
+      http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id,
+      secret_id, forensics)
     select source, provider, delivery_id, attempt_id, event_type, outcome, reason,
-      http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id
+      http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id,
+      secret_id, forensics
     from json_to_recordset(${JSON.stringify(rows.map(receiptRow))}::json) as r(${RECEIPT_COLUMNS})`);
 }
 

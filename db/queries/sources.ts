@@ -30,21 +30,16 @@ export async function listStoredSources(db: Queryable): Promise<SourceWithSecret
   }));
 }
 
-/** One source with its sealed secrets, for the receiver (unexpired ones only). */
-export async function getStoredSource(
+/** One source's secret metadata, oldest first. */
+export async function listSecretMetas(
   db: Queryable,
   slug: string,
-): Promise<(SourceRow & { sealed: Array<{ id: number; ciphertext: string }> }) | null> {
-  const [row] = await db.select().from(sources).where(eq(sources.slug, slug));
-  if (!row) return null;
-  const sealed = await db
-    .select({ id: sourceSecrets.id, ciphertext: sourceSecrets.ciphertext })
+): Promise<Array<SecretMeta & { id: number }>> {
+  return db
+    .select(SECRET_META)
     .from(sourceSecrets)
-    .where(
-      sql`${sourceSecrets.source} = ${slug} and (${sourceSecrets.expiresAt} is null or ${sourceSecrets.expiresAt} > now())`,
-    )
+    .where(eq(sourceSecrets.source, slug))
     .orderBy(asc(sourceSecrets.id));
-  return { ...row, sealed };
 }
 
 /** Creates a source and its secrets in one transaction; null when the slug is taken. */

@@ -265,3 +265,28 @@ export const reconciliationExportQuerySchema = z
 /** A run takes no options; an empty object (or no body) only, so a stray field is a 400 that starts nothing. */
 export const reconciliationRunBodySchema = z.strictObject({});
 export const sandboxLossesBodySchema = z.strictObject({});
+/** Up to 30 days: how long the previous secrets stay accepted after a new one. */
+const overlapSeconds = z
+  .number()
+  .int()
+  .min(0)
+  .max(30 * 86_400);
+
+export const secretIdParamSchema = z.object({
+  slug: sourceSlug,
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer id')
+    .transform(Number),
+});
+
+export const secretAddBodySchema = z.strictObject({
+  secret: secretInput,
+  label: z.string().trim().min(1).max(100).optional(),
+  overlap_seconds: overlapSeconds.optional(),
+});
+
+export const secretRotateBodySchema = z.strictObject({
+  overlap_seconds: overlapSeconds.optional(),
+  webhook_id: z.number().int().positive().optional(),
+});

@@ -13,6 +13,7 @@ import {
 } from '@/db/queries/metrics';
 import { queueDepth } from '@/db/queries/queue';
 import { RECEIPT_OUTCOMES, type ReceiptOutcome } from '@/db/schema';
+import { rejectionCauses } from '@/lib/sources/rejections';
 import { chooseBucketS, TIER_S, tierFor } from './buckets';
 import { countSeries, histSeries, pctSeries, rate, summarize } from './series';
 
@@ -100,13 +101,14 @@ export const HANDLER_WINDOW_MS = 3_600_000;
 
 export async function summary(db: Db, q: MetricsRange) {
   const handlerFrom = new Date(Math.max(q.from.getTime(), q.to.getTime() - HANDLER_WINDOW_MS));
-  const [counts, retries, ack, lag, handler, queue] = await Promise.all([
+  const [counts, retries, ack, lag, handler, queue, causes] = await Promise.all([
     outcomeCountsByType(db, q),
     retryCounts(db, q),
     latencyHistogram(db, 'ack', q),
     latencyHistogram(db, 'lag', q),
     handlerDurations(db, handlerFrom, q.to, q),
     queueDepth(db, q),
+    rejectionCauses(db, { source: q.source, since: q.from, until: q.to }),
   ]);
   const totals = Object.fromEntries(RECEIPT_OUTCOMES.map((o) => [o, 0])) as Record<ReceiptOutcome, number>;
   for (const c of counts) totals[c.outcome] += c.n;
@@ -130,6 +132,8 @@ export async function summary(db: Db, q: MetricsRange) {
     queue_depth: queue.depth,
     dlq_size: queue.dead,
     oldest_pending_age_ms: queue.oldestPendingS === null ? null : Math.round(queue.oldestPendingS * 1000),
+    /** Refused signatures by their diagnosed cause (all sources; not filtered by event type). */
+    rejection_causes: causes,
   };
 }
 export type Summary = Awaited<ReturnType<typeof summary>>;

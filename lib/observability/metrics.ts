@@ -43,6 +43,11 @@ function create() {
       help: 'Refused requests past the per-client, per-minute sampling limit: counted, not stored',
       registers: [registry],
     }),
+    forensicsSkipped: new client.Counter({
+      name: 'skylight_signature_forensics_skipped_total',
+      help: 'Refused signatures stored without a diagnosis (per-minute cap or queue full)',
+      registers: [registry],
+    }),
     recorderDropped: new client.Counter({
       name: 'skylight_recorder_dropped_total',
       help: 'Rejected-request records dropped because the background buffer was full',

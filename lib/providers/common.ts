@@ -52,3 +52,20 @@ export function issueReason(issue: { path: PropertyKey[]; code: string; message:
   const field = issue.path.map(String).join('.') || 'body';
   return `${field}: ${issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message}`;
 }
+
+/**
+ * A digest of `bytes` bytes from a signature header, read leniently: lower-case hex is the documented
+ * form; upper-case hex and base64 are decoded too and named as the problem. Null: none of these.
+ */
+export function decodeDigest(text: string, bytes: number): { digest: Buffer; problem: string | null } | null {
+  if (new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(text))
+    return { digest: Buffer.from(text, 'hex'), problem: null };
+  if (new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(text)) {
+    return { digest: Buffer.from(text, 'hex'), problem: 'upper-case hex' };
+  }
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) {
+    const digest = Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
+    if (digest.length === bytes) return { digest, problem: 'base64 instead of hex' };
+  }
+  return null;
+}

@@ -11,6 +11,27 @@ export type SignatureResult<R extends string = string> =
   | { ok: true; secretIndex: number }
   | { ok: false; reason: R };
 
+/** What a presented signature carries, read leniently so that a wrong form can still be matched. */
+export type PresentedSignature = {
+  digests: Buffer[];
+  algorithm: 'sha256' | 'sha1';
+  /** What is wrong with its form ("upper-case hex", "missing the sha256= prefix"); null: none. */
+  problem: string | null;
+  /** The signed Unix time it names, for schemes that sign one. */
+  signedAt: number | null;
+};
+
+/** How a provider signs, for working out why a signature was refused (lib/sources/forensics.ts). */
+export type SignatureScheme = {
+  /** The signature header as sent (a digest, not a secret); null when absent. */
+  presented(header: HeaderReader): string | null;
+  decode(presented: string): PresentedSignature;
+  /** The digest the provider would have sent for these bytes and this secret. */
+  digest(body: Uint8Array, secret: string, sig: PresentedSignature): Buffer;
+  /** Seconds a signed time may differ from our clock; absent when the scheme signs none. */
+  readonly toleranceS?: number;
+};
+
 /** One verified delivery, in the app's terms. */
 export type ProviderEnvelope = {
   eventType: string;
@@ -106,6 +127,8 @@ export type ManagementClient = {
   listDeliveries(id: number, filter: ProviderDeliveryFilter): Promise<ProviderDeliveryPage>;
   /** The delivery log for reconciliation, a page at a time (a 429 surfaces as `rate_limited`). */
   deliveryLog(id: number, page: number): Promise<ProviderLogPage>;
+  /** Replaces the webhook's signing secret at the provider; the new one is answered once, here. */
+  regenerateSecret?(id: number): Promise<{ secret: string }>;
   /** Delivery-log status filters the API accepts. */
   deliveryStatuses: readonly string[];
 };
@@ -160,6 +183,7 @@ export type Provider<E extends string = string> = {
   readonly signatureHeader: string;
   /** Checks the signature over the raw bytes against each secret (several during a rotation). */
   verify(raw: Uint8Array, header: HeaderReader, secrets: readonly string[], now: Date): SignatureResult;
+  readonly scheme: SignatureScheme;
   /** Message per failure reason that `verify` can answer. */
   readonly signatureMessages: Readonly<Record<string, string>>;
   /** Parses and validates the verified body (headers give fallbacks the provider documents). */

@@ -7,6 +7,7 @@ import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
 import type { LatencyPoint } from '@/lib/metrics/series';
 import type { reconciliationSummary } from '@/lib/reconciliation/summary';
 import type { ReconciliationView } from '@/lib/reconciliation/view';
+import type { SourceSecretsView } from '@/lib/sources/secrets';
 import type { SourceView } from '@/lib/sources/service';
 
 /** What a value looks like after JSON: dates become ISO strings. */
@@ -26,6 +27,7 @@ export type DeadLetterRow = Rows<typeof listDeadLetters>[number];
 export type EventDetail = Json<NonNullable<Awaited<ReturnType<typeof getEvent>>>>;
 export type AuditRow = Rows<typeof listAudit>[number];
 export type SourceRowJson = Json<SourceView>;
+export type SourceSecretsJson = Json<SourceSecretsView>;
 export type UserRow = Json<Awaited<ReturnType<typeof listUsers>>[number]>;
 export type SessionRow = Json<Awaited<ReturnType<typeof listSessions>>[number]> & { current: boolean };
 export type ReconciliationViewRow = Json<ReconciliationView>;

@@ -4,7 +4,9 @@ import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
 import { providerOf } from '@/lib/providers/registry';
 import type { Provider } from '@/lib/providers/types';
-import type { ResolvedSource } from '@/lib/sources/directory';
+import type { Keyring, ResolvedSource } from '@/lib/sources/directory';
+import type { SecretUsage } from '@/lib/sources/usage';
+import type { ForensicJob, ForensicsQueue } from './forensics-queue';
 import { DeadlineError, type GroupCommit } from './group-commit';
 import { cleanHeaderValue, storedHeaders } from './headers';
 import { logReceipt } from './receipt-log';
@@ -22,6 +24,10 @@ export type ReceiverDeps = {
   maxBodyBytes: number;
   commit: GroupCommit;
   recorder: BackgroundRecorder;
+  /** Diagnoses refused signatures in the background before their receipt is recorded. */
+  forensics: ForensicsQueue;
+  /** Which stored secret matched, for "last matched" (written in the background). */
+  secretUsage: SecretUsage;
   /** Bounds the rows refused requests may leave (per client and minute). */
   refusals: RefusalSampler;
   /**
@@ -56,6 +62,8 @@ type Refusal = {
   authenticated: boolean;
   raw: Uint8Array | null;
   bytes: number;
+  /** A refused signature: its receipt waits for a diagnosis (./forensics-queue.ts). */
+  forensics?: ForensicJob;
 };
 
 /**
@@ -86,7 +94,7 @@ export async function receive(
     const keep =
       r.authenticated && r.outcome === 'unavailable' ? 'detailed' : deps.refusals.admit(req.clientAddress);
     if (keep !== 'counted') {
-      deps.recorder.record({
+      const row: Parameters<BackgroundRecorder['record']>[0] = {
         ...origin,
         receivedAt,
         deliveryId: claimedDelivery,
@@ -99,7 +107,9 @@ export async function receive(
         headers: keep === 'detailed' ? storedHeaders(req.headerEntries(), redacted) : {},
         body: keep === 'detailed' && r.raw ? textForStorage(r.raw, REFUSED_BODY_KEEP) : null,
         bodyBytes: r.bytes,
-      });
+      };
+      if (r.forensics) deps.forensics.submit(row, r.forensics);
+      else deps.recorder.record(row);
     } else {
       metrics.refusalsUnrecorded.inc();
     }
@@ -196,14 +206,23 @@ export async function receive(
   }
   const bytes = raw.byteLength;
 
-  let secrets: readonly string[];
+  let ring: Keyring;
+  let check: ReturnType<Provider['verify']>;
   try {
-    secrets = await source.secrets();
+    ring = await source.keyring();
+    check = provider.verify(raw, req.header, values(ring), receivedAt);
+    if (!check.ok && check.reason === 'signature_mismatch') {
+      // A secret stored on another replica in the last seconds (a rotation) is read before refusing.
+      const fresh = await source.recheck(req.startedAt);
+      if (fresh) {
+        ring = fresh;
+        check = provider.verify(raw, req.header, values(ring), receivedAt);
+      }
+    }
   } catch (err) {
     log.error({ err: (err as Error).message }, 'receiver: cannot load signing secrets');
     return refuse({ ...unsigned, status: 503, outcome: 'unavailable', reason: 'secrets_unavailable', bytes });
   }
-  const check = provider.verify(raw, req.header, secrets, receivedAt);
   if (!check.ok)
     return refuse({
       status: 400,
@@ -213,7 +232,16 @@ export async function receive(
       authenticated: false,
       raw,
       bytes,
+      forensics: {
+        slug: target.slug,
+        scheme: provider.scheme,
+        presented: provider.scheme.presented(req.header),
+        body: raw,
+        now: receivedAt,
+        own: ring,
+      },
     });
+  const secretId = ring.active[check.secretIndex]?.id ?? null;
   const signed = { authenticated: true, raw, bytes };
 
   // Raw headers, not cleaned and capped copies: an id cut to 200 characters is not the provider's id.
@@ -236,6 +264,7 @@ export async function receive(
         ackMs: 0,
         body: bodyText,
         bodyBytes: bytes,
+        secretId,
       },
     };
   } else {
@@ -261,6 +290,7 @@ export async function receive(
       ackMs: 0,
       body: bodyText,
       bodyBytes: bytes,
+      secretId,
     };
     item = isKnown(provider, env.eventType)
       ? {
@@ -293,6 +323,7 @@ export async function receive(
   }
   const ackMs = performance.now() - req.startedAt;
   deps.commit.recordAck(result.receiptId, ackMs);
+  if (secretId !== null) deps.secretUsage.matched(secretId, receivedAt);
   observe(
     provider,
     target.slug,
@@ -317,6 +348,8 @@ export async function receive(
     deps.onMalformed?.({ deliveryId: item.receipt.deliveryId ?? null, reason: result.reason ?? '' });
   return { status: 200, body: { received: true, duplicate: result.outcome === 'duplicate' } };
 }
+
+const values = (ring: Keyring) => ring.active.map((k) => k.value);
 
 const ERROR_CODE = {
   400: 'bad_request',

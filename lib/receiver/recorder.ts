@@ -18,7 +18,14 @@ export class BackgroundRecorder {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly db: () => Promise<Db>) {}
+  /**
+   * @param upstream resolves when rows still being prepared elsewhere (refused signatures awaiting
+   *   their diagnosis) have been handed to `record`, so that `flush` writes those too.
+   */
+  constructor(
+    private readonly db: () => Promise<Db>,
+    private readonly upstream: () => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   record(row: ReceiptInsert) {
     if (this.buffer.length >= MAX_BUFFER) {
@@ -26,18 +33,23 @@ export class BackgroundRecorder {
       metrics.recorderDropped.inc();
     }
     this.buffer.push(row);
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
+    this.timer ??= setTimeout(() => this.flushBuffer(), FLUSH_MS).unref();
   }
 
   get pending() {
     return this.buffer.length;
   }
 
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
+    await this.upstream();
+    return this.flushBuffer();
+  }
+
+  private flushBuffer(): Promise<void> {
     this.timer = null;
     this.flushing ??= this.write().finally(() => {
       this.flushing = null;
-      if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
+      if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.flushBuffer(), FLUSH_MS).unref();
     });
     return this.flushing;
   }

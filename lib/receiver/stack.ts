@@ -1,6 +1,8 @@
 import type { Db } from '@/db/client';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import type { SourceDirectory } from '@/lib/sources/directory';
+import { SecretUsage } from '@/lib/sources/usage';
+import { type ForensicsLimits, ForensicsQueue } from './forensics-queue';
 import { GroupCommit } from './group-commit';
 import { type ReceiverDeps, type ReceiverTarget, receive } from './receive';
 import { BackgroundRecorder } from './recorder';
@@ -17,6 +19,7 @@ export type ReceiverStackOptions = {
   fingerprintHours?: number;
   deadlineMs?: number;
   refusalLimits?: RefusalLimits;
+  forensicsLimits?: ForensicsLimits;
   onAccepted?: ReceiverDeps['onAccepted'];
   onMalformed?: ReceiverDeps['onMalformed'];
 };
@@ -25,6 +28,7 @@ export type ReceiverStack = {
   commit: GroupCommit;
   recorder: BackgroundRecorder;
   rollups: RollupBuffer;
+  forensics: ForensicsQueue;
   /** Answers `POST /api/webhooks/:slug`, whichever entry point received it. */
   handle(slug: string, req: ReceiverRequest): Promise<ReceiverResponse>;
   /** Writes what is pending (group commit, ack times, refused receipts). */
@@ -57,13 +61,21 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
     fingerprintHours: opts.fingerprintHours,
     deadlineMs: opts.deadlineMs,
   });
-  const recorder = new BackgroundRecorder(opts.db);
+  const recorder = new BackgroundRecorder(opts.db, () => forensics.drain());
   const rollups = new RollupBuffer();
+  const forensics = new ForensicsQueue({
+    record: (row) => recorder.record(row),
+    keyrings: () => opts.sources.forensicKeyrings(),
+    limits: opts.forensicsLimits,
+  });
+  const secretUsage = new SecretUsage(opts.db);
   const deps: ReceiverDeps = {
     maxBodyBytes: opts.maxBodyBytes,
     maxAgeMs: opts.maxAgeMs,
     commit,
     recorder,
+    forensics,
+    secretUsage,
     refusals: new RefusalSampler(opts.refusalLimits),
     rollups,
     onAccepted: opts.onAccepted,
@@ -73,6 +85,7 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
     commit,
     recorder,
     rollups,
+    forensics,
     handle: async (slug, req) => {
       // A slug is attacker-chosen text: only a well-formed one is looked up; any other is unknown.
       const clean = slug.replace(/[\x00-\x1f\x7f-\x9f]/g, '').slice(0, SLUG_KEEP);
@@ -86,6 +99,7 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
     drain: async () => {
       await commit.drain();
       await recorder.flush();
+      await secretUsage.flush();
     },
   };
 }

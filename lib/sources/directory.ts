@@ -1,9 +1,18 @@
 import type { Db } from '@/db/client';
-import { getStoredSource } from '@/db/queries/sources';
+import { getSourceState, listAllSecrets, type StoredSourceState } from '@/db/queries/secrets';
 import { isProviderName, type ProviderName } from '@/lib/providers/registry';
 import type { SecretBox } from './crypto';
 
 export type SourceOrigin = 'environment' | 'dashboard';
+
+/** One signing secret in memory: its value never leaves the process (id, label and last4 may). */
+export type SecretKey = { id: number | null; value: string; label: string | null; last4: string };
+
+/** A source's secrets: those that verify now, and the retired or expired ones (forensics only). */
+export type Keyring = {
+  active: readonly SecretKey[];
+  inactive: ReadonlyArray<SecretKey & { expiredAt: Date | null }>;
+};
 
 /** A source as the receiver needs it. */
 export type ResolvedSource = {
@@ -12,32 +21,68 @@ export type ResolvedSource = {
   enabled: boolean;
   origin: SourceOrigin;
   /** Rejects when a stored secret cannot be opened (no or wrong SECRETS_ENCRYPTION_KEY). */
-  secrets: () => Promise<readonly string[]>;
+  keyring: () => Promise<Keyring>;
+  /**
+   * For a signature that matched no active secret: the keyring read again from the database by a
+   * read that started after `after` (performance.now()), so a secret stored on another replica a
+   * moment ago is seen; while a rotation is in flight at the provider it waits for the new secret.
+   * Null when too many requests are already waiting (a flood is refused without it).
+   */
+  recheck: (after: number) => Promise<Keyring | null>;
+};
+
+/** A default source configured by the environment (and in demo mode the sandbox's secrets). */
+export type BuiltInSource = {
+  slug: string;
+  provider: ProviderName;
+  /** The environment's secrets: accepted unless the same secret is stored (then the row decides). */
+  seeds: () => Promise<readonly string[]>;
+  /** For seeds: "SKYLIGHT_WEBHOOK_SECRET". */
+  seedLabel: string;
 };
 
 export type SourceDirectoryOptions = {
   db: () => Promise<Db>;
   box: SecretBox | null;
-  /** Sources from the environment: answered from memory, never from the database. */
-  builtIn: ReadonlyMap<string, ResolvedSource>;
+  /** Sources from the environment: answered from memory, their stored secrets read like others'. */
+  builtIn: ReadonlyMap<string, BuiltInSource>;
   /** How long a stored source is trusted before it is read again (disable, secret change). */
   ttlMs?: number;
   /** How long "no such source" is remembered, so a flood of unknown slugs costs little. */
   missTtlMs?: number;
   maxEntries?: number;
+  /** Rechecks of one source start at most this often; callers in between share one read. */
+  recheckEveryMs?: number;
+  /** Refused-signature requests that may wait for a recheck at once; past it they are refused. */
+  maxRechecking?: number;
+  /** How long a refused signature waits for a rotation in flight to finish. */
+  rotationWaitMs?: number;
 };
 
-type Entry = { at: number; value: Promise<ResolvedSource | null> };
+type Entry = { at: number; value: Promise<StoredSourceState> };
+
+/** A rotation marker older than this is a crashed rotation, not one in flight. */
+const ROTATION_STALE_MS = 60_000;
+/** Secrets of all sources kept for forensics; beyond this the oldest are not matched. */
+const FORENSIC_SECRETS = 200;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Finds the source for `/api/webhooks/:slug`. Built-in sources come from memory. Stored sources are
- * cached per process for `ttlMs` (5 s): a change made on another replica is seen within that time,
- * and a source created on another replica at once, because a miss is remembered only for
- * `missTtlMs` (1 s) and only if the slug was asked for before it existed. A change made through this
- * process's API is seen immediately (`invalidate`).
+ * Finds the source for `/api/webhooks/:slug` and its secrets. Stored state is cached per process for
+ * `ttlMs` (5 s): a change made on another replica is seen within that time, and at once by a
+ * delivery that fails to verify (`recheck`), which is what makes a rotation refuse nothing. A source
+ * created on another replica is seen at once too, because a miss is remembered only for `missTtlMs`
+ * (1 s). A change made through this process's API is seen immediately (`invalidate`).
  */
 export class SourceDirectory {
   private readonly cache = new Map<string, Entry>();
+  private readonly fresh = new Map<string, { startedAt: number; value: Promise<StoredSourceState> }>();
+  private readonly lastGood = new Map<string, StoredSourceState>();
+  private readonly opened = new WeakMap<StoredSourceState, Promise<Map<number, string>>>();
+  private readonly builtIns = new Map<string, ResolvedSource>();
+  private forensic: { at: number; value: Promise<Map<string, Keyring>> } | null = null;
+  private rechecking = 0;
   private readonly ttlMs: number;
   private readonly missTtlMs: number;
   private readonly maxEntries: number;
@@ -50,52 +95,206 @@ export class SourceDirectory {
 
   resolve(slug: string): Promise<ResolvedSource | null> {
     const builtIn = this.opts.builtIn.get(slug);
-    if (builtIn) return Promise.resolve(builtIn);
+    if (builtIn) return Promise.resolve(this.builtInSource(builtIn));
     const now = performance.now();
     const hit = this.cache.get(slug);
-    if (hit && now - hit.at < this.ttlMs) {
-      // A remembered miss expires sooner than a hit (see the class comment).
-      const fresh = hit.value.then((v) => v !== null || now - hit.at < this.missTtlMs);
-      return fresh.then((ok) => (ok ? hit.value : this.load(slug)));
-    }
-    return this.load(slug);
+    const value =
+      hit && now - hit.at < this.ttlMs
+        ? hit.value.then((s) =>
+            // A remembered miss expires sooner than a hit (see the class comment).
+            s.row !== null || now - hit.at < this.missTtlMs ? s : this.load(slug),
+          )
+        : this.load(slug);
+    return value.then((s) => this.storedSource(s));
   }
 
   isBuiltIn(slug: string): boolean {
     return this.opts.builtIn.has(slug);
   }
 
-  invalidate(slug: string) {
-    this.cache.delete(slug);
+  builtInOf(slug: string): BuiltInSource | null {
+    return this.opts.builtIn.get(slug) ?? null;
   }
 
-  private load(slug: string): Promise<ResolvedSource | null> {
-    const value = this.read(slug);
-    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(slug, { at: performance.now(), value });
-    // A failed read (database down) is not remembered: the next request tries again.
-    value.catch(() => this.cache.get(slug)?.value === value && this.cache.delete(slug));
+  invalidate(slug: string) {
+    this.cache.delete(slug);
+    this.fresh.delete(slug);
+    this.forensic = null;
+  }
+
+  /** Every source's keyring (newest FORENSIC_SECRETS stored secrets, plus the seeds), cached `ttlMs`. */
+  forensicKeyrings(): Promise<Map<string, Keyring>> {
+    const now = performance.now();
+    if (this.forensic && now - this.forensic.at < this.ttlMs) return this.forensic.value;
+    const value = this.readForensic();
+    this.forensic = { at: now, value };
+    value.catch(() => this.forensic?.value === value && (this.forensic = null));
     return value;
   }
 
-  private async read(slug: string): Promise<ResolvedSource | null> {
-    const row = await getStoredSource(await this.opts.db(), slug);
+  private async readForensic(): Promise<Map<string, Keyring>> {
+    const rows = await listAllSecrets(await this.opts.db(), FORENSIC_SECRETS);
+    const bySource = new Map<string, StoredSourceState['secrets']>();
+    for (const r of rows) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+    const out = new Map<string, Keyring>();
+    for (const [slug, secrets] of bySource) {
+      const state: StoredSourceState = { row: null, secrets };
+      // A secret that does not open (key changed) cannot be matched: skipped, not fatal.
+      out.set(slug, await this.keyringOf(state, [], '', { lenient: true }));
+    }
+    for (const b of this.opts.builtIn.values()) {
+      const seeds = await b.seeds().catch(() => [] as string[]);
+      const state: StoredSourceState = { row: null, secrets: bySource.get(b.slug) ?? [] };
+      out.set(b.slug, await this.keyringOf(state, seeds, b.seedLabel, { lenient: true }));
+    }
+    return out;
+  }
+
+  private builtInSource(b: BuiltInSource): ResolvedSource {
+    let source = this.builtIns.get(b.slug);
+    if (source) return source;
+    const state = async () => {
+      const hit = this.cache.get(b.slug);
+      const entry = hit && performance.now() - hit.at < this.ttlMs ? hit.value : this.load(b.slug);
+      // The environment's secrets keep working while the database is away (a 503 follows anyway
+      // at the write, but a refused signature stays a 400).
+      return entry.catch(() => this.lastGood.get(b.slug) ?? { row: null, secrets: [] });
+    };
+    source = {
+      slug: b.slug,
+      provider: b.provider,
+      enabled: true,
+      origin: 'environment',
+      keyring: async () => this.keyringOf(await state(), await b.seeds(), b.seedLabel),
+      recheck: (after) => this.recheck(b.slug, after, b.seeds, b.seedLabel),
+    };
+    this.builtIns.set(b.slug, source);
+    return source;
+  }
+
+  private storedSource(state: StoredSourceState): ResolvedSource | null {
+    const row = state.row;
     if (!row || !isProviderName(row.provider)) return null;
-    const box = this.opts.box;
-    let opened: Promise<readonly string[]> | null = null;
     return {
       slug: row.slug,
       provider: row.provider,
       enabled: row.enabled,
       origin: 'dashboard',
-      secrets: () => {
-        opened ??= Promise.resolve().then(() => {
-          if (!box)
-            throw new Error('SECRETS_ENCRYPTION_KEY is not set: stored source secrets cannot be opened');
-          return row.sealed.map((s) => box.open(row.slug, s.ciphertext));
-        });
-        return opened;
-      },
+      keyring: () => this.keyringOf(state, [], ''),
+      recheck: (after) => this.recheck(row.slug, after, async () => [], ''),
     };
   }
+
+  private async recheck(
+    slug: string,
+    after: number,
+    seeds: () => Promise<readonly string[]>,
+    seedLabel: string,
+  ): Promise<Keyring | null> {
+    if (this.rechecking >= (this.opts.maxRechecking ?? 64)) return null;
+    this.rechecking++;
+    try {
+      const deadline = performance.now() + (this.opts.rotationWaitMs ?? 10_000);
+      let state = await this.freshState(slug, after);
+      while (isRotating(state) && performance.now() < deadline) {
+        state = await this.freshState(slug, performance.now());
+      }
+      return await this.keyringOf(state, await seeds(), seedLabel);
+    } finally {
+      this.rechecking--;
+    }
+  }
+
+  /** A read of the slug that started after `after`, at most one per `recheckEveryMs`, shared. */
+  private freshState(slug: string, after: number): Promise<StoredSourceState> {
+    const current = this.fresh.get(slug);
+    if (current && current.startedAt >= after) return current.value;
+    const now = performance.now();
+    const startedAt = Math.max(now, (current?.startedAt ?? -Infinity) + (this.opts.recheckEveryMs ?? 200));
+    const value = sleep(startedAt - now).then(() => this.read(slug));
+    this.fresh.set(slug, { startedAt, value });
+    value.then(
+      (s) => {
+        this.cache.set(slug, { at: startedAt, value });
+        this.lastGood.set(slug, s);
+      },
+      () => this.fresh.get(slug)?.value === value && this.fresh.delete(slug),
+    );
+    return value;
+  }
+
+  private load(slug: string): Promise<StoredSourceState> {
+    const value = this.read(slug);
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(slug, { at: performance.now(), value });
+    // A failed read (database down) is not remembered: the next request tries again.
+    value.then(
+      (s) => this.lastGood.set(slug, s),
+      () => this.cache.get(slug)?.value === value && this.cache.delete(slug),
+    );
+    return value;
+  }
+
+  private async read(slug: string): Promise<StoredSourceState> {
+    return getSourceState(await this.opts.db(), slug);
+  }
+
+  /**
+   * Active: stored secrets not expired now, then seeds not stored at all (a seed stored and retired
+   * stays retired even though the environment still names it). Opened once per read state.
+   */
+  private async keyringOf(
+    state: StoredSourceState,
+    seeds: readonly string[],
+    seedLabel: string,
+    opts: { lenient?: boolean } = {},
+  ): Promise<Keyring> {
+    let opened = this.opened.get(state);
+    if (!opened) {
+      opened = this.open(state, opts.lenient === true);
+      this.opened.set(state, opened);
+    }
+    const values = await opened;
+    const now = Date.now();
+    const active: SecretKey[] = [];
+    const inactive: Array<SecretKey & { expiredAt: Date | null }> = [];
+    const stored = new Set<string>();
+    for (const s of state.secrets) {
+      const value = values.get(s.id);
+      if (value === undefined) continue;
+      stored.add(value);
+      const key = { id: s.id, value, label: s.label, last4: s.last4 };
+      if (s.expiresAt === null || s.expiresAt.getTime() > now) active.push(key);
+      else inactive.push({ ...key, expiredAt: s.expiresAt });
+    }
+    seeds.forEach((value, i) => {
+      if (!stored.has(value)) {
+        active.push({ id: null, value, label: `${seedLabel} #${i + 1}`, last4: value.slice(-4) });
+      }
+    });
+    return { active, inactive };
+  }
+
+  private async open(state: StoredSourceState, lenient: boolean): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    if (state.secrets.length === 0) return out;
+    const box = this.opts.box;
+    if (!box) {
+      if (lenient) return out;
+      throw new Error('SECRETS_ENCRYPTION_KEY is not set: stored source secrets cannot be opened');
+    }
+    for (const s of state.secrets) {
+      try {
+        out.set(s.id, box.open(s.source, s.ciphertext));
+      } catch (err) {
+        if (!lenient) throw err;
+      }
+    }
+    return out;
+  }
+}
+
+function isRotating(state: StoredSourceState): boolean {
+  const since = state.row?.rotatingSince;
+  return since != null && Date.now() - since.getTime() < ROTATION_STALE_MS;
 }

@@ -50,6 +50,9 @@ function view(row: SourceRow, secrets: SourceView['secrets']): SourceView {
 
 /** Default sources first (those configured), then the stored ones by slug. */
 export async function listSources(deps: SourceDeps): Promise<SourceView[]> {
+  const stored = await listStoredSources(await deps.db());
+  // A default source has a row once a rotation stored its secrets: those are the ones in use.
+  const rotated = new Map(stored.filter((r) => isReservedSlug(r.slug)).map((r) => [r.slug, r]));
   const defaults: SourceView[] = DEFAULT_SOURCES.flatMap((d) => {
     const secrets = defaultSecrets(d);
     const configured = secrets.length > 0 || deps.directory.isBuiltIn(d.slug);
@@ -62,21 +65,23 @@ export async function listSources(deps: SourceDeps): Promise<SourceView[]> {
         enabled: true,
         origin: 'environment' as const,
         path: `/api/webhooks/${d.slug}`,
-        secrets: secrets.map((s, i) => ({
-          id: null,
-          label: `${d.secretsVariable} #${i + 1}`,
-          last4: last4(s),
-          created_at: null,
-          last_matched_at: null,
-          expires_at: null,
-        })),
+        secrets: rotated.has(d.slug)
+          ? rotated.get(d.slug)!.secrets.filter((m) => m.expires_at === null || m.expires_at > new Date())
+          : secrets.map((s, i) => ({
+              id: null,
+              label: `${d.secretsVariable} #${i + 1}`,
+              last4: last4(s),
+              created_at: null,
+              last_matched_at: null,
+              expires_at: null,
+            })),
         created_at: null,
         updated_at: null,
       },
     ];
   });
-  const stored = await listStoredSources(await deps.db());
-  return [...defaults, ...stored.map((r) => view(r, r.secrets))];
+  const others = stored.filter((r) => !isReservedSlug(r.slug));
+  return [...defaults, ...others.map((r) => view(r, r.secrets))];
 }
 
 function seal(deps: SourceDeps, slug: string, secrets: SecretInput[]): SealedSecret[] {

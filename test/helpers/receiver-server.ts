@@ -2,13 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import type { ProviderName } from '@/lib/providers/registry';
+import type { ForensicsLimits } from '@/lib/receiver/forensics-queue';
 import type { GroupCommit } from '@/lib/receiver/group-commit';
 import { fromIncoming, sendNode } from '@/lib/receiver/node-request';
 import type { BackgroundRecorder } from '@/lib/receiver/recorder';
 import type { RefusalLimits } from '@/lib/receiver/refusals';
 import { createReceiverStack, webhookSlug } from '@/lib/receiver/stack';
 import type { SecretBox } from '@/lib/sources/crypto';
-import { type ResolvedSource, SourceDirectory } from '@/lib/sources/directory';
+import { type BuiltInSource, SourceDirectory } from '@/lib/sources/directory';
 import { Worker, type WorkerOptions } from '@/lib/worker/worker';
 import { openTestDb, type TestDb } from './db';
 
@@ -43,6 +44,7 @@ export async function startReceiverServer(
     db?: TestDb;
     maxAgeMs?: number;
     refusalLimits?: RefusalLimits;
+    forensicsLimits?: ForensicsLimits;
     deadlineMs?: number;
   } = { secrets: [] },
 ): Promise<ReceiverServer> {
@@ -59,14 +61,13 @@ export async function startReceiverServer(
           context: () => ({ notifyUrl: null }),
           ...opts.worker,
         });
-  const builtIn = (slug: string, provider: ProviderName, secrets: Secrets): ResolvedSource => ({
+  const builtIn = (slug: string, provider: ProviderName, secrets: Secrets): BuiltInSource => ({
     slug,
     provider,
-    enabled: true,
-    origin: 'environment',
-    secrets: async () => (typeof secrets === 'function' ? secrets() : secrets),
+    seedLabel: 'TEST_SECRET',
+    seeds: async () => (typeof secrets === 'function' ? secrets() : secrets),
   });
-  const defaults = new Map<string, ResolvedSource>([
+  const defaults = new Map<string, BuiltInSource>([
     ['skylightchat', builtIn('skylightchat', 'skylight', opts.secrets)],
   ]);
   if (opts.slySecrets) defaults.set('sly', builtIn('sly', 'sly', opts.slySecrets));
@@ -80,6 +81,7 @@ export async function startReceiverServer(
     maxInFlight: db.kind === 'pglite' ? 1 : 4,
     deadlineMs: opts.deadlineMs,
     refusalLimits: opts.refusalLimits,
+    forensicsLimits: opts.forensicsLimits,
     onAccepted: () => worker?.nudge(),
   });
   const server: Server = createServer((req, res) => {

@@ -2,6 +2,7 @@ import { CATALOG } from '../catalog';
 import { headerId, parseTimestamp } from '../common';
 import type { EnvelopeResult, HeaderReader, Provider } from '../types';
 import { parseEnvelope } from './envelope';
+import { skylightScheme } from './forensics';
 import {
   EVENT_NOTES,
   HEADER_DELIVERY,
@@ -59,6 +60,7 @@ export const skylight: Provider<KnownEvent> = {
   redactedHeaders: CATALOG.skylight.redactedHeaders,
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets) => verifySignature(raw, header(HEADER_SIGNATURE), secrets),
+  scheme: skylightScheme,
   signatureMessages: SIGNATURE_MESSAGES,
   parse,
   claimed: (header) => ({

@@ -34,6 +34,7 @@ export function managementClient(api: ManagementApi): ManagementClient {
       const body = await client.listDeliveries(id, { page, per_page: LOG_PAGE_SIZE });
       return { entries: body.data.map(logEntry), lastPage: body.meta?.last_page ?? null };
     },
+    regenerateSecret: async (id) => ({ secret: (await client.regenerateSecret(id)).secret }),
     deliveryStatuses: DELIVERY_STATUS_FILTERS,
   };
 }

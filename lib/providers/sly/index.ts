@@ -1,6 +1,7 @@
 import { CATALOG } from '../catalog';
 import type { HeaderReader, Provider } from '../types';
 import { parseEnvelope } from './envelope';
+import { slyScheme } from './forensics';
 import {
   EVENT_NOTES,
   HEADER_DELIVERY_ID,
@@ -25,6 +26,7 @@ export const sly: Provider<SlyEvent> = {
   redactedHeaders: CATALOG.sly.redactedHeaders,
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets, now) => verifySignature(raw, header(HEADER_SIGNATURE), secrets, now),
+  scheme: slyScheme,
   signatureMessages: SIGNATURE_FAILURES,
   parse: parseEnvelope,
   claimed: (header: HeaderReader) => ({

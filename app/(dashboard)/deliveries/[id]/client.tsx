@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { BadgeStatus } from '@/components/badge-status';
 import { ButtonCopy } from '@/components/button-copy';
 import { ButtonEnqueueDuplicate } from '@/components/button-enqueue-duplicate';
+import { PanelSignatureForensics } from '@/components/panel-signature-forensics';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TimelineDelivery } from '@/components/timeline-delivery';
@@ -95,8 +96,15 @@ export function DeliveryClient({ id }: { id: number }) {
                       <ButtonEnqueueDuplicate id={d.id} ownerEventId={d.event?.id ?? null} />
                     )}
                   </dd>
+                  {d.secret_id !== null && (
+                    <>
+                      <dt>Matched secret</dt>
+                      <dd className="mono">#{d.secret_id}</dd>
+                    </>
+                  )}
                 </dl>
               </section>
+              {d.forensics && <PanelSignatureForensics forensics={d.forensics} />}
               <section aria-labelledby="body-title">
                 <div className="section-head">
                   <h2 id="body-title">Body</h2>

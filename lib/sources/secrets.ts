@@ -1,0 +1,252 @@
+import type { Actor } from '@/db/queries/audit';
+import {
+  abortRotation,
+  addSecret as addSecretRow,
+  beginRotation,
+  getSourceState,
+  retireSecret as retireSecretRow,
+  secretShares,
+} from '@/db/queries/secrets';
+import { listSecretMetas, type SealedSecret } from '@/db/queries/sources';
+import { AppError } from '@/lib/errors';
+import { type ProviderName, providerOf } from '@/lib/providers/registry';
+import type { ManagementApi, ManagementClient } from '@/lib/providers/types';
+import type { SourceDeps } from './service';
+
+/** A rotation keeps the old secret accepted this long unless told otherwise. */
+export const DEFAULT_OVERLAP_SECONDS = 86_400;
+/** The readiness meter's window: the source's last this many signed deliveries. */
+export const READINESS_WINDOW = 1_000;
+
+export type SecretsDeps = SourceDeps & { managementApi: (provider: ProviderName) => ManagementApi | null };
+
+/** One secret as the API shows it: never its value. */
+export type SecretView = {
+  /** Null: a secret from the environment that no rotation has stored yet. */
+  id: number | null;
+  label: string | null;
+  last4: string | null;
+  created_at: Date | null;
+  last_matched_at: Date | null;
+  expires_at: Date | null;
+  status: 'active' | 'expiring' | 'retired';
+  /** How many of the source's last `window` signed deliveries this secret verified. */
+  recent_matches: number;
+};
+
+export type SourceSecretsView = {
+  slug: string;
+  provider: string;
+  provider_label: string;
+  /** Whether "rotate" can regenerate the secret at the provider (else: paste a new one). */
+  can_rotate: boolean;
+  rotating_since: Date | null;
+  window: number;
+  /** Signed deliveries in the window (fewer than `window` on a young source). */
+  recent_total: number;
+  secrets: SecretView[];
+};
+
+type Target = { slug: string; provider: ProviderName; builtIn: boolean };
+
+async function target(deps: SourceDeps, slug: string): Promise<Target> {
+  const b = deps.directory.builtInOf(slug);
+  if (b) return { slug, provider: b.provider, builtIn: true };
+  const s = await deps.directory.resolve(slug);
+  if (!s) throw new AppError('not_found', `No source "${slug}"`);
+  return { slug, provider: s.provider, builtIn: false };
+}
+
+function requireBox(deps: SourceDeps) {
+  if (!deps.box) {
+    throw new AppError(
+      'unavailable',
+      'Secrets cannot be stored: set SECRETS_ENCRYPTION_KEY (32 random bytes, `openssl rand -base64 32`) and restart',
+    );
+  }
+  return deps.box;
+}
+
+/** The environment's secrets of a default source not stored yet: stored with the first change. */
+async function seedsToStore(deps: SourceDeps, t: Target): Promise<SealedSecret[]> {
+  if (!t.builtIn) return [];
+  const box = requireBox(deps);
+  const source = await deps.directory.resolve(t.slug);
+  const ring = await source!.keyring();
+  return ring.active
+    .filter((k) => k.id === null)
+    .map((k) => ({ ciphertext: box.seal(t.slug, k.value), last4: k.last4, label: k.label }));
+}
+
+async function rotationClient(deps: SecretsDeps, provider: ProviderName): Promise<ManagementClient | null> {
+  const load = providerOf(provider).management;
+  const api = deps.managementApi(provider);
+  if (!load || !api) return null;
+  const client = await load(api);
+  return client.regenerateSecret ? client : null;
+}
+
+export async function listSecrets(deps: SecretsDeps, slug: string): Promise<SourceSecretsView> {
+  const t = await target(deps, slug);
+  const db = await deps.db();
+  const [metas, state, shares, source] = await Promise.all([
+    listSecretMetas(db, slug),
+    getSourceState(db, slug),
+    secretShares(db, slug, READINESS_WINDOW),
+    deps.directory.resolve(slug),
+  ]);
+  const now = Date.now();
+  const statusOf = (expires: Date | null): SecretView['status'] =>
+    expires === null ? 'active' : expires.getTime() > now ? 'expiring' : 'retired';
+  const secrets: SecretView[] = metas.map((m) => ({
+    ...m,
+    status: statusOf(m.expires_at),
+    recent_matches: shares.bySecret.get(m.id) ?? 0,
+  }));
+  if (t.builtIn && source) {
+    // Environment secrets not stored yet: shown, with the deliveries no stored secret matched.
+    const ring = await source.keyring().catch(() => ({ active: [] }));
+    for (const k of ring.active.filter((k) => k.id === null)) {
+      secrets.push({
+        id: null,
+        label: k.label,
+        last4: k.last4,
+        created_at: null,
+        last_matched_at: null,
+        expires_at: null,
+        status: 'active',
+        recent_matches: shares.bySecret.get(null) ?? 0,
+      });
+    }
+  }
+  return {
+    slug,
+    provider: t.provider,
+    provider_label: providerOf(t.provider).label,
+    can_rotate: (await rotationClient(deps, t.provider).catch(() => null)) !== null,
+    rotating_since: state.row?.rotatingSince ?? null,
+    window: READINESS_WINDOW,
+    recent_total: shares.total,
+    secrets,
+  };
+}
+
+/**
+ * Adds a secret the operator pasted (providers without a rotation API, such as Sly): the others stay
+ * accepted for `overlapSeconds`, then stop.
+ */
+export async function addSecret(
+  deps: SecretsDeps,
+  slug: string,
+  input: { value: string; label?: string | null; overlapSeconds?: number },
+  who: Actor,
+): Promise<SourceSecretsView> {
+  const t = await target(deps, slug);
+  const box = requireBox(deps);
+  const seeds = await seedsToStore(deps, t);
+  await addSecretRow(
+    await deps.db(),
+    {
+      slug,
+      provider: t.provider,
+      secret: {
+        ciphertext: box.seal(slug, input.value),
+        last4: input.value.slice(-4),
+        label: input.label ?? null,
+      },
+      seeds,
+      overlapSeconds: input.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
+      action: 'secret_add',
+    },
+    who,
+  );
+  deps.directory.invalidate(slug);
+  return listSecrets(deps, slug);
+}
+
+/**
+ * Rotates through the provider's API: marks the source as rotating (replicas then wait for the new
+ * secret rather than refuse it), has the provider regenerate the webhook's secret, stores it and
+ * keeps the previous ones for `overlapSeconds`. The new value is sealed at once and never answered.
+ */
+export async function rotateSecret(
+  deps: SecretsDeps,
+  slug: string,
+  input: { overlapSeconds?: number; webhookId?: number },
+  who: Actor,
+): Promise<SourceSecretsView> {
+  const t = await target(deps, slug);
+  const box = requireBox(deps);
+  const client = await rotationClient(deps, t.provider);
+  if (!client) {
+    throw new AppError(
+      'conflict',
+      `${providerOf(t.provider).label} cannot regenerate secrets through its API here: paste the new secret instead`,
+    );
+  }
+  const webhookId = await webhookFor(client, slug, input.webhookId);
+  const db = await deps.db();
+  await beginRotation(db, { slug, provider: t.provider, seeds: await seedsToStore(deps, t), webhookId }, who);
+  deps.directory.invalidate(slug);
+  let secret: string;
+  try {
+    secret = (await client.regenerateSecret!(webhookId)).secret;
+  } catch (err) {
+    const e =
+      err instanceof AppError ? err : new AppError('provider_error', 'The provider refused the rotation');
+    await abortRotation(db, slug, who, e.code, e.message);
+    deps.directory.invalidate(slug);
+    throw e;
+  }
+  await addSecretRow(
+    db,
+    {
+      slug,
+      provider: t.provider,
+      secret: {
+        ciphertext: box.seal(slug, secret),
+        last4: secret.slice(-4),
+        label: `Regenerated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      },
+      seeds: [],
+      overlapSeconds: input.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
+      action: 'secret_rotate',
+      detail: { webhook_id: webhookId },
+    },
+    who,
+  );
+  deps.directory.invalidate(slug);
+  return listSecrets(deps, slug);
+}
+
+/** The provider webhook that sends to this source: the one named, else the one whose URL ends in its path. */
+async function webhookFor(client: ManagementClient, slug: string, id?: number): Promise<number> {
+  const hooks = await client.listWebhooks();
+  if (id !== undefined) {
+    if (!hooks.some((h) => h.id === id)) throw new AppError('not_found', `No provider webhook ${id}`);
+    return id;
+  }
+  const path = `/api/webhooks/${slug}`;
+  const matching = hooks.filter((h) => h.url.replace(/\/+$/, '').endsWith(path));
+  if (matching.length === 1) return matching[0]!.id;
+  if (matching.length === 0 && hooks.length === 1) return hooks[0]!.id;
+  throw new AppError(
+    'conflict',
+    `Several provider webhooks could send to ${path} (${(matching.length ? matching : hooks).map((h) => h.id).join(', ')}): give webhook_id`,
+  );
+}
+
+export async function retireSecret(deps: SecretsDeps, slug: string, id: number, who: Actor) {
+  await target(deps, slug);
+  const result = await retireSecretRow(await deps.db(), slug, id, who);
+  if (result === 'not_found') throw new AppError('not_found', `No secret ${id} on "${slug}"`);
+  if (result === 'already_inactive') throw new AppError('conflict', `Secret ${id} is already retired`);
+  if (result === 'last_active') {
+    throw new AppError(
+      'conflict',
+      `Secret ${id} is the only active secret of "${slug}": add or rotate first`,
+    );
+  }
+  deps.directory.invalidate(slug);
+  return listSecrets(deps, slug);
+}
