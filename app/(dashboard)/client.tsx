@@ -26,7 +26,7 @@ export function OverviewClient() {
       <div className="page-head">
         <h1>Overview</h1>
         <div className="toolbar">
-          <PickerTimeRange value={params.range} onChange={(range) => set({ range })} />
+          <PickerTimeRange value={params} onChange={({ range, from, to }) => set({ range, from, to })} />
           <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         </div>
       </div>

@@ -1,10 +1,12 @@
 import { createLoader, createSerializer, type inferParserType, parseAsStringLiteral } from 'nuqs/server';
-import { parseAsEventType } from '@/lib/api/page-params';
+import { parseAsEventType, parseAsIsoTime } from '@/lib/api/page-params';
 import { TIME_RANGES } from '@/lib/metrics/buckets';
 
 export const overviewParsers = {
   range: parseAsStringLiteral(TIME_RANGES).withDefault('1h'),
   event_type: parseAsEventType,
+  from: parseAsIsoTime,
+  to: parseAsIsoTime,
 };
 export type OverviewParams = inferParserType<typeof overviewParsers>;
 

@@ -3,8 +3,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatCount, formatTick, formatTime, zoneLabel } from '@/lib/format';
-import { rangeMs } from '@/lib/metrics/buckets';
 import { type MetricsFilters, outcomesOptions } from '@/lib/queries/metrics';
+import { spanMs } from '@/lib/time-range';
 import { useTimeZone } from '@/lib/time-zone';
 import { ChartFrame } from './chart-frame';
 
@@ -20,7 +20,7 @@ const SERIES = [
 export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
   const { timeZone } = useTimeZone();
   const q = useQuery(outcomesOptions(filters));
-  const longRange = rangeMs(filters.range) >= 86_400_000;
+  const longRange = spanMs(filters) >= 86_400_000;
   return (
     <ChartFrame
       title="Outcomes"
