@@ -159,9 +159,7 @@ const auditFilter = {
   from: isoTime.optional(),
   to: isoTime.optional(),
 };
-export const auditQuerySchema = z
-  .strictObject({ ...auditFilter, limit, cursor })
-  .superRefine(checkRange);
+export const auditQuerySchema = z.strictObject({ ...auditFilter, limit, cursor }).superRefine(checkRange);
 export const auditExportQuery = z
   .strictObject({ ...auditFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
   .superRefine(checkRange);
