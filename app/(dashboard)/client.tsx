@@ -9,6 +9,7 @@ import { ChartLineAckLatency } from '@/components/charts/chart-line-ack-latency'
 import { ChartLineDeliveryLag } from '@/components/charts/chart-line-delivery-lag';
 import { GridKpis } from '@/components/grid-kpis';
 import { PanelPatternHealth } from '@/components/panel-pattern-health';
+import { PanelPayloadDrift } from '@/components/panel-payload-drift';
 import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
@@ -50,6 +51,7 @@ export function OverviewClient() {
         <ChartBarRetryRate filters={params} />
         <ChartBarDeadLetters filters={params} />
       </div>
+      <PanelPayloadDrift filters={params} />
     </>
   );
 }

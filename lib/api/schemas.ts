@@ -231,3 +231,16 @@ export const sourceCreateBodySchema = z.strictObject({
 export const sourcePatchBodySchema = z
   .strictObject({ enabled: z.boolean().optional(), secrets: secretList.min(1).optional() })
   .refine((v) => v.enabled !== undefined || v.secrets !== undefined, { message: 'give enabled or secrets' });
+
+// ---- payload drift (issue 17) ----
+
+export const payloadDriftQuerySchema = z
+  .strictObject({
+    source: sourceSlug.optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    limit: wholeNumber
+      .pipe(z.number().min(1, 'must be at least 1').max(MAX_LIMIT, `at most ${MAX_LIMIT}`))
+      .default(20),
+  })
+  .superRefine(checkRange);

@@ -1,6 +1,7 @@
 import type { listAudit } from '@/db/queries/audit';
 import type { getDelivery, listDeliveries } from '@/db/queries/deliveries';
 import type { getEvent, listDeadLetters } from '@/db/queries/dlq';
+import type { listPayloadDrift } from '@/db/queries/payload-shapes';
 import type { listSessions, listTokens, listUsers } from '@/db/queries/users';
 import type { Health } from '@/lib/health';
 import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
@@ -23,6 +24,7 @@ export type DeliveryDetail = Json<NonNullable<Awaited<ReturnType<typeof getDeliv
 export type DeadLetterRow = Rows<typeof listDeadLetters>[number];
 export type EventDetail = Json<NonNullable<Awaited<ReturnType<typeof getEvent>>>>;
 export type AuditRow = Rows<typeof listAudit>[number];
+export type PayloadDriftRow = Json<Awaited<ReturnType<typeof listPayloadDrift>>[number]>;
 export type SourceRowJson = Json<SourceView>;
 export type UserRow = Json<Awaited<ReturnType<typeof listUsers>>[number]>;
 export type SessionRow = Json<Awaited<ReturnType<typeof listSessions>>[number]> & { current: boolean };
