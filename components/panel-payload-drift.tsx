@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { DRIFT_RULES } from '@/lib/payload/drift';
-import { type PayloadDriftFilters, payloadDriftOptions } from '@/lib/queries/payload-drift';
+import { type PayloadDriftFilters, payloadDriftOptions } from '@/lib/queries/payload';
 import { StateEmpty } from './state-empty';
 import { StateError } from './state-error';
 import { StateLoading } from './state-loading';

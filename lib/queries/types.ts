@@ -6,6 +6,7 @@ import type { listSessions, listTokens, listUsers } from '@/db/queries/users';
 import type { Health } from '@/lib/health';
 import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
 import type { LatencyPoint } from '@/lib/metrics/series';
+import type { DeliveryComparisons } from '@/lib/payload/compare';
 import type { SourceView } from '@/lib/sources/service';
 
 /** What a value looks like after JSON: dates become ISO strings. */
@@ -24,6 +25,7 @@ export type DeliveryDetail = Json<NonNullable<Awaited<ReturnType<typeof getDeliv
 export type DeadLetterRow = Rows<typeof listDeadLetters>[number];
 export type EventDetail = Json<NonNullable<Awaited<ReturnType<typeof getEvent>>>>;
 export type AuditRow = Rows<typeof listAudit>[number];
+export type DeliveryComparisonsJson = Json<DeliveryComparisons>;
 export type PayloadDriftRow = Json<Awaited<ReturnType<typeof listPayloadDrift>>[number]>;
 export type SourceRowJson = Json<SourceView>;
 export type UserRow = Json<Awaited<ReturnType<typeof listUsers>>[number]>;

@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { BadgeStatus } from '@/components/badge-status';
 import { ButtonCopy } from '@/components/button-copy';
 import { ButtonEnqueueDuplicate } from '@/components/button-enqueue-duplicate';
+import { PanelPayloadDiff } from '@/components/panel-payload-diff';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TextTime } from '@/components/text-time';
@@ -114,6 +115,7 @@ export function DeliveryClient({ id }: { id: number }) {
                   <pre className="code">{body}</pre>
                 )}
               </section>
+              <PanelPayloadDiff id={d.id} />
               <section aria-labelledby="headers-title">
                 <div className="section-head">
                   <h2 id="headers-title">Headers</h2>

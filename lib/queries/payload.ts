@@ -3,7 +3,7 @@ import type { TimeRange } from '@/lib/metrics/buckets';
 import { rangeParams } from '@/lib/time-range';
 import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
-import type { PayloadDriftRow } from './types';
+import type { DeliveryComparisonsJson, PayloadDriftRow } from './types';
 
 export type PayloadDriftFilters = { range: TimeRange; from?: Date | null; to?: Date | null };
 
@@ -19,4 +19,12 @@ export const payloadDriftOptions = (f: PayloadDriftFilters) =>
       ).data,
     refetchInterval: REFRESH_MS,
     refetchIntervalInBackground: false,
+  });
+
+/** The delivery's payload diffs (GET /api/deliveries/:id/diff). */
+export const deliveryDiffOptions = (id: number) =>
+  queryOptions({
+    queryKey: ['deliveries', 'diff', id] as const,
+    queryFn: async ({ signal }) =>
+      (await fetchJson<DeliveryComparisonsJson>(`/api/deliveries/${id}/diff`, { signal })).data,
   });
