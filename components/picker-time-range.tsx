@@ -90,7 +90,7 @@ export function PickerTimeRange<T extends string = TimeRange>({
           className="row"
           style={{ alignItems: 'flex-end', flexWrap: 'wrap' }}
           onSubmit={apply}
-          aria-label="Custom time range"
+          aria-label="Custom range"
         >
           <label className="field">
             <span>

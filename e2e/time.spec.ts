@@ -79,7 +79,7 @@ test('a custom range filters the delivery log and stays in the URL', async ({ pa
   await page.goto(`/deliveries?q=${deliveryId}`);
   await expect(page.getByRole('link', { name: `Open delivery ${deliveryId}` })).toBeVisible();
   await page.getByLabel('Time range').selectOption('custom');
-  const form = page.getByRole('form', { name: 'Custom time range' });
+  const form = page.getByRole('form', { name: 'Custom range' });
 
   // Reversed: refused with the API's message, nothing applied.
   await form.getByLabel('From').fill(input(at + 60_000));
