@@ -9,16 +9,19 @@ import {
   settings,
 } from '../schema';
 
-const WATERMARK_KEY = 'payload_shapes.last_event_id';
+export const LEARNER_WATERMARK_KEY = 'payload_shapes.last_event_id';
 
 /**
  * The learner's position (the last event id it read), locked for this transaction; null when another
  * replica holds it (that one is learning now). One learner at a time keeps counts and runs exact.
+ * The row is created on first use (value 0).
  */
 export async function lockLearnerWatermark(tx: Tx): Promise<number | null> {
-  await tx.insert(settings).values({ key: WATERMARK_KEY, value: '0' }).onConflictDoNothing();
+  await tx.insert(settings).values({ key: LEARNER_WATERMARK_KEY, value: '0' }).onConflictDoNothing();
   const rows = rowsOf<{ value: string }>(
-    await tx.execute(sql`select value from settings where key = ${WATERMARK_KEY} for update skip locked`),
+    await tx.execute(
+      sql`select value from settings where key = ${LEARNER_WATERMARK_KEY} for update skip locked`,
+    ),
   );
   return rows[0] ? Number(rows[0].value) : null;
 }
@@ -27,7 +30,7 @@ export async function setLearnerWatermark(tx: Tx, eventId: number): Promise<void
   await tx
     .update(settings)
     .set({ value: String(eventId) })
-    .where(eq(settings.key, WATERMARK_KEY));
+    .where(eq(settings.key, LEARNER_WATERMARK_KEY));
 }
 
 export type EventToLearn = { id: number; source: string; eventType: string; payload: unknown };

@@ -4,6 +4,7 @@ import {
   type DriftInsert,
   eventsToLearn,
   insertDrift,
+  LEARNER_WATERMARK_KEY,
   listPayloadDrift,
   loadShapes,
   lockLearnerWatermark,
@@ -11,6 +12,7 @@ import {
   saveShapes,
   setLearnerWatermark,
 } from '@/db/queries/payload-shapes';
+import { getSetting } from '@/db/queries/settings';
 import { emptyTypeState, learnShape, type TypeState } from './drift';
 import { shapeOf } from './shape';
 
@@ -30,22 +32,29 @@ const key = (source: string, eventType: string) => `${source}\u0000${eventType}`
 /**
  * Learns the shapes of the events queued since the last run and records drift (lib/payload/drift.ts
  * has the rules). Runs as a background job, never on the receive path; one replica at a time (the
- * watermark row is locked), in one transaction so counts, runs and findings move together.
+ * watermark row is locked, and a run that finds it moved gives way), the write in one transaction so
+ * counts, runs and findings move together.
  */
 export async function learnPayloadShapes(db: Db, opts: LearnOptions = {}): Promise<LearnResult> {
   const batch = opts.batch ?? 500;
   const settleMs = opts.settleMs ?? 5_000;
   const maxBacklog = opts.maxBacklog ?? 20_000;
-  return db.transaction(async (tx) => {
-    let after = await lockLearnerWatermark(tx);
-    if (after === null) return { learned: 0, drift: 0, busy: true };
-    // A burst or an old database: shape drift is judged on a sample, so catching up on every event
-    // would only delay the findings that matter (the recent ones).
-    const newest = await newestEventId(tx);
-    if (newest - after > maxBacklog) after = newest - batch;
-    const rows = await eventsToLearn(tx, after, batch, settleMs);
-    if (rows.length === 0) return { learned: 0, drift: 0, busy: false };
+  // Read and infer outside the transaction: on embedded PGlite (one connection) the transaction
+  // holds up the receiver, so it keeps only the short locked read-modify-write.
+  const seen = Number((await getSetting(db, LEARNER_WATERMARK_KEY)) ?? 0);
+  const newest = await newestEventId(db);
+  // A burst or an old database: shape drift is judged on a sample, so catching up on every event
+  // would only delay the findings that matter (the recent ones).
+  const after = newest - seen > maxBacklog ? newest - batch : seen;
+  const rows = (await eventsToLearn(db, after, batch, settleMs)).map((r) => ({
+    ...r,
+    shape: shapeOf(r.payload),
+  }));
+  if (rows.length === 0) return { learned: 0, drift: 0, busy: false };
 
+  return db.transaction(async (tx) => {
+    // Another replica moved the watermark since the read above (or holds it now): its run counts.
+    if ((await lockLearnerWatermark(tx)) !== seen) return { learned: 0, drift: 0, busy: true };
     const states = new Map<string, TypeState & { source: string; eventType: string; lastEventId: number }>();
     const pairs = [...new Map(rows.map((r) => [key(r.source, r.eventType), r])).values()];
     for (const t of await loadShapes(
@@ -69,7 +78,7 @@ export async function learnPayloadShapes(db: Db, opts: LearnOptions = {}): Promi
         s = { ...emptyTypeState(), source: ev.source, eventType: ev.eventType, lastEventId: 0 };
         states.set(k, s);
       }
-      for (const f of learnShape(s, ev.id, shapeOf(ev.payload))) {
+      for (const f of learnShape(s, ev.id, ev.shape)) {
         findings.push({ ...f, source: ev.source, eventType: ev.eventType });
       }
       s.lastEventId = ev.id;
