@@ -5,6 +5,7 @@ import { usePathname } from 'next/navigation';
 import { ButtonLogout } from './button-logout';
 import { useMe } from './provider-me';
 import { StatusHealth } from './status-health';
+import { SwitchTimeZone } from './switch-time-zone';
 
 const LINKS = [
   { href: '/', label: 'Overview' },
@@ -31,6 +32,7 @@ export function NavMain() {
       ))}
       <div className="nav-foot">
         <StatusHealth />
+        <SwitchTimeZone />
         <div className="muted" data-testid="me">
           {me.email} · {me.role}
         </div>

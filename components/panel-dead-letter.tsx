@@ -3,7 +3,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useRef } from 'react';
 import { eventTimeline } from '@/lib/event-timeline';
-import { formatTime } from '@/lib/format';
 import { providerLabel } from '@/lib/providers/catalog';
 import { eventOptions } from '@/lib/queries/dlq';
 import { BadgeFailure } from './badge-failure';
@@ -11,6 +10,7 @@ import { BadgeStatus } from './badge-status';
 import { ButtonCopy } from './button-copy';
 import { StateError } from './state-error';
 import { StateLoading } from './state-loading';
+import { TextTime } from './text-time';
 
 /**
  * One dead letter in a side panel: a modal <dialog> at the edge of the viewport, so it opens where
@@ -108,9 +108,13 @@ export function PanelDeadLetter({
               <dt>Delivery id</dt>
               <dd className="mono">{e.delivery_id}</dd>
               <dt>Created</dt>
-              <dd>{formatTime(e.created_at)} UTC</dd>
+              <dd>
+                <TextTime iso={e.created_at} />
+              </dd>
               <dt>Dead since</dt>
-              <dd>{e.dead_at ? `${formatTime(e.dead_at)} UTC` : '—'}</dd>
+              <dd>
+                <TextTime iso={e.dead_at} />
+              </dd>
               <dt>Attempts</dt>
               <dd>
                 {e.total_attempts} in all; {e.attempts} in the current round
@@ -128,7 +132,9 @@ export function PanelDeadLetter({
                     <div>
                       <strong>{s.label}</strong>
                     </div>
-                    <div className="timeline-time">{formatTime(s.at)} UTC</div>
+                    <div className="timeline-time">
+                      <TextTime iso={s.at} />
+                    </div>
                     {s.detail && (
                       <div className="muted" style={{ fontSize: '0.85rem' }}>
                         {s.detail}

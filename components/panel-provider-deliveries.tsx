@@ -1,13 +1,14 @@
 'use client';
 
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { formatTime } from '@/lib/format';
 import { CATALOG, type CatalogName } from '@/lib/providers/catalog';
 import { type ProviderDeliveryFilters, providerDeliveriesOptions } from '@/lib/queries/webhooks';
 import { BadgeStatus } from './badge-status';
 import { StateEmpty } from './state-empty';
 import { StateError } from './state-error';
 import { StateLoading } from './state-loading';
+import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 /** The provider's own delivery log for one webhook (provider-side view: what they tried to send us). */
 export function PanelProviderDeliveries({
@@ -62,7 +63,9 @@ export function PanelProviderDeliveries({
           <table aria-label="Provider deliveries">
             <thead>
               <tr>
-                <th scope="col">Created (UTC)</th>
+                <th scope="col">
+                  Created (<TextTimeZone />)
+                </th>
                 <th scope="col">Event</th>
                 <th scope="col">Delivery id</th>
                 <th scope="col">Attempt</th>
@@ -73,7 +76,9 @@ export function PanelProviderDeliveries({
             <tbody>
               {rows.map((d) => (
                 <tr key={d.id}>
-                  <td className="time">{formatTime(d.created_at)}</td>
+                  <td className="time">
+                    <TextTime iso={d.created_at} />
+                  </td>
                   <td>{d.event_type}</td>
                   <td className="mono">{shown(d.delivery_id)}</td>
                   <td className="num">{shown(d.attempt_number)}</td>

@@ -1,13 +1,16 @@
-import { formatTime } from '@/lib/format';
 import type { AuditRow } from '@/lib/queries/types';
 import { BadgeStatus } from './badge-status';
+import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 export function TableAudit({ rows }: { rows: AuditRow[] }) {
   return (
     <table aria-label="Audit log">
       <thead>
         <tr>
-          <th scope="col">At (UTC)</th>
+          <th scope="col">
+            At (<TextTimeZone />)
+          </th>
           <th scope="col">Action</th>
           <th scope="col">Target</th>
           <th scope="col">User</th>
@@ -19,7 +22,9 @@ export function TableAudit({ rows }: { rows: AuditRow[] }) {
       <tbody>
         {rows.map((r) => (
           <tr key={r.id}>
-            <td className="time">{formatTime(r.at)}</td>
+            <td className="time">
+              <TextTime iso={r.at} />
+            </td>
             <td>
               <BadgeStatus value={r.action} />
             </td>

@@ -1,9 +1,11 @@
 import Link from 'next/link';
-import { formatMs, formatTime } from '@/lib/format';
+import { formatMs } from '@/lib/format';
 import { eventNote } from '@/lib/providers/catalog';
 import type { DeliveryRow } from '@/lib/queries/types';
 import { BadgeStatus } from './badge-status';
 import { CellSource } from './cell-source';
+import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 /**
  * A refused request's own word for what it was (its headers, unverified): shown as a claim, as text,
@@ -24,7 +26,9 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
     <table>
       <thead>
         <tr>
-          <th scope="col">Received (UTC)</th>
+          <th scope="col">
+            Received (<TextTimeZone />)
+          </th>
           <th scope="col">Source</th>
           <th scope="col">Delivery id</th>
           <th scope="col">Event</th>
@@ -40,7 +44,7 @@ export function TableDeliveries({ rows }: { rows: DeliveryRow[] }) {
           <tr key={r.id}>
             <td className="time">
               <Link href={`/deliveries/${r.id}`} aria-label={`Open delivery ${r.delivery_id ?? r.id}`}>
-                {formatTime(r.received_at)}
+                <TextTime iso={r.received_at} />
               </Link>
             </td>
             <CellSource source={r.source} provider={r.provider} />

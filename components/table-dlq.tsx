@@ -1,7 +1,8 @@
-import { formatAge, formatTime } from '@/lib/format';
+import { formatAge } from '@/lib/format';
 import type { DeadLetterRow } from '@/lib/queries/types';
 import { BadgeFailure } from './badge-failure';
 import { CellSource } from './cell-source';
+import { TextTime } from './text-time';
 
 export function TableDlq({
   rows,
@@ -68,8 +69,12 @@ export function TableDlq({
               {r.last_error ?? '—'}
             </td>
             <td className="num">{r.total_attempts}</td>
-            <td className="time">{formatTime(r.first_failure_at)}</td>
-            <td className="time">{formatTime(r.last_failure_at)}</td>
+            <td className="time">
+              <TextTime iso={r.first_failure_at} />
+            </td>
+            <td className="time">
+              <TextTime iso={r.last_failure_at} />
+            </td>
             <td className="num">{formatAge(now - new Date(r.created_at).getTime())}</td>
           </tr>
         ))}

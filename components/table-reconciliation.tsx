@@ -1,7 +1,8 @@
-import { formatAge, formatTime } from '@/lib/format';
+import { formatAge } from '@/lib/format';
 import type { ReconciliationViewRow } from '@/lib/queries/types';
 import { BadgeReconciliationClass } from './badge-reconciliation-class';
 import { BadgeStatus } from './badge-status';
+import { TextTime } from './text-time';
 
 /** Provider deliveries as reconciled: class, what each side recorded, the time left and what to do. */
 export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] }) {
@@ -54,10 +55,7 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
               {r.time_left_ms !== null ? formatAge(r.time_left_ms) : r.exhausted ? 'lost' : '—'}
             </td>
             <td className="time">
-              {/* Date and time on two lines: the advice column keeps the width. */}
-              {formatTime(r.first_sent_at).split(' ')[0]}
-              <br />
-              {formatTime(r.first_sent_at).split(' ')[1]}
+              <TextTime iso={r.first_sent_at} />
             </td>
             <td style={{ minWidth: '12rem', overflowWrap: 'anywhere' }}>{r.advice}</td>
           </tr>

@@ -1,5 +1,6 @@
-import { formatAge, formatTime } from '@/lib/format';
+import { formatAge } from '@/lib/format';
 import type { SourceSecretsJson } from '@/lib/queries/types';
+import { TextTime } from './text-time';
 
 type Secret = SourceSecretsJson['secrets'][number];
 
@@ -45,9 +46,13 @@ export function TableSecrets({
               <div className="mono muted">…{s.last4}</div>
             </td>
             <td>{STATUS_TEXT[s.status]}</td>
-            <td className="mono">{formatTime(s.created_at)}</td>
+            <td className="mono">
+              <TextTime iso={s.created_at} />
+            </td>
             <td>{s.last_matched_at ? `${formatAge(now - Date.parse(s.last_matched_at))} ago` : 'never'}</td>
-            <td className="mono">{s.expires_at ? formatTime(s.expires_at) : '—'}</td>
+            <td className="mono">
+              <TextTime iso={s.expires_at} />
+            </td>
             <td>{share(s.recent_matches, view.recent_total)}</td>
             <td>
               {s.id !== null && s.status !== 'retired' && activeCount > 1 && (

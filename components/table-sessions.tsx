@@ -1,7 +1,8 @@
 'use client';
 
-import { formatTime } from '@/lib/format';
 import type { SessionRow } from '@/lib/queries/types';
+import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 export function TableSessions({
   sessions,
@@ -16,7 +17,9 @@ export function TableSessions({
     <table aria-label="Sessions">
       <thead>
         <tr>
-          <th scope="col">Started (UTC)</th>
+          <th scope="col">
+            Started (<TextTimeZone />)
+          </th>
           <th scope="col">Last seen</th>
           <th scope="col">Expires</th>
           <th scope="col">Client</th>
@@ -29,9 +32,15 @@ export function TableSessions({
       <tbody>
         {sessions.map((s) => (
           <tr key={s.id}>
-            <td className="time">{formatTime(s.created_at)}</td>
-            <td className="time">{formatTime(s.last_seen_at)}</td>
-            <td className="time">{formatTime(s.expires_at)}</td>
+            <td className="time">
+              <TextTime iso={s.created_at} />
+            </td>
+            <td className="time">
+              <TextTime iso={s.last_seen_at} />
+            </td>
+            <td className="time">
+              <TextTime iso={s.expires_at} />
+            </td>
             <td className="mono">{s.ip ?? '—'}</td>
             <td style={{ fontSize: '0.8rem' }}>{s.user_agent ?? '—'}</td>
             <td>

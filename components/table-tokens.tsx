@@ -1,7 +1,8 @@
 'use client';
 
-import { formatTime } from '@/lib/format';
 import type { TokenRow } from '@/lib/queries/types';
+import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 export function TableTokens({
   tokens,
@@ -19,7 +20,9 @@ export function TableTokens({
           <th scope="col">Name</th>
           <th scope="col">Role</th>
           <th scope="col">Ends in</th>
-          <th scope="col">Created (UTC)</th>
+          <th scope="col">
+            Created (<TextTimeZone />)
+          </th>
           <th scope="col">Last used</th>
           <th scope="col">
             <span className="visually-hidden">Actions</span>
@@ -32,11 +35,17 @@ export function TableTokens({
             <td>{t.name}</td>
             <td>{t.role}</td>
             <td className="mono">…{t.last4}</td>
-            <td className="time">{formatTime(t.created_at)}</td>
-            <td className="time">{t.last_used_at ? formatTime(t.last_used_at) : 'never'}</td>
+            <td className="time">
+              <TextTime iso={t.created_at} />
+            </td>
+            <td className="time">
+              <TextTime iso={t.last_used_at} empty="never" />
+            </td>
             <td>
               {t.revoked_at ? (
-                <span className="muted">revoked {formatTime(t.revoked_at)}</span>
+                <span className="muted">
+                  revoked <TextTime iso={t.revoked_at} />
+                </span>
               ) : (
                 <button
                   type="button"

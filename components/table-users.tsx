@@ -1,8 +1,9 @@
 'use client';
 
 import type { Role } from '@/lib/auth/roles';
-import { formatTime } from '@/lib/format';
 import type { UserRow } from '@/lib/queries/types';
+import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 export function TableUsers({
   users,
@@ -22,7 +23,9 @@ export function TableUsers({
           <th scope="col">Email</th>
           <th scope="col">Role</th>
           <th scope="col">State</th>
-          <th scope="col">Created (UTC)</th>
+          <th scope="col">
+            Created (<TextTimeZone />)
+          </th>
           <th scope="col">
             <span className="visually-hidden">Actions</span>
           </th>
@@ -47,8 +50,18 @@ export function TableUsers({
                 <option value="admin">admin</option>
               </select>
             </td>
-            <td>{u.disabled_at ? `disabled ${formatTime(u.disabled_at)}` : 'active'}</td>
-            <td className="time">{formatTime(u.created_at)}</td>
+            <td>
+              {u.disabled_at ? (
+                <>
+                  disabled <TextTime iso={u.disabled_at} />
+                </>
+              ) : (
+                'active'
+              )}
+            </td>
+            <td className="time">
+              <TextTime iso={u.created_at} />
+            </td>
             <td>
               <button
                 type="button"

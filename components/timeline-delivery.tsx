@@ -1,6 +1,7 @@
 import { eventTimeline } from '@/lib/event-timeline';
-import { formatMs, formatTime } from '@/lib/format';
+import { formatMs } from '@/lib/format';
 import type { DeliveryDetail } from '@/lib/queries/types';
+import { TextTime } from './text-time';
 
 type Step = { key: string; label: string; at: string | null; detail?: string; tone?: 'ok' | 'bad' | 'warn' };
 
@@ -56,7 +57,11 @@ export function TimelineDelivery({ delivery }: { delivery: DeliveryDetail }) {
           <div>
             <strong>{s.label}</strong>
           </div>
-          {s.at && <div className="timeline-time">{formatTime(s.at)}</div>}
+          {s.at && (
+            <div className="timeline-time">
+              <TextTime iso={s.at} />
+            </div>
+          )}
           {s.detail && (
             <div className="muted" style={{ fontSize: '0.85rem' }}>
               {s.detail}

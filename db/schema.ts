@@ -650,3 +650,66 @@ export const reconciliationRuns = pgTable(
 export type ReconciliationDeliveryRow = typeof reconciliationDeliveries.$inferSelect;
 export type ReconciliationDeliveryInsert = typeof reconciliationDeliveries.$inferInsert;
 export type ReconciliationRunRow = typeof reconciliationRuns.$inferSelect;
+// ---- payload shapes and drift (issue 17) ----
+
+/**
+ * What the learner knows of each (source, event type): how many deliveries it has learned from, the
+ * last event it read, and whether the path cap was reached (paths past it are not tracked).
+ */
+export const payloadShapeTypes = pgTable(
+  'payload_shape_types',
+  {
+    source: text('source').notNull(),
+    eventType: text('event_type').notNull(),
+    samples: integer('samples').notNull().default(0),
+    capped: boolean('capped').notNull().default(false),
+    lastEventId: bigint('last_event_id', { mode: 'number' }).notNull(),
+    updatedAt: tsz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.eventType] })],
+);
+
+/** One field path of a learned shape (`data.contact.email`, `data.tags[]`) and the JSON types seen there. */
+export const payloadShapes = pgTable(
+  'payload_shapes',
+  {
+    source: text('source').notNull(),
+    eventType: text('event_type').notNull(),
+    path: text('path').notNull(),
+    /** Sorted, comma-separated JSON types (`null,string`); `integer` counts as `number`. */
+    types: text('types').notNull(),
+    /** Learned deliveries that had the path. */
+    seen: integer('seen').notNull().default(0),
+    /** Learned deliveries in a row, up to the latest, that lacked it. */
+    missingRun: integer('missing_run').notNull().default(0),
+    /** The first delivery of the current run without it (the one a `missing_field` names). */
+    missingSinceEventId: bigint('missing_since_event_id', { mode: 'number' }),
+    firstEventId: bigint('first_event_id', { mode: 'number' }).notNull(),
+    firstSeenAt: tsz('first_seen_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.eventType, t.path] })],
+);
+
+export const PAYLOAD_DRIFT_KINDS = ['new_field', 'missing_field', 'type_change'] as const;
+export type PayloadDriftKind = (typeof PAYLOAD_DRIFT_KINDS)[number];
+
+/** A change in a payload's shape, recorded once, with the first delivery (event) that showed it. */
+export const payloadDrift = pgTable(
+  'payload_drift',
+  {
+    id: id(),
+    source: text('source').notNull(),
+    eventType: text('event_type').notNull(),
+    path: text('path').notNull(),
+    kind: text('kind', { enum: PAYLOAD_DRIFT_KINDS }).notNull(),
+    /** The types before and after for a type change (`string → number`); empty otherwise. */
+    detail: text('detail').notNull().default(''),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    detectedAt: tsz('detected_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('payload_drift_uq').on(t.source, t.eventType, t.path, t.kind, t.detail),
+    index('payload_drift_detected_idx').on(t.detectedAt, t.id),
+    check('payload_drift_kind_ck', sql`${t.kind} in ('new_field', 'missing_field', 'type_change')`),
+  ],
+);

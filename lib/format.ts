@@ -31,18 +31,53 @@ export function formatAge(ms: number | null | undefined): string {
   return `${Math.floor(h / 24)} d`;
 }
 
-/** ISO time as "2026-01-31 14:05:09" in UTC: unambiguous across operators' time zones. */
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+// One formatter per zone: building an Intl.DateTimeFormat costs far more than using one.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function partsIn(d: Date, timeZone: string): Record<string, string> {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    formatters.set(timeZone, f);
+  }
+  const out: Record<string, string> = {};
+  for (const p of f.formatToParts(d)) out[p.type] = p.value;
+  return out;
 }
 
-/** Chart axis label (UTC): "14:05" for ranges under a day, "Jan 31 14:00" for a day or more (they cross midnight). */
-export function formatTick(iso: string, long: boolean): string {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * ISO time as "2026-01-31 14:05:09" in the given IANA zone (UTC unless the operator chose their
+ * browser's zone; components/text-time.tsx is the one place pages call this from).
+ */
+export function formatTime(iso: string | null | undefined, timeZone = 'UTC'): string {
+  if (!iso) return '—';
   const d = new Date(iso);
-  const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  if (Number.isNaN(d.getTime())) return '—';
+  const p = partsIn(d, timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** Chart axis label: "14:05" for ranges under a day, "Jan 31 14:00" for a day or more (they cross midnight). */
+export function formatTick(iso: string, long: boolean, timeZone = 'UTC'): string {
+  const p = partsIn(new Date(iso), timeZone);
+  const hm = `${p.hour}:${p.minute}`;
   if (!long) return hm;
-  return `${d.toLocaleString('en', { month: 'short', timeZone: 'UTC' })} ${d.getUTCDate()} ${hm}`;
+  return `${MONTHS[Number(p.month) - 1]} ${Number(p.day)} ${hm}`;
+}
+
+/** The zone's name as operators read it: "UTC", or the IANA name ("Europe/Paris"). */
+export function zoneLabel(timeZone: string): string {
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'UTC' : timeZone;
 }
 
 /** Pretty-prints JSON text; anything that is not JSON comes back unchanged. */

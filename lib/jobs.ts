@@ -6,6 +6,7 @@ import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
+import { learnPayloadShapes } from '@/lib/payload/learner';
 import { reconcileInBackground } from '@/lib/reconciliation/service';
 
 type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
@@ -35,6 +36,8 @@ function jobs(rollups: RollupBuffer): Job[] {
         metrics.dlqSize.set(q.dead);
       },
     },
+    // Off the receive path and the worker's: learns payload shapes, records drift (lib/payload/drift.ts).
+    { name: 'payload-shapes', everyMs: 2000, run: (db) => learnPayloadShapes(db) },
     {
       name: 'prune',
       everyMs: 10 * 60_000,

@@ -11,7 +11,21 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
     range: '1h',
     event_type: null,
     source: null,
+    from: null,
+    to: null,
   });
+  // A custom range survives the URL round trip; a malformed end is dropped (the page then shows the preset).
+  const custom = await loadOverviewParams({
+    from: '2026-03-01T02:10:00Z',
+    to: '2026-03-01T02:40:00+00:00',
+    range: '6h',
+  });
+  assert.equal(custom.from?.toISOString(), '2026-03-01T02:10:00.000Z');
+  assert.equal(
+    overviewUrl('/', custom),
+    '/?range=6h&from=2026-03-01T02:10:00.000Z&to=2026-03-01T02:40:00.000Z',
+  );
+  assert.equal((await loadOverviewParams({ from: '2026-03-01', to: 'now' })).from, null);
   assert.equal(overviewUrl('/', { range: '1h' }), '/');
   assert.equal(
     overviewUrl('/', { range: '7d', event_type: 'contact.created' }),
@@ -31,6 +45,8 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
     event_type: null,
     q: 'abc',
     live: true,
+    from: null,
+    to: null,
   });
   assert.equal(deliveriesUrl('/deliveries', d), '/deliveries?outcome=accepted,rejected&q=abc&live=1');
   assert.deepEqual(await loadDlqParams({ selected: '12abc', error: '  '.repeat(3), failure: 'maybe' }), {
@@ -40,6 +56,9 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
     error: null,
     q: null,
     selected: null,
+    range: 'all',
+    from: null,
+    to: null,
   });
   // A search the API would refuse (NUL, control characters) is dropped, not sent. (A lone surrogate
   // cannot survive a URL: its percent-encoded bytes decode to U+FFFD.)

@@ -9,6 +9,7 @@ import { ChartLineAckLatency } from '@/components/charts/chart-line-ack-latency'
 import { ChartLineDeliveryLag } from '@/components/charts/chart-line-delivery-lag';
 import { GridKpis } from '@/components/grid-kpis';
 import { PanelPatternHealth } from '@/components/panel-pattern-health';
+import { PanelPayloadDrift } from '@/components/panel-payload-drift';
 import { PanelRejectionCauses } from '@/components/panel-rejection-causes';
 import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { PickerTimeRange } from '@/components/picker-time-range';
@@ -28,7 +29,7 @@ export function OverviewClient() {
       <div className="page-head">
         <h1>Overview</h1>
         <div className="toolbar">
-          <PickerTimeRange value={params.range} onChange={(range) => set({ range })} />
+          <PickerTimeRange value={params} onChange={({ range, from, to }) => set({ range, from, to })} />
           <SelectSource value={params.source} onChange={(source) => set({ source })} />
           <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         </div>
@@ -54,6 +55,7 @@ export function OverviewClient() {
         <ChartBarRetryRate filters={params} />
         <ChartBarDeadLetters filters={params} />
       </div>
+      <PanelPayloadDrift filters={params} />
     </>
   );
 }

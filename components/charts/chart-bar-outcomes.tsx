@@ -2,9 +2,10 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { formatCount, formatTick, formatTime } from '@/lib/format';
-import { rangeMs } from '@/lib/metrics/buckets';
+import { formatCount, formatTick, formatTime, zoneLabel } from '@/lib/format';
 import { type MetricsFilters, outcomesOptions } from '@/lib/queries/metrics';
+import { spanMs } from '@/lib/time-range';
+import { useTimeZone } from '@/lib/time-zone';
 import { ChartFrame } from './chart-frame';
 
 const SERIES = [
@@ -17,8 +18,9 @@ const SERIES = [
 ] as const;
 
 export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
+  const { timeZone } = useTimeZone();
   const q = useQuery(outcomesOptions(filters));
-  const longRange = rangeMs(filters.range) >= 86_400_000;
+  const longRange = spanMs(filters) >= 86_400_000;
   return (
     <ChartFrame
       title="Outcomes"
@@ -31,7 +33,7 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
           <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
           <XAxis
             dataKey="t"
-            tickFormatter={(t: string) => formatTick(t, longRange)}
+            tickFormatter={(t: string) => formatTick(t, longRange, timeZone)}
             minTickGap={40}
             fontSize={11}
           />
@@ -41,7 +43,7 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
             fontSize={11}
             allowDecimals={false}
           />
-          <Tooltip labelFormatter={(t) => `${formatTime(String(t))} UTC`} />
+          <Tooltip labelFormatter={(t) => `${formatTime(String(t), timeZone)} ${zoneLabel(timeZone)}`} />
           <Legend />
           {SERIES.map((s) => (
             <Bar key={s.key} dataKey={s.key} stackId="outcomes" fill={s.color} isAnimationActive={false} />

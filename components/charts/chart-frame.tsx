@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { StateEmpty } from '../state-empty';
 import { StateError } from '../state-error';
 import { StateLoading } from '../state-loading';
+import { TextTimeZone } from '../text-time-zone';
 
 /** Title, loading, error and empty states around one chart, so each chart file is only its config. */
 export function ChartFrame({
@@ -28,7 +29,13 @@ export function ChartFrame({
         <h2 style={{ marginBottom: '0.1rem' }}>{title}</h2>
         {(subtitle || timeAxis) && (
           <div className="muted" style={{ fontSize: '0.8rem', marginBottom: '0.5rem' }}>
-            {[subtitle, timeAxis && 'times in UTC'].filter(Boolean).join(' · ')}
+            {subtitle}
+            {subtitle && timeAxis && ' · '}
+            {timeAxis && (
+              <>
+                times in <TextTimeZone />
+              </>
+            )}
           </div>
         )}
       </figcaption>

@@ -1,8 +1,8 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { rangeMs } from '@/lib/metrics/buckets';
 import { ackLatencyOptions, type MetricsFilters } from '@/lib/queries/metrics';
+import { spanMs } from '@/lib/time-range';
 import { ChartFrame } from './chart-frame';
 import { ChartLineLatency } from './chart-line-latency';
 
@@ -20,7 +20,7 @@ export function ChartLineAckLatency({ filters }: { filters: MetricsFilters }) {
     >
       <ChartLineLatency
         points={q.data ?? []}
-        longRange={rangeMs(filters.range) >= 86_400_000}
+        longRange={spanMs(filters) >= 86_400_000}
         threshold={{ value: ACK_BUDGET_MS, label: '1 s budget' }}
       />
     </ChartFrame>

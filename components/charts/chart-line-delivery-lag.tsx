@@ -1,8 +1,8 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { rangeMs } from '@/lib/metrics/buckets';
 import { deliveryLagOptions, type MetricsFilters } from '@/lib/queries/metrics';
+import { spanMs } from '@/lib/time-range';
 import { ChartFrame } from './chart-frame';
 import { ChartLineLatency } from './chart-line-latency';
 
@@ -15,7 +15,7 @@ export function ChartLineDeliveryLag({ filters }: { filters: MetricsFilters }) {
       query={q}
       empty={!q.data?.some((p) => p.count > 0)}
     >
-      <ChartLineLatency points={q.data ?? []} longRange={rangeMs(filters.range) >= 86_400_000} />
+      <ChartLineLatency points={q.data ?? []} longRange={spanMs(filters) >= 86_400_000} />
     </ChartFrame>
   );
 }

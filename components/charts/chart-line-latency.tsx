@@ -11,9 +11,10 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { formatMs, formatTick, formatTime } from '@/lib/format';
+import { formatMs, formatTick, formatTime, zoneLabel } from '@/lib/format';
 import { clampOutliers } from '@/lib/metrics/outliers';
 import type { LatencyPoint } from '@/lib/queries/types';
+import { useTimeZone } from '@/lib/time-zone';
 
 const SERIES = [
   { key: 'p50', label: 'p50', color: 'var(--chart-p50)' },
@@ -34,6 +35,7 @@ export function ChartLineLatency({
   longRange: boolean;
   threshold?: { value: number; label: string };
 }) {
+  const { timeZone } = useTimeZone();
   // Dots while data points are few, so a lone bucket between gaps still shows.
   const sparse = points.filter((p) => p.count > 0).length <= 60;
   const shown = clampOutliers(points, ['p50', 'p95', 'p99'] as const);
@@ -48,7 +50,7 @@ export function ChartLineLatency({
           <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
           <XAxis
             dataKey="t"
-            tickFormatter={(t: string) => formatTick(t, longRange)}
+            tickFormatter={(t: string) => formatTick(t, longRange, timeZone)}
             minTickGap={40}
             fontSize={11}
           />
@@ -62,7 +64,7 @@ export function ChartLineLatency({
             fontSize={11}
           />
           <Tooltip
-            labelFormatter={(t) => `${formatTime(String(t))} UTC`}
+            labelFormatter={(t) => `${formatTime(String(t), timeZone)} ${zoneLabel(timeZone)}`}
             formatter={(v, _name, item) => {
               const raw = (item.payload as (typeof shown.points)[number]).raw[
                 item.dataKey as 'p50' | 'p95' | 'p99'

@@ -42,3 +42,14 @@ export const parseAsSource = createParser({
   parse: (v) => (SOURCE_SLUG_PATTERN.test(v) ? v : null),
   serialize: (v: string) => v,
 });
+/** An ISO 8601 moment with a zone (`Z` or an offset), as the custom range's `from`/`to` carry it. */
+const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+export const parseAsIsoTime = createParser<Date>({
+  parse: (v) => {
+    if (!ISO_MOMENT.test(v)) return null;
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? null : d;
+  },
+  serialize: (d) => d.toISOString(),
+  eq: (a, b) => a.getTime() === b.getTime(),
+});

@@ -10,6 +10,7 @@ import {
 } from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
 import { PROVIDER_NAMES } from '@/lib/providers/registry';
+import { customRangeProblem } from '@/lib/time-range';
 
 // Request shapes of the JSON API (CONTRACT.md "JSON API"). Objects are strict: an unknown field is a
 // 400 that names it, so a typo in a script never silently means "no filter".
@@ -37,8 +38,14 @@ const limit = wholeNumber
 const cursor = z.string().max(64, 'invalid cursor').optional();
 
 type Range = { from?: Date; to?: Date };
-const orderedRange = <T extends Range>(v: T) => !v.from || !v.to || v.from < v.to;
-const rangeMessage = { message: '`from` must be before `to`', path: ['from'] };
+/**
+ * A time range's checks, one 400 naming the problem: `from` before `to`, and at most MAX_RANGE_MS
+ * apart (the same rule the pages' custom range picker applies, lib/time-range.ts).
+ */
+const checkRange = <T extends Range>(v: T, ctx: z.core.$RefinementCtx<T>) => {
+  const problem = v.from && v.to ? customRangeProblem(v.from, v.to) : null;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['from'] });
+};
 
 const sourceSlug = z
   .string()
@@ -78,7 +85,7 @@ export const deliveriesQuerySchema = z
     limit,
     cursor,
   })
-  .refine(orderedRange, rangeMessage);
+  .superRefine(checkRange);
 export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
 
 export const eventsQuerySchema = z.strictObject({
@@ -99,7 +106,9 @@ const dlqFields = {
   failure: z.enum(FAILURE_CLASSES).optional(),
 };
 
-export const dlqQuerySchema = z.strictObject({ ...dlqFields, limit, cursor });
+export const dlqQuerySchema = z
+  .strictObject({ ...dlqFields, from: isoTime.optional(), to: isoTime.optional(), limit, cursor })
+  .superRefine(checkRange);
 export type DlqQuery = z.infer<typeof dlqQuerySchema>;
 
 const dlqFilter = z.strictObject({
@@ -109,14 +118,14 @@ const dlqFilter = z.strictObject({
 });
 
 /** What a bulk retry with the same filter would match (GET /api/dlq/count, for the confirmation). */
-export const dlqCountQuerySchema = dlqFilter.refine(orderedRange, rangeMessage);
+export const dlqCountQuerySchema = dlqFilter.superRefine(checkRange);
 
 /** What a bulk retry matches: every dead letter passing all given filters (none: all of them). */
 export const dlqBulkRetryBodySchema = dlqFilter
   .extend({
     ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
   })
-  .refine(orderedRange, rangeMessage);
+  .superRefine(checkRange);
 export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBodySchema>;
 
 export const metricsQuerySchema = z
@@ -130,11 +139,7 @@ export const metricsQuerySchema = z
     const to = v.to ?? new Date();
     return { ...v, to, from: v.from ?? new Date(to.getTime() - 3_600_000) };
   })
-  .refine((v) => v.from < v.to, rangeMessage)
-  .refine((v) => v.to.getTime() - v.from.getTime() <= MAX_RANGE_MS, {
-    message: 'range too long: at most 400 days',
-    path: ['from'],
-  });
+  .superRefine(checkRange);
 export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
 
 // ---- people, sessions, tokens and the audit (issue 18) ----
@@ -163,12 +168,10 @@ const auditFilter = {
   from: isoTime.optional(),
   to: isoTime.optional(),
 };
-export const auditQuerySchema = z
-  .strictObject({ ...auditFilter, limit, cursor })
-  .refine(orderedRange, rangeMessage);
+export const auditQuerySchema = z.strictObject({ ...auditFilter, limit, cursor }).superRefine(checkRange);
 export const auditExportQuery = z
   .strictObject({ ...auditFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
-  .refine(orderedRange, rangeMessage);
+  .superRefine(checkRange);
 
 export const loginBodySchema = z.strictObject({
   email: email.optional(),
@@ -254,14 +257,12 @@ const reconciliationFilter = {
 };
 export const reconciliationQuerySchema = z
   .strictObject({ ...reconciliationFilter, limit, cursor })
-  .refine(orderedRange, rangeMessage);
+  .superRefine(checkRange);
 const { class: _class, ...summaryFilter } = reconciliationFilter;
-export const reconciliationSummaryQuerySchema = z
-  .strictObject(summaryFilter)
-  .refine(orderedRange, rangeMessage);
+export const reconciliationSummaryQuerySchema = z.strictObject(summaryFilter).superRefine(checkRange);
 export const reconciliationExportQuerySchema = z
   .strictObject({ ...reconciliationFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
-  .refine(orderedRange, rangeMessage);
+  .superRefine(checkRange);
 /** A run takes no options; an empty object (or no body) only, so a stray field is a 400 that starts nothing. */
 export const reconciliationRunBodySchema = z.strictObject({});
 export const sandboxLossesBodySchema = z.strictObject({});
@@ -290,3 +291,15 @@ export const secretRotateBodySchema = z.strictObject({
   overlap_seconds: overlapSeconds.optional(),
   webhook_id: z.number().int().positive().optional(),
 });
+// ---- payload drift (issue 17) ----
+
+export const payloadDriftQuerySchema = z
+  .strictObject({
+    source: sourceSlug.optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    limit: wholeNumber
+      .pipe(z.number().min(1, 'must be at least 1').max(MAX_LIMIT, `at most ${MAX_LIMIT}`))
+      .default(20),
+  })
+  .superRefine(checkRange);

@@ -2,7 +2,7 @@ import { infiniteQueryOptions } from '@tanstack/react-query';
 import { fetchJson, qs } from './fetch-json';
 import type { AuditRow } from './types';
 
-export type AuditFilters = { actor?: string; action?: string; from?: string };
+export type AuditFilters = { actor?: string; action?: string; from?: string; to?: string };
 
 export const auditListOptions = (f: AuditFilters) =>
   infiniteQueryOptions({

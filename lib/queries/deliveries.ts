@@ -1,12 +1,15 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import type { ProcessingFilter } from '@/db/filters';
 import type { ReceiptOutcome } from '@/db/schema';
-import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
+import type { TimeRange } from '@/lib/metrics/buckets';
+import { rangeParams } from '@/lib/time-range';
 import { fetchJson, qs } from './fetch-json';
 import type { DeliveryDetail, DeliveryRow } from './types';
 
 export type DeliveriesViewFilters = {
   range: TimeRange | 'all';
+  from?: Date | null;
+  to?: Date | null;
   source?: string | null;
   outcome?: ReceiptOutcome[];
   status?: ProcessingFilter | null;
@@ -20,9 +23,8 @@ export const deliveriesOptions = (f: DeliveriesViewFilters, live: boolean) =>
   infiniteQueryOptions({
     queryKey: ['deliveries', 'list', f] as const,
     queryFn: ({ pageParam, signal }) => {
-      const from = f.range === 'all' ? undefined : new Date(Date.now() - rangeMs(f.range)).toISOString();
       return fetchJson<DeliveryRow[]>(
-        `/api/deliveries${qs({ source: f.source, outcome: f.outcome?.join(','), status: f.status, event_type: f.event_type, q: f.q, from, limit: PAGE_SIZE, cursor: pageParam })}`,
+        `/api/deliveries${qs({ source: f.source, outcome: f.outcome?.join(','), status: f.status, event_type: f.event_type, q: f.q, ...rangeParams(f), limit: PAGE_SIZE, cursor: pageParam })}`,
         { signal },
       );
     },

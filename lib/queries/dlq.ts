@@ -1,4 +1,6 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import type { TimeRange } from '@/lib/metrics/buckets';
+import { rangeParams } from '@/lib/time-range';
 import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { DeadLetterRow, EventDetail } from './types';
@@ -9,14 +11,25 @@ export type DlqFilters = {
   error?: string | null;
   q?: string | null;
   failure?: 'transient' | 'permanent' | null;
+  /** When the event was dead-lettered. */
+  range?: TimeRange | 'all';
+  from?: Date | null;
+  to?: Date | null;
 };
+
+/** The API's query for a filter: the time range resolved now, at fetch time. */
+function dlqQuery({ range = 'all', from, to, ...rest }: DlqFilters) {
+  return { ...rest, ...rangeParams({ range, from, to }) };
+}
 export type DlqCount = { matched: number; transient: number; permanent: number };
 
 export const dlqListOptions = (f: DlqFilters) =>
   infiniteQueryOptions({
     queryKey: ['dlq', 'list', f] as const,
     queryFn: ({ pageParam, signal }) =>
-      fetchJson<DeadLetterRow[]>(`/api/dlq${qs({ ...f, limit: 50, cursor: pageParam })}`, { signal }),
+      fetchJson<DeadLetterRow[]>(`/api/dlq${qs({ ...dlqQuery(f), limit: 50, cursor: pageParam })}`, {
+        signal,
+      }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     refetchInterval: REFRESH_MS,
@@ -26,7 +39,8 @@ export const dlqListOptions = (f: DlqFilters) =>
 export const dlqCountOptions = (f: DlqFilters) =>
   queryOptions({
     queryKey: ['dlq', 'count', f] as const,
-    queryFn: async ({ signal }) => (await fetchJson<DlqCount>(`/api/dlq/count${qs(f)}`, { signal })).data,
+    queryFn: async ({ signal }) =>
+      (await fetchJson<DlqCount>(`/api/dlq/count${qs(dlqQuery(f))}`, { signal })).data,
   });
 
 export const eventOptions = (id: number) =>
@@ -39,7 +53,9 @@ export const retryDeadLetterRequest = (id: number) => fetchJson(`/api/dlq/${id}/
 export const discardDeadLetterRequest = (id: number) =>
   fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
 /** Bulk retry of what the filters match (unset filters, null in the URL state, are left out). */
-export const retryDeadLettersRequest = async (filter: DlqFilters & { ids?: number[] }) => {
-  const body = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
+export const retryDeadLettersRequest = async ({ ids, ...filter }: DlqFilters & { ids?: number[] }) => {
+  const body = Object.fromEntries(
+    Object.entries(ids ? { ids } : dlqQuery(filter)).filter(([, v]) => v !== null && v !== undefined),
+  );
   return (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
 };

@@ -1,16 +1,17 @@
 import { queryOptions } from '@tanstack/react-query';
-import { rangeMs, type TimeRange } from '@/lib/metrics/buckets';
+import type { TimeRange } from '@/lib/metrics/buckets';
+import { rangeParams } from '@/lib/time-range';
 import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { LatencyPoint, OutcomePoint, RetryRateRow, Summary } from './types';
 
-export type MetricsFilters = { range: TimeRange; event_type?: string | null; source?: string | null };
-
-/** The window is computed at fetch time, so every refresh slides it to "now". */
-function window(f: MetricsFilters) {
-  const to = new Date();
-  return { from: new Date(to.getTime() - rangeMs(f.range)).toISOString(), to: to.toISOString() };
-}
+export type MetricsFilters = {
+  range: TimeRange;
+  from?: Date | null;
+  to?: Date | null;
+  event_type?: string | null;
+  source?: string | null;
+};
 
 const live = { refetchInterval: REFRESH_MS, refetchIntervalInBackground: false } as const;
 
@@ -20,7 +21,12 @@ function metric<T>(kind: string, f: MetricsFilters) {
     queryFn: async ({ signal }) =>
       (
         await fetchJson<T>(
-          `/api/metrics/${kind}${qs({ ...window(f), event_type: f.event_type, source: f.source })}`,
+          `/api/metrics/${kind}${qs({
+            // Resolved at fetch time, so every refresh slides a preset to "now".
+            ...rangeParams(f),
+            event_type: f.event_type,
+            source: f.source,
+          })}`,
           { signal },
         )
       ).data,

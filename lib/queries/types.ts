@@ -1,10 +1,12 @@
 import type { listAudit } from '@/db/queries/audit';
 import type { getDelivery, listDeliveries } from '@/db/queries/deliveries';
 import type { getEvent, listDeadLetters } from '@/db/queries/dlq';
+import type { listPayloadDrift } from '@/db/queries/payload-shapes';
 import type { listSessions, listTokens, listUsers } from '@/db/queries/users';
 import type { Health } from '@/lib/health';
 import type { RetryRateRow, Summary } from '@/lib/metrics/dashboard';
 import type { LatencyPoint } from '@/lib/metrics/series';
+import type { DeliveryComparisons } from '@/lib/payload/compare';
 import type { reconciliationSummary } from '@/lib/reconciliation/summary';
 import type { ReconciliationView } from '@/lib/reconciliation/view';
 import type { SourceSecretsView } from '@/lib/sources/secrets';
@@ -26,6 +28,8 @@ export type DeliveryDetail = Json<NonNullable<Awaited<ReturnType<typeof getDeliv
 export type DeadLetterRow = Rows<typeof listDeadLetters>[number];
 export type EventDetail = Json<NonNullable<Awaited<ReturnType<typeof getEvent>>>>;
 export type AuditRow = Rows<typeof listAudit>[number];
+export type DeliveryComparisonsJson = Json<DeliveryComparisons>;
+export type PayloadDriftRow = Json<Awaited<ReturnType<typeof listPayloadDrift>>[number]>;
 export type SourceRowJson = Json<SourceView>;
 export type SourceSecretsJson = Json<SourceSecretsView>;
 export type UserRow = Json<Awaited<ReturnType<typeof listUsers>>[number]>;

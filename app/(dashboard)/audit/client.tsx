@@ -10,21 +10,23 @@ import { StateEmpty } from '@/components/state-empty';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableAudit } from '@/components/table-audit';
-import { rangeMs } from '@/lib/metrics/buckets';
 import { type AuditFilters, auditExportUrl, auditListOptions } from '@/lib/queries/audit';
+import { resolveRange } from '@/lib/time-range';
 import { auditParsers } from './search-params';
 
 export function AuditClient() {
   const [params, set] = useQueryStates(auditParsers);
   // The range's start is fixed when the filter changes, so paging does not shift under the reader.
-  const filters: AuditFilters = useMemo(
-    () => ({
+  const filters: AuditFilters = useMemo(() => {
+    const r = resolveRange({ range: params.range, from: params.from, to: params.to });
+    return {
       actor: params.actor ?? undefined,
       action: params.action ?? undefined,
-      from: params.range === 'all' ? undefined : new Date(Date.now() - rangeMs(params.range)).toISOString(),
-    }),
-    [params.actor, params.action, params.range],
-  );
+      from: r.from?.toISOString(),
+      // A preset stays open-ended so new entries show on refresh.
+      to: r.custom ? r.to?.toISOString() : undefined,
+    };
+  }, [params.actor, params.action, params.range, params.from, params.to]);
   const list = useInfiniteQuery(auditListOptions(filters));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   return (
@@ -53,8 +55,8 @@ export function AuditClient() {
         />
         <SelectAuditAction value={params.action} onChange={(action) => set({ action })} />
         <PickerTimeRange
-          value={params.range}
-          onChange={(range) => set({ range })}
+          value={params}
+          onChange={({ range, from, to }) => set({ range, from, to })}
           extra={[{ value: 'all', label: 'All time' }]}
         />
       </div>

@@ -32,8 +32,8 @@ export function DeliveriesClient() {
       </div>
       <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
         <PickerTimeRange
-          value={params.range}
-          onChange={(range) => set({ range })}
+          value={params}
+          onChange={({ range, from, to }) => set({ range, from, to })}
           extra={[{ value: 'all', label: 'All time' }]}
         />
         <SelectSource value={params.source} onChange={(source) => set({ source })} />

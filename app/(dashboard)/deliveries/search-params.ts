@@ -7,11 +7,19 @@ import {
 } from 'nuqs/server';
 import { PROCESSING_FILTERS } from '@/db/filters';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
-import { parseAsEventType, parseAsFlag, parseAsSource, parseAsText } from '@/lib/api/page-params';
+import {
+  parseAsEventType,
+  parseAsFlag,
+  parseAsIsoTime,
+  parseAsSource,
+  parseAsText,
+} from '@/lib/api/page-params';
 import { TIME_RANGES } from '@/lib/metrics/buckets';
 
 export const deliveriesParsers = {
   range: parseAsStringLiteral([...TIME_RANGES, 'all'] as const).withDefault('24h'),
+  from: parseAsIsoTime,
+  to: parseAsIsoTime,
   source: parseAsSource,
   // `outcome=accepted,duplicate`: any of them.
   outcome: parseAsArrayOf(parseAsStringLiteral(RECEIPT_OUTCOMES)).withDefault([]),

@@ -8,6 +8,7 @@ import { FormSearch } from '@/components/form-search';
 import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
 import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
+import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { SelectSource } from '@/components/select-source';
 import { StateEmpty } from '@/components/state-empty';
@@ -35,6 +36,9 @@ export function DlqClient() {
     error: params.error,
     q: params.q,
     failure: params.failure,
+    range: params.range,
+    from: params.from,
+    to: params.to,
   };
   const announce = useRef<HTMLDivElement>(null);
   const list = useInfiniteQuery(dlqListOptions(filters));
@@ -129,6 +133,11 @@ export function DlqClient() {
       </div>
       <NoteRole needed="operator" what="retry and discard" />
       <div className="toolbar" style={{ marginBottom: '0.75rem' }}>
+        <PickerTimeRange
+          value={params}
+          onChange={({ range, from, to }) => set({ range, from, to, selected: null })}
+          extra={[{ value: 'all', label: 'All time' }]}
+        />
         <SelectSource value={params.source} onChange={(source) => set({ source, selected: null })} />
         <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         <label className="field">

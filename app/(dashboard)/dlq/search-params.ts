@@ -1,6 +1,13 @@
 import { createLoader, createSerializer, type inferParserType, parseAsStringLiteral } from 'nuqs/server';
 import { FAILURE_CLASSES } from '@/db/filters';
-import { parseAsEventType, parseAsId, parseAsSource, parseAsText } from '@/lib/api/page-params';
+import {
+  parseAsEventType,
+  parseAsId,
+  parseAsIsoTime,
+  parseAsSource,
+  parseAsText,
+} from '@/lib/api/page-params';
+import { TIME_RANGES } from '@/lib/metrics/buckets';
 
 export const dlqParsers = {
   source: parseAsSource,
@@ -9,6 +16,10 @@ export const dlqParsers = {
   error: parseAsText,
   q: parseAsText,
   selected: parseAsId,
+  // When the event was dead-lettered.
+  range: parseAsStringLiteral([...TIME_RANGES, 'all'] as const).withDefault('all'),
+  from: parseAsIsoTime,
+  to: parseAsIsoTime,
 };
 export type DlqParams = inferParserType<typeof dlqParsers>;
 

@@ -11,9 +11,8 @@ import { StateEmpty } from '@/components/state-empty';
 import { describeApiError, StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableReconciliation } from '@/components/table-reconciliation';
+import { TextTime } from '@/components/text-time';
 import { RECONCILIATION_CLASSES } from '@/db/schema';
-import { formatTime } from '@/lib/format';
-import { rangeMs } from '@/lib/metrics/buckets';
 import {
   type ReconciliationFilters,
   reconciliationExportUrl,
@@ -21,6 +20,7 @@ import {
   reconciliationSummaryOptions,
   runReconciliationRequest,
 } from '@/lib/queries/reconciliation';
+import { rangeParams } from '@/lib/time-range';
 import { reconciliationParsers } from './search-params';
 
 export function ReconciliationClient() {
@@ -31,9 +31,9 @@ export function ReconciliationClient() {
     () => ({
       source: params.source ?? undefined,
       webhook_id: params.webhook ?? undefined,
-      from: params.range === 'all' ? undefined : new Date(Date.now() - rangeMs(params.range)).toISOString(),
+      ...rangeParams(params),
     }),
-    [params.source, params.webhook, params.range],
+    [params],
   );
   const filters: ReconciliationFilters = useMemo(
     () => ({ ...scope, class: params.class ?? undefined }),
@@ -82,7 +82,7 @@ export function ReconciliationClient() {
         out; red rows are lost and can only be backfilled through the provider&apos;s API.{' '}
         {lastRun ? (
           <span data-testid="last-run">
-            Last run {formatTime(lastRun.started_at)}: {lastRun.state}, {lastRun.provider_rows} log rows,{' '}
+            Last run <TextTime iso={lastRun.started_at} />: {lastRun.state}, {lastRun.provider_rows} log rows,{' '}
             {lastRun.pages} page{lastRun.pages === 1 ? '' : 's'}
             {lastRun.rate_limited > 0 ? `, waited out ${lastRun.rate_limited} rate limits` : ''}
             {lastRun.error ? ` (${lastRun.error})` : ''}.
@@ -125,8 +125,8 @@ export function ReconciliationClient() {
           </select>
         </label>
         <PickerTimeRange
-          value={params.range}
-          onChange={(range) => set({ range })}
+          value={params}
+          onChange={({ range, from, to }) => set({ range, from, to })}
           extra={[{ value: 'all', label: 'All time' }]}
         />
       </div>

@@ -6,7 +6,7 @@ import {
   parseAsStringLiteral,
 } from 'nuqs/server';
 import { RECONCILIATION_CLASSES } from '@/db/schema';
-import { parseAsText } from '@/lib/api/page-params';
+import { parseAsIsoTime, parseAsText } from '@/lib/api/page-params';
 import { TIME_RANGES } from '@/lib/metrics/buckets';
 
 export const reconciliationParsers = {
@@ -14,6 +14,8 @@ export const reconciliationParsers = {
   webhook: parseAsInteger,
   class: parseAsStringLiteral(RECONCILIATION_CLASSES),
   range: parseAsStringLiteral([...TIME_RANGES, 'all'] as const).withDefault('all'),
+  from: parseAsIsoTime,
+  to: parseAsIsoTime,
 };
 export type ReconciliationParams = inferParserType<typeof reconciliationParsers>;
 

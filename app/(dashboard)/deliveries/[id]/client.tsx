@@ -5,11 +5,13 @@ import Link from 'next/link';
 import { BadgeStatus } from '@/components/badge-status';
 import { ButtonCopy } from '@/components/button-copy';
 import { ButtonEnqueueDuplicate } from '@/components/button-enqueue-duplicate';
+import { PanelPayloadDiff } from '@/components/panel-payload-diff';
 import { PanelSignatureForensics } from '@/components/panel-signature-forensics';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
+import { TextTime } from '@/components/text-time';
 import { TimelineDelivery } from '@/components/timeline-delivery';
-import { formatMs, formatTime, prettyJson } from '@/lib/format';
+import { formatMs, prettyJson } from '@/lib/format';
 import { eventNote, providerLabel } from '@/lib/providers/catalog';
 import { deliveryOptions } from '@/lib/queries/deliveries';
 
@@ -66,9 +68,13 @@ export function DeliveryClient({ id }: { id: number }) {
                   <dt>HTTP status</dt>
                   <dd>{d.http_status}</dd>
                   <dt>Received</dt>
-                  <dd>{formatTime(d.received_at)} UTC</dd>
+                  <dd>
+                    <TextTime iso={d.received_at} />
+                  </dd>
                   <dt>Provider time</dt>
-                  <dd>{formatTime(d.provider_ts)}</dd>
+                  <dd>
+                    <TextTime iso={d.provider_ts} />
+                  </dd>
                   <dt>Ack</dt>
                   <dd>{formatMs(d.ack_ms)}</dd>
                   <dt>Lag</dt>
@@ -117,6 +123,7 @@ export function DeliveryClient({ id }: { id: number }) {
                   <pre className="code">{body}</pre>
                 )}
               </section>
+              <PanelPayloadDiff id={d.id} />
               <section aria-labelledby="headers-title">
                 <div className="section-head">
                   <h2 id="headers-title">Headers</h2>

@@ -1,0 +1,70 @@
+import diff from 'microdiff';
+
+export type PayloadChange = {
+  /** `data.contact.email`, array positions as `[2]`. */
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  /** JSON text of the value before (absent for `added`) and after (absent for `removed`). */
+  before?: string;
+  after?: string;
+};
+
+/** Changes listed past this are summarised: a detail page is for reading, not for a full dump. */
+export const MAX_CHANGES = 200;
+const MAX_VALUE_CHARS = 500;
+
+function show(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+}
+
+function pathText(path: Array<string | number>): string {
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p),
+    '',
+  );
+}
+
+/**
+ * What changed from one payload to another, field by field (microdiff: a small, maintained deep
+ * diff over plain JSON values), in path order so related fields sit together.
+ */
+export function diffPayloads(
+  before: unknown,
+  after: unknown,
+): { changes: PayloadChange[]; truncated: number } {
+  const isObj = (v: unknown) => typeof v === 'object' && v !== null;
+  if (!isObj(before) || !isObj(after)) {
+    if (JSON.stringify(before) === JSON.stringify(after)) return { changes: [], truncated: 0 };
+    return {
+      changes: [{ path: '', kind: 'changed', before: show(before), after: show(after) }],
+      truncated: 0,
+    };
+  }
+  const all = diff(before as Record<string, unknown>, after as Record<string, unknown>)
+    .map((d): PayloadChange => {
+      const path = pathText(d.path);
+      if (d.type === 'CREATE') return { path, kind: 'added', after: show(d.value) };
+      if (d.type === 'REMOVE') return { path, kind: 'removed', before: show(d.oldValue) };
+      return { path, kind: 'changed', before: show(d.oldValue), after: show(d.value) };
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { changes: all.slice(0, MAX_CHANGES), truncated: Math.max(0, all.length - MAX_CHANGES) };
+}
+
+export type ObjectRef = { entity: string; id: string };
+
+/**
+ * The object an event is about: the entity is the event type's first part (`contact.updated` →
+ * contact), its id `data.<entity>.id`, or `data.id` for the flat form (the handlers read both).
+ */
+export function objectRefOf(eventType: string, payload: unknown): ObjectRef | null {
+  const entity = eventType.split('.')[0];
+  if (!entity || typeof payload !== 'object' || payload === null) return null;
+  const data = (payload as Record<string, unknown>).data;
+  if (typeof data !== 'object' || data === null) return null;
+  const nested = (data as Record<string, unknown>)[entity];
+  const holder = typeof nested === 'object' && nested !== null && !Array.isArray(nested) ? nested : data;
+  const id = (holder as Record<string, unknown>).id;
+  return typeof id === 'string' || typeof id === 'number' ? { entity, id: String(id) } : null;
+}

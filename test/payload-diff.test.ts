@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { events, receipts } from '@/db/schema';
+import { deliveryComparisons } from '@/lib/payload/compare';
+import { diffPayloads, objectRefOf } from '@/lib/payload/diff';
+import { openTestDb, type TestDb } from './helpers/db';
+
+// A delivery's detail page shows its payload against the previous delivery about the same object
+// and, for a resend or replay, against the original (issue 17).
+
+test('diff rows name each changed field with its JSON before and after, in path order', () => {
+  const before = { data: { contact: { id: 7, email: 'a@b.test', tags: ['x'], phone: '+1' } } };
+  const after = { data: { contact: { id: 7, email: 'c@d.test', tags: ['x', 'y'], tier: 'gold' } } };
+  assert.deepEqual(diffPayloads(before, after), {
+    changes: [
+      { path: 'data.contact.email', kind: 'changed', before: '"a@b.test"', after: '"c@d.test"' },
+      { path: 'data.contact.phone', kind: 'removed', before: '"+1"' },
+      { path: 'data.contact.tags[1]', kind: 'added', after: '"y"' },
+      { path: 'data.contact.tier', kind: 'added', after: '"gold"' },
+    ],
+    truncated: 0,
+  });
+  assert.deepEqual(diffPayloads({ a: 1 }, { a: 1 }), { changes: [], truncated: 0 });
+  // A type change is a change, its values shown as JSON (the quotes tell a string from a number).
+  assert.deepEqual(diffPayloads({ n: 1 }, { n: '1' }).changes, [
+    { path: 'n', kind: 'changed', before: '1', after: '"1"' },
+  ]);
+  const wide = diffPayloads({}, Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`k${i}`, i])));
+  assert.equal(wide.changes.length, 200);
+  assert.equal(wide.truncated, 50);
+  assert.equal(diffPayloads({ s: 'x'.repeat(2000) }, {}).changes[0]!.before!.length, 501);
+});
+
+test('the object of an event: nested or flat, by the event type’s entity', () => {
+  assert.deepEqual(objectRefOf('contact.updated', { data: { contact: { id: 42 } } }), {
+    entity: 'contact',
+    id: '42',
+  });
+  assert.deepEqual(objectRefOf('booking.created', { data: { id: 'b-9' } }), { entity: 'booking', id: 'b-9' });
+  assert.equal(objectRefOf('contact.updated', { data: { contact: { name: 'x' } } }), null);
+  assert.equal(objectRefOf('contact.updated', { data: null }), null);
+  assert.equal(objectRefOf('contact.updated', 'text'), null);
+});
+
+let db: TestDb;
+before(async () => {
+  db = await openTestDb();
+});
+after(async () => {
+  await db.close();
+});
+
+let n = 0;
+/** One delivery as the receiver stores it: the event (when queued) and its receipt. */
+async function store(
+  eventType: string,
+  data: Record<string, unknown>,
+  opts: { deliveryId?: string; eventId?: number; outcome?: 'accepted' | 'duplicate' } = {},
+) {
+  n++;
+  const deliveryId = opts.deliveryId ?? `diff-${n}`;
+  const payload = { event: eventType, delivery_id: deliveryId, data };
+  let eventId = opts.eventId;
+  if (eventId === undefined) {
+    const [e] = await db.db
+      .insert(events)
+      .values({ source: 'skylightchat', provider: 'skylight', deliveryId, eventType, payload })
+      .returning({ id: events.id });
+    eventId = e!.id;
+  }
+  const body = JSON.stringify(payload);
+  const [r] = await db.db
+    .insert(receipts)
+    .values({
+      source: 'skylightchat',
+      provider: 'skylight',
+      deliveryId,
+      eventType,
+      outcome: opts.outcome ?? 'accepted',
+      httpStatus: 200,
+      ackMs: 1,
+      headers: {},
+      body,
+      bodyBytes: body.length,
+      eventId,
+    })
+    .returning({ id: receipts.id });
+  return { receiptId: r!.id, eventId, deliveryId };
+}
+
+test('a delivery is compared with the previous one about the same object, across event types', async () => {
+  const created = await store('contact.created', { contact: { id: 4242, email: 'old@example.test' } });
+  await store('contact.updated', { contact: { id: 9999, email: 'someone-else@example.test' } });
+  await store('message.received', { message: { id: 4242, text: 'same id, other entity' } });
+  const updated = await store('contact.updated', {
+    contact: { id: 4242, email: 'new@example.test', tier: 'gold' },
+  });
+
+  const c = await deliveryComparisons(db.db, updated.receiptId);
+  assert.deepEqual(c?.object, { entity: 'contact', id: '4242' });
+  assert.equal(c?.previous?.event_id, created.eventId);
+  assert.equal(c?.previous?.receipt_id, created.receiptId);
+  assert.deepEqual(c?.previous?.changes, [
+    {
+      path: 'data.contact.email',
+      kind: 'changed',
+      before: '"old@example.test"',
+      after: '"new@example.test"',
+    },
+    { path: 'data.contact.tier', kind: 'added', after: '"gold"' },
+    {
+      path: 'delivery_id',
+      kind: 'changed',
+      before: `"${created.deliveryId}"`,
+      after: `"${updated.deliveryId}"`,
+    },
+    { path: 'event', kind: 'changed', before: '"contact.created"', after: '"contact.updated"' },
+  ]);
+  assert.equal(c?.original, null, 'the first receipt of a delivery has no original');
+
+  // The first delivery about an object has no previous one.
+  assert.equal((await deliveryComparisons(db.db, created.receiptId))?.previous, null);
+  assert.equal(await deliveryComparisons(db.db, 987654), null);
+});
+
+test('a resent delivery is compared with its original receipt', async () => {
+  const first = await store('contact.updated', { contact: { id: 77, email: 'a@example.test' } });
+  // The provider resends the same delivery id with a changed body (recorded as a duplicate of the event).
+  const resend = await store(
+    'contact.updated',
+    { contact: { id: 77, email: 'a@example.test', note: 'resent' } },
+    { deliveryId: first.deliveryId, eventId: first.eventId, outcome: 'duplicate' },
+  );
+  const c = await deliveryComparisons(db.db, resend.receiptId);
+  assert.equal(c?.original?.receipt_id, first.receiptId);
+  assert.deepEqual(c?.original?.changes, [{ path: 'data.contact.note', kind: 'added', after: '"resent"' }]);
+});
