@@ -1,6 +1,8 @@
+import type { ClosedResult } from './closed';
 import type { DashboardResult } from './dashboard-bench';
 import type { LoadResult } from './load';
 import type { PgliteOverviewResult } from './pglite-overview';
+import type { PipelineResult } from './pipeline';
 import type { RssTrace } from './procs';
 import type { DrainResult } from './worker-bench';
 
@@ -26,6 +28,10 @@ export type Results = {
   memory?: RssTrace[];
   /** A fresh server at R for a while: the memory goal's measurement. */
   sustained?: { rate: number; run: LoadResult; trace: RssTrace } | null;
+  /** Closed-loop runs (autocannon), A B C A B C. */
+  closed?: Array<ClosedResult & { id: string; label: string; rep: number }>;
+  /** The default configuration (inline worker): highest rate acked and processed. */
+  pipeline?: Array<PipelineResult & { id: string }>;
   worker: Array<{ concurrency: number; ours: DrainResult; graphile: DrainResult; ratio: number }>;
   dashboard: DashboardResult | null;
   pgliteOverview?: PgliteOverviewResult | null;
@@ -152,6 +158,39 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     ),
   );
   out.push('');
+  const closedIds = [...new Set((r.closed ?? []).map((c) => c.id))];
+  const conns = [...new Set((r.closed ?? []).map((c) => c.connections))];
+  if (closedIds.length > 0) {
+    out.push(
+      `Closed loop (autocannon; each connection sends its next delivery when its last answer arrived; ${fmt(r.closed![0]!.durationS)} s per run,`,
+    );
+    out.push(
+      `peers in turn A B C A B C; acks/s of each repetition, median ratio) beside the open model's max above`,
+    );
+    out.push(
+      table(
+        [
+          'peer',
+          'open max',
+          ...conns.flatMap((c) => [`c=${c} acks/s`, `c=${c} p99`, `c=${c} ×P1`, `c=${c} ×P0`]),
+        ],
+        closedIds.map((id) => [
+          r.closed!.find((c) => c.id === id)!.label,
+          fmt(by(id)?.max),
+          ...conns.flatMap((c) => {
+            const runs = closedRuns(r, id, c);
+            return [
+              runs.map((x) => `${x.acksPerSecond}${x.errors ? `(${x.errors} err)` : ''}`).join(' / '),
+              fmt(median(runs.map((x) => x.p99 ?? Number.NaN)), 1),
+              fmt(closedRatio(r, id, 'p1', c), 2),
+              fmt(closedRatio(r, id, 'p0', c), 2),
+            ];
+          }),
+        ]),
+      ),
+    );
+    out.push('');
+  }
   const pg = r.pglite300;
   out.push(
     `PGlite at 300 req/s (${pg.length} run(s)): p50 ${fmt(median(pg.map((x) => x.p50 ?? Number.NaN)), 1)} ms, p99 ${fixedCell(pg)} ms, acks/s ${fmt(median(pg.map((x) => x.throughput)))}`,
@@ -181,6 +220,31 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     );
     out.push(
       `  RSS at start ${fmt(x.start)} MB, peak ${fmt(x.peak)} MB, median ${fmt(x.firstHalf)} MB in the first half and ${fmt(x.secondHalf)} MB in the second`,
+    );
+    out.push('');
+  }
+  for (const p of r.pipeline ?? []) {
+    out.push(
+      `Default configuration, ${p.label}: highest rate acked and processed with no growing backlog = ${fmt(p.max)}/s` +
+        (p.probe
+          ? ` (closed-loop probe, 20 connections: ${p.probe.acksPerSecond} acks/s, ${p.probe.processedPerSecond} processed/s)`
+          : ''),
+    );
+    out.push(
+      table(
+        ['rate', 's', 'acks/s', 'p99 ms', 'errors', 'backlog max', 'backlog at end', 'caught up s', 'clean'],
+        p.steps.map((st) => [
+          String(st.rate),
+          fmt(st.run.durationS),
+          fmt(st.run.throughput),
+          fmt(st.run.p99, 1),
+          String(st.run.errors),
+          fmt(Math.max(0, ...st.backlog.map((b) => b[1]))),
+          String(st.backlogAtEnd),
+          st.catchUpS === null ? 'no' : fmt(st.catchUpS, 1),
+          st.clean ? 'yes' : 'NO',
+        ]),
+      ),
     );
     out.push('');
   }
@@ -308,13 +372,98 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     );
   }
   out.push('Goals (issue #5)');
-  out.push(
-    table(
-      ['goal', 'measured', 'met'],
-      goals.map((x) => [x.goal, x.measured, x.met === null ? '–' : x.met ? 'yes' : 'NO']),
-    ),
+  out.push(goalTable(goals));
+  out.push('');
+  const goals19 = issue19Goals(r, st);
+  out.push('Goals (issue #19; ratios from the same run)');
+  out.push(goalTable(goals19));
+  return { text: out.join('\n'), goals: [...goals, ...goals19] };
+}
+
+const goalTable = (goals: Goal[]) =>
+  table(
+    ['goal', 'measured', 'met'],
+    goals.map((x) => [x.goal, x.measured, x.met === null ? '–' : x.met ? 'yes' : 'NO']),
   );
-  return { text: out.join('\n'), goals };
+
+const closedRuns = (r: Pick<Results, 'closed'>, id: string, connections: number) =>
+  (r.closed ?? []).filter((c) => c.id === id && c.connections === connections);
+
+/** Median over repetitions of a peer's acks/s over another's in the same repetition. */
+function closedRatio(r: Pick<Results, 'closed'>, id: string, ref: string, connections: number) {
+  const mine = closedRuns(r, id, connections);
+  const theirs = closedRuns(r, ref, connections);
+  const ratios = mine.flatMap((m) => {
+    const t = theirs.find((x) => x.rep === m.rep);
+    return t && t.acksPerSecond > 0 && m.errors === 0 ? [m.acksPerSecond / t.acksPerSecond] : [];
+  });
+  return median(ratios);
+}
+
+function issue19Goals(
+  r: Omit<Results, 'table' | 'goals'>,
+  st: ReturnType<typeof sustainedSummary> | null,
+): Goal[] {
+  const goals: Goal[] = [];
+  const g = (goal: string, measured: string, met: boolean | null) => goals.push({ goal, measured, met });
+  const by = (id: string) => r.targets.find((t) => t.id === id);
+  const p1Max = by('p1')?.max ?? null;
+  const oursMax = by('ours')?.max ?? null;
+  const both = (a: number | null, b: number | null) =>
+    a === null || b === null ? null : a >= 1.5 && b >= 1.0;
+  for (const c of [...new Set((r.closed ?? []).map((x) => x.connections))]) {
+    const a = closedRatio(r, 'ours', 'p1', c);
+    const b = closedRatio(r, 'ours', 'p0', c);
+    g(
+      `closed loop c=${c}: ours ≥ 1.5× P1 and ≥ 1.0× P0 acks/s`,
+      `${fmt(a, 2)}× P1, ${fmt(b, 2)}× P0 (median of ${closedRuns(r, 'ours', c).length})`,
+      both(a, b),
+    );
+  }
+  const oa = ratio(oursMax, p1Max);
+  const ob = ratio(oursMax, by('p0')?.max);
+  g('open model: ours max ≥ 1.5× P1 and ≥ 1.0× P0', `${fmt(oa, 2)}× P1, ${fmt(ob, 2)}× P0`, both(oa, ob));
+  // p99 at R, repetition by repetition (runs of one repetition share its conditions).
+  const oursFixed = by('ours')?.fixed ?? [];
+  const p1Fixed = by('p1')?.fixed ?? [];
+  const reps = Math.min(oursFixed.length, p1Fixed.length);
+  let wins = 0;
+  for (let i = 0; i < reps; i++) {
+    if (p99s([oursFixed[i]!])[0]! <= p99s([p1Fixed[i]!])[0]!) wins++;
+  }
+  const need = Math.ceil(reps * 0.8);
+  g(
+    `p99 at 50 % of P1's max: ours ≤ P1 in ≥ 4 of 5 repetitions`,
+    `${wins} of ${reps}${reps < 5 ? ` (quick: ≥ ${need} of ${reps})` : ''}`,
+    reps === 0 ? null : wins >= need,
+  );
+  for (const p of r.pipeline ?? []) {
+    const x = ratio(p.max, p1Max);
+    g(
+      `default configuration, ${p.label.replace(/^ours npm start, /, '')}: acked and processed ≥ 1.0× P1's max ack rate`,
+      `${fmt(p.max)}/s = ${fmt(x, 2)}× P1 (${fmt(p1Max)}/s)`,
+      x === null ? null : x >= 1,
+    );
+  }
+  const w = r.worker[0];
+  g(
+    `worker drain, no-op handler, concurrency ${w?.concurrency ?? '–'}: ≥ ours' max ack rate and ≥ 0.8× graphile-worker`,
+    w
+      ? `${fmt(w.ours.perSecond)}/s = ${fmt(ratio(w.ours.perSecond, oursMax), 2)}× ours' max (${fmt(oursMax)}/s), ${fmt(w.ratio, 2)}× graphile-worker`
+      : '–',
+    w && oursMax !== null ? w.ours.perSecond >= oursMax && w.ratio >= 0.8 : null,
+  );
+  g(
+    'retention on 10 M receipts: a day pruned frees its disk, receiver p99 moves ≤ 20 %',
+    'not measured by npm run bench (BENCHMARKS.md)',
+    null,
+  );
+  g(
+    'memory ≤ 400 MB (Postgres), flat in the soak',
+    st ? `peak ${fmt(st.peak)} MB; flatness: the soak (RELIABILITY.md)` : '–',
+    st ? st.peak <= 400 : null,
+  );
+  return goals;
 }
 
 export function benchmarksMd(r: Results): string {
