@@ -1,7 +1,7 @@
 // Issue #5's benchmark harness: `npm run bench` (full, ~25 min) or `npm run bench -- --quick` (~3 min).
 // Every peer, the same Postgres, the same signed payloads, one run; see BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { autocannonClosed } from './closed';
@@ -513,7 +513,7 @@ async function main() {
   mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
   const file = path.join(REPO, 'bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
   writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
-  if (!QUICK) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full));
+  if (!QUICK) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full, levers()));
   say(`wrote ${path.relative(REPO, file)}${QUICK ? '' : ' and BENCHMARKS.md'}`);
 }
 
@@ -533,14 +533,23 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** `--render`: re-renders the table, goals and BENCHMARKS.md from bench/results/latest.json. */
+/** bench/levers.md: the hand-kept record of what was tried (issue #19), appended to BENCHMARKS.md. */
+function levers(): string {
+  const file = path.join(REPO, 'bench/levers.md');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+/**
+ * `--render`: re-renders the table, goals and BENCHMARKS.md from bench/results/latest.json
+ * (`--render --quick`: from latest-quick.json, when the quick run is the latest one worth keeping).
+ */
 function rerender() {
-  const file = path.join(REPO, 'bench/results/latest.json');
+  const file = path.join(REPO, 'bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
   const saved = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const { text, goals } = render(saved);
   const full: Results = { ...saved, goals, table: text };
   writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
-  writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full));
+  writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full, levers()));
   console.log(text);
 }
 
