@@ -32,7 +32,14 @@ export type Results = {
   closed?: Array<ClosedResult & { id: string; label: string; rep: number }>;
   /** The default configuration (inline worker): highest rate acked and processed. */
   pipeline?: Array<PipelineResult & { id: string }>;
-  worker: Array<{ concurrency: number; ours: DrainResult; graphile: DrainResult; ratio: number }>;
+  worker: Array<{
+    concurrency: number;
+    ours: DrainResult;
+    graphile: DrainResult;
+    ratio: number;
+    /** WORKER_BATCH_SIZE=16 (issue #19); absent in runs before it. */
+    batched?: DrainResult;
+  }>;
   dashboard: DashboardResult | null;
   pgliteOverview?: PgliteOverviewResult | null;
   goals: Goal[];
@@ -252,13 +259,27 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     out.push('Worker drain (no-op handler, events committed as processed per second)');
     out.push(
       table(
-        ['concurrency', 'events', 'ours ev/s', 'graphile-worker jobs/s', 'ours / graphile'],
+        [
+          'concurrency',
+          'events',
+          'ours ev/s',
+          'commits/event',
+          'ours batch 16 ev/s',
+          'commits/event',
+          'graphile-worker jobs/s',
+          'ours / graphile',
+          'batch 16 / graphile',
+        ],
         r.worker.map((w) => [
           String(w.concurrency),
           String(w.ours.n),
           fmt(w.ours.perSecond),
+          fmt(w.ours.commitsPerEvent, 2),
+          fmt(w.batched?.perSecond),
+          fmt(w.batched?.commitsPerEvent, 2),
           fmt(w.graphile.perSecond),
           fmt(w.ratio, 2),
+          fmt(ratio(w.batched?.perSecond, w.graphile.perSecond), 2),
         ]),
       ),
     );
@@ -453,6 +474,14 @@ function issue19Goals(
       : '–',
     w && oursMax !== null ? w.ours.perSecond >= oursMax && w.ratio >= 0.8 : null,
   );
+  if (w?.batched) {
+    const b = w.batched;
+    g(
+      '  the same with WORKER_BATCH_SIZE=16 (opt-in)',
+      `${fmt(b.perSecond)}/s = ${fmt(ratio(b.perSecond, oursMax), 2)}× ours' max, ${fmt(ratio(b.perSecond, w.graphile.perSecond), 2)}× graphile-worker`,
+      oursMax === null ? null : b.perSecond >= oursMax && b.perSecond >= 0.8 * w.graphile.perSecond,
+    );
+  }
   g(
     'retention on 10 M receipts: a day pruned frees its disk, receiver p99 moves ≤ 20 %',
     'not measured by npm run bench (BENCHMARKS.md)',

@@ -21,7 +21,7 @@ import type { HandlerContext, HandlerEvent } from './handlers/types';
 export type WorkerOptions = {
   /** Transactions in flight at once (WORKER_CONCURRENCY). */
   concurrency: number;
-  /** Most events one transaction completes (see runBatch); 1 turns batching off. */
+  /** Most events one transaction completes (WORKER_BATCH_SIZE, see runBatch); 1: no batching. */
   batchSize?: number;
   maxAttempts: number;
   backoffMs: number;
@@ -53,11 +53,14 @@ type Prepared = {
 };
 
 /**
- * Events per transaction when the queue is deep. Measured (BENCHMARKS.md, issue #19): one COMMIT and
- * one completion statement per batch instead of per event is what lifts the drain rate; past 16 the
- * gain is small while a failed batch (every event written again alone) costs more.
+ * Off by default. Batching lifts the drain rate many times over (one COMMIT and one completion
+ * statement per batch instead of per event; BENCHMARKS.md, issue #19), but a claim counts an attempt
+ * on every event it takes, so a worker killed while holding batches charges an attempt to up to
+ * WORKER_CONCURRENCY × WORKER_BATCH_SIZE events instead of WORKER_CONCURRENCY: with repeated crashes
+ * an event that also had ordinary retries can reach WORKER_MAX_ATTEMPTS and be dead-lettered (the
+ * crash fault test saw 5 of 2,000). Charging crashes apart from attempts would lift that limit.
  */
-const DEFAULT_BATCH = 16;
+const DEFAULT_BATCH = 1;
 
 /** Claims due events from the inbox and runs their handlers; see DESIGN.md "The flow of one delivery". */
 export class Worker {
