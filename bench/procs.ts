@@ -46,7 +46,7 @@ export async function portFree(port: number): Promise<boolean> {
 }
 
 /** Waits until something answers HTTP on the port (any status), or the process exits. */
-export async function waitHttp(p: Proc, port: number, timeoutMs = 60_000): Promise<void> {
+export async function waitHttp(p: Proc, port: number, timeoutMs = 180_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}):\n${outputOf(p)}`);

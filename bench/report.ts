@@ -1,6 +1,8 @@
+import type { ClosedResult } from './closed';
 import type { DashboardResult } from './dashboard-bench';
 import type { LoadResult } from './load';
 import type { PgliteOverviewResult } from './pglite-overview';
+import type { PipelineResult } from './pipeline';
 import type { RssTrace } from './procs';
 import type { DrainResult } from './worker-bench';
 
@@ -26,7 +28,18 @@ export type Results = {
   memory?: RssTrace[];
   /** A fresh server at R for a while: the memory goal's measurement. */
   sustained?: { rate: number; run: LoadResult; trace: RssTrace } | null;
-  worker: Array<{ concurrency: number; ours: DrainResult; graphile: DrainResult; ratio: number }>;
+  /** Closed-loop runs (autocannon), A B C A B C. */
+  closed?: Array<ClosedResult & { id: string; label: string; rep: number }>;
+  /** The default configuration (inline worker): highest rate acked and processed. */
+  pipeline?: Array<PipelineResult & { id: string }>;
+  worker: Array<{
+    concurrency: number;
+    ours: DrainResult;
+    graphile: DrainResult;
+    ratio: number;
+    /** WORKER_BATCH_SIZE=16 (issue #19); absent in runs before it. */
+    batched?: DrainResult;
+  }>;
   dashboard: DashboardResult | null;
   pgliteOverview?: PgliteOverviewResult | null;
   goals: Goal[];
@@ -152,6 +165,39 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     ),
   );
   out.push('');
+  const closedIds = [...new Set((r.closed ?? []).map((c) => c.id))];
+  const conns = [...new Set((r.closed ?? []).map((c) => c.connections))];
+  if (closedIds.length > 0) {
+    out.push(
+      `Closed loop (autocannon; each connection sends its next delivery when its last answer arrived; ${fmt(r.closed![0]!.durationS)} s per run,`,
+    );
+    out.push(
+      `peers in turn A B C A B C; acks/s of each repetition, median ratio) beside the open model's max above`,
+    );
+    out.push(
+      table(
+        [
+          'peer',
+          'open max',
+          ...conns.flatMap((c) => [`c=${c} acks/s`, `c=${c} p99`, `c=${c} ×P1`, `c=${c} ×P0`]),
+        ],
+        closedIds.map((id) => [
+          r.closed!.find((c) => c.id === id)!.label,
+          fmt(by(id)?.max),
+          ...conns.flatMap((c) => {
+            const runs = closedRuns(r, id, c);
+            return [
+              runs.map((x) => `${x.acksPerSecond}${x.errors ? `(${x.errors} err)` : ''}`).join(' / '),
+              fmt(median(runs.map((x) => x.p99 ?? Number.NaN)), 1),
+              fmt(closedRatio(r, id, 'p1', c), 2),
+              fmt(closedRatio(r, id, 'p0', c), 2),
+            ];
+          }),
+        ]),
+      ),
+    );
+    out.push('');
+  }
   const pg = r.pglite300;
   out.push(
     `PGlite at 300 req/s (${pg.length} run(s)): p50 ${fmt(median(pg.map((x) => x.p50 ?? Number.NaN)), 1)} ms, p99 ${fixedCell(pg)} ms, acks/s ${fmt(median(pg.map((x) => x.throughput)))}`,
@@ -184,17 +230,56 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     );
     out.push('');
   }
+  for (const p of r.pipeline ?? []) {
+    out.push(
+      `Default configuration, ${p.label}: highest rate acked and processed with no growing backlog = ${fmt(p.max)}/s` +
+        (p.probe
+          ? ` (closed-loop probe, 20 connections: ${p.probe.acksPerSecond} acks/s, ${p.probe.processedPerSecond} processed/s)`
+          : ''),
+    );
+    out.push(
+      table(
+        ['rate', 's', 'acks/s', 'p99 ms', 'errors', 'backlog max', 'backlog at end', 'caught up s', 'clean'],
+        p.steps.map((st) => [
+          String(st.rate),
+          fmt(st.run.durationS),
+          fmt(st.run.throughput),
+          fmt(st.run.p99, 1),
+          String(st.run.errors),
+          fmt(Math.max(0, ...st.backlog.map((b) => b[1]))),
+          String(st.backlogAtEnd),
+          st.catchUpS === null ? 'no' : fmt(st.catchUpS, 1),
+          st.clean ? 'yes' : 'NO',
+        ]),
+      ),
+    );
+    out.push('');
+  }
   if (r.worker.length > 0) {
     out.push('Worker drain (no-op handler, events committed as processed per second)');
     out.push(
       table(
-        ['concurrency', 'events', 'ours ev/s', 'graphile-worker jobs/s', 'ours / graphile'],
+        [
+          'concurrency',
+          'events',
+          'ours ev/s',
+          'commits/event',
+          'ours batch 16 ev/s',
+          'commits/event',
+          'graphile-worker jobs/s',
+          'ours / graphile',
+          'batch 16 / graphile',
+        ],
         r.worker.map((w) => [
           String(w.concurrency),
           String(w.ours.n),
           fmt(w.ours.perSecond),
+          fmt(w.ours.commitsPerEvent, 2),
+          fmt(w.batched?.perSecond),
+          fmt(w.batched?.commitsPerEvent, 2),
           fmt(w.graphile.perSecond),
           fmt(w.ratio, 2),
+          fmt(ratio(w.batched?.perSecond, w.graphile.perSecond), 2),
         ]),
       ),
     );
@@ -308,16 +393,112 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     );
   }
   out.push('Goals (issue #5)');
-  out.push(
-    table(
-      ['goal', 'measured', 'met'],
-      goals.map((x) => [x.goal, x.measured, x.met === null ? '–' : x.met ? 'yes' : 'NO']),
-    ),
-  );
-  return { text: out.join('\n'), goals };
+  out.push(goalTable(goals));
+  out.push('');
+  const goals19 = issue19Goals(r, st);
+  out.push('Goals (issue #19; ratios from the same run)');
+  out.push(goalTable(goals19));
+  return { text: out.join('\n'), goals: [...goals, ...goals19] };
 }
 
-export function benchmarksMd(r: Results): string {
+const goalTable = (goals: Goal[]) =>
+  table(
+    ['goal', 'measured', 'met'],
+    goals.map((x) => [x.goal, x.measured, x.met === null ? '–' : x.met ? 'yes' : 'NO']),
+  );
+
+const closedRuns = (r: Pick<Results, 'closed'>, id: string, connections: number) =>
+  (r.closed ?? []).filter((c) => c.id === id && c.connections === connections);
+
+/** Median over repetitions of a peer's acks/s over another's in the same repetition. */
+function closedRatio(r: Pick<Results, 'closed'>, id: string, ref: string, connections: number) {
+  const mine = closedRuns(r, id, connections);
+  const theirs = closedRuns(r, ref, connections);
+  const ratios = mine.flatMap((m) => {
+    const t = theirs.find((x) => x.rep === m.rep);
+    return t && t.acksPerSecond > 0 && m.errors === 0 ? [m.acksPerSecond / t.acksPerSecond] : [];
+  });
+  return median(ratios);
+}
+
+function issue19Goals(
+  r: Omit<Results, 'table' | 'goals'>,
+  st: ReturnType<typeof sustainedSummary> | null,
+): Goal[] {
+  const goals: Goal[] = [];
+  const g = (goal: string, measured: string, met: boolean | null) => goals.push({ goal, measured, met });
+  const by = (id: string) => r.targets.find((t) => t.id === id);
+  const p1Max = by('p1')?.max ?? null;
+  const oursMax = by('ours')?.max ?? null;
+  const both = (a: number | null, b: number | null) =>
+    a === null || b === null ? null : a >= 1.5 && b >= 1.0;
+  for (const c of [...new Set((r.closed ?? []).map((x) => x.connections))]) {
+    const a = closedRatio(r, 'ours', 'p1', c);
+    const b = closedRatio(r, 'ours', 'p0', c);
+    g(
+      `closed loop c=${c}: ours ≥ 1.5× P1 and ≥ 1.0× P0 acks/s`,
+      `${fmt(a, 2)}× P1, ${fmt(b, 2)}× P0 (median of ${closedRuns(r, 'ours', c).length})`,
+      both(a, b),
+    );
+  }
+  const oa = ratio(oursMax, p1Max);
+  const ob = ratio(oursMax, by('p0')?.max);
+  g('open model: ours max ≥ 1.5× P1 and ≥ 1.0× P0', `${fmt(oa, 2)}× P1, ${fmt(ob, 2)}× P0`, both(oa, ob));
+  // p99 at R, repetition by repetition (runs of one repetition share its conditions).
+  const oursFixed = by('ours')?.fixed ?? [];
+  const p1Fixed = by('p1')?.fixed ?? [];
+  const reps = Math.min(oursFixed.length, p1Fixed.length);
+  let wins = 0;
+  for (let i = 0; i < reps; i++) {
+    if (p99s([oursFixed[i]!])[0]! <= p99s([p1Fixed[i]!])[0]!) wins++;
+  }
+  const need = Math.ceil(reps * 0.8);
+  g(
+    `p99 at 50 % of P1's max: ours ≤ P1 in ≥ 4 of 5 repetitions`,
+    `${wins} of ${reps}${reps < 5 ? ` (quick: ≥ ${need} of ${reps})` : ''}`,
+    reps === 0 ? null : wins >= need,
+  );
+  for (const p of r.pipeline ?? []) {
+    const x = ratio(p.max, p1Max);
+    g(
+      `default configuration, ${p.label.replace(/^ours npm start, /, '')}: acked and processed ≥ 1.0× P1's max ack rate`,
+      p.max === null
+        ? `no rate clean (best probe ${fmt(p.probe?.acksPerSecond)} acks/s, ${fmt(p.probe?.processedPerSecond)} processed/s); P1 ${fmt(p1Max)}/s`
+        : `${fmt(p.max)}/s = ${fmt(x, 2)}× P1 (${fmt(p1Max)}/s)`,
+      // No clean rate at all is a miss whatever P1 managed.
+      p.max === null ? (p.steps.length > 0 ? false : null) : x === null ? null : x >= 1,
+    );
+  }
+  const w = r.worker[0];
+  g(
+    `worker drain, no-op handler, concurrency ${w?.concurrency ?? '–'}: ≥ ours' max ack rate and ≥ 0.8× graphile-worker`,
+    w
+      ? `${fmt(w.ours.perSecond)}/s = ${fmt(ratio(w.ours.perSecond, oursMax), 2)}× ours' max (${fmt(oursMax)}/s), ${fmt(w.ratio, 2)}× graphile-worker`
+      : '–',
+    w && oursMax !== null ? w.ours.perSecond >= oursMax && w.ratio >= 0.8 : null,
+  );
+  if (w?.batched) {
+    const b = w.batched;
+    g(
+      '  the same with WORKER_BATCH_SIZE=16 (opt-in)',
+      `${fmt(b.perSecond)}/s = ${fmt(ratio(b.perSecond, oursMax), 2)}× ours' max, ${fmt(ratio(b.perSecond, w.graphile.perSecond), 2)}× graphile-worker`,
+      oursMax === null ? null : b.perSecond >= oursMax && b.perSecond >= 0.8 * w.graphile.perSecond,
+    );
+  }
+  g(
+    'retention on 10 M receipts: a day pruned frees its disk, receiver p99 moves ≤ 20 %',
+    'not measured by npm run bench (BENCHMARKS.md)',
+    null,
+  );
+  g(
+    'memory ≤ 400 MB (Postgres), flat in the soak',
+    st ? `peak ${fmt(st.peak)} MB; flatness: the soak (RELIABILITY.md)` : '–',
+    st ? st.peak <= 400 : null,
+  );
+  return goals;
+}
+
+export function benchmarksMd(r: Results, levers = ''): string {
   return `# Benchmarks
 
 Issue #5's harness: every peer on one machine, in one run, against the same local Postgres (a scratch
@@ -327,8 +508,11 @@ database per peer, created and dropped) with the same signed ~1 KB deliveries.
 
 \`\`\`sh
 # Postgres reachable at postgres://postgres@127.0.0.1:5432/postgres (trust auth); override with BENCH_ADMIN_URL
-npm run bench             # full run, ~${Math.round(r.durationS / 60)} min; writes bench/results/latest.json and this file
-npm run bench -- --quick  # smoke run, ~2.5 min; writes bench/results/latest-quick.json only
+npm run bench             # full run${r.mode === 'full' ? `, ~${Math.round(r.durationS / 60)} min` : ''}; writes bench/results/latest.json and this file
+npm run bench -- --quick  # smoke run${r.mode === 'quick' ? `, ${Math.round(r.durationS / 60)} min on the busy machine of the run below (about 5 on a quiet one, an estimate)` : ', about 5 min'}; writes bench/results/latest-quick.json only
+npx tsx bench/run.ts --render [--quick]  # this file again from latest.json (latest-quick.json)
+npx tsx bench/worker-only.ts            # the worker drain alone: batch 1, batch 16, graphile-worker
+npx tsx bench/explain-ingest.ts         # EXPLAIN (ANALYZE, BUFFERS) of the receiver's write by batch size
 npx tsx bench/probe.ts --url <receiver url> --secret <secret> --rate 1900  # one server: a latency timeline
 npx tsx bench/dashboard-only.ts [--pg N] [--pglite N]  # the dashboard parts alone
 \`\`\`
@@ -347,6 +531,19 @@ end, also on error.
 - **ours via next start route (pg)**: the same \`receive()\` through Next's route handler (plain \`next start\`).
 - **ours npm start (pglite)**: the product entry on embedded PGlite.
 - **ours 25 % dup / 50 % bad sig**: the product entry on Postgres with duplicate-heavy and rejection-heavy mixes.
+- **ours npm start, inline worker (pg / pglite)**: the default configuration (issue #19), \`WORKER_INLINE=true\`,
+  measured by what it acks AND processes.
+
+Issue #19 added: a **closed loop** (autocannon: 20 and 64 connections, each sending its next delivery
+when its last answer arrived; P1, P0, ours and ours on PGlite in turn, A B C D A B C D) reported beside
+the open model's max; the **default configuration** (inline worker on, on Postgres and on PGlite): the
+highest open-model rate at which every delivery is acked (0 errors, p99 ≤ the limit) and the worker
+keeps up (the backlog, acked minus processed as the server's \`/metrics\` counts it, is at most 2 s of
+arrivals at the end of the run and gone within the catch-up wait); the **worker drain** at the default
+concurrency; and the issue's goals with met / not met. Every delivery has a new \`delivery_id\` and a
+new \`data\` (contact id, name, phone, email), so every request takes the accept path, not the
+fingerprint-duplicate one (a profiling run of 1,500 closed-loop deliveries stored 1,500 \`accepted\`
+receipts and no duplicate).
 
 Load is an open model (constant arrival rate; latency from the scheduled send time, so coordinated
 omission is not hidden). Each run opens 32 keep-alive connections before its clock starts, as wrk2
@@ -360,9 +557,11 @@ an inbox row, a fingerprint row, group commit) — that is the product, not a ha
 
 ## Latest results (${r.mode}, ${r.startedAt}, ${Math.round(r.durationS)} s)
 
-**Noise:** the machine has 2 cores shared by the load generator, the servers and Postgres. Treat
-differences under ~15 % as noise; the ratios (same run, same conditions) are more trustworthy than the
-absolute figures.
+**Noise:** the machine has 2 cores shared by the load generator, the servers and Postgres, and on
+${r.startedAt.slice(0, 10)} by several other engineers' builds and test suites too (load average in the
+environment block): absolute figures are far below what the same code does on a quiet machine. Treat
+differences under ~15 % as noise; only the ratios (same run, same conditions, peers in turn) mean
+something.
 
 **Dashboard:** receipts spread evenly over 30 days (ack times log-normal, 5 % duplicates, 1 %
 rejected) with the rollups the app maintains. "Ours" is the app's own code path (lib/metrics over the
@@ -386,6 +585,6 @@ stays flat over time is the 10-minute soak's job (RELIABILITY.md, \`test/faults/
 ${r.table}
 \`\`\`
 
-Raw figures (every probe, step and repetition): \`bench/results/latest.json\`.
-`;
+Raw figures (every probe, step and repetition): \`bench/results/latest${r.mode === 'quick' ? '-quick' : ''}.json\`.
+${levers ? `\n${levers}` : ''}`;
 }

@@ -1,12 +1,14 @@
 // Issue #5's benchmark harness: `npm run bench` (full, ~25 min) or `npm run bench -- --quick` (~3 min).
 // Every peer, the same Postgres, the same signed payloads, one run; see BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { autocannonClosed } from './closed';
 import { closedLoop, type LoadResult, openLoop } from './load';
 import { prepareNextCopy } from './next-copy';
 import { Feed, type Mix } from './payloads';
+import { pipelineSearch } from './pipeline';
 import { killAllSync, portFree, startProc, stopAll, stopProc, traceRss, waitHttp } from './procs';
 import { benchmarksMd, type Results, render, type TargetResult } from './report';
 import { createScratch, dropAllScratch, serverVersion } from './scratch-db';
@@ -34,7 +36,14 @@ const CFG = QUICK
       overviewN: 50_000,
       overviewReps: 3,
       settleMs: 300,
+      idleWaitMs: 3000,
       memoryMs: 5_000,
+      closedMs: 3000,
+      closedReps: 1,
+      pipelineProbeMs: 3000,
+      pipelineStepMs: 8000,
+      pipelineSteps: 2,
+      pipelineCatchUpMs: 5000,
     }
   : {
       warmMs: 3000,
@@ -52,10 +61,31 @@ const CFG = QUICK
       overviewN: 1_000_000,
       overviewReps: 5,
       settleMs: 1000,
+      idleWaitMs: 20_000,
       memoryMs: 60_000,
+      closedMs: 10_000,
+      closedReps: 3,
+      pipelineProbeMs: 10_000,
+      pipelineStepMs: 60_000,
+      pipelineSteps: 4,
+      pipelineCatchUpMs: 10_000,
     };
 
-const PORTS = { p0: 4301, p1: 4302, ours: 4303, nextPg: 4310, oursPglite: 4311 };
+/** BENCH_PORT_BASE moves every server's port (default 4300: 4301–4321). */
+const BASE = Number(process.env.BENCH_PORT_BASE ?? 4300);
+const PORTS = {
+  p0: BASE + 1,
+  p1: BASE + 2,
+  ours: BASE + 3,
+  nextPg: BASE + 10,
+  oursPglite: BASE + 11,
+  inlinePg: BASE + 20,
+  inlinePglite: BASE + 21,
+};
+/** The closed-loop connection counts of issue #19. */
+const CLOSED_CONNECTIONS = [20, 64] as const;
+/** WORKER_CONCURRENCY's default (lib/env.ts): the worker drain goal is at the default. */
+const DEFAULT_CONCURRENCY = 4;
 const HOOK = '/api/webhooks/skylightchat';
 
 const t0 = Date.now();
@@ -68,7 +98,7 @@ process.env.LOG_LEVEL = 'warn';
 
 type Target = { id: string; label: string; url: string; feed: Feed; search: boolean };
 
-function appEnv(databaseUrl: string | undefined): NodeJS.ProcessEnv {
+function appEnv(databaseUrl: string | undefined, pglite = pgliteDir): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -82,7 +112,7 @@ function appEnv(databaseUrl: string | undefined): NodeJS.ProcessEnv {
     BENCH_SECRET: SECRET,
   };
   if (databaseUrl) e.DATABASE_URL = databaseUrl;
-  else e.PGLITE_DIR = pgliteDir;
+  else e.PGLITE_DIR = pglite;
   return e;
 }
 
@@ -96,7 +126,8 @@ const brief = (r: LoadResult) =>
  * route handler) keeps working through its queue after the load stops, and answering promptly is not
  * the end of it (a major GC, Postgres writing back what the run dirtied): measuring the next peer
  * meanwhile would charge it with that CPU. Three quick answers (< 20 ms) in a row, at most 30 s; then
- * CPUs under 10 % busy for half a second, at most 20 s.
+ * CPUs under 10 % busy for half a second, at most CFG.idleWaitMs (a machine shared with other work
+ * may never be idle: the quick run waits 3 s at most).
  */
 async function settle(url: string) {
   const end = Date.now() + 30_000;
@@ -109,7 +140,7 @@ async function settle(url: string) {
     quick = performance.now() - t0 < 20 ? quick + 1 : 0;
     await sleep(200);
   }
-  const idleBy = Date.now() + 20_000;
+  const idleBy = Date.now() + CFG.idleWaitMs;
   let before = cpuTimes();
   while (Date.now() < idleBy) {
     await sleep(500);
@@ -340,9 +371,71 @@ async function main() {
     await settle(pgliteTarget.url);
     for (const i of order.loaded) await atR(i, half!);
   }
+  // Closed loop (issue #19): each connection sends its next delivery when its last answer arrived.
+  // A B C A B C: every repetition runs each peer once per connection count, in the same order.
+  phase('closed loop');
+  const closedIds = ['p1', 'p0', 'ours', 'ours-pglite'];
+  const closed: Results['closed'] = [];
+  for (let rep = 0; rep < CFG.closedReps; rep++) {
+    say(`closed loop, repetition ${rep + 1}/${CFG.closedReps}`);
+    for (const connections of CLOSED_CONNECTIONS) {
+      for (const id of closedIds) {
+        const t = targets.find((x) => x.id === id)!;
+        const r = await autocannonClosed(t.url, connections, CFG.closedMs, t.feed);
+        closed.push({ id, label: t.label, rep, ...r });
+        say(
+          `  ${t.label} c=${connections}: ${r.acksPerSecond} acks/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors}`,
+        );
+        await sleep(CFG.settleMs);
+        await settle(t.url);
+      }
+    }
+  }
+
   const memory = rss.map((t) => t.stop());
   await stopAll();
   say('servers stopped');
+
+  // The default configuration (issue #19): the inline worker on, acked AND processed.
+  const pipeline: Results['pipeline'] = [];
+  for (const [id, label, port, db] of [
+    [
+      'inline-pg',
+      'ours npm start, inline worker (pg)',
+      PORTS.inlinePg,
+      await createScratch(`bench_${RUN}_inline`),
+    ],
+    ['inline-pglite', 'ours npm start, inline worker (pglite)', PORTS.inlinePglite, undefined],
+  ] as const) {
+    say(`default configuration: ${label}`);
+    const proc = startProc(id, ...oursEntry, {
+      cwd: nextDir,
+      env: { ...appEnv(db, `${pgliteDir}-inline`), WORKER_INLINE: 'true', PORT: String(port) },
+    });
+    await waitHttp(proc, port);
+    const t = mk(id, label, u(port), 'accept', 4e9);
+    await fixedRun(t, 100, CFG.warmMs);
+    await settle(t.url);
+    const res = await pipelineSearch(
+      label,
+      t.url,
+      t.feed,
+      {
+        probeMs: CFG.pipelineProbeMs,
+        stepMs: CFG.pipelineStepMs,
+        steps: CFG.pipelineSteps,
+        p99LimitMs: P99_LIMIT_MS,
+        catchUpMs: CFG.pipelineCatchUpMs,
+      },
+      say,
+      async () => {
+        await sleep(CFG.settleMs);
+        await settle(t.url);
+      },
+    );
+    pipeline.push({ id, ...res });
+    await stopProc(proc);
+  }
 
   // The runs above include overload steps, after which V8 keeps its grown heap for a while: sustained
   // load's memory is measured on a fresh server instead, at the same rate R for longer.
@@ -365,12 +458,18 @@ async function main() {
   }
 
   const { drainOurs, drainGraphile } = await import('./worker-bench');
+  // The default concurrency first: the worker goal reads the first row.
+  const concurrencies = [DEFAULT_CONCURRENCY, ...CFG.workerConc.filter((c) => c !== DEFAULT_CONCURRENCY)];
   const worker: Results['worker'] = [];
-  for (const c of CFG.workerConc) {
+  for (const c of concurrencies) {
     const ours = await drainOurs(await createScratch(`bench_${RUN}_worker_${c}`), CFG.workerN, c);
     const graphile = await drainGraphile(await createScratch(`bench_${RUN}_gw_${c}`), CFG.workerN, c);
-    worker.push({ concurrency: c, ours, graphile, ratio: ours.perSecond / graphile.perSecond });
-    say(`worker concurrency ${c}: ours ${ours.perSecond}/s, graphile-worker ${graphile.perSecond}/s`);
+    // WORKER_BATCH_SIZE=16 beside the default (1): the lever issue #19 measured, opt-in for now.
+    const batched = await drainOurs(await createScratch(`bench_${RUN}_wb_${c}`), CFG.workerN, c, 16);
+    worker.push({ concurrency: c, ours, graphile, ratio: ours.perSecond / graphile.perSecond, batched });
+    say(
+      `worker concurrency ${c}: ours ${ours.perSecond}/s, batch 16 ${batched.perSecond}/s, graphile-worker ${graphile.perSecond}/s`,
+    );
   }
 
   say(`dashboard: ${CFG.dashN.toLocaleString('en')} receipts`);
@@ -406,6 +505,8 @@ async function main() {
     pglite300,
     memory,
     sustained,
+    closed,
+    pipeline,
     worker,
     dashboard,
     pgliteOverview,
@@ -416,7 +517,7 @@ async function main() {
   mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
   const file = path.join(REPO, 'bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
   writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
-  if (!QUICK) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full));
+  if (!QUICK) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full, levers()));
   say(`wrote ${path.relative(REPO, file)}${QUICK ? '' : ' and BENCHMARKS.md'}`);
 }
 
@@ -425,6 +526,7 @@ async function cleanup() {
   await dropAllScratch();
   rmSync(pgliteDir, { recursive: true, force: true });
   rmSync(`${pgliteDir}-overview`, { recursive: true, force: true });
+  rmSync(`${pgliteDir}-inline`, { recursive: true, force: true });
 }
 
 process.once('exit', killAllSync);
@@ -435,14 +537,23 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** `--render`: re-renders the table, goals and BENCHMARKS.md from bench/results/latest.json. */
+/** bench/levers.md: the hand-kept record of what was tried (issue #19), appended to BENCHMARKS.md. */
+function levers(): string {
+  const file = path.join(REPO, 'bench/levers.md');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+/**
+ * `--render`: re-renders the table, goals and BENCHMARKS.md from bench/results/latest.json
+ * (`--render --quick`: from latest-quick.json, when the quick run is the latest one worth keeping).
+ */
 function rerender() {
-  const file = path.join(REPO, 'bench/results/latest.json');
+  const file = path.join(REPO, 'bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
   const saved = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const { text, goals } = render(saved);
   const full: Results = { ...saved, goals, table: text };
   writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
-  writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full));
+  writeFileSync(path.join(REPO, 'BENCHMARKS.md'), benchmarksMd(full, levers()));
   console.log(text);
 }
 

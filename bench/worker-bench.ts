@@ -1,10 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { Logger, run } from 'graphile-worker';
 import postgres from 'postgres';
-import { openDb } from '@/db/client';
+import { openDb, rowsOf } from '@/db/client';
 import { Worker } from '@/lib/worker/worker';
 
-export type DrainResult = { n: number; concurrency: number; seconds: number; perSecond: number };
+export type DrainResult = {
+  n: number;
+  concurrency: number;
+  seconds: number;
+  perSecond: number;
+  /** Transactions committed in the database during the drain, per event (ours only). */
+  commitsPerEvent?: number;
+};
 
 const poll = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -12,7 +19,13 @@ const poll = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Inserts n pending events with an event type that has no handler (the no-op default handler), then
  * times our Worker from start until every one is committed as processed.
  */
-export async function drainOurs(url: string, n: number, concurrency: number): Promise<DrainResult> {
+export async function drainOurs(
+  url: string,
+  n: number,
+  concurrency: number,
+  /** The worker's batch size; undefined: its default. */
+  batchSize?: number,
+): Promise<DrainResult> {
   const h = await openDb({ url, max: 10 });
   try {
     await h.db.execute(sql`truncate events, attempts, effects restart identity cascade`);
@@ -23,11 +36,21 @@ export async function drainOurs(url: string, n: number, concurrency: number): Pr
     await h.db.execute(sql`vacuum analyze events`);
     const worker = new Worker(async () => h.db, {
       concurrency,
+      batchSize,
       maxAttempts: 5,
       backoffMs: 1000,
       pollMs: 50,
       context: () => ({ notifyUrl: null }),
     });
+    const commits = async () =>
+      Number(
+        rowsOf<{ c: string }>(
+          await h.db.execute(
+            sql`select xact_commit::text as c from pg_stat_database where datname = current_database()`,
+          ),
+        )[0]!.c,
+      );
+    const c0 = await commits();
     const t0 = performance.now();
     worker.start();
     const until = Date.now() + 120_000;
@@ -35,7 +58,10 @@ export async function drainOurs(url: string, n: number, concurrency: number): Pr
     const seconds = (performance.now() - t0) / 1000;
     await worker.stop(2000);
     if (worker.processed < n) throw new Error(`worker processed ${worker.processed}/${n} within 120 s`);
-    return { n, concurrency, seconds: round(seconds), perSecond: Math.round(n / seconds) };
+    // The statistics collector reports with a delay of up to a second.
+    await poll(1100);
+    const commitsPerEvent = Math.round((((await commits()) - c0) / n) * 100) / 100;
+    return { n, concurrency, seconds: round(seconds), perSecond: Math.round(n / seconds), commitsPerEvent };
   } finally {
     await h.close();
   }

@@ -40,6 +40,7 @@ const schema = z
     WORKER_MAX_ATTEMPTS: intIn(1, 100).default(5),
     WORKER_BACKOFF_MS: intIn(1, 3_600_000).default(2000),
     WORKER_CONCURRENCY: intIn(1, 256).default(4),
+    WORKER_BATCH_SIZE: intIn(1, 256).default(1),
     WORKER_INLINE: bool.default(true),
     NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     RECEIVER_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1_048_576),

@@ -107,6 +107,7 @@ export function secretsDeps(): SecretsDeps {
 export function createWorker(): Worker {
   return new Worker(getDb, {
     concurrency: env.WORKER_CONCURRENCY,
+    batchSize: env.WORKER_BATCH_SIZE,
     maxAttempts: env.WORKER_MAX_ATTEMPTS,
     backoffMs: env.WORKER_BACKOFF_MS,
     context: () => ({ notifyUrl: runtime().notifyUrl() }),

@@ -109,6 +109,64 @@ export async function completeEvent(
   return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0) === 1;
 }
 
+/**
+ * The events of `ids` this worker still holds, locked until the transaction ends: a batch takes its
+ * leases first, so no lease can expire and be re-claimed between a handler's writes and the batch's
+ * completion (a re-claim waits on the row lock, then sees the event processed).
+ */
+export async function lockHeldLeases(tx: Tx, worker: string, ids: number[]): Promise<Set<number>> {
+  const res = await tx.execute(sql`
+    select id from events
+     where id = any(${`{${ids.join(',')}}`}::bigint[]) and locked_by = ${worker} and status = 'processing'
+     order by id
+       for update`);
+  return new Set(rowsOf<{ id: number | string }>(res).map((r) => Number(r.id)));
+}
+
+/**
+ * completeEvent for a whole batch in one constant statement (the batch travels as one JSON
+ * parameter): marks every event processed and records its effect and its successful attempt.
+ * Returns how many events were completed; the caller holds their leases (lockHeldLeases) and rolls
+ * the transaction back when that is not all of them.
+ */
+export async function completeEvents(
+  tx: Tx,
+  worker: string,
+  done: Array<
+    Omit<AttemptRecord, 'worker'> & {
+      handler: string;
+      result: Extract<AttemptResult, 'success' | 'skipped_stale'>;
+    }
+  >,
+): Promise<number> {
+  const rows = done.map((d) => ({
+    event_id: d.eventId,
+    attempt: d.attempt,
+    started_at: d.startedAt.toISOString(),
+    duration_ms: d.durationMs,
+    handler: d.handler,
+    result: d.result,
+  }));
+  // Like completeEvent: effects has no ON CONFLICT, so a second apply of an event fails the batch.
+  const res = await tx.execute(sql`
+    with v as materialized (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json) as v(
+        event_id bigint, attempt int, started_at timestamptz, duration_ms real, handler text, result text)),
+    done as (
+      update events e set status = 'processed', processed_at = now(), locked_by = null, locked_until = null,
+             last_error = null
+        from v
+       where e.id = v.event_id and e.locked_by = ${worker} and e.status = 'processing'
+      returning e.id, e.attempt_offset),
+    fx as (insert into effects (event_id, handler) select v.event_id, v.handler from v join done on done.id = v.event_id),
+    att as (
+      insert into attempts (event_id, attempt, worker, started_at, duration_ms, result)
+      select v.event_id, done.attempt_offset + v.attempt, ${worker}, v.started_at, v.duration_ms, v.result
+        from v join done on done.id = v.event_id)
+    select count(*)::int as n from done`);
+  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
+}
+
 /** Schedules a retry (retryAt) or dead-letters (retryAt null). False: lease lost meanwhile. */
 export async function failEvent(
   db: Queryable,

@@ -4,7 +4,9 @@ import {
   type ClaimedEvent,
   claimEvents,
   completeEvent,
+  completeEvents,
   failEvent,
+  lockHeldLeases,
   recordAttempt,
   releaseEvents,
 } from '@/db/queries/queue';
@@ -17,7 +19,10 @@ import { handlerFor } from './handlers';
 import type { HandlerContext, HandlerEvent } from './handlers/types';
 
 export type WorkerOptions = {
+  /** Transactions in flight at once (WORKER_CONCURRENCY). */
   concurrency: number;
+  /** Most events one transaction completes (WORKER_BATCH_SIZE, see runBatch); 1: no batching. */
+  batchSize?: number;
   maxAttempts: number;
   backoffMs: number;
   leaseMs?: number;
@@ -36,12 +41,38 @@ export type WorkerOptions = {
 
 export type WorkerState = 'stopped' | 'running' | 'paused' | 'stopping';
 
+/** An event whose handler parsed it and ran its notification: what is left is its transaction. */
+type Prepared = {
+  e: ClaimedEvent;
+  name: string;
+  handler: ReturnType<typeof handlerFor>['handler'];
+  value: unknown;
+  event: HandlerEvent;
+  attempt: { eventId: number; attempt: number; worker: string; startedAt: Date };
+  t0: number;
+};
+
+/**
+ * Off by default. Batching lifts the drain rate many times over (one COMMIT and one completion
+ * statement per batch instead of per event; BENCHMARKS.md, issue #19), but a claim counts an attempt
+ * on every event it takes, so a worker killed while holding batches charges an attempt to up to
+ * WORKER_CONCURRENCY × WORKER_BATCH_SIZE events instead of WORKER_CONCURRENCY: with repeated crashes
+ * an event that also had ordinary retries can reach WORKER_MAX_ATTEMPTS and be dead-lettered (the
+ * crash fault test saw 5 of 2,000). Charging crashes apart from attempts would lift that limit.
+ */
+const DEFAULT_BATCH = 1;
+
 /** Claims due events from the inbox and runs their handlers; see DESIGN.md "The flow of one delivery". */
 export class Worker {
   readonly id: string;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly batchSize: number;
+  /** Running batches, by a batch number. */
   private active = new Map<number, Promise<void>>();
+  /** Events claimed and not finished yet (released on stop). */
+  private held = new Set<number>();
+  private batches = 0;
   private state: WorkerState = 'stopped';
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
@@ -54,6 +85,7 @@ export class Worker {
     this.id = opts.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.pollMs = opts.pollMs ?? 500;
+    this.batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
   }
 
   get status(): WorkerState {
@@ -80,7 +112,7 @@ export class Worker {
     await this.loopDone;
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.active.values()]), timeout]);
-    const left = [...this.active.keys()];
+    const left = [...this.held];
     if (left.length > 0) {
       await releaseEvents(await this.db(), this.id, left).catch((err) =>
         log.warn(
@@ -106,7 +138,8 @@ export class Worker {
       let claimed: ClaimedEvent[] = [];
       if (free > 0) {
         try {
-          claimed = await claimEvents(await this.db(), this.id, free, this.leaseMs);
+          // Up to a batch per free slot; a shallow queue still spreads over the slots (see below).
+          claimed = await claimEvents(await this.db(), this.id, free * this.batchSize, this.leaseMs);
           if (this.state === 'paused') log.info({ worker: this.id }, 'worker resumed');
           this.state = this.state === 'paused' ? 'running' : this.state;
           errorDelay = 0;
@@ -118,16 +151,23 @@ export class Worker {
           await this.sleep(errorDelay);
           continue;
         }
-        for (const e of claimed) {
-          const run = this.run(e).finally(() => {
-            this.active.delete(e.id);
+        // As many transactions as free slots, events spread evenly: four events on four free slots
+        // run one per transaction as before batching, 64 run as four batches of 16.
+        const per = Math.ceil(claimed.length / free);
+        for (let k = 0; k < claimed.length; k += per) {
+          const chunk = claimed.slice(k, k + per);
+          const n = this.batches++;
+          for (const e of chunk) this.held.add(e.id);
+          const run = this.runBatch(chunk).finally(() => {
+            for (const e of chunk) this.held.delete(e.id);
+            this.active.delete(n);
             this.wake?.();
           });
-          this.active.set(e.id, run);
+          this.active.set(n, run);
         }
       }
-      // A full batch means more may be due: go again at once; otherwise wait for a nudge or the poll.
-      if (claimed.length === 0 || claimed.length < free) await this.sleep(this.pollMs);
+      // A full claim means more may be due: go again at once; otherwise wait for a nudge or the poll.
+      if (claimed.length === 0 || claimed.length < free * this.batchSize) await this.sleep(this.pollMs);
     }
   }
 
@@ -145,34 +185,102 @@ export class Worker {
     });
   }
 
-  private async run(e: ClaimedEvent) {
+  /** Parses the event and runs its notification (outside the database: at least once). */
+  private async prepare(e: ClaimedEvent): Promise<Prepared> {
     const startedAt = new Date();
     const t0 = performance.now();
     const { name, handler } = handlerFor(e.provider, e.eventType);
     const attempt = { eventId: e.id, attempt: e.attempts, worker: this.id, startedAt };
+    const event: HandlerEvent = {
+      id: e.id,
+      deliveryId: e.deliveryId,
+      eventType: e.eventType,
+      data: {},
+      providerTs: e.providerTs,
+    };
+    const p: Prepared = { e, name, handler, value: undefined, event, attempt, t0 };
+    try {
+      event.data = payloadData(e.payloadText);
+      p.value = handler.parse(event.data);
+      await handler.notify?.(p.value, event, this.opts.context());
+    } catch (err) {
+      throw Object.assign(new PrepareError(), { cause: err, prepared: p });
+    }
+    return p;
+  }
+
+  /** One event's writes and its completion in one transaction (exactly once). */
+  private async commitOne(p: Prepared) {
     const db = await this.db();
     try {
-      const event: HandlerEvent = {
-        id: e.id,
-        deliveryId: e.deliveryId,
-        eventType: e.eventType,
-        data: payloadData(e.payloadText),
-        providerTs: e.providerTs,
-      };
-      const value = handler.parse(event.data);
-      await handler.notify?.(value, event, this.opts.context());
       const outcome = await db.transaction(async (tx) => {
-        const applied = await handler.apply(tx, value, event);
+        const applied = await p.handler.apply(tx, p.value, p.event);
         const result = applied === 'skipped_stale' ? 'skipped_stale' : 'success';
-        if (!(await completeEvent(tx, { ...attempt, durationMs: performance.now() - t0 }, name, result))) {
-          throw new LeaseLostError(`lease on event ${e.id} expired before completion`);
+        const a = { ...p.attempt, durationMs: performance.now() - p.t0 };
+        if (!(await completeEvent(tx, a, p.name, result))) {
+          throw new LeaseLostError(`lease on event ${p.e.id} expired before completion`);
         }
         return result;
       });
       this.processed++;
-      metrics.workerAttempts.inc({ result: outcome, event_type: e.eventType });
+      metrics.workerAttempts.inc({ result: outcome, event_type: p.e.eventType });
     } catch (err) {
-      await this.fail(e, attempt, t0, err);
+      await this.fail(p.e, p.attempt, p.t0, err);
+    }
+  }
+
+  /**
+   * A batch of events in ONE transaction: their leases are locked first, every handler's writes
+   * follow, and one statement completes them all, so the batch pays one BEGIN/COMMIT (one fsync) and
+   * one completion instead of one each per event. All or nothing: a worker that dies mid-batch commits
+   * none of it and the leases bring every event back. If anything in the transaction fails (a
+   * handler's write, a lease lost), the whole batch rolls back and each event is written again on its
+   * own, so one bad event costs its neighbours a retry, never an effect.
+   */
+  private async runBatch(es: ClaimedEvent[]) {
+    const prepared: Prepared[] = [];
+    await Promise.all(
+      es.map((e) =>
+        this.prepare(e).then(
+          (p) => void prepared.push(p),
+          (err: PrepareError) => this.fail(e, err.prepared.attempt, err.prepared.t0, err.cause),
+        ),
+      ),
+    );
+    if (prepared.length === 0) return;
+    if (prepared.length === 1) return this.commitOne(prepared[0]!);
+    prepared.sort((a, b) => a.e.id - b.e.id);
+    const db = await this.db();
+    try {
+      const outcomes = await db.transaction(async (tx) => {
+        const held = await lockHeldLeases(
+          tx,
+          this.id,
+          prepared.map((p) => p.e.id),
+        );
+        if (held.size !== prepared.length) throw new BatchAbandoned('a lease was lost');
+        const done = [];
+        for (const p of prepared) {
+          const applied = await p.handler.apply(tx, p.value, p.event);
+          done.push({
+            ...p.attempt,
+            durationMs: performance.now() - p.t0,
+            handler: p.name,
+            result: applied === 'skipped_stale' ? ('skipped_stale' as const) : ('success' as const),
+          });
+        }
+        if ((await completeEvents(tx, this.id, done)) !== done.length) {
+          throw new BatchAbandoned('an event was not completed');
+        }
+        return done.map((d) => d.result);
+      });
+      this.processed += prepared.length;
+      for (const [i, p] of prepared.entries()) {
+        metrics.workerAttempts.inc({ result: outcomes[i]!, event_type: p.e.eventType });
+      }
+    } catch (err) {
+      log.debug({ worker: this.id, size: prepared.length, err: describeError(err) }, 'batch rolled back');
+      for (const p of prepared) await this.commitOne(p);
     }
   }
 
@@ -219,6 +327,16 @@ export class Worker {
       );
     }
   }
+}
+
+/** A handler refused an event before its transaction (parse or notify); carries how far it got. */
+class PrepareError extends Error {
+  prepared!: Prepared;
+}
+
+/** The batch cannot complete as a whole; its events are written one by one instead. */
+class BatchAbandoned extends Error {
+  override name = 'BatchAbandoned';
 }
 
 /** The envelope's `data` object (the receiver stored the envelope as sent, validated). */

@@ -1,0 +1,110 @@
+// EXPLAIN (ANALYZE, BUFFERS) of the receiver's write statements at several batch sizes, on a scratch
+// Postgres database: where a batch's time goes (issue #19's "JSON-parameter statement cost").
+//   npx tsx bench/explain-ingest.ts [--sizes 1,5,20,64,256] [--warm 20000]
+import { parseArgs } from 'node:util';
+import { type SQL, sql } from 'drizzle-orm';
+import { openDb, type Queryable } from '@/db/client';
+import { type IngestItem, ingestBatch, updateAckTimes } from '@/db/queries/ingest';
+import { Feed } from './payloads';
+import { createScratch, dropAllScratch } from './scratch-db';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1,5,20,64,256' },
+    warm: { type: 'string', default: '20000' },
+    /** Room left in receipts' heap pages, so that the ack-time update can stay on the page (HOT). */
+    fillfactor: { type: 'string' },
+  },
+});
+const feed = new Feed('explain-secret');
+
+/** An accepted delivery as the receiver hands it to the group commit (lib/receiver/receive.ts). */
+function item(): IngestItem {
+  const shot = feed.next();
+  const text = shot.body.toString('utf8');
+  const env = JSON.parse(text) as { delivery_id: string; event: string };
+  return {
+    receipt: {
+      source: 'skylightchat',
+      provider: 'skylight',
+      receivedAt: new Date(),
+      headers: Object.fromEntries(Object.entries(shot.headers).filter(([k]) => k !== 'x-skylight-signature')),
+      deliveryId: env.delivery_id,
+      attemptId: null,
+      eventType: env.event,
+      providerTs: new Date(),
+      lagMs: 1,
+      ackMs: 0,
+      body: text,
+      bodyBytes: shot.body.byteLength,
+      outcome: 'accepted',
+    },
+    event: {
+      source: 'skylightchat',
+      provider: 'skylight',
+      deliveryId: env.delivery_id,
+      eventType: env.event,
+      fingerprint: `fp-${env.delivery_id}`,
+      payloadText: text,
+      providerTs: new Date(),
+    },
+  };
+}
+
+/** A Queryable whose execute runs EXPLAIN ANALYZE of the statement instead and keeps the plan. */
+function explaining(db: Queryable, plans: string[]): Queryable {
+  return new Proxy(db, {
+    get(target, key, receiver) {
+      if (key !== 'execute') return Reflect.get(target, key, receiver);
+      return async (q: SQL) => {
+        const res = await target.execute(sql`explain (analyze, buffers, costs off) ${q}`);
+        const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<
+          Record<string, string>
+        >;
+        plans.push(rows.map((r) => Object.values(r)[0]).join('\n'));
+        return [];
+      };
+    },
+  });
+}
+
+const url = await createScratch(`bench_explain_${Math.random().toString(36).slice(2, 8)}`);
+const h = await openDb({ url, max: 2 });
+try {
+  if (values.fillfactor) {
+    await h.db.execute(sql.raw(`alter table receipts set (fillfactor = ${Number(values.fillfactor)})`));
+  }
+  // A table that is not empty: index descents and page splits as in a running install.
+  for (let k = 0; k < Number(values.warm); k += 256)
+    await ingestBatch(h.db, Array.from({ length: 256 }, item));
+  await h.db.execute(sql`vacuum analyze`);
+  for (const n of values.sizes.split(',').map(Number)) {
+    const plans: string[] = [];
+    const items = Array.from({ length: n }, item);
+    const t0 = performance.now();
+    await ingestBatch(explaining(h.db, plans), items).catch(() => {});
+    const wall = performance.now() - t0;
+    const ids = await h.db.execute(sql`select id from receipts order by id desc limit ${n}`);
+    const rows = (Array.isArray(ids) ? ids : (ids as { rows: unknown[] }).rows) as Array<{ id: string }>;
+    await updateAckTimes(
+      explaining(h.db, plans),
+      rows.map((r) => ({ id: Number(r.id), ackMs: 1.5 })),
+    );
+    const times = plans.map((p) => /Execution Time: ([\d.]+)/.exec(p)?.[1] ?? '?');
+    console.log(
+      `\n=== batch ${n}: ingestBatch execution ${times[0]} ms (wall ${wall.toFixed(1)} ms), updateAckTimes ${times[1]} ms`,
+    );
+    if (n === 20) console.log(plans.join('\n---\n'));
+    // Table statistics reach pg_stat_user_tables when a session has been idle for a second.
+    await new Promise((r) => setTimeout(r, 1500));
+    await h.db.execute(sql`select 1`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const hot = await h.db.execute(
+      sql`select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'receipts'`,
+    );
+    console.log(`receipts updates so far (statistics lag ~1 s): ${JSON.stringify(hot)}`);
+  }
+} finally {
+  await h.close();
+  await dropAllScratch();
+}

@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { inArray, sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { rowsOf } from '@/db/client';
+import { attempts, contacts, effects, events } from '@/db/schema';
+import { Worker } from '@/lib/worker/worker';
+import { openTestDb, type TestDb } from './helpers/db';
+
+/** Pending contact.created events for these contact ids (names as given), inserted as the receiver would. */
+async function queueContacts(db: TestDb, people: Array<{ id: number; name: string }>): Promise<number[]> {
+  const rows = rowsOf<{ id: number | string }>(
+    await db.db.execute(sql`
+      insert into events (source, provider, delivery_id, event_type, fingerprint, payload)
+      select 'skylightchat', 'skylight', 'batch-' || p.id, 'contact.created', 'batch-' || p.id,
+             jsonb_build_object('event', 'contact.created', 'data',
+               jsonb_build_object('contact', jsonb_build_object('id', p.id, 'name', p.name)))
+        from json_to_recordset(${JSON.stringify(people)}::json) as p(id bigint, name text)
+       order by p.id
+      returning id`),
+  );
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+const worker = (db: TestDb, id: string, batchSize = 16) =>
+  new Worker(async () => db.db, {
+    concurrency: 1,
+    batchSize,
+    maxAttempts: 1,
+    backoffMs: 10,
+    pollMs: 50,
+    leaseMs: 1500,
+    id,
+    context: () => ({ notifyUrl: null }),
+  });
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const statusOf = async (db: TestDb, ids: number[]) =>
+  (await db.db.select({ id: events.id, status: events.status }).from(events).where(inArray(events.id, ids)))
+    .sort((a, b) => a.id - b.id)
+    .map((e) => e.status);
+
+describe('worker batches: exactly once', () => {
+  let db: TestDb;
+  before(async () => {
+    db = await openTestDb();
+  });
+  after(async () => {
+    await db.close();
+  });
+
+  test('a deep queue is completed in batches: twelve events, one transaction', async () => {
+    const people = Array.from({ length: 12 }, (_, k) => ({ id: 7_000_000 + k, name: `B${k}` }));
+    const ids = await queueContacts(db, people);
+    let transactions = 0;
+    const counted = new Proxy(db.db, {
+      get(target, key, receiver) {
+        if (key !== 'transaction') return Reflect.get(target, key, receiver);
+        return (...args: Parameters<typeof target.transaction>) => {
+          transactions++;
+          return target.transaction(...args);
+        };
+      },
+    });
+    const w = new Worker(async () => counted, {
+      concurrency: 1,
+      batchSize: 16,
+      maxAttempts: 1,
+      backoffMs: 10,
+      pollMs: 50,
+      id: 'batch-one',
+      context: () => ({ notifyUrl: null }),
+    });
+    w.start();
+    try {
+      await until('processed', async () => (await statusOf(db, ids)).every((s) => s === 'processed'));
+    } finally {
+      await w.stop();
+    }
+    assert.equal(transactions, 1);
+    assert.equal((await db.db.select().from(effects).where(inArray(effects.eventId, ids))).length, 12);
+    const saved = await db.db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(
+        inArray(
+          contacts.id,
+          people.map((p) => p.id),
+        ),
+      );
+    assert.equal(saved.length, 12);
+  });
+
+  test('one failing event rolls its batch back; the others are written again alone, each effect once', async () => {
+    // A database error inside one handler's writes, as a constraint on a side table would raise.
+    await db.db.execute(sql`
+      create function refuse_boom() returns trigger language plpgsql as $$
+      begin
+        if new.name = 'boom' then raise exception 'boom refused'; end if;
+        return new;
+      end $$`);
+    await db.db.execute(sql`
+      create trigger contacts_refuse_boom before insert or update on contacts
+        for each row execute function refuse_boom()`);
+    const people = Array.from({ length: 12 }, (_, k) => ({
+      id: 7_100_000 + k,
+      name: k === 7 ? 'boom' : `P${k}`,
+    }));
+    const ids = await queueContacts(db, people);
+    const w = worker(db, 'batch-a');
+    w.start();
+    try {
+      await until('every event finished', async () =>
+        (await statusOf(db, ids)).every((s) => s === 'processed' || s === 'dead'),
+      );
+    } finally {
+      await w.stop();
+    }
+    const status = await statusOf(db, ids);
+    assert.deepEqual(
+      status,
+      ids.map((_, k) => (k === 7 ? 'dead' : 'processed')),
+    );
+    const fx = await db.db.select().from(effects).where(inArray(effects.eventId, ids));
+    assert.deepEqual(
+      fx.map((f) => f.eventId).sort((a, b) => a - b),
+      ids.filter((_, k) => k !== 7),
+      'one effect per processed event, none for the refused one',
+    );
+    const saved = await db.db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(
+        inArray(
+          contacts.id,
+          people.map((p) => p.id),
+        ),
+      );
+    assert.equal(saved.length, 11);
+    const att = await db.db.select().from(attempts).where(inArray(attempts.eventId, ids));
+    assert.equal(att.filter((a) => a.result === 'success').length, 11);
+    assert.equal(att.length, 12, 'one attempt each: the rolled-back batch recorded nothing');
+    await db.db.execute(sql`drop trigger contacts_refuse_boom on contacts`);
+  });
+
+  test('a worker process killed mid-batch commits nothing; another worker processes each event once', {
+    skip: process.env.TEST_DATABASE_URL
+      ? false
+      : 'needs Postgres: the worker runs in a process that is killed',
+  }, async () => {
+    const people = Array.from({ length: 8 }, (_, k) => ({ id: 7_200_000 + k, name: `K${k}` }));
+    const ids = await queueContacts(db, people);
+    // The fifth contact's row is locked by another session: the batch applies four events, then waits.
+    await db.db
+      .insert(contacts)
+      .values({ id: people[4]!.id, name: 'old', data: {}, sourceEventId: ids[4]!, updatedAt: new Date(0) });
+    const holder = postgres(db.url!, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const locking = holder.begin(async (tx) => {
+      await tx`select 1 from contacts where id = ${people[4]!.id} for update`;
+      await held;
+    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/helpers/batch-worker.ts', db.url!, 'batch-killed'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await until('the batch waiting on the lock', async () => {
+        const [r] = rowsOf<{ n: number }>(
+          await db.db.execute(sql`select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`),
+        );
+        return r!.n > 0;
+      });
+      // Mid-batch: four events' writes are done inside the open transaction, none is visible.
+      const claimed = await db.db.select().from(events).where(inArray(events.id, ids));
+      assert.ok(claimed.every((e) => e.lockedBy === 'batch-killed' && e.status === 'processing'));
+      assert.equal((await db.db.select().from(effects).where(inArray(effects.eventId, ids))).length, 0);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    } finally {
+      child.kill('SIGKILL');
+      release();
+      await locking;
+      await holder.end();
+    }
+    const b = worker(db, 'batch-b');
+    b.start();
+    try {
+      await until('processed by B after the leases expired', async () =>
+        (await statusOf(db, ids)).every((s) => s === 'processed'),
+      );
+    } finally {
+      await b.stop();
+    }
+    const fx = await db.db.select().from(effects).where(inArray(effects.eventId, ids));
+    assert.deepEqual(
+      fx.map((f) => f.eventId).sort((a, b) => a - b),
+      ids,
+      'exactly one effect per event',
+    );
+    const att = await db.db.select().from(attempts).where(inArray(attempts.eventId, ids));
+    assert.deepEqual(
+      att.map((a) => [a.worker, a.result]),
+      ids.map(() => ['batch-b', 'success']),
+      'the killed batch left no attempt; B completed each event once',
+    );
+    const evs = await db.db.select().from(events).where(inArray(events.id, ids));
+    assert.ok(
+      evs.every((e) => e.attempts === 2),
+      'the killed attempt counts',
+    );
+    const saved = await db.db
+      .select({ id: contacts.id, name: contacts.name })
+      .from(contacts)
+      .where(
+        inArray(
+          contacts.id,
+          people.map((p) => p.id),
+        ),
+      );
+    assert.deepEqual(saved.map((c) => c.name).sort(), people.map((p) => p.name).sort());
+  });
+});
