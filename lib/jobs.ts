@@ -2,6 +2,7 @@ import type { Db } from '@/db/client';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
+import { indexReceiptBodies } from '@/db/queries/search';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -32,6 +33,16 @@ function jobs(rollups: RollupBuffer): Job[] {
         const q = await queueDepth(db);
         metrics.queueDepth.set(q.depth);
         metrics.dlqSize.set(q.dead);
+      },
+    },
+    {
+      name: 'search-index',
+      everyMs: 1000,
+      run: async (db) => {
+        // Small batches, so on PGlite (one connection) a receipt write waits for one batch at most;
+        // a backlog is worked off for up to 2 s per tick, then the receiver and the pages get a turn.
+        const until = Date.now() + 2000;
+        while (Date.now() < until && (await indexReceiptBodies(db, 500)) === 500) {}
       },
     },
     {

@@ -6,8 +6,9 @@ import { keysetPage } from '../paging';
 import { eventHistory, events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, deliveryIdMatch, EVENT_COLUMNS, historyOf } from './deliveries';
+import { type ContentFilter, containsPattern, hasContentFilter, matchingReceiptIds } from './search';
 
-export type DlqFilter = {
+export type DlqFilter = ContentFilter & {
   source?: string;
   event_type?: string;
   error?: string;
@@ -18,8 +19,6 @@ export type DlqFilter = {
   to?: Date;
   ids?: number[];
 };
-
-const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
 
 /** The class of the last failed attempt (lease losses are not failures of the event). */
 const lastFailure = sql<FailureClass | null>`(select a.result from attempts a
@@ -37,6 +36,10 @@ function deadWhere(f: DlqFilter): SQL | undefined {
     f.from ? gte(events.deadAt, f.from) : undefined,
     f.to ? lt(events.deadAt, f.to) : undefined,
     f.ids ? inArray(events.id, f.ids) : undefined,
+    // A dead letter matches when the body of one of its receipts does.
+    hasContentFilter(f)
+      ? sql`${events.id} in (select r.event_id from receipts r where r.id in (${matchingReceiptIds(f)}))`
+      : undefined,
   );
 }
 

@@ -45,6 +45,28 @@ export const idParamSchema = z.object({
     .transform(Number),
 });
 
+/**
+ * Content search (db/queries/search.ts): `text` anywhere in the body, at least 3 characters (the
+ * trigram index needs one whole trigram); `path` + `value`: a JSON path such as `data.contact.email`
+ * equal to a value. `q` stays the delivery id prefix.
+ */
+const contentFields = {
+  text: z
+    .string()
+    .min(3, 'at least 3 characters')
+    .max(MAX_FILTER_CHARS, `at most ${MAX_FILTER_CHARS} characters`)
+    .optional(),
+  path: z
+    .string()
+    .max(MAX_FILTER_CHARS, `at most ${MAX_FILTER_CHARS} characters`)
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+){0,15}$/, 'keys separated by dots, such as data.contact.email')
+    .optional(),
+  value: z.string().max(MAX_FILTER_CHARS, `at most ${MAX_FILTER_CHARS} characters`).optional(),
+};
+type ContentInput = { path?: string; value?: string };
+const pathWithValue = <T extends ContentInput>(v: T) => (v.path === undefined) === (v.value === undefined);
+const pathMessage = { message: '`path` and `value` go together', path: ['value'] };
+
 /** `a,b,c`: one or more values of an enum, each at most once (a query key may not repeat). */
 const enumList = <T extends readonly [string, ...string[]]>(values: T) =>
   z
@@ -66,12 +88,14 @@ export const deliveriesQuerySchema = z
     status: z.enum(PROCESSING_FILTERS).optional(),
     event_type: eventType.optional(),
     q: filterText.optional(),
+    ...contentFields,
     from: isoTime.optional(),
     to: isoTime.optional(),
     limit,
     cursor,
   })
-  .refine(orderedRange, rangeMessage);
+  .refine(orderedRange, rangeMessage)
+  .refine(pathWithValue, pathMessage);
 export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
 
 export const eventsQuerySchema = z.strictObject({
@@ -90,9 +114,12 @@ const dlqFields = {
   /** Delivery id, whole or its start. */
   q: filterText.optional(),
   failure: z.enum(FAILURE_CLASSES).optional(),
+  ...contentFields,
 };
 
-export const dlqQuerySchema = z.strictObject({ ...dlqFields, limit, cursor });
+export const dlqQuerySchema = z
+  .strictObject({ ...dlqFields, limit, cursor })
+  .refine(pathWithValue, pathMessage);
 export type DlqQuery = z.infer<typeof dlqQuerySchema>;
 
 const dlqFilter = z.strictObject({
@@ -102,14 +129,21 @@ const dlqFilter = z.strictObject({
 });
 
 /** What a bulk retry with the same filter would match (GET /api/dlq/count, for the confirmation). */
-export const dlqCountQuerySchema = dlqFilter.refine(orderedRange, rangeMessage);
+export const dlqCountQuerySchema = dlqFilter
+  .refine(orderedRange, rangeMessage)
+  .refine(pathWithValue, pathMessage);
 
 /** What a bulk retry matches: every dead letter passing all given filters (none: all of them). */
 export const dlqBulkRetryBodySchema = dlqFilter
   .extend({
     ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
+    /** Answer the preview (what would be retried) and change nothing. */
+    dry_run: z.boolean().default(false),
+    /** Leave out dead letters whose object already has a newer stored state (they would be skipped). */
+    exclude_superseded: z.boolean().default(false),
   })
-  .refine(orderedRange, rangeMessage);
+  .refine(orderedRange, rangeMessage)
+  .refine(pathWithValue, pathMessage);
 export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBodySchema>;
 
 export const metricsQuerySchema = z
