@@ -68,6 +68,17 @@ export async function listDeadLetters(db: Queryable, f: DlqFilter, page: { limit
   return keysetPage(rows, page.limit);
 }
 
+/** Every matching dead letter, newest first, a page at a time: memory stays one page however many match. */
+export async function* iterateDeadLetters(db: Queryable, f: DlqFilter, pageSize = 500) {
+  let cursor: number | undefined;
+  for (;;) {
+    const page = await listDeadLetters(db, f, { limit: pageSize, cursor });
+    yield* page.rows;
+    if (page.nextId === null) return;
+    cursor = page.nextId;
+  }
+}
+
 /** How many dead letters a filter matches (what a bulk retry would touch), and how many of each class. */
 export async function countDeadLetters(
   db: Queryable,

@@ -80,23 +80,43 @@ const enumList = <T extends readonly [string, ...string[]]>(values: T) =>
         .refine((a) => new Set(a).size === a.length, 'a value is given twice'),
     );
 
+const deliveryFields = {
+  source: sourceSlug.optional(),
+  outcome: enumList(RECEIPT_OUTCOMES).optional(),
+  /** Processing state of the delivery's event (accepted receipts have one). */
+  status: z.enum(PROCESSING_FILTERS).optional(),
+  event_type: eventType.optional(),
+  q: filterText.optional(),
+  ...contentFields,
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+};
+
 export const deliveriesQuerySchema = z
-  .strictObject({
-    source: sourceSlug.optional(),
-    outcome: enumList(RECEIPT_OUTCOMES).optional(),
-    /** Processing state of the delivery's event (accepted receipts have one). */
-    status: z.enum(PROCESSING_FILTERS).optional(),
-    event_type: eventType.optional(),
-    q: filterText.optional(),
-    ...contentFields,
-    from: isoTime.optional(),
-    to: isoTime.optional(),
-    limit,
-    cursor,
-  })
+  .strictObject({ ...deliveryFields, limit, cursor })
   .refine(orderedRange, rangeMessage)
   .refine(pathWithValue, pathMessage);
 export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
+
+const exportFormat = z.enum(['csv', 'ndjson']).default('csv');
+
+/** GET /api/deliveries/export: the list's filters, every matching row. */
+export const deliveriesExportQuerySchema = z
+  .strictObject({ ...deliveryFields, format: exportFormat })
+  .refine(orderedRange, rangeMessage)
+  .refine(pathWithValue, pathMessage);
+
+/** The list's filters in their query-string form, so a page passes its URL state as it is. */
+const deliveryFilterSchema = z
+  .strictObject(deliveryFields)
+  .refine(orderedRange, rangeMessage)
+  .refine(pathWithValue, pathMessage);
+
+/** POST /api/deliveries/enqueue: queue every ignored or malformed receipt the filter matches. */
+export const deliveriesEnqueueBodySchema = z.strictObject({
+  filter: deliveryFilterSchema.default({}),
+  dry_run: z.boolean().default(false),
+});
 
 export const eventsQuerySchema = z.strictObject({
   source: sourceSlug.optional(),
@@ -127,6 +147,11 @@ const dlqFilter = z.strictObject({
   from: isoTime.optional(),
   to: isoTime.optional(),
 });
+
+/** GET /api/dlq/export: the dead-letter list's filters, every matching row. */
+export const dlqExportQuerySchema = z
+  .strictObject({ ...dlqFields, format: exportFormat })
+  .refine(pathWithValue, pathMessage);
 
 /** What a bulk retry with the same filter would match (GET /api/dlq/count, for the confirmation). */
 export const dlqCountQuerySchema = dlqFilter
@@ -193,7 +218,7 @@ export const auditQuerySchema = z
   .strictObject({ ...auditFilter, limit, cursor })
   .refine(orderedRange, rangeMessage);
 export const auditExportQuery = z
-  .strictObject({ ...auditFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
+  .strictObject({ ...auditFilter, format: exportFormat })
   .refine(orderedRange, rangeMessage);
 
 export const loginBodySchema = z.strictObject({
