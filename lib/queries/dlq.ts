@@ -9,6 +9,9 @@ export type DlqFilters = {
   error?: string | null;
   q?: string | null;
   failure?: 'transient' | 'permanent' | null;
+  text?: string | null;
+  path?: string | null;
+  value?: string | null;
 };
 export type DlqCount = { matched: number; transient: number; permanent: number };
 
@@ -38,8 +41,32 @@ export const eventOptions = (id: number) =>
 export const retryDeadLetterRequest = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
 export const discardDeadLetterRequest = (id: number) =>
   fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
+/** The dry run of a bulk retry (POST /api/dlq/retry with dry_run): what would be retried. */
+export type RetryPreview = {
+  matched: number;
+  by_event_type: Record<string, number>;
+  by_error: Record<string, number>;
+  superseded: number;
+  missing_objects: number;
+  oldest: string | null;
+  newest: string | null;
+};
+
+export const retryPreviewOptions = (f: DlqFilters) =>
+  queryOptions({
+    queryKey: ['dlq', 'preview', f] as const,
+    queryFn: async () => {
+      const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== null && v !== undefined));
+      return (
+        await fetchJson<RetryPreview>('/api/dlq/retry', { method: 'POST', body: { ...body, dry_run: true } })
+      ).data;
+    },
+  });
+
 /** Bulk retry of what the filters match (unset filters, null in the URL state, are left out). */
-export const retryDeadLettersRequest = async (filter: DlqFilters & { ids?: number[] }) => {
+export const retryDeadLettersRequest = async (
+  filter: DlqFilters & { ids?: number[]; exclude_superseded?: boolean },
+) => {
   const body = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
   return (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
 };

@@ -8,6 +8,10 @@ export const dlqParsers = {
   failure: parseAsStringLiteral(FAILURE_CLASSES),
   error: parseAsText,
   q: parseAsText,
+  // Content search (issue 17): text anywhere in the payload; a JSON path equal to a value.
+  text: parseAsText,
+  path: parseAsText,
+  value: parseAsText,
   selected: parseAsId,
 };
 export type DlqParams = inferParserType<typeof dlqParsers>;
