@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { iterateDeliveries } from '@/db/queries/deliveries';
 import { iterateDeadLetters } from '@/db/queries/dlq';
+import { indexReceiptBodies } from '@/db/queries/search';
 import { events, receipts } from '@/db/schema';
 import { exportFilename, exportResponse } from '@/lib/api/stream-export';
 import { openTestDb, type TestDb } from './helpers/db';
@@ -67,6 +68,8 @@ before(async () => {
       lastError: 'timeout',
     },
   ]);
+  // The search copy, as the background job makes it.
+  await indexReceiptBodies(db.db);
 });
 after(() => db.close());
 
