@@ -36,10 +36,18 @@ export function PanelRetryPreview({
         Dry run: <strong>{p.matched}</strong> match, received{' '}
         {p.oldest ? `from ${p.oldest} to ${p.newest}` : '(none)'}.
       </p>
-      <div className="row" style={{ alignItems: 'start', gap: '2rem' }}>
-        <ul aria-label="By event type">{list(p.by_event_type)}</ul>
-        <ul aria-label="By error">{list(p.by_error)}</ul>
-      </div>
+      <p className="muted" style={{ margin: 0 }}>
+        By event type
+      </p>
+      <ul aria-label="By event type" style={{ marginTop: 0 }}>
+        {list(p.by_event_type)}
+      </ul>
+      <p className="muted" style={{ margin: 0 }}>
+        By last error
+      </p>
+      <ul aria-label="By error" style={{ marginTop: 0 }}>
+        {list(p.by_error)}
+      </ul>
       <p>
         <strong>{p.superseded}</strong> superseded (a newer state of the same object is already stored: the
         handler would skip them); <strong>{p.missing_objects}</strong> about objects that no longer exist.
