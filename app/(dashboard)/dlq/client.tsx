@@ -130,7 +130,10 @@ export function DlqClient() {
             className="primary"
             disabled={rows.length === 0 || busy || !!locked}
             title={locked}
-            onClick={() => setConfirm({ kind: 'all' })}
+            onClick={() => {
+              setExcludeSuperseded(false);
+              setConfirm({ kind: 'all' });
+            }}
           >
             Retry all matching…
           </button>
