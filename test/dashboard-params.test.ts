@@ -28,6 +28,9 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
     status: null,
     event_type: null,
     q: 'abc',
+    text: null,
+    path: null,
+    value: null,
     live: true,
   });
   assert.equal(deliveriesUrl('/deliveries', d), '/deliveries?outcome=accepted,rejected&q=abc&live=1');
@@ -37,6 +40,9 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
     failure: null,
     error: null,
     q: null,
+    text: null,
+    path: null,
+    value: null,
     selected: null,
   });
   // A search the API would refuse (NUL, control characters) is dropped, not sent. (A lone surrogate
