@@ -50,7 +50,7 @@ export function FormContentSearch({
         equals
         <input type="search" value={value} onChange={(e) => setValue(e.target.value)} maxLength={200} />
       </label>
-      <button type="submit">Search payloads</button>
+      <button type="submit">Match payloads</button>
     </form>
   );
 }

@@ -35,7 +35,7 @@ test('search deliveries by payload text and JSON path, then export the view', as
 
   await page.goto('/deliveries?range=all');
   await page.getByLabel('Payload contains').fill(email);
-  await page.getByRole('button', { name: 'Search payloads' }).click();
+  await page.getByRole('button', { name: 'Match payloads' }).click();
   await expect(page).toHaveURL(/text=/);
   const table = page.getByRole('table').first();
   for (const id of ids) await expect(table.getByText(id)).toBeVisible();
@@ -44,7 +44,7 @@ test('search deliveries by payload text and JSON path, then export the view', as
   await page.getByLabel('Payload contains').fill('');
   await page.getByLabel('JSON path').fill('data.contact.name');
   await page.getByLabel('equals').fill('Again');
-  await page.getByRole('button', { name: 'Search payloads' }).click();
+  await page.getByRole('button', { name: 'Match payloads' }).click();
   await expect(page).toHaveURL(/path=data.contact.name/);
   await expect(table.getByText(ids[1]!)).toBeVisible();
   await expect(table.getByText(ids[0]!)).toHaveCount(0);

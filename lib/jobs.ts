@@ -39,10 +39,11 @@ function jobs(rollups: RollupBuffer): Job[] {
       name: 'search-index',
       everyMs: 1000,
       run: async (db) => {
-        // Small batches, so on PGlite (one connection) a receipt write waits for one batch at most;
-        // a backlog is worked off for up to 2 s per tick, then the receiver and the pages get a turn.
-        const until = Date.now() + 2000;
-        while (Date.now() < until && (await indexReceiptBodies(db, 500)) === 500) {}
+        // Small batches (about 150 ms on PGlite, which has one connection), so a receipt write waits
+        // for one batch at most; a backlog is worked off for up to 1 s per tick, then the receiver
+        // and the pages get a turn.
+        const until = Date.now() + 1000;
+        while (Date.now() < until && (await indexReceiptBodies(db, 200)) === 200) {}
       },
     },
     {
