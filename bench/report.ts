@@ -586,5 +586,46 @@ ${r.table}
 \`\`\`
 
 Raw figures (every probe, step and repetition): \`bench/results/latest${r.mode === 'quick' ? '-quick' : ''}.json\`.
-${levers ? `\n${levers}` : ''}`;
+${levers ? `\n${levers}` : ''}
+${SEARCH_EXPORT_SECTION}`;
 }
+
+/** Issue 17's figures (bench/search-export.ts, run on its own), kept when the harness rewrites the file. */
+const SEARCH_EXPORT_SECTION = `
+## Search and export at 1 M receipts (issue 17)
+
+\`\`\`sh
+npx tsx bench/search-export.ts --rows 1000000        # load, index, EXPLAIN + time each search, export
+node --max-old-space-size=48 --import tsx bench/search-export.ts --rows 1000000 --export-only
+\`\`\`
+
+Postgres 15, a scratch database, 1,000,000 receipts of ~330-byte SkyLight envelopes (loaded in
+142 s). The search copy (\`receipt_search\`, README "Search, export, enqueue…") was filled in bulk for
+the first 950,000 (448 s including both GIN builds) and by the background job's own step
+(\`indexReceiptBodies\`, batches of 500) for the newest 50,000. Full output with every plan:
+\`bench/results/search-export-1m.txt\`. Measured 2026-12-01 on the shared 2-core machine while other
+work ran (load average about 20): read the times as upper bounds.
+
+| Search (list query, first page of 50) | Rows | Median of 5 | Plan (EXPLAIN ANALYZE) |
+| --- | --- | --- | --- |
+| \`text=needle@rare.test\` | 10 | 14.6 ms | Bitmap Index Scan on \`receipt_search_doc_trgm_idx\`, then receipts by primary key (7.3 ms) |
+| \`text=user424242@example\` | 1 | 150 ms | trigram bitmap scan; its trigrams are common to most rows, so more rows are rechecked (231 ms) |
+| \`path=data.contact.email&value=user424242@example.test\` | 1 | 16.3 ms | Bitmap Index Scan on \`receipt_search_payload_idx\` (\`@>\`), 0.1 ms |
+| \`path=data.contact.id&value=424242\` | 1 | 17.5 ms | BitmapOr of the string and the number on \`receipt_search_payload_idx\`, 0.15 ms |
+| \`text=whatsapp\` (in every body) | 50 | 68.3 ms | Merge Join walking both primary keys newest first, stops at 51 rows (0.4 ms) |
+
+No plan has a sequential scan of \`receipts\` or \`receipt_search\` (the script checks).
+
+**Indexer throughput (the cost moved off the receiver):** the job's step indexed 50,000 bodies in
+303 s, **165 bodies/s**, with 950,000 already in the index and the machine loaded; on a small table
+it does about 1,400–1,900/s (\`--rows 20000\`: 1,390/s; \`--rows 5000\`: 1,909/s). Each body adds about
+330 trigrams to a GIN index: the same cost that cut the receiver's throughput when it sat on
+\`receipts.body\`. At sustained rates above the indexer's, the search falls behind (the answer's
+\`meta.search.unindexed\` says by how much) while the receiver stays fast; a backlog is better rebuilt in
+bulk (drop the two indexes, \`insert … select\`, create them again: the 950,000 above took 448 s).
+Making the job keep up at high rates (a larger \`gin_pending_list_limit\`, indexing only \`data\`) is not
+measured yet.
+
+**Export (CSV of every receipt, streamed a page of 500 at a time as the client reads):**
+With the heap capped at 48 MB (\`--max-old-space-size=48\`): **1,000,000 rows, 90 MB of CSV, heap peak 32 MB (13 MB before), RSS peak 121 MB (82 MB before)**, 163 s. Without a cap V8 collects lazily: heap peak 81 MB, RSS 179 MB, 76 s. Memory does not grow with the row count: one page of rows is held at a time and the next is read only when the client has taken the previous chunk.
+`;

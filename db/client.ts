@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -56,9 +57,12 @@ function openPostgres(url: string, max = 10): DbHandle {
   return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
 }
 
+/** Extensions the migrations create (pg_trgm: the search index, migration 0010). */
+export const PGLITE_EXTENSIONS = { pg_trgm };
+
 async function openPglite(dir: string): Promise<DbHandle> {
   if (dir.startsWith('memory://')) {
-    const client = await PGlite.create(dir);
+    const client = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
     return {
       db: drizzlePglite(client, { schema }) as unknown as Db,
       kind: 'pglite',
@@ -72,7 +76,7 @@ async function openPglite(dir: string): Promise<DbHandle> {
   const unlock = lockPgliteFolder(folder);
   try {
     makeFolderPrivate(folder);
-    const client = await PGlite.create(folder);
+    const client = await PGlite.create(folder, { extensions: PGLITE_EXTENSIONS });
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     const close = async () => {
       try {

@@ -177,6 +177,27 @@ export const receipts = pgTable(
   ],
 );
 
+/**
+ * The search copy of receipt bodies (issue 17): a trigram index for text anywhere and a
+ * jsonb_path_ops index for a JSON path equal to a value. Filled by a background job a batch at a time
+ * (db/queries/search.ts), never in the receiver's transaction: a trigram GIN on receipts.body cut raw
+ * insert throughput about 3x. `payload` is null when the body is not JSON.
+ */
+export const receiptSearch = pgTable(
+  'receipt_search',
+  {
+    receiptId: bigint('receipt_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => receipts.id, { onDelete: 'cascade' }),
+    doc: text('doc').notNull(),
+    payload: jsonb('payload'),
+  },
+  (t) => [
+    index('receipt_search_doc_trgm_idx').using('gin', t.doc.op('gin_trgm_ops')),
+    index('receipt_search_payload_idx').using('gin', t.payload.op('jsonb_path_ops')),
+  ],
+);
+
 /** One row per processing attempt, kept after retries so the history is never lost. */
 export const attempts = pgTable(
   'attempts',
@@ -409,6 +430,7 @@ export const AUDIT_ACTIONS = [
   'dlq_bulk_retry',
   'dlq_discard',
   'delivery_enqueue',
+  'delivery_bulk_enqueue',
   'request_refused',
   'user_create',
   'user_update',

@@ -10,6 +10,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   dlq_bulk_retry: 'Dead letters bulk-retried',
   dlq_discard: 'Dead letter discarded',
   delivery_enqueue: 'Delivery queued by hand',
+  delivery_bulk_enqueue: 'Deliveries queued by hand (bulk)',
   request_refused: 'Request refused',
   user_create: 'User created',
   user_update: 'User changed',

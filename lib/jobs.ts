@@ -2,6 +2,7 @@ import type { Db } from '@/db/client';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
+import { indexReceiptBodies } from '@/db/queries/search';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -38,6 +39,17 @@ function jobs(rollups: RollupBuffer): Job[] {
     },
     // Off the receive path and the worker's: learns payload shapes, records drift (lib/payload/drift.ts).
     { name: 'payload-shapes', everyMs: 2000, run: (db) => learnPayloadShapes(db) },
+    {
+      name: 'search-index',
+      everyMs: 1000,
+      run: async (db) => {
+        // Small batches (about 150 ms on PGlite, which has one connection), so a receipt write waits
+        // for one batch at most; a backlog is worked off for up to 1 s per tick, then the receiver
+        // and the pages get a turn.
+        const until = Date.now() + 1000;
+        while (Date.now() < until && (await indexReceiptBodies(db, 200)) === 200) {}
+      },
+    },
     {
       name: 'prune',
       everyMs: 10 * 60_000,

@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { rowsOf } from '@/db/client';
 import { writeRollups } from '@/db/queries/rollups';
 import { attempts, events, latencyRollups, receipts } from '@/db/schema';
-import { enqueueFingerprintDuplicate } from '@/lib/deliveries/enqueue';
+import { enqueueDelivery } from '@/lib/deliveries/enqueue';
 import { AppError } from '@/lib/errors';
 import { MAX_CELLS, RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { sign } from '@/lib/providers/skylight/signature';
@@ -472,9 +472,9 @@ describe('a fingerprint duplicate can be processed by hand', () => {
       assert.equal(await status(), 'closed', 'the fingerprint took the new "open" for a retry');
 
       const who = { actor: 'operator@example.test', ip: '127.0.0.1' };
-      const first = await enqueueFingerprintDuplicate(db.db, third!.id, who);
+      const first = await enqueueDelivery(db.db, third!.id, who);
       assert.equal(first.created, true);
-      const again = await enqueueFingerprintDuplicate(db.db, third!.id, who);
+      const again = await enqueueDelivery(db.db, third!.id, who);
       assert.deepEqual(again, { event_id: first.event_id, created: false }, 'enqueued twice: one event');
       s.worker?.nudge();
       await waitFor('reopened', async () => (await status()) === 'open');
@@ -489,7 +489,7 @@ describe('a fingerprint duplicate can be processed by hand', () => {
 
       const [accepted] = await receiptsFor(sends[0]!.deliveryId);
       await assert.rejects(
-        enqueueFingerprintDuplicate(db.db, accepted!.id, who),
+        enqueueDelivery(db.db, accepted!.id, who),
         (err) => err instanceof AppError && err.code === 'conflict',
       );
     } finally {

@@ -38,6 +38,7 @@ type Profile = {
   /** The JSON body it parses, if any. */
   body?:
     | 'dlq-retry'
+    | 'deliveries-enqueue'
     | 'webhook-patch'
     | 'login'
     | 'source-create'
@@ -65,11 +66,20 @@ const PROFILES: Record<string, Profile> = {
   '/api/audit/export': { query: { text: ['actor'], enumKey: 'format', range: true }, textMax: 254 },
   '/api/auth/login': { body: 'login', public: true },
   '/api/auth/logout': {},
-  '/api/deliveries': { query: { ...list, text: ['q'], eventType: true, enumKey: 'outcome', range: true } },
+  '/api/deliveries': {
+    query: { ...list, text: ['q', 'text', 'value'], eventType: true, enumKey: 'outcome', range: true },
+  },
   '/api/deliveries/[id]': {},
   '/api/deliveries/[id]/diff': {},
   '/api/deliveries/[id]/enqueue': {},
-  '/api/dlq': { query: { ...list, text: ['error'], eventType: true, range: true } },
+  '/api/deliveries/enqueue': { body: 'deliveries-enqueue' },
+  '/api/deliveries/export': {
+    query: { text: ['q', 'text', 'value'], eventType: true, enumKey: 'format', range: true },
+  },
+  '/api/dlq': { query: { ...list, text: ['error', 'text', 'value'], eventType: true, range: true } },
+  '/api/dlq/export': {
+    query: { text: ['error', 'text', 'value'], eventType: true, enumKey: 'format', range: true },
+  },
   '/api/dlq/[id]': {},
   '/api/dlq/[id]/discard': {},
   '/api/dlq/[id]/retry': {},
@@ -257,6 +267,7 @@ function bodyCases(r: Route): Case[] {
     login: 'password',
     'webhook-patch': 'is_active',
     'dlq-retry': 'ids',
+    'deliveries-enqueue': 'filter',
     'user-create': 'email',
     'user-patch': 'role',
     'token-create': 'name',
@@ -308,7 +319,20 @@ function bodyCases(r: Route): Case[] {
       ['ids over 1000', { ids: Array.from({ length: 1001 }, (_, i) => i + 1) }],
       ['from after to', { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }],
       ['from not a date', { from: 'last week' }],
-      ['dry_run unknown here', { dry_run: 'yes' }],
+      ['dry_run a string', { dry_run: 'yes' }],
+      ['exclude_superseded a number', { exclude_superseded: 1 }],
+      ['path without value', { path: 'data.contact.email' }],
+      ['path with a quote', { path: "data.x'", value: 'a' }],
+      ['text too short', { text: 'ab' }],
+    ],
+    'deliveries-enqueue': [
+      ['filter an array', { filter: [] }],
+      ['filter with an unknown key', { filter: { nope: 1 } }],
+      ['outcome unknown', { filter: { outcome: 'bogus' } }],
+      ['from not a date', { filter: { from: 'last week' } }],
+      ['value without path', { filter: { value: 'x' } }],
+      ['dry_run a string', { dry_run: 'true' }],
+      ['limit is not a filter here', { filter: { limit: '5' } }],
     ],
     'webhook-patch': [
       ['is_active a string', { is_active: 'true' }],

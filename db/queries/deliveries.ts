@@ -1,8 +1,9 @@
-import { and, asc, type Column, desc, eq, gte, inArray, like, lt, sql } from 'drizzle-orm';
+import { and, asc, type Column, desc, eq, gte, inArray, like, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../client';
 import type { ProcessingFilter } from '../filters';
 import { keysetPage } from '../paging';
 import { attempts, type EventStatus, eventHistory, events, type ReceiptOutcome, receipts } from '../schema';
+import { type ContentFilter, hasContentFilter, matchingReceiptIds } from './search';
 
 const STATUSES_OF: Record<ProcessingFilter, EventStatus[]> = {
   processed: ['processed'],
@@ -11,7 +12,7 @@ const STATUSES_OF: Record<ProcessingFilter, EventStatus[]> = {
   discarded: ['discarded'],
 };
 
-export type DeliveryFilters = {
+export type DeliveryFilters = ContentFilter & {
   source?: string;
   outcome?: ReceiptOutcome[];
   status?: ProcessingFilter;
@@ -59,7 +60,24 @@ const EVENT_STATUS = sql<EventStatus | null>`(select e.status from events e wher
 const claimed = (column: Column) =>
   sql<string | null>`case when ${receipts.outcome} = 'rejected' then left(${column}, 200) end`;
 
-/** The receipt log, newest first. `q` matches `delivery_id` exactly or by its start. */
+/** Every filter of the receipt log; the list, the export and the bulk enqueue share it. */
+export function deliveriesWhere(f: DeliveryFilters): SQL | undefined {
+  return and(
+    f.source ? eq(receipts.source, f.source) : undefined,
+    f.outcome ? inArray(receipts.outcome, f.outcome) : undefined,
+    f.status ? inArray(EVENT_STATUS, STATUSES_OF[f.status]) : undefined,
+    f.event_type ? eq(receipts.eventType, f.event_type) : undefined,
+    f.q ? deliveryIdMatch(receipts.deliveryId, f.q) : undefined,
+    f.from ? gte(receipts.receivedAt, f.from) : undefined,
+    f.to ? lt(receipts.receivedAt, f.to) : undefined,
+    hasContentFilter(f) ? sql`${receipts.id} in (${matchingReceiptIds(f)})` : undefined,
+  );
+}
+
+/**
+ * The receipt log, newest first. `q` matches `delivery_id` exactly or by its start; `text`, `path`
+ * and `value` match the body (db/queries/search.ts).
+ */
 export async function listDeliveries(
   db: Queryable,
   f: DeliveryFilters,
@@ -73,21 +91,21 @@ export async function listDeliveries(
       claimed_event_type: claimed(receipts.eventType),
     })
     .from(receipts)
-    .where(
-      and(
-        f.source ? eq(receipts.source, f.source) : undefined,
-        f.outcome ? inArray(receipts.outcome, f.outcome) : undefined,
-        f.status ? inArray(EVENT_STATUS, STATUSES_OF[f.status]) : undefined,
-        f.event_type ? eq(receipts.eventType, f.event_type) : undefined,
-        f.q ? deliveryIdMatch(receipts.deliveryId, f.q) : undefined,
-        f.from ? gte(receipts.receivedAt, f.from) : undefined,
-        f.to ? lt(receipts.receivedAt, f.to) : undefined,
-        page.cursor !== undefined ? lt(receipts.id, page.cursor) : undefined,
-      ),
-    )
+    .where(and(deliveriesWhere(f), page.cursor !== undefined ? lt(receipts.id, page.cursor) : undefined))
     .orderBy(desc(receipts.id))
     .limit(page.limit + 1);
   return keysetPage(rows, page.limit);
+}
+
+/** Every matching receipt, newest first, a page at a time: memory stays one page however many match. */
+export async function* iterateDeliveries(db: Queryable, f: DeliveryFilters, pageSize = 500) {
+  let cursor: number | undefined;
+  for (;;) {
+    const page = await listDeliveries(db, f, { limit: pageSize, cursor });
+    yield* page.rows;
+    if (page.nextId === null) return;
+    cursor = page.nextId;
+  }
 }
 
 export const EVENT_COLUMNS = {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
 import { ConflictError, NotFoundError } from '../errors';
 import type { FailureClass } from '../filters';
@@ -6,8 +6,9 @@ import { keysetPage } from '../paging';
 import { eventHistory, events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, deliveryIdMatch, EVENT_COLUMNS, historyOf } from './deliveries';
+import { type ContentFilter, containsPattern, hasContentFilter, matchingReceiptIds } from './search';
 
-export type DlqFilter = {
+export type DlqFilter = ContentFilter & {
   source?: string;
   event_type?: string;
   error?: string;
@@ -17,9 +18,9 @@ export type DlqFilter = {
   from?: Date;
   to?: Date;
   ids?: number[];
+  /** Left out (the replay preview's superseded ones). */
+  excludeIds?: number[];
 };
-
-const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
 
 /** The class of the last failed attempt (lease losses are not failures of the event). */
 const lastFailure = sql<FailureClass | null>`(select a.result from attempts a
@@ -37,6 +38,14 @@ function deadWhere(f: DlqFilter): SQL | undefined {
     f.from ? gte(events.deadAt, f.from) : undefined,
     f.to ? lt(events.deadAt, f.to) : undefined,
     f.ids ? inArray(events.id, f.ids) : undefined,
+    // One parameter however many: a list of bind parameters is capped at 65,535.
+    f.excludeIds?.length
+      ? sql`not (${events.id} = any(string_to_array(${f.excludeIds.join(',')}, ',')::bigint[]))`
+      : undefined,
+    // A dead letter matches when the body of one of its receipts does.
+    hasContentFilter(f)
+      ? sql`${events.id} in (select r.event_id from receipts r where r.id in (${matchingReceiptIds(f)}))`
+      : undefined,
   );
 }
 
@@ -63,6 +72,63 @@ export async function listDeadLetters(db: Queryable, f: DlqFilter, page: { limit
     .orderBy(desc(events.id))
     .limit(page.limit + 1);
   return keysetPage(rows, page.limit);
+}
+
+/** Every matching dead letter, newest first, a page at a time: memory stays one page however many match. */
+export async function* iterateDeadLetters(db: Queryable, f: DlqFilter, pageSize = 500) {
+  let cursor: number | undefined;
+  for (;;) {
+    const page = await listDeadLetters(db, f, { limit: pageSize, cursor });
+    yield* page.rows;
+    if (page.nextId === null) return;
+    cursor = page.nextId;
+  }
+}
+
+/**
+ * What the replay preview reads of each matching dead letter, oldest first, a page at a time. The
+ * payload comes as text so ids past 2^53 stay exact (lib/json.ts parses it).
+ */
+export async function* iterateDeadLetterPayloads(db: Queryable, f: DlqFilter, pageSize = 500) {
+  let after = 0;
+  for (;;) {
+    const rows = await db
+      .select({
+        id: events.id,
+        provider: events.provider,
+        event_type: events.eventType,
+        delivery_id: events.deliveryId,
+        last_error: events.lastError,
+        created_at: events.createdAt,
+        provider_ts: events.providerTs,
+        payload_text: sql<string>`${events.payload}::text`,
+      })
+      .from(events)
+      .where(and(deadWhere(f), gt(events.id, after)))
+      .orderBy(asc(events.id))
+      .limit(pageSize);
+    yield rows;
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+/** The stored version of each object asked for (entity_versions), keyed `entity:id`. */
+export async function storedVersions(
+  db: Queryable,
+  keys: { entity: string; id: number | bigint }[],
+): Promise<Map<string, { versionAt: Date; deleted: boolean }>> {
+  const out = new Map<string, { versionAt: Date; deleted: boolean }>();
+  if (keys.length === 0) return out;
+  const tuples = keys.map((k) => sql`(${k.entity}, ${String(k.id)}::bigint)`);
+  const rows = rowsOf<{ entity: string; id: string; version_at: string | Date; deleted: boolean }>(
+    await db.execute(sql`select entity, id::text as id, version_at, deleted from entity_versions
+      where (entity, id) in (${sql.join(tuples, sql`, `)})`),
+  );
+  for (const r of rows) {
+    out.set(`${r.entity}:${r.id}`, { versionAt: new Date(r.version_at), deleted: r.deleted });
+  }
+  return out;
 }
 
 /** How many dead letters a filter matches (what a bulk retry would touch), and how many of each class. */
@@ -157,6 +223,10 @@ export async function retryDeadLetters(
       from: f.from?.toISOString(),
       to: f.to?.toISOString(),
       ids: f.ids,
+      text: f.text,
+      path: f.path,
+      value: f.value,
+      excluded: f.excludeIds?.length,
     };
     await insertAudit(tx, who, 'dlq_bulk_retry', null, { filter, matched });
     return { matched };

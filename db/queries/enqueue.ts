@@ -1,6 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { and, asc, gt, inArray, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
+import { receipts } from '../schema';
 import { type Actor, insertAudit } from './audit';
+import { type DeliveryFilters, deliveriesWhere } from './deliveries';
 
 export type EnqueueEvent = {
   source: string;
@@ -13,10 +15,37 @@ export type EnqueueEvent = {
 };
 
 /**
- * Queues a receipt's delivery as an event of its own, by an operator's decision, and points the
- * receipt at it; the audit row commits with it. Dedupe still holds: an event with this delivery_id
- * (on this source) already queued (enqueued twice, or by two operators at once) is returned, not created again.
+ * Inserts the event unless one with this delivery_id (on this source) exists, and points the receipt
+ * at it. Dedupe still holds: enqueued twice, or by two operators at once, the existing event is
+ * returned, not created again.
  */
+async function insertEnqueued(
+  tx: Queryable,
+  receiptId: number,
+  event: EnqueueEvent,
+): Promise<{ eventId: number; created: boolean }> {
+  const inserted = rowsOf<{ id: number | string }>(
+    await tx.execute(sql`
+      insert into events (source, provider, delivery_id, event_type, fingerprint, payload, provider_ts)
+      values (${event.source}, ${event.provider}, ${event.deliveryId}, ${event.eventType}, ${event.fingerprint},
+              ${event.payloadText}::jsonb, ${event.providerTs?.toISOString() ?? null}::timestamptz)
+      on conflict (source, delivery_id) do nothing
+      returning id`),
+  );
+  const created = inserted.length > 0;
+  const [row] = created
+    ? inserted
+    : rowsOf<{ id: number | string }>(
+        await tx.execute(
+          sql`select id from events where source = ${event.source} and delivery_id = ${event.deliveryId}`,
+        ),
+      );
+  const eventId = Number(row!.id);
+  await tx.execute(sql`update receipts set event_id = ${eventId} where id = ${receiptId}`);
+  return { eventId, created };
+}
+
+/** Queues a receipt's delivery as an event by an operator's decision; the audit row commits with it. */
 export async function enqueueReceipt(
   db: Queryable,
   receiptId: number,
@@ -24,29 +53,89 @@ export async function enqueueReceipt(
   who: Actor,
 ): Promise<{ eventId: number; created: boolean }> {
   return db.transaction(async (tx) => {
-    const inserted = rowsOf<{ id: number | string }>(
-      await tx.execute(sql`
-        insert into events (source, provider, delivery_id, event_type, fingerprint, payload, provider_ts)
-        values (${event.source}, ${event.provider}, ${event.deliveryId}, ${event.eventType}, ${event.fingerprint},
-                ${event.payloadText}::jsonb, ${event.providerTs?.toISOString() ?? null}::timestamptz)
-        on conflict (source, delivery_id) do nothing
-        returning id`),
-    );
-    const created = inserted.length > 0;
-    const [row] = created
-      ? inserted
-      : rowsOf<{ id: number | string }>(
-          await tx.execute(
-            sql`select id from events where source = ${event.source} and delivery_id = ${event.deliveryId}`,
-          ),
-        );
-    const eventId = Number(row!.id);
-    await tx.execute(sql`update receipts set event_id = ${eventId} where id = ${receiptId}`);
+    const r = await insertEnqueued(tx, receiptId, event);
     await insertAudit(tx, who, 'delivery_enqueue', String(receiptId), {
       delivery_id: event.deliveryId,
-      event_id: eventId,
-      created,
+      event_id: r.eventId,
+      created: r.created,
     });
-    return { eventId, created };
+    return r;
+  });
+}
+
+/** What a receipt kept of its request: enough to parse it again through its provider. */
+export type StoredReceipt = {
+  id: number;
+  source: string;
+  provider: string | null;
+  outcome: string;
+  reason: string | null;
+  event_type: string | null;
+  event_id: number | null;
+  received_at: Date;
+  provider_ts: Date | null;
+  headers: Record<string, string>;
+  body: string | null;
+};
+
+/** The outcomes a bulk enqueue takes: a signed delivery the app did not process. */
+export const ENQUEUE_OUTCOMES = ['ignored', 'malformed'] as const;
+
+/**
+ * Every ignored or malformed receipt the list's filter matches, oldest first (events are queued in
+ * the order they arrived), a page at a time.
+ */
+export async function* iterateEnqueueCandidates(db: Queryable, f: DeliveryFilters, pageSize = 500) {
+  let after = 0;
+  for (;;) {
+    const rows = (await db
+      .select({
+        id: receipts.id,
+        source: receipts.source,
+        provider: receipts.provider,
+        outcome: receipts.outcome,
+        reason: receipts.reason,
+        event_type: receipts.eventType,
+        event_id: receipts.eventId,
+        received_at: receipts.receivedAt,
+        provider_ts: receipts.providerTs,
+        headers: receipts.headers,
+        body: receipts.body,
+      })
+      .from(receipts)
+      .where(
+        and(deliveriesWhere(f), inArray(receipts.outcome, [...ENQUEUE_OUTCOMES]), gt(receipts.id, after)),
+      )
+      .orderBy(asc(receipts.id))
+      .limit(pageSize)) as StoredReceipt[];
+    yield* rows;
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+/**
+ * Queues many receipts in one transaction with one audit row (the filter and the counts), so a
+ * bulk enqueue is all or nothing. `items` reads through the transaction it is given (PGlite has one
+ * connection: a read outside it would wait for it).
+ */
+export async function enqueueReceipts(
+  db: Queryable,
+  items: (tx: Queryable) => AsyncIterable<{ receiptId: number; event: EnqueueEvent } | null>,
+  who: Actor,
+  /** Read after the items: the caller's tallies are complete by then. */
+  detail: () => Record<string, unknown>,
+): Promise<{ created: number; existing: number }> {
+  return db.transaction(async (tx) => {
+    let created = 0;
+    let existing = 0;
+    for await (const item of items(tx)) {
+      if (!item) continue;
+      const r = await insertEnqueued(tx, item.receiptId, item.event);
+      if (r.created) created++;
+      else existing++;
+    }
+    await insertAudit(tx, who, 'delivery_bulk_enqueue', null, { ...detail(), created, existing });
+    return { created, existing };
   });
 }

@@ -59,6 +59,28 @@ export const idParamSchema = z.object({
     .transform(Number),
 });
 
+/**
+ * Content search (db/queries/search.ts): `text` anywhere in the body, at least 3 characters (the
+ * trigram index needs one whole trigram); `path` + `value`: a JSON path such as `data.contact.email`
+ * equal to a value. `q` stays the delivery id prefix.
+ */
+const contentFields = {
+  text: z
+    .string()
+    .min(3, 'at least 3 characters')
+    .max(MAX_FILTER_CHARS, `at most ${MAX_FILTER_CHARS} characters`)
+    .optional(),
+  path: z
+    .string()
+    .max(MAX_FILTER_CHARS, `at most ${MAX_FILTER_CHARS} characters`)
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+){0,15}$/, 'keys separated by dots, such as data.contact.email')
+    .optional(),
+  value: z.string().max(MAX_FILTER_CHARS, `at most ${MAX_FILTER_CHARS} characters`).optional(),
+};
+type ContentInput = { path?: string; value?: string };
+const pathWithValue = <T extends ContentInput>(v: T) => (v.path === undefined) === (v.value === undefined);
+const pathMessage = { message: '`path` and `value` go together', path: ['value'] };
+
 /** `a,b,c`: one or more values of an enum, each at most once (a query key may not repeat). */
 const enumList = <T extends readonly [string, ...string[]]>(values: T) =>
   z
@@ -72,21 +94,43 @@ const enumList = <T extends readonly [string, ...string[]]>(values: T) =>
         .refine((a) => new Set(a).size === a.length, 'a value is given twice'),
     );
 
+const deliveryFields = {
+  source: sourceSlug.optional(),
+  outcome: enumList(RECEIPT_OUTCOMES).optional(),
+  /** Processing state of the delivery's event (accepted receipts have one). */
+  status: z.enum(PROCESSING_FILTERS).optional(),
+  event_type: eventType.optional(),
+  q: filterText.optional(),
+  ...contentFields,
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+};
+
 export const deliveriesQuerySchema = z
-  .strictObject({
-    source: sourceSlug.optional(),
-    outcome: enumList(RECEIPT_OUTCOMES).optional(),
-    /** Processing state of the delivery's event (accepted receipts have one). */
-    status: z.enum(PROCESSING_FILTERS).optional(),
-    event_type: eventType.optional(),
-    q: filterText.optional(),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
-    limit,
-    cursor,
-  })
-  .superRefine(checkRange);
+  .strictObject({ ...deliveryFields, limit, cursor })
+  .superRefine(checkRange)
+  .refine(pathWithValue, pathMessage);
 export type DeliveriesQuery = z.infer<typeof deliveriesQuerySchema>;
+
+const exportFormat = z.enum(['csv', 'ndjson']).default('csv');
+
+/** GET /api/deliveries/export: the list's filters, every matching row. */
+export const deliveriesExportQuerySchema = z
+  .strictObject({ ...deliveryFields, format: exportFormat })
+  .superRefine(checkRange)
+  .refine(pathWithValue, pathMessage);
+
+/** The list's filters in their query-string form, so a page passes its URL state as it is. */
+const deliveryFilterSchema = z
+  .strictObject(deliveryFields)
+  .superRefine(checkRange)
+  .refine(pathWithValue, pathMessage);
+
+/** POST /api/deliveries/enqueue: queue every ignored or malformed receipt the filter matches. */
+export const deliveriesEnqueueBodySchema = z.strictObject({
+  filter: deliveryFilterSchema.default({}),
+  dry_run: z.boolean().default(false),
+});
 
 export const eventsQuerySchema = z.strictObject({
   source: sourceSlug.optional(),
@@ -104,11 +148,13 @@ const dlqFields = {
   /** Delivery id, whole or its start. */
   q: filterText.optional(),
   failure: z.enum(FAILURE_CLASSES).optional(),
+  ...contentFields,
 };
 
 export const dlqQuerySchema = z
   .strictObject({ ...dlqFields, from: isoTime.optional(), to: isoTime.optional(), limit, cursor })
-  .superRefine(checkRange);
+  .superRefine(checkRange)
+  .refine(pathWithValue, pathMessage);
 export type DlqQuery = z.infer<typeof dlqQuerySchema>;
 
 const dlqFilter = z.strictObject({
@@ -117,15 +163,26 @@ const dlqFilter = z.strictObject({
   to: isoTime.optional(),
 });
 
+/** GET /api/dlq/export: the dead-letter list's filters, every matching row. */
+export const dlqExportQuerySchema = z
+  .strictObject({ ...dlqFields, from: isoTime.optional(), to: isoTime.optional(), format: exportFormat })
+  .superRefine(checkRange)
+  .refine(pathWithValue, pathMessage);
+
 /** What a bulk retry with the same filter would match (GET /api/dlq/count, for the confirmation). */
-export const dlqCountQuerySchema = dlqFilter.superRefine(checkRange);
+export const dlqCountQuerySchema = dlqFilter.superRefine(checkRange).refine(pathWithValue, pathMessage);
 
 /** What a bulk retry matches: every dead letter passing all given filters (none: all of them). */
 export const dlqBulkRetryBodySchema = dlqFilter
   .extend({
     ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
+    /** Answer the preview (what would be retried) and change nothing. */
+    dry_run: z.boolean().default(false),
+    /** Leave out dead letters whose object already has a newer stored state (they would be skipped). */
+    exclude_superseded: z.boolean().default(false),
   })
-  .superRefine(checkRange);
+  .superRefine(checkRange)
+  .refine(pathWithValue, pathMessage);
 export type DlqBulkRetryBody = z.infer<typeof dlqBulkRetryBodySchema>;
 
 export const metricsQuerySchema = z
@@ -170,7 +227,7 @@ const auditFilter = {
 };
 export const auditQuerySchema = z.strictObject({ ...auditFilter, limit, cursor }).superRefine(checkRange);
 export const auditExportQuery = z
-  .strictObject({ ...auditFilter, format: z.enum(['csv', 'ndjson']).default('csv') })
+  .strictObject({ ...auditFilter, format: exportFormat })
   .superRefine(checkRange);
 
 export const loginBodySchema = z.strictObject({

@@ -22,6 +22,26 @@ export function csvLine(values: unknown[]): string {
 }
 
 /**
+ * The file name says what the file holds: `deliveries_outcome-ignored_text-a@b.test`. Values are cut
+ * to 40 characters and reduced to characters every file system and the Content-Disposition header
+ * take (times lose their colons).
+ */
+export function exportFilename(base: string, filters: Record<string, unknown>): string {
+  const parts = [base];
+  for (const [key, value] of Object.entries(filters)) {
+    if (value === undefined || value === null) continue;
+    const text =
+      value instanceof Date ? value.toISOString() : Array.isArray(value) ? value.join('+') : String(value);
+    const safe = text
+      .replace(/[^A-Za-z0-9.@+-]+/g, '-')
+      .slice(0, 40)
+      .replace(/^-+|-+$/g, '');
+    parts.push(`${key}-${safe}`);
+  }
+  return parts.join('_').slice(0, 180);
+}
+
+/**
  * Streams rows as CSV (a header line, then one line per row) or NDJSON, pulling the next row only
  * when the client has read the previous chunk, so memory stays one page of rows.
  */

@@ -15,19 +15,37 @@ export type DeliveriesViewFilters = {
   status?: ProcessingFilter | null;
   event_type?: string | null;
   q?: string | null;
+  text?: string | null;
+  path?: string | null;
+  value?: string | null;
 };
 
 export const PAGE_SIZE = 50;
 
+/** The API's filter parameters for a view: the list, its export and its bulk enqueue send the same. */
+export function deliveriesApiFilter(f: DeliveriesViewFilters) {
+  return {
+    source: f.source,
+    outcome: f.outcome?.length ? f.outcome.join(',') : undefined,
+    status: f.status,
+    event_type: f.event_type,
+    q: f.q,
+    text: f.text,
+    path: f.path,
+    value: f.value,
+    // Resolved now, at fetch time: a preset slides to "now" on every refresh.
+    ...rangeParams(f),
+  };
+}
+
 export const deliveriesOptions = (f: DeliveriesViewFilters, live: boolean) =>
   infiniteQueryOptions({
     queryKey: ['deliveries', 'list', f] as const,
-    queryFn: ({ pageParam, signal }) => {
-      return fetchJson<DeliveryRow[]>(
-        `/api/deliveries${qs({ source: f.source, outcome: f.outcome?.join(','), status: f.status, event_type: f.event_type, q: f.q, ...rangeParams(f), limit: PAGE_SIZE, cursor: pageParam })}`,
+    queryFn: ({ pageParam, signal }) =>
+      fetchJson<DeliveryRow[]>(
+        `/api/deliveries${qs({ ...deliveriesApiFilter(f), limit: PAGE_SIZE, cursor: pageParam })}`,
         { signal },
-      );
-    },
+      ),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     // Live tail re-reads the newest page every few seconds while the tab is visible.
@@ -48,5 +66,43 @@ export const enqueueDelivery = async (id: number) =>
   (
     await fetchJson<{ event_id: number; created: boolean }>(`/api/deliveries/${id}/enqueue`, {
       method: 'POST',
+    })
+  ).data;
+
+/** What a bulk enqueue of the view would do (dry run) or did. */
+export type EnqueuePreview = {
+  matched: number;
+  by_event_type: Record<string, number>;
+  by_reason: Record<string, number>;
+  ready: number;
+  already_queued: number;
+  failing: Record<string, number>;
+  oldest: string | null;
+  newest: string | null;
+  created?: number;
+  existing?: number;
+};
+
+/** Only set filters go in the body: the API's filter object is strict and takes no nulls. */
+const definedOnly = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined && v !== ''));
+
+export const enqueuePreviewOptions = (f: DeliveriesViewFilters) =>
+  queryOptions({
+    queryKey: ['deliveries', 'enqueue-preview', f] as const,
+    queryFn: async () =>
+      (
+        await fetchJson<EnqueuePreview>('/api/deliveries/enqueue', {
+          method: 'POST',
+          body: { filter: definedOnly(deliveriesApiFilter(f)), dry_run: true },
+        })
+      ).data,
+  });
+
+export const enqueueDeliveriesRequest = async (f: DeliveriesViewFilters) =>
+  (
+    await fetchJson<EnqueuePreview>('/api/deliveries/enqueue', {
+      method: 'POST',
+      body: { filter: definedOnly(deliveriesApiFilter(f)) },
     })
   ).data;

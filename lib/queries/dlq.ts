@@ -15,10 +15,13 @@ export type DlqFilters = {
   range?: TimeRange | 'all';
   from?: Date | null;
   to?: Date | null;
+  text?: string | null;
+  path?: string | null;
+  value?: string | null;
 };
 
 /** The API's query for a filter: the time range resolved now, at fetch time. */
-function dlqQuery({ range = 'all', from, to, ...rest }: DlqFilters) {
+export function dlqApiFilter({ range = 'all', from, to, ...rest }: DlqFilters) {
   return { ...rest, ...rangeParams({ range, from, to }) };
 }
 export type DlqCount = { matched: number; transient: number; permanent: number };
@@ -27,7 +30,7 @@ export const dlqListOptions = (f: DlqFilters) =>
   infiniteQueryOptions({
     queryKey: ['dlq', 'list', f] as const,
     queryFn: ({ pageParam, signal }) =>
-      fetchJson<DeadLetterRow[]>(`/api/dlq${qs({ ...dlqQuery(f), limit: 50, cursor: pageParam })}`, {
+      fetchJson<DeadLetterRow[]>(`/api/dlq${qs({ ...dlqApiFilter(f), limit: 50, cursor: pageParam })}`, {
         signal,
       }),
     initialPageParam: undefined as string | undefined,
@@ -40,7 +43,7 @@ export const dlqCountOptions = (f: DlqFilters) =>
   queryOptions({
     queryKey: ['dlq', 'count', f] as const,
     queryFn: async ({ signal }) =>
-      (await fetchJson<DlqCount>(`/api/dlq/count${qs(dlqQuery(f))}`, { signal })).data,
+      (await fetchJson<DlqCount>(`/api/dlq/count${qs(dlqApiFilter(f))}`, { signal })).data,
   });
 
 export const eventOptions = (id: number) =>
@@ -52,10 +55,40 @@ export const eventOptions = (id: number) =>
 export const retryDeadLetterRequest = (id: number) => fetchJson(`/api/dlq/${id}/retry`, { method: 'POST' });
 export const discardDeadLetterRequest = (id: number) =>
   fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
+/** The dry run of a bulk retry (POST /api/dlq/retry with dry_run): what would be retried. */
+export type RetryPreview = {
+  matched: number;
+  by_event_type: Record<string, number>;
+  by_error: Record<string, number>;
+  superseded: number;
+  missing_objects: number;
+  oldest: string | null;
+  newest: string | null;
+};
+
+export const retryPreviewOptions = (f: DlqFilters) =>
+  queryOptions({
+    queryKey: ['dlq', 'preview', f] as const,
+    queryFn: async () => {
+      const body = Object.fromEntries(
+        Object.entries(dlqApiFilter(f)).filter(([, v]) => v !== null && v !== undefined),
+      );
+      return (
+        await fetchJson<RetryPreview>('/api/dlq/retry', { method: 'POST', body: { ...body, dry_run: true } })
+      ).data;
+    },
+  });
+
 /** Bulk retry of what the filters match (unset filters, null in the URL state, are left out). */
-export const retryDeadLettersRequest = async ({ ids, ...filter }: DlqFilters & { ids?: number[] }) => {
+export const retryDeadLettersRequest = async ({
+  ids,
+  exclude_superseded,
+  ...filter
+}: DlqFilters & { ids?: number[]; exclude_superseded?: boolean }) => {
   const body = Object.fromEntries(
-    Object.entries(ids ? { ids } : dlqQuery(filter)).filter(([, v]) => v !== null && v !== undefined),
+    Object.entries(ids ? { ids } : { ...dlqApiFilter(filter), exclude_superseded }).filter(
+      ([, v]) => v !== null && v !== undefined,
+    ),
   );
   return (await fetchJson<{ matched: number }>('/api/dlq/retry', { method: 'POST', body })).data.matched;
 };

@@ -340,7 +340,7 @@ class BatchAbandoned extends Error {
 }
 
 /** The envelope's `data` object (the receiver stored the envelope as sent, validated). */
-function payloadData(text: string): Record<string, unknown> {
+export function payloadData(text: string): Record<string, unknown> {
   const payload = parseExactJson(text) as { data?: unknown };
   const data = payload?.data;
   return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};

@@ -2,7 +2,10 @@
 
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useQueryStates } from 'nuqs';
+import { ButtonEnqueueMatching } from '@/components/button-enqueue-matching';
+import { FormContentSearch } from '@/components/form-content-search';
 import { FormSearch } from '@/components/form-search';
+import { LinkExport } from '@/components/link-export';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { SelectMulti } from '@/components/select-multi';
@@ -12,7 +15,7 @@ import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
 import { TableDeliveries } from '@/components/table-deliveries';
 import { RECEIPT_OUTCOMES } from '@/db/schema';
-import { deliveriesOptions } from '@/lib/queries/deliveries';
+import { deliveriesApiFilter, deliveriesOptions } from '@/lib/queries/deliveries';
 import { type DeliveriesParams, deliveriesParsers } from './search-params';
 
 export function DeliveriesClient() {
@@ -65,6 +68,11 @@ export function DeliveriesClient() {
           placeholder="starts with…"
           onSearch={(q) => set({ q })}
         />
+        <FormContentSearch initial={params} onSearch={(content) => set(content)} />
+      </div>
+      <div className="row" style={{ marginBottom: '0.75rem' }}>
+        <LinkExport endpoint="/api/deliveries/export" filter={deliveriesApiFilter(filters)} />
+        <ButtonEnqueueMatching filters={filters} />
       </div>
       {live && (
         <p className="muted" role="status" style={{ margin: '0 0 0.5rem' }}>

@@ -26,6 +26,10 @@ export const deliveriesParsers = {
   status: parseAsStringLiteral(PROCESSING_FILTERS),
   event_type: parseAsEventType,
   q: parseAsText,
+  // Content search (issue 17): text anywhere in the payload; a JSON path equal to a value.
+  text: parseAsText,
+  path: parseAsText,
+  value: parseAsText,
   live: parseAsFlag.withDefault(false),
 };
 export type DeliveriesParams = inferParserType<typeof deliveriesParsers>;

@@ -4,9 +4,12 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useQueryStates } from 'nuqs';
 import { useEffect, useRef, useState } from 'react';
 import { DialogConfirm } from '@/components/dialog-confirm';
+import { FormContentSearch } from '@/components/form-content-search';
 import { FormSearch } from '@/components/form-search';
+import { LinkExport } from '@/components/link-export';
 import { NoteRole, useLocked } from '@/components/note-role';
 import { PanelDeadLetter } from '@/components/panel-dead-letter';
+import { PanelRetryPreview } from '@/components/panel-retry-preview';
 import { PanelSandboxOutage } from '@/components/panel-sandbox-outage';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
@@ -18,6 +21,7 @@ import { TableDlq } from '@/components/table-dlq';
 import type { FAILURE_CLASSES } from '@/db/filters';
 import {
   discardDeadLetterRequest,
+  dlqApiFilter,
   dlqCountOptions,
   dlqListOptions,
   retryDeadLetterRequest,
@@ -39,12 +43,16 @@ export function DlqClient() {
     range: params.range,
     from: params.from,
     to: params.to,
+    text: params.text,
+    path: params.path,
+    value: params.value,
   };
   const announce = useRef<HTMLDivElement>(null);
   const list = useInfiniteQuery(dlqListOptions(filters));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const [checked, setChecked] = useState<Set<number>>(new Set());
   const [confirm, setConfirm] = useState<Pending | null>(null);
+  const [excludeSuperseded, setExcludeSuperseded] = useState(false);
   const [result, setResult] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const count = useQuery({ ...dlqCountOptions(filters), enabled: confirm?.kind === 'all' });
 
@@ -56,7 +64,9 @@ export function DlqClient() {
         await discardDeadLetterRequest(p.id);
         return `Discarded event ${p.id}.`;
       }
-      const matched = await retryDeadLettersRequest(p.kind === 'all' ? filters : { ids: p.ids });
+      const matched = await retryDeadLettersRequest(
+        p.kind === 'all' ? { ...filters, exclude_superseded: excludeSuperseded } : { ids: p.ids },
+      );
       return `Re-queued ${matched} dead letter${matched === 1 ? '' : 's'}; the worker picks them up now.`;
     },
     onSuccess: (text, p) => {
@@ -125,7 +135,10 @@ export function DlqClient() {
             className="primary"
             disabled={rows.length === 0 || busy || !!locked}
             title={locked}
-            onClick={() => setConfirm({ kind: 'all' })}
+            onClick={() => {
+              setExcludeSuperseded(false);
+              setConfirm({ kind: 'all' });
+            }}
           >
             Retry all matching…
           </button>
@@ -167,6 +180,8 @@ export function DlqClient() {
           placeholder="whole id or its start"
           onSearch={(q) => set({ q })}
         />
+        <FormContentSearch initial={params} onSearch={(content) => set(content)} />
+        <LinkExport endpoint="/api/dlq/export" filter={dlqApiFilter(filters)} />
       </div>
       <PanelSandboxOutage />
       <div ref={announce} tabIndex={-1} role="status" className="status-slot">
@@ -259,6 +274,11 @@ export function DlqClient() {
                       ' Filter on "Transient" to leave them out.'}
                   </li>
                 </ul>
+                <PanelRetryPreview
+                  filters={filters}
+                  exclude={excludeSuperseded}
+                  onExclude={setExcludeSuperseded}
+                />
               </>
             )
           ) : confirm.kind === 'selected' ? (

@@ -15,6 +15,10 @@ export const dlqParsers = {
   failure: parseAsStringLiteral(FAILURE_CLASSES),
   error: parseAsText,
   q: parseAsText,
+  // Content search (issue 17): text anywhere in the payload; a JSON path equal to a value.
+  text: parseAsText,
+  path: parseAsText,
+  value: parseAsText,
   selected: parseAsId,
   // When the event was dead-lettered.
   range: parseAsStringLiteral([...TIME_RANGES, 'all'] as const).withDefault('all'),

@@ -2,7 +2,17 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { bookings } from '@/db/schema';
 import { postNotification, slackText } from '@/lib/notify';
-import { claimVersion, dbId, defineHandler, entity, exactJsonb, providerId, versionOf } from './types';
+import {
+  claimVersion,
+  dbId,
+  defineHandler,
+  entity,
+  exactJsonb,
+  type HandlerEvent,
+  providerId,
+  type VersionTarget,
+  versionOf,
+} from './types';
 
 const isoOrNull = z.iso.datetime({ offset: true }).nullish();
 const schema = z.looseObject({
@@ -14,8 +24,16 @@ const schema = z.looseObject({
   status: z.string().max(100).nullish(),
 });
 
+const target = (v: z.infer<typeof schema>, event: HandlerEvent): VersionTarget => ({
+  entity: 'booking',
+  id: v.id,
+  version: versionOf(v, ['updated_at', 'created_at'], event),
+  deleted: false,
+});
+
 /** booking.created: upsert by the provider's booking id and notify. */
 export const bookingCreated = defineHandler({
+  target,
   parse: (data) => schema.parse(entity(data, 'booking')),
   notify: async (b, event, ctx) => {
     if (!ctx.notifyUrl) return;
@@ -29,10 +47,7 @@ export const bookingCreated = defineHandler({
     );
   },
   apply: async (tx, b, event) => {
-    const version = versionOf(b, ['updated_at', 'created_at'], event);
-    if (
-      !(await claimVersion(tx, { entity: 'booking', id: b.id, version, deleted: false, eventId: event.id }))
-    ) {
+    if (!(await claimVersion(tx, { ...target(b, event), eventId: event.id }))) {
       return 'skipped_stale';
     }
     const row = {

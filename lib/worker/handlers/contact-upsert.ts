@@ -1,7 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { contacts } from '@/db/schema';
-import { claimVersion, dbId, defineHandler, entity, exactJsonb, providerId, versionOf } from './types';
+import {
+  claimVersion,
+  dbId,
+  defineHandler,
+  entity,
+  exactJsonb,
+  type HandlerEvent,
+  providerId,
+  type VersionTarget,
+  versionOf,
+} from './types';
 
 const contactSchema = z.looseObject({
   id: providerId,
@@ -13,18 +23,23 @@ const contactSchema = z.looseObject({
   tags: z.array(z.string()).nullish(),
 });
 
+const target = (v: z.infer<typeof contactSchema>, event: HandlerEvent): VersionTarget => ({
+  entity: 'contact',
+  id: v.id,
+  version: versionOf(v, ['updated_at', 'created_at'], event),
+  deleted: false,
+});
+
 /**
  * contact.created and contact.updated: upsert by the provider's contact id, unless a newer state (or a
  * deletion) is already stored: version = the contact's `updated_at`, else `created_at`, else the
  * event's timestamp.
  */
 export const contactUpsert = defineHandler({
+  target,
   parse: (data) => contactSchema.parse(entity(data, 'contact')),
   apply: async (tx, c, event) => {
-    const version = versionOf(c, ['updated_at', 'created_at'], event);
-    if (
-      !(await claimVersion(tx, { entity: 'contact', id: c.id, version, deleted: false, eventId: event.id }))
-    ) {
+    if (!(await claimVersion(tx, { ...target(c, event), eventId: event.id }))) {
       return 'skipped_stale';
     }
     const row = {

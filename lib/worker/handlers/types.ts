@@ -18,6 +18,9 @@ export type HandlerContext = {
   notifyUrl: string | null;
 };
 
+/** The object a change is versioned on (entity_versions) and the version of this change. */
+export type VersionTarget = { entity: string; id: number | bigint; version: Date | null; deleted: boolean };
+
 /**
  * One event handler. `parse` validates the data (a ZodError is permanent), `notify` does effects
  * outside the database (at least once: it may repeat if a later step fails), and `apply` does the
@@ -28,6 +31,11 @@ export type Handler<T> = {
   notify?: (value: T, event: HandlerEvent, ctx: HandlerContext) => Promise<void>;
   /** 'skipped_stale': the change was older than the stored state and was not applied. */
   apply: (tx: Tx, value: T, event: HandlerEvent) => Promise<'applied' | 'skipped_stale'>;
+  /**
+   * For handlers that version their object: which object and which version, the same rule `apply`
+   * claims with, so a replay preview can tell which dead letters a newer state already superseded.
+   */
+  target?: (value: T, event: HandlerEvent) => VersionTarget;
 };
 
 export function defineHandler<T>(h: Handler<T>): Handler<unknown> {

@@ -1,7 +1,7 @@
 import { iterateAudit } from '@/db/queries/audit';
 import { authed, parseQuery } from '@/lib/api/route';
 import { auditExportQuery } from '@/lib/api/schemas';
-import { exportResponse } from '@/lib/api/stream-export';
+import { exportFilename, exportResponse } from '@/lib/api/stream-export';
 import { getDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
@@ -21,5 +21,10 @@ const COLUMNS = [
 
 export const GET = authed('viewer', async (request) => {
   const { format, ...filter } = parseQuery(auditExportQuery, request);
-  return exportResponse(iterateAudit(await getDb(), filter), COLUMNS, format, 'audit');
+  return exportResponse(
+    iterateAudit(await getDb(), filter),
+    COLUMNS,
+    format,
+    exportFilename('audit', filter),
+  );
 });

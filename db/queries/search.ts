@@ -1,0 +1,101 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { type Queryable, rowsOf } from '../client';
+
+/** Content search over receipt bodies: text anywhere, or a JSON path equal to a value. */
+export type ContentFilter = { text?: string; path?: string; value?: string };
+
+/** Counting a backlog stops here: the answer says "at least this many". */
+const COUNT_CAP = 100_000;
+/**
+ * Receipt ids are taken when a transaction starts, so one may commit after a higher id was indexed.
+ * Each batch looks again this far below the highest indexed id for rows that were not visible yet.
+ */
+const LATE_COMMIT_MARGIN = 1000;
+
+const HIGH_WATER = sql`(select coalesce(max(receipt_id), 0) from receipt_search)`;
+
+/** LIKE pattern for "contains", with `%`, `_` and `\` in the input taken literally. */
+export const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
+
+/**
+ * The jsonb documents `path = value` means for `@>`: `data.contact.email` + `a@b.test` is
+ * `{"data":{"contact":{"email":"a@b.test"}}}`. A value that reads as a JSON number, boolean or null
+ * also matches that typed value (`data.contact.id = 4242` finds the number 4242 and the string).
+ * Containment is exact on object keys; an array along the path does not match (`tags = x` is not
+ * "tags contains x").
+ */
+export function pathDocuments(path: string, value: string): string[] {
+  const wrap = (leaf: unknown) =>
+    JSON.stringify(
+      path
+        .split('.')
+        .reverse()
+        .reduce<unknown>((inner, key) => ({ [key]: inner }), leaf),
+    );
+  const docs = [wrap(value)];
+  let typed: unknown;
+  try {
+    typed = JSON.parse(value);
+  } catch {
+    typed = undefined;
+  }
+  if (typed === null || typeof typed === 'number' || typeof typed === 'boolean') docs.push(wrap(typed));
+  return docs;
+}
+
+function conditions(f: ContentFilter): SQL[] {
+  const out: SQL[] = [];
+  if (f.text) out.push(sql`s.doc ilike ${containsPattern(f.text)}`);
+  if (f.path && f.value !== undefined) {
+    const docs = pathDocuments(f.path, f.value).map((d) => sql`s.payload @> ${d}::jsonb`);
+    out.push(sql`(${sql.join(docs, sql` or `)})`);
+  }
+  return out;
+}
+
+/**
+ * Ids of the receipts whose body matches, through receipt_search's trigram and jsonb_path_ops GIN
+ * indexes. A plain IN, so the planner may walk receipts newest first and stop at a page (a common
+ * word) or collect the few matches from an index (a rare one). Receipts the indexer has not reached
+ * yet (normally the last second) are not found; searchProgress says how many.
+ */
+export function matchingReceiptIds(f: ContentFilter): SQL {
+  return sql`select s.receipt_id from receipt_search s where ${sql.join(conditions(f), sql` and `)}`;
+}
+
+export const hasContentFilter = (f: ContentFilter) => Boolean(f.text || (f.path && f.value !== undefined));
+
+/**
+ * How far the search index has got: the highest receipt indexed, and how many newer receipts with a
+ * body wait (counted up to COUNT_CAP).
+ */
+export async function searchProgress(db: Queryable): Promise<{ indexed_through: number; unindexed: number }> {
+  const [r] = rowsOf<{ hi: string | number; n: string | number }>(
+    await db.execute(sql`
+      with w as (select ${HIGH_WATER} as hi)
+      select w.hi, (select count(*) from (select 1 from receipts r where r.id > w.hi and r.body is not null
+                                          limit ${COUNT_CAP}) x) as n
+        from w`),
+  );
+  return { indexed_through: Number(r?.hi ?? 0), unindexed: Number(r?.n ?? 0) };
+}
+
+/**
+ * Copies the next batch of receipt bodies into receipt_search (the background job's step, off the
+ * receiver's path). Idempotent across replicas: a row indexed twice is kept once. Returns how many
+ * rows it indexed; fewer than `batch` means it has caught up.
+ */
+export async function indexReceiptBodies(db: Queryable, batch = 2000): Promise<number> {
+  const res = await db.execute(sql`
+    with ins as (
+      insert into receipt_search (receipt_id, doc, payload)
+      select r.id, r.body, try_jsonb(r.body) from receipts r
+       where r.id > ${HIGH_WATER} - ${LATE_COMMIT_MARGIN} and r.body is not null
+         and not exists (select 1 from receipt_search s where s.receipt_id = r.id)
+       order by r.id
+       limit ${batch}
+      on conflict (receipt_id) do nothing
+      returning 1)
+    select count(*)::int as n from ins`);
+  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
+}
