@@ -20,4 +20,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   sandbox_outage: 'Sandbox downstream outage switched',
   source_create: 'Source added',
   source_update: 'Source changed',
+  alert_acknowledge: 'Alert acknowledged',
+  alert_rule_update: 'Alert rule changed',
+  sandbox_fault: 'Sandbox fault switched',
 };

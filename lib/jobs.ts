@@ -2,6 +2,7 @@ import type { Db } from '@/db/client';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
+import { alertJobs } from '@/lib/alerts/job';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -39,6 +40,7 @@ function jobs(rollups: RollupBuffer): Job[] {
       everyMs: 10 * 60_000,
       run: (db) => pruneOld(db, env.RETENTION_DAYS, { fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS }),
     },
+    ...alertJobs(),
     // Postgres servers vacuum themselves (autovacuum); embedded PGlite does not.
     ...(env.DATABASE_URL ? [] : [pgliteVacuum()]),
   ];
