@@ -33,15 +33,15 @@ export async function recentRefusals(db: Queryable, since: Date, limit: number) 
     .filter((r) => r.received_at >= since);
 }
 
-/** The merged delivery-lag histogram (all event types) of the minutes since `since`. */
-export async function lagSince(db: Queryable, since: Date): Promise<Histogram> {
+/** The merged delivery-lag or ack-time histogram (all event types) of the minutes since `since`. */
+export async function latencySince(db: Queryable, since: Date, which: 'lag' | 'ack'): Promise<Histogram> {
+  const column = sql.raw(which === 'lag' ? 'lag_hist' : 'ack_hist');
   const res = await db.execute(sql`
-    select lag_hist from latency_rollups
+    select ${column} as h from latency_rollups
      where granularity = 'minute' and event_type = '*' and bucket >= ${since}`);
   const out: Histogram = {};
-  for (const r of rowsOf<{ lag_hist: Histogram | string }>(res)) {
-    merge(out, typeof r.lag_hist === 'string' ? JSON.parse(r.lag_hist) : r.lag_hist);
-  }
+  for (const r of rowsOf<{ h: Histogram | string }>(res))
+    merge(out, typeof r.h === 'string' ? JSON.parse(r.h) : r.h);
   return out;
 }
 
@@ -78,8 +78,7 @@ export async function dueBacklog(db: Queryable, now: Date) {
 export async function newDeadLetters(db: Queryable, since: Date, sample: number) {
   const res = await db.execute(sql`
     select id, source, event_type, delivery_id, last_error, created_at, dead_at from (
-      select e.*, row_number() over (partition by source order by dead_at desc, id desc) as rn,
-             count(*) over (partition by source) as n
+      select e.*, row_number() over (partition by source order by dead_at desc, id desc) as rn
         from events e where status = 'dead' and dead_at >= ${since}) d
      where rn <= ${sample} order by source, dead_at desc`);
   const counts = await db.execute(sql`

@@ -4,7 +4,7 @@ import {
   activeMinutesByType,
   databaseBytes,
   dueBacklog,
-  lagSince,
+  latencySince,
   newDeadLetters,
   recentRefusals,
   rejectedPerMinute,
@@ -113,7 +113,7 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
   },
 
   lag_high: async (ctx, r) => {
-    const hist = await lagSince(ctx.db, minutesAgo(ctx.now, r.windowMinutes));
+    const hist = await latencySince(ctx.db, minutesAgo(ctx.now, r.windowMinutes), 'lag');
     const n = Object.values(hist).reduce((s, v) => s + v, 0);
     const [p95] = percentiles(hist, [0.95]);
     // A handful of late retries is not a trend.

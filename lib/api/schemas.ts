@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { FAILURE_CLASSES, PROCESSING_FILTERS } from '@/db/filters';
-import { AUDIT_ACTIONS, EVENT_STATUSES, RECEIPT_OUTCOMES, ROLES, SOURCE_SLUG_PATTERN } from '@/db/schema';
+import {
+  ALERT_RULES,
+  ALERT_STATES,
+  AUDIT_ACTIONS,
+  EVENT_STATUSES,
+  RECEIPT_OUTCOMES,
+  ROLES,
+  SOURCE_SLUG_PATTERN,
+} from '@/db/schema';
 import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
 import { PROVIDER_NAMES } from '@/lib/providers/registry';
 
@@ -229,3 +237,33 @@ export const sourceCreateBodySchema = z.strictObject({
 export const sourcePatchBodySchema = z
   .strictObject({ enabled: z.boolean().optional(), secrets: secretList.min(1).optional() })
   .refine((v) => v.enabled !== undefined || v.secrets !== undefined, { message: 'give enabled or secrets' });
+
+export const alertsQuerySchema = z.strictObject({
+  state: z.enum([...ALERT_STATES, 'active']).optional(),
+  limit,
+  cursor,
+});
+
+export const alertRuleParamSchema = z.object({ rule: z.enum(ALERT_RULES) });
+
+export const alertRulePatchBodySchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    threshold: z.number().finite().min(0).max(1e9).optional(),
+    window_minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: 'give enabled, threshold or window_minutes' });
+
+export const SANDBOX_FAULTS = ['webhook_disabled', 'webhook_repointed', 'wrong_secret', 'silence'] as const;
+
+export const sandboxFaultBodySchema = z.strictObject({
+  fault: z.enum(SANDBOX_FAULTS),
+  on: z.boolean(),
+  /** For `silence`: the event type to stop (default: the most frequent one). */
+  event_type: eventType.optional(),
+});

@@ -94,8 +94,24 @@ export type EmbeddedSandbox = {
   /** The demo's downstream outage switch; null when notifications go elsewhere (NOTIFY_WEBHOOK_URL). */
   downstream(): SandboxDownstreamStats | null;
   setDownstreamOutage(on: boolean, who: Actor): Promise<SandboxDownstreamStats>;
+  /** Which provider-side faults are on (the Alerts page's demo switches). */
+  faults(): Promise<SandboxFaults>;
+  /** Switches a fault on the provider's side, as if someone did it there; audited as sandbox_fault. */
+  setFault(
+    fault: SandboxFault,
+    on: boolean,
+    opts: { eventType?: string },
+    who: Actor,
+  ): Promise<SandboxFaults>;
   stop(): Promise<void>;
 };
+
+/**
+ * Faults a demo provider can reproduce, one per alert condition: its webhook switched off or pointed
+ * elsewhere in its own dashboard, deliveries signed with a secret we do not have, one event type stopped.
+ */
+export type SandboxFault = 'webhook_disabled' | 'webhook_repointed' | 'wrong_secret' | 'silence';
+export type SandboxFaults = Record<SandboxFault, boolean> & { muted_events: string[] };
 
 /** The demo downstream's counters and whether the operator's outage is on. */
 export type SandboxDownstreamStats = { received: number; accepted: number; failed: number; outage: boolean };

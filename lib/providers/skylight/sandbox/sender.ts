@@ -50,6 +50,9 @@ export type SenderOptions = {
 
 type Attempt = { row: StoredDelivery; kind: 'normal' | 'duplicate' | 'test' };
 
+/** What the wrong-secret fault signs with: a secret no receiver was given. */
+const WRONG_SECRET = 'sandbox-fault-secret-nobody-configured';
+
 export const DISABLED_REASON = 'webhook disabled: pending retry dropped';
 const RESPONSE_BODY_KEEP = 1000;
 /** Generation pauses while this many attempts wait for a free connection (backpressure). */
@@ -133,6 +136,7 @@ export class Sender {
     let queued = 0;
     for (let i = 0; i < count; i++) {
       const ev = this.world.next(new Date(Date.now() + k.skewMs), k.failures, only);
+      if (k.mutedEvents.includes(ev.type)) continue;
       this.counts.events++;
       for (const w of hooks) {
         if (!w.events.includes(ev.type)) continue;
@@ -320,7 +324,7 @@ export class Sender {
           'content-type': 'application/json',
           [HEADER_EVENT]: row.eventType,
           [HEADER_DELIVERY]: row.deliveryId,
-          [HEADER_SIGNATURE]: sign(body, webhook.secret),
+          [HEADER_SIGNATURE]: sign(body, this.opts.knobs().wrongSecret ? WRONG_SECRET : webhook.secret),
           [HEADER_TIMESTAMP]: String(unixSeconds(Date.now() + skewMs)),
         },
         body,
