@@ -8,6 +8,7 @@ import { StatusHealth } from './status-health';
 
 const LINKS = [
   { href: '/', label: 'Overview' },
+  { href: '/alerts', label: 'Alerts' },
   { href: '/deliveries', label: 'Deliveries' },
   { href: '/dlq', label: 'Dead letters' },
   { href: '/webhooks', label: 'Webhooks' },

@@ -14,6 +14,7 @@ import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectEventType } from '@/components/select-event-type';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
+import { StatusVerdict } from '@/components/status-verdict';
 import { summaryOptions } from '@/lib/queries/metrics';
 import { overviewParsers } from './search-params';
 
@@ -30,6 +31,7 @@ export function OverviewClient() {
           <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         </div>
       </div>
+      <StatusVerdict />
       <PanelSandboxOutage />
       {summary.isPending ? (
         <StateLoading label="Loading summary" rows={2} />
