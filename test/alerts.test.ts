@@ -7,10 +7,12 @@ import { sql } from 'drizzle-orm';
 import { openDb } from '@/db/client';
 import { record } from '@/db/histogram';
 import { acknowledgeAlert, upsertRule } from '@/db/queries/alerts';
+import { listDeadLetters } from '@/db/queries/dlq';
 import { type RollupCell, writeRollups } from '@/db/queries/rollups';
 import type { AlertRule } from '@/db/schema';
 import { deliverNotifications, type EngineDeps, evaluateAlerts } from '@/lib/alerts/engine';
 import { transitionText } from '@/lib/alerts/summaries';
+import { createdBeforeFor, keptUntil } from '@/lib/dlq-retention';
 import { skylight } from '@/lib/providers/skylight';
 import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
 import { openTestDb, type TestDb } from './helpers/db';
@@ -382,5 +384,42 @@ describe('channel, acknowledgement and replicas', () => {
     } finally {
       await second?.close();
     }
+  });
+});
+
+describe('dead letters that expire', () => {
+  test('sorted receipts-expiring-first and filtered to those pruned within N days', async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    for (const [id, ageDays] of [
+      ['old', 28],
+      ['mid', 10],
+      ['new', 1],
+    ] as const) {
+      await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, created_at)
+        values ('skylightchat', 'skylight', ${id}, 'contact.created', '{}', 'dead', now(), ${new Date(now - ageDays * day)})`);
+    }
+    const expiring = await listDeadLetters(tdb.db, {}, { limit: 2, sort: 'expiring' });
+    assert.deepEqual(
+      expiring.rows.map((r) => r.delivery_id),
+      ['old', 'mid'],
+    );
+    const next = await listDeadLetters(tdb.db, {}, { limit: 2, sort: 'expiring', cursor: expiring.nextId! });
+    assert.deepEqual(
+      next.rows.map((r) => r.delivery_id),
+      ['new'],
+    );
+    // RETENTION_DAYS 30: within 5 days means created more than 25 days ago.
+    const soon = await listDeadLetters(
+      tdb.db,
+      { created_before: createdBeforeFor(5, 30, now) },
+      { limit: 10 },
+    );
+    assert.deepEqual(
+      soon.rows.map((r) => r.delivery_id),
+      ['old'],
+    );
+    const left = keptUntil(soon.rows[0]!.created_at, 30).getTime() - now;
+    assert.ok(Math.abs(left - 2 * day) < 5000, 'the 28-day-old dead letter keeps its receipts 2 more days');
   });
 });

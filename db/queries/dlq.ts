@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
 import { ConflictError, NotFoundError } from '../errors';
 import type { FailureClass } from '../filters';
@@ -17,6 +17,8 @@ export type DlqFilter = {
   from?: Date;
   to?: Date;
   ids?: number[];
+  /** Created before this time: the retention filter ("raw receipts pruned within N days"). */
+  created_before?: Date;
 };
 
 const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
@@ -37,6 +39,7 @@ function deadWhere(f: DlqFilter): SQL | undefined {
     f.from ? gte(events.deadAt, f.from) : undefined,
     f.to ? lt(events.deadAt, f.to) : undefined,
     f.ids ? inArray(events.id, f.ids) : undefined,
+    f.created_before ? lt(events.createdAt, f.created_before) : undefined,
   );
 }
 
@@ -54,13 +57,27 @@ const FAILURE_COLUMNS = {
   failure: lastFailure,
 };
 
-/** Dead letters, most recently dead first. */
-export async function listDeadLetters(db: Queryable, f: DlqFilter, page: { limit: number; cursor?: number }) {
+/**
+ * Dead letters, most recently dead first; `expiring` sorts the oldest first, which is the order their
+ * raw receipts reach the retention limit (created_at + RETENTION_DAYS; ids grow with created_at).
+ */
+export async function listDeadLetters(
+  db: Queryable,
+  f: DlqFilter,
+  page: { limit: number; cursor?: number; sort?: 'newest' | 'expiring' },
+) {
+  const oldestFirst = page.sort === 'expiring';
+  const after =
+    page.cursor === undefined
+      ? undefined
+      : oldestFirst
+        ? gt(events.id, page.cursor)
+        : lt(events.id, page.cursor);
   const rows = await db
     .select({ ...EVENT_COLUMNS, ...FAILURE_COLUMNS })
     .from(events)
-    .where(and(deadWhere(f), page.cursor !== undefined ? lt(events.id, page.cursor) : undefined))
-    .orderBy(desc(events.id))
+    .where(and(deadWhere(f), after))
+    .orderBy(oldestFirst ? asc(events.id) : desc(events.id))
     .limit(page.limit + 1);
   return keysetPage(rows, page.limit);
 }

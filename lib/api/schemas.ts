@@ -100,7 +100,14 @@ const dlqFields = {
   failure: z.enum(FAILURE_CLASSES).optional(),
 };
 
-export const dlqQuerySchema = z.strictObject({ ...dlqFields, limit, cursor });
+export const dlqQuerySchema = z.strictObject({
+  ...dlqFields,
+  /** Only dead letters whose raw receipts are pruned within this many days (RETENTION_DAYS). */
+  expiring_within_days: wholeNumber.pipe(z.number().min(1).max(3650)).optional(),
+  sort: z.enum(['newest', 'expiring']).default('newest'),
+  limit,
+  cursor,
+});
 export type DlqQuery = z.infer<typeof dlqQuerySchema>;
 
 const dlqFilter = z.strictObject({

@@ -12,7 +12,7 @@ export type DlqFilters = {
 };
 export type DlqCount = { matched: number; transient: number; permanent: number };
 
-export const dlqListOptions = (f: DlqFilters) =>
+export const dlqListOptions = (f: DlqFilters & { sort?: 'newest' | 'expiring' | null }) =>
   infiniteQueryOptions({
     queryKey: ['dlq', 'list', f] as const,
     queryFn: ({ pageParam, signal }) =>

@@ -26,7 +26,7 @@ import { dlqParsers } from './search-params';
 
 type Pending = { kind: 'all' } | { kind: 'selected'; ids: number[] } | { kind: 'discard'; id: number };
 
-export function DlqClient() {
+export function DlqClient({ retentionDays }: { retentionDays: number }) {
   const [params, set] = useQueryStates(dlqParsers);
   const qc = useQueryClient();
   const filters = {
@@ -37,7 +37,7 @@ export function DlqClient() {
     failure: params.failure,
   };
   const announce = useRef<HTMLDivElement>(null);
-  const list = useInfiniteQuery(dlqListOptions(filters));
+  const list = useInfiniteQuery(dlqListOptions({ ...filters, sort: params.sort }));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const [checked, setChecked] = useState<Set<number>>(new Set());
   const [confirm, setConfirm] = useState<Pending | null>(null);
@@ -145,6 +145,17 @@ export function DlqClient() {
             <option value="permanent">Permanent (fails again until fixed)</option>
           </select>
         </label>
+        <label className="field">
+          Order
+          <select
+            aria-label="Order"
+            value={params.sort ?? 'newest'}
+            onChange={(e) => set({ sort: e.target.value === 'expiring' ? 'expiring' : null })}
+          >
+            <option value="newest">Newest first</option>
+            <option value="expiring">Receipts expiring first</option>
+          </select>
+        </label>
         <FormSearch
           label="Error contains"
           button="Filter"
@@ -182,6 +193,7 @@ export function DlqClient() {
           <>
             <TableDlq
               rows={rows}
+              retentionDays={retentionDays}
               selected={params.selected}
               checked={checked}
               onToggle={toggle}

@@ -9,6 +9,8 @@ export const dlqParsers = {
   error: parseAsText,
   q: parseAsText,
   selected: parseAsId,
+  /** `expiring`: oldest first, the order their raw receipts reach RETENTION_DAYS. */
+  sort: parseAsStringLiteral(['newest', 'expiring'] as const),
 };
 export type DlqParams = inferParserType<typeof dlqParsers>;
 

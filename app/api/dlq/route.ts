@@ -3,14 +3,27 @@ import { decodeCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
 import { dlqQuerySchema } from '@/lib/api/schemas';
 import { getDb } from '@/lib/db';
+import { createdBeforeFor, keptUntil } from '@/lib/dlq-retention';
+import { env } from '@/lib/env';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = authed('viewer', async (request) => {
-  const { limit, cursor, ...filters } = parseQuery(dlqQuerySchema, request);
-  const page = await listDeadLetters(await getDb(), filters, {
-    limit,
-    cursor: cursor ? decodeCursor(cursor) : undefined,
-  });
-  return ok(page.rows, { nextId: page.nextId });
+  const { limit, cursor, sort, expiring_within_days, ...filters } = parseQuery(dlqQuerySchema, request);
+  const page = await listDeadLetters(
+    await getDb(),
+    {
+      ...filters,
+      created_before:
+        expiring_within_days === undefined
+          ? undefined
+          : createdBeforeFor(expiring_within_days, env.RETENTION_DAYS),
+    },
+    { limit, cursor: cursor ? decodeCursor(cursor) : undefined, sort },
+  );
+  const rows = page.rows.map((r) => ({
+    ...r,
+    receipts_kept_until: keptUntil(r.created_at, env.RETENTION_DAYS),
+  }));
+  return ok(rows, { nextId: page.nextId });
 });
