@@ -169,14 +169,20 @@ describe('alert rules fire once when their condition starts, and resolve when it
 
   test('backlog and dlq_growth: per source, with the dead letters listed and their retention deadline', async () => {
     await only('backlog', { threshold: 300 });
-    await upsertRule(tdb.db, 'dlq_growth', { enabled: true, threshold: 1, windowMinutes: 60 }, ADMIN);
+    await upsertRule(tdb.db, 'dlq_growth', { enabled: true, threshold: 10, windowMinutes: 15 }, ADMIN);
+    // 40 deliveries accepted in the window: 3 dead letters are 7.5 %, 4 are 10 %.
+    await writeRollups(tdb.db, [cell(T0, 'accepted', 40, 'payment.failed')]);
     const created = new Date(T0 - 10 * MIN);
     await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, next_attempt_at, created_at)
       values ('skylightchat', 'skylight', 'd-1', 'contact.created', '{}', 'pending', ${new Date(T0 - 200_000)}, ${created})`);
     assert.deepEqual(await round(T0), [], 'waiting 200 s is under 300 s');
     assert.deepEqual(await round(T0 + 120_000), ['opened:backlog:skylightchat']);
-    await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, last_error, created_at)
-      values ('sly', 'sly', 'd-2', 'payment.failed', '{}', 'dead', ${new Date(T0 + 130_000)}, 'downstream 500', ${created})`);
+    const die = (id: string, at: number) =>
+      tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, last_error, created_at)
+        values ('sly', 'sly', ${id}, 'payment.failed', '{}', 'dead', ${new Date(at)}, 'downstream 500', ${created})`);
+    for (const i of [0, 1, 2]) await die(`d-0${i}`, T0 + 100_000 + i);
+    assert.deepEqual(await round(T0 + 130_000), [], '3 of 40 is under 10 %');
+    await die('d-2', T0 + 130_000);
     assert.deepEqual(await round(T0 + 140_000), ['opened:dlq_growth:sly']);
     const dlq = (await alertRows()).find((a) => a.rule === 'dlq_growth')!;
     const detail = dlq.detail as { at_risk: Array<{ delivery_id: string }>; deadline_at: string };

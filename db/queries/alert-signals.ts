@@ -45,6 +45,13 @@ export async function latencySince(db: Queryable, since: Date, which: 'lag' | 'a
   return out;
 }
 
+/** Deliveries accepted (new events, all sources) since `since`, from the minute rollups. */
+export async function acceptedSince(db: Queryable, since: Date): Promise<number> {
+  const res = await db.execute(sql`
+    select coalesce(sum(count), 0)::bigint as n from receipt_rollups where minute >= ${since} and outcome = 'accepted'`);
+  return Number(rowsOf<{ n: string | number }>(res)[0]?.n ?? 0);
+}
+
 /** Minutes with deliveries that reached us, per event type, since `since` (refusals excluded). */
 export async function activeMinutesByType(db: Queryable, since: Date) {
   const res = await db.execute(sql`

@@ -1,6 +1,7 @@
 import type { Db } from '@/db/client';
 import { percentiles } from '@/db/histogram';
 import {
+  acceptedSince,
   activeMinutesByType,
   databaseBytes,
   dueBacklog,
@@ -36,6 +37,8 @@ export type CheckContext = {
 export type CheckResult = Finding[] | 'unobserved';
 
 const SAMPLE = 20;
+/** dlq_growth needs at least this many: one odd payload is the DLQ page's business, not a page. */
+const MIN_DEAD_LETTERS = 3;
 const iso = (d: Date | number) => new Date(d).toISOString();
 const minutesAgo = (now: Date, m: number) => new Date(now.getTime() - m * 60_000);
 const retryWindowOf = (provider: ProviderName | undefined) =>
@@ -160,10 +163,14 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
   },
 
   dlq_growth: async (ctx, r) => {
-    const rows = await newDeadLetters(ctx.db, minutesAgo(ctx.now, r.windowMinutes), SAMPLE);
+    const since = minutesAgo(ctx.now, r.windowMinutes);
+    const rows = await newDeadLetters(ctx.db, since, SAMPLE);
+    if (rows.length === 0) return [];
+    // The rollups count deliveries of all sources: a share per source is against that total.
+    const accepted = Math.max(1, await acceptedSince(ctx.db, since));
     const keepMs = ctx.retentionDays * 86_400_000;
     return rows
-      .filter((d) => d.n >= r.threshold)
+      .filter((d) => d.n >= MIN_DEAD_LETTERS && (d.n / accepted) * 100 >= r.threshold)
       .map((d) => {
         const oldest = d.latest.reduce(
           (m, e) => Math.min(m, e.created_at.getTime()),
@@ -173,9 +180,9 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           rule: 'dlq_growth' as const,
           subject: d.source,
           severity: 'warning' as const,
-          summary: `${d.source}: ${d.n} new dead letter(s) in ${r.windowMinutes} min; latest: ${d.latest[0]?.event_type ?? '?'} (${(d.latest[0]?.last_error ?? '').slice(0, 120)})`,
+          summary: `${d.source}: ${d.n} new dead letter(s) in ${r.windowMinutes} min (${Math.round((d.n / accepted) * 100)} % of ${accepted} accepted); latest: ${d.latest[0]?.event_type ?? '?'} (${(d.latest[0]?.last_error ?? '').slice(0, 120)})`,
           detail: {
-            evidence: { new_dead_letters: d.n, window_minutes: r.windowMinutes },
+            evidence: { new_dead_letters: d.n, accepted, window_minutes: r.windowMinutes },
             at_risk: d.latest.map((e) => ({
               event_id: e.id,
               delivery_id: e.delivery_id,

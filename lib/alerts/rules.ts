@@ -83,12 +83,13 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
   },
   dlq_growth: {
     label: 'Dead letters growing',
-    description: 'New dead letters per source: one incident per outage instead of one message per event.',
+    description:
+      'Dead letters per source as a share of the deliveries accepted in the window (at least 3): one incident per outage instead of one message per dead letter, and quiet for the odd bad payload.',
     severity: 'warning',
     side: 'ours',
-    threshold: 1,
-    thresholdLabel: 'new dead letters',
-    windowMinutes: 60,
+    threshold: 10,
+    thresholdLabel: '% of accepted deliveries',
+    windowMinutes: 15,
     windowLabel: 'within minutes',
   },
   storage: {
