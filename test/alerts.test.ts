@@ -174,12 +174,12 @@ describe('alert rules fire once when their condition starts, and resolve when it
     await writeRollups(tdb.db, [cell(T0, 'accepted', 40, 'payment.failed')]);
     const created = new Date(T0 - 10 * MIN);
     await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, next_attempt_at, created_at)
-      values ('skylightchat', 'skylight', 'd-1', 'contact.created', '{}', 'pending', ${new Date(T0 - 200_000)}, ${created})`);
+      values ('skylightchat', 'skylight', 'd-1', 'contact.created', '{}', 'pending', ${new Date(T0 - 200_000).toISOString()}, ${created.toISOString()})`);
     assert.deepEqual(await round(T0), [], 'waiting 200 s is under 300 s');
     assert.deepEqual(await round(T0 + 120_000), ['opened:backlog:skylightchat']);
     const die = (id: string, at: number) =>
       tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, last_error, created_at)
-        values ('sly', 'sly', ${id}, 'payment.failed', '{}', 'dead', ${new Date(at)}, 'downstream 500', ${created})`);
+        values ('sly', 'sly', ${id}, 'payment.failed', '{}', 'dead', ${new Date(at).toISOString()}, 'downstream 500', ${created.toISOString()})`);
     for (const i of [0, 1, 2]) await die(`d-0${i}`, T0 + 100_000 + i);
     assert.deepEqual(await round(T0 + 130_000), [], '3 of 40 is under 10 %');
     await die('d-2', T0 + 130_000);
@@ -403,7 +403,7 @@ describe('dead letters that expire', () => {
       ['new', 1],
     ] as const) {
       await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, created_at)
-        values ('skylightchat', 'skylight', ${id}, 'contact.created', '{}', 'dead', now(), ${new Date(now - ageDays * day)})`);
+        values ('skylightchat', 'skylight', ${id}, 'contact.created', '{}', 'dead', now(), ${new Date(now - ageDays * day).toISOString()})`);
     }
     const expiring = await listDeadLetters(tdb.db, {}, { limit: 2, sort: 'expiring' });
     assert.deepEqual(

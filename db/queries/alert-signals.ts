@@ -2,6 +2,9 @@ import { sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
 import { type Histogram, merge } from '../histogram';
 
+/** A time as a raw-SQL parameter: postgres-js takes no Date outside a column's own mapping. */
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
 // What the alert rules read. Each query is bounded by rollup rows (minutes × event types), by the
 // partial indexes of the few rows in trouble (due, dead), or by a LIMIT: none grows with receipts.
 
@@ -9,7 +12,7 @@ import { type Histogram, merge } from '../histogram';
 export async function rejectedPerMinute(db: Queryable, since: Date) {
   const res = await db.execute(sql`
     select minute, sum(count)::bigint as n from receipt_rollups
-     where minute >= ${since} and outcome = 'rejected' group by minute order by minute`);
+     where minute >= ${ts(since)} and outcome = 'rejected' group by minute order by minute`);
   return rowsOf<{ minute: string | Date; n: string | number }>(res).map((r) => ({
     minute: new Date(r.minute),
     n: Number(r.n),
@@ -38,7 +41,7 @@ export async function latencySince(db: Queryable, since: Date, which: 'lag' | 'a
   const column = sql.raw(which === 'lag' ? 'lag_hist' : 'ack_hist');
   const res = await db.execute(sql`
     select ${column} as h from latency_rollups
-     where granularity = 'minute' and event_type = '*' and bucket >= ${since}`);
+     where granularity = 'minute' and event_type = '*' and bucket >= ${ts(since)}`);
   const out: Histogram = {};
   for (const r of rowsOf<{ h: Histogram | string }>(res))
     merge(out, typeof r.h === 'string' ? JSON.parse(r.h) : r.h);
@@ -48,7 +51,7 @@ export async function latencySince(db: Queryable, since: Date, which: 'lag' | 'a
 /** Deliveries accepted (new events, all sources) since `since`, from the minute rollups. */
 export async function acceptedSince(db: Queryable, since: Date): Promise<number> {
   const res = await db.execute(sql`
-    select coalesce(sum(count), 0)::bigint as n from receipt_rollups where minute >= ${since} and outcome = 'accepted'`);
+    select coalesce(sum(count), 0)::bigint as n from receipt_rollups where minute >= ${ts(since)} and outcome = 'accepted'`);
   return Number(rowsOf<{ n: string | number }>(res)[0]?.n ?? 0);
 }
 
@@ -56,7 +59,7 @@ export async function acceptedSince(db: Queryable, since: Date): Promise<number>
 export async function activeMinutesByType(db: Queryable, since: Date) {
   const res = await db.execute(sql`
     select event_type, minute from receipt_rollups
-     where minute >= ${since} and outcome in ('accepted', 'duplicate', 'ignored') and event_type <> ''
+     where minute >= ${ts(since)} and outcome in ('accepted', 'duplicate', 'ignored') and event_type <> ''
      group by event_type, minute order by event_type, minute`);
   const out = new Map<string, number[]>();
   for (const r of rowsOf<{ event_type: string; minute: string | Date }>(res)) {
@@ -71,8 +74,8 @@ export async function activeMinutesByType(db: Queryable, since: Date) {
 export async function dueBacklog(db: Queryable, now: Date) {
   const res = await db.execute(sql`
     select source, count(*)::int as n, min(next_attempt_at) as oldest from events
-     where status in ('pending', 'processing') and next_attempt_at <= ${now}
-       and (status = 'pending' or locked_until < ${now})
+     where status in ('pending', 'processing') and next_attempt_at <= ${ts(now)}
+       and (status = 'pending' or locked_until < ${ts(now)})
      group by source`);
   return rowsOf<{ source: string; n: number; oldest: string | Date }>(res).map((r) => ({
     source: r.source,
@@ -86,10 +89,10 @@ export async function newDeadLetters(db: Queryable, since: Date, sample: number)
   const res = await db.execute(sql`
     select id, source, event_type, delivery_id, last_error, created_at, dead_at from (
       select e.*, row_number() over (partition by source order by dead_at desc, id desc) as rn
-        from events e where status = 'dead' and dead_at >= ${since}) d
+        from events e where status = 'dead' and dead_at >= ${ts(since)}) d
      where rn <= ${sample} order by source, dead_at desc`);
   const counts = await db.execute(sql`
-    select source, count(*)::int as n from events where status = 'dead' and dead_at >= ${since} group by source`);
+    select source, count(*)::int as n from events where status = 'dead' and dead_at >= ${ts(since)} group by source`);
   const rows = rowsOf<{
     id: number;
     source: string;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
 import { ConflictError, NotFoundError } from '../errors';
 import { keysetPage } from '../paging';
@@ -214,7 +214,7 @@ export async function applyEvaluation(
             eq(alerts.rule, f.rule),
             eq(alerts.subject, f.subject),
             eq(alerts.state, 'resolved'),
-            sql`${alerts.resolvedAt} > ${new Date(o.now.getTime() - o.reopenWithinMs)}`,
+            gt(alerts.resolvedAt, new Date(o.now.getTime() - o.reopenWithinMs)),
           ),
         )
         .orderBy(desc(alerts.resolvedAt))
