@@ -282,6 +282,14 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     // Attempt 2 failed: retries 2 and 3 remain (10 + 30 min).
     const left = new Date(retrying.deadline_at!).getTime() - now;
     assert.ok(left > 39 * MIN && left < 41 * MIN, `40 min left, got ${left / MIN}`);
+    // A disabled webhook retries nothing: its failures are all final.
+    await sandbox.core.updateWebhook(hookId, { isActive: false });
+    await upsertRule(tdb.db, 'webhook_disabled', { enabled: false, threshold: 0, windowMinutes: 0 }, ADMIN);
+    await round(now + MIN, { management });
+    const [after] = await alertRows();
+    const risk = (after!.detail as { at_risk: Array<{ delivery_id: string; lost: boolean }> }).at_risk;
+    assert.ok(risk.every((r) => r.lost));
+    await sandbox.core.updateWebhook(hookId, { isActive: true });
     // An hour later the window holds no failure: it resolves after the clear period.
     await round(now + 61 * MIN, { management });
     assert.deepEqual(await round(now + 64 * MIN, { management }), ['resolved:provider_failed:skylightchat']);

@@ -19,8 +19,7 @@ import type { ManagementClient } from '@/lib/providers/types';
 import { PermanentError } from '@/lib/worker/errors';
 import { CHECKS, type CheckContext, type SourceRef } from './checks';
 import { effectiveRules } from './rules';
-import type { SignatureSummary } from './summaries';
-import { transitionText } from './summaries';
+import { type SignatureSummary, transitionText } from './summaries';
 import { runWatchdog } from './watchdog';
 
 export const LEASE_NAME = 'alerts';

@@ -104,7 +104,10 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
           );
           const missing = failed.filter((f) => !saved.has(String(f.delivery_id ?? '')));
           if (missing.length >= o.failedThreshold && missing.length > 0) {
-            providerFailed.push(failedFinding(source.slug, id, missing, window));
+            const active = hooks.find((h) => h.id === id)?.is_active ?? false;
+            providerFailed.push(
+              failedFinding(source.slug, id, missing, active ? window : { retryDelaysMs: [] }),
+            );
           }
         } catch (err) {
           log.warn({ provider, webhook: id, err: (err as Error).message }, 'alerts: delivery log unreadable');
@@ -161,6 +164,7 @@ function disabledFinding(
   };
 }
 
+/** `delivery.retryDelaysMs` is empty for a disabled webhook: it retries nothing, so every failure is final. */
 function failedFinding(
   slug: string,
   webhookId: number,
@@ -172,7 +176,7 @@ function failedFinding(
     const attempt = typeof d.attempt_number === 'number' ? d.attempt_number : null;
     // `failed` is final only after the last attempt (provider-contract C6); before it, a retry is due.
     const remaining =
-      attempt !== null && attempt < finalAttempt
+      attempt !== null && attempt < finalAttempt && delivery.retryDelaysMs.length > 0
         ? delivery.retryDelaysMs.slice(attempt - 1).reduce((s, v) => s + v, 0)
         : 0;
     return {
