@@ -28,7 +28,8 @@ let loop: Promise<void>;
 
 async function alerts() {
   const res = await receiver.db.db.execute(sql`select rule, subject, state, summary from alerts order by id`);
-  return rowsOf<{ rule: string; subject: string; state: string; summary: string }>(res);
+  // A plain array: postgres-js answers a Result, which deepEqual tells apart from [].
+  return [...rowsOf<{ rule: string; subject: string; state: string; summary: string }>(res)];
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number) {
