@@ -9,6 +9,7 @@ import { SwitchTimeZone } from './switch-time-zone';
 
 const LINKS = [
   { href: '/', label: 'Overview' },
+  { href: '/alerts', label: 'Alerts' },
   { href: '/deliveries', label: 'Deliveries' },
   { href: '/dlq', label: 'Dead letters' },
   { href: '/webhooks', label: 'Webhooks' },

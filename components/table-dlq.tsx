@@ -1,3 +1,4 @@
+import { keptUntil } from '@/lib/dlq-retention';
 import { formatAge } from '@/lib/format';
 import type { DeadLetterRow } from '@/lib/queries/types';
 import { BadgeFailure } from './badge-failure';
@@ -6,12 +7,14 @@ import { TextTime } from './text-time';
 
 export function TableDlq({
   rows,
+  retentionDays,
   selected,
   checked,
   onToggle,
   onOpen,
 }: {
   rows: DeadLetterRow[];
+  retentionDays: number;
   selected: number | null;
   checked: ReadonlySet<number>;
   onToggle: (id: number, on: boolean) => void;
@@ -35,6 +38,12 @@ export function TableDlq({
           <th scope="col">First failure</th>
           <th scope="col">Last failure</th>
           <th scope="col">Age</th>
+          <th
+            scope="col"
+            title="The raw request (headers and body as received) is pruned RETENTION_DAYS after arrival; the payload stays while the event is dead"
+          >
+            Receipts kept
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -76,6 +85,9 @@ export function TableDlq({
               <TextTime iso={r.last_failure_at} />
             </td>
             <td className="num">{formatAge(now - new Date(r.created_at).getTime())}</td>
+            <td className="num" title={`Until ${keptUntil(r.created_at, retentionDays).toISOString()}`}>
+              {formatAge(Math.max(0, keptUntil(r.created_at, retentionDays).getTime() - now))}
+            </td>
           </tr>
         ))}
       </tbody>

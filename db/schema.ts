@@ -447,6 +447,9 @@ export const AUDIT_ACTIONS = [
   'secret_rotate_start',
   'secret_rotate',
   'secret_retire',
+  'alert_acknowledge',
+  'alert_rule_update',
+  'sandbox_fault',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -735,3 +738,106 @@ export const payloadDrift = pgTable(
     check('payload_drift_kind_ck', sql`${t.kind} in ('new_field', 'missing_field', 'type_change')`),
   ],
 );
+// ---- Alerts: incidents raised by the rule engine (issue 15) ----
+
+/** Every rule the engine knows; each has defaults in lib/alerts/rules.ts and an optional override row. */
+export const ALERT_RULES = [
+  'webhook_disabled',
+  'signature_failures',
+  'provider_failed',
+  'silence',
+  'lag_high',
+  'backlog',
+  'dlq_growth',
+  'storage',
+] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
+
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export const ALERT_SEVERITIES = ['critical', 'warning'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/**
+ * One incident per rule and subject (a source, an event type, '*'). The partial unique index is what
+ * makes it one: two evaluators racing (a lease that expired mid-run) cannot open a second row.
+ */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: id(),
+    rule: text('rule', { enum: ALERT_RULES }).notNull(),
+    subject: text('subject').notNull(),
+    severity: text('severity', { enum: ALERT_SEVERITIES }).notNull(),
+    state: text('state', { enum: ALERT_STATES }).notNull().default('open'),
+    summary: text('summary').notNull(),
+    /** What the evaluator saw last: evidence, events at risk, the provider's deadline, what to do. */
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull(),
+    openedAt: tsz('opened_at').notNull().defaultNow(),
+    lastSeenAt: tsz('last_seen_at').notNull().defaultNow(),
+    /** Set while the condition is clear; the alert resolves once it has stayed clear long enough. */
+    clearSince: tsz('clear_since'),
+    acknowledgedAt: tsz('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+    resolvedAt: tsz('resolved_at'),
+  },
+  (t) => [
+    uniqueIndex('alerts_active_uq').on(t.rule, t.subject).where(sql`${t.state} <> 'resolved'`),
+    index('alerts_state_idx').on(t.state, t.id),
+    index('alerts_resolved_idx').on(t.rule, t.subject, t.resolvedAt),
+    check('alerts_state_ck', sql`${t.state} in ('open', 'acknowledged', 'resolved')`),
+  ],
+);
+
+/** An operator's change to a rule's defaults; a rule without a row runs with its defaults. */
+export const alertRules = pgTable('alert_rules', {
+  rule: text('rule', { enum: ALERT_RULES }).primaryKey(),
+  enabled: boolean('enabled').notNull(),
+  threshold: doublePrecision('threshold').notNull(),
+  windowMinutes: integer('window_minutes').notNull(),
+  updatedAt: tsz('updated_at').notNull().defaultNow(),
+  updatedBy: text('updated_by'),
+});
+
+export const ALERT_TRANSITIONS = ['opened', 'reopened', 'acknowledged', 'resolved'] as const;
+export type AlertTransition = (typeof ALERT_TRANSITIONS)[number];
+
+/**
+ * Outbox of state changes for the alert channel, written in the transaction that changes the alert:
+ * a dead channel delays the message, never the evaluation, and every failure stays visible here.
+ */
+export const alertNotifications = pgTable(
+  'alert_notifications',
+  {
+    id: id(),
+    alertId: bigint('alert_id', { mode: 'number' })
+      .notNull()
+      .references(() => alerts.id, { onDelete: 'cascade' }),
+    transition: text('transition', { enum: ALERT_TRANSITIONS }).notNull(),
+    text: text('text').notNull(),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tsz('next_attempt_at').notNull().defaultNow(),
+    deliveredAt: tsz('delivered_at'),
+    /** Set when no channel is configured or the channel refused it for good (4xx). */
+    abandonedAt: tsz('abandoned_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('alert_notifications_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.deliveredAt} is null and ${t.abandonedAt} is null`),
+    index('alert_notifications_alert_idx').on(t.alertId, t.id),
+  ],
+);
+
+/** Named leases: the holder runs the job until `expires_at`; another replica takes over after it. */
+export const jobLeases = pgTable('job_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: tsz('expires_at').notNull(),
+});
+
+export type AlertRow = typeof alerts.$inferSelect;
+export type AlertRuleRow = typeof alertRules.$inferSelect;

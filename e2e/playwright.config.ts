@@ -70,6 +70,9 @@ export default defineConfig({
         WORKER_MAX_ATTEMPTS: '2',
         NOTIFY_WEBHOOK_URL: `${DOWNSTREAM_URL}/notify`,
         LOG_LEVEL: 'error',
+        // Alerts: evaluate every 2 s and resolve after 3 s clear, so a spec watches a whole incident.
+        ALERT_EVAL_INTERVAL_MS: '2000',
+        ALERT_RESOLVE_AFTER_MS: '3000',
       },
     },
   ],

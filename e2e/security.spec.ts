@@ -218,6 +218,13 @@ test('the client bundle holds no secret', () => {
 type Role = 'viewer' | 'operator' | 'admin';
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 const ROLE_OF: Record<string, Role> = {
+  'GET /api/alerts': 'viewer',
+  'GET /api/alerts/verdict': 'viewer',
+  'POST /api/alerts/[id]/acknowledge': 'operator',
+  'GET /api/alert-rules': 'viewer',
+  'PATCH /api/alert-rules/[rule]': 'admin',
+  'GET /api/sandbox/faults': 'viewer',
+  'POST /api/sandbox/faults': 'operator',
   'GET /api/audit': 'viewer',
   'GET /api/audit/export': 'viewer',
   'POST /api/auth/logout': 'viewer',

@@ -27,4 +27,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   secret_rotate_start: 'Secret rotation started',
   secret_rotate: 'Signing secret rotated',
   secret_retire: 'Signing secret retired',
+  alert_acknowledge: 'Alert acknowledged',
+  alert_rule_update: 'Alert rule changed',
+  sandbox_fault: 'Sandbox fault switched',
 };

@@ -43,6 +43,11 @@ const schema = z
     WORKER_BATCH_SIZE: intIn(1, 256).default(1),
     WORKER_INLINE: bool.default(true),
     NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** The app's public base URL; when set, a provider webhook pointing at another host counts as repointed. */
+    APP_URL: z.url({ protocol: /^https?$/ }).optional(),
+    ALERT_EVAL_INTERVAL_MS: intIn(1000, 3_600_000).default(30_000),
+    ALERT_RESOLVE_AFTER_MS: intIn(0, 3_600_000).default(120_000),
     RECEIVER_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(1_048_576),
     RETENTION_DAYS: intIn(1, 3650).default(30),
     RECEIVER_MAX_AGE_HOURS: intIn(1, 87_600).default(72),

@@ -3,6 +3,7 @@ import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
 import { indexReceiptBodies } from '@/db/queries/search';
+import { alertJobs } from '@/lib/alerts/job';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -57,6 +58,7 @@ function jobs(rollups: RollupBuffer): Job[] {
     },
     // The provider's log is read within its rate limit; one replica at a time (a lease row).
     { name: 'reconciliation', everyMs: 5 * 60_000, run: () => reconcileInBackground() },
+    ...alertJobs(),
     // Postgres servers vacuum themselves (autovacuum); embedded PGlite does not.
     ...(env.DATABASE_URL ? [] : [pgliteVacuum()]),
   ];

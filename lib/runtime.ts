@@ -1,4 +1,4 @@
-import { alertOperators } from '@/lib/alerts';
+import { alertOperators } from '@/lib/alerts/operator';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
@@ -111,7 +111,6 @@ export function createWorker(): Worker {
     maxAttempts: env.WORKER_MAX_ATTEMPTS,
     backoffMs: env.WORKER_BACKOFF_MS,
     context: () => ({ notifyUrl: runtime().notifyUrl() }),
-    onDead: (info) => alertOperators({ kind: 'dead_letter', ...info }),
   });
 }
 

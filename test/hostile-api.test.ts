@@ -48,7 +48,9 @@ type Profile = {
     | 'user-create'
     | 'user-patch'
     | 'token-create'
-    | 'sandbox-outage';
+    | 'sandbox-outage'
+    | 'alert-rule-patch'
+    | 'sandbox-fault';
   public?: boolean;
   /** Tested elsewhere (the receiver: test/hostile-receiver.test.ts). */
   elsewhere?: boolean;
@@ -62,6 +64,11 @@ type Profile = {
 const list = { limit: true, cursor: true };
 const metricsQuery: Profile = { query: { eventType: true, metricsRange: true } };
 const PROFILES: Record<string, Profile> = {
+  '/api/alert-rules': {},
+  '/api/alert-rules/[rule]': { body: 'alert-rule-patch' },
+  '/api/alerts': { query: { ...list, enumKey: 'state' } },
+  '/api/alerts/[id]/acknowledge': {},
+  '/api/alerts/verdict': {},
   '/api/audit': { query: { ...list, text: ['actor'], enumKey: 'action', range: true }, textMax: 254 },
   '/api/audit/export': { query: { text: ['actor'], enumKey: 'format', range: true }, textMax: 254 },
   '/api/auth/login': { body: 'login', public: true },
@@ -109,6 +116,7 @@ const PROFILES: Record<string, Profile> = {
   '/api/reconciliation/summary': { query: { range: true } },
   '/api/sandbox/downstream': { body: 'sandbox-outage', sandboxOnly: true },
   '/api/sandbox/losses': { sandboxOnly: true },
+  '/api/sandbox/faults': { body: 'sandbox-fault', sandboxOnly: true },
   '/api/sources': { body: 'source-create' },
   '/api/sources/[slug]': { body: 'source-patch' },
   '/api/sources/[slug]/secrets': { body: 'secret-add' },
@@ -272,6 +280,8 @@ function bodyCases(r: Route): Case[] {
     'user-patch': 'role',
     'token-create': 'name',
     'sandbox-outage': 'outage',
+    'alert-rule-patch': 'threshold',
+    'sandbox-fault': 'fault',
     'source-create': 'secrets',
     'source-patch': 'secrets',
     'secret-add': 'secret',
@@ -389,6 +399,22 @@ function bodyCases(r: Route): Case[] {
       ['role a number', { email: 'x@b.test', role: 1 }],
       ['password too short', { email: 'x@b.test', role: 'viewer', password: 'short' }],
       ['password an object', { email: 'x@b.test', role: 'viewer', password: { $ne: '' } }],
+    ],
+    'alert-rule-patch': [
+      ['nothing to change', {}],
+      ['enabled a string', { enabled: 'no' }],
+      ['threshold a string', { threshold: '5' }],
+      ['threshold negative', { threshold: -1 }],
+      ['threshold huge', { threshold: 1e308 }],
+      ['window fractional', { window_minutes: 1.5 }],
+      ['window zero', { window_minutes: 0 }],
+      ['extra field', { enabled: true, rule: 'storage' }],
+    ],
+    'sandbox-fault': [
+      ['fault unknown', { fault: 'meteor', on: true }],
+      ['on missing', { fault: 'wrong_secret' }],
+      ['on a string', { fault: 'wrong_secret', on: 'yes' }],
+      ['event_type with markup', { fault: 'silence', on: true, event_type: '<script>' }],
     ],
     'sandbox-outage': [
       ['outage a string', { outage: 'true' }],

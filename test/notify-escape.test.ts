@@ -20,7 +20,7 @@ const sink = createServer(async (req: IncomingMessage, res) => {
 let url: string;
 // Loaded after NOTIFY_WEBHOOK_URL is set: lib/env.ts reads the environment once, at import.
 let handlerFor: typeof import('@/lib/worker/handlers/index').handlerFor;
-let alertOperators: typeof import('@/lib/alerts').alertOperators;
+let alertOperators: typeof import('@/lib/alerts/operator').alertOperators;
 
 before(async () => {
   sink.listen(0, '127.0.0.1');
@@ -28,7 +28,7 @@ before(async () => {
   url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/notify`;
   process.env.NOTIFY_WEBHOOK_URL = url;
   ({ handlerFor } = await import('@/lib/worker/handlers/index'));
-  ({ alertOperators } = await import('@/lib/alerts'));
+  ({ alertOperators } = await import('@/lib/alerts/operator'));
 });
 after(() => sink.close());
 
@@ -82,20 +82,20 @@ describe('notification text is escaped at the Slack-compatible sink', () => {
     assert.equal(got.text, 'New booking: Call with Ana: *urgent* :tada: at 2026-12-01T10:00:00Z');
   });
 
-  test('operator alerts: the dead letter error and the malformed reason arrive escaped', async () => {
+  test('operator alerts: the provider notice and the malformed reason arrive escaped', async () => {
     alertOperators({
-      kind: 'dead_letter',
-      eventId: 5,
+      kind: 'provider_notice',
+      provider: 'SkyLight Chat',
       eventType: 'message.received',
-      deliveryId: '<!everyone>',
-      error: `notify: downstream said ${HOSTILE}`,
-      attempts: 5,
+      note: '<!everyone>',
+      eventId: 5,
+      detail: `downstream said ${HOSTILE}`,
     });
-    const dead = await nextPosted();
-    assertInert(dead.text);
+    const notice = await nextPosted();
+    assertInert(notice.text);
     assert.equal(
-      dead.text,
-      `:rotating_light: Dead letter: message.received (delivery &lt;!everyone&gt;) failed after 5 attempt(s): notify: downstream said ${ESCAPED}`,
+      notice.text,
+      `:rotating_light: SkyLight Chat: &lt;!everyone&gt; (message.received, event 5): downstream said ${ESCAPED}`,
     );
 
     alertOperators({ kind: 'malformed_delivery', deliveryId: null, reason: HOSTILE });

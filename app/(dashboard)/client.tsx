@@ -17,6 +17,7 @@ import { SelectEventType } from '@/components/select-event-type';
 import { SelectSource } from '@/components/select-source';
 import { StateError } from '@/components/state-error';
 import { StateLoading } from '@/components/state-loading';
+import { StatusVerdict } from '@/components/status-verdict';
 import { summaryOptions } from '@/lib/queries/metrics';
 import { overviewParsers } from './search-params';
 
@@ -34,6 +35,7 @@ export function OverviewClient() {
           <SelectEventType value={params.event_type} onChange={(event_type) => set({ event_type })} />
         </div>
       </div>
+      <StatusVerdict />
       <PanelSandboxOutage />
       {summary.isPending ? (
         <StateLoading label="Loading summary" rows={2} />

@@ -20,6 +20,8 @@ export type DlqFilter = ContentFilter & {
   ids?: number[];
   /** Left out (the replay preview's superseded ones). */
   excludeIds?: number[];
+  /** Created before this time: the retention filter ("raw receipts pruned within N days"). */
+  created_before?: Date;
 };
 
 /** The class of the last failed attempt (lease losses are not failures of the event). */
@@ -46,6 +48,7 @@ function deadWhere(f: DlqFilter): SQL | undefined {
     hasContentFilter(f)
       ? sql`${events.id} in (select r.event_id from receipts r where r.id in (${matchingReceiptIds(f)}))`
       : undefined,
+    f.created_before ? lt(events.createdAt, f.created_before) : undefined,
   );
 }
 
@@ -63,13 +66,27 @@ const FAILURE_COLUMNS = {
   failure: lastFailure,
 };
 
-/** Dead letters, most recently dead first. */
-export async function listDeadLetters(db: Queryable, f: DlqFilter, page: { limit: number; cursor?: number }) {
+/**
+ * Dead letters, most recently dead first; `expiring` sorts the oldest first, which is the order their
+ * raw receipts reach the retention limit (created_at + RETENTION_DAYS; ids grow with created_at).
+ */
+export async function listDeadLetters(
+  db: Queryable,
+  f: DlqFilter,
+  page: { limit: number; cursor?: number; sort?: 'newest' | 'expiring' },
+) {
+  const oldestFirst = page.sort === 'expiring';
+  const after =
+    page.cursor === undefined
+      ? undefined
+      : oldestFirst
+        ? gt(events.id, page.cursor)
+        : lt(events.id, page.cursor);
   const rows = await db
     .select({ ...EVENT_COLUMNS, ...FAILURE_COLUMNS })
     .from(events)
-    .where(and(deadWhere(f), page.cursor !== undefined ? lt(events.id, page.cursor) : undefined))
-    .orderBy(desc(events.id))
+    .where(and(deadWhere(f), after))
+    .orderBy(oldestFirst ? asc(events.id) : desc(events.id))
     .limit(page.limit + 1);
   return keysetPage(rows, page.limit);
 }

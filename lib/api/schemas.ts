@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { FAILURE_CLASSES, PROCESSING_FILTERS } from '@/db/filters';
 import {
+  ALERT_RULES,
+  ALERT_STATES,
   AUDIT_ACTIONS,
   EVENT_STATUSES,
   RECEIPT_OUTCOMES,
@@ -152,7 +154,16 @@ const dlqFields = {
 };
 
 export const dlqQuerySchema = z
-  .strictObject({ ...dlqFields, from: isoTime.optional(), to: isoTime.optional(), limit, cursor })
+  .strictObject({
+    ...dlqFields,
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    /** Only dead letters whose raw receipts are pruned within this many days (RETENTION_DAYS). */
+    expiring_within_days: wholeNumber.pipe(z.number().min(1).max(3650)).optional(),
+    sort: z.enum(['newest', 'expiring']).default('newest'),
+    limit,
+    cursor,
+  })
   .superRefine(checkRange)
   .refine(pathWithValue, pathMessage);
 export type DlqQuery = z.infer<typeof dlqQuerySchema>;
@@ -360,3 +371,32 @@ export const payloadDriftQuerySchema = z
       .default(20),
   })
   .superRefine(checkRange);
+export const alertsQuerySchema = z.strictObject({
+  state: z.enum([...ALERT_STATES, 'active']).optional(),
+  limit,
+  cursor,
+});
+
+export const alertRuleParamSchema = z.object({ rule: z.enum(ALERT_RULES) });
+
+export const alertRulePatchBodySchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    threshold: z.number().finite().min(0).max(1e9).optional(),
+    window_minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: 'give enabled, threshold or window_minutes' });
+
+export const SANDBOX_FAULTS = ['webhook_disabled', 'webhook_repointed', 'wrong_secret', 'silence'] as const;
+
+export const sandboxFaultBodySchema = z.strictObject({
+  fault: z.enum(SANDBOX_FAULTS),
+  on: z.boolean(),
+  /** For `silence`: the event type to stop (default: the most frequent one). */
+  event_type: eventType.optional(),
+});

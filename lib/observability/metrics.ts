@@ -48,6 +48,37 @@ function create() {
       help: 'Refused signatures stored without a diagnosis (per-minute cap or queue full)',
       registers: [registry],
     }),
+    // Alerts (issue 15): the names the issue gives, without the app prefix, so a dashboard reads alerts_open{rule}.
+    alertsOpen: new client.Gauge({
+      name: 'alerts_open',
+      help: 'Alert incidents open (not yet acknowledged), by rule',
+      labelNames: ['rule'] as const,
+      registers: [registry],
+    }),
+    alertsAcknowledged: new client.Gauge({
+      name: 'alerts_acknowledged',
+      help: 'Alert incidents acknowledged and not yet resolved, by rule',
+      labelNames: ['rule'] as const,
+      registers: [registry],
+    }),
+    alertTransitions: new client.Counter({
+      name: 'alerts_transitions_total',
+      help: 'Alert state changes made by the evaluator on this replica, by rule and transition',
+      labelNames: ['rule', 'transition'] as const,
+      registers: [registry],
+    }),
+    alertNotifications: new client.Counter({
+      name: 'alerts_notifications_total',
+      help: 'Posts to the alert channel by result (delivered, failed: will retry, refused: 4xx, final)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    alertEvaluationSeconds: new client.Histogram({
+      name: 'alerts_evaluation_seconds',
+      help: 'Time one alert evaluation round takes',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
     recorderDropped: new client.Counter({
       name: 'skylight_recorder_dropped_total',
       help: 'Rejected-request records dropped because the background buffer was full',

@@ -147,8 +147,24 @@ export type EmbeddedSandbox = {
    * never sees (dropped on the way) until the provider gives up, and one refused only once.
    */
   plantLosses(): Promise<{ rejected: string[]; dropped: string[]; recovered: string[] }>;
+  /** Which provider-side faults are on (the Alerts page's demo switches). */
+  faults(): Promise<SandboxFaults>;
+  /** Switches a fault on the provider's side, as if someone did it there; audited as sandbox_fault. */
+  setFault(
+    fault: SandboxFault,
+    on: boolean,
+    opts: { eventType?: string },
+    who: Actor,
+  ): Promise<SandboxFaults>;
   stop(): Promise<void>;
 };
+
+/**
+ * Faults a demo provider can reproduce, one per alert condition: its webhook switched off or pointed
+ * elsewhere in its own dashboard, deliveries signed with a secret we do not have, one event type stopped.
+ */
+export type SandboxFault = 'webhook_disabled' | 'webhook_repointed' | 'wrong_secret' | 'silence';
+export type SandboxFaults = Record<SandboxFault, boolean> & { muted_events: string[] };
 
 /** The demo downstream's counters and whether the operator's outage is on. */
 export type SandboxDownstreamStats = { received: number; accepted: number; failed: number; outage: boolean };

@@ -26,7 +26,7 @@ export function dlqApiFilter({ range = 'all', from, to, ...rest }: DlqFilters) {
 }
 export type DlqCount = { matched: number; transient: number; permanent: number };
 
-export const dlqListOptions = (f: DlqFilters) =>
+export const dlqListOptions = (f: DlqFilters & { sort?: 'newest' | 'expiring' | null }) =>
   infiniteQueryOptions({
     queryKey: ['dlq', 'list', f] as const,
     queryFn: ({ pageParam, signal }) =>

@@ -29,14 +29,6 @@ export type WorkerOptions = {
   pollMs?: number;
   id?: string;
   context: () => HandlerContext;
-  /** Permanent failures and dead letters are reported here (log + NOTIFY_WEBHOOK_URL). */
-  onDead?: (info: {
-    eventId: number;
-    eventType: string;
-    deliveryId: string;
-    error: string;
-    attempts: number;
-  }) => void;
 };
 
 export type WorkerState = 'stopped' | 'running' | 'paused' | 'stopping';
@@ -308,17 +300,8 @@ export class Worker {
       const held = await failEvent(db, { ...attempt, durationMs, result: kind, error }, retryAt);
       log.warn(
         { event_id: e.id, event_type: e.eventType, attempt: e.attempts, kind, error, retry_at: retryAt },
-        'handler failed',
+        held && !retryAt ? 'handler failed: dead letter' : 'handler failed',
       );
-      if (held && !retryAt) {
-        this.opts.onDead?.({
-          eventId: e.id,
-          eventType: e.eventType,
-          deliveryId: e.deliveryId,
-          error,
-          attempts: e.attempts,
-        });
-      }
     } catch (writeErr) {
       // The database is unreachable: the lease will expire and the event comes back by itself.
       log.warn(

@@ -31,7 +31,7 @@ import { dlqParsers } from './search-params';
 
 type Pending = { kind: 'all' } | { kind: 'selected'; ids: number[] } | { kind: 'discard'; id: number };
 
-export function DlqClient() {
+export function DlqClient({ retentionDays }: { retentionDays: number }) {
   const [params, set] = useQueryStates(dlqParsers);
   const qc = useQueryClient();
   const filters = {
@@ -48,7 +48,7 @@ export function DlqClient() {
     value: params.value,
   };
   const announce = useRef<HTMLDivElement>(null);
-  const list = useInfiniteQuery(dlqListOptions(filters));
+  const list = useInfiniteQuery(dlqListOptions({ ...filters, sort: params.sort }));
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const [checked, setChecked] = useState<Set<number>>(new Set());
   const [confirm, setConfirm] = useState<Pending | null>(null);
@@ -167,6 +167,17 @@ export function DlqClient() {
             <option value="permanent">Permanent (fails again until fixed)</option>
           </select>
         </label>
+        <label className="field">
+          Order
+          <select
+            aria-label="Order"
+            value={params.sort ?? 'newest'}
+            onChange={(e) => set({ sort: e.target.value === 'expiring' ? 'expiring' : null })}
+          >
+            <option value="newest">Newest first</option>
+            <option value="expiring">Receipts expiring first</option>
+          </select>
+        </label>
         <FormSearch
           label="Error contains"
           button="Filter"
@@ -206,6 +217,7 @@ export function DlqClient() {
           <>
             <TableDlq
               rows={rows}
+              retentionDays={retentionDays}
               selected={params.selected}
               checked={checked}
               onToggle={toggle}

@@ -24,6 +24,8 @@ export const dlqParsers = {
   range: parseAsStringLiteral([...TIME_RANGES, 'all'] as const).withDefault('all'),
   from: parseAsIsoTime,
   to: parseAsIsoTime,
+  /** `expiring`: oldest first, the order their raw receipts reach RETENTION_DAYS. */
+  sort: parseAsStringLiteral(['newest', 'expiring'] as const),
 };
 export type DlqParams = inferParserType<typeof dlqParsers>;
 

@@ -4,17 +4,30 @@ import { decodeCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
 import { dlqQuerySchema } from '@/lib/api/schemas';
 import { getDb } from '@/lib/db';
+import { createdBeforeFor, keptUntil } from '@/lib/dlq-retention';
+import { env } from '@/lib/env';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = authed('viewer', async (request) => {
-  const { limit, cursor, ...filters } = parseQuery(dlqQuerySchema, request);
+  const { limit, cursor, sort, expiring_within_days, ...filters } = parseQuery(dlqQuerySchema, request);
   const db = await getDb();
-  const page = await listDeadLetters(db, filters, {
-    limit,
-    cursor: cursor ? decodeCursor(cursor) : undefined,
-  });
+  const page = await listDeadLetters(
+    db,
+    {
+      ...filters,
+      created_before:
+        expiring_within_days === undefined
+          ? undefined
+          : createdBeforeFor(expiring_within_days, env.RETENTION_DAYS),
+    },
+    { limit, cursor: cursor ? decodeCursor(cursor) : undefined, sort },
+  );
+  const rows = page.rows.map((r) => ({
+    ...r,
+    receipts_kept_until: keptUntil(r.created_at, env.RETENTION_DAYS),
+  }));
   // A content search says how far the search index has got.
   const meta = hasContentFilter(filters) ? { search: await searchProgress(db) } : undefined;
-  return ok(page.rows, { nextId: page.nextId, meta });
+  return ok(rows, { nextId: page.nextId, meta });
 });

@@ -1,4 +1,4 @@
-import { alertOperators } from '@/lib/alerts';
+import { alertOperators } from '@/lib/alerts/operator';
 import { eventNote } from '@/lib/providers/catalog';
 import type { ProviderName } from '@/lib/providers/registry';
 import { defineHandler } from './types';

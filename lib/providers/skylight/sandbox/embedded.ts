@@ -1,9 +1,10 @@
+import { insertAudit } from '@/db/queries/audit';
 import { pruneSandboxDeliveries, sandboxOutageSetting, setSandboxOutageSetting } from '@/db/queries/sandbox';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
-import type { EmbeddedSandbox } from '../../types';
-import { KNOWN_EVENTS } from '../protocol';
+import type { EmbeddedSandbox, SandboxFaults } from '../../types';
+import { KNOWN_EVENTS, type KnownEvent } from '../protocol';
 import { startSandbox } from './server';
 import { DbStore } from './store-db';
 
@@ -11,6 +12,10 @@ import { DbStore } from './store-db';
 export const EMBEDDED_WEBHOOK_NAME = 'Local app (sandbox)';
 const PRUNE_EVERY_MS = 60 * 60_000;
 const PROBE_EVERY_MS = 500;
+/** Where the repointed-webhook fault sends: a port nothing listens on. */
+const ELSEWHERE_URL = 'http://127.0.0.1:9/api/webhooks/elsewhere';
+/** The silence fault's default: the most frequent type, so its absence shows soonest. */
+const DEFAULT_MUTED: KnownEvent = 'message.received';
 
 /**
  * The demo-mode provider: the sandbox inside the web process, state in the app's database, one
@@ -73,11 +78,48 @@ export async function startEmbeddedSandbox(opts: {
         recovered: ids(await core.sender.emitLosses(1, 'reject', { attempts: 1 })),
       };
     },
+    faults: async () => faultsOf(core, target),
+    setFault: async (fault, on, opts, who) => {
+      const hook = (await core.store.listWebhooks()).find((w) => w.name === EMBEDDED_WEBHOOK_NAME);
+      if (fault === 'webhook_disabled' && hook) await core.updateWebhook(hook.id, { isActive: !on });
+      if (fault === 'webhook_repointed' && hook)
+        await core.updateWebhook(hook.id, { url: on ? ELSEWHERE_URL : target });
+      if (fault === 'wrong_secret') core.setKnobs({ wrongSecret: on });
+      if (fault === 'silence') {
+        const type = (KNOWN_EVENTS as readonly string[]).includes(opts.eventType ?? '')
+          ? (opts.eventType as KnownEvent)
+          : DEFAULT_MUTED;
+        const muted = new Set(core.knobs().mutedEvents);
+        if (on) muted.add(type);
+        else muted.clear();
+        core.setKnobs({ mutedEvents: [...muted] });
+      }
+      await insertAudit(await getDb(), who, 'sandbox_fault', fault, {
+        on,
+        event_type: opts.eventType ?? null,
+      });
+      return faultsOf(core, target);
+    },
     stop: async () => {
       abort.abort();
       clearInterval(prune);
       await sandbox.stop();
     },
+  };
+}
+
+async function faultsOf(
+  core: Awaited<ReturnType<typeof startSandbox>>['core'],
+  target: string,
+): Promise<SandboxFaults> {
+  const hook = (await core.store.listWebhooks()).find((w) => w.name === EMBEDDED_WEBHOOK_NAME);
+  const k = core.knobs();
+  return {
+    webhook_disabled: hook ? !hook.isActive : true,
+    webhook_repointed: hook ? hook.url !== target : true,
+    wrong_secret: k.wrongSecret,
+    silence: k.mutedEvents.length > 0,
+    muted_events: [...k.mutedEvents],
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KNOWN_EVENTS } from '../protocol';
 
 /**
  * Everything the sandbox lets you turn. Where the provider's docs contradict themselves
@@ -25,6 +26,10 @@ export const knobsSchema = z.object({
   timeScale: z.number().positive().max(100_000),
   /** Added to the sandbox clock for event times and X-Skylight-Timestamp. */
   skewMs: z.number().int().min(-86_400_000).max(86_400_000),
+  /** Signs with a secret the receiver does not know: a secret rotated on one side only. */
+  wrongSecret: z.boolean(),
+  /** Event types the account stops producing (a filter changed on the provider's side). */
+  mutedEvents: z.array(z.enum(KNOWN_EVENTS)).max(KNOWN_EVENTS.length),
 });
 
 export type Knobs = z.infer<typeof knobsSchema>;
@@ -40,6 +45,8 @@ export const DEFAULT_KNOBS: Knobs = {
   failures: 0,
   timeScale: 1,
   skewMs: 0,
+  wrongSecret: false,
+  mutedEvents: [],
 };
 
 export const knobsPatchSchema = knobsSchema.partial().strict();

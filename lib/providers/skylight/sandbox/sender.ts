@@ -151,6 +151,7 @@ export class Sender {
     let queued = 0;
     for (let i = 0; i < count; i++) {
       const ev = this.world.next(new Date(Date.now() + k.skewMs), k.failures, only);
+      if (k.mutedEvents.includes(ev.type)) continue;
       this.counts.events++;
       for (const w of hooks) {
         if (!w.events.includes(ev.type)) continue;
@@ -385,7 +386,7 @@ export class Sender {
           'content-type': 'application/json',
           [HEADER_EVENT]: row.eventType,
           [HEADER_DELIVERY]: row.deliveryId,
-          [HEADER_SIGNATURE]: sign(body, webhook.secret),
+          [HEADER_SIGNATURE]: sign(body, this.opts.knobs().wrongSecret ? WRONG_SECRET : webhook.secret),
           [HEADER_TIMESTAMP]: String(unixSeconds(Date.now() + skewMs)),
         },
         body,

@@ -3,14 +3,6 @@ import { log } from '@/lib/log';
 import { postNotification, type SlackText, slackText } from '@/lib/notify';
 
 export type Alert =
-  | {
-      kind: 'dead_letter';
-      eventId: number;
-      eventType: string;
-      deliveryId: string;
-      error: string;
-      attempts: number;
-    }
   | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string }
   | {
       kind: 'provider_notice';
@@ -24,8 +16,6 @@ export type Alert =
 /** Every field comes from a delivery or a handler's error, so all of it is escaped. */
 function text(a: Alert): SlackText {
   switch (a.kind) {
-    case 'dead_letter':
-      return slackText`:rotating_light: Dead letter: ${a.eventType} (delivery ${a.deliveryId}) failed after ${a.attempts} attempt(s): ${a.error}`;
     case 'malformed_delivery':
       return slackText`:rotating_light: Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
     case 'provider_notice':
@@ -33,11 +23,17 @@ function text(a: Alert): SlackText {
   }
 }
 
-/** Operator alert: always logged; also posted to NOTIFY_WEBHOOK_URL when set. Never throws. */
+/**
+ * A one-off operator message for what has no rule (a signed but malformed delivery, a provider's own
+ * notice): always logged; also posted to the alert channel when set. Never throws. Dead letters are
+ * not reported one by one any more: the `dlq_growth` rule raises one incident per outage
+ * (lib/alerts/engine.ts).
+ */
 export function alertOperators(a: Alert) {
   log.warn({ alert: a.kind, ...a }, `operator alert: ${text(a)}`);
-  if (!env.NOTIFY_WEBHOOK_URL) return;
-  postNotification(env.NOTIFY_WEBHOOK_URL, text(a), { alert: a.kind }).catch((err) =>
+  const url = env.ALERT_WEBHOOK_URL ?? env.NOTIFY_WEBHOOK_URL;
+  if (!url) return;
+  postNotification(url, text(a), { alert: a.kind }).catch((err) =>
     log.warn({ err: (err as Error).message }, 'operator alert could not be posted'),
   );
 }

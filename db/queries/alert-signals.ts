@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm';
+import { type Queryable, rowsOf } from '../client';
+import { type Histogram, merge } from '../histogram';
+
+/** A time as a raw-SQL parameter: postgres-js takes no Date outside a column's own mapping. */
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
+// What the alert rules read. Each query is bounded by rollup rows (minutes × event types), by the
+// partial indexes of the few rows in trouble (due, dead), or by a LIMIT: none grows with receipts.
+
+/** Refused requests (outcome `rejected`) per minute since `since`, from the minute rollups. */
+export async function rejectedPerMinute(db: Queryable, since: Date) {
+  const res = await db.execute(sql`
+    select minute, sum(count)::bigint as n from receipt_rollups
+     where minute >= ${ts(since)} and outcome = 'rejected' group by minute order by minute`);
+  return rowsOf<{ minute: string | Date; n: string | number }>(res).map((r) => ({
+    minute: new Date(r.minute),
+    n: Number(r.n),
+  }));
+}
+
+/** The latest refused receipts that were stored (refusals are sampled), newest first. */
+export async function recentRefusals(db: Queryable, since: Date, limit: number) {
+  const res = await db.execute(sql`
+    select id, source, delivery_id, reason, http_status, received_at from receipts
+     where outcome = 'rejected' order by outcome, id desc limit ${limit}`);
+  return rowsOf<{
+    id: number;
+    source: string;
+    delivery_id: string | null;
+    reason: string | null;
+    http_status: number;
+    received_at: string | Date;
+  }>(res)
+    .map((r) => ({ ...r, id: Number(r.id), received_at: new Date(r.received_at) }))
+    .filter((r) => r.received_at >= since);
+}
+
+/** The merged delivery-lag or ack-time histogram (all event types) of the minutes since `since`. */
+export async function latencySince(db: Queryable, since: Date, which: 'lag' | 'ack'): Promise<Histogram> {
+  const column = sql.raw(which === 'lag' ? 'lag_hist' : 'ack_hist');
+  const res = await db.execute(sql`
+    select ${column} as h from latency_rollups
+     where granularity = 'minute' and source = '*' and event_type = '*' and bucket >= ${ts(since)}`);
+  const out: Histogram = {};
+  for (const r of rowsOf<{ h: Histogram | string }>(res))
+    merge(out, typeof r.h === 'string' ? JSON.parse(r.h) : r.h);
+  return out;
+}
+
+/** Deliveries accepted (new events, all sources) since `since`, from the minute rollups. */
+export async function acceptedSince(db: Queryable, since: Date): Promise<number> {
+  const res = await db.execute(sql`
+    select coalesce(sum(count), 0)::bigint as n from receipt_rollups where minute >= ${ts(since)} and outcome = 'accepted'`);
+  return Number(rowsOf<{ n: string | number }>(res)[0]?.n ?? 0);
+}
+
+/** Minutes with deliveries that reached us, per event type, since `since` (refusals excluded). */
+export async function activeMinutesByType(db: Queryable, since: Date) {
+  const res = await db.execute(sql`
+    select event_type, minute from receipt_rollups
+     where minute >= ${ts(since)} and outcome in ('accepted', 'duplicate', 'ignored') and event_type <> ''
+     group by event_type, minute order by event_type, minute`);
+  const out = new Map<string, number[]>();
+  for (const r of rowsOf<{ event_type: string; minute: string | Date }>(res)) {
+    const list = out.get(r.event_type) ?? [];
+    list.push(new Date(r.minute).getTime());
+    out.set(r.event_type, list);
+  }
+  return out;
+}
+
+/** Due events nobody has picked up, per source: how many, and since when the oldest has waited. */
+export async function dueBacklog(db: Queryable, now: Date) {
+  const res = await db.execute(sql`
+    select source, count(*)::int as n, min(next_attempt_at) as oldest from events
+     where status in ('pending', 'processing') and next_attempt_at <= ${ts(now)}
+       and (status = 'pending' or locked_until < ${ts(now)})
+     group by source`);
+  return rowsOf<{ source: string; n: number; oldest: string | Date }>(res).map((r) => ({
+    source: r.source,
+    n: Number(r.n),
+    oldest: new Date(r.oldest),
+  }));
+}
+
+/** Dead letters per source that died since `since`, with the latest few of each for the alert. */
+export async function newDeadLetters(db: Queryable, since: Date, sample: number) {
+  const res = await db.execute(sql`
+    select id, source, event_type, delivery_id, last_error, created_at, dead_at from (
+      select e.*, row_number() over (partition by source order by dead_at desc, id desc) as rn
+        from events e where status = 'dead' and dead_at >= ${ts(since)}) d
+     where rn <= ${sample} order by source, dead_at desc`);
+  const counts = await db.execute(sql`
+    select source, count(*)::int as n from events where status = 'dead' and dead_at >= ${ts(since)} group by source`);
+  const rows = rowsOf<{
+    id: number;
+    source: string;
+    event_type: string;
+    delivery_id: string;
+    last_error: string | null;
+    created_at: string | Date;
+    dead_at: string | Date;
+  }>(res).map((r) => ({
+    ...r,
+    id: Number(r.id),
+    created_at: new Date(r.created_at),
+    dead_at: new Date(r.dead_at),
+  }));
+  return rowsOf<{ source: string; n: number }>(counts).map((c) => ({
+    source: c.source,
+    n: Number(c.n),
+    latest: rows.filter((r) => r.source === c.source),
+  }));
+}
+
+/** Bytes the database takes on disk, as the server counts them. */
+export async function databaseBytes(db: Queryable): Promise<number | null> {
+  try {
+    const res = await db.execute(sql`select pg_database_size(current_database())::bigint as b`);
+    return Number(rowsOf<{ b: string | number }>(res)[0]?.b ?? 0) || null;
+  } catch {
+    // Not every server lets every role read it.
+    return null;
+  }
+}
+
+/** Which of these delivery ids of a source reached us as an event (the unique index answers). */
+export async function receivedDeliveryIds(
+  db: Queryable,
+  source: string,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const res = await db.execute(sql`
+    select delivery_id from events where source = ${source} and delivery_id in ${sql`(${sql.join(
+      ids.map((i) => sql`${i}`),
+      sql`, `,
+    )})`}`);
+  return new Set(rowsOf<{ delivery_id: string }>(res).map((r) => r.delivery_id));
+}

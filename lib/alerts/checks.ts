@@ -1,0 +1,235 @@
+import type { Db } from '@/db/client';
+import { percentiles } from '@/db/histogram';
+import {
+  acceptedSince,
+  activeMinutesByType,
+  databaseBytes,
+  dueBacklog,
+  latencySince,
+  newDeadLetters,
+  recentRefusals,
+  rejectedPerMinute,
+} from '@/db/queries/alert-signals';
+import type { Finding } from '@/db/queries/alerts';
+import type { AlertRule } from '@/db/schema';
+import { type ProviderName, providerOf } from '@/lib/providers/registry';
+import type { EffectiveRule } from './rules';
+import { LEARNING_WINDOW_MS, silenceOf } from './silence';
+import { type SignatureSummary, signatureSummary } from './summaries';
+import type { WatchdogResult } from './watchdog';
+
+export type SourceRef = { slug: string; provider: ProviderName };
+
+export type CheckContext = {
+  db: Db;
+  now: Date;
+  sources: SourceRef[];
+  retentionDays: number;
+  /** What the management-API watchdog saw this round (null when no provider has an API here). */
+  watchdog: WatchdogResult | null;
+  /** Disk of the embedded database's folder; null when the database is elsewhere. */
+  disk: () => Promise<{ usedPct: number; freeBytes: number } | null>;
+  /** Replaceable so signature forensics (issue 16) can give the cause breakdown. */
+  summarizeSignatures?: SignatureSummary;
+};
+
+/** A rule's findings, or 'unobserved' when it could not look this round (its incidents stay as they are). */
+export type CheckResult = Finding[] | 'unobserved';
+
+const SAMPLE = 20;
+/** dlq_growth needs at least this many: one odd payload is the DLQ page's business, not a page. */
+const MIN_DEAD_LETTERS = 3;
+const iso = (d: Date | number) => new Date(d).toISOString();
+const minutesAgo = (now: Date, m: number) => new Date(now.getTime() - m * 60_000);
+const retryWindowOf = (provider: ProviderName | undefined) =>
+  provider ? providerOf(provider).delivery.retryWindowMs : null;
+
+export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => Promise<CheckResult>> = {
+  webhook_disabled: async (ctx) => ctx.watchdog?.webhookDisabled ?? 'unobserved',
+
+  provider_failed: async (ctx) => ctx.watchdog?.providerFailed ?? 'unobserved',
+
+  signature_failures: async (ctx, r) => {
+    const since = minutesAgo(ctx.now, r.windowMinutes);
+    const perMinute = await rejectedPerMinute(ctx.db, since);
+    const total = perMinute.reduce((s, m) => s + m.n, 0);
+    if (total < r.threshold) return [];
+    const sample = await recentRefusals(ctx.db, since, 50);
+    const first = perMinute.find((m) => m.n > 0)?.minute ?? ctx.now;
+    const providerOfSource = new Map(ctx.sources.map((s) => [s.slug, s.provider]));
+    const window = retryWindowOf(providerOfSource.get(sample[0]?.source ?? '') ?? ctx.sources[0]?.provider);
+    const summarize = ctx.summarizeSignatures ?? signatureSummary;
+    return [
+      {
+        rule: 'signature_failures',
+        subject: '*',
+        severity: 'critical',
+        summary: summarize({ total, windowMinutes: r.windowMinutes, refusals: sample }),
+        detail: {
+          evidence: { refused: total, window_minutes: r.windowMinutes, first_minute: iso(first) },
+          at_risk: sample.slice(0, SAMPLE).map((s) => ({
+            delivery_id: s.delivery_id,
+            source: s.source,
+            reason: s.reason,
+            http_status: s.http_status,
+            at: iso(s.received_at),
+          })),
+          // The provider retries a refused delivery on its schedule; the first refused one is given up first.
+          deadline_at: window !== null ? iso(first.getTime() + window) : null,
+          lost: false,
+          action:
+            'Compare the signing secret in the provider with the source’s secrets (Sources page); add the new one so both verify during the rotation. Refused deliveries are retried by the provider until the deadline.',
+        },
+      },
+    ];
+  },
+
+  silence: async (ctx, r) => {
+    const active = await activeMinutesByType(ctx.db, new Date(ctx.now.getTime() - LEARNING_WINDOW_MS));
+    const out: Finding[] = [];
+    for (const [type, minutes] of active) {
+      const s = silenceOf(minutes, ctx.now.getTime(), r.threshold, r.windowMinutes * 60_000);
+      if (!s) continue;
+      const quietMin = Math.round(s.quietMs / 60_000);
+      out.push({
+        rule: 'silence',
+        subject: type,
+        severity: 'warning',
+        summary: `${type}: nothing for ${quietMin} min; it usually arrives at least every ${Math.max(1, Math.round(s.usualGapMs / 60_000))} min`,
+        detail: {
+          evidence: {
+            quiet_minutes: quietMin,
+            limit_minutes: Math.round(s.limitMs / 60_000),
+            usual_gap_minutes: Math.round(s.usualGapMs / 60_000),
+            active_minutes_24h: s.activeMinutes,
+            last_seen_at: iso(minutes[minutes.length - 1]!),
+          },
+          at_risk: [],
+          deadline_at: null,
+          lost: false,
+          action:
+            'Check the webhook’s event subscriptions and filters in the provider’s dashboard, and the provider’s status page. Events the provider never sends are not in its delivery log either.',
+        },
+      });
+    }
+    return out;
+  },
+
+  lag_high: async (ctx, r) => {
+    const hist = await latencySince(ctx.db, minutesAgo(ctx.now, r.windowMinutes), 'lag');
+    const n = Object.values(hist).reduce((s, v) => s + v, 0);
+    const [p95] = percentiles(hist, [0.95]);
+    // A handful of late retries is not a trend.
+    if (n < 10 || p95 == null || p95 < r.threshold) return [];
+    return [
+      {
+        rule: 'lag_high',
+        subject: '*',
+        severity: 'warning',
+        summary: `Delivery lag p95 ${(p95 / 1000).toFixed(1)} s over the last ${r.windowMinutes} min (limit ${(r.threshold / 1000).toFixed(1)} s)`,
+        detail: {
+          evidence: { p95_ms: Math.round(p95), deliveries: n, window_minutes: r.windowMinutes },
+          at_risk: [],
+          deadline_at: null,
+          lost: false,
+          action:
+            'Growing lag is on the provider’s side (their queue or retries). Check their status page; nothing is lost while deliveries still arrive.',
+        },
+      },
+    ];
+  },
+
+  backlog: async (ctx, r) => {
+    const rows = await dueBacklog(ctx.db, ctx.now);
+    return rows
+      .filter((b) => ctx.now.getTime() - b.oldest.getTime() >= r.threshold * 1000)
+      .map((b) => {
+        const waitS = Math.round((ctx.now.getTime() - b.oldest.getTime()) / 1000);
+        return {
+          rule: 'backlog' as const,
+          subject: b.source,
+          severity: 'warning' as const,
+          summary: `${b.source}: ${b.n} event(s) waiting; the oldest for ${waitS} s`,
+          detail: {
+            evidence: { waiting: b.n, oldest_wait_seconds: waitS, oldest_due_at: iso(b.oldest) },
+            at_risk: [],
+            deadline_at: null,
+            lost: false,
+            action:
+              'Ours: the worker is down, paused or too slow. Check that a worker runs (WORKER_INLINE or the worker process) and its logs. Nothing is lost: the events are stored.',
+          },
+        };
+      });
+  },
+
+  dlq_growth: async (ctx, r) => {
+    const since = minutesAgo(ctx.now, r.windowMinutes);
+    const rows = await newDeadLetters(ctx.db, since, SAMPLE);
+    if (rows.length === 0) return [];
+    // The rollups count deliveries of all sources: a share per source is against that total.
+    const accepted = Math.max(1, await acceptedSince(ctx.db, since));
+    const keepMs = ctx.retentionDays * 86_400_000;
+    return rows
+      .filter((d) => d.n >= MIN_DEAD_LETTERS && (d.n / accepted) * 100 >= r.threshold)
+      .map((d) => {
+        const oldest = d.latest.reduce(
+          (m, e) => Math.min(m, e.created_at.getTime()),
+          Number.POSITIVE_INFINITY,
+        );
+        return {
+          rule: 'dlq_growth' as const,
+          subject: d.source,
+          severity: 'warning' as const,
+          summary: `${d.source}: ${d.n} new dead letter(s) in ${r.windowMinutes} min (${Math.round((d.n / accepted) * 100)} % of ${accepted} accepted); latest: ${d.latest[0]?.event_type ?? '?'} (${(d.latest[0]?.last_error ?? '').slice(0, 120)})`,
+          detail: {
+            evidence: { new_dead_letters: d.n, accepted, window_minutes: r.windowMinutes },
+            at_risk: d.latest.map((e) => ({
+              event_id: e.id,
+              delivery_id: e.delivery_id,
+              event_type: e.event_type,
+              error: e.last_error?.slice(0, 200) ?? null,
+              at: iso(e.dead_at),
+            })),
+            // Their raw receipts are pruned after RETENTION_DAYS (Dead letters page, "kept for").
+            deadline_at: Number.isFinite(oldest) ? iso(oldest + keepMs) : null,
+            lost: false,
+            action:
+              'Ours: fix the handler or its downstream, then retry from the Dead letters page. The payloads are stored; their raw receipts are kept until the deadline.',
+          },
+        };
+      });
+  },
+
+  storage: async (ctx, r) => {
+    const bytes = await databaseBytes(ctx.db);
+    const disk = await ctx.disk();
+    const gb = bytes !== null ? bytes / 1e9 : null;
+    const overSize = gb !== null && gb >= r.threshold;
+    const lowDisk = disk !== null && disk.usedPct >= 90;
+    if (!overSize && !lowDisk) return [];
+    const parts = [
+      gb !== null ? `database ${gb.toFixed(2)} GB (limit ${r.threshold} GB)` : null,
+      disk ? `disk ${disk.usedPct.toFixed(0)} % used, ${(disk.freeBytes / 1e9).toFixed(1)} GB free` : null,
+    ].filter(Boolean);
+    return [
+      {
+        rule: 'storage',
+        subject: 'database',
+        severity: 'critical',
+        summary: `Storage: ${parts.join('; ')}`,
+        detail: {
+          evidence: {
+            database_bytes: bytes,
+            disk_used_pct: disk?.usedPct ?? null,
+            disk_free_bytes: disk?.freeBytes ?? null,
+          },
+          at_risk: [],
+          deadline_at: null,
+          lost: false,
+          action:
+            'Ours: a full disk stops the receiver from persisting, and the provider then retries and gives up. Lower RETENTION_DAYS or add space.',
+        },
+      },
+    ];
+  },
+};

@@ -1,0 +1,439 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { openDb } from '@/db/client';
+import { record } from '@/db/histogram';
+import { acknowledgeAlert, upsertRule } from '@/db/queries/alerts';
+import { listDeadLetters } from '@/db/queries/dlq';
+import { type RollupCell, writeRollups } from '@/db/queries/rollups';
+import type { AlertRule } from '@/db/schema';
+import { deliverNotifications, type EngineDeps, evaluateAlerts } from '@/lib/alerts/engine';
+import { transitionText } from '@/lib/alerts/summaries';
+import { createdBeforeFor, keptUntil } from '@/lib/dlq-retention';
+import { skylight } from '@/lib/providers/skylight';
+import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
+import { openTestDb, type TestDb } from './helpers/db';
+
+// The rule engine against a real database (PGlite, or Postgres with TEST_DATABASE_URL) and the real
+// SkyLight sandbox as the provider's management API. Time is the evaluator's `now`, so a condition
+// can start, hold and clear without waiting.
+
+const MIN = 60_000;
+const ADMIN = { actor: 'ops@example.test', ip: '127.0.0.1' };
+
+let tdb: TestDb;
+let sandbox: Sandbox;
+let hookId: number;
+const APP = 'http://127.0.0.1:3999';
+
+before(async () => {
+  tdb = await openTestDb();
+  sandbox = await startSandbox({ rateLimit: { limit: 10_000, windowMs: 60_000 } });
+  hookId = (await sandbox.core.createWebhook({ name: 'ours', url: `${APP}/api/webhooks/skylightchat` })).id;
+});
+after(async () => {
+  await sandbox.stop();
+  await tdb.close();
+});
+
+beforeEach(async () => {
+  await tdb.db.execute(sql`truncate alerts, alert_rules, alert_notifications, job_leases, receipt_rollups,
+    latency_rollups, receipt_counts_hourly, events, receipts restart identity cascade`);
+  await tdb.db.execute(sql`delete from settings where key like 'alerts:%'`);
+});
+
+function deps(now: Date, extra: Partial<EngineDeps> = {}): EngineDeps {
+  return {
+    db: tdb.db,
+    holder: 'replica-a',
+    now,
+    sources: async () => [{ slug: 'skylightchat', provider: 'skylight' }],
+    management: async () => null,
+    appUrl: null,
+    retentionDays: 30,
+    pgliteDir: null,
+    resolveAfterMs: 2 * MIN,
+    leaseMs: 60_000,
+    ...extra,
+  };
+}
+
+/** Only the named rule runs: the others are switched off for the test. */
+async function only(rule: AlertRule, settings: { threshold?: number; windowMinutes?: number } = {}) {
+  const { RULE_DEFINITIONS } = await import('@/lib/alerts/rules');
+  for (const r of Object.keys(RULE_DEFINITIONS) as AlertRule[]) {
+    const d = RULE_DEFINITIONS[r];
+    await upsertRule(
+      tdb.db,
+      r,
+      {
+        enabled: r === rule,
+        threshold: r === rule ? (settings.threshold ?? d.threshold) : d.threshold,
+        windowMinutes: r === rule ? (settings.windowMinutes ?? d.windowMinutes) : d.windowMinutes,
+      },
+      ADMIN,
+    );
+  }
+}
+
+async function alertRows() {
+  const res = await tdb.db.execute(
+    sql`select id, rule, subject, state, summary, detail from alerts order by id`,
+  );
+  return (
+    (res as unknown as { rows: Array<Record<string, unknown>> }).rows ??
+    (res as unknown as Array<Record<string, unknown>>)
+  );
+}
+
+async function outbox() {
+  const res = await tdb.db.execute(sql`select transition from alert_notifications order by id`);
+  const rows =
+    (res as unknown as { rows?: Array<{ transition: string }> }).rows ??
+    (res as unknown as Array<{ transition: string }>);
+  return rows.map((r) => r.transition);
+}
+
+const cell = (
+  minute: number,
+  outcome: RollupCell['outcome'],
+  count: number,
+  eventType = '',
+  lagMs?: number,
+): RollupCell => {
+  const lag = {};
+  if (lagMs !== undefined) record(lag, lagMs, count);
+  return { minute, source: 'skylightchat', eventType, outcome, count, ack: record({}, 5, count), lag };
+};
+
+/** Runs one round and returns the transitions it made. */
+async function round(now: number, extra: Partial<EngineDeps> = {}) {
+  const changes = await evaluateAlerts(deps(new Date(now), extra));
+  assert.ok(changes, 'this replica holds the lease');
+  return changes.map((c) => `${c.transition}:${c.alert.rule}:${c.alert.subject}`);
+}
+
+const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
+
+describe('alert rules fire once when their condition starts, and resolve when it clears', () => {
+  test('signature_failures: 4 refusals are below the threshold, 5 open one incident that resolves later', async () => {
+    await only('signature_failures', { threshold: 5, windowMinutes: 5 });
+    await writeRollups(tdb.db, [cell(T0, 'rejected', 4)]);
+    assert.deepEqual(await round(T0 + 30_000), []);
+    await writeRollups(tdb.db, [cell(T0 + MIN, 'rejected', 1)]);
+    assert.deepEqual(await round(T0 + MIN + 30_000), ['opened:signature_failures:*']);
+    await writeRollups(tdb.db, [cell(T0 + 2 * MIN, 'rejected', 30)]);
+    assert.deepEqual(await round(T0 + 2 * MIN + 30_000), [], 'a burst going on is the same incident');
+    // Refusals stop; the window empties at T0+7min; the incident resolves after 2 min clear.
+    assert.deepEqual(await round(T0 + 8 * MIN), []);
+    assert.deepEqual(await round(T0 + 11 * MIN), ['resolved:signature_failures:*']);
+    const [a] = await alertRows();
+    assert.equal(a!.state, 'resolved');
+    assert.match(String(a!.summary), /35 refused request/);
+    const detail = a!.detail as { deadline_at: string };
+    // SkyLight gives up 42 minutes after the first refused attempt.
+    assert.equal(detail.deadline_at, new Date(T0 + 42 * MIN).toISOString());
+    assert.deepEqual(await outbox(), ['opened', 'resolved']);
+  });
+
+  test('lag_high: p95 over the limit opens, normal lag resolves', async () => {
+    await only('lag_high', { threshold: 10_000, windowMinutes: 5 });
+    await writeRollups(tdb.db, [cell(T0, 'accepted', 50, 'contact.created', 800)]);
+    assert.deepEqual(await round(T0 + 30_000), []);
+    await writeRollups(tdb.db, [cell(T0 + MIN, 'accepted', 200, 'contact.created', 45_000)]);
+    assert.deepEqual(await round(T0 + MIN + 30_000), ['opened:lag_high:*']);
+    await writeRollups(tdb.db, [cell(T0 + 7 * MIN, 'accepted', 100, 'contact.created', 500)]);
+    assert.deepEqual(await round(T0 + 7 * MIN + 30_000), []);
+    assert.deepEqual(await round(T0 + 10 * MIN), ['resolved:lag_high:*']);
+  });
+
+  test('silence: a steady type that stops fires after its limit; a rare type never does', async () => {
+    await only('silence', { threshold: 3, windowMinutes: 10 });
+    const cells: RollupCell[] = [];
+    for (let m = 0; m < 60; m++) cells.push(cell(T0 + m * MIN, 'accepted', 3, 'message.received'));
+    // A rare type: five deliveries an hour apart.
+    for (let h = 0; h < 5; h++) cells.push(cell(T0 - h * 60 * MIN, 'accepted', 1, 'booking.deleted'));
+    await writeRollups(tdb.db, cells);
+    const last = T0 + 59 * MIN;
+    assert.deepEqual(await round(last + 5 * MIN), [], 'quiet for 4 min: not yet');
+    assert.deepEqual(await round(last + 11 * MIN + 1000), ['opened:silence:message.received']);
+    assert.deepEqual(await round(last + 30 * MIN), [], 'still one incident');
+    await writeRollups(tdb.db, [cell(last + 31 * MIN, 'accepted', 2, 'message.received')]);
+    assert.deepEqual(await round(last + 32 * MIN), []);
+    assert.deepEqual(await round(last + 35 * MIN), ['resolved:silence:message.received']);
+    assert.ok(!(await alertRows()).some((a) => a.subject === 'booking.deleted'));
+  });
+
+  test('backlog and dlq_growth: per source, with the dead letters listed and their retention deadline', async () => {
+    await only('backlog', { threshold: 300 });
+    await upsertRule(tdb.db, 'dlq_growth', { enabled: true, threshold: 10, windowMinutes: 15 }, ADMIN);
+    // 40 deliveries accepted in the window: 3 dead letters are 7.5 %, 4 are 10 %.
+    await writeRollups(tdb.db, [cell(T0, 'accepted', 40, 'payment.failed')]);
+    const created = new Date(T0 - 10 * MIN);
+    await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, next_attempt_at, created_at)
+      values ('skylightchat', 'skylight', 'd-1', 'contact.created', '{}', 'pending', ${new Date(T0 - 200_000).toISOString()}, ${created.toISOString()})`);
+    assert.deepEqual(await round(T0), [], 'waiting 200 s is under 300 s');
+    assert.deepEqual(await round(T0 + 120_000), ['opened:backlog:skylightchat']);
+    const die = (id: string, at: number) =>
+      tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, last_error, created_at)
+        values ('sly', 'sly', ${id}, 'payment.failed', '{}', 'dead', ${new Date(at).toISOString()}, 'downstream 500', ${created.toISOString()})`);
+    for (const i of [0, 1, 2]) await die(`d-0${i}`, T0 + 100_000 + i);
+    assert.deepEqual(await round(T0 + 130_000), [], '3 of 40 is under 10 %');
+    await die('d-2', T0 + 130_000);
+    assert.deepEqual(await round(T0 + 140_000), ['opened:dlq_growth:sly']);
+    const dlq = (await alertRows()).find((a) => a.rule === 'dlq_growth')!;
+    const detail = dlq.detail as { at_risk: Array<{ delivery_id: string }>; deadline_at: string };
+    assert.equal(detail.at_risk[0]!.delivery_id, 'd-2');
+    assert.equal(detail.deadline_at, new Date(created.getTime() + 30 * 86_400_000).toISOString());
+    await tdb.db.execute(sql`update events set status = 'processed' where delivery_id = 'd-1'`);
+    assert.deepEqual(await round(T0 + 150_000), []);
+    assert.deepEqual(await round(T0 + 150_000 + 2 * MIN), ['resolved:backlog:skylightchat']);
+  });
+
+  test('storage: a database past the size limit opens; raising the limit resolves', async () => {
+    await only('storage', { threshold: 0.000001 });
+    assert.deepEqual(await round(T0), ['opened:storage:database']);
+    await upsertRule(tdb.db, 'storage', { enabled: true, threshold: 10_000, windowMinutes: 0 }, ADMIN);
+    await round(T0 + MIN);
+    assert.deepEqual(await round(T0 + 4 * MIN), ['resolved:storage:database']);
+  });
+
+  test('a disabled rule resolves its open incidents at once', async () => {
+    await only('storage', { threshold: 0.000001 });
+    assert.deepEqual(await round(T0), ['opened:storage:database']);
+    await upsertRule(tdb.db, 'storage', { enabled: false, threshold: 0.000001, windowMinutes: 0 }, ADMIN);
+    assert.deepEqual(await round(T0 + 1000), ['resolved:storage:database']);
+  });
+});
+
+describe('watchdog over the provider management API (the sandbox)', () => {
+  const management = async () => skylight.management!({ url: sandbox.apiUrl, key: sandbox.apiKey });
+
+  test('webhook_disabled: toggled off on the provider side opens; back on resolves', async () => {
+    await only('webhook_disabled');
+    await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
+    assert.deepEqual(await round(T0, { management }), [], 'active and pointed at us: nothing');
+    // Switched off in the provider's own dashboard (its API), not through ours.
+    await sandbox.core.updateWebhook(hookId, { isActive: false });
+    assert.deepEqual(await round(T0 + 30_000, { management }), ['opened:webhook_disabled:skylightchat']);
+    const [a] = await alertRows();
+    assert.match(String(a!.summary), new RegExp(`webhook ${hookId} is disabled`));
+    assert.equal((a!.detail as { lost: boolean }).lost, true);
+    await sandbox.core.updateWebhook(hookId, { isActive: true });
+    assert.deepEqual(await round(T0 + 60_000, { management }), []);
+    assert.deepEqual(await round(T0 + 4 * MIN, { management }), ['resolved:webhook_disabled:skylightchat']);
+  });
+
+  test('webhook_disabled: a webhook re-pointed elsewhere counts too', async () => {
+    await only('webhook_disabled');
+    await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
+    await round(T0, { management });
+    await sandbox.core.updateWebhook(hookId, { url: 'https://elsewhere.test/hooks?token=abc' });
+    assert.deepEqual(await round(T0 + 30_000, { management }), ['opened:webhook_disabled:skylightchat']);
+    const [a] = await alertRows();
+    assert.match(String(a!.summary), /now points at elsewhere\.test\/hooks/);
+    assert.doesNotMatch(String(a!.summary), /token=abc/, 'the query (maybe a token) is not shown');
+    await sandbox.core.updateWebhook(hookId, { url: `${APP}/api/webhooks/skylightchat` });
+  });
+
+  test('provider_failed: failed deliveries we never received open, with their retry deadline or loss', async () => {
+    await only('provider_failed', { threshold: 1, windowMinutes: 60 });
+    await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
+    const store = sandbox.core.store;
+    const now = Date.now();
+    const first = await store.addDelivery({
+      webhookId: hookId,
+      eventType: 'contact.created',
+      deliveryId: 'lost-1',
+      attemptNumber: 4,
+      payload: '{}',
+      nextAttemptAt: null,
+    });
+    await store.finishDelivery(first.id, {
+      status: 'failed',
+      responseStatusCode: 400,
+      responseBody: 'bad signature',
+    });
+    const second = await store.addDelivery({
+      webhookId: hookId,
+      eventType: 'message.received',
+      deliveryId: 'retrying-1',
+      attemptNumber: 2,
+      payload: '{}',
+      nextAttemptAt: null,
+    });
+    await store.finishDelivery(second.id, {
+      status: 'failed',
+      responseStatusCode: null,
+      responseBody: 'timeout',
+    });
+    assert.deepEqual(await round(now, { management }), ['opened:provider_failed:skylightchat']);
+    const [a] = await alertRows();
+    const detail = a!.detail as {
+      at_risk: Array<{ delivery_id: string; lost: boolean; deadline_at: string | null }>;
+    };
+    const lost = detail.at_risk.find((r) => r.delivery_id === 'lost-1')!;
+    const retrying = detail.at_risk.find((r) => r.delivery_id === 'retrying-1')!;
+    assert.equal(lost.lost, true);
+    assert.equal(retrying.lost, false);
+    // Attempt 2 failed: retries 2 and 3 remain (10 + 30 min).
+    const left = new Date(retrying.deadline_at!).getTime() - now;
+    assert.ok(left > 39 * MIN && left < 41 * MIN, `40 min left, got ${left / MIN}`);
+    // A disabled webhook retries nothing: its failures are all final.
+    await sandbox.core.updateWebhook(hookId, { isActive: false });
+    await upsertRule(tdb.db, 'webhook_disabled', { enabled: false, threshold: 0, windowMinutes: 0 }, ADMIN);
+    await round(now + MIN, { management });
+    const [after] = await alertRows();
+    const risk = (after!.detail as { at_risk: Array<{ delivery_id: string; lost: boolean }> }).at_risk;
+    assert.ok(risk.every((r) => r.lost));
+    await sandbox.core.updateWebhook(hookId, { isActive: true });
+    // An hour later the window holds no failure: it resolves after the clear period.
+    await round(now + 61 * MIN, { management });
+    assert.deepEqual(await round(now + 64 * MIN, { management }), ['resolved:provider_failed:skylightchat']);
+  });
+
+  test('a 429 from the provider leaves incidents as they are (no false resolve)', async () => {
+    await only('webhook_disabled');
+    await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
+    await round(T0, { management });
+    await sandbox.core.updateWebhook(hookId, { isActive: false });
+    assert.deepEqual(await round(T0 + 30_000, { management }), ['opened:webhook_disabled:skylightchat']);
+    const limited = await startSandbox({ rateLimit: { limit: 0, windowMs: 60_000 } });
+    try {
+      const throttled = async () => skylight.management!({ url: limited.apiUrl, key: limited.apiKey });
+      assert.deepEqual(await round(T0 + 10 * MIN, { management: throttled }), []);
+      assert.equal((await alertRows())[0]!.state, 'open');
+    } finally {
+      await limited.stop();
+      await sandbox.core.updateWebhook(hookId, { isActive: true });
+    }
+  });
+});
+
+describe('channel, acknowledgement and replicas', () => {
+  test('a dead channel never blocks evaluation; its messages arrive once it recovers', async () => {
+    const posted: Array<{ text: string; transition: string }> = [];
+    let down = true;
+    const sink = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      if (down) return res.writeHead(503).end();
+      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200).end('ok');
+    });
+    sink.listen(0, '127.0.0.1');
+    await once(sink, 'listening');
+    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    try {
+      await only('storage', { threshold: 0.000001 });
+      assert.deepEqual(await round(T0), ['opened:storage:database']);
+      await deliverNotifications(tdb.db, url);
+      assert.equal(posted.length, 0);
+      const failing = await tdb.db.execute(
+        sql`select attempts, last_error, delivered_at from alert_notifications`,
+      );
+      const row = ((failing as unknown as { rows?: unknown[] }).rows ??
+        (failing as unknown as unknown[]))[0] as {
+        attempts: number;
+        last_error: string;
+        delivered_at: unknown;
+      };
+      assert.equal(row.attempts, 1);
+      assert.match(row.last_error, /503/);
+      assert.equal(row.delivered_at, null);
+      // Evaluation goes on while the channel is down.
+      await upsertRule(tdb.db, 'storage', { enabled: false, threshold: 1, windowMinutes: 0 }, ADMIN);
+      assert.deepEqual(await round(T0 + 1000), ['resolved:storage:database']);
+      down = false;
+      await tdb.db.execute(sql`update alert_notifications set next_attempt_at = now()`);
+      await deliverNotifications(tdb.db, url);
+      assert.deepEqual(
+        posted.map((p) => p.transition),
+        ['opened', 'resolved'],
+      );
+      assert.match(posted[0]!.text, /\[critical\] Storage \(database\) opened/);
+    } finally {
+      sink.close();
+    }
+  });
+
+  test('acknowledge: open → acknowledged, once; the channel hears of it', async () => {
+    await only('storage', { threshold: 0.000001 });
+    await round(T0);
+    const [a] = await alertRows();
+    const acked = await acknowledgeAlert(tdb.db, Number(a!.id), ADMIN, (x) =>
+      transitionText('acknowledged', x),
+    );
+    assert.equal(acked.state, 'acknowledged');
+    assert.equal(acked.acknowledged_by, ADMIN.actor);
+    await assert.rejects(
+      acknowledgeAlert(tdb.db, Number(a!.id), ADMIN, (x) => transitionText('acknowledged', x)),
+      /not open/,
+    );
+    assert.deepEqual(await outbox(), ['opened', 'acknowledged']);
+    // Still observed: the acknowledged incident is refreshed, not reopened.
+    assert.deepEqual(await round(T0 + MIN), []);
+  });
+
+  test('two replicas evaluating at once make one incident: the lease, and the unique index behind it', async () => {
+    await only('storage', { threshold: 0.000001 });
+    const second = tdb.url ? await openDb({ url: tdb.url, max: 4 }) : null;
+    try {
+      const other = second?.db ?? tdb.db;
+      const [x, y] = await Promise.all([
+        evaluateAlerts(deps(new Date(T0))),
+        evaluateAlerts({ ...deps(new Date(T0)), db: other, holder: 'replica-b' }),
+      ]);
+      assert.equal([x, y].filter((c) => c === null).length, 1, 'exactly one replica holds the lease');
+      // The lease expires (a crashed holder): the other takes over, and still finds the same incident.
+      await tdb.db.execute(sql`update job_leases set expires_at = now() - interval '1 second'`);
+      const z = await evaluateAlerts({ ...deps(new Date(T0 + 1000)), db: other, holder: 'replica-b' });
+      assert.deepEqual(z, []);
+      const rows = await alertRows();
+      assert.equal(rows.length, 1);
+      assert.deepEqual(await outbox(), ['opened']);
+    } finally {
+      await second?.close();
+    }
+  });
+});
+
+describe('dead letters that expire', () => {
+  test('sorted receipts-expiring-first and filtered to those pruned within N days', async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    for (const [id, ageDays] of [
+      ['old', 28],
+      ['mid', 10],
+      ['new', 1],
+    ] as const) {
+      await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, created_at)
+        values ('skylightchat', 'skylight', ${id}, 'contact.created', '{}', 'dead', now(), ${new Date(now - ageDays * day).toISOString()})`);
+    }
+    const expiring = await listDeadLetters(tdb.db, {}, { limit: 2, sort: 'expiring' });
+    assert.deepEqual(
+      expiring.rows.map((r) => r.delivery_id),
+      ['old', 'mid'],
+    );
+    const next = await listDeadLetters(tdb.db, {}, { limit: 2, sort: 'expiring', cursor: expiring.nextId! });
+    assert.deepEqual(
+      next.rows.map((r) => r.delivery_id),
+      ['new'],
+    );
+    // RETENTION_DAYS 30: within 5 days means created more than 25 days ago.
+    const soon = await listDeadLetters(
+      tdb.db,
+      { created_before: createdBeforeFor(5, 30, now) },
+      { limit: 10 },
+    );
+    assert.deepEqual(
+      soon.rows.map((r) => r.delivery_id),
+      ['old'],
+    );
+    const left = keptUntil(soon.rows[0]!.created_at, 30).getTime() - now;
+    assert.ok(Math.abs(left - 2 * day) < 5000, 'the 28-day-old dead letter keeps its receipts 2 more days');
+  });
+});
