@@ -163,8 +163,10 @@ function pathCases(r: Route): Case[] {
     '%ef%bc%91',
     '1%0a',
   ];
-  const namesNothing = (seg: string) => {
+  // A route whose body is required refuses the missing body first (400); the others look the slug up.
+  const namesNothing = (method: Method, seg: string) => {
     if (!r.profile.slug || undecodable.includes(seg)) return false;
+    if (method !== 'GET' && r.profile.body !== 'secret-rotate') return false;
     return SOURCE_SLUG_PATTERN.test(decodeURIComponent(seg));
   };
   return r.methods.flatMap((method) =>
@@ -173,7 +175,9 @@ function pathCases(r: Route): Case[] {
       method,
       path: at(r, seg),
       ...(method === 'PATCH' ? { headers: json, body: '{"is_active":true}' } : {}),
-      ...(namesNothing(seg) ? { status: 404, code: 'not_found' } : { status: 400, code: 'bad_request' }),
+      ...(namesNothing(method, seg)
+        ? { status: 404, code: 'not_found' }
+        : { status: 400, code: 'bad_request' }),
     })),
   );
 }
