@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import { SOURCE_SLUG_PATTERN } from '@/db/schema';
 import { type FakeProvider, PROVIDER_KEY, startFakeProvider } from './helpers/fake-provider';
 import { type NextApp, startNextApp } from './helpers/next-app';
 
@@ -58,6 +59,11 @@ type Profile = {
   person?: boolean;
   /** Answers 404 unless the embedded sandbox's demo downstream runs (not in this test's app). */
   sandboxOnly?: boolean;
+  /**
+   * Its one path parameter is a source slug, not an id: a well-formed slug that names no source is
+   * answered 404 (nothing changed); the valid request uses the default source.
+   */
+  slug?: boolean;
   /** The longest value the route's text parameters accept (default 200). */
   textMax?: number;
 };
@@ -119,9 +125,9 @@ const PROFILES: Record<string, Profile> = {
   '/api/sandbox/faults': { body: 'sandbox-fault', sandboxOnly: true },
   '/api/sources': { body: 'source-create' },
   '/api/sources/[slug]': { body: 'source-patch' },
-  '/api/sources/[slug]/secrets': { body: 'secret-add' },
+  '/api/sources/[slug]/secrets': { body: 'secret-add', slug: true },
   '/api/sources/[slug]/secrets/[id]': {},
-  '/api/sources/[slug]/secrets/rotate': { body: 'secret-rotate' },
+  '/api/sources/[slug]/secrets/rotate': { body: 'secret-rotate', slug: true },
   '/api/webhooks/[source]': { public: true, elsewhere: true },
   '/api/users': { body: 'user-create' },
   '/api/users/[id]': { body: 'user-patch' },
@@ -182,14 +188,21 @@ function pathCases(r: Route): Case[] {
     '%ef%bc%91',
     '1%0a',
   ];
+  // A route whose body is required refuses the missing body first (400); the others look the slug up.
+  const namesNothing = (method: Method, seg: string) => {
+    if (!r.profile.slug || undecodable.includes(seg)) return false;
+    if (method !== 'GET' && r.profile.body !== 'secret-rotate') return false;
+    return SOURCE_SLUG_PATTERN.test(decodeURIComponent(seg));
+  };
   return r.methods.flatMap((method) =>
     [...undecodable, ...notIds].map((seg) => ({
       name: `${method} ${r.pattern} id=${seg}`,
       method,
       path: at(r, seg),
       ...(method === 'PATCH' ? { headers: json, body: '{"is_active":true}' } : {}),
-      status: 400,
-      code: 'bad_request',
+      ...(namesNothing(method, seg)
+        ? { status: 404, code: 'not_found' }
+        : { status: 400, code: 'bad_request' }),
     })),
   );
 }
@@ -668,7 +681,7 @@ describe('hostile input on every JSON API route', () => {
       const headers: Record<string, string> = r.profile.person
         ? { cookie }
         : { authorization: `Bearer ${TOKEN}` };
-      const res = await fetch(`${app.url}${at(r)}`, { headers });
+      const res = await fetch(`${app.url}${at(r, r.profile.slug ? 'skylightchat' : '1')}`, { headers });
       assert.equal(res.status, r.profile.sandboxOnly ? 404 : 200, `${r.pattern}: ${await res.text()}`);
     }
     const m = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });

@@ -124,7 +124,11 @@ describe('secret rotation across two replicas, deliveries flowing', () => {
       'deliveries verified with the new secret',
       async () => (await tally()).of('accepted', fresh.id) >= 30,
     );
-    assert.equal((await tally()).of('rejected'), 0, 'no delivery refused during the switch');
+    const refusedRows = await db.db
+      .select({ reason: receipts.reason, at: receipts.receivedAt, f: receipts.forensics })
+      .from(receipts)
+      .where(eq(receipts.outcome, 'rejected'));
+    assert.deepEqual(refusedRows, [], 'no delivery refused during the switch');
 
     // Overlap: the old secret still verifies on both replicas.
     for (const r of [a, b]) assert.equal((await post(r.url, signedDelivery(initial))).status, 200);
@@ -186,25 +190,28 @@ describe('secret rotation across two replicas, deliveries flowing', () => {
   });
 
   test('a pasted secret with a short overlap: the previous one stops by itself when it ends', async () => {
+    sandbox.core.setKnobs({ rate: 0 });
     const next = 'test-fake-pasted-secret-000042';
-    const before = (await listSecrets(depsA, 'skylightchat')).secrets.find((s) => s.status === 'active')!;
-    await addSecret(depsA, 'skylightchat', { value: next, label: 'pasted', overlapSeconds: 8 }, who);
     const [webhook] = await sandbox.core.webhooks();
-    assert.equal((await post(b.url, signedDelivery(next))).status, 200, 'the new one at once, on B too');
-    const view = await listSecrets(depsB, 'skylightchat');
-    assert.equal(
-      (await post(b.url, signedDelivery(webhook!.secret))).status,
-      200,
-      `the previous one still: ${JSON.stringify(view.secrets)} at ${new Date().toISOString()}, …${webhook!.secret.slice(-4)}`,
+    const view = await addSecret(
+      depsA,
+      'skylightchat',
+      { value: next, label: 'pasted', overlapSeconds: 20 },
+      who,
     );
-    const started = Date.now();
+    const previous = view.secrets.find((s) => s.last4 === webhook!.secret.slice(-4))!;
+    const ends = previous.expires_at!.getTime();
+    assert.equal((await post(b.url, signedDelivery(next))).status, 200, 'the new one at once, on B too');
+    const sentAt = Date.now();
+    const status = (await post(b.url, signedDelivery(webhook!.secret))).status;
+    // Only meaningful while the overlap lasts (a very slow machine may already be past it).
+    if (sentAt < ends - 1_000) assert.equal(status, 200, 'the previous one still, during the overlap');
     await until(
       'the previous secret expired',
       async () => (await post(a.url, signedDelivery(webhook!.secret))).status === 400,
-      25_000,
+      45_000,
     );
-    assert.ok(Date.now() - started >= 2_000, 'not before its overlap ended');
+    assert.ok(Date.now() >= ends - 1_000, 'not before its overlap ended');
     assert.equal((await post(a.url, signedDelivery(next))).status, 200);
-    assert.ok(before.id);
   });
 });

@@ -213,7 +213,7 @@ export async function receive(
     check = provider.verify(raw, req.header, values(ring), receivedAt);
     if (!check.ok && check.reason === 'signature_mismatch') {
       // A secret stored on another replica in the last seconds (a rotation) is read before refusing.
-      const fresh = await source.recheck(req.startedAt);
+      const fresh = await source.recheck(req.startedAt, raw.byteLength);
       if (fresh) {
         ring = fresh;
         check = provider.verify(raw, req.header, values(ring), receivedAt);

@@ -26,9 +26,10 @@ export type ResolvedSource = {
    * For a signature that matched no active secret: the keyring read again from the database by a
    * read that started after `after` (performance.now()), so a secret stored on another replica a
    * moment ago is seen; while a rotation is in flight at the provider it waits for the new secret.
-   * Null when too many requests are already waiting (a flood is refused without it).
+   * Null when too many requests (or bytes of their bodies) are already waiting: a flood is refused
+   * without it.
    */
-  recheck: (after: number) => Promise<Keyring | null>;
+  recheck: (after: number, bodyBytes: number) => Promise<Keyring | null>;
 };
 
 /** A default source configured by the environment (and in demo mode the sandbox's secrets). */
@@ -55,6 +56,8 @@ export type SourceDirectoryOptions = {
   recheckEveryMs?: number;
   /** Refused-signature requests that may wait for a recheck at once; past it they are refused. */
   maxRechecking?: number;
+  /** The bodies those requests hold, in bytes, at most (default 32 MiB). */
+  maxRecheckBytes?: number;
   /** How long a refused signature waits for a rotation in flight to finish. */
   rotationWaitMs?: number;
 };
@@ -83,6 +86,7 @@ export class SourceDirectory {
   private readonly builtIns = new Map<string, ResolvedSource>();
   private forensic: { at: number; value: Promise<Map<string, Keyring>> } | null = null;
   private rechecking = 0;
+  private recheckBytes = 0;
   private readonly ttlMs: number;
   private readonly missTtlMs: number;
   private readonly maxEntries: number;
@@ -166,7 +170,7 @@ export class SourceDirectory {
       enabled: true,
       origin: 'environment',
       keyring: async () => this.keyringOf(await state(), await b.seeds(), b.seedLabel),
-      recheck: (after) => this.recheck(b.slug, after, b.seeds, b.seedLabel),
+      recheck: (after, bytes) => this.recheck(b.slug, after, bytes, b.seeds, b.seedLabel),
     };
     this.builtIns.set(b.slug, source);
     return source;
@@ -181,18 +185,23 @@ export class SourceDirectory {
       enabled: row.enabled,
       origin: 'dashboard',
       keyring: () => this.keyringOf(state, [], ''),
-      recheck: (after) => this.recheck(row.slug, after, async () => [], ''),
+      recheck: (after, bytes) => this.recheck(row.slug, after, bytes, async () => [], ''),
     };
   }
 
   private async recheck(
     slug: string,
     after: number,
+    bytes: number,
     seeds: () => Promise<readonly string[]>,
     seedLabel: string,
   ): Promise<Keyring | null> {
-    if (this.rechecking >= (this.opts.maxRechecking ?? 64)) return null;
+    // Deliveries keep arriving during a rotation (tens a second, each waiting for it to end): room
+    // for them, but not for a flood's bodies.
+    if (this.rechecking >= (this.opts.maxRechecking ?? 512)) return null;
+    if (this.recheckBytes + bytes > (this.opts.maxRecheckBytes ?? 32 * 1_048_576)) return null;
     this.rechecking++;
+    this.recheckBytes += bytes;
     try {
       const deadline = performance.now() + (this.opts.rotationWaitMs ?? 10_000);
       let state = await this.freshState(slug, after);
@@ -202,6 +211,7 @@ export class SourceDirectory {
       return await this.keyringOf(state, await seeds(), seedLabel);
     } finally {
       this.rechecking--;
+      this.recheckBytes -= bytes;
     }
   }
 

@@ -9,6 +9,7 @@ import {
 } from '@/db/queries/secrets';
 import { listSecretMetas, type SealedSecret } from '@/db/queries/sources';
 import { AppError } from '@/lib/errors';
+import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementApi, ManagementClient } from '@/lib/providers/types';
 import type { SourceDeps } from './service';
@@ -17,6 +18,8 @@ import type { SourceDeps } from './service';
 export const DEFAULT_OVERLAP_SECONDS = 86_400;
 /** The readiness meter's window: the source's last this many signed deliveries. */
 export const READINESS_WINDOW = 1_000;
+
+const STORE_ATTEMPTS = 3;
 
 export type SecretsDeps = SourceDeps & { managementApi: (provider: ProviderName) => ManagementApi | null };
 
@@ -198,23 +201,39 @@ export async function rotateSecret(
     deps.directory.invalidate(slug);
     throw e;
   }
-  await addSecretRow(
-    db,
-    {
-      slug,
-      provider: t.provider,
-      secret: {
-        ciphertext: box.seal(slug, secret),
-        last4: secret.slice(-4),
-        label: `Regenerated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-      },
-      seeds: [],
-      overlapSeconds: input.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
-      action: 'secret_rotate',
-      detail: { webhook_id: webhookId },
+  const stored = {
+    slug,
+    provider: t.provider,
+    secret: {
+      ciphertext: box.seal(slug, secret),
+      last4: secret.slice(-4),
+      label: `Regenerated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     },
-    who,
-  );
+    seeds: [],
+    overlapSeconds: input.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
+    action: 'secret_rotate' as const,
+    detail: { webhook_id: webhookId },
+  };
+  // The provider already signs with the new secret: losing it would refuse every delivery, so the
+  // write is retried before giving up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await addSecretRow(db, stored, who);
+      break;
+    } catch (err) {
+      if (attempt >= STORE_ATTEMPTS) {
+        log.error(
+          { err: (err as Error).message, slug, webhook_id: webhookId },
+          'rotation: new secret not stored',
+        );
+        throw new AppError(
+          'unavailable',
+          'The provider issued a new secret but it could not be stored: rotate again once the database answers',
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
   deps.directory.invalidate(slug);
   return listSecrets(deps, slug);
 }
