@@ -750,6 +750,7 @@ export const ALERT_RULES = [
   'backlog',
   'dlq_growth',
   'storage',
+  'payload_drift',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 

@@ -41,7 +41,7 @@ after(async () => {
 
 beforeEach(async () => {
   await tdb.db.execute(sql`truncate alerts, alert_rules, alert_notifications, job_leases, receipt_rollups,
-    latency_rollups, receipt_counts_hourly, events, receipts restart identity cascade`);
+    latency_rollups, receipt_counts_hourly, payload_drift, events, receipts restart identity cascade`);
   await tdb.db.execute(sql`delete from settings where key like 'alerts:%'`);
 });
 
@@ -137,6 +137,43 @@ describe('alert rules fire once when their condition starts, and resolve when it
     // SkyLight gives up 42 minutes after the first refused attempt.
     assert.equal(detail.deadline_at, new Date(T0 + 42 * MIN).toISOString());
     assert.deepEqual(await outbox(), ['opened', 'resolved']);
+  });
+
+  test('signature_failures names the diagnosed cause (signature forensics) in its summary', async () => {
+    await only('signature_failures', { threshold: 3, windowMinutes: 5 });
+    const at = new Date(T0 + 20_000).toISOString();
+    for (let i = 0; i < 3; i++)
+      await tdb.db.execute(sql`
+        insert into receipts (source, provider, outcome, reason, http_status, ack_ms, received_at, headers, body_bytes, forensics)
+        values ('skylightchat', 'skylight', 'rejected', 'signature_mismatch', 400, 1, ${at}::timestamptz, '{}'::jsonb, 10,
+                ${JSON.stringify({ cause: 'retired_secret' })}::jsonb)`);
+    await writeRollups(tdb.db, [cell(T0, 'rejected', 3)]);
+    assert.deepEqual(await round(T0 + 30_000), ['opened:signature_failures:*']);
+    const [a] = await alertRows();
+    assert.match(String(a!.summary), /diagnosed: 3 refused signatures: 3 matches a retired secret/);
+    const causes = (a!.detail as { evidence: { causes: Array<{ cause: string; count: number }> } }).evidence
+      .causes;
+    assert.deepEqual(
+      causes.map((c) => [c.cause, c.count]),
+      [['retired_secret', 3]],
+    );
+  });
+
+  test('payload_drift: a change found opens one incident per source; it resolves once the window has none', async () => {
+    await only('payload_drift', { threshold: 1, windowMinutes: 60 });
+    assert.deepEqual(await round(T0), []);
+    await tdb.db.execute(sql`
+      insert into payload_drift (source, event_type, path, kind, detail, event_id, detected_at)
+      values ('skylightchat', 'contact.updated', 'data.contact.nickname', 'new_field', '', 1, ${new Date(T0 + MIN).toISOString()}::timestamptz),
+             ('skylightchat', 'contact.updated', 'data.contact.id', 'type_change', 'number → string', 2, ${new Date(T0 + MIN).toISOString()}::timestamptz)`);
+    assert.deepEqual(await round(T0 + 2 * MIN), ['opened:payload_drift:skylightchat']);
+    assert.deepEqual(await round(T0 + 3 * MIN), [], 'the same changes are the same incident');
+    const [a] = await alertRows();
+    assert.match(String(a!.summary), /1 new field\(s\), 1 type change\(s\)/);
+    assert.equal((a!.detail as { at_risk: unknown[] }).at_risk.length, 2);
+    // The window (60 min) passes with nothing new; 2 min clear later it resolves.
+    assert.deepEqual(await round(T0 + 62 * MIN), []);
+    assert.deepEqual(await round(T0 + 65 * MIN), ['resolved:payload_drift:skylightchat']);
   });
 
   test('lag_high: p95 over the limit opens, normal lag resolves', async () => {

@@ -12,7 +12,9 @@ import {
 } from '@/db/queries/alert-signals';
 import type { Finding } from '@/db/queries/alerts';
 import type { AlertRule } from '@/db/schema';
+import { payloadDriftSince } from '@/lib/payload/learner';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
+import { rejectionCauses } from '@/lib/sources/rejections';
 import type { EffectiveRule } from './rules';
 import { LEARNING_WINDOW_MS, silenceOf } from './silence';
 import { type SignatureSummary, signatureSummary } from './summaries';
@@ -59,14 +61,22 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
     const providerOfSource = new Map(ctx.sources.map((s) => [s.slug, s.provider]));
     const window = retryWindowOf(providerOfSource.get(sample[0]?.source ?? '') ?? ctx.sources[0]?.provider);
     const summarize = ctx.summarizeSignatures ?? signatureSummary;
+    // Signature forensics (README, "Why a signature was refused") name the likely cause per refusal.
+    const causes = await rejectionCauses(ctx.db, { since, until: ctx.now });
+    const base = summarize({ total, windowMinutes: r.windowMinutes, refusals: sample });
     return [
       {
         rule: 'signature_failures',
         subject: '*',
         severity: 'critical',
-        summary: summarize({ total, windowMinutes: r.windowMinutes, refusals: sample }),
+        summary: causes.total > 0 ? `${base}; diagnosed: ${causes.summary}` : base,
         detail: {
-          evidence: { refused: total, window_minutes: r.windowMinutes, first_minute: iso(first) },
+          evidence: {
+            refused: total,
+            window_minutes: r.windowMinutes,
+            first_minute: iso(first),
+            causes: causes.causes.map((c) => ({ cause: c.cause, label: c.label, count: c.count })),
+          },
           at_risk: sample.slice(0, SAMPLE).map((s) => ({
             delivery_id: s.delivery_id,
             source: s.source,
@@ -198,6 +208,44 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           },
         };
       });
+  },
+
+  payload_drift: async (ctx, r) => {
+    const since = minutesAgo(ctx.now, r.windowMinutes);
+    const out: Finding[] = [];
+    for (const source of ctx.sources) {
+      const drift = await payloadDriftSince(ctx.db, since, source.slug);
+      if (drift.total < r.threshold) continue;
+      const parts = [
+        drift.byKind.new_field ? `${drift.byKind.new_field} new field(s)` : null,
+        drift.byKind.missing_field ? `${drift.byKind.missing_field} missing field(s)` : null,
+        drift.byKind.type_change ? `${drift.byKind.type_change} type change(s)` : null,
+      ].filter(Boolean);
+      const first = drift.latest[0];
+      out.push({
+        rule: 'payload_drift',
+        subject: source.slug,
+        severity: 'warning',
+        summary: `${source.slug}: ${parts.join(', ')} in ${r.windowMinutes} min${first ? `; latest: ${first.event_type} ${first.path} (${first.kind})` : ''}`,
+        detail: {
+          evidence: { ...drift.byKind, window_minutes: r.windowMinutes },
+          at_risk: drift.latest.map((d) => ({
+            event_id: d.event_id,
+            receipt_id: d.receipt_id,
+            event_type: d.event_type,
+            path: d.path,
+            kind: d.kind,
+            detail: d.detail,
+            at: iso(d.detected_at),
+          })),
+          deadline_at: null,
+          lost: false,
+          action:
+            'The provider changed its payload. Open the first delivery that showed it (Overview, "Payload changes") and check the handler still reads what it needs; deliveries keep arriving and are stored.',
+        },
+      });
+    }
+    return out;
   },
 
   storage: async (ctx, r) => {

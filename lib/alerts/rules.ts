@@ -102,6 +102,17 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
     windowMinutes: 0,
     windowLabel: null,
   },
+  payload_drift: {
+    label: 'Payload changed',
+    description:
+      'The provider changed a payload: a new field, a field that always came and stopped, or a type change (README, "Payload changes").',
+    severity: 'warning',
+    side: 'provider',
+    threshold: 1,
+    thresholdLabel: 'changes found',
+    windowMinutes: 60,
+    windowLabel: 'within minutes',
+  },
 };
 
 export type EffectiveRule = {
