@@ -52,20 +52,24 @@ test('page params fall back to defaults instead of failing, and defaults stay ou
     to: null,
   });
   assert.equal(deliveriesUrl('/deliveries', d), '/deliveries?outcome=accepted,rejected&q=abc&live=1');
-  assert.deepEqual(await loadDlqParams({ selected: '12abc', error: '  '.repeat(3), failure: 'maybe' }), {
-    source: null,
-    event_type: null,
-    failure: null,
-    error: null,
-    q: null,
-    text: null,
-    path: null,
-    value: null,
-    selected: null,
-    range: 'all',
-    from: null,
-    to: null,
-  });
+  assert.deepEqual(
+    await loadDlqParams({ selected: '12abc', error: '  '.repeat(3), failure: 'maybe', sort: 'random' }),
+    {
+      source: null,
+      event_type: null,
+      failure: null,
+      error: null,
+      q: null,
+      text: null,
+      path: null,
+      value: null,
+      selected: null,
+      range: 'all',
+      from: null,
+      to: null,
+      sort: null,
+    },
+  );
   // A search the API would refuse (NUL, control characters) is dropped, not sent. (A lone surrogate
   // cannot survive a URL: its percent-encoded bytes decode to U+FFFD.)
   for (const q of ['a\u0000b', '\u0007']) assert.equal((await loadDeliveriesParams({ q })).q, null);
