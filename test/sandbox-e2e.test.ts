@@ -90,7 +90,8 @@ describe('sandbox → receiver → worker', () => {
       for (let i = 0; i < 5; i++) await sandbox.core.sender.emit(1, 'message.received');
       await sandbox.core.sender.emit(20);
       await until('sender idle', idle);
-      assert.equal((await outcomes(r)).accepted, 25);
+      const o = await outcomes(r);
+      assert.equal(o.accepted, 25, `receipts by outcome: ${JSON.stringify(o)}`);
       await until('processed', async () => (await statuses(r)).processed === 25);
       const inbound = await r.db.db
         .select({ content: messages.content, channel: messages.channel, direction: messages.direction })
