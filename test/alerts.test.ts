@@ -124,12 +124,12 @@ describe('alert rules fire once when their condition starts, and resolve when it
     await writeRollups(tdb.db, [cell(T0, 'rejected', 4)]);
     assert.deepEqual(await round(T0 + 30_000), []);
     await writeRollups(tdb.db, [cell(T0 + MIN, 'rejected', 1)]);
-    assert.deepEqual(await round(T0 + MIN + 30_000), ['opened:signature_failures:*']);
+    assert.deepEqual(await round(T0 + MIN + 30_000), ['opened:signature_failures:skylightchat']);
     await writeRollups(tdb.db, [cell(T0 + 2 * MIN, 'rejected', 30)]);
     assert.deepEqual(await round(T0 + 2 * MIN + 30_000), [], 'a burst going on is the same incident');
     // Refusals stop; the window empties at T0+7min; the incident resolves after 2 min clear.
     assert.deepEqual(await round(T0 + 8 * MIN), []);
-    assert.deepEqual(await round(T0 + 11 * MIN), ['resolved:signature_failures:*']);
+    assert.deepEqual(await round(T0 + 11 * MIN), ['resolved:signature_failures:skylightchat']);
     const [a] = await alertRows();
     assert.equal(a!.state, 'resolved');
     assert.match(String(a!.summary), /35 refused request/);
@@ -137,6 +137,15 @@ describe('alert rules fire once when their condition starts, and resolve when it
     // SkyLight gives up 42 minutes after the first refused attempt.
     assert.equal(detail.deadline_at, new Date(T0 + 42 * MIN).toISOString());
     assert.deepEqual(await outbox(), ['opened', 'resolved']);
+  });
+
+  test('signature_failures is per source; requests to no known source never raise it', async () => {
+    await only('signature_failures', { threshold: 5, windowMinutes: 5 });
+    const on = (source: string, n: number): RollupCell => ({ ...cell(T0, 'rejected', n), source });
+    await writeRollups(tdb.db, [on('skylightchat', 2), on('sly', 6), on('', 500)]);
+    assert.deepEqual(await round(T0 + 30_000), ['opened:signature_failures:sly']);
+    await writeRollups(tdb.db, [on('skylightchat', 3)]);
+    assert.deepEqual(await round(T0 + 60_000), ['opened:signature_failures:skylightchat']);
   });
 
   test('signature_failures names the diagnosed cause (signature forensics) in its summary', async () => {
@@ -148,7 +157,7 @@ describe('alert rules fire once when their condition starts, and resolve when it
         values ('skylightchat', 'skylight', 'rejected', 'signature_mismatch', 400, 1, ${at}::timestamptz, '{}'::jsonb, 10,
                 ${JSON.stringify({ cause: 'retired_secret' })}::jsonb)`);
     await writeRollups(tdb.db, [cell(T0, 'rejected', 3)]);
-    assert.deepEqual(await round(T0 + 30_000), ['opened:signature_failures:*']);
+    assert.deepEqual(await round(T0 + 30_000), ['opened:signature_failures:skylightchat']);
     const [a] = await alertRows();
     assert.match(String(a!.summary), /diagnosed: 3 refused signatures: 3 matches a retired secret/);
     const causes = (a!.detail as { evidence: { causes: Array<{ cause: string; count: number }> } }).evidence

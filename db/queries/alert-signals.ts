@@ -8,22 +8,27 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 // What the alert rules read. Each query is bounded by rollup rows (minutes × event types), by the
 // partial indexes of the few rows in trouble (due, dead), or by a LIMIT: none grows with receipts.
 
-/** Refused requests (outcome `rejected`) per minute since `since`, from the minute rollups. */
+/**
+ * Refused requests (outcome `rejected`) per source and minute since `since`, from the minute rollups.
+ * Requests to no known source (source '') are left out: a scanner probing paths is not a signing problem.
+ */
 export async function rejectedPerMinute(db: Queryable, since: Date) {
   const res = await db.execute(sql`
-    select minute, sum(count)::bigint as n from receipt_rollups
-     where minute >= ${ts(since)} and outcome = 'rejected' group by minute order by minute`);
-  return rowsOf<{ minute: string | Date; n: string | number }>(res).map((r) => ({
+    select source, minute, sum(count)::bigint as n from receipt_rollups
+     where minute >= ${ts(since)} and outcome = 'rejected' and source <> ''
+     group by source, minute order by source, minute`);
+  return rowsOf<{ source: string; minute: string | Date; n: string | number }>(res).map((r) => ({
+    source: r.source,
     minute: new Date(r.minute),
     n: Number(r.n),
   }));
 }
 
-/** The latest refused receipts that were stored (refusals are sampled), newest first. */
-export async function recentRefusals(db: Queryable, since: Date, limit: number) {
+/** The latest refused receipts of a source that were stored (refusals are sampled), newest first. */
+export async function recentRefusals(db: Queryable, source: string, since: Date, limit: number) {
   const res = await db.execute(sql`
     select id, source, delivery_id, reason, http_status, received_at from receipts
-     where outcome = 'rejected' order by outcome, id desc limit ${limit}`);
+     where source = ${source} and outcome = 'rejected' order by source, id desc limit ${limit}`);
   return rowsOf<{
     id: number;
     source: string;

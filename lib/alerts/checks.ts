@@ -54,20 +54,22 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
   signature_failures: async (ctx, r) => {
     const since = minutesAgo(ctx.now, r.windowMinutes);
     const perMinute = await rejectedPerMinute(ctx.db, since);
-    const total = perMinute.reduce((s, m) => s + m.n, 0);
-    if (total < r.threshold) return [];
-    const sample = await recentRefusals(ctx.db, since, 50);
-    const first = perMinute.find((m) => m.n > 0)?.minute ?? ctx.now;
     const providerOfSource = new Map(ctx.sources.map((s) => [s.slug, s.provider]));
-    const window = retryWindowOf(providerOfSource.get(sample[0]?.source ?? '') ?? ctx.sources[0]?.provider);
     const summarize = ctx.summarizeSignatures ?? signatureSummary;
-    // Signature forensics (README, "Why a signature was refused") name the likely cause per refusal.
-    const causes = await rejectionCauses(ctx.db, { since, until: ctx.now });
-    const base = summarize({ total, windowMinutes: r.windowMinutes, refusals: sample });
-    return [
-      {
+    const out: Finding[] = [];
+    for (const source of new Set(perMinute.map((m) => m.source))) {
+      const minutes = perMinute.filter((m) => m.source === source);
+      const total = minutes.reduce((s, m) => s + m.n, 0);
+      if (total < r.threshold) continue;
+      const sample = await recentRefusals(ctx.db, source, since, 50);
+      const first = minutes.find((m) => m.n > 0)?.minute ?? ctx.now;
+      const window = retryWindowOf(providerOfSource.get(source));
+      // Signature forensics (README, "Why a signature was refused") name the likely cause per refusal.
+      const causes = await rejectionCauses(ctx.db, { source, since, until: ctx.now });
+      const base = summarize({ total, windowMinutes: r.windowMinutes, refusals: sample });
+      out.push({
         rule: 'signature_failures',
-        subject: '*',
+        subject: source,
         severity: 'critical',
         summary: causes.total > 0 ? `${base}; diagnosed: ${causes.summary}` : base,
         detail: {
@@ -88,10 +90,11 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           deadline_at: window !== null ? iso(first.getTime() + window) : null,
           lost: false,
           action:
-            'Compare the signing secret in the provider with the source’s secrets (Sources page); add the new one so both verify during the rotation. Refused deliveries are retried by the provider until the deadline.',
+            'Compare the signing secret in the provider with the source’s secrets (Webhooks page, Secrets…); add the new one so both verify during the rotation. Refused deliveries are retried by the provider until the deadline.',
         },
-      },
-    ];
+      });
+    }
+    return out;
   },
 
   silence: async (ctx, r) => {
