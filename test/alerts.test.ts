@@ -190,10 +190,10 @@ describe('alert rules fire once when their condition starts, and resolve when it
     await writeRollups(tdb.db, [cell(T0, 'accepted', 50, 'contact.created', 800)]);
     assert.deepEqual(await round(T0 + 30_000), []);
     await writeRollups(tdb.db, [cell(T0 + MIN, 'accepted', 200, 'contact.created', 45_000)]);
-    assert.deepEqual(await round(T0 + MIN + 30_000), ['opened:lag_high:*']);
+    assert.deepEqual(await round(T0 + MIN + 30_000), ['opened:lag_high:skylightchat']);
     await writeRollups(tdb.db, [cell(T0 + 7 * MIN, 'accepted', 100, 'contact.created', 500)]);
     assert.deepEqual(await round(T0 + 7 * MIN + 30_000), []);
-    assert.deepEqual(await round(T0 + 10 * MIN), ['resolved:lag_high:*']);
+    assert.deepEqual(await round(T0 + 10 * MIN), ['resolved:lag_high:skylightchat']);
   });
 
   test('silence: a steady type that stops fires after its limit; a rare type never does', async () => {

@@ -41,12 +41,20 @@ export async function recentRefusals(db: Queryable, source: string, since: Date,
     .filter((r) => r.received_at >= since);
 }
 
-/** The merged delivery-lag or ack-time histogram (all event types) of the minutes since `since`. */
-export async function latencySince(db: Queryable, since: Date, which: 'lag' | 'ack'): Promise<Histogram> {
+/**
+ * The merged delivery-lag or ack-time histogram (all event types) of the minutes since `since`, for one
+ * source or all of them ('*').
+ */
+export async function latencySince(
+  db: Queryable,
+  since: Date,
+  which: 'lag' | 'ack',
+  source = '*',
+): Promise<Histogram> {
   const column = sql.raw(which === 'lag' ? 'lag_hist' : 'ack_hist');
   const res = await db.execute(sql`
     select ${column} as h from latency_rollups
-     where granularity = 'minute' and source = '*' and event_type = '*' and bucket >= ${ts(since)}`);
+     where granularity = 'minute' and source = ${source} and event_type = '*' and bucket >= ${ts(since)}`);
   const out: Histogram = {};
   for (const r of rowsOf<{ h: Histogram | string }>(res))
     merge(out, typeof r.h === 'string' ? JSON.parse(r.h) : r.h);

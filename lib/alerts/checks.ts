@@ -129,17 +129,18 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
   },
 
   lag_high: async (ctx, r) => {
-    const hist = await latencySince(ctx.db, minutesAgo(ctx.now, r.windowMinutes), 'lag');
-    const n = Object.values(hist).reduce((s, v) => s + v, 0);
-    const [p95] = percentiles(hist, [0.95]);
-    // A handful of late retries is not a trend.
-    if (n < 10 || p95 == null || p95 < r.threshold) return [];
-    return [
-      {
+    const out: Finding[] = [];
+    for (const { slug } of ctx.sources) {
+      const hist = await latencySince(ctx.db, minutesAgo(ctx.now, r.windowMinutes), 'lag', slug);
+      const n = Object.values(hist).reduce((s, v) => s + v, 0);
+      const [p95] = percentiles(hist, [0.95]);
+      // A handful of late retries is not a trend.
+      if (n < 10 || p95 == null || p95 < r.threshold) continue;
+      out.push({
         rule: 'lag_high',
-        subject: '*',
+        subject: slug,
         severity: 'warning',
-        summary: `Delivery lag p95 ${(p95 / 1000).toFixed(1)} s over the last ${r.windowMinutes} min (limit ${(r.threshold / 1000).toFixed(1)} s)`,
+        summary: `${slug}: delivery lag p95 ${(p95 / 1000).toFixed(1)} s over the last ${r.windowMinutes} min (limit ${(r.threshold / 1000).toFixed(1)} s)`,
         detail: {
           evidence: { p95_ms: Math.round(p95), deliveries: n, window_minutes: r.windowMinutes },
           at_risk: [],
@@ -148,8 +149,9 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           action:
             'Growing lag is on the provider’s side (their queue or retries). Check their status page; nothing is lost while deliveries still arrive.',
         },
-      },
-    ];
+      });
+    }
+    return out;
   },
 
   backlog: async (ctx, r) => {
