@@ -1,6 +1,7 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import type { ProcessingFilter } from '@/db/filters';
 import type { ReceiptOutcome } from '@/db/schema';
+import type { EnqueuePreview as BulkEnqueuePreview } from '@/lib/deliveries/enqueue';
 import type { TimeRange } from '@/lib/metrics/buckets';
 import { rangeParams } from '@/lib/time-range';
 import { fetchJson, qs } from './fetch-json';
@@ -70,18 +71,7 @@ export const enqueueDelivery = async (id: number) =>
   ).data;
 
 /** What a bulk enqueue of the view would do (dry run) or did. */
-export type EnqueuePreview = {
-  matched: number;
-  by_event_type: Record<string, number>;
-  by_reason: Record<string, number>;
-  ready: number;
-  already_queued: number;
-  failing: Record<string, number>;
-  oldest: string | null;
-  newest: string | null;
-  created?: number;
-  existing?: number;
-};
+export type EnqueuePreview = BulkEnqueuePreview & { created?: number; existing?: number };
 
 /** Only set filters go in the body: the API's filter object is strict and takes no nulls. */
 const definedOnly = (o: Record<string, unknown>) =>

@@ -1,4 +1,5 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import type { RetryPreview } from '@/lib/dlq/preview';
 import type { TimeRange } from '@/lib/metrics/buckets';
 import { rangeParams } from '@/lib/time-range';
 import { fetchJson, qs } from './fetch-json';
@@ -56,15 +57,7 @@ export const retryDeadLetterRequest = (id: number) => fetchJson(`/api/dlq/${id}/
 export const discardDeadLetterRequest = (id: number) =>
   fetchJson(`/api/dlq/${id}/discard`, { method: 'POST' });
 /** The dry run of a bulk retry (POST /api/dlq/retry with dry_run): what would be retried. */
-export type RetryPreview = {
-  matched: number;
-  by_event_type: Record<string, number>;
-  by_error: Record<string, number>;
-  superseded: number;
-  missing_objects: number;
-  oldest: string | null;
-  newest: string | null;
-};
+export type { RetryPreview };
 
 export const retryPreviewOptions = (f: DlqFilters) =>
   queryOptions({
