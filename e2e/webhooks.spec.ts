@@ -72,6 +72,8 @@ test('the webhooks page fits a 390 px phone, and a skip link leads past the navi
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto('/webhooks');
   const toggle = page.getByRole('switch', { name: `Active: ${WEBHOOK}` });
+  // The sources and their secrets come first on the page: the provider's webhooks are further down.
+  await toggle.scrollIntoViewIfNeeded();
   await expect(toggle).toBeInViewport();
   const box = await toggle.boundingBox();
   expect(box!.x + box!.width).toBeLessThanOrEqual(390);
