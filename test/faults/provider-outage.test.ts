@@ -154,7 +154,9 @@ describe('provider outage behind /api/provider/*', { skip }, () => {
           apiUrl: `http://127.0.0.1:${PROVIDER_PORT}/api/v1`,
           apiKey: API_KEY,
           secret: SECRET,
-          extra: { PGLITE_DIR: path.join(pgliteDir, 'db') },
+          // The alert watchdog polls the provider too; once an hour here (after its first round, at
+          // start), so the provider's request counts below are the dashboard call's own.
+          extra: { PGLITE_DIR: path.join(pgliteDir, 'db'), ALERT_EVAL_INTERVAL_MS: '3600000' },
         }),
       });
     },
@@ -177,6 +179,9 @@ describe('provider outage behind /api/provider/*', { skip }, () => {
       return a;
     };
     const pid = app!.pid;
+    // Background jobs (alert watchdog, reconciliation) make their first provider calls a second after
+    // start and then not for minutes: let those pass before counting requests.
+    await new Promise((r) => setTimeout(r, 3000));
 
     // Calls that hang at the provider: GET (retried twice, 10 s each) and a PATCH (never retried).
     const hangingGet = call(app!, '/api/provider/webhooks/7/deliveries').then(record);
