@@ -70,8 +70,10 @@ export default defineConfig({
         WORKER_MAX_ATTEMPTS: '2',
         NOTIFY_WEBHOOK_URL: `${DOWNSTREAM_URL}/notify`,
         LOG_LEVEL: 'error',
-        // Alerts: evaluate every 2 s and resolve after 3 s clear, so a spec watches a whole incident.
-        ALERT_EVAL_INTERVAL_MS: '2000',
+        // Alerts: evaluate every 5 s and resolve after 3 s clear, so a spec watches a whole incident.
+        // Each round's watchdog reads the provider's API (webhooks, failed log pages); at 2 s that alone
+        // used up the sandbox's rate limit and the Webhooks page answered "rate-limited".
+        ALERT_EVAL_INTERVAL_MS: '5000',
         ALERT_RESOLVE_AFTER_MS: '3000',
       },
     },
