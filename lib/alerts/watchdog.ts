@@ -6,7 +6,7 @@ import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementClient, ProviderDeliveryRow, ProviderWebhookRow } from '@/lib/providers/types';
 import type { SourceRef } from './checks';
 
-/** Per round and webhook: 4 pages of the failed log at most (SkyLight: 25 rows a page). */
+/** Per round and webhook: 4 pages of the failed log at most (the page size is the provider's). */
 export const MAX_FAILED_PAGES = 4;
 const MEMORY_KEY = 'alerts:watched_webhooks';
 const SAMPLE = 20;

@@ -38,7 +38,7 @@ export type BuiltInSource = {
   provider: ProviderName;
   /** The environment's secrets: accepted unless the same secret is stored (then the row decides). */
   seeds: () => Promise<readonly string[]>;
-  /** For seeds: "SKYLIGHT_WEBHOOK_SECRET". */
+  /** For seeds: the environment variable that holds them (lib/sources/defaults.ts). */
   seedLabel: string;
 };
 

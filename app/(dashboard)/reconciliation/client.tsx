@@ -77,9 +77,9 @@ export function ReconciliationClient() {
       </div>
       <NoteRole needed="operator" what="runs" />
       <p className="muted" style={{ marginTop: 0 }}>
-        The provider&apos;s own delivery log, matched to what reached us. SkyLight retries a failed delivery
-        after 2, 10 and 30 minutes and then gives up for good: act on the amber rows before their time runs
-        out; red rows are lost and can only be backfilled through the provider&apos;s API.{' '}
+        The provider&apos;s own delivery log, matched to what reached us. The provider retries a failed
+        delivery a few times on its schedule and then gives up for good: act on the amber rows before their
+        time runs out; red rows are lost and can only be backfilled through the provider&apos;s API.{' '}
         {lastRun ? (
           <span data-testid="last-run">
             Last run <TextTime iso={lastRun.started_at} />: {lastRun.state}, {lastRun.provider_rows} log rows,{' '}
