@@ -1,5 +1,5 @@
-// The worker drain alone, A B C A B C: ours unbatched (batch size 1, the default),
-// ours batched (WORKER_BATCH_SIZE=16), graphile-worker. For measuring a worker change between full runs:
+// The worker drain alone, A B C A B C: ours unbatched (WORKER_BATCH_SIZE=1), ours batched (16, the
+// default), graphile-worker. For measuring a worker change between full runs:
 //   npx tsx bench/worker-only.ts [--n 5000] [--reps 3] [--concurrency 4]
 import { parseArgs } from 'node:util';
 import { createScratch, dropAllScratch } from './scratch-db';

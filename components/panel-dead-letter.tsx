@@ -118,6 +118,7 @@ export function PanelDeadLetter({
               <dt>Attempts</dt>
               <dd>
                 {e.total_attempts} in all; {e.attempts} in the current round
+                {e.interruptions > 0 && `; interrupted ${e.interruptions}× (worker stopped)`}
               </dd>
               <dt>Last error</dt>
               <dd>{e.last_error ?? '—'}</dd>

@@ -28,6 +28,15 @@ function steps(d: DeliveryDetail): Step[] {
   const history = eventTimeline(d.attempts, d.history);
   out.push(...history);
   const e = d.event;
+  if (e && e.interruptions > 0) {
+    out.push({
+      key: 'interrupted',
+      label: `Interrupted ${e.interruptions}×`,
+      at: null,
+      detail: 'a worker stopped (crash or lease expiry) before finishing it; not counted as an attempt',
+      tone: 'warn',
+    });
+  }
   const last = history.at(-1)?.key.startsWith('h') ? history.at(-1)?.label : undefined;
   if (e?.processed_at) out.push({ key: 'done', label: 'Processed', at: e.processed_at, tone: 'ok' });
   else if (e?.status === 'dead') {

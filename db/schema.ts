@@ -85,6 +85,13 @@ export const events = pgTable(
     /** Attempts used in earlier rounds, so attempt numbers keep counting across manual retries. */
     attemptOffset: integer('attempt_offset').notNull().default(0),
     /**
+     * Claims that ended without a result: the worker holding the event died or its lease ran out.
+     * Counted apart from attempts, so a crash costs no event a try; an interrupted event runs alone
+     * in its next claim, and one interrupted 5 times is dead-lettered unrun (it may be what kills
+     * the worker; MAX_INTERRUPTIONS).
+     */
+    interruptions: integer('interruptions').notNull().default(0),
+    /**
      * Needed more than one attempt: set when a failure schedules a retry or a dead letter is
      * re-queued by hand. Kept on the row (events.attempts restarts on a manual retry) so retry-rate
      * charts read only the retried and dead rows through a partial index.

@@ -40,7 +40,8 @@ const schema = z
     WORKER_MAX_ATTEMPTS: intIn(1, 100).default(5),
     WORKER_BACKOFF_MS: intIn(1, 3_600_000).default(2000),
     WORKER_CONCURRENCY: intIn(1, 256).default(4),
-    WORKER_BATCH_SIZE: intIn(1, 256).default(1),
+    // Unset: the worker's own default (lib/worker/worker.ts, DEFAULT_BATCH).
+    WORKER_BATCH_SIZE: intIn(1, 256).optional(),
     WORKER_INLINE: bool.default(true),
     NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -5,7 +5,7 @@ import { inArray, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { rowsOf } from '@/db/client';
 import { attempts, contacts, effects, events } from '@/db/schema';
-import { Worker } from '@/lib/worker/worker';
+import { lanes, MAX_INTERRUPTIONS, Worker } from '@/lib/worker/worker';
 import { openTestDb, type TestDb } from './helpers/db';
 
 /** Pending contact.created events for these contact ids (names as given), inserted as the receiver would. */
@@ -222,9 +222,10 @@ describe('worker batches: exactly once', () => {
       'the killed batch left no attempt; B completed each event once',
     );
     const evs = await db.db.select().from(events).where(inArray(events.id, ids));
-    assert.ok(
-      evs.every((e) => e.attempts === 2),
-      'the killed attempt counts',
+    assert.deepEqual(
+      evs.map((e) => [e.attempts, e.interruptions]),
+      ids.map(() => [1, 1]),
+      'the kill is an interruption, not an attempt: no event lost a try to it',
     );
     const saved = await db.db
       .select({ id: contacts.id, name: contacts.name })
@@ -236,5 +237,80 @@ describe('worker batches: exactly once', () => {
         ),
       );
     assert.deepEqual(saved.map((c) => c.name).sort(), people.map((p) => p.name).sort());
+  });
+
+  test('an event whose claims keep being interrupted is dead-lettered unrun; an interruption costs no attempt', async () => {
+    const people = Array.from({ length: 4 }, (_, k) => ({ id: 7_300_000 + k, name: `P${k}` }));
+    const ids = await queueContacts(db, people);
+    // As a killed worker leaves them: 'processing' with an expired lease. The first was interrupted
+    // four times before; this claim is its fifth.
+    await db.db.execute(sql`
+      update events set status = 'processing', attempts = 1, locked_by = 'gone', next_attempt_at = now() - interval '1 second',
+             interruptions = case when id = ${ids[0]!} then ${MAX_INTERRUPTIONS - 1} else 0 end
+       where id = any(${`{${ids.join(',')}}`}::bigint[])`);
+    const w = worker(db, 'batch-after-crash');
+    w.start();
+    try {
+      await until('all settled', async () =>
+        (await statusOf(db, ids)).every((s) => s === 'processed' || s === 'dead'),
+      );
+    } finally {
+      await w.stop();
+    }
+    const evs = (await db.db.select().from(events).where(inArray(events.id, ids))).sort(
+      (a, b) => a.id - b.id,
+    );
+    assert.deepEqual(
+      evs.map((e) => [e.status, e.attempts, e.interruptions]),
+      [
+        ['dead', 1, MAX_INTERRUPTIONS],
+        ['processed', 1, 1],
+        ['processed', 1, 1],
+        ['processed', 1, 1],
+      ],
+    );
+    assert.match(evs[0]!.lastError ?? '', /interrupted 5 times/);
+    const fx = await db.db.select().from(effects).where(inArray(effects.eventId, ids));
+    assert.deepEqual(
+      fx.map((f) => f.eventId).sort((a, b) => a - b),
+      ids.slice(1),
+      'the dead-lettered event ran no handler',
+    );
+  });
+});
+
+describe('lanes: claimed events over the free slots', () => {
+  const ev = (id: number, interruptions = 0) => ({ id, interruptions });
+  const shape = (l: ReturnType<typeof lanes<{ id: number; interruptions: number }>>) =>
+    l.map((lane) => lane.map((b) => b.map((e) => e.id)));
+
+  test('a shallow queue runs one event per slot; a deep one in even batches', () => {
+    assert.deepEqual(shape(lanes([ev(1), ev(2), ev(3)], 4)), [[[1]], [[2]], [[3]]]);
+    const deep = Array.from({ length: 64 }, (_, i) => ev(i));
+    assert.deepEqual(
+      shape(lanes(deep, 4)).map((lane) => lane.map((b) => b.length)),
+      [[16], [16], [16], [16]],
+    );
+  });
+
+  test('an interrupted event is a batch of its own, and there are never more lanes than free slots', () => {
+    const claimed = [ev(1, 1), ev(2), ev(3), ev(4, 2), ev(5), ev(6), ev(7, 1)];
+    const l = lanes(claimed, 2);
+    assert.equal(l.length, 2);
+    const batches = l.flat();
+    for (const id of [1, 4, 7]) {
+      assert.ok(
+        batches.some((b) => b.length === 1 && b[0]!.id === id),
+        `event ${id} alone`,
+      );
+    }
+    assert.deepEqual(
+      batches
+        .flat()
+        .map((e) => e.id)
+        .sort(),
+      [1, 2, 3, 4, 5, 6, 7],
+    );
+    assert.deepEqual(shape(lanes([], 4)), []);
   });
 });

@@ -217,7 +217,11 @@ describe('leases and idempotency', () => {
         const [e] = await db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId));
         return e?.status === 'processed' ? e : undefined;
       });
-      assert.equal(ev.attempts, 2, 'the dead worker’s attempt counts');
+      assert.deepEqual(
+        [ev.attempts, ev.interruptions],
+        [1, 1],
+        'the dead worker’s claim counts as an interruption, not as one of the event’s attempts',
+      );
       const fx = await db.db.select().from(effects).where(eq(effects.eventId, ev.id));
       assert.equal(fx.length, 1);
       // Worker A wakes up late and tries to complete: refused, nothing applied twice.

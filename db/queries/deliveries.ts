@@ -116,6 +116,7 @@ export const EVENT_COLUMNS = {
   event_type: events.eventType,
   status: events.status,
   attempts: events.attempts,
+  interruptions: events.interruptions,
   next_attempt_at: events.nextAttemptAt,
   last_error: events.lastError,
   created_at: events.createdAt,

@@ -184,6 +184,7 @@ const REQUEUE = {
   status: 'pending',
   attemptOffset: sql`${events.attemptOffset} + ${events.attempts}`,
   attempts: 0,
+  interruptions: 0,
   retried: true,
   nextAttemptAt: sql`now()`,
   deadAt: null,
@@ -223,7 +224,7 @@ export async function retryDeadLetters(
     const res = await tx.execute(sql`
       with r as (
         update ${events} set status = 'pending', attempt_offset = attempt_offset + attempts, attempts = 0,
-               retried = true, next_attempt_at = now(), dead_at = null, locked_by = null, locked_until = null
+               interruptions = 0, retried = true, next_attempt_at = now(), dead_at = null, locked_by = null, locked_until = null
          where ${deadWhere(f)}
         returning id),
       h as (

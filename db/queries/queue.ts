@@ -11,11 +11,16 @@ export type ClaimedEvent = {
   payloadText: string;
   providerTs: Date | null;
   attempts: number;
+  /** Earlier claims of this event that ended without a result (events.interruptions). */
+  interruptions: number;
 };
 
 /**
  * Claims up to `limit` due events under a lease. A claimed row's next_attempt_at becomes its lease
- * expiry, so one partial index serves both due pending rows and rows whose worker died.
+ * expiry, so one partial index serves both due pending rows and rows whose worker died. Taking a
+ * pending row starts an attempt; taking a 'processing' row back means the claim before ended without
+ * a result (the worker died or the lease ran out): that counts as an interruption, not an attempt,
+ * so a crash costs no event one of its WORKER_MAX_ATTEMPTS however many events the worker held.
  */
 export async function claimEvents(
   db: Queryable,
@@ -25,7 +30,9 @@ export async function claimEvents(
 ): Promise<ClaimedEvent[]> {
   const res = await db.execute(sql`
     update events as e
-       set status = 'processing', attempts = e.attempts + 1, locked_by = ${worker},
+       set status = 'processing', locked_by = ${worker},
+           attempts = e.attempts + (e.status = 'pending')::int,
+           interruptions = e.interruptions + (e.status = 'processing')::int,
            locked_until = now() + make_interval(secs => ${leaseMs / 1000}),
            next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
      where e.id in (
@@ -35,7 +42,7 @@ export async function claimEvents(
         limit ${limit}
         for update skip locked)
     returning e.id, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts,
-      e.attempts`);
+      e.attempts, e.interruptions`);
   return rowsOf<{
     id: number | string;
     provider: string;
@@ -44,6 +51,7 @@ export async function claimEvents(
     payload_text: string;
     provider_ts: string | Date | null;
     attempts: number;
+    interruptions: number;
   }>(res).map((r) => ({
     id: Number(r.id),
     provider: r.provider,
@@ -52,6 +60,7 @@ export async function claimEvents(
     payloadText: r.payload_text,
     providerTs: r.provider_ts === null ? null : new Date(r.provider_ts),
     attempts: Number(r.attempts),
+    interruptions: Number(r.interruptions),
   }));
 }
 

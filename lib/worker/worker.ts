@@ -14,7 +14,7 @@ import { parseExactJson } from '@/lib/json';
 import { log } from '@/lib/log';
 import { metrics } from '@/lib/observability/metrics';
 import { backoffMs } from './backoff';
-import { classify, describeError, LeaseLostError } from './errors';
+import { classify, describeError, LeaseLostError, PermanentError } from './errors';
 import { handlerFor } from './handlers';
 import type { HandlerContext, HandlerEvent } from './handlers/types';
 
@@ -45,14 +45,18 @@ type Prepared = {
 };
 
 /**
- * Off by default. Batching lifts the drain rate many times over (one COMMIT and one completion
- * statement per batch instead of per event; BENCHMARKS.md, issue #19), but a claim counts an attempt
- * on every event it takes, so a worker killed while holding batches charges an attempt to up to
- * WORKER_CONCURRENCY × WORKER_BATCH_SIZE events instead of WORKER_CONCURRENCY: with repeated crashes
- * an event that also had ordinary retries can reach WORKER_MAX_ATTEMPTS and be dead-lettered (the
- * crash fault test saw 5 of 2,000). Charging crashes apart from attempts would lift that limit.
+ * One COMMIT and one completion statement per batch instead of per event lifts the drain rate many
+ * times over (BENCHMARKS.md, issue #19). A crash costs the events it interrupts no attempt (see
+ * claimEvents), so a batch is as safe as a single event.
  */
-const DEFAULT_BATCH = 1;
+const DEFAULT_BATCH = 16;
+
+/**
+ * Claims of one event that may end without a result before it is dead-lettered unrun: a handler
+ * that outlives its lease or an event that kills the worker would otherwise come back for ever.
+ * Each costs a lease (30 s) or a restart, so five is minutes of a crash loop, not hours.
+ */
+export const MAX_INTERRUPTIONS = 5;
 
 /** Claims due events from the inbox and runs their handlers; see DESIGN.md "The flow of one delivery". */
 export class Worker {
@@ -143,15 +147,14 @@ export class Worker {
           await this.sleep(errorDelay);
           continue;
         }
-        // As many transactions as free slots, events spread evenly: four events on four free slots
-        // run one per transaction as before batching, 64 run as four batches of 16.
-        const per = Math.ceil(claimed.length / free);
-        for (let k = 0; k < claimed.length; k += per) {
-          const chunk = claimed.slice(k, k + per);
+        for (const lane of lanes(claimed, free)) {
           const n = this.batches++;
-          for (const e of chunk) this.held.add(e.id);
-          const run = this.runBatch(chunk).finally(() => {
-            for (const e of chunk) this.held.delete(e.id);
+          const ids = lane.flat().map((e) => e.id);
+          for (const id of ids) this.held.add(id);
+          const run = (async () => {
+            for (const batch of lane) await this.runBatch(batch);
+          })().finally(() => {
+            for (const id of ids) this.held.delete(id);
             this.active.delete(n);
             this.wake?.();
           });
@@ -229,7 +232,19 @@ export class Worker {
    * handler's write, a lease lost), the whole batch rolls back and each event is written again on its
    * own, so one bad event costs its neighbours a retry, never an effect.
    */
-  private async runBatch(es: ClaimedEvent[]) {
+  private async runBatch(claimed: ClaimedEvent[]) {
+    const es: ClaimedEvent[] = [];
+    for (const e of claimed) {
+      if (e.interruptions < MAX_INTERRUPTIONS) es.push(e);
+      else {
+        // Every claim of it ended without a result: it may be what stops the worker. No handler runs.
+        const err = new PermanentError(
+          `interrupted ${e.interruptions} times: the worker processing this event stopped (crash or lease expiry) before it finished each time`,
+        );
+        const attempt = { eventId: e.id, attempt: e.attempts, worker: this.id, startedAt: new Date() };
+        await this.fail(e, attempt, performance.now(), err);
+      }
+    }
     const prepared: Prepared[] = [];
     await Promise.all(
       es.map((e) =>
@@ -310,6 +325,24 @@ export class Worker {
       );
     }
   }
+}
+
+/**
+ * Claimed events spread over the free slots, one lane each, a lane's batches run one after another:
+ * four events on four free slots run one per transaction as before batching, 64 run as four batches
+ * of 16. An event whose last claim was interrupted is a batch of its own, so if it is what kills the
+ * worker, the next crash interrupts no batch with it.
+ */
+export function lanes<E extends { interruptions: number }>(claimed: E[], free: number): E[][][] {
+  const alone = claimed.filter((e) => e.interruptions > 0).map((e) => [e]);
+  const rest = claimed.filter((e) => e.interruptions === 0);
+  const slots = Math.max(1, Math.min(free, claimed.length));
+  const per = Math.max(1, Math.ceil(rest.length / Math.max(1, slots - alone.length)));
+  const batches = [...alone];
+  for (let k = 0; k < rest.length; k += per) batches.push(rest.slice(k, k + per));
+  const out: E[][][] = Array.from({ length: Math.min(slots, batches.length) }, () => []);
+  for (const [i, b] of batches.entries()) out[i % out.length]!.push(b);
+  return out;
 }
 
 /** A handler refused an event before its transaction (parse or notify); carries how far it got. */

@@ -178,7 +178,7 @@ export type Ledger = {
   /** Events with more than one successful attempt. */
   multiSuccess: number;
   leaseLost: number;
-  /** Claims that never recorded an attempt: the worker holding them was killed mid-handler. */
+  /** Claims that ended without a result: the worker holding them was killed mid-handler. */
   interruptedClaims: number;
   deadNotInjected: string[];
   injectedNotDead: string[];
@@ -254,8 +254,7 @@ export async function ledger(sql: postgres.Sql, log: StoredDelivery[]): Promise<
       (select count(*)::int from (select event_id from attempts where result in ('success', 'skipped_stale')
           group by event_id having count(*) > 1) x) as multi_success,
       (select count(*)::int from attempts where result = 'lease_lost') as lease_lost,
-      (select coalesce(sum(greatest(e.attempts - (select count(*) from attempts a where a.event_id = e.id), 0)), 0)::int
-         from events e) as interrupted`;
+      (select coalesce(sum(interruptions), 0)::int from events) as interrupted`;
 
   // The sandbox's injected failures: invalid booking times (permanent) and notifications the
   // downstream fails forever ([flaky:1000:…]). Flaky ones that recover after 1–2 tries are not dead.
