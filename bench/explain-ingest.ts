@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { type SQL, sql } from 'drizzle-orm';
 import { openDb, type Queryable } from '@/db/client';
-import { type IngestItem, ingestBatch, updateAckTimes } from '@/db/queries/ingest';
+import { type IngestItem, ingestBatch, insertAckTimes } from '@/db/queries/ingest';
 import { Feed } from './payloads';
 import { createScratch, dropAllScratch } from './scratch-db';
 
@@ -86,13 +86,13 @@ try {
     const wall = performance.now() - t0;
     const ids = await h.db.execute(sql`select id from receipts order by id desc limit ${n}`);
     const rows = (Array.isArray(ids) ? ids : (ids as { rows: unknown[] }).rows) as Array<{ id: string }>;
-    await updateAckTimes(
+    await insertAckTimes(
       explaining(h.db, plans),
       rows.map((r) => ({ id: Number(r.id), ackMs: 1.5 })),
     );
     const times = plans.map((p) => /Execution Time: ([\d.]+)/.exec(p)?.[1] ?? '?');
     console.log(
-      `\n=== batch ${n}: ingestBatch execution ${times[0]} ms (wall ${wall.toFixed(1)} ms), updateAckTimes ${times[1]} ms`,
+      `\n=== batch ${n}: ingestBatch execution ${times[0]} ms (wall ${wall.toFixed(1)} ms), insertAckTimes ${times[1]} ms`,
     );
     if (n === 20) console.log(plans.join('\n---\n'));
     // Table statistics reach pg_stat_user_tables when a session has been idle for a second.

@@ -154,6 +154,10 @@ export const receipts = pgTable(
     outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
     reason: text('reason'),
     httpStatus: integer('http_status').notNull(),
+    /**
+     * Provisional for a written receipt: the time up to handing it to the write. The exact ack time,
+     * measured after COMMIT, goes to receipt_acks; read them through ackMsOf (db/queries/deliveries.ts).
+     */
     ackMs: real('ack_ms').notNull(),
     lagMs: real('lag_ms'),
     receivedAt: tsz('received_at').notNull().defaultNow(),
@@ -183,6 +187,20 @@ export const receipts = pgTable(
     ),
   ],
 );
+
+/**
+ * The exact ack time of a written receipt, measured once its COMMIT returned and written in the
+ * background a batch at a time. Its own narrow table because rewriting the receipt row for it was
+ * not a HOT update (a 1.5 KB row leaves no room on its page): every ack time added an entry to each
+ * of the receipts indexes and cost more buffers than the receipt's own insert (BENCHMARKS.md, issue
+ * #19). A receipt without a row here keeps its provisional receipts.ack_ms.
+ */
+export const receiptAcks = pgTable('receipt_acks', {
+  receiptId: bigint('receipt_id', { mode: 'number' })
+    .primaryKey()
+    .references(() => receipts.id, { onDelete: 'cascade' }),
+  ackMs: real('ack_ms').notNull(),
+});
 
 /**
  * The search copy of receipt bodies (issue 17): a trigram index for text anywhere and a

@@ -3,7 +3,8 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
-import { events, receipts } from '@/db/schema';
+import { listDeliveries } from '@/db/queries/deliveries';
+import { events, receiptAcks, receipts } from '@/db/schema';
 import { sign } from '@/lib/providers/skylight/signature';
 import { post, signedDelivery, uniqueId } from './helpers/deliveries';
 import { type ReceiverServer, startReceiverServer } from './helpers/receiver-server';
@@ -276,12 +277,20 @@ describe('dedupe', () => {
   });
 });
 
-test('ack time is replaced by the exact post-commit measurement', async () => {
+test('the exact post-commit ack time is written beside the receipt, and the delivery API shows it', async () => {
   const d = signedDelivery(SECRET);
   await post(s.url, d);
   await s.commit.drain();
   const [rec] = await receiptFor(d.deliveryId);
-  assert.ok(rec!.ackMs > 0 && rec!.ackMs < 5000, `ack ${rec!.ackMs}`);
+  const [exact] = await s.db.db.select().from(receiptAcks).where(eq(receiptAcks.receiptId, rec!.id));
+  // The receipt keeps the provisional time (before its write); the exact one includes the COMMIT.
+  assert.ok(exact, 'an ack time row for the receipt');
+  assert.ok(
+    exact.ackMs >= rec!.ackMs && exact.ackMs < 5000,
+    `exact ${exact.ackMs} vs provisional ${rec!.ackMs}`,
+  );
+  const [listed] = (await listDeliveries(s.db.db, { q: d.deliveryId }, { limit: 5 })).rows;
+  assert.equal(listed!.ack_ms, exact.ackMs);
 });
 
 test('hmac helper agrees with an independent computation', () => {

@@ -161,7 +161,11 @@ describe('reconciliation against the sandbox', () => {
   test('a late answer is acked_late; a re-run updates rows in place', async () => {
     const before = await rowsOf(r);
     const one = [...before.values()].find((x) => x.class === 'matched')!;
-    await r.db.db.update(receipts).set({ ackMs: 31_000 }).where(eq(receipts.deliveryId, one.deliveryId!));
+    // The exact ack time (receipt_acks) is what counts: as if its COMMIT had returned after 31 s.
+    await r.db.db.execute(sql`
+      insert into receipt_acks (receipt_id, ack_ms)
+      select id, 31000 from receipts where delivery_id = ${one.deliveryId!}
+      on conflict (receipt_id) do update set ack_ms = excluded.ack_ms`);
     const result = await runReconciliation(
       r.db.db,
       [await logSource(sandbox)],

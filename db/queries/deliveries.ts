@@ -31,6 +31,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const deliveryIdMatch = (column: Column, q: string) =>
   UUID.test(q) ? eq(column, q) : like(column, prefixPattern(q));
 
+/** A receipt's ack time: the exact one once written (receipt_acks), else the provisional one. */
+export const ackMsOf =
+  sql<number>`coalesce((select a.ack_ms from receipt_acks a where a.receipt_id = ${receipts.id}), ${receipts.ackMs})`.mapWith(
+    Number,
+  );
+
 const LIST_COLUMNS = {
   id: receipts.id,
   source: receipts.source,
@@ -41,7 +47,7 @@ const LIST_COLUMNS = {
   outcome: receipts.outcome,
   reason: receipts.reason,
   http_status: receipts.httpStatus,
-  ack_ms: receipts.ackMs,
+  ack_ms: ackMsOf,
   lag_ms: receipts.lagMs,
   received_at: receipts.receivedAt,
   event_id: receipts.eventId,

@@ -267,10 +267,11 @@ export async function insertReceipts(db: Queryable, rows: ReceiptInsert[]): Prom
 }
 
 /** Replaces provisional ack times with the exact ones measured after COMMIT (one constant statement). */
-export async function updateAckTimes(db: Queryable, timings: Array<{ id: number; ackMs: number }>) {
+/** The exact ack times of written receipts (receipt_acks; receipts.ack_ms keeps the provisional one). */
+export async function insertAckTimes(db: Queryable, timings: Array<{ id: number; ackMs: number }>) {
   if (timings.length === 0) return;
   await db.execute(sql`
-    update receipts as r set ack_ms = v."ackMs"
-    from json_to_recordset(${JSON.stringify(timings)}::json) as v(id bigint, "ackMs" real)
-    where r.id = v.id`);
+    insert into receipt_acks (receipt_id, ack_ms)
+    select v.id, v."ackMs" from json_to_recordset(${JSON.stringify(timings)}::json) as v(id bigint, "ackMs" real)
+    on conflict (receipt_id) do nothing`);
 }

@@ -42,7 +42,7 @@ export async function pruneOld(
 
 /**
  * PGlite runs Postgres in single-user mode, which has no autovacuum: without this, the dead row
- * versions every event's status changes, every receipt's ack-time write-back and pruning leave are
+ * versions every event's status changes, forensics write-backs and pruning leave are
  * never reclaimed (the files only grow), and index-only scans turn into heap scans — the queue
  * gauge's count over a 90k-event backlog blocked the embedded database for ~120 ms every 5 s.
  * One statement per table, so receipts queued behind it wait for one table, not all of them.

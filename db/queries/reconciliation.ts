@@ -8,6 +8,7 @@ import {
   receipts,
   reconciliationRuns as runs,
 } from '../schema';
+import { ackMsOf } from './deliveries';
 
 const ID_CHUNK = 1000;
 const UPSERT_CHUNK = 200;
@@ -24,7 +25,7 @@ export async function receiptsForDeliveryIds(db: Queryable, provider: string, id
         httpStatus: receipts.httpStatus,
         outcome: receipts.outcome,
         reason: receipts.reason,
-        ackMs: receipts.ackMs,
+        ackMs: ackMsOf,
         receivedAt: receipts.receivedAt,
       })
       .from(receipts)

@@ -3,7 +3,7 @@ import {
   type IngestItem,
   type IngestResult,
   ingestBatch,
-  updateAckTimes,
+  insertAckTimes,
   valuesRefusal,
 } from '@/db/queries/ingest';
 import { databaseReason, isContentError, isWriteConflict, sqlState } from '@/lib/errors';
@@ -177,7 +177,7 @@ export class GroupCommit {
     const batch = this.timings.splice(0, 5000);
     if (batch.length === 0) return;
     try {
-      await updateAckTimes(await this.db(), batch);
+      await insertAckTimes(await this.db(), batch);
     } catch (err) {
       // Losing exact timings is acceptable (the provisional value stays); losing receipts is not.
       log.warn({ err: (err as Error).message, count: batch.length }, 'ack time update failed');
