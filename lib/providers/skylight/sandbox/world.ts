@@ -73,6 +73,8 @@ export class World {
   private nextContact = 1000 + Math.floor(Math.random() * 1000);
   private nextMessage = 50_000 + Math.floor(Math.random() * 10_000);
   private nextBooking = 7000 + Math.floor(Math.random() * 1000);
+  /** The last event's time: no two events share a millisecond (see next). */
+  private lastAt = 0;
 
   constructor(private readonly maxContacts = 500) {}
 
@@ -81,7 +83,11 @@ export class World {
   }
 
   /** The next event at time `at`; `failureShare` of them carry a payload our handlers fail on. */
-  next(at: Date, failureShare = 0, only?: KnownEvent): WorldEvent {
+  next(when: Date, failureShare = 0, only?: KnownEvent): WorldEvent {
+    // Two updates of one contact in one millisecond would be the same content, which a receiver
+    // deduplicating by fingerprint rightly merges: real events that differ carry different times.
+    const at = new Date(Math.max(when.getTime(), this.lastAt + 1));
+    this.lastAt = at.getTime();
     const failing = !only && this.contacts.size > 0 && Math.random() < failureShare;
     if (failing) {
       return Math.random() < 0.5 ? this.bookingCreated(at, 'invalid') : this.flaky(at);
