@@ -1,0 +1,141 @@
+// Where a closed loop's CPU goes (issue #19): P0, P1 and ours (`npm start`, Postgres, worker off)
+// under the same autocannon closed loop, A B C A B C, with the CPU each side used per ack: the server's
+// process group, every Postgres process (backends, WAL writer, checkpointer), and this load generator.
+// On a 2-core machine the three share the cores, so CPU per ack, not only acks/s, says which side a
+// lever must make cheaper.
+//   npx tsx bench/cpu-split.ts [--seconds 10] [--reps 2] [--connections 20]
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { autocannonClosed } from './closed';
+import { prepareNextCopy } from './next-copy';
+import { Feed } from './payloads';
+import { startProc, stopAll, waitHttp } from './procs';
+import { createScratch, dropAllScratch } from './scratch-db';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    reps: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '20' },
+  },
+});
+const REPO = path.resolve(import.meta.dirname, '..');
+const RUN = Math.random().toString(36).slice(2, 8);
+const SECRET = `bench-secret-${RUN}`;
+const BASE = Number(process.env.BENCH_PORT_BASE ?? 4300);
+const HOOK = '/api/webhooks/skylightchat';
+/**
+ * CPU time (ms) of every process whose command or process group matches, from schedstat's run time
+ * (nanoseconds): utime/stime are sampled per tick, and on this VM a Postgres backend that runs in
+ * bursts of tens of microseconds showed 0 s after 18,000 inserts.
+ */
+function cpuMs(match: (comm: string, pgrp: number) => boolean): number {
+  let ns = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // Fields after the command: state(0) ppid(1) pgrp(2) …
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (!match(comm, pgrp)) continue;
+      // Threads too: a process's schedstat counts only its main thread.
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      }
+    } catch {
+      // The process exited meanwhile.
+    }
+  }
+  return ns / 1e6;
+}
+
+const env = (db: string, extra: Record<string, string>): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  NODE_ENV: 'production',
+  NEXT_TELEMETRY_DISABLED: '1',
+  SKYLIGHT_API_KEY: 'bench',
+  SKYLIGHT_WEBHOOK_SECRET: SECRET,
+  DASHBOARD_PASSWORD: 'bench-password',
+  LOG_LEVEL: 'warn',
+  WORKER_INLINE: 'false',
+  DATABASE_URL: db,
+  BENCH_DATABASE_URL: db,
+  BENCH_SECRET: SECRET,
+  ...extra,
+});
+
+try {
+  const nextDir = await prepareNextCopy(REPO, console.log);
+  const peer = (file: string) =>
+    [process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/peers', file)]] as const;
+  const targets = [
+    { id: 'P1 express + pg', port: BASE + 2, start: peer('p1.ts'), cwd: REPO },
+    { id: 'P0 node:http + postgres.js', port: BASE + 1, start: peer('p0.ts'), cwd: REPO },
+    {
+      id: 'ours npm start (pg)',
+      port: BASE + 3,
+      start: [process.execPath, ['--import', 'tsx', path.join(nextDir, 'scripts/start.ts')]] as const,
+      cwd: nextDir,
+    },
+  ];
+  const procs = [];
+  for (const [i, t] of targets.entries()) {
+    const db = await createScratch(`bench_${RUN}_cpu_${i}`);
+    const p = startProc(t.id, t.start[0], t.start[1], {
+      cwd: t.cwd,
+      env: env(db, { BENCH_PORT: String(t.port), PORT: String(t.port) }),
+    });
+    procs.push(p);
+    await waitHttp(p, t.port);
+  }
+  const rows: string[][] = [];
+  const seconds = Number(values.seconds);
+  const connections = Number(values.connections);
+  for (let rep = 1; rep <= Number(values.reps); rep++) {
+    for (const [i, t] of targets.entries()) {
+      const feed = new Feed(SECRET, 'accept', (rep * 10 + i) * 1e8);
+      const url = `http://127.0.0.1:${t.port}${HOOK}`;
+      await autocannonClosed(url, connections, 1000, feed); // warm
+      const pgrp = procs[i]!.child.pid!;
+      const app0 = cpuMs((_, g) => g === pgrp);
+      const pg0 = cpuMs((c) => c === 'postgres' || c.startsWith('postgres:'));
+      const gen0 = process.cpuUsage();
+      const r = await autocannonClosed(url, connections, seconds * 1000, feed);
+      const app = cpuMs((_, g) => g === pgrp) - app0;
+      const pg = cpuMs((c) => c === 'postgres' || c.startsWith('postgres:')) - pg0;
+      const g = process.cpuUsage(gen0);
+      const gen = (g.user + g.system) / 1000;
+      const per = (ms: number) => (r.ok > 0 ? ((ms / r.ok) * 1000).toFixed(0) : '–');
+      rows.push([
+        String(rep),
+        t.id,
+        String(r.acksPerSecond),
+        String(r.errors),
+        per(app),
+        per(pg),
+        per(gen),
+        `${(((app + pg + gen) / (seconds * 1000)) * 100).toFixed(0)} %`,
+      ]);
+      console.log(rows.at(-1)!.join(' | '));
+    }
+  }
+  const head = [
+    'rep',
+    'peer',
+    'acks/s',
+    'errors',
+    'app µs/ack',
+    'postgres µs/ack',
+    'load gen µs/ack',
+    'CPU used (of 1 core)',
+  ];
+  console.log(`\nclosed loop, ${connections} connections, ${seconds} s per run\n`);
+  console.log(`| ${head.join(' | ')} |\n| ${head.map(() => '---').join(' | ')} |`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+} finally {
+  await stopAll();
+  await dropAllScratch();
+}
