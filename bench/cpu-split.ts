@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { appEnv } from './app-env';
 import { autocannonClosed } from './closed';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
@@ -52,18 +53,8 @@ function cpuMs(match: (comm: string, pgrp: number) => boolean): number {
 }
 
 const env = (db: string, extra: Record<string, string>): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH,
-  HOME: process.env.HOME,
-  NODE_ENV: 'production',
-  NEXT_TELEMETRY_DISABLED: '1',
-  SKYLIGHT_API_KEY: 'bench',
-  SKYLIGHT_WEBHOOK_SECRET: SECRET,
-  DASHBOARD_PASSWORD: 'bench-password',
-  LOG_LEVEL: 'warn',
-  WORKER_INLINE: 'false',
-  DATABASE_URL: db,
+  ...appEnv(SECRET, db),
   BENCH_DATABASE_URL: db,
-  BENCH_SECRET: SECRET,
   ...extra,
 });
 

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { type SQL, sql } from 'drizzle-orm';
 import { openDb, type Queryable } from '@/db/client';
-import { type IngestItem, ingestBatch, insertAckTimes } from '@/db/queries/ingest';
-import { Feed } from './payloads';
+import { ingestBatch, insertAckTimes } from '@/db/queries/ingest';
+import { acceptedItem, Feed } from './payloads';
 import { createScratch, dropAllScratch } from './scratch-db';
 
 const { values } = parseArgs({
@@ -17,39 +17,7 @@ const { values } = parseArgs({
   },
 });
 const feed = new Feed('explain-secret');
-
-/** An accepted delivery as the receiver hands it to the group commit (lib/receiver/receive.ts). */
-function item(): IngestItem {
-  const shot = feed.next();
-  const text = shot.body.toString('utf8');
-  const env = JSON.parse(text) as { delivery_id: string; event: string };
-  return {
-    receipt: {
-      source: 'skylightchat',
-      provider: 'skylight',
-      receivedAt: new Date(),
-      headers: Object.fromEntries(Object.entries(shot.headers).filter(([k]) => k !== 'x-skylight-signature')),
-      deliveryId: env.delivery_id,
-      attemptId: null,
-      eventType: env.event,
-      providerTs: new Date(),
-      lagMs: 1,
-      ackMs: 0,
-      body: text,
-      bodyBytes: shot.body.byteLength,
-      outcome: 'accepted',
-    },
-    event: {
-      source: 'skylightchat',
-      provider: 'skylight',
-      deliveryId: env.delivery_id,
-      eventType: env.event,
-      fingerprint: `fp-${env.delivery_id}`,
-      payloadText: text,
-      providerTs: new Date(),
-    },
-  };
-}
+const item = () => acceptedItem(feed);
 
 /** A Queryable whose execute runs EXPLAIN ANALYZE of the statement instead and keeps the plan. */
 function explaining(db: Queryable, plans: string[]): Queryable {

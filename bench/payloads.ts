@@ -1,3 +1,4 @@
+import type { IngestItem } from '@/db/queries/ingest';
 import { sign } from '@/lib/providers/skylight/signature';
 
 export type Shot = { body: Buffer; headers: Record<string, string>; expect: number };
@@ -81,4 +82,37 @@ export class Feed {
       },
     };
   }
+}
+
+/** An accepted delivery as the receiver hands it to the group commit (lib/receiver/receive.ts). */
+export function acceptedItem(feed: Feed): IngestItem {
+  const shot = feed.next();
+  const text = shot.body.toString('utf8');
+  const env = JSON.parse(text) as { delivery_id: string; event: string };
+  return {
+    receipt: {
+      source: 'skylightchat',
+      provider: 'skylight',
+      receivedAt: new Date(),
+      headers: Object.fromEntries(Object.entries(shot.headers).filter(([k]) => k !== 'x-skylight-signature')),
+      deliveryId: env.delivery_id,
+      attemptId: null,
+      eventType: env.event,
+      providerTs: new Date(),
+      lagMs: 1,
+      ackMs: 0,
+      body: text,
+      bodyBytes: shot.body.byteLength,
+      outcome: 'accepted',
+    },
+    event: {
+      source: 'skylightchat',
+      provider: 'skylight',
+      deliveryId: env.delivery_id,
+      eventType: env.event,
+      fingerprint: `fp-${env.delivery_id}`,
+      payloadText: text,
+      providerTs: new Date(),
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { appEnv as sharedAppEnv } from './app-env';
 import { autocannonClosed } from './closed';
 import { closedLoop, type LoadResult, openLoop } from './load';
 import { prepareNextCopy } from './next-copy';
@@ -98,23 +99,8 @@ process.env.LOG_LEVEL = 'warn';
 
 type Target = { id: string; label: string; url: string; feed: Feed; search: boolean };
 
-function appEnv(databaseUrl: string | undefined, pglite = pgliteDir): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    NEXT_TELEMETRY_DISABLED: '1',
-    SKYLIGHT_API_KEY: 'bench',
-    SKYLIGHT_WEBHOOK_SECRET: SECRET,
-    DASHBOARD_PASSWORD: 'bench-password',
-    LOG_LEVEL: 'warn',
-    WORKER_INLINE: 'false',
-    BENCH_SECRET: SECRET,
-  };
-  if (databaseUrl) e.DATABASE_URL = databaseUrl;
-  else e.PGLITE_DIR = pglite;
-  return e;
-}
+const appEnv = (databaseUrl: string | undefined, pglite = pgliteDir) =>
+  sharedAppEnv(SECRET, databaseUrl, pglite);
 
 const clean = (r: LoadResult) => r.errors === 0 && r.p99 !== null && r.p99 <= P99_LIMIT_MS;
 const roundRate = (r: number) => (r < 100 ? Math.max(5, Math.round(r / 5) * 5) : Math.round(r / 10) * 10);

@@ -10,9 +10,8 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { openDb, rowsOf } from '@/db/client';
-import type { IngestItem } from '@/db/queries/ingest';
 import { GroupCommit } from '@/lib/receiver/group-commit';
-import { Feed } from './payloads';
+import { acceptedItem, Feed } from './payloads';
 import { createScratch, dropAllScratch } from './scratch-db';
 
 const { values } = parseArgs({
@@ -25,39 +24,7 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const feed = new Feed('write-path-secret');
-
-/** An accepted delivery as the receiver hands it to the group commit (lib/receiver/receive.ts). */
-function item(): IngestItem {
-  const shot = feed.next();
-  const text = shot.body.toString('utf8');
-  const env = JSON.parse(text) as { delivery_id: string; event: string };
-  return {
-    receipt: {
-      source: 'skylightchat',
-      provider: 'skylight',
-      receivedAt: new Date(),
-      headers: Object.fromEntries(Object.entries(shot.headers).filter(([k]) => k !== 'x-skylight-signature')),
-      deliveryId: env.delivery_id,
-      attemptId: null,
-      eventType: env.event,
-      providerTs: new Date(),
-      lagMs: 1,
-      ackMs: 0,
-      body: text,
-      bodyBytes: shot.body.byteLength,
-      outcome: 'accepted',
-    },
-    event: {
-      source: 'skylightchat',
-      provider: 'skylight',
-      deliveryId: env.delivery_id,
-      eventType: env.event,
-      fingerprint: `fp-${env.delivery_id}`,
-      payloadText: text,
-      providerTs: new Date(),
-    },
-  };
-}
+const item = () => acceptedItem(feed);
 
 type Mode = 'insert' | 'update' | 'none';
 const h = await openDb({ url: await createScratch(`bench_write_${Math.random().toString(36).slice(2, 8)}`) });
