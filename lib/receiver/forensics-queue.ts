@@ -31,8 +31,8 @@ export const DEFAULT_FORENSICS_LIMITS: ForensicsLimits = { perMinute: 120, maxQu
  */
 export class ForensicsQueue {
   private readonly queue: Array<{ row: ReceiptInsert; job: ForensicJob }> = [];
-  private minute = -1;
-  private admitted = 0;
+  /** When each job of the last 60 s was admitted, oldest first (at most perMinute entries). */
+  private admittedAt: number[] = [];
   private running = false;
   private idle: Array<() => void> = [];
 
@@ -47,17 +47,14 @@ export class ForensicsQueue {
 
   submit(row: ReceiptInsert, job: ForensicJob, now = Date.now()) {
     const limits = this.opts.limits ?? DEFAULT_FORENSICS_LIMITS;
-    const minute = Math.floor(now / 60_000);
-    if (minute !== this.minute) {
-      this.minute = minute;
-      this.admitted = 0;
-    }
-    if (this.admitted >= limits.perMinute || this.queue.length >= limits.maxQueued) {
+    // A sliding minute: a calendar minute would admit twice the cap across its boundary.
+    while (this.admittedAt.length > 0 && this.admittedAt[0]! <= now - 60_000) this.admittedAt.shift();
+    if (this.admittedAt.length >= limits.perMinute || this.queue.length >= limits.maxQueued) {
       metrics.forensicsSkipped.inc();
       this.opts.record({ ...row, forensics: skipped(job.presented) });
       return;
     }
-    this.admitted++;
+    this.admittedAt.push(now);
     this.queue.push({ row, job });
     if (!this.running) {
       this.running = true;
