@@ -312,5 +312,17 @@ describe('lanes: claimed events over the free slots', () => {
       [1, 2, 3, 4, 5, 6, 7],
     );
     assert.deepEqual(shape(lanes([], 4)), []);
+    // A full claim (4 slots × 16) with four interrupted events: no batch grows past 16.
+    const full = [
+      ...Array.from({ length: 4 }, (_, i) => ev(i, 1)),
+      ...Array.from({ length: 60 }, (_, i) => ev(100 + i)),
+    ];
+    const l64 = lanes(full, 4);
+    assert.equal(l64.length, 4);
+    assert.ok(
+      l64.flat().every((b) => b.length <= 16),
+      JSON.stringify(l64.flat().map((b) => b.length)),
+    );
+    assert.equal(l64.flat().flat().length, 64);
   });
 });

@@ -337,7 +337,8 @@ export function lanes<E extends { interruptions: number }>(claimed: E[], free: n
   const alone = claimed.filter((e) => e.interruptions > 0).map((e) => [e]);
   const rest = claimed.filter((e) => e.interruptions === 0);
   const slots = Math.max(1, Math.min(free, claimed.length));
-  const per = Math.max(1, Math.ceil(rest.length / Math.max(1, slots - alone.length)));
+  // Never larger than the claim gave each slot (free × WORKER_BATCH_SIZE events over free slots).
+  const per = Math.max(1, Math.ceil(rest.length / slots));
   const batches = [...alone];
   for (let k = 0; k < rest.length; k += per) batches.push(rest.slice(k, k + per));
   const out: E[][][] = Array.from({ length: Math.min(slots, batches.length) }, () => []);
