@@ -266,7 +266,6 @@ export async function insertReceipts(db: Queryable, rows: ReceiptInsert[]): Prom
     from json_to_recordset(${JSON.stringify(rows.map(receiptRow))}::json) as r(${RECEIPT_COLUMNS})`);
 }
 
-/** Replaces provisional ack times with the exact ones measured after COMMIT (one constant statement). */
 /** The exact ack times of written receipts (receipt_acks; receipts.ack_ms keeps the provisional one). */
 export async function insertAckTimes(db: Queryable, timings: Array<{ id: number; ackMs: number }>) {
   if (timings.length === 0) return;
