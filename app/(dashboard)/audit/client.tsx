@@ -3,6 +3,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useQueryStates } from 'nuqs';
 import { useMemo } from 'react';
+import { ButtonLoadMore } from '@/components/button-load-more';
 import { FormSearch } from '@/components/form-search';
 import { PickerTimeRange } from '@/components/picker-time-range';
 import { SelectAuditAction } from '@/components/select-audit-action';
@@ -74,9 +75,7 @@ export function AuditClient() {
             <TableAudit rows={rows} />
             {list.hasNextPage && (
               <div className="table-foot">
-                <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                  {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                </button>
+                <ButtonLoadMore list={list} />
               </div>
             )}
           </>

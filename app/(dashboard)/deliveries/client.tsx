@@ -3,6 +3,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useQueryStates } from 'nuqs';
 import { ButtonEnqueueMatching } from '@/components/button-enqueue-matching';
+import { ButtonLoadMore } from '@/components/button-load-more';
 import { FormContentSearch } from '@/components/form-content-search';
 import { FormSearch } from '@/components/form-search';
 import { LinkExport } from '@/components/link-export';
@@ -92,13 +93,7 @@ export function DeliveriesClient() {
             {!live && (
               <div className="table-foot">
                 {list.hasNextPage ? (
-                  <button
-                    type="button"
-                    onClick={() => list.fetchNextPage()}
-                    disabled={list.isFetchingNextPage}
-                  >
-                    {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                  </button>
+                  <ButtonLoadMore list={list} />
                 ) : (
                   <span className="muted">End of the log · {rows.length} shown</span>
                 )}

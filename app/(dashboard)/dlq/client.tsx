@@ -3,6 +3,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useQueryStates } from 'nuqs';
 import { useEffect, useRef, useState } from 'react';
+import { ButtonLoadMore } from '@/components/button-load-more';
 import { DialogConfirm } from '@/components/dialog-confirm';
 import { FormContentSearch } from '@/components/form-content-search';
 import { FormSearch } from '@/components/form-search';
@@ -225,9 +226,7 @@ export function DlqClient({ retentionDays }: { retentionDays: number }) {
             />
             {list.hasNextPage && (
               <div className="table-foot">
-                <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                  {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                </button>
+                <ButtonLoadMore list={list} />
               </div>
             )}
           </>

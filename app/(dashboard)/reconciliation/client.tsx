@@ -3,6 +3,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useQueryStates } from 'nuqs';
 import { useMemo } from 'react';
+import { ButtonLoadMore } from '@/components/button-load-more';
 import { ButtonSandboxLosses } from '@/components/button-sandbox-losses';
 import { GridReconciliationCounts } from '@/components/grid-reconciliation-counts';
 import { NoteRole, useLocked } from '@/components/note-role';
@@ -144,9 +145,7 @@ export function ReconciliationClient() {
             <TableReconciliation rows={rows} />
             {list.hasNextPage && (
               <div className="table-foot">
-                <button type="button" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                  {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                </button>
+                <ButtonLoadMore list={list} />
               </div>
             )}
           </>
