@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { Logger, run } from 'graphile-worker';
 import postgres from 'postgres';
-import { openDb, rowsOf } from '@/db/client';
+import { type DbHandle, openDb, rowsOf } from '@/db/client';
 import { Worker } from '@/lib/worker/worker';
 
 export type DrainResult = {
@@ -27,6 +27,7 @@ export async function drainOurs(
   batchSize?: number,
 ): Promise<DrainResult> {
   const h = await openDb({ url, max: 10 });
+  let w: DbHandle | undefined;
   try {
     await h.db.execute(sql`truncate events, attempts, effects restart identity cascade`);
     await h.db.execute(sql`
@@ -34,7 +35,9 @@ export async function drainOurs(
       select 'skylightchat', 'skylight', 'w-' || g, 'bench.noop', 'w-' || g, jsonb_build_object('event', 'bench.noop', 'data', '{}'::jsonb)
         from generate_series(1, ${n}) g`);
     await h.db.execute(sql`vacuum analyze events`);
-    const worker = new Worker(async () => h.db, {
+    // The worker's own pool as the app opens it (lib/db.ts getWorkerDb): prepared statements.
+    w = await openDb({ url, max: concurrency + 1, migrate: false, prepared: true });
+    const worker = new Worker(async () => w!.db, {
       concurrency,
       batchSize,
       maxAttempts: 5,
@@ -63,6 +66,7 @@ export async function drainOurs(
     const commitsPerEvent = Math.round((((await commits()) - c0) / n) * 100) / 100;
     return { n, concurrency, seconds: round(seconds), perSecond: Math.round(n / seconds), commitsPerEvent };
   } finally {
+    await w?.close();
     await h.close();
   }
 }

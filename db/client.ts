@@ -27,16 +27,25 @@ const MIGRATIONS = path.join(process.cwd(), 'db', 'migrations');
 // Any fixed number works; it only has to be the same in every replica.
 const MIGRATION_LOCK = 727_274_001;
 
-export type OpenOptions = { url?: string; pgliteDir?: string; migrate?: boolean; max?: number };
+export type OpenOptions = {
+  url?: string;
+  pgliteDir?: string;
+  migrate?: boolean;
+  max?: number;
+  /** Postgres: every statement a named prepared statement (see preparedStatements). */
+  prepared?: boolean;
+};
 
 /** Opens a database (Postgres when a URL is given, else PGlite in a folder) and applies migrations. */
 export async function openDb(opts: OpenOptions = {}): Promise<DbHandle> {
-  const handle = opts.url ? openPostgres(opts.url, opts.max) : await openPglite(opts.pgliteDir!);
+  const handle = opts.url
+    ? openPostgres(opts.url, opts.max, opts.prepared)
+    : await openPglite(opts.pgliteDir!);
   if (opts.migrate !== false) await applyMigrations(handle, opts.url);
   return handle;
 }
 
-function openPostgres(url: string, max = 10): DbHandle {
+function openPostgres(url: string, max = 10, prepared = false): DbHandle {
   const client = postgres(url, {
     max,
     connect_timeout: 3,
@@ -53,8 +62,37 @@ function openPostgres(url: string, max = 10): DbHandle {
     // retries; a handler's transaction fails the same way and is retried with backoff.
     connection: { application_name: 'skylight-webhook-ops', statement_timeout: 15_000, lock_timeout: 3000 },
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(prepared ? preparedStatements(client) : client, { schema }) as unknown as Db;
   return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+}
+
+/**
+ * A client whose statements are all named prepared statements, in its transactions too. postgres.js
+ * sends an unprepared statement with parameters in two round trips (it asks for the parameter types
+ * first) and holds every later statement of the connection until it is answered; a prepared one,
+ * once a connection knows it, goes out at once, so statements sent without waiting travel in one
+ * pipeline (the worker's batches, BENCHMARKS.md issue #19). Only for a fixed set of statement texts:
+ * each connection keeps every text it has seen until it is recycled (max_lifetime).
+ */
+function preparedStatements(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === 'unsafe') {
+        return (query: string, params?: never[], o?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params, { ...o, prepare: true });
+      }
+      if (key === 'begin') {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: postgres.TransactionSql) =>
+            fn(preparedStatements(tx as unknown as postgres.Sql) as unknown as postgres.TransactionSql),
+          );
+        };
+      }
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 /** Extensions the migrations create (pg_trgm: the search index, migration 0010). */

@@ -5,7 +5,7 @@ import { log } from '@/lib/log';
 // The process's database as configured by the environment. db/ opens databases; this file decides
 // which one the app uses, so db/ needs nothing from lib/.
 
-type Shared = { handle?: Promise<DbHandle> };
+type Shared = { handle?: Promise<DbHandle>; worker?: Promise<DbHandle> };
 // Next may load this module in several bundles; keep one connection pool (one PGlite) per process.
 const shared = ((globalThis as { __skylightDb?: Shared }).__skylightDb ??= {});
 
@@ -25,8 +25,32 @@ export async function getDb(): Promise<Db> {
   return (await getDbHandle()).db;
 }
 
+/**
+ * The worker's database. On Postgres its own pool of prepared statements, so a batch's statements
+ * travel in one pipeline (db/client.ts, preparedStatements) and the worker's transactions never wait
+ * for a connection the receiver holds; on PGlite the process's one database.
+ */
+export async function getWorkerDb(): Promise<Db> {
+  const main = await getDbHandle();
+  if (main.kind !== 'postgres') return main.db;
+  if (!shared.worker) {
+    shared.worker = openDb({
+      url: env.DATABASE_URL,
+      migrate: false,
+      prepared: true,
+      // A transaction per slot, and one for the claim.
+      max: env.WORKER_CONCURRENCY + 1,
+    }).catch((err) => {
+      shared.worker = undefined;
+      throw err;
+    });
+  }
+  return (await shared.worker).db;
+}
+
 export async function closeDb() {
-  const h = shared.handle;
+  const handles = [shared.worker, shared.handle];
+  shared.worker = undefined;
   shared.handle = undefined;
-  if (h) await (await h).close();
+  for (const h of handles) if (h) await (await h).close();
 }

@@ -1,5 +1,5 @@
 import { alertOperators } from '@/lib/alerts/operator';
-import { getDb } from '@/lib/db';
+import { getDb, getWorkerDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
@@ -105,7 +105,7 @@ export function secretsDeps(): SecretsDeps {
 }
 
 export function createWorker(): Worker {
-  return new Worker(getDb, {
+  return new Worker(getWorkerDb, {
     concurrency: env.WORKER_CONCURRENCY,
     batchSize: env.WORKER_BATCH_SIZE,
     maxAttempts: env.WORKER_MAX_ATTEMPTS,

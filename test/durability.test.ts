@@ -25,7 +25,11 @@ after(() => db.close());
 test('database unreachable: 503 with Retry-After quickly, never 500, and the attempt is kept for recording', async () => {
   // A real Postgres client pointed at a port where nothing listens: connection refused.
   const dead = await openDb({ url: 'postgres://nobody@127.0.0.1:1/none', migrate: false });
-  const s = await startReceiverServer({ secrets: [SECRET], worker: false, db: { ...dead, name: 'dead' } });
+  const s = await startReceiverServer({
+    secrets: [SECRET],
+    worker: false,
+    db: { ...dead, name: 'dead', worker: dead.db },
+  });
   try {
     const d = signedDelivery(SECRET);
     const t0 = Date.now();

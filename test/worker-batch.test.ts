@@ -24,7 +24,7 @@ async function queueContacts(db: TestDb, people: Array<{ id: number; name: strin
 }
 
 const worker = (db: TestDb, id: string, batchSize = 16) =>
-  new Worker(async () => db.db, {
+  new Worker(async () => db.worker, {
     concurrency: 1,
     batchSize,
     maxAttempts: 1,
@@ -63,7 +63,7 @@ describe('worker batches: exactly once', () => {
     const people = Array.from({ length: 12 }, (_, k) => ({ id: 7_000_000 + k, name: `B${k}` }));
     const ids = await queueContacts(db, people);
     let transactions = 0;
-    const counted = new Proxy(db.db, {
+    const counted = new Proxy(db.worker, {
       get(target, key, receiver) {
         if (key !== 'transaction') return Reflect.get(target, key, receiver);
         return (...args: Parameters<typeof target.transaction>) => {
@@ -99,6 +99,93 @@ describe('worker batches: exactly once', () => {
         ),
       );
     assert.equal(saved.length, 12);
+  });
+
+  test('one batch: different objects side by side, one object in event order (the newest version wins)', async () => {
+    // Contact 7_400_000 changes four times in one batch, its versions arriving 2, 3, 1, 4; the other
+    // events are other contacts and one message sent twice (distinct deliveries of the same message).
+    const contact = (id: number, name: string, updatedAt?: string) => ({
+      type: 'contact.updated',
+      data: { contact: { id, name, ...(updatedAt ? { updated_at: updatedAt } : {}) } },
+    });
+    const message = { type: 'message.received', data: { message: { id: 9_900_001, content: 'hi' } } };
+    const queued = [
+      contact(7_400_000, 'two', '2026-01-01T00:00:02Z'),
+      contact(7_400_001, 'A'),
+      message,
+      contact(7_400_000, 'three', '2026-01-01T00:00:03Z'),
+      contact(7_400_002, 'B'),
+      contact(7_400_000, 'one', '2026-01-01T00:00:01Z'),
+      message,
+      contact(7_400_003, 'C'),
+      contact(7_400_000, 'four', '2026-01-01T00:00:04Z'),
+      contact(7_400_004, 'D'),
+      // A change with a version, then one without (always applied): in event order the second wins.
+      contact(7_400_005, 'dated', '2026-01-01T00:00:05Z'),
+      contact(7_400_005, 'undated'),
+    ];
+    const rows = rowsOf<{ id: number | string }>(
+      await db.db.execute(sql`
+        insert into events (source, provider, delivery_id, event_type, fingerprint, payload)
+        select 'skylightchat', 'skylight', 'order-' || q.k, q.t, 'order-' || q.k,
+               jsonb_build_object('event', q.t, 'data', q.d)
+          from json_to_recordset(${JSON.stringify(queued.map((e, k) => ({ k, t: e.type, d: e.data })))}::json)
+            as q(k int, t text, d jsonb)
+         order by q.k
+        returning id`),
+    );
+    const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    let transactions = 0;
+    const counted = new Proxy(db.worker, {
+      get(target, key, receiver) {
+        if (key !== 'transaction') return Reflect.get(target, key, receiver);
+        return (...args: Parameters<typeof target.transaction>) => {
+          transactions++;
+          return target.transaction(...args);
+        };
+      },
+    });
+    const w = new Worker(async () => counted, {
+      concurrency: 1,
+      batchSize: 16,
+      maxAttempts: 1,
+      backoffMs: 10,
+      pollMs: 50,
+      id: 'batch-order',
+      context: () => ({ notifyUrl: null }),
+    });
+    w.start();
+    try {
+      await until('processed', async () => (await statusOf(db, ids)).every((s) => s === 'processed'));
+    } finally {
+      await w.stop();
+    }
+    assert.equal(transactions, 1, 'the twelve events in one transaction');
+    const [c] = await db.db
+      .select()
+      .from(contacts)
+      .where(inArray(contacts.id, [7_400_000]));
+    assert.equal(c?.name, 'four');
+    assert.equal(c?.sourceEventId, ids[8]);
+    const results = (await db.db.select().from(attempts).where(inArray(attempts.eventId, ids)))
+      .sort((a, b) => a.eventId - b.eventId)
+      .map((a) => a.result);
+    assert.deepEqual(
+      results,
+      ids.map((_, k) => (k === 5 ? 'skipped_stale' : 'success')),
+      'only the change older than one already applied is skipped',
+    );
+    const others = await db.db
+      .select({ id: contacts.id, name: contacts.name })
+      .from(contacts)
+      .where(inArray(contacts.id, [7_400_001, 7_400_002, 7_400_003, 7_400_004]));
+    assert.deepEqual(others.map((o) => o.name).sort(), ['A', 'B', 'C', 'D']);
+    const [last] = await db.db.select().from(contacts).where(inArray(contacts.id, [7_400_005]));
+    assert.equal(last?.name, 'undated', "one contact's changes apply in event order, even side by side with others");
+    const msgs = rowsOf<{ n: number }>(
+      await db.db.execute(sql`select count(*)::int as n from messages where id = 9900001`),
+    );
+    assert.equal(Number(msgs[0]!.n), 1);
   });
 
   test('one failing event rolls its batch back; the others are written again alone, each effect once', async () => {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Db } from '@/db/client';
+import type { Db, Tx } from '@/db/client';
 import {
   type ClaimedEvent,
   claimEvents,
@@ -260,22 +260,24 @@ export class Worker {
     const db = await this.db();
     try {
       const outcomes = await db.transaction(async (tx) => {
-        const held = await lockHeldLeases(
+        // Sent without waiting: the server runs a connection's statements in the order they were
+        // sent, so the leases are locked before any handler writes, and a lost lease rolls back what
+        // the handlers wrote meanwhile.
+        const locking = lockHeldLeases(
           tx,
           this.id,
           prepared.map((p) => p.e.id),
         );
-        if (held.size !== prepared.length) throw new BatchAbandoned('a lease was lost');
-        const done = [];
-        for (const p of prepared) {
-          const applied = await p.handler.apply(tx, p.value, p.event);
-          done.push({
-            ...p.attempt,
-            durationMs: performance.now() - p.t0,
-            handler: p.name,
-            result: applied === 'skipped_stale' ? ('skipped_stale' as const) : ('success' as const),
-          });
-        }
+        const applying = applyAll(tx, prepared);
+        await settleAll([locking, applying]);
+        if ((await locking).size !== prepared.length) throw new BatchAbandoned('a lease was lost');
+        const applied = await applying;
+        const done = prepared.map((p, i) => ({
+          ...p.attempt,
+          durationMs: applied[i]!.ms - p.t0,
+          handler: p.name,
+          result: applied[i]!.result === 'skipped_stale' ? ('skipped_stale' as const) : ('success' as const),
+        }));
         if ((await completeEvents(tx, this.id, done)) !== done.length) {
           throw new BatchAbandoned('an event was not completed');
         }
@@ -344,6 +346,50 @@ export function lanes<E extends { interruptions: number }>(claimed: E[], free: n
   const out: E[][][] = Array.from({ length: Math.min(slots, batches.length) }, () => []);
   for (const [i, b] of batches.entries()) out[i % out.length]!.push(b);
   return out;
+}
+
+/**
+ * The object an event's handler writes: events of different objects commute, so their applies may
+ * run in any order. '' (a handler that names none): one after another, in event order.
+ */
+function writeKey(p: Prepared): string {
+  const t = p.handler.target?.(p.value, p.event);
+  if (t) return `${t.entity}:${t.id}`;
+  return p.handler.key?.(p.value) ?? '';
+}
+
+/**
+ * Every handler's apply of a batch, in one transaction. The applies of different objects run side by
+ * side, so the connection carries their statements in a pipeline: a batch waits for a few round
+ * trips instead of one or two per event, which is what kept the inline worker behind a busy receiver
+ * (BENCHMARKS.md, issue #19). One object's events still apply one after another, in event order, so
+ * the version rule sees them as before. Returns each event's result and when its apply finished.
+ */
+async function applyAll(tx: Tx, prepared: Prepared[]) {
+  const out: Array<{ result: 'applied' | 'skipped_stale'; ms: number }> = new Array(prepared.length);
+  const groups = new Map<string, number[]>();
+  for (const [i, p] of prepared.entries()) {
+    const k = writeKey(p);
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  }
+  await settleAll(
+    [...groups.values()].map(async (idx) => {
+      for (const i of idx) {
+        const p = prepared[i]!;
+        out[i] = { result: await p.handler.apply(tx, p.value, p.event), ms: performance.now() };
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Promise.all that waits for every promise before it rejects: a failed statement aborts the
+ * transaction, and the rollback must not race the statements still in flight on its connection.
+ */
+async function settleAll(ps: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** A handler refused an event before its transaction (parse or notify); carries how far it got. */

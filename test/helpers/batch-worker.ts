@@ -5,7 +5,7 @@ import { Worker } from '@/lib/worker/worker';
 
 const [url, id] = process.argv.slice(2);
 if (!url || !id) throw new Error('usage: batch-worker.ts <postgres url> <worker id>');
-const h = await openDb({ url, max: 2, migrate: false });
+const h = await openDb({ url, max: 2, migrate: false, prepared: true });
 new Worker(async () => h.db, {
   concurrency: 1,
   batchSize: 16,

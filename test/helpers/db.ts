@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { type DbHandle, openDb } from '@/db/client';
+import { type Db, type DbHandle, openDb } from '@/db/client';
 
-export type TestDb = DbHandle & { name: string; url?: string };
+export type TestDb = DbHandle & {
+  name: string;
+  url?: string;
+  /** What a worker runs on, as in the app (lib/db.ts getWorkerDb): a pool of prepared statements on Postgres. */
+  worker: Db;
+};
 
 /**
  * A fresh, migrated database for one test file: an in-memory PGlite by default, or a scratch
@@ -12,7 +17,7 @@ export async function openTestDb(): Promise<TestDb> {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) {
     const h = await openDb({ pgliteDir: 'memory://' });
-    return { ...h, name: 'pglite' };
+    return { ...h, name: 'pglite', worker: h.db };
   }
   const name = `t_${randomBytes(6).toString('hex')}`;
   const sql = postgres(admin, { max: 1, onnotice: () => {} });
@@ -21,11 +26,14 @@ export async function openTestDb(): Promise<TestDb> {
   const url = new URL(admin);
   url.pathname = `/${name}`;
   const h = await openDb({ url: url.toString(), max: 20 });
+  const w = await openDb({ url: url.toString(), max: 5, migrate: false, prepared: true });
   return {
     ...h,
     name,
     url: url.toString(),
+    worker: w.db,
     close: async () => {
+      await w.close();
       await h.close();
       const s = postgres(admin, { max: 1, onnotice: () => {} });
       await s.unsafe(`drop database if exists ${name} with (force)`);

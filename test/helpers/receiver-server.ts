@@ -53,7 +53,7 @@ export async function startReceiverServer(
   const worker =
     opts.worker === false
       ? null
-      : new Worker(getDb, {
+      : new Worker(async () => db.worker, {
           concurrency: 4,
           maxAttempts: 5,
           backoffMs: 20,

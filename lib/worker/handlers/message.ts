@@ -37,6 +37,7 @@ function parse(data: Record<string, unknown>) {
 /** message.received and message.sent: insert once by the provider's message id; notify on inbound. */
 export const messageHandler = defineHandler({
   parse,
+  key: (m) => `message:${m.id}`,
   notify: async (m, event, ctx) => {
     if (event.eventType !== 'message.received' || !ctx.notifyUrl) return;
     const who = m.contactName ?? (m.contactId ? `contact ${m.contactId}` : 'a contact');

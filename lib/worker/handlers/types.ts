@@ -36,6 +36,11 @@ export type Handler<T> = {
    * claims with, so a replay preview can tell which dead letters a newer state already superseded.
    */
   target?: (value: T, event: HandlerEvent) => VersionTarget;
+  /**
+   * The object `apply` writes, for handlers without a `target`: a batch runs the applies of
+   * different objects side by side on its one connection (see writeKey in lib/worker/worker.ts).
+   */
+  key?: (value: T) => string;
 };
 
 export function defineHandler<T>(h: Handler<T>): Handler<unknown> {
