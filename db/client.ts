@@ -60,7 +60,14 @@ function openPostgres(url: string, max = 10, prepared = false): DbHandle {
     // A lock held by a migration or a CREATE INDEX must not hold the receiver past the provider's
     // 30 s timeout: after 3 s the statement fails (55P03), the receiver answers 503 and the provider
     // retries; a handler's transaction fails the same way and is retried with backoff.
-    connection: { application_name: 'skylight-webhook-ops', statement_timeout: 15_000, lock_timeout: 3000 },
+    connection: {
+      application_name: 'skylight-webhook-ops',
+      statement_timeout: 15_000,
+      lock_timeout: 3000,
+      // A prepared statement is planned for its parameters every time: after five runs Postgres
+      // would switch to a generic plan, which made the receiver's write 23 % slower (BENCHMARKS.md).
+      ...(prepared ? { plan_cache_mode: 'force_custom_plan' } : {}),
+    },
   });
   const db = drizzlePostgres(prepared ? preparedStatements(client) : client, { schema }) as unknown as Db;
   return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };

@@ -5,7 +5,7 @@ import { log } from '@/lib/log';
 // The process's database as configured by the environment. db/ opens databases; this file decides
 // which one the app uses, so db/ needs nothing from lib/.
 
-type Shared = { handle?: Promise<DbHandle>; worker?: Promise<DbHandle> };
+type Shared = { handle?: Promise<DbHandle>; worker?: Promise<DbHandle>; receiver?: Promise<DbHandle> };
 // Next may load this module in several bundles; keep one connection pool (one PGlite) per process.
 const shared = ((globalThis as { __skylightDb?: Shared }).__skylightDb ??= {});
 
@@ -30,27 +30,35 @@ export async function getDb(): Promise<Db> {
  * travel in one pipeline (db/client.ts, preparedStatements) and the worker's transactions never wait
  * for a connection the receiver holds; on PGlite the process's one database.
  */
-export async function getWorkerDb(): Promise<Db> {
+export function getWorkerDb(): Promise<Db> {
+  // A transaction per slot, and one for the claim.
+  return preparedPool('worker', env.WORKER_CONCURRENCY + 1);
+}
+
+/**
+ * The receiver's database: on Postgres a pool of prepared statements (an accepted delivery's write
+ * is one round trip instead of two), of its own so that a busy dashboard or worker cannot hold the
+ * connections a provider's delivery waits for; on PGlite the process's one database.
+ */
+export function getReceiverDb(): Promise<Db> {
+  // The group commit's transactions in flight (4), the refusal and ack-time writers.
+  return preparedPool('receiver', 6);
+}
+
+async function preparedPool(name: 'worker' | 'receiver', max: number): Promise<Db> {
   const main = await getDbHandle();
   if (main.kind !== 'postgres') return main.db;
-  if (!shared.worker) {
-    shared.worker = openDb({
-      url: env.DATABASE_URL,
-      migrate: false,
-      prepared: true,
-      // A transaction per slot, and one for the claim.
-      max: env.WORKER_CONCURRENCY + 1,
-    }).catch((err) => {
-      shared.worker = undefined;
-      throw err;
-    });
-  }
-  return (await shared.worker).db;
+  shared[name] ??= openDb({ url: env.DATABASE_URL, migrate: false, prepared: true, max }).catch((err) => {
+    shared[name] = undefined;
+    throw err;
+  });
+  return (await shared[name]).db;
 }
 
 export async function closeDb() {
-  const handles = [shared.worker, shared.handle];
+  const handles = [shared.worker, shared.receiver, shared.handle];
   shared.worker = undefined;
+  shared.receiver = undefined;
   shared.handle = undefined;
   for (const h of handles) if (h) await (await h).close();
 }

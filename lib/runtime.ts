@@ -1,5 +1,5 @@
 import { alertOperators } from '@/lib/alerts/operator';
-import { getDb, getWorkerDb } from '@/lib/db';
+import { getDb, getReceiverDb, getWorkerDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
@@ -83,7 +83,7 @@ export function runtime(): Runtime {
     sandbox: null,
     sources,
     receiver: createReceiverStack({
-      db: getDb,
+      db: getReceiverDb,
       sources: sources.directory,
       maxBodyBytes: env.RECEIVER_MAX_BODY_BYTES,
       maxAgeMs: env.RECEIVER_MAX_AGE_HOURS * 3_600_000,

@@ -28,7 +28,7 @@ test('database unreachable: 503 with Retry-After quickly, never 500, and the att
   const s = await startReceiverServer({
     secrets: [SECRET],
     worker: false,
-    db: { ...dead, name: 'dead', worker: dead.db },
+    db: { ...dead, name: 'dead', prepared: dead.db },
   });
   try {
     const d = signedDelivery(SECRET);

@@ -24,7 +24,7 @@ async function queueContacts(db: TestDb, people: Array<{ id: number; name: strin
 }
 
 const worker = (db: TestDb, id: string, batchSize = 16) =>
-  new Worker(async () => db.worker, {
+  new Worker(async () => db.prepared, {
     concurrency: 1,
     batchSize,
     maxAttempts: 1,
@@ -63,7 +63,7 @@ describe('worker batches: exactly once', () => {
     const people = Array.from({ length: 12 }, (_, k) => ({ id: 7_000_000 + k, name: `B${k}` }));
     const ids = await queueContacts(db, people);
     let transactions = 0;
-    const counted = new Proxy(db.worker, {
+    const counted = new Proxy(db.prepared, {
       get(target, key, receiver) {
         if (key !== 'transaction') return Reflect.get(target, key, receiver);
         return (...args: Parameters<typeof target.transaction>) => {
@@ -136,7 +136,7 @@ describe('worker batches: exactly once', () => {
     );
     const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
     let transactions = 0;
-    const counted = new Proxy(db.worker, {
+    const counted = new Proxy(db.prepared, {
       get(target, key, receiver) {
         if (key !== 'transaction') return Reflect.get(target, key, receiver);
         return (...args: Parameters<typeof target.transaction>) => {
@@ -180,8 +180,15 @@ describe('worker batches: exactly once', () => {
       .from(contacts)
       .where(inArray(contacts.id, [7_400_001, 7_400_002, 7_400_003, 7_400_004]));
     assert.deepEqual(others.map((o) => o.name).sort(), ['A', 'B', 'C', 'D']);
-    const [last] = await db.db.select().from(contacts).where(inArray(contacts.id, [7_400_005]));
-    assert.equal(last?.name, 'undated', "one contact's changes apply in event order, even side by side with others");
+    const [last] = await db.db
+      .select()
+      .from(contacts)
+      .where(inArray(contacts.id, [7_400_005]));
+    assert.equal(
+      last?.name,
+      'undated',
+      "one contact's changes apply in event order, even side by side with others",
+    );
     const msgs = rowsOf<{ n: number }>(
       await db.db.execute(sql`select count(*)::int as n from messages where id = 9900001`),
     );

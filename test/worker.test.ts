@@ -203,7 +203,7 @@ describe('leases and idempotency', () => {
     // "Worker A" claims with a short lease and dies (never completes).
     const [claimed] = await claimEvents(db.db, 'worker-a', 1, 300);
     assert.equal(claimed?.deliveryId, d.deliveryId);
-    const b = new Worker(async () => db.worker, {
+    const b = new Worker(async () => db.prepared, {
       concurrency: 2,
       maxAttempts: 5,
       backoffMs: 10,

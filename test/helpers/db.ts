@@ -5,8 +5,11 @@ import { type Db, type DbHandle, openDb } from '@/db/client';
 export type TestDb = DbHandle & {
   name: string;
   url?: string;
-  /** What a worker runs on, as in the app (lib/db.ts getWorkerDb): a pool of prepared statements on Postgres. */
-  worker: Db;
+  /**
+   * What the worker and the receiver run on, as in the app (lib/db.ts getWorkerDb, getReceiverDb): a
+   * pool of prepared statements on Postgres, the one database on PGlite.
+   */
+  prepared: Db;
 };
 
 /**
@@ -17,7 +20,7 @@ export async function openTestDb(): Promise<TestDb> {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) {
     const h = await openDb({ pgliteDir: 'memory://' });
-    return { ...h, name: 'pglite', worker: h.db };
+    return { ...h, name: 'pglite', prepared: h.db };
   }
   const name = `t_${randomBytes(6).toString('hex')}`;
   const sql = postgres(admin, { max: 1, onnotice: () => {} });
@@ -26,12 +29,12 @@ export async function openTestDb(): Promise<TestDb> {
   const url = new URL(admin);
   url.pathname = `/${name}`;
   const h = await openDb({ url: url.toString(), max: 20 });
-  const w = await openDb({ url: url.toString(), max: 5, migrate: false, prepared: true });
+  const w = await openDb({ url: url.toString(), max: 10, migrate: false, prepared: true });
   return {
     ...h,
     name,
     url: url.toString(),
-    worker: w.db,
+    prepared: w.db,
     close: async () => {
       await w.close();
       await h.close();

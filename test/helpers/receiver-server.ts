@@ -53,7 +53,7 @@ export async function startReceiverServer(
   const worker =
     opts.worker === false
       ? null
-      : new Worker(async () => db.worker, {
+      : new Worker(async () => db.prepared, {
           concurrency: 4,
           maxAttempts: 5,
           backoffMs: 20,
@@ -74,7 +74,7 @@ export async function startReceiverServer(
   const box = opts.box ?? null;
   const sources = new SourceDirectory({ db: getDb, box, builtIn: defaults });
   const stack = createReceiverStack({
-    db: getDb,
+    db: async () => db.prepared,
     sources,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     maxAgeMs: opts.maxAgeMs ?? 72 * 3_600_000,
