@@ -41,6 +41,20 @@ export type CheckResult = Finding[] | 'unobserved';
 const SAMPLE = 20;
 /** dlq_growth needs at least this many: one odd payload is the DLQ page's business, not a page. */
 const MIN_DEAD_LETTERS = 3;
+
+/**
+ * The lowest share `k` of `n` is consistent with, at 95 % confidence (Wilson score interval). A share
+ * of a few deliveries is mostly chance: 5 dead letters of the first 41 accepted are 12 % while the
+ * source fails 5 % of its payloads, and a rule checked every 30 s meets such a run sooner or later.
+ * Against the lower bound, a high share alerts only once there are enough deliveries to show it.
+ */
+export function shareLowerBound(k: number, n: number): number {
+  if (n <= 0) return 0;
+  const z = 1.96;
+  const p = Math.min(1, k / n);
+  const z2n = (z * z) / n;
+  return Math.max(0, (p + z2n / 2 - z * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n))) / (1 + z2n));
+}
 const iso = (d: Date | number) => new Date(d).toISOString();
 const minutesAgo = (now: Date, m: number) => new Date(now.getTime() - m * 60_000);
 const retryWindowOf = (provider: ProviderName | undefined) =>
@@ -185,7 +199,7 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
     const accepted = Math.max(1, await acceptedSince(ctx.db, since));
     const keepMs = ctx.retentionDays * 86_400_000;
     return rows
-      .filter((d) => d.n >= MIN_DEAD_LETTERS && (d.n / accepted) * 100 >= r.threshold)
+      .filter((d) => d.n >= MIN_DEAD_LETTERS && shareLowerBound(d.n, accepted) * 100 >= r.threshold)
       .map((d) => {
         const oldest = d.latest.reduce(
           (m, e) => Math.min(m, e.created_at.getTime()),

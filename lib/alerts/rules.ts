@@ -84,7 +84,7 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
   dlq_growth: {
     label: 'Dead letters growing',
     description:
-      'Dead letters per source as a share of the deliveries accepted in the window (at least 3): one incident per outage instead of one message per dead letter, and quiet for the odd bad payload.',
+      'Dead letters per source as a share of the deliveries accepted in the window (at least 3, and the share shown with 95 % confidence, so a few unlucky deliveries early in a window do not page): one incident per outage instead of one message per dead letter, and quiet for the odd bad payload.',
     severity: 'warning',
     side: 'ours',
     threshold: 10,
