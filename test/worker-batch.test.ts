@@ -50,6 +50,36 @@ const statusOf = async (db: TestDb, ids: number[]) =>
     .sort((a, b) => a.id - b.id)
     .map((e) => e.status);
 
+/** Runs a worker (batches of 16) until every event of `ids` is processed; the transactions it took. */
+async function transactionsToProcess(db: TestDb, ids: number[], id: string): Promise<number> {
+  let transactions = 0;
+  const counted = new Proxy(db.prepared, {
+    get(target, key, receiver) {
+      if (key !== 'transaction') return Reflect.get(target, key, receiver);
+      return (...args: Parameters<typeof target.transaction>) => {
+        transactions++;
+        return target.transaction(...args);
+      };
+    },
+  });
+  const w = new Worker(async () => counted, {
+    concurrency: 1,
+    batchSize: 16,
+    maxAttempts: 1,
+    backoffMs: 10,
+    pollMs: 50,
+    id,
+    context: () => ({ notifyUrl: null }),
+  });
+  w.start();
+  try {
+    await until('processed', async () => (await statusOf(db, ids)).every((s) => s === 'processed'));
+  } finally {
+    await w.stop();
+  }
+  return transactions;
+}
+
 describe('worker batches: exactly once', () => {
   let db: TestDb;
   before(async () => {
@@ -62,32 +92,7 @@ describe('worker batches: exactly once', () => {
   test('a deep queue is completed in batches: twelve events, one transaction', async () => {
     const people = Array.from({ length: 12 }, (_, k) => ({ id: 7_000_000 + k, name: `B${k}` }));
     const ids = await queueContacts(db, people);
-    let transactions = 0;
-    const counted = new Proxy(db.prepared, {
-      get(target, key, receiver) {
-        if (key !== 'transaction') return Reflect.get(target, key, receiver);
-        return (...args: Parameters<typeof target.transaction>) => {
-          transactions++;
-          return target.transaction(...args);
-        };
-      },
-    });
-    const w = new Worker(async () => counted, {
-      concurrency: 1,
-      batchSize: 16,
-      maxAttempts: 1,
-      backoffMs: 10,
-      pollMs: 50,
-      id: 'batch-one',
-      context: () => ({ notifyUrl: null }),
-    });
-    w.start();
-    try {
-      await until('processed', async () => (await statusOf(db, ids)).every((s) => s === 'processed'));
-    } finally {
-      await w.stop();
-    }
-    assert.equal(transactions, 1);
+    assert.equal(await transactionsToProcess(db, ids, 'batch-one'), 1);
     assert.equal((await db.db.select().from(effects).where(inArray(effects.eventId, ids))).length, 12);
     const saved = await db.db
       .select({ id: contacts.id })
@@ -135,32 +140,11 @@ describe('worker batches: exactly once', () => {
         returning id`),
     );
     const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
-    let transactions = 0;
-    const counted = new Proxy(db.prepared, {
-      get(target, key, receiver) {
-        if (key !== 'transaction') return Reflect.get(target, key, receiver);
-        return (...args: Parameters<typeof target.transaction>) => {
-          transactions++;
-          return target.transaction(...args);
-        };
-      },
-    });
-    const w = new Worker(async () => counted, {
-      concurrency: 1,
-      batchSize: 16,
-      maxAttempts: 1,
-      backoffMs: 10,
-      pollMs: 50,
-      id: 'batch-order',
-      context: () => ({ notifyUrl: null }),
-    });
-    w.start();
-    try {
-      await until('processed', async () => (await statusOf(db, ids)).every((s) => s === 'processed'));
-    } finally {
-      await w.stop();
-    }
-    assert.equal(transactions, 1, 'the twelve events in one transaction');
+    assert.equal(
+      await transactionsToProcess(db, ids, 'batch-order'),
+      1,
+      'the twelve events in one transaction',
+    );
     const [c] = await db.db
       .select()
       .from(contacts)
