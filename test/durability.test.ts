@@ -24,7 +24,8 @@ after(() => db.close());
 
 test('database unreachable: 503 with Retry-After quickly, never 500, and the attempt is kept for recording', async () => {
   // A real Postgres client pointed at a port where nothing listens: connection refused.
-  const dead = await openDb({ url: 'postgres://nobody@127.0.0.1:1/none', migrate: false });
+  // Prepared, as the receiver's own pool is in the app (lib/db.ts getReceiverDb).
+  const dead = await openDb({ url: 'postgres://nobody@127.0.0.1:1/none', migrate: false, prepared: true });
   const s = await startReceiverServer({
     secrets: [SECRET],
     worker: false,

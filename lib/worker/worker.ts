@@ -370,7 +370,9 @@ async function applyAll(tx: Tx, prepared: Prepared[]) {
   const groups = new Map<string, number[]>();
   for (const [i, p] of prepared.entries()) {
     const k = writeKey(p);
-    groups.set(k, [...(groups.get(k) ?? []), i]);
+    const group = groups.get(k);
+    if (group) group.push(i);
+    else groups.set(k, [i]);
   }
   await settleAll(
     [...groups.values()].map(async (idx) => {
