@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { npmStartArgs } from '../test/helpers/npm-start';
 import { appEnv } from './app-env';
 import { autocannonClosed } from './closed';
 import { prepareNextCopy } from './next-copy';
@@ -68,7 +69,7 @@ try {
     {
       id: 'ours npm start (pg)',
       port: BASE + 3,
-      start: [process.execPath, ['--import', 'tsx', path.join(nextDir, 'scripts/start.ts')]] as const,
+      start: [process.execPath, npmStartArgs(nextDir)] as const,
       cwd: nextDir,
     },
   ];

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { npmStartArgs } from '../test/helpers/npm-start';
 import { appEnv } from './app-env';
 import { autocannonClosed } from './closed';
 import { prepareNextCopy } from './next-copy';
@@ -50,15 +51,10 @@ try {
     if (values.only && values.only !== kind) continue;
     const port = BASE + (kind === 'pg' ? 20 : 21);
     const db = kind === 'pg' ? await createScratch(scratch[1]!) : undefined;
-    const proc = startProc(
-      `inline-${kind}`,
-      process.execPath,
-      ['--import', 'tsx', path.join(nextDir, 'scripts/start.ts')],
-      {
-        cwd: nextDir,
-        env: { ...appEnv(SECRET, db, pgliteDir), WORKER_INLINE: 'true', PORT: String(port) },
-      },
-    );
+    const proc = startProc(`inline-${kind}`, process.execPath, npmStartArgs(nextDir), {
+      cwd: nextDir,
+      env: { ...appEnv(SECRET, db, pgliteDir), WORKER_INLINE: 'true', PORT: String(port) },
+    });
     await waitHttp(proc, port);
     const url = `http://127.0.0.1:${port}${HOOK}`;
     const feed = new Feed(SECRET, 'accept', 4e9);

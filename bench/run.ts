@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { npmStartArgs } from '../test/helpers/npm-start';
 import { appEnv as sharedAppEnv } from './app-env';
 import { autocannonClosed } from './closed';
 import { closedLoop, type LoadResult, openLoop } from './load';
@@ -227,7 +228,7 @@ async function main() {
     ours: await createScratch(`bench_${RUN}_ours`),
   };
   const nextBin = path.join(nextDir, 'node_modules/.bin/next');
-  const oursEntry = [process.execPath, ['--import', 'tsx', path.join(nextDir, 'scripts/start.ts')]] as const;
+  const oursEntry = [process.execPath, npmStartArgs(nextDir)] as const;
   const tsxPeer = (file: string) =>
     [process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/peers', file)]] as const;
   const servers = [

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuild } from '../../scripts/ensure-build';
+import { npmStartArgs } from './npm-start';
 
 // The real app (`npm start`'s entry) as a child process, for the fault tests: spawned in its own process
 // group so a SIGKILL takes down every process it started, and tracked so nothing outlives the test.
@@ -109,7 +110,7 @@ export async function startApp(opts: StartOptions): Promise<AppProcess> {
     if (v !== undefined) env[k] = v;
   }
   // The production entry, as `npm start` runs it: receive() behind node:http, the rest through Next.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts/start.ts')], {
+  const child = spawn(process.execPath, npmStartArgs(dir), {
     cwd: dir,
     env,
     detached: true,
