@@ -497,6 +497,7 @@ async function main() {
     worker,
     dashboard,
     pgliteOverview,
+    retention: latestRetention(),
   };
   const { text, goals } = render(partial);
   const full: Results = { ...partial, goals, table: text };
@@ -524,6 +525,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** The latest bench/retention.ts run, reported beside this one (it is its own script). */
+function latestRetention(): Results['retention'] {
+  const file = path.join(REPO, 'bench/results/retention.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+}
+
 /** bench/levers.md: the hand-kept record of what was tried (issue #19), appended to BENCHMARKS.md. */
 function levers(): string {
   const file = path.join(REPO, 'bench/levers.md');
@@ -536,7 +543,7 @@ function levers(): string {
  */
 function rerender() {
   const file = path.join(REPO, 'bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const saved = { ...(JSON.parse(readFileSync(file, 'utf8')) as Results), retention: latestRetention() };
   const { text, goals } = render(saved);
   const full: Results = { ...saved, goals, table: text };
   writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
