@@ -585,7 +585,9 @@ their events and attempts.
 above were going on; the max search includes overload steps, where requests queue in the server and
 V8 grows its heap, and it keeps that heap for a while afterwards. So the memory goal is measured on a
 fresh \`npm start\` server after the other runs: a 3-second warm-up, then R (50 % of P1's max) for
-60 seconds. With PGlite the database runs inside the app's process (128 MB of shared buffers plus the
+60 seconds. Every \`npm start\` server here runs with package.json's node arguments
+(\`--max-old-space-size=1024\`, which makes V8 collect at about 1.6× the live heap instead of 4×; README,
+"Memory"). With PGlite the database runs inside the app's process (128 MB of shared buffers plus the
 WebAssembly Postgres, and on a first start the memory initdb used), so that row is not comparable
 with the Postgres rows, whose database is a separate process as it is for P0 and P1. Whether memory
 stays flat over time is the 10-minute soak's job (RELIABILITY.md, \`test/faults/soak.test.ts\`).
