@@ -19,7 +19,8 @@ export type LoadResult = {
 
 const TIMEOUT_MS = 5000;
 
-function stats(lat: number[]) {
+/** Nearest-rank percentiles of latencies (ms), rounded to 0.01 ms. */
+export function stats(lat: number[]) {
   if (lat.length === 0) return { p50: null, p90: null, p99: null, max: null };
   const s = Float64Array.from(lat).sort();
   const q = (p: number) => round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!);

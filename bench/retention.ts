@@ -19,7 +19,7 @@ import { pruneOld } from '@/db/queries/maintenance';
 import { npmStartArgs } from '../test/helpers/npm-start';
 import { appEnv } from './app-env';
 import { generateDashboardData } from './dashboard-data';
-import { type LoadResult, openLoop } from './load';
+import { type LoadResult, openLoop, stats } from './load';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
 import { startProc, stopAll, waitHttp } from './procs';
@@ -76,11 +76,6 @@ export type RetentionResult = {
 
 /** One result over several consecutive windows of the same rate: percentiles over all their latencies. */
 function merged(windows: LoadResult[], latencies: number[]): LoadResult {
-  const s = Float64Array.from(latencies).sort();
-  const q = (p: number) =>
-    s.length
-      ? Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! * 100) / 100
-      : null;
   const sum = (f: (w: LoadResult) => number) => windows.reduce((a, w) => a + f(w), 0);
   const errorKinds: Record<string, number> = {};
   for (const w of windows)
@@ -94,10 +89,7 @@ function merged(windows: LoadResult[], latencies: number[]): LoadResult {
     errors: sum((w) => w.errors),
     errorKinds,
     throughput: durationS ? sum((w) => w.ok) / durationS : 0,
-    p50: q(0.5),
-    p90: q(0.9),
-    p99: q(0.99),
-    max: q(1),
+    ...stats(latencies),
   };
 }
 
