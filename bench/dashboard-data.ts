@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '@/db/client';
+import { ensureDayPartitions } from '@/db/queries/partitions';
 import { KNOWN_EVENTS } from '@/lib/providers/skylight/protocol';
 
 export type DashboardData = {
@@ -32,6 +33,8 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
     sql`, `,
   )}]::text[]`;
   const span = `${o.days} days`;
+  // Each day in its own table, as the app's partition job would have made them (migration 0018).
+  await ensureDayPartitions(db, { from: new Date(Date.now() - (o.days + 1) * DAY_MS) });
   for (let lo = 1; lo <= o.n; lo += chunk) {
     const hi = Math.min(o.n, lo + chunk - 1);
     await db.execute(sql`

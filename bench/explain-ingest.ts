@@ -52,11 +52,14 @@ try {
     const t0 = performance.now();
     await ingestBatch(explaining(h.db, plans), items).catch(() => {});
     const wall = performance.now() - t0;
-    const ids = await h.db.execute(sql`select id from receipts order by id desc limit ${n}`);
-    const rows = (Array.isArray(ids) ? ids : (ids as { rows: unknown[] }).rows) as Array<{ id: string }>;
+    const ids = await h.db.execute(sql`select id, received_at from receipts order by id desc limit ${n}`);
+    const rows = (Array.isArray(ids) ? ids : (ids as { rows: unknown[] }).rows) as Array<{
+      id: string;
+      received_at: string | Date;
+    }>;
     await insertAckTimes(
       explaining(h.db, plans),
-      rows.map((r) => ({ id: Number(r.id), ackMs: 1.5 })),
+      rows.map((r) => ({ id: Number(r.id), receivedAt: new Date(r.received_at), ackMs: 1.5 })),
     );
     const times = plans.map((p) => /Execution Time: ([\d.]+)/.exec(p)?.[1] ?? '?');
     console.log(

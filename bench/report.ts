@@ -493,7 +493,7 @@ function issue19Goals(
   g(
     'retention on 10 M receipts: a day pruned frees its disk, receiver p99 moves ≤ 20 %',
     rt
-      ? `bench/retention.ts ${rt.at.slice(0, 10)}: ${rt.pruned.toLocaleString('en')} of ${rt.receipts.toLocaleString('en')} pruned in ${fmt(rt.pruneMs / 1000)} s${rt.finished ? '' : ' (unfinished)'}; receipts ${rt.sizeBeforeMb} -> ${rt.sizeAfterVacuumMb} MB after VACUUM (the day's share ${rt.expectedFreeMb} MB); p99 at ${rt.rate}/s ${fmt(rt.baseline.p99)} -> ${fmt(rt.during.p99)} ms (${fmt(rt.p99Ratio, 2)}×)`
+      ? `bench/retention.ts ${rt.at.slice(0, 10)}: ${rt.pruned.toLocaleString('en')} of ${rt.receipts.toLocaleString('en')} pruned in ${fmt(rt.pruneMs / 1000)} s${rt.finished ? '' : ' (unfinished)'}; the expired day's tables (receipts, search copies, ack times) ${rt.expectedFreeMb} MB, ${rt.freedMb ?? '?'} MB freed without VACUUM (all tables ${rt.sizeBeforeMb} -> ${rt.sizeAfterMb} MB, the load added ${rt.grownMb ?? '?'} MB meanwhile); p99 at ${rt.rate}/s ${fmt(rt.baseline.p99)} -> ${fmt(rt.during.p99)} ms (${fmt(rt.p99Ratio, 2)}×${rt.baselineWindowP99s ? `; the baseline's 5 s windows: ${fmt(Math.min(...rt.baselineWindowP99s))}–${fmt(Math.max(...rt.baselineWindowP99s))} ms` : ''})`
       : 'not measured (npx tsx bench/retention.ts)',
     rt ? rt.met : null,
   );

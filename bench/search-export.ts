@@ -16,6 +16,7 @@ import {
   iterateDeliveries,
   listDeliveries,
 } from '@/db/queries/deliveries';
+import { ensureDayPartitions } from '@/db/queries/partitions';
 import { indexReceiptBodies } from '@/db/queries/search';
 import { receipts } from '@/db/schema';
 import { exportResponse } from '@/lib/api/stream-export';
@@ -38,6 +39,7 @@ async function main() {
   try {
     // ~330-byte SkyLight envelopes; every 100,000th mentions needle@rare.test.
     const t = performance.now();
+    await ensureDayPartitions(h.db, { from: new Date(Date.now() - ROWS * 50 - 86_400_000) });
     for (let lo = 1; lo <= ROWS; lo += 100_000) {
       const hi = Math.min(ROWS, lo + 99_999);
       await raw.unsafe(`
@@ -73,8 +75,8 @@ async function searchBench(h: DbHandle, raw: postgres.Sql) {
     const JOB_ROWS = Math.min(50_000, ROWS);
     t = performance.now();
     await raw.unsafe('drop index receipt_search_doc_trgm_idx; drop index receipt_search_payload_idx');
-    await raw.unsafe(`insert into receipt_search (receipt_id, doc, payload)
-      select id, body, try_jsonb(body) from receipts where id <= ${ROWS - JOB_ROWS}`);
+    await raw.unsafe(`insert into receipt_search (receipt_id, received_at, doc, payload)
+      select id, received_at, body, try_jsonb(body) from receipts where id <= ${ROWS - JOB_ROWS}`);
     await raw.unsafe(
       'create index receipt_search_doc_trgm_idx on receipt_search using gin (doc gin_trgm_ops)',
     );

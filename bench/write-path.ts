@@ -58,8 +58,9 @@ try {
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (performance.now() < end && next < items.length) {
-            const r = await gc.submit(items[next++]!);
-            if (mode === 'insert') gc.recordAck(r.receiptId, 1);
+            const item = items[next++]!;
+            const r = await gc.submit(item);
+            if (mode === 'insert') gc.recordAck(r.receiptId, item.receipt.receivedAt!, 1);
             else if (mode === 'update') pending.push({ id: r.receiptId, ackMs: 1 });
             done++;
           }

@@ -138,11 +138,19 @@ export const fingerprints = pgTable(
   (t) => [primaryKey({ columns: [t.source, t.fingerprint] })],
 );
 
-/** Every request that reached the receiver, whatever we answered. */
+/**
+ * Every request that reached the receiver, whatever we answered. Partitioned by UTC day on received_at
+ * (migration 0018), with receipt_search and receipt_acks beside it, so retention drops a day's tables
+ * and gives their disk back instead of deleting rows (db/queries/partitions.ts).
+ */
 export const receipts = pgTable(
   'receipts',
   {
-    id: id(),
+    /**
+     * A sequence default, not an identity: Postgres 15 has no identity columns on a partitioned table.
+     * Unique with received_at (a partitioned table's key must hold the partition key); ids still grow.
+     */
+    id: bigint('id', { mode: 'number' }).notNull().default(sql`nextval('receipts_id_seq')`),
     /** The path segment it arrived on (`/api/webhooks/:source`), known or not. */
     source: text('source').notNull(),
     /** The source's provider; null when the source is unknown. */
@@ -172,6 +180,7 @@ export const receipts = pgTable(
     forensics: jsonb('forensics').$type<SignatureDiagnosis>(),
   },
   (t) => [
+    primaryKey({ columns: [t.id, t.receivedAt] }),
     index('receipts_received_idx').on(t.receivedAt, t.id),
     index('receipts_source_idx').on(t.source, t.id),
     index('receipts_outcome_idx').on(t.outcome, t.id),
@@ -195,12 +204,16 @@ export const receipts = pgTable(
  * of the receipts indexes and cost more buffers than the receipt's own insert (BENCHMARKS.md, issue
  * #19). A receipt without a row here keeps its provisional receipts.ack_ms.
  */
-export const receiptAcks = pgTable('receipt_acks', {
-  receiptId: bigint('receipt_id', { mode: 'number' })
-    .primaryKey()
-    .references(() => receipts.id, { onDelete: 'cascade' }),
-  ackMs: real('ack_ms').notNull(),
-});
+export const receiptAcks = pgTable(
+  'receipt_acks',
+  {
+    receiptId: bigint('receipt_id', { mode: 'number' }).notNull(),
+    /** Its receipt's: partitioned by day like receipts, and dropped with them. */
+    receivedAt: tsz('received_at').notNull(),
+    ackMs: real('ack_ms').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.receiptId, t.receivedAt] })],
+);
 
 /**
  * The search copy of receipt bodies (issue 17): a trigram index for text anywhere and a
@@ -211,13 +224,14 @@ export const receiptAcks = pgTable('receipt_acks', {
 export const receiptSearch = pgTable(
   'receipt_search',
   {
-    receiptId: bigint('receipt_id', { mode: 'number' })
-      .primaryKey()
-      .references(() => receipts.id, { onDelete: 'cascade' }),
+    receiptId: bigint('receipt_id', { mode: 'number' }).notNull(),
+    /** Its receipt's: partitioned by day like receipts, and dropped with them. */
+    receivedAt: tsz('received_at').notNull(),
     doc: text('doc').notNull(),
     payload: jsonb('payload'),
   },
   (t) => [
+    primaryKey({ columns: [t.receiptId, t.receivedAt] }),
     index('receipt_search_doc_trgm_idx').using('gin', t.doc.op('gin_trgm_ops')),
     index('receipt_search_payload_idx').using('gin', t.payload.op('jsonb_path_ops')),
   ],

@@ -1,5 +1,6 @@
 import type { Db } from '@/db/client';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
+import { ensureDayPartitions } from '@/db/queries/partitions';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
 import { indexReceiptBodies } from '@/db/queries/search';
@@ -49,6 +50,17 @@ function jobs(rollups: RollupBuffer): Job[] {
         // and the pages get a turn.
         const until = Date.now() + 1000;
         while (Date.now() < until && (await indexReceiptBodies(db, 200)) === 200) {}
+      },
+    },
+    // Day tables are created three days ahead, so a day's receipts never wait for one; a day whose
+    // receipts went to the DEFAULT table meanwhile keeps them there (pruned row by row).
+    {
+      name: 'partitions',
+      everyMs: 60 * 60_000,
+      run: async (db) => {
+        const { skipped } = await ensureDayPartitions(db);
+        if (skipped.length > 0)
+          log.warn({ skipped }, 'day partitions not created: their rows are in the default table');
       },
     },
     {

@@ -163,9 +163,9 @@ describe('reconciliation against the sandbox', () => {
     const one = [...before.values()].find((x) => x.class === 'matched')!;
     // The exact ack time (receipt_acks) is what counts: as if its COMMIT had returned after 31 s.
     await r.db.db.execute(sql`
-      insert into receipt_acks (receipt_id, ack_ms)
-      select id, 31000 from receipts where delivery_id = ${one.deliveryId!}
-      on conflict (receipt_id) do update set ack_ms = excluded.ack_ms`);
+      insert into receipt_acks (receipt_id, received_at, ack_ms)
+      select id, received_at, 31000 from receipts where delivery_id = ${one.deliveryId!}
+      on conflict (receipt_id, received_at) do update set ack_ms = excluded.ack_ms`);
     const result = await runReconciliation(
       r.db.db,
       [await logSource(sandbox)],

@@ -33,7 +33,7 @@ export const deliveryIdMatch = (column: Column, q: string) =>
 
 /** A receipt's ack time: the exact one once written (receipt_acks), else the provisional one. */
 export const ackMsOf =
-  sql<number>`coalesce((select a.ack_ms from receipt_acks a where a.receipt_id = ${receipts.id}), ${receipts.ackMs})`.mapWith(
+  sql<number>`coalesce((select a.ack_ms from receipt_acks a where a.receipt_id = ${receipts.id} and a.received_at = ${receipts.receivedAt}), ${receipts.ackMs})`.mapWith(
     Number,
   );
 

@@ -113,7 +113,6 @@ export async function ingestBatch(
       insert into receipts (id, source, provider, delivery_id, attempt_id, event_type, outcome, reason,
         http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, event_id,
         secret_id)
-      overriding system value
       select id, source, provider, delivery_id, attempt_id, event_type, final_outcome, final_reason,
         http_status, ack_ms, lag_ms, received_at, provider_ts, headers, body, body_bytes, final_event_id,
         secret_id
@@ -266,11 +265,15 @@ export async function insertReceipts(db: Queryable, rows: ReceiptInsert[]): Prom
     from json_to_recordset(${JSON.stringify(rows.map(receiptRow))}::json) as r(${RECEIPT_COLUMNS})`);
 }
 
+/** A written receipt's exact ack time; receivedAt is the receipt's (its partition key). */
+export type AckTime = { id: number; receivedAt: Date; ackMs: number };
+
 /** The exact ack times of written receipts (receipt_acks; receipts.ack_ms keeps the provisional one). */
-export async function insertAckTimes(db: Queryable, timings: Array<{ id: number; ackMs: number }>) {
+export async function insertAckTimes(db: Queryable, timings: AckTime[]) {
   if (timings.length === 0) return;
   await db.execute(sql`
-    insert into receipt_acks (receipt_id, ack_ms)
-    select v.id, v."ackMs" from json_to_recordset(${JSON.stringify(timings)}::json) as v(id bigint, "ackMs" real)
-    on conflict (receipt_id) do nothing`);
+    insert into receipt_acks (receipt_id, received_at, ack_ms)
+    select v.id, v."receivedAt", v."ackMs"
+      from json_to_recordset(${JSON.stringify(timings)}::json) as v(id bigint, "receivedAt" timestamptz, "ackMs" real)
+    on conflict (receipt_id, received_at) do nothing`);
 }

@@ -1,43 +1,74 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Db, type Queryable, rowsOf } from '../client';
+import { type Db, rowsOf } from '../client';
+import { dropExpiredPartitions, listPartitions } from './partitions';
 
 export type PruneOptions = { batch?: number; budgetMs?: number; fingerprintHours?: number };
 
+export type Pruned = {
+  /** Day tables of receipts, receipt_search and receipt_acks dropped whole (db/queries/partitions.ts). */
+  partitions: string[];
+  /** Receipts deleted row by row: those in a DEFAULT table or one from before partitioning. */
+  receipts: number;
+  events: number;
+};
+
 /**
- * Deletes data past retention in batches of `batch` rows, batch after batch until nothing old is left
- * or `budgetMs` is spent (the next run goes on from there). Small batches keep every lock and every
- * PGlite statement short; looping keeps up with any steady rate (one batch per run fell behind at
- * about 8 receipts/s). Returns the receipts and events deleted.
+ * Drops the day partitions past retention, then deletes the rest of what is past retention in
+ * batches of `batch` rows, batch after batch until nothing old is left or `budgetMs` is spent (the
+ * next run goes on from there). Small batches keep every lock and every PGlite statement short;
+ * looping keeps up with any steady rate (one batch per run fell behind at about 8 receipts/s).
+ *
+ * Receipts in a day table are never deleted row by row: the day goes whole once all of it is past
+ * retention, so a receipt is kept RETENTION_DAYS and up to one day more. Deleting the older part of
+ * a day would bring back what partitioning removed: dead rows, VACUUM, and a slower receiver.
  */
 export async function pruneOld(
-  db: Queryable,
+  db: Db,
   retentionDays: number,
   { batch = 5000, budgetMs = 30_000, fingerprintHours = 24 }: PruneOptions = {},
-): Promise<number> {
+): Promise<Pruned> {
+  const partitions = await dropExpiredPartitions(db, retentionDays);
   const deadline = Date.now() + budgetMs;
-  const days = sql.raw(`interval '${Math.trunc(retentionDays)} days'`);
-  const drain = async (victims: SQL) => {
+  const cutoff = sql`now() - ${sql.raw(`interval '${Math.trunc(retentionDays)} days'`)}`;
+  const drain = async (statement: SQL) => {
     let total = 0;
     for (;;) {
-      const res = await db.execute(sql`with d as (${victims} returning 1) select count(*)::int as n from d`);
-      const n = Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
+      const n = Number(rowsOf<{ n: number }>(await db.execute(statement))[0]?.n ?? 0);
       total += n;
       if (n < batch || Date.now() > deadline) return total;
     }
   };
-  const receipts = await drain(sql`delete from receipts where id in (
-    select id from receipts where received_at < now() - ${days} order by id limit ${batch})`);
-  const events = await drain(sql`delete from events where id in (
-    select id from events where created_at < now() - ${days} and status in ('processed', 'discarded')
-     order by id limit ${batch})`);
-  await drain(sql`delete from fingerprints where fingerprint in (
+  let receipts = 0;
+  const rowTables = (await listPartitions(db)).filter((p) => p.table === 'receipts' && p.from === null);
+  for (const table of ['receipts_default', ...rowTables.map((p) => p.name)]) {
+    // The search copy and ack time of a receipt in this table are in the same-named sibling table
+    // (the three tables are partitioned alike), deleted with it: partitioned tables have no cascade.
+    const [r, a, s] = ['receipts', 'receipt_acks', 'receipt_search'].map((t) =>
+      sql.identifier(table.replace(/^receipts/, t)),
+    );
+    receipts += await drain(sql`
+      with gone as (
+        delete from ${r} where id in (
+          select id from ${r} where received_at < ${cutoff} order by id limit ${batch})
+        returning id, received_at),
+      acks as (delete from ${a} x using gone where x.receipt_id = gone.id and x.received_at = gone.received_at),
+      search as (delete from ${s} x using gone where x.receipt_id = gone.id and x.received_at = gone.received_at)
+      select count(*)::int as n from gone`);
+  }
+  // Strays whose receipt landed in a different table (a day created for one of the three only).
+  await db.execute(sql`delete from receipt_acks_default where received_at < ${cutoff}`);
+  await db.execute(sql`delete from receipt_search_default where received_at < ${cutoff}`);
+  const events = await drain(sql`with d as (delete from events where id in (
+    select id from events where created_at < ${cutoff} and status in ('processed', 'discarded')
+     order by id limit ${batch}) returning 1) select count(*)::int as n from d`);
+  await drain(sql`with d as (delete from fingerprints where fingerprint in (
     select fingerprint from fingerprints where created_at < now() - make_interval(hours => ${fingerprintHours}::int)
-     limit ${batch})`);
+     limit ${batch}) returning 1) select count(*)::int as n from d`);
   // Rollups hold one row per minute or hour and type: a few thousand rows a day at most.
-  await db.execute(sql`delete from receipt_rollups where minute < now() - ${days}`);
-  await db.execute(sql`delete from receipt_counts_hourly where hour < now() - ${days}`);
-  await db.execute(sql`delete from latency_rollups where bucket < now() - ${days}`);
-  return receipts + events;
+  await db.execute(sql`delete from receipt_rollups where minute < ${cutoff}`);
+  await db.execute(sql`delete from receipt_counts_hourly where hour < ${cutoff}`);
+  await db.execute(sql`delete from latency_rollups where bucket < ${cutoff}`);
+  return { partitions, receipts, events };
 }
 
 /**

@@ -88,13 +88,14 @@ export async function searchProgress(db: Queryable): Promise<{ indexed_through: 
 export async function indexReceiptBodies(db: Queryable, batch = 2000): Promise<number> {
   const res = await db.execute(sql`
     with ins as (
-      insert into receipt_search (receipt_id, doc, payload)
-      select r.id, r.body, try_jsonb(r.body) from receipts r
+      insert into receipt_search (receipt_id, received_at, doc, payload)
+      select r.id, r.received_at, r.body, try_jsonb(r.body) from receipts r
        where r.id > ${HIGH_WATER} - ${LATE_COMMIT_MARGIN} and r.body is not null
-         and not exists (select 1 from receipt_search s where s.receipt_id = r.id)
+         and not exists (
+           select 1 from receipt_search s where s.receipt_id = r.id and s.received_at = r.received_at)
        order by r.id
        limit ${batch}
-      on conflict (receipt_id) do nothing
+      on conflict (receipt_id, received_at) do nothing
       returning 1)
     select count(*)::int as n from ins`);
   return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);

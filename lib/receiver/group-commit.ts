@@ -1,5 +1,6 @@
 import type { Db } from '@/db/client';
 import {
+  type AckTime,
   type IngestItem,
   type IngestResult,
   ingestBatch,
@@ -45,7 +46,7 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private inFlight = 0;
   private scheduled = false;
-  private timings: Array<{ id: number; ackMs: number }> = [];
+  private timings: AckTime[] = [];
   private timingsTimer: NodeJS.Timeout | null = null;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
@@ -92,8 +93,8 @@ export class GroupCommit {
   }
 
   /** Records the exact ack time once the answer is ready; written in the background, batched. */
-  recordAck(receiptId: number, ackMs: number) {
-    this.timings.push({ id: receiptId, ackMs });
+  recordAck(receiptId: number, receivedAt: Date, ackMs: number) {
+    this.timings.push({ id: receiptId, receivedAt, ackMs });
     this.timingsTimer ??= setTimeout(() => this.flushTimings(), 250).unref();
   }
 

@@ -322,7 +322,7 @@ export async function receive(
     return refuse({ ...signed, status: 503, outcome: 'unavailable', reason });
   }
   const ackMs = performance.now() - req.startedAt;
-  deps.commit.recordAck(result.receiptId, ackMs);
+  deps.commit.recordAck(result.receiptId, receivedAt, ackMs);
   if (secretId !== null) deps.secretUsage.matched(secretId, receivedAt);
   observe(
     provider,

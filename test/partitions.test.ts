@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { type Db, PGLITE_EXTENSIONS, rowsOf } from '@/db/client';
+import { type IngestItem, ingestBatch, insertAckTimes } from '@/db/queries/ingest';
+import { pruneOld } from '@/db/queries/maintenance';
+import { ensureDayPartitions, listPartitions } from '@/db/queries/partitions';
+import { indexReceiptBodies } from '@/db/queries/search';
+import { openTestDb, type TestDb } from './helpers/db';
+
+const DAY = 86_400_000;
+const ymd = (t: number) => new Date(t).toISOString().slice(0, 10).replaceAll('-', '');
+const today = Math.floor(Date.now() / DAY) * DAY;
+
+let db: TestDb;
+before(async () => {
+  db = await openTestDb();
+});
+after(() => db.close());
+
+const item = (receivedAt: Date, n: number): IngestItem => ({
+  receipt: {
+    source: 'skylightchat',
+    provider: 'skylight',
+    deliveryId: `p-${n}`,
+    eventType: 'contact.updated',
+    outcome: 'accepted',
+    reason: null,
+    ackMs: 2,
+    receivedAt,
+    headers: {},
+    body: JSON.stringify({ n, text: `needle-${n}` }),
+    bodyBytes: 20,
+  },
+});
+
+/** The table each receipt (and its ack time, and its search copy) is stored in. */
+async function homes(d: Db) {
+  return rowsOf<{ id: number; r: string; a: string | null; s: string | null }>(
+    await d.execute(sql`
+      select r.id::int as id, r.tableoid::regclass::text as r,
+             (select a.tableoid::regclass::text from receipt_acks a where a.receipt_id = r.id) as a,
+             (select s.tableoid::regclass::text from receipt_search s where s.receipt_id = r.id) as s
+        from receipts r order by r.id`),
+  );
+}
+
+async function tables(d: Db, like: string) {
+  return rowsOf<{ name: string }>(
+    await d.execute(
+      sql`select relname as name from pg_class where relname like ${like} and relkind = 'r' order by 1`,
+    ),
+  ).map((r) => r.name);
+}
+
+async function write(d: Db, at: Date[]) {
+  const results = await ingestBatch(
+    d,
+    at.map((t, i) => item(t, Math.floor(Math.random() * 1e9) + i)),
+  );
+  await insertAckTimes(
+    d,
+    results.map((r, i) => ({ id: r.receiptId, receivedAt: at[i]!, ackMs: 7 })),
+  );
+  while ((await indexReceiptBodies(d, 200)) === 200) {}
+  return results.map((r) => r.receiptId);
+}
+
+test('a new database has today and the next two days as tables, and a receipt, its ack time and its search copy land in its day', async () => {
+  for (const t of ['receipts', 'receipt_search', 'receipt_acks'])
+    for (const d of [0, 1, 2])
+      assert.ok((await tables(db.db, `${t}_d%`)).includes(`${t}_d${ymd(today + d * DAY)}`));
+  const [id] = await write(db.db, [new Date()]);
+  const home = (await homes(db.db)).find((h) => h.id === id)!;
+  assert.deepEqual(home, {
+    id,
+    r: `receipts_d${ymd(today)}`,
+    a: `receipt_acks_d${ymd(today)}`,
+    s: `receipt_search_d${ymd(today)}`,
+  });
+});
+
+test('ensureDayPartitions creates missing days ahead and back once, and skips a day whose rows went to the default table', async () => {
+  // A receipt from 40 days ago finds no day table: the default table keeps it.
+  const stray = Date.now() - 40 * DAY;
+  const [id] = await write(db.db, [new Date(stray)]);
+  assert.equal((await homes(db.db)).find((h) => h.id === id)!.r, 'receipts_default');
+
+  const first = await ensureDayPartitions(db.db, { from: new Date(Date.now() - 41 * DAY), aheadDays: 4 });
+  // 41 days back through 4 ahead, three tables, less the 3 days that existed and the stray's day.
+  assert.deepEqual(
+    first.skipped.sort(),
+    [`receipt_acks_d${ymd(stray)}`, `receipt_search_d${ymd(stray)}`, `receipts_d${ymd(stray)}`].sort(),
+  );
+  assert.equal(first.created, (41 + 4 + 1 - 3 - 1) * 3);
+  const again = await ensureDayPartitions(db.db, { from: new Date(Date.now() - 41 * DAY), aheadDays: 4 });
+  assert.equal(again.created, 0, 'idempotent');
+  // Writes keep going to the right day, old days included.
+  const [old] = await write(db.db, [new Date(Date.now() - 35 * DAY)]);
+  assert.equal((await homes(db.db)).find((h) => h.id === old)!.r, `receipts_d${ymd(Date.now() - 35 * DAY)}`);
+});
+
+test('pruneOld drops whole days past retention with their ack times and search copies, deletes old strays, and keeps the rest', async () => {
+  const at = [Date.now() - 35 * DAY, Date.now() - 31.5 * DAY, Date.now() - 10 * DAY, Date.now()];
+  const ids = await write(
+    db.db,
+    at.map((t) => new Date(t)),
+  );
+  const before = await homes(db.db);
+  // As if a prune had died between detaching a day and dropping it: the next one drops it.
+  await db.db.execute(sql.raw(`alter table receipts detach partition receipts_d${ymd(at[0]!)}`));
+  const pruned = await pruneOld(db.db, 30, { batch: 2 });
+  assert.deepEqual(await tables(db.db, `receipts_d${ymd(at[0]!)}`), []);
+
+  const gone = (t: string) => pruned.partitions.filter((p) => p.startsWith(`${t}_d`));
+  assert.ok(gone('receipts').includes(`receipts_d${ymd(at[0]!)}`));
+  assert.ok(gone('receipts').includes(`receipts_d${ymd(at[1]!)}`));
+  assert.equal(gone('receipts').length, gone('receipt_acks').length);
+  assert.equal(gone('receipts').length, gone('receipt_search').length);
+  // Day tables whose day ended more than 30 days ago: none left.
+  for (const p of await listPartitions(db.db)) assert.ok(p.until.getTime() > Date.now() - 30 * DAY, p.name);
+  assert.ok((await tables(db.db, `receipts_d${ymd(at[2]!)}`)).length === 1, 'a newer day is kept');
+
+  // The stray of the previous test (40 days old, in the default table) went row by row, ack and copy too.
+  assert.equal(pruned.receipts, 1);
+  const after = await homes(db.db);
+  assert.deepEqual(
+    after.map((h) => h.id),
+    before.filter((h) => h.r !== 'receipts_default' && !pruned.partitions.includes(h.r)).map((h) => h.id),
+  );
+  assert.ok(after.some((h) => h.id === ids[2]) && after.some((h) => h.id === ids[3]));
+  for (const t of ['receipt_acks', 'receipt_search']) {
+    const [n] = rowsOf<{ n: number }>(
+      await db.db.execute(sql`select count(*)::int as n from ${sql.identifier(`${t}_default`)}`),
+    );
+    assert.equal(n!.n, 0, `${t}_default emptied`);
+  }
+  const [orphans] = rowsOf<{ n: number }>(
+    await db.db.execute(sql`
+      select (select count(*) from receipt_acks a where not exists (select 1 from receipts r where r.id = a.receipt_id))
+           + (select count(*) from receipt_search s where not exists (select 1 from receipts r where r.id = s.receipt_id))
+           as n`),
+  );
+  assert.equal(Number(orphans!.n), 0, 'no ack time or search copy outlives its receipt');
+  const again = await pruneOld(db.db, 30);
+  assert.deepEqual(again, { partitions: [], receipts: 0, events: 0 });
+});
+
+test('upgrading a database with receipts keeps every receipt, its id sequence and its ack times, and prunes the old table by row until its range expires', async () => {
+  // Migrations through 0017 (a copy of the folder whose journal stops there), then rows, then 0018.
+  const dir = mkdtempSync(path.join(tmpdir(), 'migrations-'));
+  const client = await PGlite.create('memory://', { extensions: PGLITE_EXTENSIONS });
+  try {
+    cpSync(path.join(process.cwd(), 'db', 'migrations'), dir, { recursive: true });
+    const journal = JSON.parse(readFileSync(path.join(dir, 'meta', '_journal.json'), 'utf8'));
+    const full = structuredClone(journal);
+    journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0018');
+    writeFileSync(path.join(dir, 'meta', '_journal.json'), JSON.stringify(journal));
+    const d = drizzle(client) as unknown as Db;
+    await migrate(d as never, { migrationsFolder: dir });
+    await d.execute(sql`
+      insert into receipts (source, outcome, http_status, ack_ms, received_at, headers, body_bytes, body)
+      select 'skylightchat', 'accepted', 200, 1, now() - make_interval(days => g) + interval '1 hour', '{}', 2,
+             '{"old":' || g || '}'
+        from generate_series(1, 40) g`);
+    await d.execute(sql`insert into receipt_acks (receipt_id, ack_ms) select id, 9 from receipts`);
+    writeFileSync(path.join(dir, 'meta', '_journal.json'), JSON.stringify(full));
+    await migrate(d as never, { migrationsFolder: dir });
+
+    const upto = `receipts_upto_${ymd(today + DAY)}`;
+    const rows = rowsOf<{ id: number; home: string; ack: number; acked: string }>(
+      await d.execute(sql`
+        select r.id::int as id, r.tableoid::regclass::text as home, a.ack_ms as ack, a.tableoid::regclass::text as acked
+          from receipts r join receipt_acks a on a.receipt_id = r.id and a.received_at = r.received_at order by r.id`),
+    );
+    assert.equal(rows.length, 40, 'every receipt and its ack time, joined on the new key');
+    assert.ok(
+      rows.every(
+        (r) => r.home === upto && r.ack === 9 && r.acked === `receipt_acks_upto_${ymd(today + DAY)}`,
+      ),
+    );
+    // New receipts go on from the old ids, into tomorrow's day table (today's rows are in the old one).
+    const [fresh] = await ingestBatch(d, [item(new Date(today + DAY + 1000), 1)]);
+    assert.equal(fresh!.receiptId, 41);
+    // The search copy is rebuilt from the first receipt.
+    while ((await indexReceiptBodies(d, 10)) === 10) {}
+    const [s] = rowsOf<{ n: number }>(await d.execute(sql`select count(*)::int as n from receipt_search`));
+    assert.equal(s!.n, 41);
+
+    const pruned = await pruneOld(d, 30, { batch: 4 });
+    assert.deepEqual(pruned.partitions, [], 'the old table still holds days within retention');
+    assert.equal(pruned.receipts, 10, 'days 31-40, row by row');
+    const [left] = rowsOf<{ r: number; a: number; s: number }>(
+      await d.execute(sql`select (select count(*)::int from receipts) as r, (select count(*)::int from receipt_acks) as a,
+                                 (select count(*)::int from receipt_search) as s`),
+    );
+    assert.deepEqual(left, { r: 31, a: 30, s: 31 });
+    // Once its whole range is past retention, the old table goes whole, with its siblings.
+    const gone = await pruneOld(d, -2);
+    assert.ok(
+      gone.partitions.includes(upto) && gone.partitions.includes(`receipt_acks_upto_${ymd(today + DAY)}`),
+    );
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
