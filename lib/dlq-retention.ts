@@ -1,6 +1,7 @@
 // Dead letters are never pruned while dead, but their raw receipts (headers and body as received)
 // are, RETENTION_DAYS after arrival (db/queries/maintenance.ts pruneOld); a dead letter retried or
-// discarded after that is pruned with them. These say when, so nobody is surprised.
+// discarded after that is pruned with them. These say when, so nobody is surprised. A receipt in a
+// day table goes with its whole day, up to a day later than this says: the date given is the earliest.
 
 const DAY_MS = 86_400_000;
 
