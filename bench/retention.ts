@@ -189,10 +189,7 @@ try {
     rowsOf<{ b: number }>(
       await db.execute(sql`
         select coalesce(sum(pg_total_relation_size(c.oid)), 0)::float8 as b from pg_class c
-         where c.relname in (${sql.join(
-           expired.map((p) => sql`${p.name}`),
-           sql`, `,
-         )})`),
+         where c.relname = any(${`{${expired.map((p) => p.name).join(',')}}`}::text[])`),
     )[0]!.b,
   );
   const old = await count(oldest);

@@ -18,3 +18,13 @@ export class ConflictError extends Error {
     this.name = 'ConflictError';
   }
 }
+
+/** The SQLSTATE of a database error (walking drizzle's "Failed query" wrapper to the driver's error). */
+export function sqlState(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}

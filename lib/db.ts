@@ -1,4 +1,5 @@
 import { type Db, type DbHandle, openDb } from '@/db/client';
+import { ensureDayPartitions } from '@/db/queries/partitions';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 
@@ -12,13 +13,35 @@ const shared = ((globalThis as { __skylightDb?: Shared }).__skylightDb ??= {});
 /** The process-wide database, opened and migrated on first use. */
 export function getDbHandle(): Promise<DbHandle> {
   if (!shared.handle) {
-    shared.handle = openDb({ url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR }).catch((err) => {
-      shared.handle = undefined;
-      throw err;
-    });
+    shared.handle = openDb({ url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR })
+      .then(async (h) => {
+        await ensureDays(h.db);
+        return h;
+      })
+      .catch((err) => {
+        shared.handle = undefined;
+        throw err;
+      });
     shared.handle.then((h) => log.info({ db: h.kind }, 'database ready')).catch(() => {});
   }
   return shared.handle;
+}
+
+/**
+ * Today's and the next days' receipt tables, made before the first receipt arrives: after a few days
+ * down (a PGlite install on a laptop), receipts arriving before the hourly job's first run would go to
+ * the DEFAULT table and keep that day from getting its own (db/queries/partitions.ts). A failure
+ * costs only that: the app starts anyway and the job tries again.
+ */
+export async function ensureDays(db: Db) {
+  try {
+    const { skipped, busy } = await ensureDayPartitions(db);
+    if (skipped.length > 0)
+      log.warn({ skipped }, 'day tables not created: their rows are in the default table');
+    if (busy.length > 0) log.warn({ busy }, 'day tables not created yet: a lock was not had in time');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'day tables not created');
+  }
 }
 
 export async function getDb(): Promise<Db> {

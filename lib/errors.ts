@@ -1,5 +1,5 @@
 import type { ZodError } from 'zod';
-import { ConflictError, NotFoundError } from '@/db/errors';
+import { ConflictError, NotFoundError, sqlState } from '@/db/errors';
 import { log } from './log';
 
 export const ERROR_CODES = [
@@ -114,16 +114,6 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     e = (e as { cause?: unknown }).cause;
   }
   return false;
-}
-
-/** The SQLSTATE of a database error (walking drizzle's "Failed query" wrapper to the driver's error). */
-export function sqlState(err: unknown): string | null {
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return null;
 }
 
 /**

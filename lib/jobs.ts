@@ -1,10 +1,10 @@
 import type { Db } from '@/db/client';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
-import { ensureDayPartitions } from '@/db/queries/partitions';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
 import { indexReceiptBodies } from '@/db/queries/search';
 import { alertJobs } from '@/lib/alerts/job';
+import { ensureDays } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -52,17 +52,8 @@ function jobs(rollups: RollupBuffer): Job[] {
         while (Date.now() < until && (await indexReceiptBodies(db, 200)) === 200) {}
       },
     },
-    // Day tables are created three days ahead, so a day's receipts never wait for one; a day whose
-    // receipts went to the DEFAULT table meanwhile keeps them there (pruned row by row).
-    {
-      name: 'partitions',
-      everyMs: 60 * 60_000,
-      run: async (db) => {
-        const { skipped } = await ensureDayPartitions(db);
-        if (skipped.length > 0)
-          log.warn({ skipped }, 'day partitions not created: their rows are in the default table');
-      },
-    },
+    // Day tables are created three days ahead, so a day's receipts never wait for one.
+    { name: 'partitions', everyMs: 60 * 60_000, run: ensureDays },
     {
       name: 'prune',
       everyMs: 10 * 60_000,

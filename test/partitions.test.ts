@@ -7,6 +7,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
 import { type Db, PGLITE_EXTENSIONS, rowsOf } from '@/db/client';
 import { type IngestItem, ingestBatch, insertAckTimes } from '@/db/queries/ingest';
 import { pruneOld } from '@/db/queries/maintenance';
@@ -16,7 +19,7 @@ import { openTestDb, type TestDb } from './helpers/db';
 
 const DAY = 86_400_000;
 const ymd = (t: number) => new Date(t).toISOString().slice(0, 10).replaceAll('-', '');
-const today = Math.floor(Date.now() / DAY) * DAY;
+const startOfDay = (t: number) => Math.floor(t / DAY) * DAY;
 
 let db: TestDb;
 before(async () => {
@@ -73,6 +76,7 @@ async function write(d: Db, at: Date[]) {
 }
 
 test('a new database has today and the next two days as tables, and a receipt, its ack time and its search copy land in its day', async () => {
+  const today = startOfDay(Date.now());
   for (const t of ['receipts', 'receipt_search', 'receipt_acks'])
     for (const d of [0, 1, 2])
       assert.ok((await tables(db.db, `${t}_d%`)).includes(`${t}_d${ymd(today + d * DAY)}`));
@@ -107,7 +111,14 @@ test('ensureDayPartitions creates missing days ahead and back once, and skips a 
 });
 
 test('pruneOld drops whole days past retention with their ack times and search copies, deletes old strays, and keeps the rest', async () => {
-  const at = [Date.now() - 35 * DAY, Date.now() - 31.5 * DAY, Date.now() - 10 * DAY, Date.now()];
+  // The last is past retention, but its day is not over yet: kept with its whole day.
+  const at = [
+    Date.now() - 35 * DAY,
+    Date.now() - 31.5 * DAY,
+    Date.now() - 10 * DAY,
+    Date.now(),
+    startOfDay(Date.now() - 30 * DAY) + 1,
+  ];
   const ids = await write(
     db.db,
     at.map((t) => new Date(t)),
@@ -135,6 +146,16 @@ test('pruneOld drops whole days past retention with their ack times and search c
     before.filter((h) => h.r !== 'receipts_default' && !pruned.partitions.includes(h.r)).map((h) => h.id),
   );
   assert.ok(after.some((h) => h.id === ids[2]) && after.some((h) => h.id === ids[3]));
+  assert.deepEqual(
+    after.find((h) => h.id === ids[4]),
+    {
+      id: ids[4],
+      r: `receipts_d${ymd(at[4]!)}`,
+      a: `receipt_acks_d${ymd(at[4]!)}`,
+      s: `receipt_search_d${ymd(at[4]!)}`,
+    },
+    'a receipt in a day table is never deleted row by row',
+  );
   for (const t of ['receipt_acks', 'receipt_search']) {
     const [n] = rowsOf<{ n: number }>(
       await db.db.execute(sql`select count(*)::int as n from ${sql.identifier(`${t}_default`)}`),
@@ -149,29 +170,73 @@ test('pruneOld drops whole days past retention with their ack times and search c
   );
   assert.equal(Number(orphans!.n), 0, 'no ack time or search copy outlives its receipt');
   const again = await pruneOld(db.db, 30);
-  assert.deepEqual(again, { partitions: [], receipts: 0, events: 0 });
+  assert.deepEqual(again, { partitions: [], deferred: [], receipts: 0, events: 0 });
 });
 
-test('upgrading a database with receipts keeps every receipt, its id sequence and its ack times, and prunes the old table by row until its range expires', async () => {
-  // Migrations through 0017 (a copy of the folder whose journal stops there), then rows, then 0018.
+/**
+ * A database migrated through 0017 (a copy of the migrations folder whose journal stops there), on
+ * the server the suite runs against (Postgres when TEST_DATABASE_URL is set), and the step to 0018.
+ */
+async function databaseAt0017() {
   const dir = mkdtempSync(path.join(tmpdir(), 'migrations-'));
-  const client = await PGlite.create('memory://', { extensions: PGLITE_EXTENSIONS });
+  cpSync(path.join(process.cwd(), 'db', 'migrations'), dir, { recursive: true });
+  const journalFile = path.join(dir, 'meta', '_journal.json');
+  const full = readFileSync(journalFile, 'utf8');
+  const journal = JSON.parse(full);
+  journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0018');
+  writeFileSync(journalFile, JSON.stringify(journal));
+  const admin = process.env.TEST_DATABASE_URL;
+  let d: Db;
+  let migrateTo: () => Promise<void>;
+  let close: () => Promise<void>;
+  if (admin) {
+    const name = `t_upgrade_${Math.random().toString(36).slice(2, 10)}`;
+    const a = postgres(admin, { max: 1, onnotice: () => {} });
+    await a.unsafe(`create database ${name}`);
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    d = drizzlePostgres(client) as unknown as Db;
+    migrateTo = () => migratePostgres(d as never, { migrationsFolder: dir });
+    close = async () => {
+      await client.end();
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    };
+  } else {
+    const client = await PGlite.create('memory://', { extensions: PGLITE_EXTENSIONS });
+    d = drizzle(client) as unknown as Db;
+    migrateTo = () => migrate(d as never, { migrationsFolder: dir });
+    close = () => client.close();
+  }
+  await migrateTo();
+  return {
+    db: d,
+    async upgrade() {
+      writeFileSync(journalFile, full);
+      await migrateTo();
+    },
+    async close() {
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('upgrading a database with receipts keeps every receipt, its id sequence and its ack times, and prunes the old table by row until its range expires', async () => {
+  const old = await databaseAt0017();
+  const d = old.db;
   try {
-    cpSync(path.join(process.cwd(), 'db', 'migrations'), dir, { recursive: true });
-    const journal = JSON.parse(readFileSync(path.join(dir, 'meta', '_journal.json'), 'utf8'));
-    const full = structuredClone(journal);
-    journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0018');
-    writeFileSync(path.join(dir, 'meta', '_journal.json'), JSON.stringify(journal));
-    const d = drizzle(client) as unknown as Db;
-    await migrate(d as never, { migrationsFolder: dir });
     await d.execute(sql`
       insert into receipts (source, outcome, http_status, ack_ms, received_at, headers, body_bytes, body)
       select 'skylightchat', 'accepted', 200, 1, now() - make_interval(days => g) + interval '1 hour', '{}', 2,
              '{"old":' || g || '}'
         from generate_series(1, 40) g`);
     await d.execute(sql`insert into receipt_acks (receipt_id, ack_ms) select id, 9 from receipts`);
-    writeFileSync(path.join(dir, 'meta', '_journal.json'), JSON.stringify(full));
-    await migrate(d as never, { migrationsFolder: dir });
+    // The highest ids already pruned: new ids must not reuse them.
+    await d.execute(sql`delete from receipts where id > 38`);
+    const today = startOfDay(Date.now());
+    await old.upgrade();
 
     const upto = `receipts_upto_${ymd(today + DAY)}`;
     const rows = rowsOf<{ id: number; home: string; ack: number; acked: string }>(
@@ -179,23 +244,28 @@ test('upgrading a database with receipts keeps every receipt, its id sequence an
         select r.id::int as id, r.tableoid::regclass::text as home, a.ack_ms as ack, a.tableoid::regclass::text as acked
           from receipts r join receipt_acks a on a.receipt_id = r.id and a.received_at = r.received_at order by r.id`),
     );
-    assert.equal(rows.length, 40, 'every receipt and its ack time, joined on the new key');
+    assert.equal(rows.length, 38, 'every receipt and its ack time, joined on the new key');
     assert.ok(
       rows.every(
         (r) => r.home === upto && r.ack === 9 && r.acked === `receipt_acks_upto_${ymd(today + DAY)}`,
       ),
     );
-    // New receipts go on from the old ids, into tomorrow's day table (today's rows are in the old one).
+    // The old table's indexes were adopted, not built a second time: the key and the 7 others.
+    const [ix] = rowsOf<{ n: number }>(
+      await d.execute(sql`select count(*)::int as n from pg_indexes where tablename = ${upto}`),
+    );
+    assert.equal(ix!.n, 8);
+    // New receipts go on from the old sequence, into tomorrow's day table (today's rows are in the old one).
     const [fresh] = await ingestBatch(d, [item(new Date(today + DAY + 1000), 1)]);
     assert.equal(fresh!.receiptId, 41);
     // The search copy is rebuilt from the first receipt.
     while ((await indexReceiptBodies(d, 10)) === 10) {}
     const [s] = rowsOf<{ n: number }>(await d.execute(sql`select count(*)::int as n from receipt_search`));
-    assert.equal(s!.n, 41);
+    assert.equal(s!.n, 39);
 
     const pruned = await pruneOld(d, 30, { batch: 4 });
     assert.deepEqual(pruned.partitions, [], 'the old table still holds days within retention');
-    assert.equal(pruned.receipts, 10, 'days 31-40, row by row');
+    assert.equal(pruned.receipts, 8, 'days 31-38, row by row');
     const [left] = rowsOf<{ r: number; a: number; s: number }>(
       await d.execute(sql`select (select count(*)::int from receipts) as r, (select count(*)::int from receipt_acks) as a,
                                  (select count(*)::int from receipt_search) as s`),
@@ -203,11 +273,9 @@ test('upgrading a database with receipts keeps every receipt, its id sequence an
     assert.deepEqual(left, { r: 31, a: 30, s: 31 });
     // Once its whole range is past retention, the old table goes whole, with its siblings.
     const gone = await pruneOld(d, -2);
-    assert.ok(
-      gone.partitions.includes(upto) && gone.partitions.includes(`receipt_acks_upto_${ymd(today + DAY)}`),
-    );
+    for (const t of ['receipts', 'receipt_acks', 'receipt_search'])
+      assert.ok(gone.partitions.includes(`${t}_upto_${ymd(today + DAY)}`), t);
   } finally {
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
+    await old.close();
   }
 });

@@ -40,6 +40,9 @@ CREATE TABLE "receipt_acks_default" PARTITION OF "receipt_acks" DEFAULT;--> stat
 -- the old table adopts them (same definitions) instead of building them again. Only the key, now
 -- (id, received_at), is built.
 ALTER TABLE "receipts" DROP CONSTRAINT "receipts_pkey";--> statement-breakpoint
+-- Ids go on from the old sequence, not from the highest id left: other tables (audit, reconciliation,
+-- alerts) may name receipts already pruned, and a new receipt must never take such an id.
+CREATE TEMP TABLE "receipts_id_before" AS SELECT "last_value", "is_called" FROM "receipts_id_seq";--> statement-breakpoint
 ALTER TABLE "receipts" ALTER COLUMN "id" DROP IDENTITY;--> statement-breakpoint
 ALTER TABLE "receipts" RENAME TO "receipts_old";--> statement-breakpoint
 ALTER INDEX "receipts_received_idx" RENAME TO "receipts_old_received_idx";--> statement-breakpoint
@@ -50,7 +53,11 @@ ALTER INDEX "receipts_delivery_idx" RENAME TO "receipts_old_delivery_idx";--> st
 ALTER INDEX "receipts_event_idx" RENAME TO "receipts_old_event_idx";--> statement-breakpoint
 ALTER INDEX "receipts_forensics_idx" RENAME TO "receipts_old_forensics_idx";--> statement-breakpoint
 CREATE SEQUENCE "receipts_id_seq";--> statement-breakpoint
-SELECT setval('receipts_id_seq', coalesce(max("id"), 0) + 1, false) FROM "receipts_old";--> statement-breakpoint
+SELECT setval('receipts_id_seq', greatest(
+  coalesce(max("id"), 0),
+  (SELECT CASE WHEN "is_called" THEN "last_value" ELSE "last_value" - 1 END FROM "receipts_id_before")) + 1, false)
+  FROM "receipts_old";--> statement-breakpoint
+DROP TABLE "receipts_id_before";--> statement-breakpoint
 CREATE TABLE "receipts" (
 	"id" bigint DEFAULT nextval('receipts_id_seq') NOT NULL,
 	"source" text NOT NULL,

@@ -3,7 +3,7 @@ import type { Queryable } from '../client';
 import type { ProcessingFilter } from '../filters';
 import { keysetPage } from '../paging';
 import { attempts, type EventStatus, eventHistory, events, type ReceiptOutcome, receipts } from '../schema';
-import { type ContentFilter, hasContentFilter, matchingReceiptIds } from './search';
+import { type ContentFilter, hasContentFilter, matchingReceiptKeys } from './search';
 
 const STATUSES_OF: Record<ProcessingFilter, EventStatus[]> = {
   processed: ['processed'],
@@ -76,7 +76,7 @@ export function deliveriesWhere(f: DeliveryFilters): SQL | undefined {
     f.q ? deliveryIdMatch(receipts.deliveryId, f.q) : undefined,
     f.from ? gte(receipts.receivedAt, f.from) : undefined,
     f.to ? lt(receipts.receivedAt, f.to) : undefined,
-    hasContentFilter(f) ? sql`${receipts.id} in (${matchingReceiptIds(f)})` : undefined,
+    hasContentFilter(f) ? sql`(${receipts.id}, ${receipts.receivedAt}) in (${matchingReceiptKeys(f)})` : undefined,
   );
 }
 

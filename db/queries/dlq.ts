@@ -6,7 +6,7 @@ import { keysetPage } from '../paging';
 import { eventHistory, events } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { attemptsOf, deliveryIdMatch, EVENT_COLUMNS, historyOf } from './deliveries';
-import { type ContentFilter, containsPattern, hasContentFilter, matchingReceiptIds } from './search';
+import { type ContentFilter, containsPattern, hasContentFilter, matchingReceiptKeys } from './search';
 
 export type DlqFilter = ContentFilter & {
   source?: string;
@@ -46,7 +46,7 @@ function deadWhere(f: DlqFilter): SQL | undefined {
       : undefined,
     // A dead letter matches when the body of one of its receipts does.
     hasContentFilter(f)
-      ? sql`${events.id} in (select r.event_id from receipts r where r.id in (${matchingReceiptIds(f)}))`
+      ? sql`${events.id} in (select r.event_id from receipts r where (r.id, r.received_at) in (${matchingReceiptKeys(f)}))`
       : undefined,
     f.created_before ? lt(events.createdAt, f.created_before) : undefined,
   );

@@ -7,6 +7,8 @@ export type PruneOptions = { batch?: number; budgetMs?: number; fingerprintHours
 export type Pruned = {
   /** Day tables of receipts, receipt_search and receipt_acks dropped whole (db/queries/partitions.ts). */
   partitions: string[];
+  /** Expired day tables not detached this run (a lock not had in time): the next run drops them. */
+  deferred: string[];
   /** Receipts deleted row by row: those in a DEFAULT table or one from before partitioning. */
   receipts: number;
   events: number;
@@ -27,7 +29,7 @@ export async function pruneOld(
   retentionDays: number,
   { batch = 5000, budgetMs = 30_000, fingerprintHours = 24 }: PruneOptions = {},
 ): Promise<Pruned> {
-  const partitions = await dropExpiredPartitions(db, retentionDays);
+  const { dropped: partitions, busy: deferred } = await dropExpiredPartitions(db, retentionDays);
   const deadline = Date.now() + budgetMs;
   const cutoff = sql`now() - ${sql.raw(`interval '${Math.trunc(retentionDays)} days'`)}`;
   const drain = async (statement: SQL) => {
@@ -68,7 +70,7 @@ export async function pruneOld(
   await db.execute(sql`delete from receipt_rollups where minute < ${cutoff}`);
   await db.execute(sql`delete from receipt_counts_hourly where hour < ${cutoff}`);
   await db.execute(sql`delete from latency_rollups where bucket < ${cutoff}`);
-  return { partitions, receipts, events };
+  return { partitions, deferred, receipts, events };
 }
 
 /**

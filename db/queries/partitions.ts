@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { type Db, rowsOf } from '../client';
+import { type Db, rowsOf, type Tx } from '../client';
+import { sqlState } from '../errors';
 
 /**
  * The tables partitioned by UTC day on received_at (migration 0018). A day's three tables are created
@@ -49,82 +50,115 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '');
 const bound = (d: Date) => sql.raw(`'${d.toISOString().slice(0, 10)} 00:00:00+00'`);
 const startOfDay = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 
+type Change = 'done' | 'none' | 'busy';
+
+/**
+ * Runs one partition change in its own transaction, under the lock that serialises replicas and a
+ * short lock_timeout; 'busy' when a table lock was not had in time (55P03), to try again next run.
+ */
+async function change(db: Db, run: (tx: Tx) => Promise<boolean>): Promise<Change> {
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
+      await tx.execute(sql.raw(`set local lock_timeout = '${LOCK_TIMEOUT}'`));
+      return (await run(tx)) ? 'done' : 'none';
+    });
+  } catch (err) {
+    if (sqlState(err) === '55P03') return 'busy';
+    throw err;
+  }
+}
+
+/** Whether `name` is attached as a partition now. */
+const isPartition = async (tx: Tx, name: string) =>
+  rowsOf(
+    await tx.execute(sql`
+      select 1 from pg_class where relname = ${name} and relnamespace = 'public'::regnamespace and relispartition`),
+  ).length > 0;
+
 /**
  * Creates the day partitions from the day of `from` through `aheadDays` days after today (UTC) that
- * do not exist yet; returns how many it created. A day whose rows already landed in the DEFAULT
- * partition (the job did not run in time) cannot get its own table and is skipped with a warning:
- * those rows are pruned by DELETE (pruneOld).
+ * do not exist yet. A day whose rows already landed in a DEFAULT partition (the app received before
+ * the tables were made) cannot get its own table: it is `skipped`, and those rows are pruned row by
+ * row (pruneOld). `busy`: a lock was not had in time; the next run makes them.
  */
 export async function ensureDayPartitions(
   db: Db,
   { from = new Date(), aheadDays = 3 }: { from?: Date; aheadDays?: number } = {},
-): Promise<{ created: number; skipped: string[] }> {
+): Promise<{ created: number; skipped: string[]; busy: string[] }> {
   const covered = (await listPartitions(db)).filter((p) => p.attached);
   const last = startOfDay(Date.now()) + aheadDays * DAY_MS;
   let created = 0;
   const skipped: string[] = [];
+  const busy: string[] = [];
   for (let t = startOfDay(from.getTime()); t <= last; t += DAY_MS) {
     const day = new Date(t);
     const next = new Date(t + DAY_MS);
     for (const table of DAY_PARTITIONED) {
-      if (
-        covered.some(
-          (p) => p.table === table && (p.from?.getTime() ?? -Infinity) <= t && t < p.until.getTime(),
-        )
-      )
-        continue;
+      const isCovered = (p: Partition) =>
+        p.table === table && (p.from?.getTime() ?? -Infinity) <= t && t < p.until.getTime();
+      if (covered.some(isCovered)) continue;
       const name = `${table}_d${ymd(day)}`;
-      const made = await db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
-        await tx.execute(sql.raw(`set local lock_timeout = '${LOCK_TIMEOUT}'`));
-        const strays = await tx.execute(sql`
+      let strays = false;
+      const result = await change(db, async (tx) => {
+        // Another replica may have made it while this one waited for the lock.
+        if (await isPartition(tx, name)) return false;
+        const found = await tx.execute(sql`
           select 1 from ${sql.identifier(`${table}_default`)}
            where received_at >= ${bound(day)} and received_at < ${bound(next)} limit 1`);
-        if (rowsOf(strays).length > 0) return false;
+        strays = rowsOf(found).length > 0;
+        if (strays) return false;
         await tx.execute(sql`
-          create table if not exists ${sql.identifier(name)} partition of ${sql.identifier(table)}
+          create table ${sql.identifier(name)} partition of ${sql.identifier(table)}
             for values from (${bound(day)}) to (${bound(next)})`);
         return true;
       });
-      if (made) created++;
-      else skipped.push(name);
+      if (result === 'done') created++;
+      else if (result === 'busy') busy.push(name);
+      else if (strays) skipped.push(name);
     }
   }
-  return { created, skipped };
+  return { created, skipped, busy };
 }
 
 /**
  * Drops the partitions whose whole range is older than `retentionDays` before the database's now,
- * a day's three tables together; returns the names dropped. Freed at once: no dead rows, no VACUUM.
+ * a day's three tables together. Freed at once: no dead rows, no VACUUM. `busy`: not detached this
+ * run (a lock was not had in time); the next run drops them.
  *
  * Each is detached first, then dropped: dropping a partition holds an ACCESS EXCLUSIVE lock on its
  * parent until the files are gone (hundreds of MB for a day), and every receipt write waits behind
  * it; detaching changes the catalog only. A table left detached by a crash between the two steps is
  * dropped on the next run.
  */
-export async function dropExpiredPartitions(db: Db, retentionDays: number): Promise<string[]> {
+export async function dropExpiredPartitions(
+  db: Db,
+  retentionDays: number,
+): Promise<{ dropped: string[]; busy: string[] }> {
   const [row] = rowsOf<{ cutoff: string | Date }>(
     await db.execute(sql`select now() - make_interval(days => ${Math.trunc(retentionDays)}::int) as cutoff`),
   );
   const cutoff = new Date(row!.cutoff).getTime();
   const dropped: string[] = [];
+  const busy: string[] = [];
   for (const p of await listPartitions(db)) {
     if (p.until.getTime() > cutoff) continue;
-    if (p.attached)
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
-        await tx.execute(sql.raw(`set local lock_timeout = '${LOCK_TIMEOUT}'`));
+    if (p.attached) {
+      const detached = await change(db, async (tx) => {
         // Another replica may have detached it while this one waited for the lock.
-        const still = await tx.execute(
-          sql`select 1 from pg_class where relname = ${p.name} and relispartition`,
-        );
-        if (rowsOf(still).length === 0) return;
+        if (!(await isPartition(tx, p.name))) return false;
         await tx.execute(
           sql`alter table ${sql.identifier(p.table)} detach partition ${sql.identifier(p.name)}`,
         );
+        return true;
       });
+      if (detached === 'busy') {
+        busy.push(p.name);
+        continue;
+      }
+    }
     await db.execute(sql`drop table if exists ${sql.identifier(p.name)}`);
     dropped.push(p.name);
   }
-  return dropped;
+  return { dropped, busy };
 }

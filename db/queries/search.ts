@@ -54,13 +54,14 @@ function conditions(f: ContentFilter): SQL[] {
 }
 
 /**
- * Ids of the receipts whose body matches, through receipt_search's trigram and jsonb_path_ops GIN
- * indexes. A plain IN, so the planner may walk receipts newest first and stop at a page (a common
+ * Keys (id, received_at) of the receipts whose body matches, through receipt_search's trigram and
+ * jsonb_path_ops GIN indexes; the whole key, so each match is looked up in its own day's table, not
+ * in every day's. A plain IN, so the planner may walk receipts newest first and stop at a page (a common
  * word) or collect the few matches from an index (a rare one). Receipts the indexer has not reached
  * yet (normally the last second) are not found; searchProgress says how many.
  */
-export function matchingReceiptIds(f: ContentFilter): SQL {
-  return sql`select s.receipt_id from receipt_search s where ${sql.join(conditions(f), sql` and `)}`;
+export function matchingReceiptKeys(f: ContentFilter): SQL {
+  return sql`select s.receipt_id, s.received_at from receipt_search s where ${sql.join(conditions(f), sql` and `)}`;
 }
 
 export const hasContentFilter = (f: ContentFilter) => Boolean(f.text || (f.path && f.value !== undefined));

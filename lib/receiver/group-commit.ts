@@ -1,4 +1,5 @@
 import type { Db } from '@/db/client';
+import { sqlState } from '@/db/errors';
 import {
   type AckTime,
   type IngestItem,
@@ -7,7 +8,7 @@ import {
   insertAckTimes,
   valuesRefusal,
 } from '@/db/queries/ingest';
-import { databaseReason, isContentError, isWriteConflict, sqlState } from '@/lib/errors';
+import { databaseReason, isContentError, isWriteConflict } from '@/lib/errors';
 import { log } from '@/lib/log';
 
 type Pending = {
