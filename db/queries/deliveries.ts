@@ -76,7 +76,9 @@ export function deliveriesWhere(f: DeliveryFilters): SQL | undefined {
     f.q ? deliveryIdMatch(receipts.deliveryId, f.q) : undefined,
     f.from ? gte(receipts.receivedAt, f.from) : undefined,
     f.to ? lt(receipts.receivedAt, f.to) : undefined,
-    hasContentFilter(f) ? sql`(${receipts.id}, ${receipts.receivedAt}) in (${matchingReceiptKeys(f)})` : undefined,
+    hasContentFilter(f)
+      ? sql`(${receipts.id}, ${receipts.receivedAt}) in (${matchingReceiptKeys(f)})`
+      : undefined,
   );
 }
 
