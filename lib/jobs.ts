@@ -57,7 +57,15 @@ function jobs(rollups: RollupBuffer): Job[] {
     {
       name: 'prune',
       everyMs: 10 * 60_000,
-      run: (db) => pruneOld(db, env.RETENTION_DAYS, { fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS }),
+      run: async (db) => {
+        const r = await pruneOld(db, env.RETENTION_DAYS, { fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS });
+        // An expired day whose tables stay attached keeps its disk until a run gets the lock.
+        if (r.deferred.length > 0)
+          log.warn(
+            { deferred: r.deferred },
+            'expired day tables not dropped yet: a lock was not had in time',
+          );
+      },
     },
     // The provider's log is read within its rate limit; one replica at a time (a lease row).
     { name: 'reconciliation', everyMs: 5 * 60_000, run: () => reconcileInBackground() },

@@ -169,8 +169,77 @@ test('pruneOld drops whole days past retention with their ack times and search c
            as n`),
   );
   assert.equal(Number(orphans!.n), 0, 'no ack time or search copy outlives its receipt');
+  // Each dropped table says what it cost; the one found detached needed no detach.
+  assert.deepEqual(pruned.steps.map((s) => s.name).sort(), [...pruned.partitions].sort());
+  for (const step of pruned.steps) {
+    const leftover = step.name === `receipts_d${ymd(at[0]!)}`;
+    assert.equal(step.tries, leftover ? 0 : 1, step.name);
+    assert.ok(step.dropMs >= 0 && (leftover ? step.detachMs === 0 : step.detachMs > 0), step.name);
+  }
   const again = await pruneOld(db.db, 30);
-  assert.deepEqual(again, { partitions: [], deferred: [], receipts: 0, events: 0 });
+  assert.deepEqual(again, { partitions: [], deferred: [], steps: [], receipts: 0, events: 0 });
+});
+
+test('while a receipt write is open, days are made without waiting for it, and a detach that cannot get its lock gives way and is dropped by a later run', {
+  skip: process.env.TEST_DATABASE_URL ? false : 'needs a second connection (Postgres)',
+}, async () => {
+  const client = postgres(db.url!, { max: 1, onnotice: () => {} });
+  const open = await client.reserve();
+  try {
+    // A receipt write in flight: ROW EXCLUSIVE on receipts and today's table until it commits.
+    await open`begin`;
+    await open`insert into receipts (source, outcome, http_status, ack_ms, headers, body_bytes)
+                 values ('skylightchat', 'rejected', 400, 1, '{}', 0)`;
+    const expired = Date.now() - 35 * DAY;
+    const made = await ensureDayPartitions(db.db, { from: new Date(expired), aheadDays: 8 });
+    assert.deepEqual(made.busy, [], 'attaching a day does not wait for receipt writes');
+    assert.ok(made.created >= 3 * 4, `created ${made.created}`);
+    assert.equal((await tables(db.db, `receipts_d${ymd(Date.now() + 8 * DAY)}`)).length, 1);
+    // Rows go to the new day's table, with the parent's key and indexes.
+    const ahead = new Date(startOfDay(Date.now() + 8 * DAY) + 1000);
+    const [id] = await write(db.db, [ahead]);
+    assert.deepEqual(
+      (await homes(db.db)).find((h) => h.id === id),
+      {
+        id,
+        r: `receipts_d${ymd(ahead.getTime())}`,
+        a: `receipt_acks_d${ymd(ahead.getTime())}`,
+        s: `receipt_search_d${ymd(ahead.getTime())}`,
+      },
+    );
+    const [indexes] = rowsOf<{ n: number }>(
+      await db.db.execute(sql`select count(*)::int as n from pg_indexes
+          where tablename in (${`receipts_d${ymd(ahead.getTime())}`}, ${`receipts_d${ymd(Date.now())}`})
+          group by tablename having count(*) > 0 order by 1 limit 1`),
+    );
+    const [parentIndexes] = rowsOf<{ n: number }>(
+      await db.db.execute(sql`select count(*)::int as n from pg_indexes where tablename = 'receipts'`),
+    );
+    assert.equal(indexes!.n, parentIndexes!.n, 'a day made by attaching has every index of the parent');
+
+    // Detaching receipts' day needs ACCESS EXCLUSIVE on receipts: every try gives way to the write.
+    const first = await pruneOld(db.db, 30, { lockTries: { timeoutsMs: [20, 20, 20], pauseMs: 10 } });
+    assert.ok(first.deferred.includes(`receipts_d${ymd(expired)}`), first.deferred.join());
+    assert.ok(
+      first.deferred.every((t) => t.startsWith('receipts_d')),
+      'only the locked table is deferred',
+    );
+    assert.ok(first.partitions.includes(`receipt_acks_d${ymd(expired)}`), 'siblings not locked: dropped');
+    assert.equal(
+      (await tables(db.db, `receipts_d${ymd(expired)}`)).length,
+      1,
+      'kept, attached, until a run gets the lock',
+    );
+    await open`commit`;
+    const second = await pruneOld(db.db, 30);
+    assert.deepEqual(second.deferred, []);
+    assert.ok(second.partitions.includes(`receipts_d${ymd(expired)}`));
+    assert.deepEqual(await tables(db.db, `receipts_d${ymd(expired)}`), []);
+  } finally {
+    await open`rollback`.catch(() => {});
+    open.release();
+    await client.end();
+  }
 });
 
 /**

@@ -1,14 +1,21 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../client';
-import { dropExpiredPartitions, listPartitions } from './partitions';
+import { type DropStep, dropExpiredPartitions, type LockTries, listPartitions } from './partitions';
 
-export type PruneOptions = { batch?: number; budgetMs?: number; fingerprintHours?: number };
+export type PruneOptions = {
+  batch?: number;
+  budgetMs?: number;
+  fingerprintHours?: number;
+  lockTries?: LockTries;
+};
 
 export type Pruned = {
   /** Day tables of receipts, receipt_search and receipt_acks dropped whole (db/queries/partitions.ts). */
   partitions: string[];
   /** Expired day tables not detached this run (a lock not had in time): the next run drops them. */
   deferred: string[];
+  /** What each dropped table cost (lock tries, detach and drop times). */
+  steps: DropStep[];
   /** Receipts deleted row by row: those in a DEFAULT table or one from before partitioning. */
   receipts: number;
   events: number;
@@ -27,9 +34,13 @@ export type Pruned = {
 export async function pruneOld(
   db: Db,
   retentionDays: number,
-  { batch = 5000, budgetMs = 30_000, fingerprintHours = 24 }: PruneOptions = {},
+  { batch = 5000, budgetMs = 30_000, fingerprintHours = 24, lockTries }: PruneOptions = {},
 ): Promise<Pruned> {
-  const { dropped: partitions, busy: deferred } = await dropExpiredPartitions(db, retentionDays);
+  const {
+    dropped: partitions,
+    busy: deferred,
+    steps,
+  } = await dropExpiredPartitions(db, retentionDays, lockTries);
   const deadline = Date.now() + budgetMs;
   const cutoff = sql`now() - ${sql.raw(`interval '${Math.trunc(retentionDays)} days'`)}`;
   const drain = async (statement: SQL) => {
@@ -70,7 +81,7 @@ export async function pruneOld(
   await db.execute(sql`delete from receipt_rollups where minute < ${cutoff}`);
   await db.execute(sql`delete from receipt_counts_hourly where hour < ${cutoff}`);
   await db.execute(sql`delete from latency_rollups where bucket < ${cutoff}`);
-  return { partitions, deferred, receipts, events };
+  return { partitions, deferred, steps, receipts, events };
 }
 
 /**

@@ -10,12 +10,18 @@ export const DAY_PARTITIONED = ['receipts', 'receipt_search', 'receipt_acks'] as
 
 /** Serialises partition changes between replicas (pg_advisory_xact_lock). */
 const PARTITION_LOCK = 7_319_402_118;
+
 /**
- * Creating or dropping a partition takes an ACCESS EXCLUSIVE lock on its parent, and waits behind a
- * long dashboard query holding a share lock while every new receipt waits behind it: giving up soon
- * and trying again next run keeps that wait short.
+ * How a partition change waits for its table locks: each try waits at most `timeoutsMs[i]`
+ * (lock_timeout), then gives way for `pauseMs`; after the last try the table is left for the next run.
+ *
+ * Why short tries: detaching a day takes an ACCESS EXCLUSIVE lock on its parent, and while it waits
+ * for that lock (behind a dashboard query or the search indexer's batch) every receipt write queues
+ * behind it. One long wait (1 s until the sixth session) stalled the receiver for that long; many
+ * short ones bound the stall to the longest try.
  */
-const LOCK_TIMEOUT = '1s';
+export type LockTries = { timeoutsMs: number[]; pauseMs: number };
+export const LOCK_TRIES: LockTries = { timeoutsMs: [50, 50, 100, 100, 200, 200, 400, 400], pauseMs: 500 };
 const DAY_MS = 86_400_000;
 
 export type Partition = {
@@ -50,41 +56,61 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '');
 const bound = (d: Date) => sql.raw(`'${d.toISOString().slice(0, 10)} 00:00:00+00'`);
 const startOfDay = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 
-type Change = 'done' | 'none' | 'busy';
+/** One dropped table: the tries its detach took (0: it was detached already), the last try's and the drop's time. */
+export type DropStep = { name: string; tries: number; detachMs: number; dropMs: number };
+
+type Change = { outcome: 'done' | 'none' | 'busy'; tries: number; ms: number };
 
 /**
  * Runs one partition change in its own transaction, under the lock that serialises replicas and a
- * short lock_timeout; 'busy' when a table lock was not had in time (55P03), to try again next run.
+ * short lock_timeout, try after try (LockTries); 'busy' when a table lock was not had in any try
+ * (55P03), to try again next run. `ms`: how long the last try took, lock wait included.
  */
-async function change(db: Db, run: (tx: Tx) => Promise<boolean>): Promise<Change> {
-  try {
-    return await db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
-      await tx.execute(sql.raw(`set local lock_timeout = '${LOCK_TIMEOUT}'`));
-      return (await run(tx)) ? 'done' : 'none';
-    });
-  } catch (err) {
-    if (sqlState(err) === '55P03') return 'busy';
-    throw err;
+async function change(db: Db, tries: LockTries, run: (tx: Tx) => Promise<boolean>): Promise<Change> {
+  for (const [i, timeoutMs] of tries.timeoutsMs.entries()) {
+    const started = performance.now();
+    try {
+      const done = await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
+        await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.trunc(timeoutMs))}`));
+        return run(tx);
+      });
+      return { outcome: done ? 'done' : 'none', tries: i + 1, ms: performance.now() - started };
+    } catch (err) {
+      if (sqlState(err) !== '55P03') throw err;
+      if (i < tries.timeoutsMs.length - 1) await new Promise((r) => setTimeout(r, tries.pauseMs));
+    }
   }
+  return { outcome: 'busy', tries: tries.timeoutsMs.length, ms: 0 };
 }
 
-/** Whether `name` is attached as a partition now. */
-const isPartition = async (tx: Tx, name: string) =>
-  rowsOf(
+/** Whether a table named `name` exists, and whether it is attached as a partition now. */
+async function tableState(tx: Tx, name: string): Promise<'absent' | 'attached' | 'detached'> {
+  const [row] = rowsOf<{ attached: boolean }>(
     await tx.execute(sql`
-      select 1 from pg_class where relname = ${name} and relnamespace = 'public'::regnamespace and relispartition`),
-  ).length > 0;
+      select relispartition as attached from pg_class
+       where relname = ${name} and relnamespace = 'public'::regnamespace and relkind = 'r'`),
+  );
+  return row === undefined ? 'absent' : row.attached ? 'attached' : 'detached';
+}
 
 /**
  * Creates the day partitions from the day of `from` through `aheadDays` days after today (UTC) that
  * do not exist yet. A day whose rows already landed in a DEFAULT partition (the app received before
  * the tables were made) cannot get its own table: it is `skipped`, and those rows are pruned row by
  * row (pruneOld). `busy`: a lock was not had in time; the next run makes them.
+ *
+ * A day is made as a plain table and then attached: ATTACH takes a SHARE UPDATE EXCLUSIVE lock on
+ * the parent, which receipt writes do not wait for, where `CREATE TABLE … PARTITION OF` would take
+ * an ACCESS EXCLUSIVE one (it still locks the DEFAULT table, which it checks holds no row of the day).
  */
 export async function ensureDayPartitions(
   db: Db,
-  { from = new Date(), aheadDays = 3 }: { from?: Date; aheadDays?: number } = {},
+  {
+    from = new Date(),
+    aheadDays = 3,
+    lockTries = LOCK_TRIES,
+  }: { from?: Date; aheadDays?: number; lockTries?: LockTries } = {},
 ): Promise<{ created: number; skipped: string[]; busy: string[] }> {
   const covered = (await listPartitions(db)).filter((p) => p.attached);
   const last = startOfDay(Date.now()) + aheadDays * DAY_MS;
@@ -100,21 +126,25 @@ export async function ensureDayPartitions(
       if (covered.some(isCovered)) continue;
       const name = `${table}_d${ymd(day)}`;
       let strays = false;
-      const result = await change(db, async (tx) => {
-        // Another replica may have made it while this one waited for the lock.
-        if (await isPartition(tx, name)) return false;
+      const { outcome } = await change(db, lockTries, async (tx) => {
+        // Another replica may have made it while this one waited for the lock; a detached one is a
+        // drop's leftover, not ours to attach again.
+        if ((await tableState(tx, name)) !== 'absent') return false;
         const found = await tx.execute(sql`
           select 1 from ${sql.identifier(`${table}_default`)}
            where received_at >= ${bound(day)} and received_at < ${bound(next)} limit 1`);
         strays = rowsOf(found).length > 0;
         if (strays) return false;
+        // Columns, defaults and checks as the parent's; ATTACH adds the parent's indexes and key.
         await tx.execute(sql`
-          create table ${sql.identifier(name)} partition of ${sql.identifier(table)}
+          create table ${sql.identifier(name)} (like ${sql.identifier(table)} including all excluding indexes)`);
+        await tx.execute(sql`
+          alter table ${sql.identifier(table)} attach partition ${sql.identifier(name)}
             for values from (${bound(day)}) to (${bound(next)})`);
         return true;
       });
-      if (result === 'done') created++;
-      else if (result === 'busy') busy.push(name);
+      if (outcome === 'done') created++;
+      else if (outcome === 'busy') busy.push(name);
       else if (strays) skipped.push(name);
     }
   }
@@ -124,7 +154,8 @@ export async function ensureDayPartitions(
 /**
  * Drops the partitions whose whole range is older than `retentionDays` before the database's now,
  * a day's three tables together. Freed at once: no dead rows, no VACUUM. `busy`: not detached this
- * run (a lock was not had in time); the next run drops them.
+ * run (a lock was not had in any try); the next run drops them. `steps`: what each table cost, for
+ * the retention bench (bench/retention.ts) and the job's log.
  *
  * Each is detached first, then dropped: dropping a partition holds an ACCESS EXCLUSIVE lock on its
  * parent until the files are gone (hundreds of MB for a day), and every receipt write waits behind
@@ -134,31 +165,41 @@ export async function ensureDayPartitions(
 export async function dropExpiredPartitions(
   db: Db,
   retentionDays: number,
-): Promise<{ dropped: string[]; busy: string[] }> {
+  lockTries = LOCK_TRIES,
+): Promise<{ dropped: string[]; busy: string[]; steps: DropStep[] }> {
   const [row] = rowsOf<{ cutoff: string | Date }>(
     await db.execute(sql`select now() - make_interval(days => ${Math.trunc(retentionDays)}::int) as cutoff`),
   );
   const cutoff = new Date(row!.cutoff).getTime();
   const dropped: string[] = [];
   const busy: string[] = [];
+  const steps: DropStep[] = [];
   for (const p of await listPartitions(db)) {
     if (p.until.getTime() > cutoff) continue;
+    let detach: Change = { outcome: 'none', tries: 0, ms: 0 };
     if (p.attached) {
-      const detached = await change(db, async (tx) => {
+      detach = await change(db, lockTries, async (tx) => {
         // Another replica may have detached it while this one waited for the lock.
-        if (!(await isPartition(tx, p.name))) return false;
+        if ((await tableState(tx, p.name)) !== 'attached') return false;
         await tx.execute(
           sql`alter table ${sql.identifier(p.table)} detach partition ${sql.identifier(p.name)}`,
         );
         return true;
       });
-      if (detached === 'busy') {
+      if (detach.outcome === 'busy') {
         busy.push(p.name);
         continue;
       }
     }
+    const started = performance.now();
     await db.execute(sql`drop table if exists ${sql.identifier(p.name)}`);
     dropped.push(p.name);
+    steps.push({
+      name: p.name,
+      tries: detach.tries,
+      detachMs: detach.ms,
+      dropMs: performance.now() - started,
+    });
   }
-  return { dropped, busy };
+  return { dropped, busy, steps };
 }
