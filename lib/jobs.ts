@@ -94,7 +94,14 @@ export function startBackgroundJobs(getDb: () => Promise<Db>, rollups: RollupBuf
   for (const job of list) {
     const tick = async () => {
       if (stopped) return;
-      const p = getDb().then(job.run);
+      const p = getDb().then(async (db) => {
+        const end = metrics.jobSeconds.startTimer({ job: job.name });
+        try {
+          return await job.run(db);
+        } finally {
+          end();
+        }
+      });
       running.add(p);
       try {
         await p;

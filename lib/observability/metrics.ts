@@ -79,6 +79,15 @@ function create() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    // On PGlite a job's statements hold the one connection every receipt write needs: a slow job here
+    // is a stall of the receiver there.
+    jobSeconds: new client.Histogram({
+      name: 'skylight_job_seconds',
+      help: 'Time one run of a background job takes, by job (rollups, search-index, alerts, prune, ...)',
+      labelNames: ['job'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     recorderDropped: new client.Counter({
       name: 'skylight_recorder_dropped_total',
       help: 'Rejected-request records dropped because the background buffer was full',
