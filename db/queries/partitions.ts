@@ -17,8 +17,9 @@ const PARTITION_LOCK = 7_319_402_118;
  *
  * Why short tries: detaching a day takes an ACCESS EXCLUSIVE lock on its parent, and while it waits
  * for that lock (behind a dashboard query or the search indexer's batch) every receipt write queues
- * behind it. One long wait (1 s until the sixth session) stalled the receiver for that long; many
- * short ones bound the stall to the longest try.
+ * behind it. One wait of up to 1 s stalled the receiver for as long (bench/levers.md: the worst
+ * request while pruning 0.4–2.9 s against 0.17–0.52 s with these tries); short tries bound the stall
+ * to the longest try.
  */
 export type LockTries = { timeoutsMs: number[]; pauseMs: number };
 export const LOCK_TRIES: LockTries = { timeoutsMs: [50, 50, 100, 100, 200, 200, 400, 400], pauseMs: 500 };
@@ -154,8 +155,8 @@ export async function ensureDayPartitions(
 /**
  * Drops the partitions whose whole range is older than `retentionDays` before the database's now,
  * a day's three tables together. Freed at once: no dead rows, no VACUUM. `busy`: not detached this
- * run (a lock was not had in any try); the next run drops them. `steps`: what each table cost, for
- * the retention bench (bench/retention.ts) and the job's log.
+ * run (a lock was not had in any try); the next run drops them. `steps`: what each table cost (the
+ * retention bench reports them, bench/retention.ts).
  *
  * Each is detached first, then dropped: dropping a partition holds an ACCESS EXCLUSIVE lock on its
  * parent until the files are gone (hundreds of MB for a day), and every receipt write waits behind
