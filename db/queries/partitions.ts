@@ -17,9 +17,8 @@ const PARTITION_LOCK = 7_319_402_118;
  *
  * Why short tries: detaching a day takes an ACCESS EXCLUSIVE lock on its parent, and while it waits
  * for that lock (behind a dashboard query or the search indexer's batch) every receipt write queues
- * behind it. One wait of up to 1 s stalled the receiver for as long (bench/levers.md: the worst
- * request while pruning 0.4–2.9 s against 0.17–0.52 s with these tries); short tries bound the stall
- * to the longest try.
+ * behind it. One wait of up to 1 s stalled the receiver for as long (bench/levers.md: detaches that
+ * waited 0.3–0.7 s); short tries bound that stall to the longest try.
  */
 export type LockTries = { timeoutsMs: number[]; pauseMs: number };
 export const LOCK_TRIES: LockTries = { timeoutsMs: [50, 50, 100, 100, 200, 200, 400, 400], pauseMs: 500 };
