@@ -85,12 +85,19 @@ function pgliteVacuum(): Job {
   };
 }
 
-/** Runs the periodic jobs; returns a stop function. A failing job logs and tries again next period. */
-export function startBackgroundJobs(getDb: () => Promise<Db>, rollups: RollupBuffer): () => Promise<void> {
+/**
+ * Runs the periodic jobs (all of them, or only those named); returns a stop function. A failing job
+ * logs and tries again next period.
+ */
+export function startBackgroundJobs(
+  getDb: () => Promise<Db>,
+  rollups: RollupBuffer,
+  only?: string[],
+): () => Promise<void> {
   let stopped = false;
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();
-  const list = jobs(rollups);
+  const list = jobs(rollups).filter((j) => !only || only.includes(j.name));
   for (const job of list) {
     const tick = async () => {
       if (stopped) return;
@@ -119,9 +126,10 @@ export function startBackgroundJobs(getDb: () => Promise<Db>, rollups: RollupBuf
     for (const t of timers) clearTimeout(t);
     await Promise.allSettled([...running]);
     // Last write of the statistics gathered since the previous tick.
-    const rollups = list.find((j) => j.name === 'rollups')!;
+    const rollupsJob = list.find((j) => j.name === 'rollups');
+    if (!rollupsJob) return;
     await getDb()
-      .then((db) => rollups.run(db))
+      .then((db) => rollupsJob.run(db))
       .catch((err) => log.warn({ err: (err as Error).message }, 'final rollup write failed'));
   };
 }
