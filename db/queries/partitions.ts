@@ -159,8 +159,8 @@ export async function ensureDayPartitions(
  *
  * Each is detached first, then dropped: dropping a partition holds an ACCESS EXCLUSIVE lock on its
  * parent until the files are gone (hundreds of MB for a day), and every receipt write waits behind
- * it; detaching changes the catalog only. A table left detached by a crash between the two steps is
- * dropped on the next run.
+ * it; detaching takes the same lock for a catalog change only, asked for in short tries (LockTries).
+ * A table left detached by a crash between the two steps is dropped on the next run.
  */
 export async function dropExpiredPartitions(
   db: Db,
@@ -171,7 +171,6 @@ export async function dropExpiredPartitions(
     await db.execute(sql`select now() - make_interval(days => ${Math.trunc(retentionDays)}::int) as cutoff`),
   );
   const cutoff = new Date(row!.cutoff).getTime();
-  const dropped: string[] = [];
   const busy: string[] = [];
   const steps: DropStep[] = [];
   for (const p of await listPartitions(db)) {
@@ -193,7 +192,6 @@ export async function dropExpiredPartitions(
     }
     const started = performance.now();
     await db.execute(sql`drop table if exists ${sql.identifier(p.name)}`);
-    dropped.push(p.name);
     steps.push({
       name: p.name,
       tries: detach.tries,
@@ -201,5 +199,5 @@ export async function dropExpiredPartitions(
       dropMs: performance.now() - started,
     });
   }
-  return { dropped, busy, steps };
+  return { dropped: steps.map((s) => s.name), busy, steps };
 }
