@@ -1,0 +1,1 @@
+CREATE INDEX "latency_rollups_bucket_idx" ON "latency_rollups" USING btree ("bucket");
