@@ -29,6 +29,14 @@ import {
   listPartitions,
 } from '@/db/queries/partitions';
 import { npmStartArgs } from '../test/helpers/npm-start';
+import {
+  type ActiveSession,
+  longestDelay,
+  sampleActivity,
+  sampleAppLoop,
+  summarise,
+  watchOwnLoop,
+} from './activity';
 import { appEnv } from './app-env';
 import { generateDashboardData } from './dashboard-data';
 import { type LoadResult, openLoop, stats } from './load';
@@ -94,6 +102,23 @@ export type RetentionRep = {
   p99Ratio: number | null;
   /** Percentiles of the requests due while the prune ran. */
   pruneSpan: ReturnType<typeof stats>;
+  /**
+   * The slowest requests due while the prune ran (at most 5, each over twice the baseline's p99):
+   * when each was due (ms after the prune started), its latency, and what pg_stat_activity showed
+   * while it was in flight (bench/activity.ts).
+   */
+  slowest: {
+    dueMs: number;
+    latencyMs: number;
+    /** The longest event-loop delay of the app (its /metrics every 250 ms) and of the load generator while it was in flight. */
+    appLoopMaxMs: number;
+    loadLoopMaxMs: number;
+    activity: string[];
+  }[];
+  /** The app's event loop, read every 250 ms: reads late by over 100 ms and the longest, in the baseline and from the prune's start on. */
+  appLoopLate: Record<'baseline' | 'during', { reads: number; over100ms: number; maxMs: number }>;
+  /** The app's garbage collections during the prune's windows: seconds by kind (nodejs_gc_duration_seconds). */
+  gcS: Record<string, number>;
   met: boolean;
 };
 
@@ -196,6 +221,14 @@ try {
     env: { ...appEnv(SECRET, dbUrl), PORT: String(PORT), WORKER_INLINE: 'true', RETENTION_DAYS: '3650' },
   });
   await waitHttp(app, PORT);
+  /** The app's garbage collection so far, seconds by kind, from its /metrics. */
+  const gcSeconds = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="([^"]+)"\} (\S+)$/gm))
+      out[m[1]!] = Number(m[2]);
+    return out;
+  };
   const checkpointCount = async () =>
     Number(
       rowsOf<{ n: number }>(
@@ -232,7 +265,11 @@ try {
     // In 5 s windows, as during the prune: the same window length on both sides, and the spread of
     // the baseline windows' p99 shows how much one window's p99 moves by itself.
     say(`rep ${rep} (${variant}): baseline ${RATE}/s for ${BASELINE_MS / 1000} s`);
+    // The app's event loop is read through the baseline too: how often it is late by itself.
+    const appLoop = sampleAppLoop(`http://127.0.0.1:${PORT}/metrics`);
+    const baseStart = performance.now();
     const base = await windowsWhile(() => false, BASELINE_MS / WINDOW_MS);
+    const baseEnd = performance.now();
     const windowP99s = base.windows.map((w) => w.p99 ?? 0);
     say(
       `  p50 ${base.all.p50} p99 ${base.all.p99} ms (windows ${windowP99s.join(', ')}), errors ${base.all.errors}`,
@@ -275,8 +312,22 @@ try {
         pruning = false;
       }
     })();
+    const gcBefore = await gcSeconds();
+    // The bench's own connection may have been replaced (idle_timeout) since the last rep.
+    const prunePid = Number(
+      rowsOf<{ pid: number }>(await db.execute(sql`select pg_backend_pid() as pid`))[0]!.pid,
+    );
+    const sampler = sampleActivity(dbUrl);
+    const stopOwnLoop = watchOwnLoop();
     const during = await windowsWhile(() => pruning, 1);
     await prune;
+    const samples: ActiveSession[] = await sampler.stop();
+    const appDelays = await appLoop.stop();
+    const ownDelays = stopOwnLoop();
+    const gcAfter = await gcSeconds();
+    const gcS = Object.fromEntries(
+      Object.entries(gcAfter).map(([k, v]) => [k, Math.round((v - (gcBefore[k] ?? 0)) * 1000) / 1000]),
+    );
     const pruned = old - (await count(oldest));
     const after = await sizes();
     // Freed: the tables that are gone. Grown: what the load's receipts added to the tables kept.
@@ -287,6 +338,32 @@ try {
     const span = stats(
       during.timed.filter(([at]) => at >= started && at <= started + pruneMs).map(([, l]) => l),
     );
+    // The worst request of each stall (requests due within 1 s of a worse one are the same stall).
+    const worst: [number, number][] = [];
+    for (const t of during.timed
+      .filter(([at, l]) => at >= started && at <= started + pruneMs && l > 2 * (base.all.p99 ?? 0))
+      .sort((a, b) => b[1] - a[1]))
+      if (worst.length < 5 && worst.every(([at]) => Math.abs(at - t[0]) > 1000)) worst.push(t);
+    /** Of the app's 250 ms reads of its event loop: how many were late by over 100 ms, and the longest. */
+    const loopLate = (from: number, to: number) => {
+      const inSpan = appDelays.filter((d) => d.at >= from && d.at <= to);
+      return {
+        reads: inSpan.length,
+        over100ms: inSpan.filter((d) => d.maxMs > 100).length,
+        maxMs: Math.round(Math.max(0, ...inSpan.map((d) => d.maxMs))),
+      };
+    };
+    const appLoopLate = {
+      baseline: loopLate(baseStart, baseEnd),
+      during: loopLate(started, performance.now()),
+    };
+    const slowest = worst.map(([at, l]) => ({
+      dueMs: Math.round(at - started),
+      latencyMs: Math.round(l),
+      appLoopMaxMs: longestDelay(appDelays, at, at + l, 250),
+      loadLoopMaxMs: longestDelay(ownDelays, at, at + l, 10),
+      activity: summarise(samples, at, at + l, prunePid),
+    }));
     const finished = pruned === old;
     const r: RetentionRep = {
       variant,
@@ -307,6 +384,9 @@ try {
       during: during.all,
       p99Ratio,
       pruneSpan: span,
+      slowest,
+      appLoopLate,
+      gcS,
       // Freed: at least 90 % of the expired day's tables handed back to the file system, without a VACUUM.
       met: finished && freed >= 0.9 * dayShare && p99Ratio !== null && p99Ratio <= 1.2,
     };
@@ -314,6 +394,20 @@ try {
     say(
       `  pruned ${pruned.toLocaleString('en')} in ${(pruneMs / 1000).toFixed(2)} s (${pruneRuns} runs; ${r.steps.map((s) => `${s.name} ${s.tries} tr ${s.detachMs}+${s.dropMs} ms`).join(', ')}); ${r.freedMb} of ${r.expectedFreeMb} MB freed (the load added ${r.grownMb} MB meanwhile); p99 ${base.all.p99} -> ${during.all.p99} ms (${p99Ratio?.toFixed(2)}x) over ${during.windows.length} window(s), p99 ${span.p99} max ${span.max} ms while it ran: ${r.met ? 'met' : 'NOT met'}`,
     );
+    say(
+      `  app event loop late > 100 ms: baseline ${appLoopLate.baseline.over100ms} of ${appLoopLate.baseline.reads} reads (max ${appLoopLate.baseline.maxMs} ms), during ${appLoopLate.during.over100ms} of ${appLoopLate.during.reads} (max ${appLoopLate.during.maxMs} ms)`,
+    );
+    say(
+      `  gc ${Object.entries(gcS)
+        .map(([k, v]) => `${k} ${v} s`)
+        .join(', ')}`,
+    );
+    for (const x of slowest) {
+      say(
+        `  ${x.latencyMs} ms due at +${x.dueMs} ms; event loop late by up to ${x.appLoopMaxMs} ms (app), ${x.loadLoopMaxMs} ms (load generator):`,
+      );
+      for (const a of x.activity.slice(0, 8)) say(`    ${a}`);
+    }
   }
 
   const jobs: RetentionResult['jobs'] = {};
@@ -329,9 +423,10 @@ try {
   const checkpoints = (await checkpointCount()) - checkpointsBefore;
   const app_ = reps.filter((r) => r.variant === 'app');
   const ratios = app_.map((r) => r.p99Ratio ?? Number.POSITIVE_INFINITY);
-  const medianP99Ratio = ratios.length
-    ? [...ratios].sort((a, b) => a - b)[Math.floor((ratios.length - 1) / 2)]!
-    : null;
+  // With an even count, the mean of the two middle ratios (the lower one alone would favour the goal).
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const mid = (sorted.length - 1) / 2;
+  const medianP99Ratio = sorted.length ? (sorted[Math.floor(mid)]! + sorted[Math.ceil(mid)]!) / 2 : null;
   const res: RetentionResult = {
     at: new Date().toISOString(),
     environment: {
