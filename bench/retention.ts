@@ -103,9 +103,10 @@ export type RetentionRep = {
   /** Percentiles of the requests due while the prune ran. */
   pruneSpan: ReturnType<typeof stats>;
   /**
-   * The slowest requests due while the prune ran (at most 5, each over twice the baseline's p99):
-   * when each was due (ms after the prune started), its latency, and what pg_stat_activity showed
-   * while it was in flight (bench/activity.ts).
+   * The worst request of each stall in the prune's windows (at most 5, each over twice the
+   * baseline's p99), in the prune's span or before or after it: when it was due (ms after the prune
+   * started; negative before it), its latency, and what pg_stat_activity showed while it was in
+   * flight (bench/activity.ts).
    */
   slowest: {
     dueMs: number;
@@ -340,9 +341,7 @@ try {
     );
     // The worst request of each stall (requests due within 1 s of a worse one are the same stall).
     const worst: [number, number][] = [];
-    for (const t of during.timed
-      .filter(([at, l]) => at >= started && at <= started + pruneMs && l > 2 * (base.all.p99 ?? 0))
-      .sort((a, b) => b[1] - a[1]))
+    for (const t of during.timed.filter(([, l]) => l > 2 * (base.all.p99 ?? 0)).sort((a, b) => b[1] - a[1]))
       if (worst.length < 5 && worst.every(([at]) => Math.abs(at - t[0]) > 1000)) worst.push(t);
     /** Of the app's 250 ms reads of its event loop: how many were late by over 100 ms, and the longest. */
     const loopLate = (from: number, to: number) => {
@@ -404,7 +403,7 @@ try {
     );
     for (const x of slowest) {
       say(
-        `  ${x.latencyMs} ms due at +${x.dueMs} ms; event loop late by up to ${x.appLoopMaxMs} ms (app), ${x.loadLoopMaxMs} ms (load generator):`,
+        `  ${x.latencyMs} ms due at ${x.dueMs >= 0 ? '+' : ''}${x.dueMs} ms (the prune took ${Math.round(pruneMs)} ms); event loop late by up to ${x.appLoopMaxMs} ms (app), ${x.loadLoopMaxMs} ms (load generator):`,
       );
       for (const a of x.activity.slice(0, 8)) say(`    ${a}`);
     }
