@@ -29,14 +29,7 @@ import {
   listPartitions,
 } from '@/db/queries/partitions';
 import { npmStartArgs } from '../test/helpers/npm-start';
-import {
-  type ActiveSession,
-  longestDelay,
-  sampleActivity,
-  sampleAppLoop,
-  summarise,
-  watchOwnLoop,
-} from './activity';
+import { longestDelay, sampleActivity, sampleAppLoop, summarise, watchOwnLoop } from './activity';
 import { appEnv } from './app-env';
 import { generateDashboardData } from './dashboard-data';
 import { type LoadResult, openLoop, stats } from './load';
@@ -322,7 +315,7 @@ try {
     const stopOwnLoop = watchOwnLoop();
     const during = await windowsWhile(() => pruning, 1);
     await prune;
-    const samples: ActiveSession[] = await sampler.stop();
+    const samples = await sampler.stop();
     const appDelays = await appLoop.stop();
     const ownDelays = stopOwnLoop();
     const gcAfter = await gcSeconds();
