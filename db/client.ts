@@ -1,7 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -10,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { lockPgliteFolder, makeFolderPrivate } from './pglite-folder';
+import { PGliteThread } from './pglite-thread';
 import * as schema from './schema';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -102,14 +101,12 @@ function preparedStatements(client: postgres.Sql): postgres.Sql {
   });
 }
 
-/** Extensions the migrations create (pg_trgm: the search index, migration 0010). */
-export const PGLITE_EXTENSIONS = { pg_trgm };
-
+/** PGlite on a thread of its own (db/pglite-thread.ts), in a folder or in memory (`memory://`). */
 async function openPglite(dir: string): Promise<DbHandle> {
   if (dir.startsWith('memory://')) {
-    const client = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
+    const client = await PGliteThread.open(dir);
     return {
-      db: drizzlePglite(client, { schema }) as unknown as Db,
+      db: drizzlePglite(client.asPGlite(), { schema }) as unknown as Db,
       kind: 'pglite',
       close: () => client.close(),
     };
@@ -121,8 +118,8 @@ async function openPglite(dir: string): Promise<DbHandle> {
   const unlock = lockPgliteFolder(folder);
   try {
     makeFolderPrivate(folder);
-    const client = await PGlite.create(folder, { extensions: PGLITE_EXTENSIONS });
-    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    const client = await PGliteThread.open(folder);
+    const db = drizzlePglite(client.asPGlite(), { schema }) as unknown as Db;
     const close = async () => {
       try {
         await client.close();

@@ -3,14 +3,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { type Db, PGLITE_EXTENSIONS, rowsOf } from '@/db/client';
+import { type Db, rowsOf } from '@/db/client';
+import { PGliteThread } from '@/db/pglite-thread';
 import { type IngestItem, ingestBatch, insertAckTimes } from '@/db/queries/ingest';
 import { pruneOld } from '@/db/queries/maintenance';
 import { ensureDayPartitions, listPartitions } from '@/db/queries/partitions';
@@ -273,8 +273,8 @@ async function databaseAt0017() {
       await a.end();
     };
   } else {
-    const client = await PGlite.create('memory://', { extensions: PGLITE_EXTENSIONS });
-    d = drizzle(client) as unknown as Db;
+    const client = await PGliteThread.open('memory://');
+    d = drizzle(client.asPGlite()) as unknown as Db;
     migrateTo = () => migrate(d as never, { migrationsFolder: dir });
     close = () => client.close();
   }

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { PGlite, types } from '@electric-sql/pglite';
+import { PGliteThread } from './pglite-thread';
+
+let thread: PGliteThread;
+let local: PGlite;
+before(async () => {
+  thread = await PGliteThread.open('memory://');
+  local = await PGlite.create('memory://');
+  for (const db of [thread, local])
+    await db.query(
+      'create table t (id int primary key, at timestamptz, doc jsonb, big int8, raw bytea, tags text[])',
+    );
+});
+after(async () => {
+  await thread.close();
+  await local.close();
+});
+
+// What drizzle's driver passes (drizzle-orm/pglite/session.js): dates and times kept as text.
+const drizzleOptions = {
+  parsers: { [types.TIMESTAMPTZ]: (v: string) => v, [types.TIMESTAMP]: (v: string) => v },
+};
+
+test('rows come back as in-process PGlite gives them, in object and array mode', async () => {
+  const insert = `insert into t values (1, '2026-12-01 10:00:00.123+00', '{"a":[1,"x"],"b":null}', 9007199254740993, '\\xdeadbeef', '{p,q}') returning id`;
+  for (const db of [thread, local]) await db.query(insert);
+  const select = 'select id, at, doc, big, raw, tags from t where id = $1';
+  for (const rowMode of ['object', 'array'] as const) {
+    const a = await thread.query(select, [1], { ...drizzleOptions, rowMode });
+    const b = await local.query(select, [1], { ...drizzleOptions, rowMode });
+    assert.deepEqual(a.rows, b.rows, rowMode);
+    assert.deepEqual(
+      a.fields.map((f) => [f.name, f.dataTypeID]),
+      b.fields.map((f) => [f.name, f.dataTypeID]),
+    );
+  }
+  const [row] = (await thread.query<{ at: unknown }>(select, [1], drizzleOptions)).rows;
+  assert.equal(typeof row!.at, 'string', 'the timestamp stays text, as drizzle asked');
+  assert.equal((await thread.query('update t set big = 1 where id > 0')).affectedRows, 1);
+});
+
+test('a transaction commits when its function resolves and rolls back when it throws; other statements wait for it', async () => {
+  await thread.transaction(async (tx) => {
+    await tx.query('insert into t (id) values (10)');
+  });
+  await assert.rejects(
+    thread.transaction(async (tx) => {
+      await tx.query('insert into t (id) values (11)');
+      throw new Error('handler failed');
+    }),
+    /handler failed/,
+  );
+  const ids = async () =>
+    (await thread.query<{ id: number }>('select id from t where id >= 10 order by id')).rows.map((r) => r.id);
+  assert.deepEqual(await ids(), [10]);
+
+  // A statement sent while a transaction is open runs after it, never inside it.
+  let outside: Promise<number[]> | undefined;
+  await thread.transaction(async (tx) => {
+    await tx.query('insert into t (id) values (12)');
+    outside = ids();
+    await new Promise((r) => setTimeout(r, 50));
+    await tx.query('insert into t (id) values (13)');
+  });
+  assert.deepEqual(await outside, [10, 12, 13]);
+});
+
+test("a database error keeps its SQLSTATE and fields, not the statement's parameters; the connection goes on", async () => {
+  const err: Error & { code?: string; constraint?: string } = await thread
+    .query('insert into t (id, doc) values ($1, $2)', [10, '{"secret":"s3cr3t"}'])
+    .catch((e) => e);
+  assert.ok(err instanceof Error);
+  assert.equal(err.code, '23505');
+  assert.equal(err.constraint, 't_pkey');
+  assert.ok(!JSON.stringify({ ...err, message: err.message }).includes('s3cr3t'));
+  assert.equal((await thread.query<{ n: number }>('select 1 as n')).rows[0]!.n, 1);
+});
+
+test('a parser that changes the text is refused instead of dropped', async () => {
+  await assert.rejects(
+    thread.query('select 1', [], { parsers: { [types.INT4]: (v: string) => Number(v) } }),
+    /must keep the text/,
+  );
+});
+
+test('a long statement runs off the main thread: timers keep firing meanwhile', async () => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  const started = performance.now();
+  await thread.query('select count(*) from generate_series(1, 5000000)');
+  const ms = performance.now() - started;
+  clearInterval(timer);
+  // Skipped where the statement is too quick for the comparison to mean anything.
+  if (ms > 200) assert.ok(ticks >= (ms / 10) * 0.5, `${ticks} ticks in ${Math.round(ms)} ms`);
+});
+
+test('after close, statements fail with a clear error', async () => {
+  const other = await PGliteThread.open('memory://');
+  await other.close();
+  await assert.rejects(other.query('select 1'), /embedded database thread exited/);
+});
+
+test('a script that never closes its database still exits once its statements are answered', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pglite-thread-'));
+  const file = path.join(dir, 'script.mts');
+  writeFileSync(
+    file,
+    `import { PGliteThread } from ${JSON.stringify(path.resolve('db/pglite-thread.ts'))};
+     const db = await PGliteThread.open('memory://');
+     setTimeout(async () => {
+       const r = await db.query('select 41 + 1 as n');
+       await db.transaction((tx) => tx.query('select 1'));
+       console.log('answer', r.rows[0].n);
+     }, 100);`,
+  );
+  try {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.signal, null, 'exited by itself, not killed by the timeout');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /answer 42/, 'the statement sent after start-up was answered before the exit');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

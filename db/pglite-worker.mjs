@@ -1,0 +1,82 @@
+// The embedded database on a thread of its own (db/pglite-thread.ts says why). Plain JavaScript: it
+// is started by path, also where no TypeScript loader is present (`next dev`).
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+
+/** Open transactions by the main thread's id: the PGlite transaction, and how to end it. */
+const open = new Map();
+
+/** Only strings, numbers and booleans of an error cross: its fields, never the query's parameters. */
+function plainError(err) {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const fields = { name: e.name, message: e.message };
+  for (const [k, v] of Object.entries(e))
+    if (k !== 'params' && k !== 'query' && ['string', 'number', 'boolean'].includes(typeof v)) fields[k] = v;
+  return fields;
+}
+
+/** Parsers that keep a type's text as it is (what drizzle asks for its date and time types). */
+const keepText = (oids) => Object.fromEntries(oids.map((oid) => [oid, (text) => text]));
+
+/** Starts a transaction that stays open until the main thread ends it ('end'). */
+function begin(id, db) {
+  return new Promise((began, failed) => {
+    const done = db.transaction(
+      (tx) =>
+        new Promise((commit, rollback) => {
+          open.set(id, { tx, commit, rollback, done });
+          began(null);
+        }),
+    );
+    // A BEGIN that fails never reaches the callback; a later failure is 'end''s to report.
+    done.catch((err) => {
+      if (!open.has(id)) failed(err);
+    });
+  });
+}
+
+async function end(id, commit) {
+  const t = open.get(id);
+  if (!t) throw new Error(`no open transaction ${id}`);
+  open.delete(id);
+  if (commit) {
+    t.commit(null);
+    await t.done;
+    return null;
+  }
+  const rolledBack = new Error('rolled back');
+  t.rollback(rolledBack);
+  await t.done.catch((err) => {
+    if (err !== rolledBack) throw err;
+  });
+  return null;
+}
+
+let db;
+try {
+  db = await PGlite.create(workerData.dataDir, { extensions: { pg_trgm } });
+  parentPort.postMessage({ ready: true });
+} catch (err) {
+  parentPort.postMessage({ ready: false, error: plainError(err) });
+}
+
+parentPort.on('message', async (m) => {
+  try {
+    let result = null;
+    if (m.op === 'query') {
+      const target = m.tx ? open.get(m.tx)?.tx : db;
+      if (!target) throw new Error(`no open transaction ${m.tx}`);
+      const r = await target.query(m.sql, m.params, {
+        rowMode: m.rowMode,
+        parsers: keepText(m.textTypes),
+      });
+      result = { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
+    } else if (m.op === 'begin') result = await begin(m.tx, db);
+    else if (m.op === 'end') result = await end(m.tx, m.commit);
+    else if (m.op === 'close') await db.close();
+    parentPort.postMessage({ id: m.id, result });
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: plainError(err) });
+  }
+});
