@@ -3,7 +3,7 @@
 // their search copies and ack times are partitioned by day (migration 0018): the prune drops the
 // expired day's tables.
 //   npx tsx bench/retention.ts [--receipts 10000000] [--days 31] [--rate 400] [--baseline-seconds 30]
-//                              [--reps 3] [--compare]
+//                              [--reps 3] [--compare | --compare-drop]
 // Fills a scratch database with the dashboard bench's receipts (bench/dashboard-data.ts: no bodies,
 // empty headers) spread over `days`, gives the days to be pruned what the app writes with a receipt
 // (body, search copy, ack time) so the size freed is the real one, starts `npm start` on it and sends
@@ -11,8 +11,9 @@
 // windows, then the prune job's own code (pruneOld, RETENTION_DAYS = days - rep) from this process
 // until nothing expired is left while the same load goes on. The app's own prune job is kept idle
 // (RETENTION_DAYS=3650) so only the measured runs prune. `--compare` alternates the app's lock tries
-// with one try of 1 s (what the sixth session shipped). Writes bench/results/retention.json, which
-// `npm run bench` reports.
+// with one try of 1 s (what the sixth session shipped); `--compare-drop` alternates the app's paced
+// drop with dropping each detached table at once (what the eighth session shipped). Writes
+// bench/results/retention.json, which `npm run bench` reports.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     'baseline-seconds': { type: 'string', default: '30' },
     reps: { type: 'string', default: '3' },
     compare: { type: 'boolean', default: false },
+    'compare-drop': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.receipts);
@@ -70,8 +72,11 @@ const DAY_MS = 86_400_000;
 
 /** One pruned day under load. */
 export type RetentionRep = {
-  /** 'app': the app's lock tries (LOCK_TRIES); 'one-try': one 1 s wait (--compare). */
-  variant: 'app' | 'one-try';
+  /**
+   * 'app': the app's lock tries (LOCK_TRIES) and paced drop; 'one-try': one 1 s wait (--compare);
+   * 'at-once': each detached table dropped in one statement (--compare-drop).
+   */
+  variant: 'app' | 'one-try' | 'at-once';
   retentionDays: number;
   /** Receipts the prune removed, the tables it dropped (with each one's lock tries, detach and drop times). */
   pruned: number;
@@ -254,7 +259,8 @@ try {
 
   const reps: RetentionRep[] = [];
   for (let rep = 1; rep <= REPS; rep++) {
-    const variant: RetentionRep['variant'] = values.compare && rep % 2 === 1 ? 'one-try' : 'app';
+    const variant: RetentionRep['variant'] =
+      rep % 2 === 0 ? 'app' : values.compare ? 'one-try' : values['compare-drop'] ? 'at-once' : 'app';
     const retentionDays = DAYS - rep;
     // In 5 s windows, as during the prune: the same window length on both sides, and the spread of
     // the baseline windows' p99 shows how much one window's p99 moves by itself.
@@ -294,7 +300,8 @@ try {
       try {
         while (performance.now() - started < MAX_PRUNE_MS) {
           const r = await pruneOld(db, retentionDays, {
-            lockTries: variant === 'app' ? LOCK_TRIES : ONE_TRY,
+            lockTries: variant === 'one-try' ? ONE_TRY : LOCK_TRIES,
+            paced: variant !== 'at-once',
           });
           pruneRuns++;
           dropped.push(...r.partitions);
@@ -384,7 +391,7 @@ try {
     };
     reps.push(r);
     say(
-      `  pruned ${pruned.toLocaleString('en')} in ${(pruneMs / 1000).toFixed(2)} s (${pruneRuns} runs; ${r.steps.map((s) => `${s.name} ${s.tries} tr ${s.detachMs}+${s.dropMs} ms`).join(', ')}); ${r.freedMb} of ${r.expectedFreeMb} MB freed (the load added ${r.grownMb} MB meanwhile); p99 ${base.all.p99} -> ${during.all.p99} ms (${p99Ratio?.toFixed(2)}x) over ${during.windows.length} window(s), p99 ${span.p99} max ${span.max} ms while it ran: ${r.met ? 'met' : 'NOT met'}`,
+      `  pruned ${pruned.toLocaleString('en')} in ${(pruneMs / 1000).toFixed(2)} s (${pruneRuns} runs; ${r.steps.map((s) => `${s.name} ${s.tries} tr ${s.detachMs}+${s.dropMs} ms/${s.pieces}`).join(', ')}); ${r.freedMb} of ${r.expectedFreeMb} MB freed (the load added ${r.grownMb} MB meanwhile); p99 ${base.all.p99} -> ${during.all.p99} ms (${p99Ratio?.toFixed(2)}x) over ${during.windows.length} window(s), p99 ${span.p99} max ${span.max} ms while it ran: ${r.met ? 'met' : 'NOT met'}`,
     );
     say(
       `  app event loop late > 100 ms: baseline ${appLoopLate.baseline.over100ms} of ${appLoopLate.baseline.reads} reads (max ${appLoopLate.baseline.maxMs} ms), during ${appLoopLate.during.over100ms} of ${appLoopLate.during.reads} (max ${appLoopLate.during.maxMs} ms)`,

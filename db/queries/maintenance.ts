@@ -7,6 +7,8 @@ export type PruneOptions = {
   budgetMs?: number;
   fingerprintHours?: number;
   lockTries?: LockTries;
+  /** Drop expired day tables in paced pieces (the default; see dropExpiredPartitions). */
+  paced?: boolean;
 };
 
 export type Pruned = {
@@ -34,13 +36,13 @@ export type Pruned = {
 export async function pruneOld(
   db: Db,
   retentionDays: number,
-  { batch = 5000, budgetMs = 30_000, fingerprintHours = 24, lockTries }: PruneOptions = {},
+  { batch = 5000, budgetMs = 30_000, fingerprintHours = 24, lockTries, paced }: PruneOptions = {},
 ): Promise<Pruned> {
   const {
     dropped: partitions,
     busy: deferred,
     steps,
-  } = await dropExpiredPartitions(db, retentionDays, lockTries);
+  } = await dropExpiredPartitions(db, retentionDays, { lockTries, paced });
   const deadline = Date.now() + budgetMs;
   const cutoff = sql`now() - ${sql.raw(`interval '${Math.trunc(retentionDays)} days'`)}`;
   const drain = async (statement: SQL) => {
