@@ -573,11 +573,12 @@ an inbox row, a fingerprint row, group commit) — that is the product, not a ha
 
 ## Latest results (${r.mode}, ${r.startedAt}, ${Math.round(r.durationS)} s)
 
-**Noise:** the machine has 2 cores shared by the load generator, the servers and Postgres, and on
-${r.startedAt.slice(0, 10)} by several other engineers' builds and test suites too (load average in the
-environment block): absolute figures are far below what the same code does on a quiet machine. Treat
-differences under ~15 % as noise; only the ratios (same run, same conditions, peers in turn) mean
-something.
+**Noise:** the machine has 2 cores shared by the load generator, the servers and Postgres (the
+environment block gives the load average at the start and the end; well above 2 means other work
+shared the machine too, and absolute figures then drop far below a quiet machine's). Absolute rates
+also move between sittings on a quiet machine (P1's closed loop at 20 connections: about 1,000
+acks/s in one full run, about 2,000 in the next). Treat differences under ~15 % as noise; only the
+ratios (same run, same conditions, peers in turn) mean something.
 
 **Dashboard:** receipts spread evenly over 30 days (ack times log-normal, 5 % duplicates, 1 %
 rejected) with the rollups the app maintains. "Ours" is the app's own code path (lib/metrics over the
