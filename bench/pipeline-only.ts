@@ -1,7 +1,9 @@
 // The default configuration alone (issue #19), for trying a lever between full runs: P1's closed-loop
 // ack rate at 20 connections, then ours with the inline worker on Postgres and on PGlite, each
 // searched for the highest rate it acks AND processes (bench/pipeline.ts, the full run's settings).
-//   npx tsx bench/pipeline-only.ts [--steps 4] [--step-seconds 60] [--only pg|pglite]
+//   npx tsx bench/pipeline-only.ts [--steps 4] [--step-seconds 60] [--only pg|pglite] [--env K=V …]
+// --env sets a variable of ours (for an A/B of a setting: --env WORKER_CONCURRENCY=1); --rates 400,550
+// runs those fixed steps, in that order, instead of the search (the same steps for both sides of an A/B).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +13,7 @@ import { appEnv } from './app-env';
 import { autocannonClosed } from './closed';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
-import { pipelineSearch } from './pipeline';
+import { pipelineSearch, pipelineStep } from './pipeline';
 import { startProc, stopAll, stopProc, waitHttp } from './procs';
 import { createScratch, dropScratch } from './scratch-db';
 
@@ -20,8 +22,17 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '4' },
     'step-seconds': { type: 'string', default: '60' },
     only: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
+    rates: { type: 'string' },
   },
 });
+const extraEnv = Object.fromEntries(
+  values.env.map((kv) => {
+    const i = kv.indexOf('=');
+    if (i < 1) throw new Error(`--env wants KEY=VALUE, got ${kv}`);
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  }),
+);
 const REPO = path.resolve(import.meta.dirname, '..');
 const RUN = randomBytes(3).toString('hex');
 const SECRET = `bench-secret-${RUN}`;
@@ -53,13 +64,25 @@ try {
     const db = kind === 'pg' ? await createScratch(scratch[1]!) : undefined;
     const proc = startProc(`inline-${kind}`, process.execPath, npmStartArgs(nextDir), {
       cwd: nextDir,
-      env: { ...appEnv(SECRET, db, pgliteDir), WORKER_INLINE: 'true', PORT: String(port) },
+      env: { ...appEnv(SECRET, db, pgliteDir), WORKER_INLINE: 'true', PORT: String(port), ...extraEnv },
     });
     await waitHttp(proc, port);
     const url = `http://127.0.0.1:${port}${HOOK}`;
     const feed = new Feed(SECRET, 'accept', 4e9);
     await autocannonClosed(url, 20, 2000, feed);
     await sleep(2000);
+    if (values.rates) {
+      for (const rate of values.rates.split(',').map(Number)) {
+        const st = await pipelineStep(url, feed, rate, Number(values['step-seconds']) * 1000, 200, 10_000);
+        const worst = Math.max(...st.backlog.map(([, n]) => n), 0);
+        say(
+          `  ours inline (${kind}) ${rate}/s: ${st.run.throughput} acks/s p50 ${st.run.p50} p99 ${st.run.p99} ms, errors ${st.run.errors}, backlog max ${worst} at end ${st.backlogAtEnd}, caught up ${st.catchUpS === null ? 'no' : `${st.catchUpS.toFixed(1)} s`} → ${st.clean ? 'clean' : 'NOT clean'}`,
+        );
+        await sleep(2000);
+      }
+      await stopProc(proc);
+      continue;
+    }
     const res = await pipelineSearch(
       `ours inline (${kind})`,
       url,
