@@ -86,7 +86,7 @@ const PORTS = {
 };
 /** The closed-loop connection counts of issue #19. */
 const CLOSED_CONNECTIONS = [20, 64] as const;
-/** WORKER_CONCURRENCY's default (lib/env.ts): the worker drain goal is at the default. */
+/** WORKER_CONCURRENCY's default on Postgres (lib/env.ts): the worker drain goal is at the default. */
 const DEFAULT_CONCURRENCY = 4;
 const HOOK = '/api/webhooks/skylightchat';
 

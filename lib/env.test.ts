@@ -11,6 +11,14 @@ test('defaults give sandbox mode on embedded PGlite', () => {
   assert.equal(e.WORKER_INLINE, true);
 });
 
+test('the worker runs one transaction at a time on PGlite, four on Postgres, unless told', () => {
+  assert.equal(parseEnv({}).WORKER_CONCURRENCY, 1);
+  assert.equal(parseEnv({ DATABASE_URL: 'postgres://h/db' }).WORKER_CONCURRENCY, 4);
+  assert.equal(parseEnv({ WORKER_CONCURRENCY: '3' }).WORKER_CONCURRENCY, 3);
+  assert.equal(parseEnv({ DATABASE_URL: 'postgres://h/db', WORKER_CONCURRENCY: '1' }).WORKER_CONCURRENCY, 1);
+  assert.throws(() => parseEnv({ WORKER_CONCURRENCY: '0' }), /WORKER_CONCURRENCY/);
+});
+
 test('a comma-separated secret list is split for rotation', () => {
   const e = parseEnv({ SKYLIGHT_API_KEY: 'k', SKYLIGHT_WEBHOOK_SECRET: 'new, old' });
   assert.deepEqual(e.webhookSecrets, ['new', 'old']);

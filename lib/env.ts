@@ -39,7 +39,10 @@ const schema = z
     TRUST_PROXY: trustProxy.default(false),
     WORKER_MAX_ATTEMPTS: intIn(1, 100).default(5),
     WORKER_BACKOFF_MS: intIn(1, 3_600_000).default(2000),
-    WORKER_CONCURRENCY: intIn(1, 256).default(4),
+    // Unset: 4 on Postgres, 1 on PGlite. PGlite's one connection runs one transaction at a time, so
+    // more slots only split a claim into more, smaller transactions queued behind each other, each
+    // holding the receiver's writes back (BENCHMARKS.md, issue #19); see parseEnv.
+    WORKER_CONCURRENCY: intIn(1, 256).optional(),
     // Unset: the worker's own default (lib/worker/worker.ts, DEFAULT_BATCH).
     WORKER_BATCH_SIZE: intIn(1, 256).optional(),
     WORKER_INLINE: bool.default(true),
@@ -83,7 +86,8 @@ const schema = z
     }
   });
 
-export type Env = z.infer<typeof schema> & {
+export type Env = Omit<z.infer<typeof schema>, 'WORKER_CONCURRENCY'> & {
+  WORKER_CONCURRENCY: number;
   sandbox: boolean;
   webhookSecrets: string[];
   slySecrets: string[];
@@ -100,6 +104,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const v = result.data;
   return {
     ...v,
+    WORKER_CONCURRENCY: v.WORKER_CONCURRENCY ?? (v.DATABASE_URL ? 4 : 1),
     sandbox: !v.SKYLIGHT_API_KEY,
     webhookSecrets: splitSecrets(v.SKYLIGHT_WEBHOOK_SECRET),
     slySecrets: splitSecrets(v.SLY_WEBHOOK_SECRET),
