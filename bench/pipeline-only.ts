@@ -13,7 +13,7 @@ import { appEnv } from './app-env';
 import { autocannonClosed } from './closed';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
-import { pipelineSearch, pipelineStep } from './pipeline';
+import { pipelineSearch, pipelineStep, quiet, stepLine } from './pipeline';
 import { startProc, stopAll, stopProc, waitHttp } from './procs';
 import { createScratch, dropScratch } from './scratch-db';
 
@@ -33,6 +33,13 @@ const extraEnv = Object.fromEntries(
     return [kv.slice(0, i), kv.slice(i + 1)];
   }),
 );
+const rates = values.rates?.split(',').map((r) => {
+  const n = Number(r);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--rates wants whole deliveries/s, got ${r}`);
+  return n;
+});
+/** The full run's step settings (bench/run.ts): a step is clean with p99 ≤ 200 ms, caught up in 10 s. */
+const STEP = { stepMs: Number(values['step-seconds']) * 1000, p99LimitMs: 200, catchUpMs: 10_000 };
 const REPO = path.resolve(import.meta.dirname, '..');
 const RUN = randomBytes(3).toString('hex');
 const SECRET = `bench-secret-${RUN}`;
@@ -71,13 +78,12 @@ try {
     const feed = new Feed(SECRET, 'accept', 4e9);
     await autocannonClosed(url, 20, 2000, feed);
     await sleep(2000);
-    if (values.rates) {
-      for (const rate of values.rates.split(',').map(Number)) {
-        const st = await pipelineStep(url, feed, rate, Number(values['step-seconds']) * 1000, 200, 10_000);
-        const worst = Math.max(...st.backlog.map(([, n]) => n), 0);
-        say(
-          `  ours inline (${kind}) ${rate}/s: ${st.run.throughput} acks/s p50 ${st.run.p50} p99 ${st.run.p99} ms, errors ${st.run.errors}, backlog max ${worst} at end ${st.backlogAtEnd}, caught up ${st.catchUpS === null ? 'no' : `${st.catchUpS.toFixed(1)} s`} → ${st.clean ? 'clean' : 'NOT clean'}`,
-        );
+    if (rates) {
+      for (const rate of rates) {
+        const st = await pipelineStep(url, feed, rate, STEP.stepMs, STEP.p99LimitMs, STEP.catchUpMs);
+        say(stepLine(`ours inline (${kind})`, st));
+        // As the search does: the next step must not inherit this one's backlog.
+        if (st.catchUpS === null) await quiet(new URL(url).origin);
         await sleep(2000);
       }
       await stopProc(proc);
@@ -87,13 +93,7 @@ try {
       `ours inline (${kind})`,
       url,
       feed,
-      {
-        probeMs: 10_000,
-        stepMs: Number(values['step-seconds']) * 1000,
-        steps: Number(values.steps),
-        p99LimitMs: 200,
-        catchUpMs: 10_000,
-      },
+      { ...STEP, probeMs: 10_000, steps: Number(values.steps) },
       say,
       async () => {
         await sleep(2000);

@@ -55,7 +55,7 @@ async function waitCaughtUp(origin: string, base: number, acked: number, maxMs: 
 }
 
 /** Waits (at most 60 s) until the worker's completed count stops moving for a second. */
-async function quiet(origin: string) {
+export async function quiet(origin: string) {
   const until = Date.now() + 60_000;
   let last = -1;
   while (Date.now() < until) {
@@ -113,6 +113,13 @@ export async function pipelineStep(
   return { rate, run, backlog, backlogAtEnd, catchUpS, clean };
 }
 
+/** One step as the logs print it. */
+export function stepLine(label: string, st: PipelineStep): string {
+  const worst = Math.max(0, ...st.backlog.map(([, n]) => n));
+  const caught = st.catchUpS === null ? 'no' : `${st.catchUpS.toFixed(1)} s`;
+  return `  ${label} ${st.rate}/s: ${st.run.throughput} acks/s p50 ${st.run.p50} p99 ${st.run.p99} ms, errors ${st.run.errors}, backlog max ${worst} at end ${st.backlogAtEnd}, caught up ${caught} → ${st.clean ? 'clean' : 'NOT clean'}`;
+}
+
 /**
  * A closed-loop probe (20 connections) for the ack and processing rates, then open-model steps from
  * 0.9 × the slower of the two, up by a quarter after a clean step, bisecting after a failed one.
@@ -147,9 +154,7 @@ export async function pipelineSearch(
   for (let s = 0; s < cfg.steps; s++) {
     const st = await pipelineStep(url, feed, rate, cfg.stepMs, cfg.p99LimitMs, cfg.catchUpMs);
     steps.push(st);
-    say(
-      `  ${label} ${rate}/s: ${st.run.throughput} acks/s p99 ${st.run.p99} ms, errors ${st.run.errors}, backlog at end ${st.backlogAtEnd}, caught up ${st.catchUpS === null ? 'no' : `${st.catchUpS.toFixed(1)} s`} → ${st.clean ? 'clean' : 'NOT clean'}`,
-    );
+    say(stepLine(label, st));
     if (st.clean) lo = Math.max(lo ?? 0, rate);
     else hi = hi === null ? rate : Math.min(hi, rate);
     // A step the worker did not keep up with leaves a backlog that the next step would inherit.

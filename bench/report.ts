@@ -577,7 +577,7 @@ an inbox row, a fingerprint row, group commit) — that is the product, not a ha
 environment block gives the load average at the start and the end; well above 2 means other work
 shared the machine too, and absolute figures then drop far below a quiet machine's). Absolute rates
 also move between sittings on a quiet machine (P1's closed loop at 20 connections: about 1,000
-acks/s in one full run, about 2,000 in the next). Treat differences under ~15 % as noise; only the
+acks/s in the full run of 2026-12-02, about 2,000 in that of 2026-12-03). Treat differences under ~15 % as noise; only the
 ratios (same run, same conditions, peers in turn) mean something.
 
 **Dashboard:** receipts spread evenly over 30 days (ack times log-normal, 5 % duplicates, 1 %
