@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { listReconciled, startRun } from '@/db/queries/reconciliation';
-import { receipts, reconciliationDeliveries, reconciliationRuns } from '@/db/schema';
+import { reconciliationDeliveries, reconciliationRuns } from '@/db/schema';
 import { skylight } from '@/lib/providers/skylight';
 import type { PlantedLoss } from '@/lib/providers/skylight/sandbox/sender';
 import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';

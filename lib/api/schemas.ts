@@ -10,7 +10,6 @@ import {
   ROLES,
   SOURCE_SLUG_PATTERN,
 } from '@/db/schema';
-import { MAX_RANGE_MS } from '@/lib/metrics/buckets';
 import { PROVIDER_NAMES } from '@/lib/providers/registry';
 import { customRangeProblem } from '@/lib/time-range';
 
