@@ -24,3 +24,14 @@ export function appEnv(
   else e.PGLITE_DIR = pgliteDir;
   return e;
 }
+
+/** `--env KEY=VALUE` arguments (repeatable) as variables for ours, for an A/B of a setting. */
+export function envPairs(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((kv) => {
+      const i = kv.indexOf('=');
+      if (i < 1) throw new Error(`--env wants KEY=VALUE, got ${kv}`);
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }),
+  );
+}

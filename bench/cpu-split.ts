@@ -3,13 +3,14 @@
 // process group, every Postgres process (backends, WAL writer, checkpointer), and this load generator.
 // On a 2-core machine the three share the cores, so CPU per ack, not only acks/s, says which side a
 // lever must make cheaper.
-//   npx tsx bench/cpu-split.ts [--seconds 10] [--reps 2] [--connections 20]
-import { readdirSync, readFileSync } from 'node:fs';
+//   npx tsx bench/cpu-split.ts [--seconds 10] [--reps 2] [--connections 20] [--env KEY=VALUE …]
+// --env adds a fourth side: ours again with those variables (an A/B of a setting in the same run).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { npmStartArgs } from '../test/helpers/npm-start';
-import { appEnv } from './app-env';
+import { appEnv, envPairs } from './app-env';
 import { autocannonClosed } from './closed';
+import { cpuMs, postgresCpuMs } from './cpu';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
 import { startProc, stopAll, waitHttp } from './procs';
@@ -20,39 +21,15 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     reps: { type: 'string', default: '2' },
     connections: { type: 'string', default: '20' },
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
+const extraEnv = envPairs(values.env);
 const REPO = path.resolve(import.meta.dirname, '..');
 const RUN = Math.random().toString(36).slice(2, 8);
 const SECRET = `bench-secret-${RUN}`;
 const BASE = Number(process.env.BENCH_PORT_BASE ?? 4300);
 const HOOK = '/api/webhooks/skylightchat';
-/**
- * CPU time (ms) of every process whose command or process group matches, from schedstat's run time
- * (nanoseconds): utime/stime are sampled per tick, and on this VM a Postgres backend that runs in
- * bursts of tens of microseconds showed 0 s after 18,000 inserts.
- */
-function cpuMs(match: (comm: string, pgrp: number) => boolean): number {
-  let ns = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      // Fields after the command: state(0) ppid(1) pgrp(2) …
-      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (!match(comm, pgrp)) continue;
-      // Threads too: a process's schedstat counts only its main thread.
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      }
-    } catch {
-      // The process exited meanwhile.
-    }
-  }
-  return ns / 1e6;
-}
-
 const env = (db: string, extra: Record<string, string>): NodeJS.ProcessEnv => ({
   ...appEnv(SECRET, db),
   BENCH_DATABASE_URL: db,
@@ -63,7 +40,13 @@ try {
   const nextDir = await prepareNextCopy(REPO, console.log);
   const peer = (file: string) =>
     [process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/peers', file)]] as const;
-  const targets = [
+  const targets: Array<{
+    id: string;
+    port: number;
+    start: readonly [string, readonly string[]];
+    cwd: string;
+    env?: Record<string, string>;
+  }> = [
     { id: 'P1 express + pg', port: BASE + 2, start: peer('p1.ts'), cwd: REPO },
     { id: 'P0 node:http + postgres.js', port: BASE + 1, start: peer('p0.ts'), cwd: REPO },
     {
@@ -73,12 +56,15 @@ try {
       cwd: nextDir,
     },
   ];
+  if (values.env.length > 0) {
+    targets.push({ ...targets[2]!, id: `ours + ${values.env.join(' ')}`, port: BASE + 4, env: extraEnv });
+  }
   const procs = [];
   for (const [i, t] of targets.entries()) {
     const db = await createScratch(`bench_${RUN}_cpu_${i}`);
     const p = startProc(t.id, t.start[0], t.start[1], {
       cwd: t.cwd,
-      env: env(db, { BENCH_PORT: String(t.port), PORT: String(t.port) }),
+      env: env(db, { BENCH_PORT: String(t.port), PORT: String(t.port), ...t.env }),
     });
     procs.push(p);
     await waitHttp(p, t.port);
@@ -93,11 +79,11 @@ try {
       await autocannonClosed(url, connections, 1000, feed); // warm
       const pgrp = procs[i]!.child.pid!;
       const app0 = cpuMs((_, g) => g === pgrp);
-      const pg0 = cpuMs((c) => c === 'postgres' || c.startsWith('postgres:'));
+      const pg0 = postgresCpuMs();
       const gen0 = process.cpuUsage();
       const r = await autocannonClosed(url, connections, seconds * 1000, feed);
       const app = cpuMs((_, g) => g === pgrp) - app0;
-      const pg = cpuMs((c) => c === 'postgres' || c.startsWith('postgres:')) - pg0;
+      const pg = postgresCpuMs() - pg0;
       const g = process.cpuUsage(gen0);
       const gen = (g.user + g.system) / 1000;
       const per = (ms: number) => (r.ok > 0 ? ((ms / r.ok) * 1000).toFixed(0) : '–');

@@ -3,14 +3,16 @@
 // searched for the highest rate it acks AND processes (bench/pipeline.ts, the full run's settings).
 //   npx tsx bench/pipeline-only.ts [--steps 4] [--step-seconds 60] [--only pg|pglite] [--env K=V …]
 // --env sets a variable of ours (for an A/B of a setting: --env WORKER_CONCURRENCY=1); --rates 400,550
-// runs those fixed steps, in that order, instead of the search (the same steps for both sides of an A/B).
+// runs those fixed steps, in that order, instead of the search (the same steps for both sides of an A/B),
+// each with the CPU it cost per delivery (the server's processes and Postgres's), beside P1's per ack.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { npmStartArgs } from '../test/helpers/npm-start';
-import { appEnv } from './app-env';
+import { appEnv, envPairs } from './app-env';
 import { autocannonClosed } from './closed';
+import { cpuMs, postgresCpuMs } from './cpu';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
 import { pipelineSearch, pipelineStep, quiet, stepLine } from './pipeline';
@@ -26,13 +28,7 @@ const { values } = parseArgs({
     rates: { type: 'string' },
   },
 });
-const extraEnv = Object.fromEntries(
-  values.env.map((kv) => {
-    const i = kv.indexOf('=');
-    if (i < 1) throw new Error(`--env wants KEY=VALUE, got ${kv}`);
-    return [kv.slice(0, i), kv.slice(i + 1)];
-  }),
-);
+const extraEnv = envPairs(values.env);
 const rates = values.rates?.split(',').map((r) => {
   const n = Number(r);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--rates wants whole deliveries/s, got ${r}`);
@@ -47,6 +43,22 @@ const BASE = Number(process.env.BENCH_PORT_BASE ?? 4300);
 const HOOK = '/api/webhooks/skylightchat';
 const t0 = Date.now();
 const say = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+/**
+ * CPU spent from now on by a server's process group and by Postgres, per delivery: what a rate costs,
+ * so the ceiling of two shared cores can be worked out (acked and processed, for the inline worker).
+ */
+function cpuOf(pgrp: number) {
+  const app0 = cpuMs((_, g) => g === pgrp);
+  const pg0 = postgresCpuMs();
+  return {
+    perDelivery(n: number) {
+      const app = cpuMs((_, g) => g === pgrp) - app0;
+      const pg = postgresCpuMs() - pg0;
+      const us = (ms: number) => Math.round((ms / Math.max(1, n)) * 1000);
+      return `CPU per delivery: app ${us(app)} µs, Postgres ${us(pg)} µs`;
+    },
+  };
+}
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const pgliteDir = `/tmp/bench-pipeline-${RUN}`;
 const scratch = [`bench_${RUN}_p1`, `bench_${RUN}_inline`];
@@ -61,8 +73,9 @@ try {
   await waitHttp(p1, BASE + 2);
   const p1Feed = new Feed(SECRET, 'accept', 0);
   await autocannonClosed(`http://127.0.0.1:${BASE + 2}${HOOK}`, 20, 3000, p1Feed);
+  const p1Cpu = cpuOf(p1.child.pid!);
   const p1Run = await autocannonClosed(`http://127.0.0.1:${BASE + 2}${HOOK}`, 20, 10_000, p1Feed);
-  say(`P1 closed loop c=20: ${p1Run.acksPerSecond} acks/s`);
+  say(`P1 closed loop c=20: ${p1Run.acksPerSecond} acks/s, ${p1Cpu.perDelivery(p1Run.ok)}`);
   await stopProc(p1);
 
   for (const kind of ['pg', 'pglite'] as const) {
@@ -80,8 +93,9 @@ try {
     await sleep(2000);
     if (rates) {
       for (const rate of rates) {
+        const cpu = cpuOf(proc.child.pid!);
         const st = await pipelineStep(url, feed, rate, STEP.stepMs, STEP.p99LimitMs, STEP.catchUpMs);
-        say(stepLine(`ours inline (${kind})`, st));
+        say(`${stepLine(`ours inline (${kind})`, st)}, ${cpu.perDelivery(st.run.ok)}`);
         // As the search does: the next step must not inherit this one's backlog.
         if (st.catchUpS === null) await quiet(new URL(url).origin);
         await sleep(2000);

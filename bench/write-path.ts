@@ -1,16 +1,22 @@
 // The receiver's write path alone (issue #19): the group commit (lib/receiver/group-commit.ts) fed by
-// N concurrent submitters in this process, no HTTP, no signature, on a scratch Postgres database. What
-// it measures is the database side of an accepted delivery, so a lever there can be judged without
-// the noise of the whole stack. Variants of where the exact ack time goes, A B C A B C, each run on
-// freshly truncated tables:
+// N concurrent submitters in this process, no HTTP, no signature, on scratch Postgres databases with
+// the receiver's pool settings (prepared statements, custom plans). What it measures is the database
+// side of an accepted delivery, so a lever there can be judged without the noise of the whole stack.
+// Variants run A B C A B C, each on freshly truncated tables.
+//
+// Where the exact ack time goes (the default):
 //   insert  receipt_acks, one narrow row per receipt (the app today)
 //   update  the receipt row rewritten (the app before; not HOT, a new entry in every receipts index)
 //   none    no exact ack time at all (the floor)
-//   npx tsx bench/write-path.ts [--seconds 5] [--reps 3] [--concurrency 20]
+// What some indexes cost (`--without a,b`): the app's schema against a second database with those
+// indexes dropped (each by its name in db/schema.ts; both store the ack time in receipt_acks).
+// Each run prints accepted/s, WAL bytes and Postgres CPU (every Postgres process) per delivery.
+//   npx tsx bench/write-path.ts [--seconds 5] [--reps 3] [--concurrency 20] [--without idx,idx]
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { openDb, rowsOf } from '@/db/client';
+import { type DbHandle, openDb, rowsOf } from '@/db/client';
 import { GroupCommit } from '@/lib/receiver/group-commit';
+import { postgresCpuMs } from './cpu';
 import { acceptedItem, Feed } from './payloads';
 import { createScratch, dropAllScratch } from './scratch-db';
 
@@ -19,6 +25,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     reps: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '20' },
+    without: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -26,66 +33,111 @@ const concurrency = Number(values.concurrency);
 const feed = new Feed('write-path-secret');
 const item = () => acceptedItem(feed);
 
-type Mode = 'insert' | 'update' | 'none';
-const h = await openDb({ url: await createScratch(`bench_write_${Math.random().toString(36).slice(2, 8)}`) });
+type AckMode = 'insert' | 'update' | 'none';
+type Variant = { name: string; h: DbHandle; ack: AckMode };
+
+const scratch = async () =>
+  openDb({
+    url: await createScratch(`bench_write_${Math.random().toString(36).slice(2, 8)}`),
+    prepared: true,
+    max: 6,
+  });
+
+async function variants(): Promise<Variant[]> {
+  if (!values.without) {
+    const h = await scratch();
+    return (['insert', 'update', 'none'] as const).map((ack) => ({ name: ack, h, ack }));
+  }
+  const names = values.without.split(',').map((s) => s.trim());
+  const app = await scratch();
+  const cut = await scratch();
+  for (const name of names) {
+    const [found] = rowsOf<{ n: number }>(
+      await cut.db.execute(sql`select count(*)::int as n from pg_indexes where indexname = ${name}`),
+    );
+    if (found!.n === 0) throw new Error(`--without: no index named ${name}`);
+    await cut.db.execute(sql.raw(`drop index ${name}`));
+  }
+  return [
+    { name: 'app', h: app, ack: 'insert' },
+    { name: `without ${names.length}`, h: cut, ack: 'insert' },
+  ];
+}
+
+async function measure({ h, ack }: Variant) {
+  await h.db.execute(sql`truncate receipts, events, fingerprints, receipt_acks restart identity cascade`);
+  await h.db.execute(sql`checkpoint`);
+  const items = Array.from({ length: Math.round(seconds * 8000) }, item);
+  const gc = new GroupCommit(async () => h.db);
+  // The previous write-back, as it was: one UPDATE of the receipts every 250 ms.
+  const pending: Array<{ id: number; ackMs: number }> = [];
+  const writeBack = async () => {
+    const b = pending.splice(0);
+    if (b.length > 0) {
+      await h.db.execute(sql`update receipts as r set ack_ms = v."ackMs"
+        from json_to_recordset(${JSON.stringify(b)}::json) as v(id bigint, "ackMs" real) where r.id = v.id`);
+    }
+  };
+  const timer = setInterval(() => void writeBack(), 250);
+  const lsn = async () =>
+    String(
+      rowsOf<{ lsn: string }>(await h.db.execute(sql`select pg_current_wal_lsn()::text as lsn`))[0]!.lsn,
+    );
+  const lsn0 = await lsn();
+  const pg0 = postgresCpuMs();
+  let next = 0;
+  let done = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end && next < items.length) {
+        const item = items[next++]!;
+        const r = await gc.submit(item);
+        if (ack === 'insert') gc.recordAck(r.receiptId, item.receipt.receivedAt!, 1);
+        else if (ack === 'update') pending.push({ id: r.receiptId, ackMs: 1 });
+        done++;
+      }
+    }),
+  );
+  clearInterval(timer);
+  await gc.drain();
+  await writeBack();
+  const pgMs = postgresCpuMs() - pg0;
+  const [wal] = rowsOf<{ bytes: number }>(
+    await h.db.execute(sql`select pg_wal_lsn_diff(${await lsn()}::pg_lsn, ${lsn0}::pg_lsn)::float8 as bytes`),
+  );
+  return {
+    perSecond: Math.round(done / seconds),
+    walPerDelivery: Math.round(Number(wal!.bytes) / done),
+    pgMicros: Math.round((pgMs / done) * 1000),
+  };
+}
+
+let vs: Variant[] = [];
 try {
-  const results: Record<Mode, number[]> = { insert: [], update: [], none: [] };
-  const walPer: Record<Mode, number[]> = { insert: [], update: [], none: [] };
+  vs = await variants();
+  const results = new Map(vs.map((v) => [v.name, [] as Array<Awaited<ReturnType<typeof measure>>>]));
   for (let rep = 1; rep <= Number(values.reps); rep++) {
-    for (const mode of ['insert', 'update', 'none'] as const) {
-      await h.db.execute(sql`truncate receipts, events, fingerprints, receipt_acks restart identity cascade`);
-      await h.db.execute(sql`checkpoint`);
-      const items = Array.from({ length: Math.round(seconds * 6000) }, item);
-      const gc = new GroupCommit(async () => h.db);
-      // The previous write-back, as it was: one UPDATE of the receipts every 250 ms.
-      const pending: Array<{ id: number; ackMs: number }> = [];
-      const writeBack = async () => {
-        const b = pending.splice(0);
-        if (b.length > 0) {
-          await h.db.execute(sql`update receipts as r set ack_ms = v."ackMs"
-            from json_to_recordset(${JSON.stringify(b)}::json) as v(id bigint, "ackMs" real) where r.id = v.id`);
-        }
-      };
-      const timer = setInterval(() => void writeBack(), 250);
-      const lsn = async () =>
-        String(
-          rowsOf<{ lsn: string }>(await h.db.execute(sql`select pg_current_wal_lsn()::text as lsn`))[0]!.lsn,
-        );
-      const lsn0 = await lsn();
-      let next = 0;
-      let done = 0;
-      const end = performance.now() + seconds * 1000;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (performance.now() < end && next < items.length) {
-            const item = items[next++]!;
-            const r = await gc.submit(item);
-            if (mode === 'insert') gc.recordAck(r.receiptId, item.receipt.receivedAt!, 1);
-            else if (mode === 'update') pending.push({ id: r.receiptId, ackMs: 1 });
-            done++;
-          }
-        }),
-      );
-      clearInterval(timer);
-      await gc.drain();
-      await writeBack();
-      const [wal] = rowsOf<{ bytes: number }>(
-        await h.db.execute(
-          sql`select pg_wal_lsn_diff(${await lsn()}::pg_lsn, ${lsn0}::pg_lsn)::float8 as bytes`,
-        ),
-      );
-      results[mode].push(Math.round(done / seconds));
-      walPer[mode].push(Math.round(Number(wal!.bytes) / done));
+    for (const v of vs) {
+      const r = await measure(v);
+      results.get(v.name)!.push(r);
       console.log(
-        `rep ${rep} ${mode}: ${results[mode].at(-1)} accepted deliveries/s, ${walPer[mode].at(-1)} WAL bytes per delivery`,
+        `rep ${rep} ${v.name}: ${r.perSecond} accepted deliveries/s, ${r.walPerDelivery} WAL bytes and ${r.pgMicros} µs of Postgres CPU per delivery`,
       );
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(
-    `\nmedian of ${values.reps}, ${concurrency} submitters: insert ${median(results.insert)}/s, update ${median(results.update)}/s, none ${median(results.none)}/s; insert/update ${(median(results.insert) / median(results.update)).toFixed(2)}; WAL bytes per delivery: insert ${median(walPer.insert)}, update ${median(walPer.update)}, none ${median(walPer.none)}`,
-  );
+  const [base] = vs;
+  const baseRate = median(results.get(base!.name)!.map((r) => r.perSecond));
+  console.log(`\nmedian of ${values.reps}, ${concurrency} submitters:`);
+  for (const v of vs) {
+    const rs = results.get(v.name)!;
+    const rate = median(rs.map((r) => r.perSecond));
+    console.log(
+      `  ${v.name}: ${rate}/s (${(rate / baseRate).toFixed(2)}× ${base!.name}), ${median(rs.map((r) => r.walPerDelivery))} WAL bytes and ${median(rs.map((r) => r.pgMicros))} µs of Postgres CPU per delivery`,
+    );
+  }
 } finally {
-  await h.close();
+  for (const h of new Set(vs.map((v) => v.h))) await h.close();
   await dropAllScratch();
 }
