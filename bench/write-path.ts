@@ -36,12 +36,16 @@ const item = () => acceptedItem(feed);
 type AckMode = 'insert' | 'update' | 'none';
 type Variant = { name: string; h: DbHandle; ack: AckMode };
 
-const scratch = async () =>
-  openDb({
+const handles: DbHandle[] = [];
+async function scratch() {
+  const h = await openDb({
     url: await createScratch(`bench_write_${Math.random().toString(36).slice(2, 8)}`),
     prepared: true,
     max: 6,
   });
+  handles.push(h);
+  return h;
+}
 
 async function variants(): Promise<Variant[]> {
   if (!values.without) {
@@ -113,9 +117,8 @@ async function measure({ h, ack }: Variant) {
   };
 }
 
-let vs: Variant[] = [];
 try {
-  vs = await variants();
+  const vs = await variants();
   const results = new Map(vs.map((v) => [v.name, [] as Array<Awaited<ReturnType<typeof measure>>>]));
   for (let rep = 1; rep <= Number(values.reps); rep++) {
     for (const v of vs) {
@@ -138,6 +141,6 @@ try {
     );
   }
 } finally {
-  for (const h of new Set(vs.map((v) => v.h))) await h.close();
+  for (const h of handles) await h.close();
   await dropAllScratch();
 }
