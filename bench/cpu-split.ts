@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { npmStartArgs } from '../test/helpers/npm-start';
 import { appEnv, envPairs } from './app-env';
 import { autocannonClosed } from './closed';
-import { cpuMs, postgresCpuMs } from './cpu';
+import { cpuSince } from './cpu';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
 import { startProc, stopAll, waitHttp } from './procs';
@@ -77,13 +77,10 @@ try {
       const feed = new Feed(SECRET, 'accept', (rep * 10 + i) * 1e8);
       const url = `http://127.0.0.1:${t.port}${HOOK}`;
       await autocannonClosed(url, connections, 1000, feed); // warm
-      const pgrp = procs[i]!.child.pid!;
-      const app0 = cpuMs((_, g) => g === pgrp);
-      const pg0 = postgresCpuMs();
+      const took = cpuSince(procs[i]!.child.pid!);
       const gen0 = process.cpuUsage();
       const r = await autocannonClosed(url, connections, seconds * 1000, feed);
-      const app = cpuMs((_, g) => g === pgrp) - app0;
-      const pg = postgresCpuMs() - pg0;
+      const { appMs: app, pgMs: pg } = took();
       const g = process.cpuUsage(gen0);
       const gen = (g.user + g.system) / 1000;
       const per = (ms: number) => (r.ok > 0 ? ((ms / r.ok) * 1000).toFixed(0) : '–');

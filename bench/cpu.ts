@@ -29,3 +29,10 @@ export function cpuMs(match: (comm: string, pgrp: number) => boolean): number {
 
 /** Every Postgres process: backends, WAL writer, checkpointer, autovacuum. */
 export const postgresCpuMs = () => cpuMs((c) => c === 'postgres' || c.startsWith('postgres:'));
+
+/** CPU spent from now on by a server's process group and by every Postgres process: call to read. */
+export function cpuSince(pgrp: number): () => { appMs: number; pgMs: number } {
+  const app0 = cpuMs((_, g) => g === pgrp);
+  const pg0 = postgresCpuMs();
+  return () => ({ appMs: cpuMs((_, g) => g === pgrp) - app0, pgMs: postgresCpuMs() - pg0 });
+}

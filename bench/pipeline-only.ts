@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { npmStartArgs } from '../test/helpers/npm-start';
 import { appEnv, envPairs } from './app-env';
 import { autocannonClosed } from './closed';
-import { cpuMs, postgresCpuMs } from './cpu';
+import { cpuSince } from './cpu';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
 import { pipelineSearch, pipelineStep, quiet, stepLine } from './pipeline';
@@ -44,18 +44,16 @@ const HOOK = '/api/webhooks/skylightchat';
 const t0 = Date.now();
 const say = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 /**
- * CPU spent from now on by a server's process group and by Postgres, per delivery: what a rate costs,
+ * The CPU a server's process group and Postgres spent from now on, per delivery: what a rate costs,
  * so the ceiling of two shared cores can be worked out (acked and processed, for the inline worker).
  */
 function cpuOf(pgrp: number) {
-  const app0 = cpuMs((_, g) => g === pgrp);
-  const pg0 = postgresCpuMs();
+  const took = cpuSince(pgrp);
   return {
     perDelivery(n: number) {
-      const app = cpuMs((_, g) => g === pgrp) - app0;
-      const pg = postgresCpuMs() - pg0;
+      const { appMs, pgMs } = took();
       const us = (ms: number) => Math.round((ms / Math.max(1, n)) * 1000);
-      return `CPU per delivery: app ${us(app)} µs, Postgres ${us(pg)} µs`;
+      return `CPU per delivery: app ${us(appMs)} µs, Postgres ${us(pgMs)} µs`;
     },
   };
 }
