@@ -15,14 +15,14 @@ import { autocannonClosed } from './closed';
 import { cpuSince } from './cpu';
 import { prepareNextCopy } from './next-copy';
 import { Feed } from './payloads';
-import { pipelineSearch, pipelineStep, quiet, stepLine } from './pipeline';
+import { FULL_RUN_PIPELINE, pipelineSearch, pipelineStep, quiet, stepLine } from './pipeline';
 import { startProc, stopAll, stopProc, waitHttp } from './procs';
 import { createScratch, dropScratch } from './scratch-db';
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '4' },
-    'step-seconds': { type: 'string', default: '60' },
+    steps: { type: 'string', default: String(FULL_RUN_PIPELINE.steps) },
+    'step-seconds': { type: 'string', default: String(FULL_RUN_PIPELINE.stepMs / 1000) },
     only: { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
     rates: { type: 'string' },
@@ -34,8 +34,11 @@ const rates = values.rates?.split(',').map((r) => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--rates wants whole deliveries/s, got ${r}`);
   return n;
 });
-/** The full run's step settings (bench/run.ts): a step is clean with p99 ≤ 200 ms, caught up in 10 s. */
-const STEP = { stepMs: Number(values['step-seconds']) * 1000, p99LimitMs: 200, catchUpMs: 10_000 };
+const STEP = {
+  ...FULL_RUN_PIPELINE,
+  stepMs: Number(values['step-seconds']) * 1000,
+  steps: Number(values.steps),
+};
 const REPO = path.resolve(import.meta.dirname, '..');
 const RUN = randomBytes(3).toString('hex');
 const SECRET = `bench-secret-${RUN}`;
@@ -101,16 +104,9 @@ try {
       await stopProc(proc);
       continue;
     }
-    const res = await pipelineSearch(
-      `ours inline (${kind})`,
-      url,
-      feed,
-      { ...STEP, probeMs: 10_000, steps: Number(values.steps) },
-      say,
-      async () => {
-        await sleep(2000);
-      },
-    );
+    const res = await pipelineSearch(`ours inline (${kind})`, url, feed, STEP, say, async () => {
+      await sleep(2000);
+    });
     say(
       `ours inline (${kind}): highest clean rate ${res.max ?? 'none'}/s = ${res.max === null ? '–' : (res.max / p1Run.acksPerSecond).toFixed(2)}× P1's ${p1Run.acksPerSecond} acks/s`,
     );

@@ -25,6 +25,18 @@ export type PipelineResult = {
   max: number | null;
 };
 
+/** A step is clean when its p99 is at most this (the receiver's searches use the same limit). */
+export const CLEAN_P99_MS = 200;
+
+/** The full run's pipeline search (bench/run.ts), which bench/pipeline-only.ts repeats by default. */
+export const FULL_RUN_PIPELINE = {
+  probeMs: 10_000,
+  stepMs: 60_000,
+  steps: 4,
+  p99LimitMs: CLEAN_P99_MS,
+  catchUpMs: 10_000,
+};
+
 /** Deliveries each step sends first to open its keep-alive connections (acked and processed too). */
 const CONNECT = 32;
 

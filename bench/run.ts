@@ -10,7 +10,7 @@ import { autocannonClosed } from './closed';
 import { closedLoop, type LoadResult, openLoop } from './load';
 import { prepareNextCopy } from './next-copy';
 import { Feed, type Mix } from './payloads';
-import { pipelineSearch } from './pipeline';
+import { CLEAN_P99_MS, FULL_RUN_PIPELINE, pipelineSearch } from './pipeline';
 import { killAllSync, portFree, startProc, stopAll, stopProc, traceRss, waitHttp } from './procs';
 import { benchmarksMd, type Results, render, type TargetResult } from './report';
 import { createScratch, dropAllScratch, serverVersion } from './scratch-db';
@@ -19,7 +19,6 @@ const QUICK = process.argv.includes('--quick');
 const REPO = path.resolve(import.meta.dirname, '..');
 const RUN = randomBytes(3).toString('hex');
 const SECRET = `bench-secret-${RUN}`;
-const P99_LIMIT_MS = 200;
 
 const CFG = QUICK
   ? {
@@ -67,10 +66,10 @@ const CFG = QUICK
       memoryMs: 60_000,
       closedMs: 10_000,
       closedReps: 3,
-      pipelineProbeMs: 10_000,
-      pipelineStepMs: 60_000,
-      pipelineSteps: 4,
-      pipelineCatchUpMs: 10_000,
+      pipelineProbeMs: FULL_RUN_PIPELINE.probeMs,
+      pipelineStepMs: FULL_RUN_PIPELINE.stepMs,
+      pipelineSteps: FULL_RUN_PIPELINE.steps,
+      pipelineCatchUpMs: FULL_RUN_PIPELINE.catchUpMs,
     };
 
 /** BENCH_PORT_BASE moves every server's port (default 4300: 4301–4321). */
@@ -103,7 +102,7 @@ type Target = { id: string; label: string; url: string; feed: Feed; search: bool
 const appEnv = (databaseUrl: string | undefined, pglite = pgliteDir) =>
   sharedAppEnv(SECRET, databaseUrl, pglite);
 
-const clean = (r: LoadResult) => r.errors === 0 && r.p99 !== null && r.p99 <= P99_LIMIT_MS;
+const clean = (r: LoadResult) => r.errors === 0 && r.p99 !== null && r.p99 <= CLEAN_P99_MS;
 const roundRate = (r: number) => (r < 100 ? Math.max(5, Math.round(r / 5) * 5) : Math.round(r / 10) * 10);
 const brief = (r: LoadResult) =>
   `${r.rate ?? 'closed'}/s → ${r.throughput} ok/s p50 ${r.p50} p99 ${r.p99} ms${r.errors ? ` errors ${JSON.stringify(r.errorKinds)}` : ''}`;
@@ -411,7 +410,7 @@ async function main() {
         probeMs: CFG.pipelineProbeMs,
         stepMs: CFG.pipelineStepMs,
         steps: CFG.pipelineSteps,
-        p99LimitMs: P99_LIMIT_MS,
+        p99LimitMs: CLEAN_P99_MS,
         catchUpMs: CFG.pipelineCatchUpMs,
       },
       say,
@@ -485,7 +484,7 @@ async function main() {
       workerConc: CFG.workerConc.join(','),
       mixSearch: String(CFG.mixSearch),
       confirm: String(CFG.confirm),
-      p99LimitMs: P99_LIMIT_MS,
+      p99LimitMs: CLEAN_P99_MS,
     },
     halfP1Rate: half,
     targets: results,

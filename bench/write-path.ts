@@ -2,7 +2,7 @@
 // N concurrent submitters in this process, no HTTP, no signature, on scratch Postgres databases with
 // the receiver's pool settings (prepared statements, custom plans). What it measures is the database
 // side of an accepted delivery, so a lever there can be judged without the noise of the whole stack.
-// Variants run A B C A B C, each on freshly truncated tables.
+// Variants run in turn (A B C A B C), each on freshly truncated tables.
 //
 // Where the exact ack time goes (the default):
 //   insert  receipt_acks, one narrow row per receipt (the app today)
