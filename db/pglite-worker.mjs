@@ -1,7 +1,7 @@
 // The embedded database on a thread of its own (db/pglite-thread.ts says why). Plain JavaScript: it
 // is started by path, also where no TypeScript loader is present (`next dev`).
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 /** Open transactions by the main thread's id: the PGlite transaction, and how to end it. */
@@ -18,6 +18,43 @@ function plainError(err) {
 
 /** Parsers that keep a type's text as it is (what drizzle asks for its date and time types). */
 const keepText = (oids) => Object.fromEntries(oids.map((oid) => [oid, (text) => text]));
+
+/**
+ * The types drizzle's PGlite driver asks, on every query, to keep as text (drizzle-orm/pglite/session.js:
+ * timestamp, timestamptz, interval, date and their arrays, numeric[]). PGlite copies its whole parser
+ * table (300+ types) for each query that brings parsers of its own, about 0.15 ms a query here
+ * (bench/levers.md): so the table keeps these as text, and a query that asks for exactly these brings none.
+ */
+const DRIZZLE_TEXT_TYPES = [1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182];
+/** The arrays among them whose element is among them too: PGlite parses an array with the table's element parser. */
+const ELEMENT_OF = { 1115: 1114, 1185: 1184, 1187: 1186, 1182: 1082 };
+/** The table's own parsers for those types (taken when the database opens), for queries that want them. */
+let tableParsers = {};
+
+/** Makes the parser table keep DRIZZLE_TEXT_TYPES as text; after opening, when the array types are known. */
+function keepDrizzleTypes(db) {
+  tableParsers = Object.fromEntries(DRIZZLE_TEXT_TYPES.map((oid) => [oid, db.parsers[oid]]));
+  Object.assign(db.parsers, keepText(DRIZZLE_TEXT_TYPES));
+}
+
+/**
+ * A query's own parsers: none when it keeps exactly drizzle's types as text. Otherwise the table's own
+ * parsers back for those of drizzle's types it does not keep (an array with the table's own element
+ * parser, as PGlite would), and text for those it does: the rows it would have had without the table change.
+ */
+function parsersFor(textTypes) {
+  if (
+    textTypes.length === DRIZZLE_TEXT_TYPES.length &&
+    DRIZZLE_TEXT_TYPES.every((o) => textTypes.includes(o))
+  )
+    return undefined;
+  const own = {};
+  for (const oid of DRIZZLE_TEXT_TYPES) {
+    const element = ELEMENT_OF[oid];
+    own[oid] = element ? (text) => types.arrayParser(text, tableParsers[element], oid) : tableParsers[oid];
+  }
+  return { ...own, ...keepText(textTypes) };
+}
 
 /** Starts a transaction that stays open until the main thread ends it ('end'). */
 function begin(id, db) {
@@ -56,6 +93,7 @@ async function end(id, commit) {
 let db;
 try {
   db = await PGlite.create(workerData.dataDir, { extensions: { pg_trgm } });
+  keepDrizzleTypes(db);
   parentPort.postMessage({ ready: true });
 } catch (err) {
   parentPort.postMessage({ ready: false, error: plainError(err) });
@@ -67,10 +105,7 @@ parentPort.on('message', async (m) => {
     if (m.op === 'query') {
       const target = m.tx ? open.get(m.tx)?.tx : db;
       if (!target) throw new Error(`no open transaction ${m.tx}`);
-      const r = await target.query(m.sql, m.params, {
-        rowMode: m.rowMode,
-        parsers: keepText(m.textTypes),
-      });
+      const r = await target.query(m.sql, m.params, { rowMode: m.rowMode, parsers: parsersFor(m.textTypes) });
       result = { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
     } else if (m.op === 'begin') result = await begin(m.tx, db);
     else if (m.op === 'end') result = await end(m.tx, m.commit);
