@@ -1,6 +1,8 @@
 // The default configuration alone (issue #19), for trying a lever between full runs: P1's closed-loop
 // ack rate at 20 connections, then ours with the inline worker on Postgres and on PGlite, each
 // searched for the highest rate it acks AND processes (bench/pipeline.ts, the full run's settings).
+// Each is also read against a peer on its own database: P1W (P1 + graphile-worker, searched the same
+// way) on Postgres, P0 on PGlite (closed loop) on PGlite.
 //   npx tsx bench/pipeline-only.ts [--steps 4] [--step-seconds 60] [--only pg|pglite] [--env K=V …]
 // --env sets a variable of ours (for an A/B of a setting: --env WORKER_CONCURRENCY=1); --rates 400,550
 // runs those fixed steps, in that order, instead of the search (the same steps for both sides of an A/B),
@@ -61,8 +63,58 @@ function cpuOf(pgrp: number) {
   };
 }
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const times = (a: number | null, b: number | null) => (a === null || !b ? '–' : `${(a / b).toFixed(2)}×`);
 const pgliteDir = `/tmp/bench-pipeline-${RUN}`;
-const scratch = [`bench_${RUN}_p1`, `bench_${RUN}_inline`];
+const scratch = [`bench_${RUN}_p1`, `bench_${RUN}_inline`, `bench_${RUN}_p1w`];
+
+/**
+ * What each of ours is read against beside P1 (see bench/peers): on Postgres the reference that
+ * also processes (P1W, searched like ours for the rate it acks and processes), on PGlite the simplest
+ * receiver on the same embedded database (P0 on PGlite, closed loop at 20 connections).
+ */
+async function referencePeers(p1Acks: number) {
+  const peerArgs = (file: string) => ['--import', 'tsx', path.join(REPO, 'bench/peers', file)];
+  let p1w = { label: 'P1W', rate: null as number | null };
+  if (values.only !== 'pglite') {
+    const db = await createScratch(scratch[2]!);
+    const proc = startProc('P1W', process.execPath, peerArgs('p1-worker.ts'), {
+      cwd: REPO,
+      env: { ...appEnv(SECRET, db), BENCH_PORT: String(BASE + 22), BENCH_DATABASE_URL: db },
+    });
+    await waitHttp(proc, BASE + 22);
+    const url = `http://127.0.0.1:${BASE + 22}${HOOK}`;
+    const feed = new Feed(SECRET, 'accept', 5e9);
+    await autocannonClosed(url, 20, 2000, feed);
+    await quiet(new URL(url).origin);
+    const res = await pipelineSearch('P1W (P1 + graphile-worker)', url, feed, STEP, say, () => sleep(2000));
+    p1w = { label: `P1W's ${res.max ?? 'none'}/s`, rate: res.max };
+    say(`P1W: highest clean rate ${res.max ?? 'none'}/s = ${times(res.max, p1Acks)} P1's acks/s`);
+    await stopProc(proc);
+  }
+  let p0Pglite = { label: 'P0 on PGlite', rate: null as number | null };
+  if (values.only !== 'pg') {
+    const dir = `${pgliteDir}-p0`;
+    const proc = startProc('P0-pglite', process.execPath, peerArgs('p0-pglite.ts'), {
+      cwd: REPO,
+      env: { ...appEnv(SECRET, undefined), BENCH_PORT: String(BASE + 23), BENCH_PGLITE_DIR: dir },
+    });
+    try {
+      await waitHttp(proc, BASE + 23);
+      const url = `http://127.0.0.1:${BASE + 23}${HOOK}`;
+      const feed = new Feed(SECRET, 'accept', 6e9);
+      await autocannonClosed(url, 20, 3000, feed);
+      const run = await autocannonClosed(url, 20, 10_000, feed);
+      p0Pglite = { label: `P0 on PGlite's ${run.acksPerSecond} acks/s`, rate: run.acksPerSecond };
+      say(
+        `P0 on PGlite closed loop c=20: ${run.acksPerSecond} acks/s = ${times(run.acksPerSecond, p1Acks)} P1's`,
+      );
+    } finally {
+      await stopProc(proc);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { p1w, p0Pglite };
+}
 
 try {
   const nextDir = await prepareNextCopy(REPO, say);
@@ -78,6 +130,8 @@ try {
   const p1Run = await autocannonClosed(`http://127.0.0.1:${BASE + 2}${HOOK}`, 20, 10_000, p1Feed);
   say(`P1 closed loop c=20: ${p1Run.acksPerSecond} acks/s, ${p1Cpu.perDelivery(p1Run.ok)}`);
   await stopProc(p1);
+  // Fixed --rates steps compare two settings of ours; the search compares ours with the peers.
+  const peers = rates ? null : await referencePeers(p1Run.acksPerSecond);
 
   for (const kind of ['pg', 'pglite'] as const) {
     if (values.only && values.only !== kind) continue;
@@ -107,8 +161,9 @@ try {
     const res = await pipelineSearch(`ours inline (${kind})`, url, feed, STEP, say, async () => {
       await sleep(2000);
     });
+    const peer = kind === 'pg' ? peers!.p1w : peers!.p0Pglite;
     say(
-      `ours inline (${kind}): highest clean rate ${res.max ?? 'none'}/s = ${res.max === null ? '–' : (res.max / p1Run.acksPerSecond).toFixed(2)}× P1's ${p1Run.acksPerSecond} acks/s`,
+      `ours inline (${kind}): highest clean rate ${res.max ?? 'none'}/s = ${times(res.max, p1Run.acksPerSecond)} P1's ${p1Run.acksPerSecond} acks/s, ${times(res.max, peer.rate)} ${peer.label}`,
     );
     await stopProc(proc);
   }
