@@ -1,9 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { bookings } from '@/db/schema';
 import { postNotification, slackText } from '@/lib/notify';
 import {
-  claimVersion,
   dbId,
   defineHandler,
   entity,
@@ -12,6 +10,7 @@ import {
   providerId,
   type VersionTarget,
   versionOf,
+  writeIfNewer,
 } from './types';
 
 const isoOrNull = z.iso.datetime({ offset: true }).nullish();
@@ -47,34 +46,21 @@ export const bookingCreated = defineHandler({
     );
   },
   apply: async (tx, b, event) => {
-    if (!(await claimVersion(tx, { ...target(b, event), eventId: event.id }))) {
-      return 'skipped_stale';
-    }
-    const row = {
-      id: dbId(b.id),
-      contactId: b.contact_id ? dbId(b.contact_id) : null,
-      title: b.title ?? null,
-      startsAt: b.starts_at ? new Date(b.starts_at) : null,
-      endsAt: b.ends_at ? new Date(b.ends_at) : null,
-      status: b.status ?? null,
-      data: exactJsonb(b),
-      sourceEventId: event.id,
-    };
-    await tx
-      .insert(bookings)
-      .values(row)
-      .onConflictDoUpdate({
-        target: bookings.id,
-        set: {
-          title: sql`excluded.title`,
-          startsAt: sql`excluded.starts_at`,
-          endsAt: sql`excluded.ends_at`,
-          status: sql`excluded.status`,
-          data: sql`excluded.data`,
-          sourceEventId: sql`excluded.source_event_id`,
-          updatedAt: sql`now()`,
-        },
-      });
-    return 'applied';
+    const at = (iso: string | null | undefined) => (iso ? new Date(iso).toISOString() : null);
+    const won = await writeIfNewer(
+      tx,
+      { ...target(b, event), eventId: event.id },
+      (won) => sql`
+        insert into bookings (id, contact_id, title, starts_at, ends_at, status, data, source_event_id)
+        select ${dbId(b.id)}::bigint, ${b.contact_id ? dbId(b.contact_id) : null}::bigint, ${b.title ?? null}::text,
+               ${at(b.starts_at)}::timestamptz, ${at(b.ends_at)}::timestamptz, ${b.status ?? null}::text,
+               ${exactJsonb(b)}, ${event.id}::bigint
+         where ${won}
+        on conflict (id) do update set
+          title = excluded.title, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+          status = excluded.status, data = excluded.data, source_event_id = excluded.source_event_id,
+          updated_at = now()`,
+    );
+    return won ? 'applied' : 'skipped_stale';
   },
 });

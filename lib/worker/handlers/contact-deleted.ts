@@ -1,8 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { contacts } from '@/db/schema';
 import {
-  claimVersion,
   dbId,
   defineHandler,
   entity,
@@ -10,6 +8,7 @@ import {
   providerId,
   type VersionTarget,
   versionOf,
+  writeIfNewer,
 } from './types';
 
 const schema = z.looseObject({ id: providerId });
@@ -29,10 +28,11 @@ export const contactDeleted = defineHandler({
   target,
   parse: (data) => schema.parse(entity(data, 'contact')),
   apply: async (tx, c, event) => {
-    if (!(await claimVersion(tx, { ...target(c, event), eventId: event.id }))) {
-      return 'skipped_stale';
-    }
-    await tx.delete(contacts).where(eq(contacts.id, dbId(c.id)));
-    return 'applied';
+    const won = await writeIfNewer(
+      tx,
+      { ...target(c, event), eventId: event.id },
+      (won) => sql`delete from contacts where id = ${dbId(c.id)}::bigint and ${won}`,
+    );
+    return won ? 'applied' : 'skipped_stale';
   },
 });

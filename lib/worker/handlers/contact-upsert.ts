@@ -1,8 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { contacts } from '@/db/schema';
 import {
-  claimVersion,
   dbId,
   defineHandler,
   entity,
@@ -11,6 +9,7 @@ import {
   providerId,
   type VersionTarget,
   versionOf,
+  writeIfNewer,
 } from './types';
 
 const contactSchema = z.looseObject({
@@ -39,39 +38,28 @@ export const contactUpsert = defineHandler({
   target,
   parse: (data) => contactSchema.parse(entity(data, 'contact')),
   apply: async (tx, c, event) => {
-    if (!(await claimVersion(tx, { ...target(c, event), eventId: event.id }))) {
-      return 'skipped_stale';
-    }
-    const row = {
-      id: dbId(c.id),
-      name: c.name ?? null,
-      email: c.email ?? null,
-      phone: c.phone ?? null,
-      channel: c.type ?? null,
-      status: c.status ?? null,
-      tags: c.tags ?? null,
-      data: exactJsonb(c),
-      sourceEventId: event.id,
-      updatedAt: new Date(),
-    };
     // contact.updated may carry only the changed fields (provider-contract.md C3): keep the others.
-    await tx
-      .insert(contacts)
-      .values(row)
-      .onConflictDoUpdate({
-        target: contacts.id,
-        set: {
-          name: sql`coalesce(excluded.name, ${contacts.name})`,
-          email: sql`coalesce(excluded.email, ${contacts.email})`,
-          phone: sql`coalesce(excluded.phone, ${contacts.phone})`,
-          channel: sql`coalesce(excluded.channel, ${contacts.channel})`,
-          status: sql`coalesce(excluded.status, ${contacts.status})`,
-          tags: sql`coalesce(excluded.tags, ${contacts.tags})`,
-          data: sql`${contacts.data} || excluded.data`,
-          sourceEventId: sql`excluded.source_event_id`,
-          updatedAt: sql`excluded.updated_at`,
-        },
-      });
-    return 'applied';
+    const won = await writeIfNewer(
+      tx,
+      { ...target(c, event), eventId: event.id },
+      (won) => sql`
+        insert into contacts (id, name, email, phone, channel, status, tags, data, source_event_id, updated_at)
+        select ${dbId(c.id)}::bigint, ${c.name ?? null}::text, ${c.email ?? null}::text, ${c.phone ?? null}::text,
+               ${c.type ?? null}::text, ${c.status ?? null}::text,
+               ${c.tags == null ? null : JSON.stringify(c.tags)}::jsonb, ${exactJsonb(c)}, ${event.id}::bigint,
+               ${new Date().toISOString()}::timestamptz
+         where ${won}
+        on conflict (id) do update set
+          name = coalesce(excluded.name, contacts.name),
+          email = coalesce(excluded.email, contacts.email),
+          phone = coalesce(excluded.phone, contacts.phone),
+          channel = coalesce(excluded.channel, contacts.channel),
+          status = coalesce(excluded.status, contacts.status),
+          tags = coalesce(excluded.tags, contacts.tags),
+          data = contacts.data || excluded.data,
+          source_event_id = excluded.source_event_id,
+          updated_at = excluded.updated_at`,
+    );
+    return won ? 'applied' : 'skipped_stale';
   },
 });

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '@/db/client';
 import { rowsOf } from '@/db/client';
@@ -91,22 +91,39 @@ export function versionOf(
 }
 
 /**
- * Records `version` as the object's state if it is newer than the stored one, in the handler's
- * transaction (the upsert locks the row, so two workers cannot both win). False: the stored state
- * is newer, or it is a deletion at least as new, and the change must be skipped. A change without a
- * version is always applied (and leaves the stored version alone).
+ * Runs the handler's write only if `version` is newer than the object's stored state, and records it
+ * as that state, in ONE statement in the handler's transaction. `write(won)` is the write, an INSERT …
+ * SELECT … WHERE won, an UPDATE or a DELETE whose WHERE includes `won`: the condition that the claim
+ * won. The claim's upsert locks the object's version row, so two workers cannot both win.
+ *
+ * The claim loses when the stored state is newer, or is a deletion at least as new: false, nothing is
+ * written, and the change is to be skipped. A change without a version is always applied (and leaves
+ * the stored version alone).
+ *
+ * One statement, not a claim and then the write: on PGlite every statement costs its one database
+ * thread about half a millisecond whatever it does, and two per event were a third of that thread's
+ * work in the default configuration (bench/levers.md, issue #19).
  */
-export async function claimVersion(
+export async function writeIfNewer(
   tx: Tx,
   o: { entity: string; id: number | bigint; version: Date | null; deleted: boolean; eventId: number },
+  write: (won: SQL) => SQL,
 ): Promise<boolean> {
-  if (o.version === null) return true;
-  const won = await tx.execute(sql`
-    insert into entity_versions as v (entity, id, version_at, deleted, event_id)
-    values (${o.entity}, ${dbId(o.id)}, ${o.version.toISOString()}::timestamptz, ${o.deleted}, ${o.eventId})
-    on conflict (entity, id) do update
-       set version_at = excluded.version_at, deleted = excluded.deleted, event_id = excluded.event_id
-     where v.version_at < excluded.version_at or (v.version_at = excluded.version_at and not v.deleted)
-    returning 1`);
-  return rowsOf(won).length > 0;
+  if (o.version === null) {
+    await tx.execute(write(sql`true`));
+    return true;
+  }
+  // A data-modifying CTE runs whether or not it is read, and all of them see one snapshot: `w` reads
+  // the claim's outcome through `won`, never the version row itself.
+  const res = await tx.execute(sql`
+    with won as (
+      insert into entity_versions as v (entity, id, version_at, deleted, event_id)
+      values (${o.entity}, ${dbId(o.id)}, ${o.version.toISOString()}::timestamptz, ${o.deleted}, ${o.eventId})
+      on conflict (entity, id) do update
+         set version_at = excluded.version_at, deleted = excluded.deleted, event_id = excluded.event_id
+       where v.version_at < excluded.version_at or (v.version_at = excluded.version_at and not v.deleted)
+      returning 1),
+    w as (${write(sql`exists (select 1 from won)`)})
+    select exists (select 1 from won) as won`);
+  return rowsOf<{ won: boolean }>(res)[0]?.won === true;
 }

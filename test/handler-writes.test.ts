@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '@/db/client';
+import { handlerFor } from '@/lib/worker/handlers';
+import { openTestDb, type TestDb } from './helpers/db';
+import { uniqueId } from './helpers/deliveries';
+
+// What each versioned handler writes, read back from the tables: every column, a partial update that
+// keeps the fields it does not carry, a stale change that writes nothing, and the version row, on the
+// pool the worker uses (prepared statements on Postgres).
+
+let db: TestDb;
+before(async () => {
+  db = await openTestDb();
+});
+after(async () => {
+  await db.close();
+});
+
+let nextEventId = 1;
+/** Runs one event's handler in its own transaction, as the worker does; returns the apply's result. */
+async function apply(eventType: string, data: Record<string, unknown>, providerTs: Date | null = null) {
+  const { handler } = handlerFor('skylight', eventType);
+  const event = { id: nextEventId++, deliveryId: `d-${nextEventId}`, eventType, data, providerTs };
+  const value = handler.parse(data);
+  return db.prepared.transaction((tx) => handler.apply(tx, value, event));
+}
+
+const at = (minutes: number) => new Date(Date.UTC(2026, 10, 30, 12, minutes)).toISOString();
+
+async function one<T>(query: ReturnType<typeof sql>): Promise<T | undefined> {
+  return rowsOf<T>(await db.db.execute(query))[0];
+}
+
+test('contact.created writes every column; a partial contact.updated keeps what it does not carry', async () => {
+  const id = uniqueId();
+  const created = {
+    contact: { id, name: 'Ada', email: 'ada@example.com', phone: '+1', type: 'whatsapp', status: 'open' },
+  };
+  assert.equal(
+    await apply('contact.created', { contact: { ...created.contact, tags: ['a', 'b'], updated_at: at(1) } }),
+    'applied',
+  );
+  assert.equal(
+    await apply('contact.updated', { contact: { id, status: 'closed', updated_at: at(2) } }),
+    'applied',
+  );
+  const row = await one<Record<string, unknown>>(sql`
+    select name, email, phone, channel, status, tags, data->>'status' as data_status, data->>'email' as data_email,
+           source_event_id::int as source_event_id, updated_at is not null as stamped
+      from contacts where id = ${id}`);
+  assert.deepEqual(row, {
+    name: 'Ada',
+    email: 'ada@example.com',
+    phone: '+1',
+    channel: 'whatsapp',
+    status: 'closed',
+    tags: ['a', 'b'],
+    data_status: 'closed',
+    data_email: 'ada@example.com',
+    source_event_id: nextEventId - 1,
+    stamped: true,
+  });
+  const version = await one<{ at: string; deleted: boolean }>(
+    sql`select version_at::text as at, deleted from entity_versions where entity = 'contact' and id = ${id}`,
+  );
+  assert.equal(new Date(version!.at).toISOString(), at(2));
+  assert.equal(version!.deleted, false);
+});
+
+test('a stale contact.updated writes nothing; a deletion stays deleted; a change without a version applies', async () => {
+  const id = uniqueId();
+  assert.equal(await apply('contact.updated', { contact: { id, name: 'v3', updated_at: at(3) } }), 'applied');
+  assert.equal(
+    await apply('contact.updated', { contact: { id, name: 'v2', updated_at: at(2) } }),
+    'skipped_stale',
+  );
+  assert.equal((await one<{ name: string }>(sql`select name from contacts where id = ${id}`))?.name, 'v3');
+
+  assert.equal(await apply('contact.deleted', { contact: { id, deleted_at: at(4) } }), 'applied');
+  assert.equal(await one(sql`select 1 from contacts where id = ${id}`), undefined);
+  assert.equal(
+    await apply('contact.updated', { contact: { id, name: 'late', updated_at: at(3) } }),
+    'skipped_stale',
+  );
+  assert.equal(await one(sql`select 1 from contacts where id = ${id}`), undefined, 'not brought back');
+  assert.equal(await apply('contact.deleted', { contact: { id, deleted_at: at(4) } }), 'skipped_stale');
+
+  const other = uniqueId();
+  assert.equal(await apply('contact.created', { contact: { id: other, name: 'no version' } }), 'applied');
+  assert.equal(
+    (await one<{ name: string }>(sql`select name from contacts where id = ${other}`))?.name,
+    'no version',
+  );
+  assert.equal(
+    await one(sql`select 1 from entity_versions where entity = 'contact' and id = ${other}`),
+    undefined,
+    'a change without a version leaves no version row',
+  );
+});
+
+test('booking.created writes every column; a newer one replaces it, an older one is skipped', async () => {
+  const id = uniqueId();
+  const contactId = uniqueId();
+  const booking = {
+    id,
+    contact_id: contactId,
+    title: 'Intro call',
+    starts_at: '2026-12-05T10:00:00+01:00',
+    ends_at: '2026-12-05T10:30:00+01:00',
+    status: 'confirmed',
+    updated_at: at(5),
+  };
+  assert.equal(await apply('booking.created', { booking }), 'applied');
+  const read = () =>
+    one<Record<string, unknown>>(sql`
+      select contact_id::int as contact_id, title, starts_at::text as starts_at, ends_at::text as ends_at, status,
+             data->>'title' as data_title
+        from bookings where id = ${id}`);
+  const first = await read();
+  assert.equal(first?.contact_id, contactId);
+  assert.equal(first?.title, 'Intro call');
+  assert.equal(new Date(first!.starts_at as string).toISOString(), '2026-12-05T09:00:00.000Z');
+  assert.equal(new Date(first!.ends_at as string).toISOString(), '2026-12-05T09:30:00.000Z');
+  assert.equal(first?.status, 'confirmed');
+  assert.equal(first?.data_title, 'Intro call');
+
+  assert.equal(
+    await apply('booking.created', { booking: { ...booking, title: 'Older', updated_at: at(4) } }),
+    'skipped_stale',
+  );
+  assert.equal((await read())?.title, 'Intro call');
+  assert.equal(
+    await apply('booking.created', {
+      booking: { ...booking, title: 'Moved', starts_at: null, ends_at: null, updated_at: at(6) },
+    }),
+    'applied',
+  );
+  const moved = await read();
+  assert.equal(moved?.title, 'Moved');
+  assert.equal(moved?.starts_at, null);
+  assert.equal(moved?.data_title, 'Moved');
+});
