@@ -6,6 +6,10 @@ export const INBOX_DDL = `create table if not exists bench_inbox (
   payload jsonb not null,
   received_at timestamptz not null default now())`;
 
+/** One delivery into the inbox, deduped on delivery_id: $1 delivery_id, $2 event type, $3 the body. */
+export const INBOX_INSERT = `insert into bench_inbox (delivery_id, event_type, payload) values ($1, $2, $3::jsonb)
+  on conflict (delivery_id) do nothing`;
+
 /** Peers are configured by the harness through the environment (never through lib/env). */
 export function peerConfig() {
   const port = Number(process.env.BENCH_PORT);

@@ -4,11 +4,10 @@
 // process (as our inline worker does) with a task that records the event as handled. It does less per
 // event than ours (no receipt, no entity write, no attempt row), so it bounds what the reference's
 // design can ack and process on this machine from above.
-import express from 'express';
 import { Logger, run } from 'graphile-worker';
 import pg from 'pg';
-import { verifySignature } from '@/lib/providers/skylight/signature';
 import { INBOX_DDL, peerConfig } from './common';
+import { serveExpress } from './serve';
 
 const { port, url, secret } = peerConfig();
 const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -39,30 +38,17 @@ await run({
   },
 });
 
-const app = express();
-app.post('/api/webhooks/skylightchat', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
-  const raw = req.body as Buffer;
-  if (!verifySignature(raw, req.get('x-skylight-signature') ?? null, [secret]).ok) {
-    res.status(400).json({ error: { code: 'bad_request', message: 'bad signature' } });
-    return;
-  }
-  try {
-    const env = JSON.parse(raw.toString('utf8')) as { delivery_id: string; event: string };
-    await pool.query(
-      `with ins as (
-         insert into bench_inbox (delivery_id, event_type, payload) values ($1, $2, $3::jsonb)
-         on conflict (delivery_id) do nothing
-         returning id)
-       select graphile_worker.add_job('handle', json_build_object('id', id)) from ins`,
-      [env.delivery_id, env.event, raw.toString('utf8')],
-    );
-    res.json({ received: true });
-  } catch {
-    res.status(503).json({ error: { code: 'unavailable', message: 'write failed' } });
-  }
-});
+const app = serveExpress(port, secret, (env, raw) =>
+  pool.query(
+    `with ins as (
+       insert into bench_inbox (delivery_id, event_type, payload) values ($1, $2, $3::jsonb)
+       on conflict (delivery_id) do nothing
+       returning id)
+     select graphile_worker.add_job('handle', json_build_object('id', id)) from ins`,
+    [env.delivery_id, env.event, raw],
+  ),
+);
 // The harness counts processed events from this line, the one our /metrics gives it (bench/pipeline.ts).
 app.get('/metrics', (_req, res) => {
   res.type('text/plain').send(`skylight_worker_attempts_total{result="success"} ${handled}\n`);
 });
-app.listen(port, '127.0.0.1');
