@@ -56,7 +56,7 @@ function targetOf(e: {
   }
 }
 
-/** Would the handler skip this change? The same comparison as claimVersion, read-only. */
+/** Would the handler skip this change? The same comparison as writeIfNewer, read-only. */
 function isSuperseded(t: VersionTarget, stored: { versionAt: Date; deleted: boolean } | undefined): boolean {
   if (t.version === null || !stored) return false;
   const v = t.version.getTime();
