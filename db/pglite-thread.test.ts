@@ -122,6 +122,19 @@ test('a long statement runs off the main thread: timers keep firing meanwhile', 
   if (ms > 200) assert.ok(ticks >= (ms / 10) * 0.5, `${ticks} ticks in ${Math.round(ms)} ms`);
 });
 
+test("GIN pending lists are merged in small pieces, so a merge never holds the thread's other statements long", async () => {
+  const { rows } = await thread.query<{ gin_pending_list_limit: string }>('show gin_pending_list_limit');
+  assert.equal(rows[0]?.gin_pending_list_limit, '64kB');
+  // A rolled-back transaction does not undo a setting made outside it.
+  await thread
+    .transaction(async () => {
+      throw new Error('rolled back');
+    })
+    .catch(() => {});
+  const again = await thread.query<{ gin_pending_list_limit: string }>('show gin_pending_list_limit');
+  assert.equal(again.rows[0]?.gin_pending_list_limit, '64kB');
+});
+
 test('after close, statements fail with a clear error', async () => {
   const other = await PGliteThread.open('memory://');
   await other.close();
