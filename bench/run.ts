@@ -10,7 +10,7 @@ import { autocannonClosed } from './closed';
 import { closedLoop, type LoadResult, openLoop } from './load';
 import { prepareNextCopy } from './next-copy';
 import { Feed, type Mix } from './payloads';
-import { CLEAN_P99_MS, FULL_RUN_PIPELINE, pipelineSearch } from './pipeline';
+import { CLEAN_P99_MS, FULL_RUN_PIPELINE, pipelineSearch, quiet } from './pipeline';
 import { killAllSync, portFree, startProc, stopAll, stopProc, traceRss, waitHttp } from './procs';
 import { benchmarksMd, type Results, render, type TargetResult } from './report';
 import { createScratch, dropAllScratch, serverVersion } from './scratch-db';
@@ -72,7 +72,7 @@ const CFG = QUICK
       pipelineCatchUpMs: FULL_RUN_PIPELINE.catchUpMs,
     };
 
-/** BENCH_PORT_BASE moves every server's port (default 4300: 4301–4321). */
+/** BENCH_PORT_BASE moves every server's port (default 4300: 4301–4322). */
 const BASE = Number(process.env.BENCH_PORT_BASE ?? 4300);
 const PORTS = {
   p0: BASE + 1,
@@ -82,6 +82,7 @@ const PORTS = {
   oursPglite: BASE + 11,
   inlinePg: BASE + 20,
   inlinePglite: BASE + 21,
+  p1w: BASE + 22,
 };
 /** The closed-loop connection counts of issue #19. */
 const CLOSED_CONNECTIONS = [20, 64] as const;
@@ -384,6 +385,13 @@ async function main() {
 
   // The default configuration (issue #19): the inline worker on, acked AND processed.
   const pipeline: Results['pipeline'] = [];
+  const pipelineCfg = {
+    probeMs: CFG.pipelineProbeMs,
+    stepMs: CFG.pipelineStepMs,
+    steps: CFG.pipelineSteps,
+    p99LimitMs: CLEAN_P99_MS,
+    catchUpMs: CFG.pipelineCatchUpMs,
+  };
   for (const [id, label, port, db] of [
     [
       'inline-pg',
@@ -402,24 +410,30 @@ async function main() {
     const t = mk(id, label, u(port), 'accept', 4e9);
     await fixedRun(t, 100, CFG.warmMs);
     await settle(t.url);
-    const res = await pipelineSearch(
-      label,
-      t.url,
-      t.feed,
-      {
-        probeMs: CFG.pipelineProbeMs,
-        stepMs: CFG.pipelineStepMs,
-        steps: CFG.pipelineSteps,
-        p99LimitMs: CLEAN_P99_MS,
-        catchUpMs: CFG.pipelineCatchUpMs,
-      },
-      say,
-      async () => {
-        await sleep(CFG.settleMs);
-        await settle(t.url);
-      },
-    );
+    const res = await pipelineSearch(label, t.url, t.feed, pipelineCfg, say, async () => {
+      await sleep(CFG.settleMs);
+      await settle(t.url);
+    });
     pipeline.push({ id, ...res });
+    await stopProc(proc);
+  }
+  // For comparison, not a goal: the reference's own design asked to process what it acks (P1 whose
+  // one statement also queues a graphile-worker job; bench/peers/p1-worker.ts), searched the same way.
+  {
+    say('default configuration: P1W (P1 + graphile-worker)');
+    const db = await createScratch(`bench_${RUN}_p1w`);
+    const proc = startProc('P1W', ...tsxPeer('p1-worker.ts'), {
+      cwd: REPO,
+      env: { ...appEnv(db), BENCH_PORT: String(PORTS.p1w), BENCH_DATABASE_URL: db },
+    });
+    await waitHttp(proc, PORTS.p1w);
+    const t = mk('p1w', 'P1W (P1 + graphile-worker)', u(PORTS.p1w), 'accept', 5e9);
+    await fixedRun(t, 100, CFG.warmMs);
+    await quiet(new URL(t.url).origin);
+    const res = await pipelineSearch(t.label, t.url, t.feed, pipelineCfg, say, async () => {
+      await sleep(CFG.settleMs);
+    });
+    pipeline.push({ id: 'p1w', ...res });
     await stopProc(proc);
   }
 
