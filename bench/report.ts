@@ -559,6 +559,9 @@ end, also on error.
 - **ours 25 % dup / 50 % bad sig**: the product entry on Postgres with duplicate-heavy and rejection-heavy mixes.
 - **ours npm start, inline worker (pg / pglite)**: the default configuration (issue #19), \`WORKER_INLINE=true\`,
   measured by what it acks AND processes.
+- **P1W**: P1 whose one statement also queues a graphile-worker job, graphile-worker at concurrency 4 in
+  the same process (\`bench/peers/p1-worker.ts\`): the reference asked to process what it acks, searched
+  like the default configuration. A yardstick beside the goal, not a goal.
 
 Issue #19 added: a **closed loop** (autocannon: 20 and 64 connections, each sending its next delivery
 when its last answer arrived; P1, P0, ours and ours on PGlite in turn, A B C D A B C D) reported beside
