@@ -15,12 +15,14 @@ import { reconcileInBackground } from '@/lib/reconciliation/service';
 type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
 
 /**
- * Bodies the search indexer copies per statement. A body costs about 0.5 ms of Postgres time (its
- * trigrams into a GIN index). PGlite runs one statement at a time for the receiver, the worker and the
- * jobs alike, so there a batch is small: a receipt write waits 5–15 ms behind one, not the 35–130 ms
- * of a batch of 200 (bench/levers.md). Postgres gives the indexer a connection of its own.
+ * Bodies the search indexer copies per statement. A body costs about 0.4 ms of Postgres time (its
+ * trigrams into a GIN index), and every batch also re-reads the last 1,000 receipts (late commits).
+ * PGlite runs one statement at a time for the receiver, the worker and the jobs alike, so there a
+ * batch is smaller: a receipt write waits up to ~45 ms behind one, not the 35–130 ms of a batch of
+ * 200. Not smaller still: batches of 10 cost 0.9 ms a body and fell behind at 320 deliveries/s, each
+ * waiting its turn on the thread (bench/levers.md). Postgres gives the indexer a connection of its own.
  */
-const SEARCH_BATCH = env.DATABASE_URL ? 200 : 10;
+const SEARCH_BATCH = env.DATABASE_URL ? 200 : 50;
 
 function jobs(rollups: RollupBuffer): Job[] {
   return [
