@@ -243,7 +243,18 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
     );
     out.push(
       table(
-        ['rate', 's', 'acks/s', 'p99 ms', 'errors', 'backlog max', 'backlog at end', 'caught up s', 'clean'],
+        [
+          'rate',
+          's',
+          'acks/s',
+          'p99 ms',
+          'errors',
+          'backlog max',
+          'backlog at end',
+          'search behind at end',
+          'caught up s',
+          'clean',
+        ],
         p.steps.map((st) => [
           String(st.rate),
           fmt(st.run.durationS),
@@ -252,6 +263,8 @@ export function render(input: Omit<Results, 'table' | 'goals'>): { text: string;
           String(st.run.errors),
           fmt(Math.max(0, ...st.backlog.map((b) => b[1]))),
           String(st.backlogAtEnd),
+          // Absent from runs before the search index was read, and for a server that has none (P1W).
+          st.searchBacklogAtEnd == null ? '—' : String(st.searchBacklogAtEnd),
           st.catchUpS === null ? 'no' : fmt(st.catchUpS, 1),
           st.clean ? 'yes' : 'NO',
         ]),
@@ -568,7 +581,8 @@ when its last answer arrived; P1, P0, ours and ours on PGlite in turn, A B C D A
 the open model's max; the **default configuration** (inline worker on, on Postgres and on PGlite): the
 highest open-model rate at which every delivery is acked (0 errors, p99 ≤ the limit) and the worker
 keeps up (the backlog, acked minus processed as the server's \`/metrics\` counts it, is at most 2 s of
-arrivals at the end of the run and gone within the catch-up wait); the **worker drain** at the default
+arrivals at the end of the run and gone within the catch-up wait; from 2026-12-03 17:00 the same holds
+for the search index, acked minus \`skylight_search_indexed_total\`); the **worker drain** at the default
 concurrency; and the issue's goals with met / not met. Every delivery has a new \`delivery_id\` and a
 new \`data\` (contact id, name, phone, email), so every request takes the accept path, not the
 fingerprint-duplicate one (a profiling run of 1,500 closed-loop deliveries stored 1,500 \`accepted\`

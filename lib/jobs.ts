@@ -57,7 +57,11 @@ function jobs(rollups: RollupBuffer): Job[] {
       run: async (db) => {
         // A backlog is worked off for up to 1 s per tick, then the receiver and the pages get a turn.
         const until = Date.now() + 1000;
-        while (Date.now() < until && (await indexReceiptBodies(db, SEARCH_BATCH)) === SEARCH_BATCH) {}
+        let n = SEARCH_BATCH;
+        while (n === SEARCH_BATCH && Date.now() < until) {
+          n = await indexReceiptBodies(db, SEARCH_BATCH);
+          metrics.searchIndexed.inc(n);
+        }
       },
     },
     // Day tables are created three days ahead, so a day's receipts never wait for one.

@@ -38,6 +38,12 @@ function create() {
       help: 'Dead events not yet retried or discarded',
       registers: [registry],
     }),
+    // Read beside skylight_receipts_total: a search index that falls behind the receipts finds less.
+    searchIndexed: new client.Counter({
+      name: 'skylight_search_indexed_total',
+      help: 'Receipt bodies copied into the content search index by this replica',
+      registers: [registry],
+    }),
     refusalsUnrecorded: new client.Counter({
       name: 'skylight_refusals_unrecorded_total',
       help: 'Refused requests past the per-client, per-minute sampling limit: counted, not stored',
