@@ -15,14 +15,14 @@ import { type ReceiverServer, startReceiverServer } from './helpers/receiver-ser
 
 const SECRET = 'worker-test-secret';
 
-/** A downstream (notification sink) whose answer the test controls. */
+/** A downstream (notification sink) whose answer, and how long it takes, the test controls. */
 function downstream() {
-  const state = { status: 500, hits: 0 };
+  const state = { status: 500, hits: 0, delayMs: 0 };
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       state.hits++;
-      res.writeHead(state.status).end();
+      setTimeout(() => res.writeHead(state.status).end(), state.delayMs);
     });
   });
   return {
@@ -289,5 +289,48 @@ describe('leases and idempotency', () => {
     assert.equal(e!.status, 'pending');
     assert.equal(e!.lockedBy, null);
     assert.equal(e!.attempts, 0);
+  });
+});
+
+describe('the inline worker after a batch', () => {
+  let s: ReceiverServer;
+  const sink = downstream();
+  before(async () => {
+    const url = await sink.listen();
+    sink.state.status = 200;
+    // One slot, as on PGlite, and a poll far longer than the test: only a nudge or a finished batch
+    // makes it claim.
+    s = await startReceiverServer({
+      secrets: [SECRET],
+      worker: { concurrency: 1, pollMs: 60_000, context: () => ({ notifyUrl: url }) },
+    });
+  });
+  after(async () => {
+    await s.close();
+    sink.server.close();
+  });
+
+  const processed = (deliveryId: string) =>
+    until(`${deliveryId} processed`, async () => {
+      const [e] = await s.db.db.select().from(events).where(eq(events.deliveryId, deliveryId));
+      return e?.status === 'processed';
+    });
+
+  test('a delivery committed while a batch runs is claimed as that batch ends, not at the next poll', async () => {
+    sink.state.delayMs = 400;
+    try {
+      const hits = sink.state.hits;
+      const first = signedDelivery(SECRET, { event: 'message.received', data: inbound() });
+      await post(s.url, first);
+      // The first event's batch waits on the downstream now; the one slot is taken, so the nudge
+      // for the second finds no free slot.
+      await until('the first notification', async () => sink.state.hits > hits);
+      const second = signedDelivery(SECRET, { event: 'message.received', data: inbound() });
+      assert.equal((await post(s.url, second)).status, 200);
+      await processed(first.deliveryId);
+      await processed(second.deliveryId);
+    } finally {
+      sink.state.delayMs = 0;
+    }
   });
 });
