@@ -108,6 +108,7 @@ export function createWorker(): Worker {
   return new Worker(getWorkerDb, {
     concurrency: env.WORKER_CONCURRENCY,
     batchSize: env.WORKER_BATCH_SIZE,
+    gatherMs: env.WORKER_GATHER_MS,
     maxAttempts: env.WORKER_MAX_ATTEMPTS,
     backoffMs: env.WORKER_BACKOFF_MS,
     context: () => ({ notifyUrl: runtime().notifyUrl() }),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { getEvent, retryDeadLetter, retryDeadLetters } from '@/db/queries/dlq';
 import { claimEvents, completeEvent } from '@/db/queries/queue';
 import { attempts, contacts, effects, events, messages } from '@/db/schema';
@@ -332,5 +332,34 @@ describe('the inline worker after a batch', () => {
     } finally {
       sink.state.delayMs = 0;
     }
+  });
+});
+
+describe('an inline worker that gathers after a nudge (WORKER_GATHER_MS)', () => {
+  let s: ReceiverServer;
+  before(async () => {
+    // A poll far longer than the test: only nudges make it claim.
+    s = await startReceiverServer({
+      secrets: [SECRET],
+      worker: { concurrency: 1, pollMs: 60_000, gatherMs: 300 },
+    });
+  });
+  after(() => s.close());
+
+  test('deliveries that arrive within the window are claimed and completed in one transaction', async () => {
+    const sent: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const d = signedDelivery(SECRET, { event: 'contact.created' });
+      assert.equal((await post(s.url, d)).status, 200);
+      sent.push(d.deliveryId);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const rows = await until('all four processed', async () => {
+      const got = await s.db.db.select().from(events).where(inArray(events.deliveryId, sent));
+      return got.length === 4 && got.every((e) => e.status === 'processed') ? got : undefined;
+    });
+    // One completion statement: the same now() for every event of the transaction.
+    assert.deepEqual(new Set(rows.map((e) => e.processedAt!.getTime())).size, 1);
+    assert.ok(rows.every((e) => e.attempts === 1));
   });
 });

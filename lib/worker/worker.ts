@@ -27,6 +27,8 @@ export type WorkerOptions = {
   backoffMs: number;
   leaseMs?: number;
   pollMs?: number;
+  /** After a claim that was not full, wait this long before the next (WORKER_GATHER_MS); 0: claim at once. */
+  gatherMs?: number;
   id?: string;
   context: () => HandlerContext;
 };
@@ -71,6 +73,8 @@ export class Worker {
   private batches = 0;
   private state: WorkerState = 'stopped';
   private wake: (() => void) | null = null;
+  /** The last claim took all it asked for: more may be due. */
+  private lastClaimFull = false;
   private loopDone: Promise<void> | null = null;
   processed = 0;
 
@@ -134,8 +138,16 @@ export class Worker {
       let claimed: ClaimedEvent[] = [];
       if (free > 0) {
         try {
+          // After a claim that emptied the queue, what arrives next comes one delivery at a time: a
+          // moment's wait lets one claim and one completion take several (bench/levers.md). Nudges
+          // during the wait do not cut it short; a full claim is followed at once.
+          if (this.opts.gatherMs && !this.lastClaimFull) {
+            await new Promise((r) => setTimeout(r, this.opts.gatherMs));
+            if (this.status === 'stopping') continue;
+          }
           // Up to a batch per free slot; a shallow queue still spreads over the slots (see below).
           claimed = await claimEvents(await this.db(), this.id, free * this.batchSize, this.leaseMs);
+          this.lastClaimFull = claimed.length === free * this.batchSize;
           if (this.state === 'paused') log.info({ worker: this.id }, 'worker resumed');
           this.state = this.state === 'paused' ? 'running' : this.state;
           errorDelay = 0;
