@@ -1,8 +1,8 @@
 // Runs node's test runner over the project's *.test.ts files (Node 20 has no glob for --test).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureBuild } from './ensure-build';
+import { ensureAppBuilt } from '../test/helpers/app-process';
 
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['lib', 'db', 'test'];
 // Fault tests start app processes against Postgres: they run only when their folder is named.
@@ -32,12 +32,23 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
-// Files that serve the built app in-process need a current build; a build takes minutes, longer than
-// the per-file timeout below, so it is made here, once, before the runner starts.
-if (files.some((f) => readFileSync(f, 'utf8').includes('./helpers/next-app'))) ensureBuild();
-const r = spawnSync(
+// Files that serve the built app (in-process, or as `npm start` children) need a current build, which
+// takes minutes on two cores. It is made while the other files run, under the lock those files'
+// helpers take (ensureAppBuilt): one that starts before the build is done waits for it, and never
+// starts a second build into the same .next. They run last, so they rarely wait.
+const needsBuild = (f: string) => /\.\/helpers\/(next-app|app-process)'/.test(readFileSync(f, 'utf8'));
+const ordered = [...files.filter((f) => !needsBuild(f)).sort(), ...files.filter(needsBuild).sort()];
+const built = ordered.some(needsBuild) ? ensureAppBuilt() : Promise.resolve();
+
+const runner = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files.sort()],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...ordered],
   { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
 );
-process.exit(r.status ?? 1);
+// ensureBuild exits this process when the build fails: the runner must not outlive it.
+process.once('exit', () => runner.kill());
+const [status] = await Promise.all([
+  new Promise<number>((resolve) => runner.once('exit', (code) => resolve(code ?? 1))),
+  built,
+]);
+process.exit(status);
