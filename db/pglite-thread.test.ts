@@ -135,6 +135,44 @@ test("GIN pending lists are merged in small pieces, so a merge never holds the t
   assert.equal(again.rows[0]?.gin_pending_list_limit, '64kB');
 });
 
+test('a statement is parsed once and its plan kept; past the limit the oldest is closed; a changed table is re-read', async () => {
+  const select = 'select id from t where id = $1';
+  for (let i = 0; i < 8; i++) await thread.query(select, [i]);
+  const prepared = async (text: string) =>
+    (
+      await thread.query<{ n: number; runs: number }>(
+        'select count(*)::int as n, coalesce(sum(generic_plans + custom_plans), 0)::int as runs from pg_prepared_statements where statement = $1',
+        [text],
+      )
+    ).rows[0]!;
+  assert.deepEqual(await prepared(select), { n: 1, runs: 8 }, 'one named statement, run eight times');
+
+  // A parameter Postgres refuses fails in the bind, after the parse: the statement and the connection go on.
+  const bad: Error & { code?: string } = await thread.query(select, ['not a number']).catch((e) => e);
+  assert.equal(bad.code, '22P02');
+  assert.deepEqual((await thread.query(select, [-1])).rows, []);
+  await assert.rejects(
+    thread.transaction(async (tx) => {
+      await tx.query(select, ['still not a number']);
+    }),
+    (e: Error & { code?: string }) => e.code === '22P02',
+  );
+  assert.deepEqual((await thread.query<{ n: number }>('select 1 as n')).rows, [{ n: 1 }]);
+
+  for (let i = 0; i < 250; i++) await thread.query(`select ${i} as n`);
+  const total = (await thread.query<{ n: number }>('select count(*)::int as n from pg_prepared_statements'))
+    .rows[0]!.n;
+  assert.ok(total <= 201, `at most the limit stays prepared (${total})`);
+  assert.equal((await prepared(select)).n, 0, 'the least recently used was closed');
+  assert.deepEqual((await thread.query(select, [-1])).rows, [], 'and is prepared again when it returns');
+
+  await thread.query('create table shape (a int)');
+  await thread.query('insert into shape values (1)');
+  assert.deepEqual((await thread.query('select * from shape')).rows, [{ a: 1 }]);
+  await thread.query('alter table shape add column b int');
+  assert.deepEqual((await thread.query('select * from shape')).rows, [{ a: 1, b: null }]);
+});
+
 test('after close, statements fail with a clear error', async () => {
   const other = await PGliteThread.open('memory://');
   await other.close();
