@@ -112,7 +112,7 @@ async function statementFor(sql, inTx) {
   }
   const name = `s${++statementSeq}`;
   const { messages } = await db.execProtocol(
-    concat([
+    Buffer.concat([
       protocol.serialize.parse({ name, text: sql }),
       protocol.serialize.describe({ type: 'S', name }),
       protocol.serialize.sync(),
@@ -121,26 +121,19 @@ async function statementFor(sql, inTx) {
   );
   const prepared = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
   statements.set(sql, prepared);
-  if (statements.size > STATEMENT_LIMIT) {
-    const [oldSql, old] = statements.entries().next().value;
-    statements.delete(oldSql);
-    // Allowed in any transaction state; a failure leaves one unused statement behind, nothing else.
-    await db.execProtocol(
-      concat([protocol.serialize.close({ type: 'S', name: old.name }), protocol.serialize.sync()]),
-      { syncToFs: !inTx, throwOnError: false },
-    );
-  }
+  if (statements.size > STATEMENT_LIMIT) await forget(statements.keys().next().value, inTx);
   return prepared;
 }
 
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+/** Drops `sql`'s statement here and in Postgres. */
+async function forget(sql, inTx) {
+  const gone = statements.get(sql);
+  statements.delete(sql);
+  // Allowed in any transaction state; a failure leaves one unused statement behind, nothing else.
+  await db.execProtocol(
+    Buffer.concat([protocol.serialize.close({ type: 'S', name: gone.name }), protocol.serialize.sync()]),
+    { syncToFs: !inTx, throwOnError: false },
+  );
 }
 
 /**
@@ -153,7 +146,7 @@ async function runNamed(sql, params, options, inTx) {
     return await runPrepared(sql, params, options, inTx);
   } catch (err) {
     if (err?.code !== '0A000' || !/cached plan/.test(err.message)) throw err;
-    statements.delete(sql);
+    await forget(sql, inTx);
     if (inTx) throw err;
     return await runPrepared(sql, params, options, inTx);
   }
@@ -167,7 +160,7 @@ async function runPrepared(sql, params, options, inTx) {
     return serialize ? serialize(v) : v.toString();
   });
   const { messages } = await db.execProtocol(
-    concat([
+    Buffer.concat([
       protocol.serialize.bind({ statement: name, values }),
       protocol.serialize.describe({ type: 'P' }),
       protocol.serialize.execute({}),

@@ -36,9 +36,11 @@ if (files.length === 0) {
 // takes minutes on two cores. It is made while the other files run, under the lock those files'
 // helpers take (ensureAppBuilt): one that starts before the build is done waits for it, and never
 // starts a second build into the same .next. They run last, so they rarely wait.
-const needsBuild = (f: string) => /\.\/helpers\/(next-app|app-process)'/.test(readFileSync(f, 'utf8'));
-const ordered = [...files.filter((f) => !needsBuild(f)).sort(), ...files.filter(needsBuild).sort()];
-const built = ordered.some(needsBuild) ? ensureAppBuilt() : Promise.resolve();
+const served = new Set(
+  files.filter((f) => /\.\/helpers\/(next-app|app-process)'/.test(readFileSync(f, 'utf8'))),
+);
+const ordered = [...files.filter((f) => !served.has(f)).sort(), ...[...served].sort()];
+const built = served.size > 0 ? ensureAppBuilt() : Promise.resolve();
 
 const runner = spawn(
   process.execPath,
