@@ -56,13 +56,17 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
   for (let from = start; from < Date.now() + HOUR_MS; from += DAY_MS) {
     const range = sql`received_at >= ${new Date(from).toISOString()}::timestamptz
                   and received_at < ${new Date(from + DAY_MS).toISOString()}::timestamptz`;
-    // The tiers writeRollups (db/queries/rollups.ts) maintains: minute and hour, per type and '*'.
+    // The tiers writeRollups (db/queries/rollups.ts) maintains: minute and hour, per type and '*', with
+    // the percentiles and lag total it stores beside the histograms.
     await db.execute(sql`
-      insert into latency_rollups (granularity, bucket, event_type, count, ack_hist, lag_hist)
-      select case when gm = 0 then 'minute' else 'hour' end, coalesce(m, h), case when ge = 0 then et else '*' end,
-             coalesce(sum(c) filter (where kind = 'ack'), 0),
-             coalesce(jsonb_object_agg(hb, c) filter (where kind = 'ack'), '{}'::jsonb),
-             coalesce(jsonb_object_agg(hb, c) filter (where kind = 'lag'), '{}'::jsonb)
+      insert into latency_rollups
+             (granularity, bucket, event_type, count, ack_hist, lag_hist, ack_pcts, lag_pcts, lag_count)
+      select g, b, et, n, ah, lh, hist_pcts(ah), hist_pcts(lh), hist_total(lh) from (
+      select case when gm = 0 then 'minute' else 'hour' end as g, coalesce(m, h) as b,
+             case when ge = 0 then et else '*' end as et,
+             coalesce(sum(c) filter (where kind = 'ack'), 0) as n,
+             coalesce(jsonb_object_agg(hb, c) filter (where kind = 'ack'), '{}'::jsonb) as ah,
+             coalesce(jsonb_object_agg(hb, c) filter (where kind = 'lag'), '{}'::jsonb) as lh
         from (select grouping(m) as gm, grouping(et) as ge, m, h, et, kind, hb, count(*) as c
                 from (select date_trunc('minute', received_at) as m, date_trunc('hour', received_at) as h,
                              coalesce(event_type, '') as et, k.kind, k.hb
@@ -71,20 +75,13 @@ export async function generateDashboardData(db: Db, o: DashboardData): Promise<{
                                              ('lag', hist_bucket(greatest(lag_ms, 0)))) as k(kind, hb)
                        where ${range} and k.hb is not null) r
                group by grouping sets ((m, et, kind, hb), (m, kind, hb), (h, et, kind, hb), (h, kind, hb))) x
-       group by gm, ge, coalesce(m, h), case when ge = 0 then et else '*' end`);
+       group by gm, ge, coalesce(m, h), case when ge = 0 then et else '*' end) t`);
     if (o.receiptRollups)
       await db.execute(sql`
-        insert into receipt_rollups (minute, event_type, outcome, count, ack_hist, lag_hist)
-        select m, et, outcome, coalesce(sum(c) filter (where kind = 'ack'), 0),
-               coalesce(jsonb_object_agg(hb, c) filter (where kind = 'ack'), '{}'::jsonb),
-               coalesce(jsonb_object_agg(hb, c) filter (where kind = 'lag'), '{}'::jsonb)
-          from (select date_trunc('minute', received_at) as m, coalesce(event_type, '') as et, outcome,
-                       k.kind, k.hb, count(*) as c
-                  from receipts,
-                       lateral (values ('ack', hist_bucket(ack_ms)),
-                                       ('lag', hist_bucket(greatest(lag_ms, 0)))) as k(kind, hb)
-                 where ${range} and k.hb is not null
-                 group by 1, 2, 3, 4, 5) x
+        insert into receipt_rollups (minute, event_type, outcome, count)
+        select date_trunc('minute', received_at), coalesce(event_type, ''), outcome, count(*)
+          from receipts
+         where ${range}
          group by 1, 2, 3`);
     if (o.receiptRollups)
       await db.execute(sql`

@@ -284,8 +284,9 @@ export const eventHistory = pgTable(
 );
 
 /**
- * Per-minute rollups of receipts per event type and outcome, with mergeable log-bucket histograms
- * (bucket index → count) so percentile charts never sort raw rows.
+ * Per-minute receipt counts per source, event type and outcome (outcome charts, KPIs, alert signals).
+ * Latency lives in latency_rollups; the histograms these rows carried until migration 0020 were
+ * written every second and read by nothing.
  */
 export const receiptRollups = pgTable(
   'receipt_rollups',
@@ -296,8 +297,6 @@ export const receiptRollups = pgTable(
     eventType: text('event_type').notNull(),
     outcome: text('outcome', { enum: RECEIPT_OUTCOMES }).notNull(),
     count: bigint('count', { mode: 'number' }).notNull(),
-    ackHist: jsonb('ack_hist').$type<Record<string, number>>().notNull(),
-    lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.minute, t.source, t.eventType, t.outcome] })],
 );
@@ -324,9 +323,10 @@ export const ROLLUP_GRANULARITIES = ['minute', 'hour'] as const;
 /**
  * Latency tiers for charts: one row per minute or hour, per source and event type, each also for all
  * sources and all types ('*'), so
- * a chart point is one row whatever the range (a 30-day chart reads 720 hourly rows). The database
- * keeps each row's p50/p95/p99 (hist_pcts, migration 0004) so a chart at the tier's own granularity
- * reads three numbers per point instead of a histogram. Every receipt has an ack time, so `count` is
+ * a chart point is one row whatever the range (a 30-day chart reads 720 hourly rows). Each row keeps
+ * its p50/p95/p99 so a chart at the tier's own granularity reads three numbers per point instead of a
+ * histogram; the rollups job computes them with the merged histogram (db/queries/rollups.ts; SQL's
+ * hist_pcts where two replicas insert the same new row). Every receipt has an ack time, so `count` is
  * also the ack histogram's total; not every one has a lag, hence `lag_count`.
  */
 export const latencyRollups = pgTable(
@@ -340,9 +340,9 @@ export const latencyRollups = pgTable(
     count: bigint('count', { mode: 'number' }).notNull(),
     ackHist: jsonb('ack_hist').$type<Record<string, number>>().notNull(),
     lagHist: jsonb('lag_hist').$type<Record<string, number>>().notNull(),
-    ackPcts: doublePrecision('ack_pcts').array().generatedAlwaysAs(sql`hist_pcts(ack_hist)`),
-    lagPcts: doublePrecision('lag_pcts').array().generatedAlwaysAs(sql`hist_pcts(lag_hist)`),
-    lagCount: bigint('lag_count', { mode: 'number' }).notNull().generatedAlwaysAs(sql`hist_total(lag_hist)`),
+    ackPcts: doublePrecision('ack_pcts').array(),
+    lagPcts: doublePrecision('lag_pcts').array(),
+    lagCount: bigint('lag_count', { mode: 'number' }).notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.granularity, t.source, t.eventType, t.bucket] }),

@@ -6,6 +6,7 @@ import { rowsOf } from '@/db/client';
 import { bucketValue, type Histogram, percentiles, total } from '@/db/histogram';
 import { outcomeCells, outcomeCountsByType, tierHists } from '@/db/queries/metrics';
 import { writeRollups } from '@/db/queries/rollups';
+import type { ReceiptOutcome } from '@/db/schema';
 import { latencyAt, latencyOverTime } from '@/lib/metrics/dashboard';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { histSeries } from '@/lib/metrics/series';
@@ -130,6 +131,94 @@ describe('hist_pcts', () => {
       assert.ok(percentiles(r.ack_hist, QS).every((v, k) => close(r.ack_pcts![k]!, v)));
       assert.ok(percentiles(r.lag_hist, QS).every((v, k) => close(r.lag_pcts![k]!, v)));
     }
+  });
+
+  /** One replica's second: `n` receipts of one event type at `at`, acks from `offset` ms, every other with a lag. */
+  function second(at: Date, type: string, n: number, offset: number, outcome: ReceiptOutcome = 'accepted') {
+    const b = new RollupBuffer();
+    for (let i = 0; i < n; i++)
+      b.add({
+        receivedAt: at,
+        source: 'src-a',
+        eventType: type,
+        outcome,
+        ackMs: offset + i,
+        lagMs: i % 2 === 0 ? (offset + i) * 10 : null,
+      });
+    return b.take();
+  }
+
+  async function tierRows(type: string) {
+    return rowsOf<{
+      granularity: string;
+      source: string;
+      count: string | number;
+      ack_hist: Histogram;
+      lag_hist: Histogram;
+      ack_pcts: number[] | null;
+      lag_pcts: number[] | null;
+      lag_count: string | number;
+    }>(
+      await db.db.execute(sql`
+        select granularity, source, count, ack_hist, lag_hist, ack_pcts, lag_pcts, lag_count
+          from latency_rollups where event_type = ${type} order by granularity, source`),
+    );
+  }
+
+  /** Every row holds all `writes` × `n` receipts, and its stored columns are its histograms'. */
+  function assertAddsUp(rows: Awaited<ReturnType<typeof tierRows>>, receipts: number, lags: number) {
+    assert.equal(rows.length, 4);
+    for (const r of rows) {
+      const at = `${r.granularity} ${r.source}`;
+      assert.equal(Number(r.count), receipts, at);
+      assert.equal(total(r.ack_hist), receipts, at);
+      assert.equal(total(r.lag_hist), lags, at);
+      assert.equal(Number(r.lag_count), lags, at);
+      assert.ok(
+        percentiles(r.ack_hist, QS).every((v, k) => close(r.ack_pcts![k]!, v)),
+        `${at}: ${r.ack_pcts}`,
+      );
+      assert.ok(
+        percentiles(r.lag_hist, QS).every((v, k) => close(r.lag_pcts![k]!, v)),
+        `${at}: ${r.lag_pcts}`,
+      );
+    }
+  }
+
+  test('writes from several replicas at once add up, rows new and old', async () => {
+    const at = new Date('2025-06-01T11:00:10Z');
+    // Round one creates the rows; in round two every writer merges into rows that exist.
+    for (const round of [1, 2])
+      await Promise.all(
+        [0, 1, 2, 3, 4, 5].map((w) => writeRollups(db.db, second(at, 'x.replicas', 20, w * 100 + round))),
+      );
+    assertAddsUp(await tierRows('x.replicas'), 2 * 6 * 20, 2 * 6 * 10);
+  });
+
+  test('a row another replica inserted after this write looked for it is merged in SQL, not overwritten', {
+    skip: !process.env.TEST_DATABASE_URL && 'needs two connections (Postgres)',
+  }, async () => {
+    const at = new Date('2025-06-01T12:00:10Z');
+    let written: Promise<void> | undefined;
+    await db.db.transaction(async (other) => {
+      // The other replica's insert, not yet committed: this write does not see it, inserts too and
+      // waits on its key until it commits, then takes the ON CONFLICT branch. Another outcome, so
+      // the two do not meet on a receipt_rollups row first (the tier rows have no outcome).
+      await writeRollups(other, second(at, 'x.race', 3, 500, 'duplicate'));
+      written = writeRollups(db.db, second(at, 'x.race', 5, 1));
+      for (let i = 0; i < 100; i++) {
+        const [w] = rowsOf<{ n: number }>(
+          await db.db.execute(sql`
+              select count(*)::int as n from pg_stat_activity
+               where datname = current_database() and wait_event_type = 'Lock'`),
+        );
+        if (w!.n > 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.fail('the second write never waited on the first');
+    });
+    await written;
+    assertAddsUp(await tierRows('x.race'), 8, 2 + 3);
   });
 });
 

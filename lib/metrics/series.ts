@@ -32,7 +32,7 @@ export function summarize(h: Histogram): Omit<LatencyPoint, 't'> {
 
 /**
  * Points from rows that are one chart bucket each (the tier's granularity is the chart's bucket),
- * with the p50/p95/p99 the database stored per row (hist_pcts: the same definition as `percentiles`).
+ * with the p50/p95/p99 stored per row (`percentiles` in the rollups job, or SQL's hist_pcts: the same definition).
  */
 export function pctSeries(
   rows: ReadonlyArray<{ t: number; n: number; p50: number | null; p95: number | null; p99: number | null }>,
