@@ -49,6 +49,8 @@ export class GroupCommit {
   private scheduled = false;
   private timings: AckTime[] = [];
   private timingsTimer: NodeJS.Timeout | null = null;
+  /** The ack-time writes, one after another: drain waits for one already under way too. */
+  private timingsWrite: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly deadlineMs: number;
@@ -174,8 +176,13 @@ export class GroupCommit {
     }
   }
 
-  private async flushTimings() {
+  private flushTimings(): Promise<void> {
     this.timingsTimer = null;
+    this.timingsWrite = this.timingsWrite.then(() => this.writeTimings());
+    return this.timingsWrite;
+  }
+
+  private async writeTimings() {
     const batch = this.timings.splice(0, 5000);
     if (batch.length === 0) return;
     try {
