@@ -112,6 +112,42 @@ test('two in-flight batches carry one delivery_id with different content: one ev
   assert.deepEqual(await rowsFor('race-1', 'fp-race-b'), { events: 1, receipts: 2, fingerprints: 0 });
 });
 
+test('drain waits for an ack-time write already under way, and writes what is still queued', async () => {
+  const [a] = await ingestBatch(db.db, [item('drain-ack-1', 'fp-drain-ack-1')]);
+  const [b] = await ingestBatch(db.db, [item('drain-ack-2', 'fp-drain-ack-2')]);
+  const receivedAt = async (id: number) =>
+    (await db.db.select({ t: receipts.receivedAt }).from(receipts).where(eq(receipts.id, id)))[0]!.t;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let writes = 0;
+  // The first ack-time write stalls on its connection until the gate opens; later ones do not.
+  const commit = new GroupCommit(async () => {
+    if (writes++ === 0) await gate;
+    return db.db;
+  });
+  commit.recordAck(a!.receiptId, await receivedAt(a!.receiptId), 7.5);
+  await new Promise((r) => setTimeout(r, 400)); // the 250-ms timer has started the first write
+  commit.recordAck(b!.receiptId, await receivedAt(b!.receiptId), 8.5);
+  let drained = false;
+  const drain = commit.drain().then(() => (drained = true));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(drained, false, 'drain returned while the first write was still under way');
+  release();
+  await drain;
+  const acks = rowsOf<{ receipt_id: string; ack_ms: number }>(
+    await db.db.execute(
+      sql`select receipt_id, ack_ms from receipt_acks where receipt_id in (${a!.receiptId}, ${b!.receiptId}) order by receipt_id`,
+    ),
+  );
+  assert.deepEqual(
+    acks.map((r) => [Number(r.receipt_id), Number(r.ack_ms)]),
+    [
+      [a!.receiptId, 7.5],
+      [b!.receiptId, 8.5],
+    ],
+  );
+});
+
 test('fingerprints expire after 24 hours: the same content becomes a new event', async () => {
   const s = await startReceiverServer({ secrets: [SECRET], worker: false, db });
   try {

@@ -196,7 +196,11 @@ export class GroupCommit {
 
   async drain() {
     while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
-    if (this.timingsTimer) clearTimeout(this.timingsTimer);
-    await this.flushTimings();
+    // One write carries at most 5,000 timings; a failed write drops its batch, so this ends.
+    while (this.timings.length > 0 || this.timingsTimer) {
+      if (this.timingsTimer) clearTimeout(this.timingsTimer);
+      await this.flushTimings();
+    }
+    await this.timingsWrite;
   }
 }
