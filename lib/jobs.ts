@@ -107,7 +107,8 @@ export function startBackgroundJobs(
   only?: string[],
 ): () => Promise<void> {
   let stopped = false;
-  const timers: NodeJS.Timeout[] = [];
+  // One pending timer per job (an array of every tick's timer grew by one a second, forever).
+  const timers = new Map<string, NodeJS.Timeout>();
   const running = new Set<Promise<unknown>>();
   const list = jobs(rollups).filter((j) => !only || only.includes(j.name));
   for (const job of list) {
@@ -128,14 +129,14 @@ export function startBackgroundJobs(
         log.warn({ job: job.name, err: (err as Error).message }, 'background job failed');
       } finally {
         running.delete(p);
-        if (!stopped) timers.push(setTimeout(tick, job.everyMs).unref());
+        if (!stopped) timers.set(job.name, setTimeout(tick, job.everyMs).unref());
       }
     };
-    timers.push(setTimeout(tick, Math.min(job.everyMs, 1000)).unref());
+    timers.set(job.name, setTimeout(tick, Math.min(job.everyMs, 1000)).unref());
   }
   return async () => {
     stopped = true;
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers.values()) clearTimeout(t);
     await Promise.allSettled([...running]);
     // Last write of the statistics gathered since the previous tick.
     const rollupsJob = list.find((j) => j.name === 'rollups');
