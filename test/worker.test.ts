@@ -338,10 +338,12 @@ describe('the inline worker after a batch', () => {
 describe('an inline worker that gathers after a nudge (WORKER_GATHER_MS)', () => {
   let s: ReceiverServer;
   before(async () => {
-    // A poll far longer than the test: only nudges make it claim.
+    // A poll far longer than the test: only nudges make it claim. The window is wide so four posts
+    // 40 ms apart fit in it on a loaded CI machine (300 ms did not once on Postgres: the fourth post
+    // landed after the claim); without gathering, the first nudge still claims the first alone.
     s = await startReceiverServer({
       secrets: [SECRET],
-      worker: { concurrency: 1, pollMs: 60_000, gatherMs: 300 },
+      worker: { concurrency: 1, pollMs: 60_000, gatherMs: 1500 },
     });
   });
   after(() => s.close());
