@@ -365,3 +365,65 @@ describe('an inline worker that gathers after a nudge (WORKER_GATHER_MS)', () =>
     assert.ok(rows.every((e) => e.attempts === 1));
   });
 });
+
+describe('wake-ups that come while the worker is claiming', () => {
+  let db: TestDb;
+  before(async () => {
+    db = await openTestDb();
+  });
+  after(() => db.close());
+
+  /**
+   * A worker with a poll far longer than the test whose claims wait on a gate the test opens: the
+   * loop is inside a claim, not asleep, while the test nudges or stops it.
+   */
+  function gatedWorker() {
+    let open!: () => void;
+    let gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const claims = { started: 0 };
+    const w = new Worker(
+      async () => {
+        claims.started++;
+        await gate;
+        return db.prepared;
+      },
+      { concurrency: 1, maxAttempts: 3, backoffMs: 10, pollMs: 60_000, context: () => ({ notifyUrl: null }) },
+    );
+    return {
+      w,
+      claims,
+      openGate: () => {
+        open();
+        gate = Promise.resolve();
+      },
+    };
+  }
+
+  test('a nudge during a claim is kept: the loop claims again at once, not after the poll', async () => {
+    const { w, claims, openGate } = gatedWorker();
+    w.start();
+    try {
+      await until('the first claim', async () => claims.started === 1);
+      w.nudge();
+      openGate();
+      // Without the kept nudge the loop sleeps the whole poll (60 s) before its second claim.
+      await until('a second claim', async () => claims.started >= 2, 10_000);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  test('a stop during a claim ends the loop at once, not after the poll', async () => {
+    const { w, claims, openGate } = gatedWorker();
+    w.start();
+    await until('the first claim', async () => claims.started === 1);
+    const t0 = Date.now();
+    const stopped = w.stop();
+    openGate();
+    await stopped;
+    assert.ok(Date.now() - t0 < 10_000, `stop took ${Date.now() - t0} ms`);
+    assert.equal(w.status, 'stopped');
+  });
+});

@@ -72,7 +72,14 @@ export class Worker {
   private held = new Set<number>();
   private batches = 0;
   private state: WorkerState = 'stopped';
+  /** Ends the current sleep; null while the loop is not sleeping. */
   private wake: (() => void) | null = null;
+  /**
+   * A wake-up that came while the loop was not sleeping (claiming, gathering): the next sleep returns
+   * at once. Without it a nudge during a claim was lost (its event waited for the poll), and so was a
+   * stop, which then waited a whole poll interval before the loop saw it.
+   */
+  private wakePending = false;
   /** The last claim took all it asked for: more may be due. */
   private lastClaimFull = false;
   private loopDone: Promise<void> | null = null;
@@ -101,14 +108,19 @@ export class Worker {
 
   /** Wakes the loop now (a new event was committed) instead of waiting for the next poll. */
   nudge() {
-    this.wake?.();
+    this.poke();
+  }
+
+  private poke() {
+    if (this.wake) this.wake();
+    else this.wakePending = true;
   }
 
   /** Stops claiming, waits up to `graceMs` for running handlers, then releases whatever is left. */
   async stop(graceMs = 10_000) {
     if (this.state === 'stopped') return;
     this.state = 'stopping';
-    this.wake?.();
+    this.poke();
     await this.loopDone;
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.active.values()]), timeout]);
@@ -168,7 +180,7 @@ export class Worker {
           })().finally(() => {
             for (const id of ids) this.held.delete(id);
             this.active.delete(n);
-            this.wake?.();
+            this.poke();
           });
           this.active.set(n, run);
         }
@@ -179,16 +191,18 @@ export class Worker {
   }
 
   private sleep(ms: number) {
+    if (this.wakePending || this.state === 'stopping') {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(t);
-        resolve();
-      }
-      this.wake = () => {
         this.wake = null;
-        done();
+        resolve();
       };
+      const t = setTimeout(done, ms);
+      this.wake = done;
     });
   }
 
