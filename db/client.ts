@@ -20,6 +20,8 @@ export type DbHandle = {
   db: Db;
   kind: 'pglite' | 'postgres';
   close: () => Promise<void>;
+  /** PGlite in memory: the data folder as a tar, for OpenOptions.pgliteFrom. */
+  dump?: () => Promise<Uint8Array>;
 };
 
 const MIGRATIONS = path.join(process.cwd(), 'db', 'migrations');
@@ -33,13 +35,15 @@ export type OpenOptions = {
   max?: number;
   /** Postgres: every statement a named prepared statement (see preparedStatements). */
   prepared?: boolean;
+  /** PGlite in memory: start as the copy in this file (PGliteThread.dump) instead of an empty cluster. */
+  pgliteFrom?: string;
 };
 
 /** Opens a database (Postgres when a URL is given, else PGlite in a folder) and applies migrations. */
 export async function openDb(opts: OpenOptions = {}): Promise<DbHandle> {
   const handle = opts.url
     ? openPostgres(opts.url, opts.max, opts.prepared)
-    : await openPglite(opts.pgliteDir!);
+    : await openPglite(opts.pgliteDir!, opts.pgliteFrom);
   if (opts.migrate !== false) await applyMigrations(handle, opts.url);
   return handle;
 }
@@ -102,15 +106,17 @@ function preparedStatements(client: postgres.Sql): postgres.Sql {
 }
 
 /** PGlite on a thread of its own (db/pglite-thread.ts), in a folder or in memory (`memory://`). */
-async function openPglite(dir: string): Promise<DbHandle> {
+async function openPglite(dir: string, from?: string): Promise<DbHandle> {
   if (dir.startsWith('memory://')) {
-    const client = await PGliteThread.open(dir);
+    const client = await PGliteThread.open(dir, { from });
     return {
       db: drizzlePglite(client.asPGlite(), { schema }) as unknown as Db,
       kind: 'pglite',
       close: () => client.close(),
+      dump: () => client.dump(),
     };
   }
+  if (from) throw new Error('pgliteFrom: only an in-memory database starts from a copy');
   const folder = path.resolve(dir);
   // The lock comes first (beside the folder, so its parent must exist): tightening modes or opening a
   // folder another process is writing is harm.

@@ -201,3 +201,28 @@ test('a script that never closes its database still exits once its statements ar
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a dump opens as a copy: its tables and rows are there, and the copy changes alone', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pglite-dump-'));
+  const file = path.join(dir, 'copy.tar');
+  const source = await PGliteThread.open('memory://');
+  try {
+    await source.query('create table kept (id int primary key, note text)');
+    await source.query(`insert into kept values (1, 'before the dump')`);
+    writeFileSync(file, await source.dump());
+    const copy = await PGliteThread.open('memory://', { from: file });
+    try {
+      assert.deepEqual((await copy.query('select id, note from kept')).rows, [
+        { id: 1, note: 'before the dump' },
+      ]);
+      await copy.query(`insert into kept values (2, 'in the copy')`);
+      assert.equal((await copy.query('select * from kept')).rows.length, 2);
+      assert.equal((await source.query('select * from kept')).rows.length, 1, 'the source is unchanged');
+    } finally {
+      await copy.close();
+    }
+  } finally {
+    await source.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -39,10 +39,13 @@ export class PGliteThread {
     worker.on('exit', (code) => stop(new Error(`embedded database thread exited (${code})`)));
   }
 
-  /** Starts the thread and opens the database in `dataDir` (a folder, or `memory://`). */
-  static async open(dataDir: string): Promise<PGliteThread> {
+  /**
+   * Starts the thread and opens the database in `dataDir` (a folder, or `memory://`); with `from`, a
+   * file written from dump(), the database starts as that copy instead of a new, empty cluster.
+   */
+  static async open(dataDir: string, opts: { from?: string } = {}): Promise<PGliteThread> {
     const worker = new Worker(path.join(process.cwd(), 'db', 'pglite-worker.mjs'), {
-      workerData: { dataDir },
+      workerData: { dataDir, from: opts.from },
     });
     const ready = await new Promise<{ ready: boolean; error?: Record<string, unknown> }>(
       (resolve, reject) => {
@@ -109,6 +112,11 @@ export class PGliteThread {
     } finally {
       this.release();
     }
+  }
+
+  /** The whole data folder as an uncompressed tar (PGlite's dumpDataDir), for open()'s `from`. */
+  dump(): Promise<Uint8Array> {
+    return this.call<Uint8Array>({ op: 'dump' });
   }
 
   async close() {

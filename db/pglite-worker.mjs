@@ -1,5 +1,6 @@
 // The embedded database on a thread of its own (db/pglite-thread.ts says why). Plain JavaScript: it
 // is started by path, also where no TypeScript loader is present (`next dev`).
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, parse, protocol, types } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -198,7 +199,11 @@ const GIN_PENDING_LIST = "set gin_pending_list_limit = '64kB'";
 
 let db;
 try {
-  db = await PGlite.create(workerData.dataDir, { extensions: { pg_trgm } });
+  db = await PGlite.create(workerData.dataDir, {
+    extensions: { pg_trgm },
+    // A dump (PGliteThread.dump) to start from instead of a new, empty cluster.
+    ...(workerData.from ? { loadDataDir: new Blob([readFileSync(workerData.from)]) } : {}),
+  });
   keepDrizzleTypes(db);
   await db.exec(GIN_PENDING_LIST);
   parentPort.postMessage({ ready: true });
@@ -214,6 +219,7 @@ parentPort.on('message', async (m) => {
       result = { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
     } else if (m.op === 'begin') result = await begin(m.tx, db);
     else if (m.op === 'end') result = await end(m.tx, m.commit);
+    else if (m.op === 'dump') result = new Uint8Array(await (await db.dumpDataDir('none')).arrayBuffer());
     else if (m.op === 'close') await db.close();
     parentPort.postMessage({ id: m.id, result });
   } catch (err) {

@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import postgres from 'postgres';
 import { type Db, type DbHandle, openDb } from '@/db/client';
 
@@ -19,7 +22,7 @@ export type TestDb = DbHandle & {
 export async function openTestDb(): Promise<TestDb> {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) {
-    const h = await openDb({ pgliteDir: 'memory://' });
+    const h = await openMigratedPglite();
     return { ...h, name: 'pglite', prepared: h.db };
   }
   const name = `t_${randomBytes(6).toString('hex')}`;
@@ -43,4 +46,54 @@ export async function openTestDb(): Promise<TestDb> {
       await s.end();
     },
   };
+}
+
+/**
+ * An in-memory PGlite, migrated. A new cluster costs about 4 s of CPU (PGlite's initdb) and the
+ * migrations half a second more; the PGlite test run opens dozens and is CPU-bound on two cores. So
+ * the first open in a run dumps the migrated database to a file in the temp folder, named by the
+ * PGlite version and the migrations' contents, and later opens (in any test process) start from that
+ * copy, under a second. Migrations still run on the copy: drizzle finds them applied and does nothing.
+ */
+async function openMigratedPglite(): Promise<DbHandle> {
+  const template = path.join(tmpdir(), `skylight-test-pglite-${templateKey()}.tar`);
+  if (existsSync(template)) return openDb({ pgliteDir: 'memory://', pgliteFrom: template });
+  const h = await openDb({ pgliteDir: 'memory://' });
+  // Another test process may write the same file at the same moment: each writes its own and renames
+  // it into place, so a reader never sees half a file.
+  const partial = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(partial, await h.dump!());
+  renameSync(partial, template);
+  removeOldTemplates(template);
+  return h;
+}
+
+/** Templates of other migrations, a day old or more (43 MB each; a new one is made per schema change). */
+function removeOldTemplates(keep: string) {
+  const dir = path.dirname(keep);
+  for (const f of readdirSync(dir)) {
+    const p = path.join(dir, f);
+    if (!f.startsWith('skylight-test-pglite-') || p === keep) continue;
+    try {
+      if (Date.now() - statSync(p).mtimeMs > 86_400_000) rmSync(p, { force: true });
+    } catch {
+      // Another process removed it first.
+    }
+  }
+}
+
+function templateKey(): string {
+  const hash = createHash('sha256');
+  const pglite = path.join(process.cwd(), 'node_modules', '@electric-sql', 'pglite', 'package.json');
+  hash.update(JSON.parse(readFileSync(pglite, 'utf8')).version);
+  const migrations = path.join(process.cwd(), 'db', 'migrations');
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else hash.update(path.relative(migrations, p)).update(readFileSync(p));
+    }
+  };
+  walk(migrations);
+  return hash.digest('hex').slice(0, 16);
 }
