@@ -44,7 +44,7 @@ const built = served.size > 0 ? ensureAppBuilt() : Promise.resolve();
 
 const runner = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...ordered],
+  ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-timeout=120000', ...ordered],
   { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
 );
 // ensureBuild exits this process when the build fails: the runner must not outlive it.
