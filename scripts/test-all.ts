@@ -56,17 +56,15 @@ function argv(step: Step): string[] {
 }
 const env = (step: Step) => ({ ...process.env, ...step.env });
 
+// One of them alone runs as the others do, its output as it comes.
+if (last.length === 1) steps.push(last.pop()!);
 const failed: string[] = [];
 for (const step of steps) {
   console.log(`\n=== ${step.name}`);
   const r = spawnSync(process.execPath, argv(step), { stdio: 'inherit', env: env(step) });
   if (r.status !== 0) failed.push(step.name);
 }
-if (last.length === 1) {
-  console.log(`\n=== ${last[0]!.name}`);
-  const r = spawnSync(process.execPath, argv(last[0]!), { stdio: 'inherit', env: env(last[0]!) });
-  if (r.status !== 0) failed.push(last[0]!.name);
-} else if (last.length > 1) {
+if (last.length > 1) {
   console.log(`\n=== ${last.map((s) => s.name).join(' and ')}, side by side (each printed when it ends)`);
   await Promise.all(
     last.map(

@@ -191,7 +191,7 @@ export class Worker {
   }
 
   private sleep(ms: number) {
-    if (this.wakePending || this.state === 'stopping') {
+    if (this.wakePending) {
       this.wakePending = false;
       return Promise.resolve();
     }

@@ -48,6 +48,9 @@ export async function openTestDb(): Promise<TestDb> {
   };
 }
 
+/** The template's path, named once per process (naming it reads every migration). */
+let template: string | undefined;
+
 /**
  * An in-memory PGlite, migrated. A new cluster costs about 4 s of CPU (PGlite's initdb) and the
  * migrations half a second more; the PGlite test run opens dozens and is CPU-bound on two cores. So
@@ -56,7 +59,7 @@ export async function openTestDb(): Promise<TestDb> {
  * copy, under a second. Migrations still run on the copy: drizzle finds them applied and does nothing.
  */
 async function openMigratedPglite(): Promise<DbHandle> {
-  const template = path.join(tmpdir(), `skylight-test-pglite-${templateKey()}.tar`);
+  template ??= path.join(tmpdir(), `skylight-test-pglite-${templateKey()}.tar`);
   if (existsSync(template)) return openDb({ pgliteDir: 'memory://', pgliteFrom: template });
   const h = await openDb({ pgliteDir: 'memory://' });
   // Another test process may write the same file at the same moment: each writes its own and renames
