@@ -1,7 +1,15 @@
 import { isLosslessNumber, isSafeNumber, LosslessNumber, parse, stringify } from 'lossless-json';
 
-/** A number a double may not hold exactly: 16+ digits in a row, or a 3-digit exponent. */
-const UNSAFE_NUMBER = /\d{16}|[eE][+-]?\d{3}/;
+/**
+ * A JSON number a double may not hold exactly: 16 or more digits (any double holds 15 significant
+ * ones; leading zeros count too, which only errs to the safe side), or a 3-digit exponent. Only
+ * number tokens count: one starts the text or follows `:`, `,` or `[` and whitespace. A string can
+ * hold the same characters (then the lossless parse runs anyway, still right). Unanchored, as this
+ * was before, an `e` and three digits inside a UUID matched: a quarter of the deliveries with UUID
+ * ids took the parse that is 2.6x slower, in the receiver and again in the worker; and a number
+ * like 12345678.123456789, with no 16 digits in a row, went through JSON.parse and was rounded.
+ */
+const UNSAFE_NUMBER = /(?:^|[:,[])\s*-?(?:(?:\d\.?){16}|\d+(?:\.\d+)?[eE][+-]?\d{3})/;
 
 /**
  * JSON.parse, except that a number a double cannot hold exactly stays as its source text (a
