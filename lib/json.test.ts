@@ -38,7 +38,7 @@ const comparable = (v: unknown): unknown =>
 
 const digits = (min: number, max: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
-/** JSON number texts around the edges of what a double holds: 13–20 digits, fractions, exponents. */
+/** JSON number texts around what a double holds: up to 20 digits in each part, exponents of 1–3 digits. */
 const numberText = fc
   .tuple(
     fc.constantFrom('', '-'),
@@ -53,7 +53,10 @@ const numberText = fc
   )
   .map(([sign, int, frac, exp]) => `${sign}${int}${frac ? `.${frac}` : ''}${exp ? exp.join('') : ''}`);
 const ws = fc.constantFrom('', ' ', '\n', '\t ', '\r\n  ');
-/** Strings that look like numbers (a key is one too; keys are unique: the lossless parse refuses a repeated one): UUIDs (hex with `e` and digits), digit runs, exponents. */
+/**
+ * Strings that look like numbers: UUIDs (hex with `e` and digits), digit runs, number texts. Object
+ * keys are drawn from these too, unique per object (the lossless parse refuses a repeated key).
+ */
 const stringText = fc
   .oneof(fc.constant(randomUUID()), fc.uuid(), digits(14, 20), numberText, fc.string({ maxLength: 20 }))
   .map((s) => JSON.stringify(s));
