@@ -42,7 +42,12 @@ export async function prepareNextCopy(repo: string, log: (s: string) => void): P
       .update('\0')
       .update(readFileSync(path.join(repo, f)));
   const dir = `/tmp/bench-next-${hash.digest('hex').slice(0, 16)}`;
-  if (existsSync(path.join(dir, '.next', 'BUILD_ID'))) {
+  // The build also needs the node_modules it was made with: a copy made from a worktree since removed
+  // has a dangling link (and a build that may point into it), so it is made again.
+  if (
+    existsSync(path.join(dir, '.next', 'BUILD_ID')) &&
+    existsSync(path.join(dir, 'node_modules/.bin/next'))
+  ) {
     log(`next: reusing build in ${dir}`);
     return dir;
   }
