@@ -551,6 +551,7 @@ npx tsx bench/worker-only.ts            # the worker drain alone: batch 1, batch
 npx tsx bench/explain-ingest.ts         # EXPLAIN (ANALYZE, BUFFERS) of the receiver's write by batch size
 npx tsx bench/write-path.ts [--without idx,…]  # the group commit alone: accepted/s, WAL bytes and Postgres CPU per delivery; against a copy without those indexes
 npx tsx bench/search-index-cost.ts [--rows N] [--base N] [--limits 64kB,4MB]  # the search index job alone: Postgres CPU and WAL per body by GIN pending-list size
+npx tsx bench/delivery-ids.ts [--base N] [--seconds S]  # counting against random delivery ids (and with wal_compression = lz4) on a filled table: accepted/s, WAL bytes, Postgres CPU per delivery
 npx tsx bench/cpu-split.ts [--env K=V]  # CPU per ack of server, Postgres and load generator, P0 P1 ours (and ours with K=V)
 npx tsx bench/pipeline-only.ts [--only pg|pglite] [--rates 600,900] [--env K=V]  # the default configuration alone, beside P1W (P1 + graphile-worker) and P0 on PGlite; fixed steps print CPU per delivery
 npx tsx bench/probe.ts --url <receiver url> --secret <secret> --rate 1900  # one server: a latency timeline
