@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { securityHeaders } from '@/lib/security-headers';
 import type { ReceiverRequest, ReceiverResponse } from './types';
+import { concat } from './web-request';
 
 const HEADERS = Object.fromEntries(securityHeaders(true).map((h) => [h.key.toLowerCase(), h.value]));
-
-import { concat } from './web-request';
 
 /** Adapts a node:http request to the receiver's input (used by the bare HTTP entry and tests). */
 export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverRequest {
