@@ -1,5 +1,7 @@
 // CPU time of processes on this machine, for the benches that say which side a lever must make cheaper.
 import { readdirSync, readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import { type Queryable, rowsOf } from '@/db/client';
 
 /**
  * CPU time (ms) of every process whose command or process group matches, from schedstat's run time
@@ -35,4 +37,21 @@ export function cpuSince(pgrp: number): () => { appMs: number; pgMs: number } {
   const app0 = cpuMs((_, g) => g === pgrp);
   const pg0 = postgresCpuMs();
   return () => ({ appMs: cpuMs((_, g) => g === pgrp) - app0, pgMs: postgresCpuMs() - pg0 });
+}
+
+/** WAL bytes written and Postgres CPU spent from now on (the whole server's): call the result to read. */
+export async function writeCostSince(
+  db: Queryable,
+): Promise<() => Promise<{ walBytes: number; pgMs: number }>> {
+  const lsn = async () =>
+    String(rowsOf<{ lsn: string }>(await db.execute(sql`select pg_current_wal_lsn()::text as lsn`))[0]!.lsn);
+  const lsn0 = await lsn();
+  const pg0 = postgresCpuMs();
+  return async () => {
+    const pgMs = postgresCpuMs() - pg0;
+    const [wal] = rowsOf<{ bytes: number }>(
+      await db.execute(sql`select pg_wal_lsn_diff(${await lsn()}::pg_lsn, ${lsn0}::pg_lsn)::float8 as bytes`),
+    );
+    return { walBytes: Number(wal!.bytes), pgMs };
+  };
 }

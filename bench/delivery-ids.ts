@@ -9,10 +9,10 @@
 //   npx tsx bench/delivery-ids.ts [--base 300000] [--seconds 10] [--reps 2] [--concurrency 20]
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { type DbHandle, openDb, rowsOf } from '@/db/client';
+import { type DbHandle, openDb } from '@/db/client';
 import { type IngestItem, ingestBatch } from '@/db/queries/ingest';
 import { GroupCommit } from '@/lib/receiver/group-commit';
-import { postgresCpuMs } from './cpu';
+import { writeCostSince } from './cpu';
 import { acceptedItem, Feed } from './payloads';
 import { createScratch, dropAllScratch } from './scratch-db';
 
@@ -73,12 +73,7 @@ async function fill(kind: Kind): Promise<DbHandle> {
 async function measure(kind: Kind, h: DbHandle) {
   const items = itemsOf(kind, next.get(kind)!, Math.round(seconds * 6000));
   await h.db.execute(sql`checkpoint`);
-  const lsn = async () =>
-    String(
-      rowsOf<{ lsn: string }>(await h.db.execute(sql`select pg_current_wal_lsn()::text as lsn`))[0]!.lsn,
-    );
-  const lsn0 = await lsn();
-  const pg0 = postgresCpuMs();
+  const cost = await writeCostSince(h.db);
   const gc = new GroupCommit(async () => h.db);
   let i = 0;
   let done = 0;
@@ -94,14 +89,11 @@ async function measure(kind: Kind, h: DbHandle) {
     }),
   );
   await gc.drain();
-  const pgMs = postgresCpuMs() - pg0;
+  const { walBytes, pgMs } = await cost();
   next.set(kind, next.get(kind)! + i);
-  const [wal] = rowsOf<{ bytes: number }>(
-    await h.db.execute(sql`select pg_wal_lsn_diff(${await lsn()}::pg_lsn, ${lsn0}::pg_lsn)::float8 as bytes`),
-  );
   return {
     perSecond: Math.round(done / seconds),
-    walPerDelivery: Math.round(Number(wal!.bytes) / done),
+    walPerDelivery: Math.round(walBytes / done),
     pgMicros: Math.round((pgMs / done) * 1000),
   };
 }

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { type DbHandle, openDb, rowsOf } from '@/db/client';
 import { GroupCommit } from '@/lib/receiver/group-commit';
-import { postgresCpuMs } from './cpu';
+import { writeCostSince } from './cpu';
 import { acceptedItem, Feed } from './payloads';
 import { createScratch, dropAllScratch } from './scratch-db';
 
@@ -83,12 +83,7 @@ async function measure({ h, ack }: Variant) {
     }
   };
   const timer = setInterval(() => void writeBack(), 250);
-  const lsn = async () =>
-    String(
-      rowsOf<{ lsn: string }>(await h.db.execute(sql`select pg_current_wal_lsn()::text as lsn`))[0]!.lsn,
-    );
-  const lsn0 = await lsn();
-  const pg0 = postgresCpuMs();
+  const cost = await writeCostSince(h.db);
   let next = 0;
   let done = 0;
   const end = performance.now() + seconds * 1000;
@@ -106,13 +101,10 @@ async function measure({ h, ack }: Variant) {
   clearInterval(timer);
   await gc.drain();
   await writeBack();
-  const pgMs = postgresCpuMs() - pg0;
-  const [wal] = rowsOf<{ bytes: number }>(
-    await h.db.execute(sql`select pg_wal_lsn_diff(${await lsn()}::pg_lsn, ${lsn0}::pg_lsn)::float8 as bytes`),
-  );
+  const { walBytes, pgMs } = await cost();
   return {
     perSecond: Math.round(done / seconds),
-    walPerDelivery: Math.round(Number(wal!.bytes) / done),
+    walPerDelivery: Math.round(walBytes / done),
     pgMicros: Math.round((pgMs / done) * 1000),
   };
 }
