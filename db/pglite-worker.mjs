@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, parse, protocol, types } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { DURABLE_START_PARAMS, DurableNodeFS } from './pglite-durable.mjs';
 
 /** Open transactions by the main thread's id: the PGlite transaction, and how to end it. */
 const open = new Map();
@@ -199,7 +200,12 @@ const GIN_PENDING_LIST = "set gin_pending_list_limit = '64kB'";
 
 let db;
 try {
-  db = await PGlite.create(workerData.dataDir, {
+  const inMemory = workerData.dataDir.startsWith('memory://');
+  db = await PGlite.create({
+    // A folder's commits reach the disk before they are answered (./pglite-durable.mjs); memory has no disk.
+    ...(inMemory
+      ? { dataDir: workerData.dataDir }
+      : { fs: new DurableNodeFS(workerData.dataDir), startParams: DURABLE_START_PARAMS }),
     extensions: { pg_trgm },
     // A dump (PGliteThread.dump) to start from instead of a new, empty cluster.
     ...(workerData.from ? { loadDataDir: new Blob([readFileSync(workerData.from)]) } : {}),
