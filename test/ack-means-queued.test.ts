@@ -214,6 +214,44 @@ describe('a database fault that is not about the content: 503, never an ack with
   });
 });
 
+describe('an embedded database that stops answering: 503 at the write deadline, never an ack', {
+  skip: onPostgres ? 'PGlite: one connection that a long statement holds' : false,
+}, () => {
+  let s: ReceiverServer;
+  before(async () => {
+    s = await startReceiverServer({ secrets: [SECRET], db, worker: false, deadlineMs: 400 });
+  });
+  after(() => s.close());
+
+  // What the app meets when PGlite stops answering (a failed fsync stops its Postgres, db/pglite-durable.mjs):
+  // the one connection held here by a statement that outlasts the deadline.
+  test('the write waits behind a 2 s statement: 503 write_timeout in time; the retry lands once', async () => {
+    // The source and its secrets are read on the first delivery; after that the write is what waits.
+    assert.equal((await post(s.url, signedDelivery(SECRET))).status, 200);
+    const d = signedDelivery(SECRET);
+    // drizzle's queries run when awaited or then'd: then() sends it now.
+    const stuck = db.db.execute(sql`select pg_sleep(2)`).then(() => {});
+    const t0 = Date.now();
+    const answer = await post(s.url, d);
+    const took = Date.now() - t0;
+    assert.equal(answer.status, 503);
+    assert.equal(answer.headers.get('retry-after'), '5');
+    assert.ok(took < 1_500, `answered in ${took} ms, at the 400 ms deadline, not after the 2 s statement`);
+    await stuck;
+    await s.recorder.flush();
+    assert.deepEqual(
+      (await receiptsFor(d.deliveryId)).filter((r) => r.httpStatus === 503).map((r) => [r.outcome, r.reason]),
+      [['unavailable', 'write_timeout']],
+    );
+    // The batch in flight may still have committed after the answer; the provider's retry finds it
+    // (a duplicate) or writes it: either way one event, acknowledged once.
+    const retry = await post(s.url, d);
+    assert.equal(retry.status, 200);
+    assert.equal((await db.db.select().from(events).where(eq(events.deliveryId, d.deliveryId))).length, 1);
+    assert.equal(await ackedWithoutEvent(), 0);
+  });
+});
+
 describe('the worker retries transient database errors instead of dead-lettering them', () => {
   const dbError = (code: string) =>
     Object.assign(new Error('Failed query: insert into contacts … params: 42,Ada'), {
