@@ -1,16 +1,16 @@
 // What the search index job costs Postgres per body (issue #19: a quarter of Postgres's work per ack
 // in the closed loop), under GIN settings that trade insert work against work left for later.
-// Each variant: fresh tables with `base` accepted receipts (the bench's 1 KB bodies) already indexed and
-// `rows` more not yet, then the job's step (indexReceiptBodies, the job's batch) until caught up, then
-// every GIN pending list cleaned, so work a setting only defers is counted too. Prints Postgres CPU (every Postgres process) per body for the
-// indexing and the cleanup, and the WAL written. Variants run in turn, A B C A B C.
+// Each variant: fresh tables with `base` accepted receipts (the bench's 1 KB bodies) already indexed
+// and `rows` more not yet, then the job's step (indexReceiptBodies, the job's batch) until caught up,
+// then every GIN pending list cleaned, so work a setting only defers is counted too. Prints Postgres
+// CPU (every Postgres process) per body for the indexing and the cleanup, and the WAL written. Variants run in turn, A B C A B C.
 //   npx tsx bench/search-index-cost.ts [--rows 20000] [--base 100000] [--reps 2] [--limits 64kB,4MB,32MB]
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { openDb, rowsOf } from '@/db/client';
+import { openDb } from '@/db/client';
 import { ingestBatch } from '@/db/queries/ingest';
 import { indexReceiptBodies } from '@/db/queries/search';
-import { postgresCpuMs } from './cpu';
+import { writeCostSince } from './cpu';
 import { acceptedItem, Feed } from './payloads';
 import { createScratch, dropAllScratch } from './scratch-db';
 
@@ -33,14 +33,6 @@ for (const l of limits)
 
 // One connection, so a session setting holds for every statement of the run.
 const h = await openDb({ url: await createScratch('bench_search_cost'), prepared: true, max: 1 });
-const walLsn = async () =>
-  String(rowsOf<{ l: string }>(await h.db.execute(sql`select pg_current_wal_lsn()::text as l`))[0]!.l);
-const walBytes = async (from: string) =>
-  Number(
-    rowsOf<{ b: string }>(
-      await h.db.execute(sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${from}::pg_lsn)::text as b`),
-    )[0]!.b,
-  );
 
 /** Every day table's two GIN indexes: the pending entries a setting left behind. */
 const cleanPending = () =>
@@ -73,19 +65,17 @@ try {
       await fill(rows);
       await h.db.execute(sql`checkpoint`);
       await h.db.execute(sql.raw(`set gin_pending_list_limit = '${limit}'`));
-      const wal0 = await walLsn();
-      const cpu0 = postgresCpuMs();
+      const cost = await writeCostSince(h.db);
       const t0 = performance.now();
       let n = batch;
       while (n === batch) n = await indexReceiptBodies(h.db, batch);
-      const cpu1 = postgresCpuMs();
+      const indexed = await cost();
       await cleanPending();
-      const cpu2 = postgresCpuMs();
       const wall = (performance.now() - t0) / 1000;
-      const wal = await walBytes(wal0);
+      const total = await cost();
       const per = (ms: number) => ((ms * 1000) / rows).toFixed(0).padStart(8);
       console.log(
-        `${limit.padEnd(8)} ${per(cpu1 - cpu0)}  ${per(cpu2 - cpu1)}    ${per(cpu2 - cpu0)}  ${String(Math.round(wal / rows)).padStart(5)}  ${wall.toFixed(1).padStart(6)}`,
+        `${limit.padEnd(8)} ${per(indexed.pgMs)}  ${per(total.pgMs - indexed.pgMs)}    ${per(total.pgMs)}  ${String(Math.round(total.walBytes / rows)).padStart(5)}  ${wall.toFixed(1).padStart(6)}`,
       );
       await h.db.execute(sql`reset gin_pending_list_limit`);
     }
