@@ -40,12 +40,16 @@ export async function login(input: LoginInput, client: LoginClient): Promise<str
       retryAfterS: wait,
     });
   }
+  // Counted as a failure before the password is checked (scrypt takes a while, and nothing may wait
+  // between the check above and this count): attempts sent at once meet the cap as a sequence does.
+  // A success takes back this address's failures at this account only, so logging in to one's own
+  // account does not clear guesses at another.
+  perClient.fail(from, email);
+  perAccount.fail(email, from);
   const user = await findUserForLogin(db, email);
   dummyHash ??= hashPassword('not a password');
   const good = await verifyHash(input.password, user?.passwordHash ?? (await dummyHash));
   if (!user || !good || user.disabledAt !== null) {
-    perClient.fail(from);
-    perAccount.fail(email);
     const code = user?.disabledAt && good ? 'user_disabled' : 'unauthorized';
     await insertAudit(db, { actor: email, ip: client.ip }, 'login_failed', null, null, {
       result: 'refused',
@@ -54,7 +58,8 @@ export async function login(input: LoginInput, client: LoginClient): Promise<str
     // The same answer for an unknown email, a wrong password and a disabled user: no account probing.
     throw new AppError('unauthorized', input.email ? 'Wrong email or password' : 'Wrong password');
   }
-  perClient.reset(from);
+  perClient.forgive(from, email);
+  perAccount.forgive(email, from);
   const { token, expiresAt } = await createSession(user.id, client);
   await insertAudit(db, { actor: user.email, ip: client.ip }, 'login', null);
   return sessionCookie(token, expiresAt);

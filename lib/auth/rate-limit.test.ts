@@ -16,12 +16,18 @@ test('blocks after max failures and frees up as they age out', () => {
   assert.equal(l.retryAfterS('a'), null, 'the first failure left the window');
 });
 
-test('reset clears a key', () => {
-  const l = new FailureLimiter(1, 60_000, () => 0);
-  l.fail('a');
+test('forgive takes back the failures with its tag only', () => {
+  const l = new FailureLimiter(2, 60_000, () => 0);
+  l.fail('a', 'mine');
+  l.fail('a', 'theirs');
   assert.notEqual(l.retryAfterS('a'), null);
-  l.reset('a');
+  l.forgive('a', 'mine');
   assert.equal(l.retryAfterS('a'), null);
+  l.fail('a', 'mine');
+  assert.notEqual(l.retryAfterS('a'), null, "the other tag's failure still counts");
+  l.forgive('a', 'theirs');
+  l.forgive('a', 'mine');
+  assert.equal(l.size, 0, 'a key with nothing left is dropped');
 });
 
 test('keeps at most maxKeys keys, dropping the least recently failed first', () => {

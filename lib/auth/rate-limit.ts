@@ -4,7 +4,7 @@
  * most `maxKeys` keys are kept (the oldest go first), so a flood of new keys cannot grow memory.
  */
 export class FailureLimiter {
-  private readonly failures = new Map<string, number[]>();
+  private readonly failures = new Map<string, Failure[]>();
 
   constructor(
     private readonly max: number,
@@ -17,26 +17,33 @@ export class FailureLimiter {
   retryAfterS(key: string): number | null {
     const recent = this.recent(key);
     if (recent.length < this.max) return null;
-    const oldest = recent[recent.length - this.max]!;
+    const oldest = recent[recent.length - this.max]!.at;
     return Math.max(1, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
   }
 
-  fail(key: string): void {
+  /**
+   * Counts a failure against `key`. `tag` names the other side of the attempt (the account, for an
+   * address's count), so that a success can take back exactly its own failures with `forgive`.
+   */
+  fail(key: string, tag = ''): void {
     const recent = this.recent(key);
-    recent.push(this.now());
+    recent.push({ at: this.now(), tag });
     // Re-inserting moves the key to the end, so the Map's order is oldest activity first.
     this.failures.delete(key);
     this.failures.set(key, recent);
     if (this.failures.size > this.maxKeys) this.sweep();
   }
 
-  reset(key: string): void {
-    this.failures.delete(key);
+  /** Takes back `key`'s failures tagged `tag`; the others stay counted. */
+  forgive(key: string, tag: string): void {
+    const left = this.recent(key).filter((f) => f.tag !== tag);
+    if (left.length === 0) this.failures.delete(key);
+    else this.failures.set(key, left);
   }
 
-  private recent(key: string): number[] {
+  private recent(key: string): Failure[] {
     const since = this.now() - this.windowMs;
-    return (this.failures.get(key) ?? []).filter((t) => t > since);
+    return (this.failures.get(key) ?? []).filter((f) => f.at > since);
   }
 
   private sweep() {
@@ -54,6 +61,8 @@ export class FailureLimiter {
     return this.failures.size;
   }
 }
+
+type Failure = { at: number; tag: string };
 
 /** Failures per client address: one address cannot keep guessing. */
 export const LOGIN_MAX_FAILURES_PER_CLIENT = 5;
