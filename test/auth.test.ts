@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -14,7 +14,7 @@ import { sessionPrincipal, tokenPrincipal } from '@/db/queries/users';
 import { auditLog, events, settings, userSessions, users } from '@/db/schema';
 import { BOOTSTRAP_EMAIL, ensureBootstrapAdmin, LEGACY_PASSWORD_SETTING } from '@/lib/auth/bootstrap';
 import { login } from '@/lib/auth/login';
-import { hashPassword } from '@/lib/auth/password';
+import { hashPassword, verifyHash } from '@/lib/auth/password';
 import { changePassword, createToken, createUser, revokeTokenOf, updateUser } from '@/lib/auth/people';
 import {
   LOGIN_MAX_FAILURES_PER_ACCOUNT,
@@ -302,6 +302,93 @@ describe('people, sessions and tokens', () => {
     );
   });
 
+  test('wrong current passwords count against the account and are audited; a burst meets the cap', async () => {
+    const { user } = await createUser(admin, {
+      email: 'guess@test.example',
+      role: 'viewer',
+      password: 'guess-password-12',
+    });
+    const who = { actor: 'guess@test.example', ip: '10.1.0.9', userId: user.id };
+    const change = (current: string) =>
+      code(changePassword(who, { current, next: 'new-guess-password-12' }, client('10.1.0.9')));
+    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => change(`guess-${i}`)));
+    assert.equal(answers.filter((c) => c === 'bad_request').length, LOGIN_MAX_FAILURES_PER_ACCOUNT);
+    assert.equal(answers.filter((c) => c === 'rate_limited').length, 25 - LOGIN_MAX_FAILURES_PER_ACCOUNT);
+    assert.equal(await change('guess-password-12'), 'rate_limited', 'the right password waits too');
+    assert.equal(
+      await code(login({ email: 'guess@test.example', password: 'guess-password-12' }, client('10.1.0.10'))),
+      'rate_limited',
+      'the same cap as logins to that account',
+    );
+    const refused = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'password_change'), eq(auditLog.actor, 'guess@test.example')));
+    assert.equal(refused.length, LOGIN_MAX_FAILURES_PER_ACCOUNT);
+    assert.ok(refused.every((r) => r.result === 'refused' && r.code === 'wrong_password'));
+    const [row] = await db.select().from(users).where(eq(users.id, user.id));
+    assert.ok(await verifyHash('guess-password-12', row!.passwordHash), 'the password did not change');
+  });
+
+  test('disabling a person revokes their tokens: enabled again, they come back with none', async () => {
+    const { user } = await createUser(admin, {
+      email: 'stolen@test.example',
+      role: 'operator',
+      password: 'stolen-password-12',
+    });
+    const owner = {
+      actor: 'stolen@test.example',
+      ip: '10.1.0.11',
+      userId: user.id,
+      role: 'operator' as const,
+    };
+    const t = await createToken(owner, { name: 'made-by-intruder', role: 'operator' });
+    await updateUser(admin, user.id, { disabled: true });
+    await updateUser(admin, user.id, { disabled: false });
+    assert.equal(await tokenPrincipal(replica, hashToken(t.token)), null);
+    const [row] = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'user_update'), eq(auditLog.target, 'stolen@test.example')))
+      .orderBy(auditLog.id)
+      .limit(1);
+    assert.deepEqual(row?.detail, { disabled: true, tokens_revoked: 1 });
+  });
+
+  test('two admins demoting each other at once leave one admin', async () => {
+    const a = await createUser(admin, {
+      email: 'race-a@test.example',
+      role: 'admin',
+      password: 'race-a-password-12',
+    });
+    const b = await createUser(admin, {
+      email: 'race-b@test.example',
+      role: 'admin',
+      password: 'race-b-password-12',
+    });
+    // The bootstrap admin steps down first, so these two are the only active admins.
+    const [boot] = await db.select().from(users).where(eq(users.email, BOOTSTRAP_EMAIL));
+    await updateUser(admin, boot!.id, { role: 'operator' });
+    try {
+      const results = await Promise.allSettled([
+        updateUser({ actor: 'race-a@test.example', ip: null }, b.user.id, { role: 'viewer' }),
+        updateUser({ actor: 'race-b@test.example', ip: null }, a.user.id, { disabled: true }),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.ok(refused.reason instanceof AppError && refused.reason.code === 'conflict');
+      const admins = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)));
+      assert.equal(admins.length, 1);
+    } finally {
+      for (const u of [a.user, b.user])
+        await db.update(users).set({ role: 'viewer', disabledAt: null }).where(eq(users.id, u.id));
+      await db.update(users).set({ role: 'admin' }).where(eq(users.id, boot!.id));
+    }
+  });
+
   test('the last active admin cannot be demoted or disabled', async () => {
     const admins = await db.select().from(users).where(eq(users.role, 'admin'));
     const [only] = admins;
@@ -361,11 +448,51 @@ describe('people, sessions and tokens', () => {
     const refused = await db
       .select()
       .from(auditLog)
-      .where(eq(auditLog.code, 'rate_limited'))
+      .where(and(eq(auditLog.code, 'rate_limited'), sql`${auditLog.ip} like any (array['6.%', '7.%'])`))
       .orderBy(desc(auditLog.id));
+    // (This test's addresses: other tests' blocks have theirs.)
     assert.deepEqual(refused.map((r) => r.ip).sort(), ['6.6.6.6', '7.7.8.1']);
     assert.equal(refused.at(-1)?.ip, '6.6.6.6');
     assert.equal(refused.at(-1)?.result, 'refused');
+  });
+
+  test('login limits hold for attempts sent at once, and a success forgives only its own failures', async () => {
+    await createUser(admin, { email: 'burst@test.example', role: 'viewer', password: 'burst-password-12' });
+    await createUser(admin, { email: 'own@test.example', role: 'viewer', password: 'own-password-12' });
+    // Thirty guesses in flight at once from one address: the password check is slow, so a cap that
+    // counted only after it would let all thirty through.
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        code(login({ email: 'burst@test.example', password: 'wrong-password' }, client('5.5.5.1'))),
+      ),
+    );
+    assert.equal(burst.filter((c) => c === 'unauthorized').length, LOGIN_MAX_FAILURES_PER_CLIENT);
+    assert.equal(burst.filter((c) => c === 'rate_limited').length, 30 - LOGIN_MAX_FAILURES_PER_CLIENT);
+    const tried = await db
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.action, 'login_failed'),
+          eq(auditLog.ip, '5.5.5.1'),
+          eq(auditLog.code, 'unauthorized'),
+        ),
+      );
+    assert.equal(tried.length, LOGIN_MAX_FAILURES_PER_CLIENT, 'only the counted attempts were checked');
+
+    // Guesses at one account, then a login to the guesser's own: the guesses still count.
+    const wrong = () => code(login({ email: 'burst@test.example', password: 'wrong' }, client('5.5.5.2')));
+    for (let i = 0; i < LOGIN_MAX_FAILURES_PER_CLIENT - 1; i++) assert.equal(await wrong(), 'unauthorized');
+    await login({ email: 'own@test.example', password: 'own-password-12' }, client('5.5.5.2'));
+    assert.equal(await wrong(), 'unauthorized');
+    assert.equal(await wrong(), 'rate_limited');
+
+    // A person's own typos are forgiven by their own login.
+    const typo = () => code(login({ email: 'own@test.example', password: 'typo' }, client('5.5.5.3')));
+    for (let i = 0; i < LOGIN_MAX_FAILURES_PER_CLIENT - 1; i++) assert.equal(await typo(), 'unauthorized');
+    await login({ email: 'own@test.example', password: 'own-password-12' }, client('5.5.5.3'));
+    for (let i = 0; i < LOGIN_MAX_FAILURES_PER_CLIENT; i++) assert.equal(await typo(), 'unauthorized');
+    assert.equal(await typo(), 'rate_limited');
   });
 
   test('the route wrapper refuses a role that is too low, and audits the refusal with the caller', async () => {

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client';
 import { apiTokens, type Role, userSessions, users } from '../schema';
 
@@ -69,13 +69,18 @@ export async function updateUser(db: Queryable, id: number, v: { role?: Role; di
   return row ?? null;
 }
 
-/** Active admins other than `exceptId`: the last one may not be demoted or disabled. */
+/**
+ * Active admins other than `exceptId`: the last one may not be demoted or disabled. Locks every
+ * active admin's row until the transaction ends, so two admins demoting each other at once are
+ * answered one after the other (the second sees the first's change) and cannot leave none.
+ */
 export async function countOtherActiveAdmins(db: Queryable, exceptId: number): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
+  const rows = await db
+    .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt), ne(users.id, exceptId)));
-  return row?.n ?? 0;
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)))
+    .for('update');
+  return rows.filter((r) => r.id !== exceptId).length;
 }
 
 export async function setPasswordHash(db: Queryable, userId: number, passwordHash: string): Promise<void> {
@@ -199,6 +204,16 @@ export async function revokeToken(db: Queryable, userId: number, tokenId: number
     .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
     .returning(tokenColumns);
   return row ?? null;
+}
+
+/** Revokes every live token of a person (the person is being disabled); returns how many. */
+export async function revokeUserTokens(db: Queryable, userId: number): Promise<number> {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  return rows.length;
 }
 
 /** The token's owner and roles, from the database on every request (a revoked token fails at once). */

@@ -9,6 +9,7 @@ import {
   insertToken,
   insertUser,
   revokeToken,
+  revokeUserTokens,
   setPasswordHash,
   updateUser as updateUserRow,
 } from '@/db/queries/users';
@@ -16,6 +17,7 @@ import type { Role } from '@/db/schema';
 import { getDb } from '@/lib/db';
 import { AppError } from '@/lib/errors';
 import { generatePassword, hashPassword, verifyHash } from './password';
+import { loginLimiters } from './rate-limit';
 import { TOKEN_PREFIX } from './require';
 import { hasRole } from './roles';
 import { createSession, hashToken } from './session';
@@ -40,9 +42,10 @@ export async function createUser(who: Actor, input: { email: string; role: Role;
 }
 
 /**
- * Changes a role or disables/enables a user. Disabling deletes the user's sessions in the same
- * transaction; API tokens stop working because every check joins the user. The last active admin
- * cannot be demoted or disabled, so the dashboard always has someone who can manage people.
+ * Changes a role or disables/enables a user. Disabling deletes the user's sessions and revokes their
+ * API tokens in the same transaction: a person disabled after a compromise and enabled later comes
+ * back with no token an intruder may have made. The last active admin cannot be demoted or disabled,
+ * so the dashboard always has someone who can manage people.
  */
 export async function updateUser(who: Actor, id: number, v: { role?: Role; disabled?: boolean }) {
   const db = await getDb();
@@ -57,14 +60,22 @@ export async function updateUser(who: Actor, id: number, v: { role?: Role; disab
       throw new AppError('conflict', 'This is the last active admin: make another admin first');
     }
     const row = (await updateUserRow(tx, id, v))!;
-    if (v.disabled) await deleteUserSessions(tx, id);
+    let tokensRevoked = 0;
+    if (v.disabled) {
+      await deleteUserSessions(tx, id);
+      tokensRevoked = await revokeUserTokens(tx, id);
+    }
     await insertAudit(tx, who, 'user_update', before.email, {
       ...(v.role ? { role: { from: before.role, to: v.role } } : {}),
       ...(v.disabled === undefined ? {} : { disabled: v.disabled }),
+      ...(tokensRevoked > 0 ? { tokens_revoked: tokensRevoked } : {}),
     });
     return row;
   });
 }
+
+/** The login limiter's tag for a wrong current password (lib/auth/rate-limit.ts). */
+const PASSWORD_CHANGE = 'password change';
 
 /**
  * Changes the caller's own password after checking the current one. Every session of the user ends
@@ -76,12 +87,27 @@ export async function changePassword(
   client: { ip: string | null; userAgent: string | null },
 ) {
   const db = await getDb();
+  // A wrong current password is a guess at the account's password (from a stolen session, say): it
+  // counts against the account's login cap, before the check as a login does, and is audited.
+  const { perAccount } = loginLimiters();
+  const wait = perAccount.retryAfterS(who.actor);
+  if (wait !== null) {
+    throw new AppError('rate_limited', `Too many wrong passwords; try again in ${wait} s`, {
+      retryAfterS: wait,
+    });
+  }
+  perAccount.fail(who.actor, PASSWORD_CHANGE);
   const hash = await getPasswordHash(db, who.userId);
   if (!hash || !(await verifyHash(v.current, hash))) {
+    await insertAudit(db, who, 'password_change', who.actor, null, {
+      result: 'refused',
+      code: 'wrong_password',
+    });
     throw new AppError('bad_request', 'Invalid body: current_password: wrong password', {
       issues: [{ path: 'current_password', message: 'wrong password' }],
     });
   }
+  perAccount.forgive(who.actor, PASSWORD_CHANGE);
   const nextHash = await hashPassword(v.next);
   await db.transaction(async (tx) => {
     await setPasswordHash(tx, who.userId, nextHash);
