@@ -1,4 +1,5 @@
 import { type Db, type DbHandle, openDb } from '@/db/client';
+import { errorMessage } from '@/db/errors';
 import { ensureDayPartitions } from '@/db/queries/partitions';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
@@ -40,7 +41,7 @@ export async function ensureDays(db: Db) {
       log.warn({ skipped }, 'day tables not created: their rows are in the default table');
     if (busy.length > 0) log.warn({ busy }, 'day tables not created yet: a lock was not had in time');
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'day tables not created');
+    log.warn({ err: errorMessage(err) }, 'day tables not created');
   }
 }
 

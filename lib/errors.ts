@@ -116,22 +116,6 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
-/**
- * "SQLSTATE: message" of a database error, or null for other errors. drizzle's wrapper says "Failed
- * query: <sql> params: <values>"; the driver's error under it has the database's own reason, and
- * only that is safe to store or show (the parameters may be a contact's data).
- */
-export function databaseReason(err: unknown): string | null {
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-      return `${code}: ${String((e as { message?: unknown }).message ?? '').slice(0, 300)}`;
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  return null;
-}
-
 /** A write the database refused only because of a concurrent one (serialization failure, deadlock). */
 export function isWriteConflict(err: unknown): boolean {
   const state = sqlState(err);

@@ -1,4 +1,5 @@
 import type { Db } from '@/db/client';
+import { errorMessage } from '@/db/errors';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
@@ -126,7 +127,7 @@ export function startBackgroundJobs(
       try {
         await p;
       } catch (err) {
-        log.warn({ job: job.name, err: (err as Error).message }, 'background job failed');
+        log.warn({ job: job.name, err: errorMessage(err) }, 'background job failed');
       } finally {
         running.delete(p);
         if (!stopped) timers.set(job.name, setTimeout(tick, job.everyMs).unref());
@@ -143,6 +144,6 @@ export function startBackgroundJobs(
     if (!rollupsJob) return;
     await getDb()
       .then((db) => rollupsJob.run(db))
-      .catch((err) => log.warn({ err: (err as Error).message }, 'final rollup write failed'));
+      .catch((err) => log.warn({ err: errorMessage(err) }, 'final rollup write failed'));
   };
 }

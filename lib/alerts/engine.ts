@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import type { Db } from '@/db/client';
+import { errorMessage } from '@/db/errors';
 import {
   acquireLease,
   activeCounts,
@@ -68,7 +69,7 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
           failedWindowMinutes: failedRule?.windowMinutes ?? 60,
           failedThreshold: failedRule?.threshold ?? 1,
         }).catch((err) => {
-          log.warn({ err: (err as Error).message }, 'alerts: watchdog failed');
+          log.warn({ err: errorMessage(err) }, 'alerts: watchdog failed');
           return { webhookDisabled: null, providerFailed: null };
         })
       : null;
@@ -91,7 +92,7 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
       findings.push(...result);
     } catch (err) {
       // One broken rule must not silence the others; its incidents stay as they are.
-      log.warn({ rule: r.rule, err: (err as Error).message }, 'alerts: rule failed');
+      log.warn({ rule: r.rule, err: errorMessage(err) }, 'alerts: rule failed');
     }
   }
   const changes = await applyEvaluation(d.db, findings, {
@@ -147,7 +148,7 @@ export async function deliverNotifications(db: Db, url: string | null, limit = 2
       await markNotification(db, n.id, { delivered: true });
       metrics.alertNotifications.inc({ result: 'delivered' });
     } catch (err) {
-      const message = (err as Error).message;
+      const message = errorMessage(err);
       const permanent = err instanceof PermanentError;
       metrics.alertNotifications.inc({ result: permanent ? 'refused' : 'failed' });
       log.warn(

@@ -1,3 +1,4 @@
+import { errorMessage } from '@/db/errors';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { postNotification, type SlackText, slackText } from '@/lib/notify';
@@ -34,6 +35,6 @@ export function alertOperators(a: Alert) {
   const url = env.ALERT_WEBHOOK_URL ?? env.NOTIFY_WEBHOOK_URL;
   if (!url) return;
   postNotification(url, text(a), { alert: a.kind }).catch((err) =>
-    log.warn({ err: (err as Error).message }, 'operator alert could not be posted'),
+    log.warn({ err: errorMessage(err) }, 'operator alert could not be posted'),
   );
 }

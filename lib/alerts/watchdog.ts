@@ -1,4 +1,5 @@
 import type { Db } from '@/db/client';
+import { errorMessage } from '@/db/errors';
 import { receivedDeliveryIds } from '@/db/queries/alert-signals';
 import { type Finding, readMemory, writeMemory } from '@/db/queries/alerts';
 import { log } from '@/lib/log';
@@ -75,7 +76,7 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
     try {
       hooks = await client.listWebhooks();
     } catch (err) {
-      log.warn({ provider, err: (err as Error).message }, 'alerts: provider webhook list unreadable');
+      log.warn({ provider, err: errorMessage(err) }, 'alerts: provider webhook list unreadable');
       listsOk = false;
       logsOk = false;
       continue;
@@ -110,7 +111,7 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
             );
           }
         } catch (err) {
-          log.warn({ provider, webhook: id, err: (err as Error).message }, 'alerts: delivery log unreadable');
+          log.warn({ provider, webhook: id, err: errorMessage(err) }, 'alerts: delivery log unreadable');
           logsOk = false;
         }
       }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@/db/errors';
 import type { ReceiptInsert, SignatureDiagnosis } from '@/db/schema';
 import { log } from '@/lib/log';
 import { metrics } from '@/lib/observability/metrics';
@@ -74,7 +75,7 @@ export class ForensicsQueue {
       let forensics: SignatureDiagnosis;
       try {
         const all = await this.opts.keyrings().catch((err) => {
-          log.warn({ err: (err as Error).message }, 'forensics: other sources unavailable');
+          log.warn({ err: errorMessage(err) }, 'forensics: other sources unavailable');
           return new Map<string, Keyring>();
         });
         const own = all.get(job.slug);
@@ -88,7 +89,7 @@ export class ForensicsQueue {
           others: [...all].filter(([slug]) => slug !== job.slug),
         });
       } catch (err) {
-        log.error({ err: (err as Error).message }, 'forensics: diagnosis failed');
+        log.error({ err: errorMessage(err) }, 'forensics: diagnosis failed');
         forensics = skipped(job.presented);
       }
       this.opts.record({ ...row, forensics });

@@ -1,5 +1,5 @@
 import type { Db } from '@/db/client';
-import { sqlState } from '@/db/errors';
+import { databaseReason, errorMessage, sqlState } from '@/db/errors';
 import {
   type AckTime,
   type IngestItem,
@@ -8,7 +8,7 @@ import {
   insertAckTimes,
   valuesRefusal,
 } from '@/db/queries/ingest';
-import { databaseReason, isContentError, isWriteConflict } from '@/lib/errors';
+import { isContentError, isWriteConflict } from '@/lib/errors';
 import { log } from '@/lib/log';
 
 type Pending = {
@@ -189,7 +189,7 @@ export class GroupCommit {
       await insertAckTimes(await this.db(), batch);
     } catch (err) {
       // Losing exact timings is acceptable (the provisional value stays); losing receipts is not.
-      log.warn({ err: (err as Error).message, count: batch.length }, 'ack time update failed');
+      log.warn({ err: errorMessage(err), count: batch.length }, 'ack time update failed');
     }
     if (this.timings.length > 0) this.timingsTimer ??= setTimeout(() => this.flushTimings(), 250).unref();
   }

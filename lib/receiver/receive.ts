@@ -1,3 +1,4 @@
+import { errorMessage } from '@/db/errors';
 import { type ErrorCode, errorBody } from '@/lib/errors';
 import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -220,7 +221,7 @@ export async function receive(
       }
     }
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'receiver: cannot load signing secrets');
+    log.error({ err: errorMessage(err) }, 'receiver: cannot load signing secrets');
     return refuse({ ...unsigned, status: 503, outcome: 'unavailable', reason: 'secrets_unavailable', bytes });
   }
   if (!check.ok)
@@ -318,7 +319,7 @@ export async function receive(
     // was acknowledged: 503, and the provider retries. Only refused *content* is answered 200 (as
     // malformed), and the group commit decides that.
     const reason = err instanceof DeadlineError ? 'write_timeout' : 'database_unavailable';
-    log.warn({ err: (err as Error).message, reason }, 'receiver: durable write failed, answering 503');
+    log.warn({ err: errorMessage(err), reason }, 'receiver: durable write failed, answering 503');
     return refuse({ ...signed, status: 503, outcome: 'unavailable', reason });
   }
   const ackMs = performance.now() - req.startedAt;

@@ -1,4 +1,5 @@
 import type { Db } from '@/db/client';
+import { errorMessage } from '@/db/errors';
 import { insertReceipts } from '@/db/queries/ingest';
 import type { ReceiptInsert } from '@/db/schema';
 import { isDatabaseUnavailable } from '@/lib/errors';
@@ -67,7 +68,7 @@ export class BackgroundRecorder {
           for (const row of batch) {
             await insertReceipts(db, [row]).catch((e) => {
               if (isDatabaseUnavailable(e)) throw e;
-              log.error({ err: (e as Error).message, reason: row.reason }, 'receipt recorder: row refused');
+              log.error({ err: errorMessage(e), reason: row.reason }, 'receipt recorder: row refused');
               metrics.recorderDropped.inc();
             });
           }
@@ -77,7 +78,7 @@ export class BackgroundRecorder {
         if (room < batch.length) metrics.recorderDropped.inc(batch.length - room);
         this.buffer.unshift(...batch.slice(Math.max(0, batch.length - room)));
         log.warn(
-          { err: (err as Error).message, buffered: this.buffer.length },
+          { err: errorMessage(err), buffered: this.buffer.length },
           'receipt recorder: write failed, will retry',
         );
         await new Promise((r) => setTimeout(r, 1000));

@@ -1,3 +1,4 @@
+import { errorMessage } from '@/db/errors';
 import type { Actor } from '@/db/queries/audit';
 import {
   abortRotation,
@@ -222,10 +223,7 @@ export async function rotateSecret(
       break;
     } catch (err) {
       if (attempt >= STORE_ATTEMPTS) {
-        log.error(
-          { err: (err as Error).message, slug, webhook_id: webhookId },
-          'rotation: new secret not stored',
-        );
+        log.error({ err: errorMessage(err), slug, webhook_id: webhookId }, 'rotation: new secret not stored');
         throw new AppError(
           'unavailable',
           'The provider issued a new secret but it could not be stored: rotate again once the database answers',

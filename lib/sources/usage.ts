@@ -1,4 +1,5 @@
 import type { Db } from '@/db/client';
+import { errorMessage } from '@/db/errors';
 import { touchSecrets } from '@/db/queries/secrets';
 import { log } from '@/lib/log';
 
@@ -30,7 +31,7 @@ export class SecretUsage {
     } catch (err) {
       // A lost "last matched" time is only a stale readiness figure; keep it for the next try.
       for (const { id, at } of batch) this.matched(id, at);
-      log.warn({ err: (err as Error).message }, 'secret usage: write failed, will retry');
+      log.warn({ err: errorMessage(err) }, 'secret usage: write failed, will retry');
     }
   }
 }

@@ -1,5 +1,6 @@
 import { ZodError } from 'zod';
-import { databaseReason, isTransientDatabaseError } from '@/lib/errors';
+import { databaseReason, errorMessage, isQueryError } from '@/db/errors';
+import { isTransientDatabaseError } from '@/lib/errors';
 
 /** Worth retrying: the same input may succeed later (downstream 5xx, timeout, connection). */
 export class TransientError extends Error {
@@ -34,6 +35,7 @@ export function describeError(err: unknown): string {
   // The database's reason, not drizzle's "Failed query: <sql> params: <the contact's data>".
   const db = databaseReason(err);
   if (db !== null) return `database error ${db}`.slice(0, 2000);
+  if (isQueryError(err)) return `database error: ${errorMessage(err)}`.slice(0, 2000);
   const msg =
     err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
   return msg.slice(0, 2000);

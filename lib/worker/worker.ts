@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Db, Tx } from '@/db/client';
+import { errorMessage } from '@/db/errors';
 import {
   type ClaimedEvent,
   claimEvents,
@@ -127,10 +128,7 @@ export class Worker {
     const left = [...this.held];
     if (left.length > 0) {
       await releaseEvents(await this.db(), this.id, left).catch((err) =>
-        log.warn(
-          { err: (err as Error).message },
-          'worker: could not release events; their leases will expire',
-        ),
+        log.warn({ err: errorMessage(err) }, 'worker: could not release events; their leases will expire'),
       );
     }
     this.state = 'stopped';
@@ -165,7 +163,7 @@ export class Worker {
           errorDelay = 0;
         } catch (err) {
           if (this.state === 'running')
-            log.warn({ worker: this.id, err: (err as Error).message }, 'worker paused: cannot claim');
+            log.warn({ worker: this.id, err: errorMessage(err) }, 'worker paused: cannot claim');
           if (this.state === 'running') this.state = 'paused';
           errorDelay = Math.min(Math.max(250, errorDelay * 2), 5000);
           await this.sleep(errorDelay);
@@ -348,7 +346,7 @@ export class Worker {
     } catch (writeErr) {
       // The database is unreachable: the lease will expire and the event comes back by itself.
       log.warn(
-        { event_id: e.id, err: (writeErr as Error).message },
+        { event_id: e.id, err: errorMessage(writeErr) },
         'worker: could not record failure; lease will expire',
       );
     }
