@@ -40,7 +40,7 @@ test("a failed query's log line and stored text keep the database's reason, not 
 
 test('other errors are logged as they are', () => {
   const err = Object.assign(new Error('plain failure'), { code: 'ECONNREFUSED' });
-  const line = logSerializers().err(err) as { message: string; code: string };
+  const line = logSerializers().err(err) as unknown as { message: string; code: string };
   assert.equal(line.message, 'plain failure');
   assert.equal(line.code, 'ECONNREFUSED');
   assert.equal(errorMessage(err), 'plain failure');
