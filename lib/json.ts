@@ -21,6 +21,25 @@ export function parseJsonLossless(text: string): unknown {
   return parse(text, null, (value) => (isSafeNumber(value) ? Number(value) : new LosslessNumber(value)));
 }
 
+/**
+ * How deep a stored payload may nest. Deeper bodies are refused as malformed: the recursive
+ * serialisers (lossless-json's stringify, the fingerprint's canonical form) would otherwise run out of
+ * stack on a signed body of a few kilobytes, and no provider's event nests anywhere near this.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether a parsed value holds anything deeper than `max` levels below it; walks without recursing. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const todo: Array<[unknown, number]> = [[value, 0]];
+  while (todo.length > 0) {
+    const [v, depth] = todo.pop()!;
+    if (depth > max) return true;
+    if (v === null || typeof v !== 'object' || isLosslessNumber(v)) continue;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) todo.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** JSON.stringify that writes LosslessNumbers and bigints as their exact digits. */
 export function stringifyJson(value: unknown): string {
   return stringify(value) ?? 'null';

@@ -94,7 +94,11 @@ server = createServer((req, res) => {
   if (slug !== null) {
     runtime()
       .receiver.handle(slug, fromIncoming(req, startedAt))
-      .then((r) => sendNode(res, r, r.bodyUnread === true));
+      .then((r) => sendNode(res, r, r.bodyUnread === true))
+      .catch((err: unknown) => {
+        log.error({ err }, 'receiver: no answer could be sent');
+        res.destroy();
+      });
     return;
   }
   // Route handlers cannot see the socket: pass its address on, replacing anything a client sent.

@@ -154,6 +154,40 @@ describe('Sly signature over HTTP', () => {
   }
 });
 
+describe('signed Sly bodies we cannot store: 200 malformed, recorded, nothing queued', () => {
+  const cases: Array<[string, (id: string) => string, string]> = [
+    [
+      "nested 5,000 levels deep (8 KB that would exhaust the serialiser's stack)",
+      (id) =>
+        `{"id":"${id}","type":"transfer.completed","data":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+      'body: nested deeper than 64 levels',
+    ],
+    [
+      'created_at in year 0 (JavaScript parses it, Postgres takes no such time)',
+      (id) =>
+        JSON.stringify({ id, type: 'transfer.completed', created_at: '0000-01-01T00:00:00Z', data: {} }),
+      'created_at: not an ISO 8601 time or Unix seconds',
+    ],
+  ];
+  for (const [name, bodyOf, reason] of cases) {
+    test(name, async () => {
+      const id = `evt_${randomUUID()}`;
+      const body = bodyOf(id);
+      const r = await post(slyUrl(), {
+        body,
+        headers: { 'content-type': 'application/json', 'x-sly-signature': sign(body, SLY_SECRET, now()) },
+      });
+      assert.equal(r.status, 200);
+      const recs = await receiptsOf('sly', id);
+      assert.equal(recs.length, 1);
+      assert.equal(recs[0]!.outcome, 'malformed');
+      assert.equal(recs[0]!.reason, reason);
+      assert.equal(recs[0]!.body, body, 'the bytes are kept for the operator');
+      assert.equal((await eventsOf('sly', id)).length, 0);
+    });
+  }
+});
+
 describe('dedupe per source', () => {
   test('the same Sly event with a new delivery id is a duplicate: one event, one receipt per attempt', async () => {
     const first = slyDelivery();

@@ -39,8 +39,12 @@ export function parseTimestamp(value: string | number | undefined | null): Date 
     if (!/^\d{4}-\d{2}-\d{2}T/.test(value)) return 'invalid';
     ms = Date.parse(value);
   }
-  return Number.isFinite(ms) ? new Date(ms) : 'invalid';
+  // Year 0 and before parse here but are no time Postgres takes from us (and no provider's).
+  return Number.isFinite(ms) && ms >= FIRST_STORABLE_MS ? new Date(ms) : 'invalid';
 }
+
+/** 0001-01-01T00:00:00Z. */
+const FIRST_STORABLE_MS = -62_135_596_800_000;
 
 /** A header value that is a well-formed id, else null (headers are unsigned: never trusted further). */
 export function headerId(value: string | null): string | null {

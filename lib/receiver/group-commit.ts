@@ -170,6 +170,8 @@ export class GroupCommit {
           reason: `not storable: ${databaseReason(refusal)}`.slice(0, 200),
           headers: {},
           body: null,
+          providerTs: null,
+          lagMs: null,
         },
       };
       await ingestBatch(db, [item]).then(([r]) => p.resolve(r!), p.reject);

@@ -4,7 +4,7 @@ import { log } from '@/lib/log';
 import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
 import { providerOf } from '@/lib/providers/registry';
-import type { Provider } from '@/lib/providers/types';
+import type { EnvelopeResult, HeaderReader, Provider } from '@/lib/providers/types';
 import type { Keyring, ResolvedSource } from '@/lib/sources/directory';
 import type { SecretUsage } from '@/lib/sources/usage';
 import type { ForensicJob, ForensicsQueue } from './forensics-queue';
@@ -246,7 +246,7 @@ export async function receive(
   const signed = { authenticated: true, raw, bytes };
 
   // Raw headers, not cleaned and capped copies: an id cut to 200 characters is not the provider's id.
-  const parsed = provider.parse(raw, req.header);
+  const parsed = parseSafely(provider, raw, req.header);
   const headers = storedHeaders(req.headerEntries(), redacted);
   const bodyText = textForStorage(raw);
   let item: Parameters<GroupCommit['submit']>[0];
@@ -419,4 +419,18 @@ function messageFor(reason: string) {
 function textForStorage(raw: Uint8Array, max?: number): string {
   const slice = max !== undefined && raw.byteLength > max ? raw.subarray(0, max) : raw;
   return new TextDecoder('utf-8').decode(slice).replaceAll('\u0000', '\uFFFD');
+}
+
+/**
+ * The provider's parse, which must answer for any signed body: a throw (a parser's bug, a body
+ * shaped to exhaust the stack) makes the delivery malformed, recorded and answered, not a request
+ * left without an answer.
+ */
+function parseSafely(provider: Provider, raw: Uint8Array, header: HeaderReader): EnvelopeResult {
+  try {
+    return provider.parse(raw, header);
+  } catch (err) {
+    log.error({ err, provider: provider.name }, 'receiver: the provider could not parse a signed body');
+    return { ok: false, reason: `body could not be parsed: ${(err as Error).name ?? 'error'}` };
+  }
 }

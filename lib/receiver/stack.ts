@@ -1,4 +1,6 @@
 import type { Db } from '@/db/client';
+import { errorBody } from '@/lib/errors';
+import { log } from '@/lib/log';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import type { SourceDirectory } from '@/lib/sources/directory';
 import { SecretUsage } from '@/lib/sources/usage';
@@ -94,7 +96,16 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
         // The lookup reads the database for stored sources: down means "retry", not "unknown".
         source = await opts.sources.resolve(slug).catch(() => 'unavailable' as const);
       }
-      return receive(req, { slug: clean || '-', source }, deps);
+      return receive(req, { slug: clean || '-', source }, deps).catch((err: unknown): ReceiverResponse => {
+        // A failure receive() has no answer for is a bug: the provider retries, the log says what.
+        log.error({ err, slug: clean }, 'receiver: request failed');
+        return {
+          status: 503,
+          body: errorBody('unavailable', 'Receiver error, retry later'),
+          headers: { 'Retry-After': '5' },
+          bodyUnread: true,
+        };
+      });
     },
     drain: async () => {
       await commit.drain();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { numberText, storableJsonText, stringifyJson } from '@/lib/json';
+import { MAX_JSON_DEPTH, numberText, storableJsonText, stringifyJson } from '@/lib/json';
 import { parseTimestamp, readJsonObject } from '../common';
 
 export { parseTimestamp };
@@ -100,11 +100,9 @@ export function parseEnvelope(raw: Uint8Array, headerDeliveryId: string | null):
   };
 }
 
-export const MAX_DEPTH = 64;
-
 /** Deterministic JSON with sorted keys, so the fingerprint ignores key order. */
 export function canonicalJson(value: unknown, depth = 0): string {
-  if (depth > MAX_DEPTH) throw new RangeError(`nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_JSON_DEPTH) throw new RangeError(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   const exact = numberText(value);
   if (exact !== null) return exact;
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';

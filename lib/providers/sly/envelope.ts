@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { storableJsonText, stringifyJson } from '@/lib/json';
+import { MAX_JSON_DEPTH, nestsDeeperThan, storableJsonText, stringifyJson } from '@/lib/json';
 import { headerId, issueReason, PRINTABLE_ID, parseTimestamp, readJsonObject } from '../common';
 import type { EnvelopeResult, HeaderReader } from '../types';
 import { HEADER_DELIVERY_ID, HEADER_EVENT_ID } from './protocol';
@@ -40,6 +40,15 @@ export function parseEnvelope(raw: Uint8Array, header: HeaderReader): EnvelopeRe
   const v = result.data;
   const dedupeId = v.id ?? headerEventId;
   if (!dedupeId) return { ok: false, reason: 'id: missing from body and X-Sly-Event-Id', eventType: v.type };
+  // The whole body is stored (extra members too), so the whole body's depth counts.
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+    return {
+      ok: false,
+      reason: `body: nested deeper than ${MAX_JSON_DEPTH} levels`,
+      eventType: v.type,
+      dedupeId,
+    };
+  }
   const providerTs = parseTimestamp(v.created_at ?? v.timestamp);
   if (providerTs === 'invalid') {
     return {
