@@ -1,8 +1,7 @@
 import type { Db } from '@/db/client';
-import { errorMessage } from '@/db/errors';
+import { errorMessage, sqlState } from '@/db/errors';
 import { insertReceipts } from '@/db/queries/ingest';
 import type { ReceiptInsert } from '@/db/schema';
-import { isDatabaseUnavailable } from '@/lib/errors';
 import { log } from '@/lib/log';
 import { metrics } from '@/lib/observability/metrics';
 
@@ -59,15 +58,18 @@ export class BackgroundRecorder {
     while (this.buffer.length > 0) {
       // Taken out while written, so record() trimming a full buffer cannot shift what gets removed.
       const batch = this.buffer.splice(0, 1000);
+      // What is not written yet if the database fails now: it goes back to the buffer.
+      let rest = batch;
       try {
         const db = await this.db();
         await insertReceipts(db, batch).catch(async (err) => {
-          if (isDatabaseUnavailable(err)) throw err;
-          // The database refused the content, not the connection: one row it cannot store (say, an
+          if (!isRowRefusal(err)) throw err;
+          // The database refused a row's values, not the write: one row it cannot store (say, an
           // out-of-range number) must not block every receipt behind it. Write one by one, drop it.
-          for (const row of batch) {
+          for (const [i, row] of batch.entries()) {
+            rest = batch.slice(i);
             await insertReceipts(db, [row]).catch((e) => {
-              if (isDatabaseUnavailable(e)) throw e;
+              if (!isRowRefusal(e)) throw e;
               log.error({ err: errorMessage(e), reason: row.reason }, 'receipt recorder: row refused');
               metrics.recorderDropped.inc();
             });
@@ -75,8 +77,8 @@ export class BackgroundRecorder {
         });
       } catch (err) {
         const room = Math.max(0, MAX_BUFFER - this.buffer.length);
-        if (room < batch.length) metrics.recorderDropped.inc(batch.length - room);
-        this.buffer.unshift(...batch.slice(Math.max(0, batch.length - room)));
+        if (room < rest.length) metrics.recorderDropped.inc(rest.length - room);
+        this.buffer.unshift(...rest.slice(Math.max(0, rest.length - room)));
         log.warn(
           { err: errorMessage(err), buffered: this.buffer.length },
           'receipt recorder: write failed, will retry',
@@ -86,4 +88,15 @@ export class BackgroundRecorder {
       }
     }
   }
+}
+
+/**
+ * The database refused a row's values (SQLSTATE class 22, data exception, or 23, a constraint):
+ * that row will never be stored. Anything else (a lock or statement timeout, too many connections, a
+ * read-only database after a failover, a lost connection) is the database's state: the rows wait
+ * and are written again, as the answers they record were given during exactly such a fault.
+ */
+function isRowRefusal(err: unknown): boolean {
+  const state = sqlState(err);
+  return state !== null && (state.startsWith('22') || state.startsWith('23'));
 }
