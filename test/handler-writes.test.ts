@@ -100,6 +100,52 @@ test('a stale contact.updated writes nothing; a deletion stays deleted; a change
   );
 });
 
+test('a deletion whose claim waited for the contact being created deletes it', {
+  skip: !process.env.TEST_DATABASE_URL && 'two transactions at once need Postgres',
+}, async () => {
+  const id = uniqueId();
+  // One worker creates the contact and has not committed; another takes its deletion meanwhile
+  // (two lanes or two replicas). The deletion's claim waits for the creation's version row.
+  let commit!: () => void;
+  const held = new Promise<void>((r) => (commit = r));
+  let written!: () => void;
+  const createdUncommitted = new Promise<void>((r) => (written = r));
+  const { handler } = handlerFor('skylight', 'contact.created');
+  const data = { contact: { id, name: 'new', created_at: at(1) } };
+  const event = {
+    id: nextEventId++,
+    deliveryId: `d-${nextEventId}`,
+    eventType: 'contact.created',
+    data,
+    providerTs: null,
+  };
+  const creating = db.prepared.transaction(async (tx) => {
+    const r = await handler.apply(tx, handler.parse(data), event);
+    written();
+    await held;
+    return r;
+  });
+  await createdUncommitted;
+  const deleting = apply('contact.deleted', { contact: { id, deleted_at: at(2) } });
+  const waiting = async () =>
+    (
+      await one<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`)
+    )?.n ?? 0;
+  for (const end = Date.now() + 5000; (await waiting()) === 0; ) {
+    assert.ok(Date.now() < end, 'the deletion never waited for the creation');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  commit();
+  assert.equal(await creating, 'applied');
+  assert.equal(await deleting, 'applied');
+  assert.equal(await one(sql`select 1 from contacts where id = ${id}`), undefined, 'the new row is gone too');
+  assert.deepEqual(
+    await one(sql`select deleted from entity_versions where entity = 'contact' and id = ${id}`),
+    { deleted: true },
+  );
+});
+
 test('booking.created writes every column; a newer one replaces it, an older one is skipped', async () => {
   const id = uniqueId();
   const contactId = uniqueId();

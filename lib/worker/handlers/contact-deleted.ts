@@ -28,11 +28,11 @@ export const contactDeleted = defineHandler({
   target,
   parse: (data) => schema.parse(entity(data, 'contact')),
   apply: async (tx, c, event) => {
-    const won = await writeIfNewer(
-      tx,
-      { ...target(c, event), eventId: event.id },
-      (won) => sql`delete from contacts where id = ${dbId(c.id)}::bigint and ${won}`,
-    );
+    // The delete is a statement of its own, after the claim: the claim may have waited for a worker
+    // that was creating this contact, and a statement sees only rows committed before it began, so a
+    // delete inside the claim's statement would miss the new row and leave it behind a deletion.
+    const won = await writeIfNewer(tx, { ...target(c, event), eventId: event.id }, null);
+    if (won) await tx.execute(sql`delete from contacts where id = ${dbId(c.id)}::bigint`);
     return won ? 'applied' : 'skipped_stale';
   },
 });

@@ -96,6 +96,9 @@ export function versionOf(
  * SELECT … WHERE won, an UPDATE or a DELETE whose WHERE includes `won`: the condition that the claim
  * won. The claim's upsert locks the object's version row, so two workers cannot both win.
  *
+ * With `write` null only the claim is made: for a write that must see rows another transaction
+ * committed while the claim waited for its lock (see contact-deleted.ts).
+ *
  * The claim loses when the stored state is newer, or is a deletion at least as new: false, nothing is
  * written, and the change is to be skipped. A change without a version is always applied (and leaves
  * the stored version alone).
@@ -107,12 +110,13 @@ export function versionOf(
 export async function writeIfNewer(
   tx: Tx,
   o: { entity: string; id: number | bigint; version: Date | null; deleted: boolean; eventId: number },
-  write: (won: SQL) => SQL,
+  write: ((won: SQL) => SQL) | null,
 ): Promise<boolean> {
   if (o.version === null) {
-    await tx.execute(write(sql`true`));
+    if (write) await tx.execute(write(sql`true`));
     return true;
   }
+  const w = write ? sql`, w as (${write(sql`exists (select 1 from won)`)})` : sql``;
   // A data-modifying CTE runs whether or not it is read, and all of them see one snapshot: `w` reads
   // the claim's outcome through `won`, never the version row itself.
   const res = await tx.execute(sql`
@@ -122,8 +126,7 @@ export async function writeIfNewer(
       on conflict (entity, id) do update
          set version_at = excluded.version_at, deleted = excluded.deleted, event_id = excluded.event_id
        where v.version_at < excluded.version_at or (v.version_at = excluded.version_at and not v.deleted)
-      returning 1),
-    w as (${write(sql`exists (select 1 from won)`)})
+      returning 1)${w}
     select exists (select 1 from won) as won`);
   return rowsOf<{ won: boolean }>(res)[0]?.won === true;
 }
