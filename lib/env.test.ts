@@ -51,3 +51,17 @@ test('TRUST_PROXY takes true, false or a proxy count, and nothing else', () => {
   );
   assert.throws(() => parseEnv({ TRUST_PROXY: '11' }), /TRUST_PROXY/);
 });
+
+test("APP_PUBLIC_URL is the contract's name; APP_URL, its earlier name, is read when it is unset", () => {
+  assert.equal(
+    parseEnv({ APP_PUBLIC_URL: 'https://hooks.example.com' }).APP_PUBLIC_URL,
+    'https://hooks.example.com',
+  );
+  assert.equal(parseEnv({ APP_URL: 'https://old.example.com' }).APP_PUBLIC_URL, 'https://old.example.com');
+  assert.equal(
+    parseEnv({ APP_PUBLIC_URL: 'https://hooks.example.com', APP_URL: 'https://old.example.com' })
+      .APP_PUBLIC_URL,
+    'https://hooks.example.com',
+  );
+  assert.throws(() => parseEnv({ APP_PUBLIC_URL: 'ftp://x' }), /APP_PUBLIC_URL/);
+});

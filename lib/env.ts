@@ -51,6 +51,8 @@ const schema = z
     NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The app's public base URL; when set, a provider webhook pointing at another host counts as repointed. */
+    APP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** The name APP_PUBLIC_URL had in earlier releases; read when APP_PUBLIC_URL is unset. */
     APP_URL: z.url({ protocol: /^https?$/ }).optional(),
     ALERT_EVAL_INTERVAL_MS: intIn(1000, 3_600_000).default(30_000),
     ALERT_RESOLVE_AFTER_MS: intIn(0, 3_600_000).default(120_000),
@@ -88,7 +90,7 @@ const schema = z
     }
   });
 
-export type Env = Omit<z.infer<typeof schema>, 'WORKER_CONCURRENCY'> & {
+export type Env = Omit<z.infer<typeof schema>, 'WORKER_CONCURRENCY' | 'APP_URL'> & {
   WORKER_CONCURRENCY: number;
   sandbox: boolean;
   webhookSecrets: string[];
@@ -103,9 +105,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const v = result.data;
+  const { APP_URL, ...v } = result.data;
   return {
     ...v,
+    APP_PUBLIC_URL: v.APP_PUBLIC_URL ?? APP_URL,
     WORKER_CONCURRENCY: v.WORKER_CONCURRENCY ?? (v.DATABASE_URL ? 4 : 1),
     sandbox: !v.SKYLIGHT_API_KEY,
     webhookSecrets: splitSecrets(v.SKYLIGHT_WEBHOOK_SECRET),

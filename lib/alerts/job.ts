@@ -33,7 +33,7 @@ export function alertJobs() {
             const load = providerOf(provider).management;
             return api && load ? load(api) : null;
           },
-          appUrl: env.APP_URL ?? null,
+          appUrl: env.APP_PUBLIC_URL ?? null,
           retentionDays: env.RETENTION_DAYS,
           pgliteDir: env.DATABASE_URL ? null : env.PGLITE_DIR,
           resolveAfterMs: env.ALERT_RESOLVE_AFTER_MS,

@@ -27,7 +27,7 @@ export type WatchdogOptions = {
   now: Date;
   sources: SourceRef[];
   management: (provider: ProviderName) => Promise<ManagementClient | null>;
-  /** The app's public base URL (APP_URL); without it only the path is compared. */
+  /** The app's public base URL (APP_PUBLIC_URL); without it only the path is compared. */
   appUrl: string | null;
   failedWindowMinutes: number;
   failedThreshold: number;
