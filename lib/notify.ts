@@ -1,6 +1,6 @@
 import { PermanentError, TransientError } from '@/lib/worker/errors';
 
-const TIMEOUT_MS = 5000;
+export const NOTIFY_TIMEOUT_MS = 5000;
 
 /** Message text whose interpolated parts are escaped; only `slackText` makes one. */
 export type SlackText = string & { readonly __slackText: true };
@@ -23,7 +23,8 @@ export function slackText(parts: TemplateStringsArray, ...values: unknown[]): Sl
 
 /**
  * Posts a Slack-compatible message ({text}) to an incoming-webhook URL. A 5xx, timeout or connection
- * error is transient; a 4xx is permanent (CONTRACT.md).
+ * error is transient; a 4xx is permanent (CONTRACT.md), a 429 too but as a RateLimitedError, which
+ * the alert channel retries after the time the downstream asked for.
  */
 export async function postNotification(url: string, text: SlackText, extra: Record<string, unknown> = {}) {
   let res: Response;
@@ -32,18 +33,32 @@ export async function postNotification(url: string, text: SlackText, extra: Reco
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text, ...extra }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
       redirect: 'error',
     });
   } catch (err) {
     const name = (err as Error).name;
     throw new TransientError(
       name === 'TimeoutError'
-        ? `notify: no answer within ${TIMEOUT_MS} ms`
+        ? `notify: no answer within ${NOTIFY_TIMEOUT_MS} ms`
         : `notify: ${(err as Error).message}`,
     );
   }
   await res.body?.cancel();
   if (res.status >= 500) throw new TransientError(`notify: downstream answered ${res.status}`);
+  if (res.status === 429) throw new RateLimitedError(retryAfterMs(res.headers.get('retry-after')));
   if (res.status >= 400) throw new PermanentError(`notify: downstream answered ${res.status}`);
+}
+
+/** The downstream answered 429: permanent for a handler (CONTRACT.md), a pause for the alert channel. */
+export class RateLimitedError extends PermanentError {
+  override name = 'RateLimitedError';
+  constructor(readonly retryAfterMs: number | null) {
+    super('notify: downstream answered 429 (rate limited)');
+  }
+}
+
+/** Retry-After in seconds (Slack's form; an HTTP date is not worth parsing here): null if absent. */
+function retryAfterMs(value: string | null): number | null {
+  return value !== null && /^\d{1,6}$/.test(value.trim()) ? Number(value) * 1000 : null;
 }

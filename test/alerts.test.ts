@@ -89,6 +89,11 @@ async function alertRows() {
   );
 }
 
+async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
+  const res = await tdb.db.execute(query);
+  return (res as unknown as { rows?: T[] }).rows ?? (res as unknown as T[]);
+}
+
 async function outbox() {
   const res = await tdb.db.execute(sql`select transition from alert_notifications order by id`);
   const rows =
@@ -402,6 +407,85 @@ describe('channel, acknowledgement and replicas', () => {
         ['opened', 'resolved'],
       );
       assert.match(posted[0]!.text, /\[critical\] Storage \(database\) opened/);
+    } finally {
+      sink.close();
+    }
+  });
+
+  test('replicas posting side by side post each message once', async () => {
+    const posted: string[] = [];
+    const sink = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')).text);
+      // Slow enough that the second replica's claim comes while the first is still posting.
+      setTimeout(() => res.writeHead(200).end('ok'), 30);
+    });
+    sink.listen(0, '127.0.0.1');
+    await once(sink, 'listening');
+    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    try {
+      await only('storage', { threshold: 0.000001 });
+      assert.deepEqual(await round(T0), ['opened:storage:database']);
+      await tdb.db.execute(sql`insert into alert_notifications (alert_id, transition, text, created_at)
+        select alert_id, transition, text || ' #' || g, now() from alert_notifications, generate_series(1, 7) g`);
+      await Promise.all([deliverNotifications(tdb.db, url, 5), deliverNotifications(tdb.db, url, 5)]);
+      await deliverNotifications(tdb.db, url, 5);
+      assert.equal(posted.length, 8);
+      assert.equal(new Set(posted).size, 8, 'no message twice');
+      const [left] = await rows<{ n: number }>(
+        sql`select count(*)::int as n from alert_notifications where delivered_at is null`,
+      );
+      assert.equal(left!.n, 0);
+    } finally {
+      sink.close();
+    }
+  });
+
+  test('a 429 is a pause, not a refusal: the message waits for Retry-After, the rest with it', async () => {
+    const posted: string[] = [];
+    let limited = true;
+    const sink = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      if (limited) return res.writeHead(429, { 'retry-after': '30' }).end();
+      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')).transition);
+      res.writeHead(200).end('ok');
+    });
+    sink.listen(0, '127.0.0.1');
+    await once(sink, 'listening');
+    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    try {
+      await only('storage', { threshold: 0.000001 });
+      assert.deepEqual(await round(T0), ['opened:storage:database']);
+      await upsertRule(tdb.db, 'storage', { enabled: false, threshold: 1, windowMinutes: 0 }, ADMIN);
+      assert.deepEqual(await round(T0 + 1000), ['resolved:storage:database']);
+      await deliverNotifications(tdb.db, url);
+      const waiting = await rows<{
+        attempts: number;
+        abandoned: boolean;
+        wait_s: number;
+        last_error: string | null;
+      }>(
+        sql`select attempts, abandoned_at is not null as abandoned, last_error,
+                   extract(epoch from next_attempt_at - now())::float as wait_s
+              from alert_notifications order by id`,
+      );
+      assert.deepEqual(
+        waiting.map((w) => [w.attempts, w.abandoned]),
+        [
+          [1, false],
+          [0, false],
+        ],
+        'the first was tried once and is kept; the second was not tried',
+      );
+      for (const w of waiting)
+        assert.ok(w.wait_s > 25 && w.wait_s <= 30, `waits the 30 s asked: ${w.wait_s}`);
+      assert.match(waiting[0]!.last_error ?? '', /429/);
+      limited = false;
+      await tdb.db.execute(sql`update alert_notifications set next_attempt_at = now()`);
+      await deliverNotifications(tdb.db, url);
+      assert.deepEqual(posted, ['opened', 'resolved']);
     } finally {
       sink.close();
     }

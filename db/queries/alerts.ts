@@ -277,25 +277,26 @@ export async function applyEvaluation(
 
 // ---- Channel outbox ----
 
-export async function dueNotifications(db: Queryable, limit: number) {
-  return db
-    .select({
-      id: alertNotifications.id,
-      alertId: alertNotifications.alertId,
-      transition: alertNotifications.transition,
-      text: alertNotifications.text,
-      attempts: alertNotifications.attempts,
-    })
-    .from(alertNotifications)
-    .where(
-      and(
-        isNull(alertNotifications.deliveredAt),
-        isNull(alertNotifications.abandonedAt),
-        sql`${alertNotifications.nextAttemptAt} <= now()`,
-      ),
-    )
-    .orderBy(asc(alertNotifications.id))
-    .limit(limit);
+/**
+ * Claims the notifications due now, oldest first: each is leased for `leaseMs` (its next attempt
+ * moved past the post's timeout) with SKIP LOCKED, so replicas running the channel job side by side
+ * post each message once. A replica that dies mid-post leaves the row to be posted again when the
+ * lease runs out (at least once, never lost).
+ */
+export async function claimDueNotifications(db: Queryable, limit: number, leaseMs: number) {
+  const res = await db.execute(sql`
+    update ${alertNotifications} n
+       set next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
+     where n.id in (
+       select id from ${alertNotifications}
+        where delivered_at is null and abandoned_at is null and next_attempt_at <= now()
+        order by id
+        limit ${limit}
+        for update skip locked)
+    returning n.id, n.alert_id as "alertId", n.transition, n.text, n.attempts`);
+  return rowsOf<{ id: number; alertId: number; transition: string; text: string; attempts: number }>(res)
+    .map((r) => ({ ...r, id: Number(r.id), alertId: Number(r.alertId) }))
+    .sort((a, b) => a.id - b.id);
 }
 
 export async function markNotification(
@@ -317,6 +318,15 @@ export async function markNotification(
           },
     )
     .where(eq(alertNotifications.id, id));
+}
+
+/** Moves claimed notifications' next attempt to `ms` from now (the channel asked to wait). */
+export async function postponeNotifications(db: Queryable, ids: number[], ms: number) {
+  if (ids.length === 0) return;
+  await db
+    .update(alertNotifications)
+    .set({ nextAttemptAt: sql`now() + make_interval(secs => ${ms / 1000})` })
+    .where(inArray(alertNotifications.id, ids));
 }
 
 /** The channel's state for the Alerts page: what is waiting, and the last failure. */

@@ -6,14 +6,15 @@ import {
   activeCounts,
   applyEvaluation,
   type Change,
-  dueNotifications,
+  claimDueNotifications,
   type Finding,
   listRuleOverrides,
   markNotification,
+  postponeNotifications,
 } from '@/db/queries/alerts';
 import { ALERT_RULES, type AlertRule } from '@/db/schema';
 import { log } from '@/lib/log';
-import { postNotification, type SlackText } from '@/lib/notify';
+import { NOTIFY_TIMEOUT_MS, postNotification, RateLimitedError, type SlackText } from '@/lib/notify';
 import { metrics } from '@/lib/observability/metrics';
 import type { ProviderName } from '@/lib/providers/registry';
 import type { ManagementClient } from '@/lib/providers/types';
@@ -128,13 +129,15 @@ export async function refreshAlertGauges(db: Db) {
 const RETRY_MS = [5_000, 15_000, 60_000, 5 * 60_000];
 
 /**
- * Sends what the outbox holds to the alert channel, oldest first. A channel that fails is retried
- * with backoff (a 4xx is final) and each failure is kept on the row and counted; with no channel
- * configured the rows are closed at once (the log has them).
+ * Sends what the outbox holds to the alert channel, oldest first, each message once across replicas
+ * (claimed with a lease). A channel that fails is retried with backoff (a 4xx is final; a 429 waits
+ * for its Retry-After, from 1 s to 5 min) and each failure is kept on the row and counted; with no
+ * channel configured the rows are closed at once (the log has them).
  */
 export async function deliverNotifications(db: Db, url: string | null, limit = 20) {
-  const due = await dueNotifications(db, limit);
-  for (const n of due) {
+  // Long enough for every claimed post to time out in turn: no second replica takes one meanwhile.
+  const due = await claimDueNotifications(db, limit, limit * NOTIFY_TIMEOUT_MS + 30_000);
+  for (const [i, n] of due.entries()) {
     if (!url) {
       await markNotification(db, n.id, {
         delivered: false,
@@ -149,19 +152,30 @@ export async function deliverNotifications(db: Db, url: string | null, limit = 2
       metrics.alertNotifications.inc({ result: 'delivered' });
     } catch (err) {
       const message = errorMessage(err);
-      const permanent = err instanceof PermanentError;
+      const limited = err instanceof RateLimitedError;
+      const permanent = err instanceof PermanentError && !limited;
       metrics.alertNotifications.inc({ result: permanent ? 'refused' : 'failed' });
       log.warn(
         { notification: n.id, err: message, attempts: n.attempts + 1 },
         'alert channel delivery failed',
       );
+      const retryInMs = limited
+        ? Math.min(Math.max(err.retryAfterMs ?? RETRY_MS[0]!, 1000), 5 * 60_000)
+        : RETRY_MS[Math.min(n.attempts, RETRY_MS.length - 1)]!;
       await markNotification(db, n.id, {
         delivered: false,
         error: message,
-        retryInMs: permanent ? null : RETRY_MS[Math.min(n.attempts, RETRY_MS.length - 1)]!,
+        retryInMs: permanent ? null : retryInMs,
       });
-      // The channel is down: the rest waits for its own retry time instead of failing one by one.
-      if (!permanent) break;
+      // The channel is down or asks us to slow down: the rest waits as long, not its whole lease.
+      if (!permanent) {
+        await postponeNotifications(
+          db,
+          due.slice(i + 1).map((r) => r.id),
+          retryInMs,
+        );
+        break;
+      }
     }
   }
 }
