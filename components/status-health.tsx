@@ -20,10 +20,11 @@ export function StatusHealth() {
       <span
         className="badge"
         data-tone={TONE[data.status]}
-        title={`database ${data.db}, worker ${data.worker}`}
+        title={`database ${data.db}, worker ${data.worker}, alert evaluation ${data.alerts}`}
       >
         {data.status === 'ok' ? 'Healthy' : data.status === 'degraded' ? 'Degraded' : 'Down'} · worker{' '}
         {data.worker}
+        {data.alerts === 'stale' && ' · alerts not evaluated'}
       </span>
       {data.sandbox && <span className="badge badge-sandbox">Sandbox mode</span>}
     </div>

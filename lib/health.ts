@@ -1,4 +1,5 @@
 import { ping } from '@/db/client';
+import { evaluationState } from '@/lib/alerts/evaluator-health';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { runtime } from '@/lib/runtime';
@@ -7,22 +8,30 @@ export type Health = {
   status: 'ok' | 'degraded' | 'down';
   db: 'up' | 'down';
   worker: 'running' | 'paused' | 'stopped' | 'stopping' | 'external';
+  /** 'stale': no replica has finished an alert evaluation round lately, so no alert can open. */
+  alerts: 'ok' | 'stale' | 'unknown';
   sandbox: boolean;
 };
 
 /** Liveness of the parts a delivery passes through. The database being down is "down" (503). */
 export async function health(): Promise<Health> {
   let db: Health['db'] = 'up';
+  let alerts: Health['alerts'] = 'unknown';
   try {
-    await Promise.race([
-      getDb().then(ping),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+    alerts = await Promise.race([
+      getDb().then(async (d) => {
+        await ping(d);
+        return (await evaluationState(d, env.ALERT_EVAL_INTERVAL_MS)).stale ? 'stale' : 'ok';
+      }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
     ]);
   } catch {
+    // Down, or up but not answering within 2 s: either way no delivery can be stored now.
     db = 'down';
   }
   const w = runtime().worker;
   const worker: Health['worker'] = w ? w.status : env.WORKER_INLINE ? 'stopped' : 'external';
-  const status = db === 'down' ? 'down' : worker === 'paused' || worker === 'stopped' ? 'degraded' : 'ok';
-  return { status, db, worker, sandbox: env.sandbox };
+  const degraded = worker === 'paused' || worker === 'stopped' || alerts === 'stale';
+  const status = db === 'down' ? 'down' : degraded ? 'degraded' : 'ok';
+  return { status, db, worker, alerts, sandbox: env.sandbox };
 }

@@ -11,6 +11,7 @@ import { listDeadLetters } from '@/db/queries/dlq';
 import { type RollupCell, writeRollups } from '@/db/queries/rollups';
 import type { AlertRule } from '@/db/schema';
 import { deliverNotifications, type EngineDeps, evaluateAlerts } from '@/lib/alerts/engine';
+import { evaluationState, watchEvaluation } from '@/lib/alerts/evaluator-health';
 import { transitionText } from '@/lib/alerts/summaries';
 import { createdBeforeFor, keptUntil } from '@/lib/dlq-retention';
 import { skylight } from '@/lib/providers/skylight';
@@ -486,6 +487,51 @@ describe('channel, acknowledgement and replicas', () => {
       await tdb.db.execute(sql`update alert_notifications set next_attempt_at = now()`);
       await deliverNotifications(tdb.db, url);
       assert.deepEqual(posted, ['opened', 'resolved']);
+    } finally {
+      sink.close();
+    }
+  });
+
+  test('an evaluation that stops is told to the channel directly, once per 15 min across replicas', async () => {
+    const posted: Array<{ text: string; transition: string }> = [];
+    let down = false;
+    const sink = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      if (down) return res.writeHead(503).end();
+      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200).end('ok');
+    });
+    sink.listen(0, '127.0.0.1');
+    await once(sink, 'listening');
+    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    const INTERVAL = 30_000;
+    try {
+      await only('storage');
+      await round(T0);
+      const fresh = await evaluationState(tdb.db, INTERVAL);
+      assert.ok(fresh.ageS !== null && fresh.ageS < 5 && !fresh.stale, 'a finished round is recorded');
+      await watchEvaluation(tdb.db, url, INTERVAL);
+      assert.equal(posted.length, 0);
+
+      // The last round finished 10 minutes ago (the evaluator has been failing since).
+      await tdb.db.execute(sql`update settings set value = (now() - interval '10 minutes')::text
+        where key = 'alerts:evaluated_at'`);
+      assert.equal((await evaluationState(tdb.db, INTERVAL)).stale, true);
+      down = true;
+      await assert.rejects(watchEvaluation(tdb.db, url, INTERVAL), /503/);
+      down = false;
+      await Promise.all([watchEvaluation(tdb.db, url, INTERVAL), watchEvaluation(tdb.db, url, INTERVAL)]);
+      await watchEvaluation(tdb.db, url, INTERVAL);
+      assert.equal(posted.length, 1, 'the failed post was retried, then sent once');
+      assert.equal(posted[0]!.transition, 'evaluation_stale');
+      assert.match(posted[0]!.text, /\[critical\] Alert evaluation has not finished a round for 10 min/);
+
+      // It runs again: not stale, nothing more is sent.
+      await round(T0 + 60_000);
+      assert.equal((await evaluationState(tdb.db, INTERVAL)).stale, false);
+      await watchEvaluation(tdb.db, url, INTERVAL);
+      assert.equal(posted.length, 1);
     } finally {
       sink.close();
     }

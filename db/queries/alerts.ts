@@ -393,3 +393,41 @@ export async function writeMemory(db: Queryable, key: string, value: unknown) {
     .values({ key, value: text })
     .onConflictDoUpdate({ target: settings.key, set: { value: text } });
 }
+
+// ---- The evaluator's own health, in the settings table (every replica reads it) ----
+
+const EVALUATED_KEY = 'alerts:evaluated_at';
+const STALE_NOTICE_KEY = 'alerts:stale_notice_at';
+
+/** Records, in the database's time, that an evaluation round finished. */
+export async function markEvaluated(db: Queryable) {
+  await db.execute(sql`
+    insert into ${settings} (key, value) values (${EVALUATED_KEY}, now()::text)
+    on conflict (key) do update set value = excluded.value`);
+}
+
+/** Seconds since any replica last finished an evaluation round; null: none has yet. */
+export async function evaluationAgeS(db: Queryable): Promise<number | null> {
+  const res = await db.execute(sql`
+    select extract(epoch from now() - value::timestamptz)::float8 as age
+      from ${settings} where key = ${EVALUATED_KEY}`);
+  const age = rowsOf<{ age: number | string }>(res)[0]?.age;
+  return age === undefined ? null : Number(age);
+}
+
+/**
+ * True for the one caller, across replicas, that may send the stale-evaluation notice now: at most
+ * one per `everyMs`. `releaseStaleNotice` gives the turn back when the notice could not be sent.
+ */
+export async function claimStaleNotice(db: Queryable, everyMs: number): Promise<boolean> {
+  const res = await db.execute(sql`
+    insert into ${settings} (key, value) values (${STALE_NOTICE_KEY}, now()::text)
+    on conflict (key) do update set value = excluded.value
+     where ${settings.value}::timestamptz < now() - make_interval(secs => ${everyMs / 1000})
+    returning 1`);
+  return rowsOf(res).length > 0;
+}
+
+export async function releaseStaleNotice(db: Queryable) {
+  await db.delete(settings).where(eq(settings.key, STALE_NOTICE_KEY));
+}

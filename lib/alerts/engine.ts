@@ -9,6 +9,7 @@ import {
   claimDueNotifications,
   type Finding,
   listRuleOverrides,
+  markEvaluated,
   markNotification,
   postponeNotifications,
 } from '@/db/queries/alerts';
@@ -111,6 +112,7 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
       `alert ${c.transition}: ${c.alert.summary}`,
     );
   }
+  await markEvaluated(d.db);
   metrics.alertEvaluationSeconds.observe((performance.now() - started) / 1000);
   return changes;
 }

@@ -6,6 +6,7 @@ import { isProviderName, providerOf } from '@/lib/providers/registry';
 import { runtime } from '@/lib/runtime';
 import { listSources } from '@/lib/sources/service';
 import { deliverNotifications, evaluateAlerts, refreshAlertGauges } from './engine';
+import { watchEvaluation } from './evaluator-health';
 
 /** This replica in the evaluator lease. */
 const HOLDER = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -45,7 +46,11 @@ export function alertJobs() {
     {
       name: 'alert-channel',
       everyMs: 5000,
-      run: (db: Db) => deliverNotifications(db, env.ALERT_WEBHOOK_URL ?? env.NOTIFY_WEBHOOK_URL ?? null),
+      run: async (db: Db) => {
+        const url = env.ALERT_WEBHOOK_URL ?? env.NOTIFY_WEBHOOK_URL ?? null;
+        await deliverNotifications(db, url);
+        await watchEvaluation(db, url, env.ALERT_EVAL_INTERVAL_MS);
+      },
     },
   ];
 }

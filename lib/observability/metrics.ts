@@ -79,6 +79,11 @@ function create() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    alertsEvaluationAge: new client.Gauge({
+      name: 'alerts_evaluation_age_seconds',
+      help: 'Seconds since any replica last finished an alert evaluation round (-1: none yet)',
+      registers: [registry],
+    }),
     alertEvaluationSeconds: new client.Histogram({
       name: 'alerts_evaluation_seconds',
       help: 'Time one alert evaluation round takes',
