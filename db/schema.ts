@@ -845,7 +845,8 @@ export const alertRules = pgTable('alert_rules', {
   updatedBy: text('updated_by'),
 });
 
-export const ALERT_TRANSITIONS = ['opened', 'reopened', 'acknowledged', 'resolved'] as const;
+// 'lost': an active incident's events went past the provider's last retry (told even if acknowledged).
+export const ALERT_TRANSITIONS = ['opened', 'reopened', 'acknowledged', 'lost', 'resolved'] as const;
 export type AlertTransition = (typeof ALERT_TRANSITIONS)[number];
 
 /**

@@ -145,6 +145,37 @@ describe('alert rules fire once when their condition starts, and resolve when it
     assert.deepEqual(await outbox(), ['opened', 'resolved']);
   });
 
+  test('signature_failures: the deadline stays on the first refusal while refusals go on; past it the channel hears events are lost, acknowledged or not', async () => {
+    await only('signature_failures', { threshold: 5, windowMinutes: 5 });
+    const refuse = (minute: number) => writeRollups(tdb.db, [cell(T0 + minute * MIN, 'rejected', 6)]);
+    await refuse(0);
+    assert.deepEqual(await round(T0 + 30_000), ['opened:signature_failures:skylightchat']);
+    for (let m = 1; m <= 30; m++) await refuse(m);
+    assert.deepEqual(await round(T0 + 30 * MIN + 30_000), []);
+    let [a] = await alertRows();
+    let detail = a!.detail as { deadline_at: string; lost: boolean; lost_count?: number };
+    assert.equal(
+      detail.deadline_at,
+      new Date(T0 + 42 * MIN).toISOString(),
+      'not 42 min after the window start',
+    );
+    assert.equal(detail.lost, false);
+    await acknowledgeAlert(tdb.db, Number(a!.id), ADMIN, (x) => transitionText('acknowledged', x));
+
+    for (let m = 31; m <= 44; m++) await refuse(m);
+    assert.deepEqual(await round(T0 + 44 * MIN + 30_000), ['lost:signature_failures:skylightchat']);
+    [a] = await alertRows();
+    detail = a!.detail as typeof detail;
+    assert.equal(a!.state, 'acknowledged');
+    assert.equal(detail.lost, true);
+    // Refused in the minutes T0..T0+2, whose last retry has passed: 3 × 6.
+    assert.equal(detail.lost_count, 18);
+    // The next delivery to be given up: the oldest refusal still within the retry window.
+    assert.equal(detail.deadline_at, new Date(T0 + 45 * MIN).toISOString());
+    assert.deepEqual(await round(T0 + 45 * MIN + 30_000), [], 'told once');
+    assert.deepEqual(await outbox(), ['opened', 'acknowledged', 'lost']);
+  });
+
   test('signature_failures is per source; requests to no known source never raise it', async () => {
     await only('signature_failures', { threshold: 5, windowMinutes: 5 });
     const on = (source: string, n: number): RollupCell => ({ ...cell(T0, 'rejected', n), source });

@@ -24,6 +24,15 @@ export async function rejectedPerMinute(db: Queryable, since: Date) {
   }));
 }
 
+/** A source's refused requests in [from, to): how many, and the first minute with one. */
+export async function rejectedBetween(db: Queryable, source: string, from: Date, to: Date) {
+  const res = await db.execute(sql`
+    select min(minute) as first, coalesce(sum(count), 0)::bigint as n from receipt_rollups
+     where minute >= ${ts(from)} and minute < ${ts(to)} and outcome = 'rejected' and source = ${source}`);
+  const row = rowsOf<{ first: string | Date | null; n: string | number }>(res)[0];
+  return { first: row?.first ? new Date(row.first) : null, n: Number(row?.n ?? 0) };
+}
+
 /** The latest refused receipts of a source that were stored (refusals are sampled), newest first. */
 export async function recentRefusals(db: Queryable, source: string, since: Date, limit: number) {
   const res = await db.execute(sql`

@@ -194,7 +194,7 @@ export async function applyEvaluation(
       seen.add(k);
       const current = byKey.get(k);
       if (current) {
-        await tx
+        const [updated] = (await tx
           .update(alerts)
           .set({
             summary: f.summary,
@@ -203,7 +203,13 @@ export async function applyEvaluation(
             lastSeenAt: o.now,
             clearSince: null,
           })
-          .where(eq(alerts.id, current.id));
+          .where(eq(alerts.id, current.id))
+          .returning(ALERT_COLUMNS)) as AlertView[];
+        // The deadline passed while the incident was open (or acknowledged): events are now lost,
+        // and the channel hears it whatever state the incident is in.
+        if (f.detail.lost === true && current.detail.lost !== true && updated) {
+          changes.push({ transition: 'lost', alert: updated });
+        }
         continue;
       }
       const [recent] = (await tx

@@ -8,6 +8,7 @@ import {
   latencySince,
   newDeadLetters,
   recentRefusals,
+  rejectedBetween,
   rejectedPerMinute,
 } from '@/db/queries/alert-signals';
 import type { Finding } from '@/db/queries/alerts';
@@ -76,8 +77,23 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
       const total = minutes.reduce((s, m) => s + m.n, 0);
       if (total < r.threshold) continue;
       const sample = await recentRefusals(ctx.db, source, since, 50);
-      const first = minutes.find((m) => m.n > 0)?.minute ?? ctx.now;
       const window = retryWindowOf(providerOfSource.get(source));
+      const now = ctx.now.getTime();
+      // The deadline is the oldest refusal the provider may still be retrying: anchored there, it does
+      // not slide with the rule's window while the refusals go on. Refusals from before the retry
+      // window, while refusals go on, are deliveries whose every retry was refused: lost.
+      const retrying =
+        window === null ? null : await rejectedBetween(ctx.db, source, new Date(now - window), ctx.now);
+      const expired =
+        window === null
+          ? null
+          : await rejectedBetween(
+              ctx.db,
+              source,
+              new Date(now - window - r.windowMinutes * 60_000),
+              new Date(now - window),
+            );
+      const first = retrying?.first ?? minutes.find((m) => m.n > 0)?.minute ?? ctx.now;
       // Signature forensics (README, "Why a signature was refused") name the likely cause per refusal.
       const causes = await rejectionCauses(ctx.db, { source, since, until: ctx.now });
       const base = summarize({ total, windowMinutes: r.windowMinutes, refusals: sample });
@@ -102,7 +118,8 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           })),
           // The provider retries a refused delivery on its schedule; the first refused one is given up first.
           deadline_at: window !== null ? iso(first.getTime() + window) : null,
-          lost: false,
+          lost: (expired?.n ?? 0) > 0,
+          ...(expired && expired.n > 0 ? { lost_count: expired.n } : {}),
           action:
             'Compare the signing secret in the provider with the source’s secrets (Webhooks page, Secrets…); add the new one so both verify during the rotation. Refused deliveries are retried by the provider until the deadline.',
         },

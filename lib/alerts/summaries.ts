@@ -31,6 +31,7 @@ const ICON: Record<AlertTransition, string> = {
   opened: ':rotating_light:',
   reopened: ':rotating_light:',
   acknowledged: ':eyes:',
+  lost: ':skull:',
   resolved: ':white_check_mark:',
 };
 
