@@ -253,9 +253,13 @@ describe('alert rules fire once when their condition starts, and resolve when it
   test('backlog and dlq_growth: per source, with the dead letters listed and their retention deadline', async () => {
     await only('backlog', { threshold: 300 });
     await upsertRule(tdb.db, 'dlq_growth', { enabled: true, threshold: 10, windowMinutes: 15 }, ADMIN);
-    // 40 deliveries accepted in the window: 7 dead letters are 17.5 % but only 8.7 % with 95 %
-    // confidence (the rule's lower bound); 8 are 20 %, at least 10.5 %.
-    await writeRollups(tdb.db, [cell(T0, 'accepted', 40, 'payment.failed')]);
+    // 40 deliveries accepted on sly in the window: 7 dead letters are 17.5 % but only 8.7 % with 95 %
+    // confidence (the rule's lower bound); 8 are 20 %, at least 10.5 %. The 10,000 accepted on
+    // skylightchat meanwhile do not dilute sly's share.
+    await writeRollups(tdb.db, [
+      { ...cell(T0, 'accepted', 40, 'payment.failed'), source: 'sly' },
+      cell(T0, 'accepted', 10_000, 'contact.created'),
+    ]);
     const created = new Date(T0 - 10 * MIN);
     await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, next_attempt_at, created_at)
       values ('skylightchat', 'skylight', 'd-1', 'contact.created', '{}', 'pending', ${new Date(T0 - 200_000).toISOString()}, ${created.toISOString()})`);

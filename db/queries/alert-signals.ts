@@ -71,10 +71,11 @@ export async function latencySince(
 }
 
 /** Deliveries accepted (new events, all sources) since `since`, from the minute rollups. */
-export async function acceptedSince(db: Queryable, since: Date): Promise<number> {
+export async function acceptedSince(db: Queryable, since: Date): Promise<Map<string, number>> {
   const res = await db.execute(sql`
-    select coalesce(sum(count), 0)::bigint as n from receipt_rollups where minute >= ${ts(since)} and outcome = 'accepted'`);
-  return Number(rowsOf<{ n: string | number }>(res)[0]?.n ?? 0);
+    select source, sum(count)::bigint as n from receipt_rollups
+     where minute >= ${ts(since)} and outcome = 'accepted' group by source`);
+  return new Map(rowsOf<{ source: string; n: string | number }>(res).map((r) => [r.source, Number(r.n)]));
 }
 
 /** Minutes with deliveries that reached us, per event type, since `since` (refusals excluded). */

@@ -212,12 +212,17 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
     const since = minutesAgo(ctx.now, r.windowMinutes);
     const rows = await newDeadLetters(ctx.db, since, SAMPLE);
     if (rows.length === 0) return [];
-    // The rollups count deliveries of all sources: a share per source is against that total.
-    const accepted = Math.max(1, await acceptedSince(ctx.db, since));
+    // Each source's share against its own accepted deliveries: a busy source must not hide another
+    // source whose every event dies.
+    const acceptedBySource = await acceptedSince(ctx.db, since);
+    const acceptedOf = (source: string) => Math.max(1, acceptedBySource.get(source) ?? 0);
     const keepMs = ctx.retentionDays * 86_400_000;
     return rows
-      .filter((d) => d.n >= MIN_DEAD_LETTERS && shareLowerBound(d.n, accepted) * 100 >= r.threshold)
+      .filter(
+        (d) => d.n >= MIN_DEAD_LETTERS && shareLowerBound(d.n, acceptedOf(d.source)) * 100 >= r.threshold,
+      )
       .map((d) => {
+        const accepted = acceptedOf(d.source);
         const oldest = d.latest.reduce(
           (m, e) => Math.min(m, e.created_at.getTime()),
           Number.POSITIVE_INFINITY,
