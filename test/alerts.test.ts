@@ -8,6 +8,7 @@ import { openDb } from '@/db/client';
 import { record } from '@/db/histogram';
 import { acknowledgeAlert, upsertRule } from '@/db/queries/alerts';
 import { listDeadLetters } from '@/db/queries/dlq';
+import { pruneOld } from '@/db/queries/maintenance';
 import { type RollupCell, writeRollups } from '@/db/queries/rollups';
 import type { AlertRule } from '@/db/schema';
 import { deliverNotifications, type EngineDeps, evaluateAlerts } from '@/lib/alerts/engine';
@@ -570,6 +571,27 @@ describe('channel, acknowledgement and replicas', () => {
     } finally {
       sink.close();
     }
+  });
+
+  test('retention prunes incidents resolved before it and the sent messages of old open ones', async () => {
+    await tdb.db.execute(sql`insert into alerts (rule, subject, state, severity, summary, detail, opened_at, last_seen_at, resolved_at)
+      values ('storage', 'old', 'resolved', 'critical', 'old', '{}', now() - interval '40 days', now() - interval '40 days', now() - interval '39 days'),
+             ('storage', 'recent', 'resolved', 'critical', 'recent', '{}', now() - interval '2 days', now() - interval '2 days', now() - interval '1 day'),
+             ('backlog', 'still-open', 'open', 'warning', 'open', '{}', now() - interval '40 days', now(), null)`);
+    await tdb.db.execute(sql`insert into alert_notifications (alert_id, transition, text, created_at, delivered_at)
+      select id, 'opened', subject || ' sent', opened_at, opened_at from alerts
+      union all select id, 'opened', subject || ' pending', opened_at, null from alerts where subject = 'still-open'`);
+    await pruneOld(tdb.db, 30);
+    assert.deepEqual(
+      (await alertRows()).map((a) => a.subject),
+      ['recent', 'still-open'],
+    );
+    const left = await rows<{ text: string }>(sql`select text from alert_notifications order by text`);
+    assert.deepEqual(
+      left.map((r) => r.text),
+      ['recent sent', 'still-open pending'],
+      'an undelivered message is kept whatever its age',
+    );
   });
 
   test('acknowledge: open → acknowledged, once; the channel hears of it', async () => {

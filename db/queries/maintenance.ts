@@ -83,6 +83,12 @@ export async function pruneOld(
   await db.execute(sql`delete from receipt_rollups where minute < ${cutoff}`);
   await db.execute(sql`delete from receipt_counts_hourly where hour < ${cutoff}`);
   await db.execute(sql`delete from latency_rollups where bucket < ${cutoff}`);
+  // Incidents resolved before the cutoff, with their channel messages (cascade); and the sent or
+  // abandoned messages of an incident that has stayed open that long. A comeback of a pruned
+  // incident's condition opens a new one.
+  await db.execute(sql`delete from alerts where state = 'resolved' and resolved_at < ${cutoff}`);
+  await db.execute(sql`delete from alert_notifications where created_at < ${cutoff}
+    and (delivered_at is not null or abandoned_at is not null)`);
   return { partitions, deferred, steps, receipts, events };
 }
 
