@@ -251,6 +251,30 @@ describe('alert rules fire once when their condition starts, and resolve when it
     assert.ok(!(await alertRows()).some((a) => a.subject === 'booking.deleted'));
   });
 
+  test('silence stays open while the type stays silent, past the day its learning window holds', async () => {
+    await only('silence', { threshold: 3, windowMinutes: 10 });
+    const cells: RollupCell[] = [];
+    for (let m = 0; m < 60; m++) cells.push(cell(T0 + m * MIN, 'accepted', 3, 'message.received'));
+    await writeRollups(tdb.db, cells);
+    const last = T0 + 59 * MIN;
+    assert.deepEqual(await round(last + 11 * MIN + 1000), ['opened:silence:message.received']);
+    // 23 h later the window holds fewer than 20 of its minutes; 25 h later none.
+    for (const at of [
+      last + 23.5 * 60 * MIN,
+      last + 23.6 * 60 * MIN,
+      last + 25 * 60 * MIN,
+      last + 25.1 * 60 * MIN,
+    ])
+      assert.deepEqual(await round(at), [], 'still silent: the incident stays open');
+    const [a] = await alertRows();
+    assert.equal(a!.state, 'open');
+    assert.match(String(a!.summary), /nothing for 15\d\d min/);
+    const back = last + 25.2 * 60 * MIN;
+    await writeRollups(tdb.db, [cell(back, 'accepted', 1, 'message.received')]);
+    assert.deepEqual(await round(back + MIN), []);
+    assert.deepEqual(await round(back + 4 * MIN), ['resolved:silence:message.received']);
+  });
+
   test('backlog and dlq_growth: per source, with the dead letters listed and their retention deadline', async () => {
     await only('backlog', { threshold: 300 });
     await upsertRule(tdb.db, 'dlq_growth', { enabled: true, threshold: 10, windowMinutes: 15 }, ADMIN);

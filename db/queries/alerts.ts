@@ -109,6 +109,14 @@ export async function listAlerts(
   return keysetPage(rows as AlertView[], page.limit);
 }
 
+/** A rule's incidents that are not resolved: subject and the detail of the last round. */
+export async function activeIncidents(db: Queryable, rule: AlertRule) {
+  return db
+    .select({ subject: alerts.subject, detail: alerts.detail })
+    .from(alerts)
+    .where(and(eq(alerts.rule, rule), ne(alerts.state, 'resolved')));
+}
+
 /** Acknowledged: someone is on it. The channel hears about it like any other state change. */
 export async function acknowledgeAlert(
   db: Queryable,

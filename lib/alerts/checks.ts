@@ -11,13 +11,13 @@ import {
   rejectedBetween,
   rejectedPerMinute,
 } from '@/db/queries/alert-signals';
-import type { Finding } from '@/db/queries/alerts';
+import { activeIncidents, type Finding } from '@/db/queries/alerts';
 import type { AlertRule } from '@/db/schema';
 import { payloadDriftSince } from '@/lib/payload/learner';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import { rejectionCauses } from '@/lib/sources/rejections';
 import type { EffectiveRule } from './rules';
-import { LEARNING_WINDOW_MS, silenceOf } from './silence';
+import { LEARNING_WINDOW_MS, type Silence, silenceOf } from './silence';
 import { type SignatureSummary, signatureSummary } from './summaries';
 import type { WatchdogResult } from './watchdog';
 
@@ -131,11 +131,9 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
   silence: async (ctx, r) => {
     const active = await activeMinutesByType(ctx.db, new Date(ctx.now.getTime() - LEARNING_WINDOW_MS));
     const out: Finding[] = [];
-    for (const [type, minutes] of active) {
-      const s = silenceOf(minutes, ctx.now.getTime(), r.threshold, r.windowMinutes * 60_000);
-      if (!s) continue;
+    const finding = (type: string, s: Silence, lastSeen: number): Finding => {
       const quietMin = Math.round(s.quietMs / 60_000);
-      out.push({
+      return {
         rule: 'silence',
         subject: type,
         severity: 'warning',
@@ -146,7 +144,7 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
             limit_minutes: Math.round(s.limitMs / 60_000),
             usual_gap_minutes: Math.round(s.usualGapMs / 60_000),
             active_minutes_24h: s.activeMinutes,
-            last_seen_at: iso(minutes[minutes.length - 1]!),
+            last_seen_at: iso(lastSeen),
           },
           at_risk: [],
           deadline_at: null,
@@ -154,7 +152,34 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           action:
             'Check the webhook’s event subscriptions and filters in the provider’s dashboard, and the provider’s status page. Events the provider never sends are not in its delivery log either.',
         },
-      });
+      };
+    };
+    for (const [type, minutes] of active) {
+      const s = silenceOf(minutes, ctx.now.getTime(), r.threshold, r.windowMinutes * 60_000);
+      if (s) out.push(finding(type, s, minutes[minutes.length - 1]!));
+    }
+    // A long silence empties the learning window (a type with too few recent minutes is never called
+    // silent, one with none is not listed at all): an open incident stays open until the type arrives
+    // again, with the figures it opened with.
+    const found = new Set(out.map((f) => f.subject));
+    for (const incident of await activeIncidents(ctx.db, 'silence')) {
+      if (found.has(incident.subject)) continue;
+      const e = (incident.detail as { evidence?: Record<string, unknown> }).evidence ?? {};
+      const lastSeen = Date.parse(String(e.last_seen_at));
+      const latest = active.get(incident.subject)?.at(-1);
+      if (!Number.isFinite(lastSeen) || (latest !== undefined && latest > lastSeen)) continue;
+      out.push(
+        finding(
+          incident.subject,
+          {
+            quietMs: ctx.now.getTime() - (lastSeen + 60_000),
+            limitMs: Number(e.limit_minutes) * 60_000,
+            usualGapMs: Number(e.usual_gap_minutes) * 60_000,
+            activeMinutes: active.get(incident.subject)?.length ?? 0,
+          },
+          lastSeen,
+        ),
+      );
     }
     return out;
   },
