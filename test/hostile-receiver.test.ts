@@ -442,6 +442,73 @@ describe('size', () => {
     await stillServes();
   });
 
+  test('many bodies trickled at once from one address: past its 16 MB share, 503 unread; freed when they go', async () => {
+    // 16 connections each declare the largest body and send a few bytes of it: 16 MB held open.
+    let giveUp: () => void = () => {};
+    const gaveUp = new Promise<void>((r) => (giveUp = r));
+    let started = 0;
+    const slow = Array.from({ length: 16 }, (_, i) =>
+      rawExchange(port, async (io: RawIo) => {
+        await io.write(
+          buildRequest({
+            path: PATH,
+            headers: [
+              ['Content-Type', 'application/json'],
+              ['X-Skylight-Delivery', marker(`trickle-${i}`)],
+              ['Content-Length', String(LIMIT)],
+            ],
+          }),
+        );
+        await io.write('{"event":"contact.created","data":{');
+        started++;
+        await gaveUp;
+        io.destroy();
+      }),
+    );
+    try {
+      await within(
+        5000,
+        (async () => {
+          while (started < 16) await new Promise((r) => setTimeout(r, 10));
+        })(),
+        'slow starts',
+      );
+      // Their reads have begun (the bytes were written); one more body does not fit the share.
+      await new Promise((r) => setTimeout(r, 100));
+      const d = signedDelivery(SECRET);
+      const r = await post(s.url, d);
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get('retry-after'), '5');
+      assert.equal(
+        (r.json as { error: { message: string } }).error.message,
+        'Too many request bodies being sent from this address at once, retry later',
+      );
+      const rec = await oneReceipt(d.deliveryId, {
+        outcome: 'unavailable',
+        reason: 'too_many_bodies',
+        httpStatus: 503,
+      });
+      assert.equal(rec.body, null, 'never read');
+      assert.equal((await eventsFor(d.deliveryId)).length, 0);
+    } finally {
+      giveUp();
+      await Promise.all(slow.map((p) => within(5000, p, 'slow client')));
+    }
+    // Their reads end with their connections: the share is free again.
+    await within(
+      5000,
+      (async () => {
+        for (;;) {
+          const d = signedDelivery(SECRET);
+          if ((await post(s.url, d)).status === 200) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })(),
+      'accepted again',
+    );
+    await stillServes();
+  });
+
   test('empty signed body: 200 malformed, nothing queued', async () => {
     const mark = marker('size-empty');
     const r = await post(s.url, signedRaw('', mark));

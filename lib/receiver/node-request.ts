@@ -44,14 +44,19 @@ export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverR
           cleanup();
           reject(err);
         };
+        // A client gone before its body ended (or cut off by the request timeout) settles the read
+        // too: its reserved bytes (./body-budget.ts) must come back whatever node emits first.
+        const onClose = () => onError(new Error('connection closed before the body ended'));
         const cleanup = () => {
           req.off('data', onData);
           req.off('end', onEnd);
           req.off('error', onError);
+          req.off('close', onClose);
         };
         req.on('data', onData);
         req.on('end', onEnd);
         req.on('error', onError);
+        req.on('close', onClose);
       }),
   };
 }

@@ -7,6 +7,7 @@ import { providerOf } from '@/lib/providers/registry';
 import type { EnvelopeResult, HeaderReader, Provider } from '@/lib/providers/types';
 import type { Keyring, ResolvedSource } from '@/lib/sources/directory';
 import type { SecretUsage } from '@/lib/sources/usage';
+import type { BodyBudget } from './body-budget';
 import type { ForensicJob, ForensicsQueue } from './forensics-queue';
 import { DeadlineError, type GroupCommit } from './group-commit';
 import { cleanHeaderValue, storedHeaders } from './headers';
@@ -31,6 +32,8 @@ export type ReceiverDeps = {
   secretUsage: SecretUsage;
   /** Bounds the rows refused requests may leave (per client and minute). */
   refusals: RefusalSampler;
+  /** Bounds the body bytes being read, per client and in all. */
+  bodies: BodyBudget;
   /**
    * Signed deliveries whose signed timestamp is older than this are refused: a captured request
    * replayed after its dedupe keys were pruned must not be processed again (RECEIVER_MAX_AGE_HOURS).
@@ -188,11 +191,27 @@ export async function receive(
       unread: true,
     });
   }
+  const release = deps.bodies.take(
+    req.clientAddress,
+    Math.min(req.contentLength ?? deps.maxBodyBytes, deps.maxBodyBytes),
+  );
+  if (!release) {
+    return refuse({
+      ...unsigned,
+      status: 503,
+      outcome: 'unavailable',
+      reason: 'too_many_bodies',
+      bytes: 0,
+      unread: true,
+    });
+  }
   let raw: Uint8Array | 'too_large';
   try {
     raw = await req.readBody(deps.maxBodyBytes);
   } catch {
     return refuse({ ...unsigned, status: 400, outcome: 'rejected', reason: 'body_unreadable', bytes: 0 });
+  } finally {
+    release();
   }
   if (raw === 'too_large') {
     const bytes = deps.maxBodyBytes + 1;
@@ -410,6 +429,7 @@ const MESSAGES: Record<string, string> = {
   database_unavailable: 'Database unavailable, retry later',
   write_timeout: 'Could not record the delivery in time, retry later',
   secrets_unavailable: 'Receiver not ready, retry later',
+  too_many_bodies: 'Too many request bodies being sent from this address at once, retry later',
 };
 function messageFor(reason: string) {
   return MESSAGES[reason] ?? reason;

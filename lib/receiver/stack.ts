@@ -4,6 +4,7 @@ import { log } from '@/lib/log';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import type { SourceDirectory } from '@/lib/sources/directory';
 import { SecretUsage } from '@/lib/sources/usage';
+import { BodyBudget, type BodyBudgetLimits, bodyBudgetLimits } from './body-budget';
 import { type ForensicsLimits, ForensicsQueue } from './forensics-queue';
 import { GroupCommit } from './group-commit';
 import { type ReceiverDeps, type ReceiverTarget, receive } from './receive';
@@ -21,6 +22,8 @@ export type ReceiverStackOptions = {
   fingerprintHours?: number;
   deadlineMs?: number;
   refusalLimits?: RefusalLimits;
+  /** Default: bodyBudgetLimits(maxBodyBytes). */
+  bodyBudget?: BodyBudgetLimits;
   forensicsLimits?: ForensicsLimits;
   onAccepted?: ReceiverDeps['onAccepted'];
   onMalformed?: ReceiverDeps['onMalformed'];
@@ -79,6 +82,7 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
     forensics,
     secretUsage,
     refusals: new RefusalSampler(opts.refusalLimits),
+    bodies: new BodyBudget(opts.bodyBudget ?? bodyBudgetLimits(opts.maxBodyBytes)),
     rollups,
     onAccepted: opts.onAccepted,
     onMalformed: opts.onMalformed,

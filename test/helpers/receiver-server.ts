@@ -4,6 +4,7 @@ import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import type { ProviderName } from '@/lib/providers/registry';
 import type { ForensicsLimits } from '@/lib/receiver/forensics-queue';
 import type { GroupCommit } from '@/lib/receiver/group-commit';
+import type { BodyBudgetLimits } from '@/lib/receiver/body-budget';
 import { fromIncoming, sendNode } from '@/lib/receiver/node-request';
 import type { BackgroundRecorder } from '@/lib/receiver/recorder';
 import type { RefusalLimits } from '@/lib/receiver/refusals';
@@ -45,6 +46,7 @@ export async function startReceiverServer(
     maxAgeMs?: number;
     refusalLimits?: RefusalLimits;
     forensicsLimits?: ForensicsLimits;
+    bodyBudget?: BodyBudgetLimits;
     deadlineMs?: number;
   } = { secrets: [] },
 ): Promise<ReceiverServer> {
@@ -82,6 +84,7 @@ export async function startReceiverServer(
     deadlineMs: opts.deadlineMs,
     refusalLimits: opts.refusalLimits,
     forensicsLimits: opts.forensicsLimits,
+    bodyBudget: opts.bodyBudget,
     onAccepted: () => worker?.nudge(),
   });
   const server: Server = createServer((req, res) => {
