@@ -20,5 +20,8 @@ test('each client has its share; an IPv6 client is its /64; the total caps them 
 
 test('16 MB per client and 256 MB in all, or two and eight of the largest bodies if more', () => {
   assert.deepEqual(bodyBudgetLimits(1_048_576), { perClientBytes: 16_777_216, totalBytes: 268_435_456 });
-  assert.deepEqual(bodyBudgetLimits(64 * 1_048_576), { perClientBytes: 134_217_728, totalBytes: 536_870_912 });
+  assert.deepEqual(bodyBudgetLimits(64 * 1_048_576), {
+    perClientBytes: 134_217_728,
+    totalBytes: 536_870_912,
+  });
 });
