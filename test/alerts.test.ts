@@ -408,6 +408,69 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     assert.deepEqual(await round(now + 64 * MIN, { management }), ['resolved:provider_failed:skylightchat']);
   });
 
+  test('provider_failed: a retry with a new id that got through clears its delivery; two webhooks make one incident', async () => {
+    await only('provider_failed', { threshold: 1, windowMinutes: 60 });
+    await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
+    const second = (
+      await sandbox.core.createWebhook({ name: 'ours too', url: `${APP}/api/webhooks/skylightchat` })
+    ).id;
+    const store = sandbox.core.store;
+    const attempt = async (
+      webhookId: number,
+      deliveryId: string,
+      attemptNumber: number,
+      payload: unknown,
+      status: 'failed' | 'delivered',
+    ) => {
+      const d = await store.addDelivery({
+        webhookId,
+        eventType: 'contact.created',
+        deliveryId,
+        attemptNumber,
+        payload: JSON.stringify(payload),
+        nextAttemptAt: null,
+      });
+      await store.finishDelivery(d.id, {
+        status,
+        responseStatusCode: status === 'delivered' ? 200 : 503,
+        responseBody: '',
+      });
+    };
+    const body = (id: string) => ({ event: 'contact.created', data: { contact: { id, name: id } } });
+    try {
+      // Attempt 1 (id x-1) failed, attempt 2 of the same event (new id x-2, same body) was delivered.
+      await attempt(hookId, 'x-1', 1, { ...body('x'), delivery_id: 'x-1' }, 'failed');
+      await attempt(hookId, 'x-2', 2, { ...body('x'), delivery_id: 'x-2' }, 'delivered');
+      // A failure on each webhook: one still retried, one given up.
+      await attempt(second, 'y-1', 1, body('y'), 'failed');
+      await attempt(hookId, 'z-1', 4, body('z'), 'failed');
+      const now = Date.now();
+      assert.deepEqual(await round(now, { management }), ['opened:provider_failed:skylightchat']);
+      const alerts = (await alertRows()).filter((a) => a.rule === 'provider_failed');
+      assert.equal(alerts.length, 1, 'one incident for the source');
+      const detail = alerts[0]!.detail as {
+        evidence: { webhook_ids: number[] };
+        at_risk: Array<{
+          delivery_id: string;
+          lost: boolean;
+          deadline_at: string | null;
+          webhook_id: number;
+        }>;
+      };
+      assert.deepEqual([...detail.evidence.webhook_ids].sort(), [hookId, second].sort());
+      const byId = new Map(detail.at_risk.map((r) => [r.delivery_id, r]));
+      assert.ok(!byId.has('x-1') && !byId.has('x-2'), 'delivered on its retry: not at risk');
+      assert.equal(byId.get('y-1')?.webhook_id, second);
+      assert.equal(byId.get('y-1')?.lost, false);
+      // Attempt 1 failed: 10 + 30 min of retries and the 30-s answer timeout remain after the 2-min one.
+      const left = new Date(byId.get('y-1')!.deadline_at!).getTime() - now;
+      assert.ok(left > 41.5 * MIN && left < 43 * MIN, `42.5 min left, got ${left / MIN}`);
+      assert.equal(byId.get('z-1')?.lost, true);
+    } finally {
+      await sandbox.core.deleteWebhook(second);
+    }
+  });
+
   test('a 429 from the provider leaves incidents as they are (no false resolve)', async () => {
     await only('webhook_disabled');
     await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });

@@ -147,18 +147,3 @@ export async function databaseBytes(db: Queryable): Promise<number | null> {
     return null;
   }
 }
-
-/** Which of these delivery ids of a source reached us as an event (the unique index answers). */
-export async function receivedDeliveryIds(
-  db: Queryable,
-  source: string,
-  ids: string[],
-): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const res = await db.execute(sql`
-    select delivery_id from events where source = ${source} and delivery_id in ${sql`(${sql.join(
-      ids.map((i) => sql`${i}`),
-      sql`, `,
-    )})`}`);
-  return new Set(rowsOf<{ delivery_id: string }>(res).map((r) => r.delivery_id));
-}

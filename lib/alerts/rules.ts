@@ -42,7 +42,7 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
   },
   provider_failed: {
     label: 'Provider failed deliveries',
-    description: "The provider's delivery log shows failed deliveries to us that we never received.",
+    description: "The provider's delivery log shows deliveries to us that it could not deliver.",
     severity: 'critical',
     side: 'provider',
     threshold: 1,

@@ -1,13 +1,14 @@
 import type { Db } from '@/db/client';
 import { errorMessage } from '@/db/errors';
-import { receivedDeliveryIds } from '@/db/queries/alert-signals';
 import { type Finding, readMemory, writeMemory } from '@/db/queries/alerts';
+import { receiptsForDeliveryIds } from '@/db/queries/reconciliation';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
-import type { ManagementClient, ProviderDeliveryRow, ProviderWebhookRow } from '@/lib/providers/types';
+import type { ManagementClient, ProviderLogEntry, ProviderWebhookRow } from '@/lib/providers/types';
+import { type DeliveryRules, type Reconciled, reconcile } from '@/lib/reconciliation/classify';
 import type { SourceRef } from './checks';
 
-/** Per round and webhook: 4 pages of the failed log at most (the page size is the provider's). */
+/** Per round and webhook: 4 pages of the delivery log at most (the page size is the provider's). */
 export const MAX_FAILED_PAGES = 4;
 const MEMORY_KEY = 'alerts:watched_webhooks';
 const SAMPLE = 20;
@@ -59,7 +60,7 @@ const shown = (url: string) => {
 
 /**
  * Polls each provider's management API once: the webhook list (is ours still there, active, pointed
- * at us?) and, for the webhooks pointed at our sources, the delivery log filtered to `failed`.
+ * at us?) and, for the webhooks pointed at our sources, their delivery logs.
  */
 export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | null> {
   const providers = [...new Set(o.sources.map((s) => s.provider))].filter((p) => providerOf(p).management);
@@ -90,30 +91,25 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
       if (known.size > 0 && active.length === 0) {
         webhookDisabled.push(disabledFinding(source.slug, [...known], hooks, pointing));
       }
+      // Every webhook pointed here adds to one finding per source (two of them would overwrite each
+      // other's incident).
+      const atRisk: AtRisk[] = [];
+      const readFrom: number[] = [];
       for (const id of known) {
-        if (!hooks.some((h) => h.id === id)) continue;
+        const hook = hooks.find((h) => h.id === id);
+        if (!hook) continue;
         try {
-          const failed = await failedSince(
-            client,
-            id,
-            new Date(o.now.getTime() - o.failedWindowMinutes * 60_000),
-          );
-          const saved = await receivedDeliveryIds(
-            o.db,
-            source.slug,
-            failed.map((f) => String(f.delivery_id ?? '')).filter(Boolean),
-          );
-          const missing = failed.filter((f) => !saved.has(String(f.delivery_id ?? '')));
-          if (missing.length >= o.failedThreshold && missing.length > 0) {
-            const active = hooks.find((h) => h.id === id)?.is_active ?? false;
-            providerFailed.push(
-              failedFinding(source.slug, id, missing, active ? window : { retryDelaysMs: [] }),
-            );
-          }
+          // A disabled webhook retries nothing: every failure of it is final.
+          const rules = hook.is_active ? window : { ...window, retryDelaysMs: [] };
+          atRisk.push(...(await undelivered(o, client, provider, source.slug, id, rules)));
+          readFrom.push(id);
         } catch (err) {
           log.warn({ provider, webhook: id, err: errorMessage(err) }, 'alerts: delivery log unreadable');
           logsOk = false;
         }
+      }
+      if (atRisk.length >= o.failedThreshold && atRisk.length > 0) {
+        providerFailed.push(failedFinding(source.slug, readFrom, atRisk));
       }
     }
   }
@@ -124,17 +120,40 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
   };
 }
 
-async function failedSince(client: ManagementClient, id: number, since: Date) {
-  const out: ProviderDeliveryRow[] = [];
+type AtRisk = Reconciled & { webhookId: number };
+
+/**
+ * The deliveries of one webhook the provider has not delivered to us, from its delivery log (newest
+ * first, 4 pages at most, within the rule's window), read as reconciliation reads it: attempts linked
+ * into one delivery (by content when the log carries the body, so a retry with a new id is the same
+ * delivery and a later success clears it), matched to our receipts, with the provider's retry
+ * deadline (its schedule and answer timeout) or "given up".
+ */
+async function undelivered(
+  o: WatchdogOptions,
+  client: ManagementClient,
+  provider: ProviderName,
+  slug: string,
+  webhookId: number,
+  rules: DeliveryRules,
+): Promise<AtRisk[]> {
+  const since = o.now.getTime() - o.failedWindowMinutes * 60_000;
+  const entries: ProviderLogEntry[] = [];
   for (let page = 1; page <= MAX_FAILED_PAGES; page++) {
-    const p = await client.listDeliveries(id, { status: 'failed', page });
-    const fresh = p.data.filter((d) => new Date(d.created_at) >= since);
-    out.push(...fresh);
-    // Newest first: a page reaching past the window ends the walk.
-    if (fresh.length < p.data.length || !p.meta || p.meta.current_page >= p.meta.last_page) break;
+    const got = await client.deliveryLog(webhookId, page);
+    entries.push(...got.entries.filter((e) => e.sentAt.getTime() >= since || e.status === 'pending'));
+    const last = got.entries.at(-1);
+    if (!last || last.sentAt.getTime() < since || (got.lastPage !== null && page >= got.lastPage)) break;
   }
-  return out;
+  const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
+  const ours = await receiptsForDeliveryIds(o.db, provider, ids);
+  return reconcile({ provider, webhookId, source: slug }, entries, ours, rules, o.now)
+    .filter((r) => r.providerStatus !== 'delivered' && UNDELIVERED.has(r.class))
+    .map((r) => ({ ...r, webhookId }));
 }
+
+/** Classes of a delivery that has not reached us as an acknowledged one (lib/reconciliation). */
+const UNDELIVERED = new Set(['never_received', 'answered_non_2xx', 'provider_failed']);
 
 function disabledFinding(
   slug: string,
@@ -165,48 +184,37 @@ function disabledFinding(
   };
 }
 
-/** `delivery.retryDelaysMs` is empty for a disabled webhook: it retries nothing, so every failure is final. */
-function failedFinding(
-  slug: string,
-  webhookId: number,
-  missing: ProviderDeliveryRow[],
-  delivery: { retryDelaysMs: readonly number[] },
-): Finding {
-  const finalAttempt = delivery.retryDelaysMs.length + 1;
-  const rows = missing.slice(0, SAMPLE).map((d) => {
-    const attempt = typeof d.attempt_number === 'number' ? d.attempt_number : null;
-    // `failed` is final only after the last attempt (provider-contract C6); before it, a retry is due.
-    const remaining =
-      attempt !== null && attempt < finalAttempt && delivery.retryDelaysMs.length > 0
-        ? delivery.retryDelaysMs.slice(attempt - 1).reduce((s, v) => s + v, 0)
-        : 0;
-    return {
-      delivery_id: d.delivery_id ?? null,
-      event_type: d.event_type,
-      attempt_number: attempt,
-      at: d.created_at,
-      deadline_at:
-        remaining > 0 ? new Date(new Date(d.created_at).getTime() + remaining).toISOString() : null,
-      lost: remaining === 0,
-    };
-  });
-  const lost = rows.filter((r) => r.lost).length;
-  const pending = rows
-    .filter((r) => !r.lost)
-    .map((r) => r.deadline_at!)
-    .sort();
+function failedFinding(slug: string, webhookIds: number[], atRisk: AtRisk[]): Finding {
+  const newestFirst = [...atRisk].sort((a, b) => b.lastSentAt.getTime() - a.lastSentAt.getTime());
+  const rows = newestFirst.slice(0, SAMPLE).map((r) => ({
+    delivery_id: r.deliveryId,
+    event_type: r.eventType,
+    webhook_id: r.webhookId,
+    attempt_number: r.attemptNumber,
+    at: r.lastSentAt.toISOString(),
+    class: r.class,
+    our_answer: r.ourHttpStatus,
+    deadline_at: r.retryDeadlineAt?.toISOString() ?? null,
+    lost: r.exhausted,
+  }));
+  const lost = atRisk.filter((r) => r.exhausted).length;
+  const pending = atRisk.flatMap((r) =>
+    r.exhausted || !r.retryDeadlineAt ? [] : [r.retryDeadlineAt.getTime()],
+  );
+  const n = atRisk.length;
   return {
     rule: 'provider_failed',
     subject: slug,
     severity: 'critical',
-    summary: `${slug}: the provider logged ${missing.length} failed deliver${missing.length === 1 ? 'y' : 'ies'} we never received (webhook ${webhookId}; ${lost} given up)`,
+    summary: `${slug}: the provider has ${n} deliver${n === 1 ? 'y' : 'ies'} it could not deliver to us (webhook ${webhookIds.join(', ')}; ${lost} given up)`,
     detail: {
-      evidence: { webhook_id: webhookId, failed_not_received: missing.length },
+      evidence: { webhook_ids: webhookIds, undelivered: n, given_up: lost },
       at_risk: rows,
-      deadline_at: pending[0] ?? null,
+      deadline_at: pending.length > 0 ? new Date(Math.min(...pending)).toISOString() : null,
       lost: lost > 0,
+      ...(lost > 0 ? { lost_count: lost } : {}),
       action:
-        'Given-up deliveries are lost: the provider has no replay, so fetch those objects from its API and backfill. Deliveries with a deadline are still being retried: fix the cause (secret, outage) before it.',
+        'Given-up deliveries are lost: the provider has no replay, so fetch those objects from its API and backfill. Deliveries with a deadline are still being retried: fix the cause (secret, outage) before it. The Reconciliation page has every attempt.',
     },
   };
 }
