@@ -795,6 +795,7 @@ export const ALERT_RULES = [
   'dlq_growth',
   'storage',
   'payload_drift',
+  'malformed',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 

@@ -1,4 +1,3 @@
-import { alertOperators } from '@/lib/alerts/operator';
 import { getDb, getReceiverDb, getWorkerDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
@@ -90,7 +89,6 @@ export function runtime(): Runtime {
       maxInFlight: env.DATABASE_URL ? 4 : 1,
       fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
       onAccepted: () => runtime().worker?.nudge(),
-      onMalformed: (info) => alertOperators({ kind: 'malformed_delivery', ...info }),
     }),
     stops: [],
     started: false,

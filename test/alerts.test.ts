@@ -306,6 +306,38 @@ describe('alert rules fire once when their condition starts, and resolve when it
     assert.deepEqual(await round(T0 + 150_000 + 2 * MIN), ['resolved:backlog:skylightchat']);
   });
 
+  test('malformed: signed deliveries we could not read open one incident per source, not a message each', async () => {
+    await only('malformed', { threshold: 1, windowMinutes: 15 });
+    const at = (ms: number) => new Date(T0 + ms).toISOString();
+    for (const [i, ms] of [0, 20_000, 40_000].entries())
+      await tdb.db.execute(sql`
+        insert into receipts (source, provider, delivery_id, outcome, reason, http_status, ack_ms, received_at, headers, body_bytes)
+        values ('skylightchat', 'skylight', ${`bad-${i}`}, 'malformed', 'event: is required', 200, 1, ${at(ms)}::timestamptz, '{}'::jsonb, 10)`);
+    await writeRollups(tdb.db, [cell(T0, 'malformed', 3)]);
+    assert.deepEqual(await round(T0 + 50_000), ['opened:malformed:skylightchat']);
+    const [a] = await alertRows();
+    assert.match(
+      String(a!.summary),
+      /3 signed deliveries we could not read in 15 min; latest: event: is required/,
+    );
+    const detail = a!.detail as {
+      at_risk: Array<{ delivery_id: string }>;
+      deadline_at: string;
+      lost: boolean;
+    };
+    assert.deepEqual(
+      detail.at_risk.map((r) => r.delivery_id),
+      ['bad-2', 'bad-1', 'bad-0'],
+    );
+    // Their raw bodies are all there is: kept with the receipts for RETENTION_DAYS (30 here).
+    assert.equal(detail.deadline_at, new Date(T0 + 30 * 86_400_000).toISOString());
+    await writeRollups(tdb.db, [cell(T0 + MIN, 'malformed', 40)]);
+    assert.deepEqual(await round(T0 + 2 * MIN), [], 'forty more are the same incident');
+    assert.deepEqual(await round(T0 + 17 * MIN), []);
+    assert.deepEqual(await round(T0 + 20 * MIN), ['resolved:malformed:skylightchat']);
+    assert.deepEqual(await outbox(), ['opened', 'resolved']);
+  });
+
   test('storage: a database past the size limit opens; raising the limit resolves', async () => {
     await only('storage', { threshold: 0.000001 });
     assert.deepEqual(await round(T0), ['opened:storage:database']);

@@ -24,6 +24,14 @@ export async function rejectedPerMinute(db: Queryable, since: Date) {
   }));
 }
 
+/** Signed deliveries we could not read (outcome `malformed`) since `since`, per source. */
+export async function malformedPerSource(db: Queryable, since: Date): Promise<Map<string, number>> {
+  const res = await db.execute(sql`
+    select source, sum(count)::bigint as n from receipt_rollups
+     where minute >= ${ts(since)} and outcome = 'malformed' and source <> '' group by source`);
+  return new Map(rowsOf<{ source: string; n: string | number }>(res).map((r) => [r.source, Number(r.n)]));
+}
+
 /** A source's refused requests in [from, to): how many, and the first minute with one. */
 export async function rejectedBetween(db: Queryable, source: string, from: Date, to: Date) {
   const res = await db.execute(sql`
@@ -33,11 +41,20 @@ export async function rejectedBetween(db: Queryable, source: string, from: Date,
   return { first: row?.first ? new Date(row.first) : null, n: Number(row?.n ?? 0) };
 }
 
-/** The latest refused receipts of a source that were stored (refusals are sampled), newest first. */
-export async function recentRefusals(db: Queryable, source: string, since: Date, limit: number) {
+/**
+ * The latest stored receipts of a source with an outcome (refusals are sampled, so not every one is
+ * stored), newest first, since `since`.
+ */
+export async function recentReceipts(
+  db: Queryable,
+  source: string,
+  outcome: 'rejected' | 'malformed',
+  since: Date,
+  limit: number,
+) {
   const res = await db.execute(sql`
     select id, source, delivery_id, reason, http_status, received_at from receipts
-     where source = ${source} and outcome = 'rejected' order by source, id desc limit ${limit}`);
+     where source = ${source} and outcome = ${outcome} order by source, id desc limit ${limit}`);
   return rowsOf<{
     id: number;
     source: string;

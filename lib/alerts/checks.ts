@@ -6,8 +6,9 @@ import {
   databaseBytes,
   dueBacklog,
   latencySince,
+  malformedPerSource,
   newDeadLetters,
-  recentRefusals,
+  recentReceipts,
   rejectedBetween,
   rejectedPerMinute,
 } from '@/db/queries/alert-signals';
@@ -76,7 +77,7 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
       const minutes = perMinute.filter((m) => m.source === source);
       const total = minutes.reduce((s, m) => s + m.n, 0);
       if (total < r.threshold) continue;
-      const sample = await recentRefusals(ctx.db, source, since, 50);
+      const sample = await recentReceipts(ctx.db, source, 'rejected', since, 50);
       const window = retryWindowOf(providerOfSource.get(source));
       const now = ctx.now.getTime();
       // The deadline is the oldest refusal the provider may still be retrying: anchored there, it does
@@ -308,6 +309,39 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           lost: false,
           action:
             'The provider changed its payload. Open the first delivery that showed it (Overview, "Payload changes") and check the handler still reads what it needs; deliveries keep arriving and are stored.',
+        },
+      });
+    }
+    return out;
+  },
+
+  malformed: async (ctx, r) => {
+    const since = minutesAgo(ctx.now, r.windowMinutes);
+    const counts = await malformedPerSource(ctx.db, since);
+    const keepMs = ctx.retentionDays * 86_400_000;
+    const out: Finding[] = [];
+    for (const [source, n] of counts) {
+      if (n < r.threshold) continue;
+      const latest = await recentReceipts(ctx.db, source, 'malformed', since, SAMPLE);
+      const oldest = latest.at(-1)?.received_at.getTime() ?? ctx.now.getTime();
+      out.push({
+        rule: 'malformed',
+        subject: source,
+        severity: 'critical',
+        summary: `${source}: ${n} signed deliver${n === 1 ? 'y' : 'ies'} we could not read in ${r.windowMinutes} min${latest[0] ? `; latest: ${latest[0].reason}` : ''}`,
+        detail: {
+          evidence: { malformed: n, window_minutes: r.windowMinutes },
+          at_risk: latest.map((m) => ({
+            receipt_id: m.id,
+            delivery_id: m.delivery_id,
+            reason: m.reason,
+            at: iso(m.received_at),
+          })),
+          // Acknowledged and not queued: their raw bodies on the receipts are all there is, until retention.
+          deadline_at: iso(oldest + keepMs),
+          lost: false,
+          action:
+            'Signed deliveries we answered 200 but could not read: the provider changed its envelope, or our parser is wrong. Their events were not queued; the raw bodies are on the receipts (Deliveries, outcome malformed) until the deadline. Fix the parser, then queue them again by hand.',
         },
       });
     }

@@ -3,32 +3,25 @@ import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { postNotification, type SlackText, slackText } from '@/lib/notify';
 
-export type Alert =
-  | { kind: 'malformed_delivery'; deliveryId: string | null; reason: string }
-  | {
-      kind: 'provider_notice';
-      provider: string;
-      eventType: string;
-      note: string;
-      eventId: number;
-      detail: string;
-    };
+export type Alert = {
+  kind: 'provider_notice';
+  provider: string;
+  eventType: string;
+  note: string;
+  eventId: number;
+  detail: string;
+};
 
 /** Every field comes from a delivery or a handler's error, so all of it is escaped. */
 function text(a: Alert): SlackText {
-  switch (a.kind) {
-    case 'malformed_delivery':
-      return slackText`:rotating_light: Malformed signed delivery ${a.deliveryId ?? '(no id)'}: ${a.reason}`;
-    case 'provider_notice':
-      return slackText`:rotating_light: ${a.provider}: ${a.note} (${a.eventType}, event ${a.eventId}): ${a.detail}`;
-  }
+  return slackText`:rotating_light: ${a.provider}: ${a.note} (${a.eventType}, event ${a.eventId}): ${a.detail}`;
 }
 
 /**
- * A one-off operator message for what has no rule (a signed but malformed delivery, a provider's own
- * notice): always logged; also posted to the alert channel when set. Never throws. Dead letters are
- * not reported one by one any more: the `dlq_growth` rule raises one incident per outage
- * (lib/alerts/engine.ts).
+ * A one-off operator message for what has no rule (a provider's own notice): always logged; also
+ * posted to the alert channel when set. Never throws. Dead letters and malformed deliveries are not
+ * reported one by one: the `dlq_growth` and `malformed` rules raise one incident per source and
+ * outage (lib/alerts/engine.ts).
  */
 export function alertOperators(a: Alert) {
   log.warn({ alert: a.kind, ...a }, `operator alert: ${text(a)}`);

@@ -113,6 +113,17 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
     windowMinutes: 60,
     windowLabel: 'within minutes',
   },
+  malformed: {
+    label: 'Malformed deliveries',
+    description:
+      'Signed deliveries we answered 200 but could not read (the envelope changed, or our parser is wrong): their events are not queued.',
+    severity: 'critical',
+    side: 'ours',
+    threshold: 1,
+    thresholdLabel: 'malformed deliveries',
+    windowMinutes: 15,
+    windowLabel: 'within minutes',
+  },
 };
 
 export type EffectiveRule = {

@@ -43,8 +43,6 @@ export type ReceiverDeps = {
   onAccepted?: () => void;
   /** Aggregates every answer (exact ack time) for the charts; see lib/metrics/rollup-buffer.ts. */
   rollups?: RollupBuffer;
-  /** Called for signed but malformed deliveries: operators must hear about these. */
-  onMalformed?: (info: { deliveryId: string | null; reason: string }) => void;
 };
 
 /** A signed timestamp this far ahead of our clock is refused too (a future-dated capture stays fresh). */
@@ -364,8 +362,6 @@ export async function receive(
     lagMs: item.receipt.lagMs ?? null,
   });
   if (result.outcome === 'accepted') deps.onAccepted?.();
-  if (result.outcome === 'malformed')
-    deps.onMalformed?.({ deliveryId: item.receipt.deliveryId ?? null, reason: result.reason ?? '' });
   return { status: 200, body: { received: true, duplicate: result.outcome === 'duplicate' } };
 }
 

@@ -26,7 +26,6 @@ export type ReceiverStackOptions = {
   bodyBudget?: BodyBudgetLimits;
   forensicsLimits?: ForensicsLimits;
   onAccepted?: ReceiverDeps['onAccepted'];
-  onMalformed?: ReceiverDeps['onMalformed'];
 };
 
 export type ReceiverStack = {
@@ -85,7 +84,6 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
     bodies: new BodyBudget(opts.bodyBudget ?? bodyBudgetLimits(opts.maxBodyBytes)),
     rollups,
     onAccepted: opts.onAccepted,
-    onMalformed: opts.onMalformed,
   };
   return {
     commit,
