@@ -427,3 +427,72 @@ describe('wake-ups that come while the worker is claiming', () => {
     assert.equal(w.status, 'stopped');
   });
 });
+
+describe('a failure recorded while the database is briefly unreachable', () => {
+  let db: TestDb;
+  const sink = downstream();
+  let url: string;
+  before(async () => {
+    db = await openTestDb();
+    url = await sink.listen();
+  });
+  after(async () => {
+    sink.server.close();
+    await db.close();
+  });
+
+  test('is written once the database is back within the lease: an attempt, not an interruption', async () => {
+    let down = false;
+    const w = new Worker(
+      async () => {
+        if (down)
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        return db.prepared;
+      },
+      {
+        concurrency: 1,
+        maxAttempts: 5,
+        backoffMs: 60_000,
+        pollMs: 50,
+        leaseMs: 6000,
+        id: 'flaky-db',
+        context: () => ({ notifyUrl: url }),
+      },
+    );
+    // The downstream fails the notification, and the database goes away as it does: the handler's
+    // failure meets a database that cannot record it, for a second and a half.
+    sink.state.status = 503;
+    sink.server.once('request', () => {
+      down = true;
+      setTimeout(() => {
+        down = false;
+      }, 1500);
+    });
+    const [ev] = await db.db
+      .insert(events)
+      .values({
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId: `flaky-${uniqueId()}`,
+        eventType: 'message.received',
+        payload: { event: 'message.received', data: inbound() },
+      })
+      .returning({ id: events.id });
+    w.start();
+    try {
+      const e = await until('the failure recorded', async () => {
+        const [row] = await db.db.select().from(events).where(eq(events.id, ev!.id));
+        return row?.status === 'pending' && row.attempts === 1 ? row : undefined;
+      });
+      assert.equal(e.interruptions, 0);
+      assert.match(e.lastError ?? '', /downstream answered 503/);
+      const att = await db.db.select().from(attempts).where(eq(attempts.eventId, ev!.id));
+      assert.deepEqual(
+        att.map((a) => [a.attempt, a.result]),
+        [[1, 'transient']],
+      );
+    } finally {
+      await w.stop();
+    }
+  });
+});

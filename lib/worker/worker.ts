@@ -327,28 +327,39 @@ export class Worker {
     const error = describeError(err);
     const durationMs = performance.now() - t0;
     metrics.workerAttempts.inc({ result: kind, event_type: e.eventType });
-    try {
-      const db = await this.db();
-      if (kind === 'lease_lost') {
-        await recordAttempt(db, { ...attempt, durationMs, result: 'lease_lost', error });
+    // The failure is retried while this worker's lease lasts: a database back within it gets the
+    // attempt recorded. Given up, the lease expires and the next claim counts an interruption instead,
+    // and MAX_INTERRUPTIONS of those dead-letter an event that never crashed anything.
+    const until = Date.now() + this.leaseMs - 1000;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 4000)) {
+      try {
+        const db = await this.db();
+        if (kind === 'lease_lost') {
+          await recordAttempt(db, { ...attempt, durationMs, result: 'lease_lost', error });
+          return;
+        }
+        const exhausted = e.attempts >= this.opts.maxAttempts;
+        const retryAt =
+          kind === 'transient' && !exhausted
+            ? new Date(Date.now() + backoffMs(e.attempts, this.opts.backoffMs))
+            : null;
+        // Written once whatever the retries: it holds the lease, and a write that did commit ended it.
+        const held = await failEvent(db, { ...attempt, durationMs, result: kind, error }, retryAt);
+        log.warn(
+          { event_id: e.id, event_type: e.eventType, attempt: e.attempts, kind, error, retry_at: retryAt },
+          held && !retryAt ? 'handler failed: dead letter' : 'handler failed',
+        );
         return;
+      } catch (writeErr) {
+        if (Date.now() + wait > until || this.state === 'stopping') {
+          log.warn(
+            { event_id: e.id, err: errorMessage(writeErr) },
+            'worker: could not record failure; lease will expire',
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, wait));
       }
-      const exhausted = e.attempts >= this.opts.maxAttempts;
-      const retryAt =
-        kind === 'transient' && !exhausted
-          ? new Date(Date.now() + backoffMs(e.attempts, this.opts.backoffMs))
-          : null;
-      const held = await failEvent(db, { ...attempt, durationMs, result: kind, error }, retryAt);
-      log.warn(
-        { event_id: e.id, event_type: e.eventType, attempt: e.attempts, kind, error, retry_at: retryAt },
-        held && !retryAt ? 'handler failed: dead letter' : 'handler failed',
-      );
-    } catch (writeErr) {
-      // The database is unreachable: the lease will expire and the event comes back by itself.
-      log.warn(
-        { event_id: e.id, err: errorMessage(writeErr) },
-        'worker: could not record failure; lease will expire',
-      );
     }
   }
 }
