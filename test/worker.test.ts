@@ -496,3 +496,59 @@ describe('a failure recorded while the database is briefly unreachable', () => {
     }
   });
 });
+
+describe('a stop past its grace', () => {
+  let db: TestDb;
+  const sink = downstream();
+  let url: string;
+  before(async () => {
+    db = await openTestDb();
+    url = await sink.listen();
+  });
+  after(async () => {
+    sink.server.close();
+    await db.close();
+  });
+
+  test('gives the events back and starts none of their batches after it', async () => {
+    const w = new Worker(async () => db.prepared, {
+      concurrency: 1,
+      maxAttempts: 5,
+      backoffMs: 60_000,
+      pollMs: 50,
+      id: 'stopping',
+      context: () => ({ notifyUrl: url }),
+    });
+    // An event interrupted once runs as a batch of its own, ahead of the other in the same lane.
+    const ids = [];
+    for (const interruptions of [1, 0]) {
+      const [ev] = await db.db
+        .insert(events)
+        .values({
+          source: 'skylightchat',
+          provider: 'skylight',
+          deliveryId: `stopping-${uniqueId()}`,
+          eventType: 'message.received',
+          payload: { event: 'message.received', data: inbound() },
+          interruptions,
+        })
+        .returning({ id: events.id });
+      ids.push(ev!.id);
+    }
+    sink.state.status = 200;
+    sink.state.delayMs = 1500;
+    sink.state.hits = 0;
+    w.start();
+    await until('the first notification sent', async () => sink.state.hits === 1);
+    await w.stop(200);
+    const back = await db.db.select().from(events).where(inArray(events.id, ids));
+    assert.ok(
+      back.every((e) => e.status === 'pending' && e.lockedBy === null),
+      'both given back',
+    );
+    // The first batch's notification answers after the stop; the lane must not go on to the second.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(sink.state.hits, 1, 'no notification for an event given back');
+    sink.state.delayMs = 0;
+  });
+});

@@ -71,6 +71,8 @@ export class Worker {
   private active = new Map<number, Promise<void>>();
   /** Events claimed and not finished yet (released on stop). */
   private held = new Set<number>();
+  /** Set when stop() gives back what is still held after its grace. */
+  private abandoned = false;
   private batches = 0;
   private state: WorkerState = 'stopped';
   /** Ends the current sleep; null while the loop is not sleeping. */
@@ -103,6 +105,7 @@ export class Worker {
   start() {
     if (this.state !== 'stopped') return;
     this.state = 'running';
+    this.abandoned = false;
     this.loopDone = this.loop();
     log.info({ worker: this.id, concurrency: this.opts.concurrency }, 'worker started');
   }
@@ -125,6 +128,9 @@ export class Worker {
     await this.loopDone;
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.active.values()]), timeout]);
+    // Past the grace the held events are given back: no lane may start another of its batches (their
+    // notifications would go out for events another worker may be running by then).
+    this.abandoned = true;
     const left = [...this.held];
     if (left.length > 0) {
       await releaseEvents(await this.db(), this.id, left).catch((err) =>
@@ -174,7 +180,10 @@ export class Worker {
           const ids = lane.flat().map((e) => e.id);
           for (const id of ids) this.held.add(id);
           const run = (async () => {
-            for (const batch of lane) await this.runBatch(batch);
+            for (const batch of lane) {
+              if (this.abandoned) break;
+              await this.runBatch(batch);
+            }
           })().finally(() => {
             for (const id of ids) this.held.delete(id);
             this.active.delete(n);
