@@ -521,20 +521,37 @@ describe('watchdog over the provider management API (the sandbox)', () => {
   });
 });
 
+/**
+ * An alert channel on 127.0.0.1: `answer` gives each post's status (and headers, and how long the
+ * answer takes); the posts it answered 200 are kept in order.
+ */
+async function channelSink(
+  answer: () => { status: number; headers?: Record<string, string>; delayMs?: number } = () => ({
+    status: 200,
+  }),
+) {
+  const posted: Array<{ text: string; transition: string }> = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const a = answer();
+    if (a.status === 200) posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    setTimeout(() => res.writeHead(a.status, a.headers).end(), a.delayMs ?? 0);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    posted,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    close: () => server.close(),
+  };
+}
+
 describe('channel, acknowledgement and replicas', () => {
   test('a dead channel never blocks evaluation; its messages arrive once it recovers', async () => {
-    const posted: Array<{ text: string; transition: string }> = [];
     let down = true;
-    const sink = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      if (down) return res.writeHead(503).end();
-      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200).end('ok');
-    });
-    sink.listen(0, '127.0.0.1');
-    await once(sink, 'listening');
-    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    const sink = await channelSink(() => ({ status: down ? 503 : 200 }));
+    const { posted, url } = sink;
     try {
       await only('storage', { threshold: 0.000001 });
       assert.deepEqual(await round(T0), ['opened:storage:database']);
@@ -569,17 +586,9 @@ describe('channel, acknowledgement and replicas', () => {
   });
 
   test('replicas posting side by side post each message once', async () => {
-    const posted: string[] = [];
-    const sink = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')).text);
-      // Slow enough that the second replica's claim comes while the first is still posting.
-      setTimeout(() => res.writeHead(200).end('ok'), 30);
-    });
-    sink.listen(0, '127.0.0.1');
-    await once(sink, 'listening');
-    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    // Slow enough that the second replica's claim comes while the first is still posting.
+    const sink = await channelSink(() => ({ status: 200, delayMs: 30 }));
+    const { url } = sink;
     try {
       await only('storage', { threshold: 0.000001 });
       assert.deepEqual(await round(T0), ['opened:storage:database']);
@@ -587,8 +596,8 @@ describe('channel, acknowledgement and replicas', () => {
         select alert_id, transition, text || ' #' || g, now() from alert_notifications, generate_series(1, 7) g`);
       await Promise.all([deliverNotifications(tdb.db, url, 5), deliverNotifications(tdb.db, url, 5)]);
       await deliverNotifications(tdb.db, url, 5);
-      assert.equal(posted.length, 8);
-      assert.equal(new Set(posted).size, 8, 'no message twice');
+      assert.equal(sink.posted.length, 8);
+      assert.equal(new Set(sink.posted.map((p) => p.text)).size, 8, 'no message twice');
       const [left] = await rows<{ n: number }>(
         sql`select count(*)::int as n from alert_notifications where delivered_at is null`,
       );
@@ -599,18 +608,11 @@ describe('channel, acknowledgement and replicas', () => {
   });
 
   test('a 429 is a pause, not a refusal: the message waits for Retry-After, the rest with it', async () => {
-    const posted: string[] = [];
     let limited = true;
-    const sink = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      if (limited) return res.writeHead(429, { 'retry-after': '30' }).end();
-      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')).transition);
-      res.writeHead(200).end('ok');
-    });
-    sink.listen(0, '127.0.0.1');
-    await once(sink, 'listening');
-    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    const sink = await channelSink(() =>
+      limited ? { status: 429, headers: { 'retry-after': '30' } } : { status: 200 },
+    );
+    const { url } = sink;
     try {
       await only('storage', { threshold: 0.000001 });
       assert.deepEqual(await round(T0), ['opened:storage:database']);
@@ -641,25 +643,19 @@ describe('channel, acknowledgement and replicas', () => {
       limited = false;
       await tdb.db.execute(sql`update alert_notifications set next_attempt_at = now()`);
       await deliverNotifications(tdb.db, url);
-      assert.deepEqual(posted, ['opened', 'resolved']);
+      assert.deepEqual(
+        sink.posted.map((p) => p.transition),
+        ['opened', 'resolved'],
+      );
     } finally {
       sink.close();
     }
   });
 
   test('an evaluation that stops is told to the channel directly, once per 15 min across replicas', async () => {
-    const posted: Array<{ text: string; transition: string }> = [];
     let down = false;
-    const sink = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      if (down) return res.writeHead(503).end();
-      posted.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200).end('ok');
-    });
-    sink.listen(0, '127.0.0.1');
-    await once(sink, 'listening');
-    const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+    const sink = await channelSink(() => ({ status: down ? 503 : 200 }));
+    const { posted, url } = sink;
     const INTERVAL = 30_000;
     try {
       await only('storage');

@@ -428,7 +428,7 @@ describe('wake-ups that come while the worker is claiming', () => {
   });
 });
 
-describe('a failure recorded while the database is briefly unreachable', () => {
+describe('a worker of its own: the database briefly gone, a stop past its grace', () => {
   let db: TestDb;
   const sink = downstream();
   let url: string;
@@ -440,6 +440,22 @@ describe('a failure recorded while the database is briefly unreachable', () => {
     sink.server.close();
     await db.close();
   });
+
+  /** A message.received event in the inbox (its handler posts a notification to the sink). */
+  async function queueInbound(interruptions = 0) {
+    const [ev] = await db.db
+      .insert(events)
+      .values({
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId: `own-${uniqueId()}`,
+        eventType: 'message.received',
+        payload: { event: 'message.received', data: inbound() },
+        interruptions,
+      })
+      .returning({ id: events.id });
+    return ev!.id;
+  }
 
   test('is written once the database is back within the lease: an attempt, not an interruption', async () => {
     let down = false;
@@ -468,25 +484,16 @@ describe('a failure recorded while the database is briefly unreachable', () => {
         down = false;
       }, 1500);
     });
-    const [ev] = await db.db
-      .insert(events)
-      .values({
-        source: 'skylightchat',
-        provider: 'skylight',
-        deliveryId: `flaky-${uniqueId()}`,
-        eventType: 'message.received',
-        payload: { event: 'message.received', data: inbound() },
-      })
-      .returning({ id: events.id });
+    const id = await queueInbound();
     w.start();
     try {
       const e = await until('the failure recorded', async () => {
-        const [row] = await db.db.select().from(events).where(eq(events.id, ev!.id));
+        const [row] = await db.db.select().from(events).where(eq(events.id, id));
         return row?.status === 'pending' && row.attempts === 1 ? row : undefined;
       });
       assert.equal(e.interruptions, 0);
       assert.match(e.lastError ?? '', /downstream answered 503/);
-      const att = await db.db.select().from(attempts).where(eq(attempts.eventId, ev!.id));
+      const att = await db.db.select().from(attempts).where(eq(attempts.eventId, id));
       assert.deepEqual(
         att.map((a) => [a.attempt, a.result]),
         [[1, 'transient']],
@@ -494,20 +501,6 @@ describe('a failure recorded while the database is briefly unreachable', () => {
     } finally {
       await w.stop();
     }
-  });
-});
-
-describe('a stop past its grace', () => {
-  let db: TestDb;
-  const sink = downstream();
-  let url: string;
-  before(async () => {
-    db = await openTestDb();
-    url = await sink.listen();
-  });
-  after(async () => {
-    sink.server.close();
-    await db.close();
   });
 
   test('gives the events back and starts none of their batches after it', async () => {
@@ -520,21 +513,7 @@ describe('a stop past its grace', () => {
       context: () => ({ notifyUrl: url }),
     });
     // An event interrupted once runs as a batch of its own, ahead of the other in the same lane.
-    const ids = [];
-    for (const interruptions of [1, 0]) {
-      const [ev] = await db.db
-        .insert(events)
-        .values({
-          source: 'skylightchat',
-          provider: 'skylight',
-          deliveryId: `stopping-${uniqueId()}`,
-          eventType: 'message.received',
-          payload: { event: 'message.received', data: inbound() },
-          interruptions,
-        })
-        .returning({ id: events.id });
-      ids.push(ev!.id);
-    }
+    const ids = [await queueInbound(1), await queueInbound(0)];
     sink.state.status = 200;
     sink.state.delayMs = 1500;
     sink.state.hits = 0;
