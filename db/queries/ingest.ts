@@ -277,3 +277,13 @@ export async function insertAckTimes(db: Queryable, timings: AckTime[]) {
       from json_to_recordset(${JSON.stringify(timings)}::json) as v(id bigint, "receivedAt" timestamptz, "ackMs" real)
     on conflict (receipt_id, received_at) do nothing`);
 }
+
+/**
+ * A receipt committed after the receiver had answered 503 (its write outlived the deadline): it
+ * records that answer, as the provider saw it, with the reason.
+ */
+export async function markAnsweredBeforeCommit(db: Queryable, r: { id: number; receivedAt: Date }) {
+  await db.execute(sql`
+    update receipts set http_status = 503, reason = 'write_timeout'
+     where id = ${r.id} and received_at = ${r.receivedAt.toISOString()}::timestamptz`);
+}

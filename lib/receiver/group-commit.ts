@@ -6,6 +6,7 @@ import {
   type IngestResult,
   ingestBatch,
   insertAckTimes,
+  markAnsweredBeforeCommit,
   valuesRefusal,
 } from '@/db/queries/ingest';
 import { isContentError, isWriteConflict } from '@/lib/errors';
@@ -16,11 +17,23 @@ type Pending = {
   resolve: (r: IngestResult) => void;
   reject: (e: unknown) => void;
   timer: NodeJS.Timeout | null;
+  /** Set when the deadline passed while the item was in flight: told whether it committed after all. */
+  late: ((committed: boolean) => void) | null;
 };
 
-/** The write did not commit within the deadline; the caller answers 503 so the provider retries. */
+/**
+ * The write did not commit within the deadline; the caller answers 503 so the provider retries.
+ * `committed` says, once known, whether the write committed after all (it was already in flight):
+ * then its receipt is corrected to the 503 that was answered, and the caller records no second row.
+ */
 export class DeadlineError extends Error {
   override name = 'DeadlineError';
+  constructor(
+    message: string,
+    readonly committed: Promise<boolean>,
+  ) {
+    super(message);
+  }
 }
 
 export type GroupCommitOptions = {
@@ -77,22 +90,51 @@ export class GroupCommit {
         item,
         resolve: (r) => {
           if (p.timer) clearTimeout(p.timer);
-          resolve(r);
+          if (!p.late) return resolve(r);
+          p.late(true);
+          // The receiver always sets receivedAt (the partition key the correction needs).
+          if (item.receipt.receivedAt)
+            this.answeredBeforeCommit({ id: r.receiptId, receivedAt: item.receipt.receivedAt });
         },
         reject: (e) => {
           if (p.timer) clearTimeout(p.timer);
-          reject(e);
+          if (p.late) p.late(false);
+          else reject(e);
         },
         timer: null,
+        late: null,
       };
       p.timer = setTimeout(() => {
+        p.timer = null;
+        const message = `not committed within ${this.deadlineMs} ms`;
         const i = this.queue.indexOf(p);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(new DeadlineError(`not committed within ${this.deadlineMs} ms`));
+        if (i >= 0) {
+          // Still queued: dropped, never written.
+          this.queue.splice(i, 1);
+          reject(new DeadlineError(message, Promise.resolve(false)));
+          return;
+        }
+        // In flight: it may still commit.
+        reject(new DeadlineError(message, new Promise<boolean>((r) => (p.late = r))));
       }, this.deadlineMs);
       this.queue.push(p);
       this.schedule();
     });
+  }
+
+  /**
+   * A receipt whose write committed after its caller had answered 503: it gets the answer that was
+   * given (the event it created stands; the provider's retry meets it as a duplicate).
+   */
+  private answeredBeforeCommit(receipt: { id: number; receivedAt: Date }) {
+    void this.db()
+      .then((db) => markAnsweredBeforeCommit(db, receipt))
+      .catch((err) =>
+        log.warn(
+          { err: errorMessage(err), receipt_id: receipt.id },
+          'could not correct a late-committed receipt',
+        ),
+      );
   }
 
   /** Records the exact ack time once the answer is ready; written in the background, batched. */

@@ -66,6 +66,8 @@ type Refusal = {
   bytes: number;
   /** A refused signature: its receipt waits for a diagnosis (./forensics-queue.ts). */
   forensics?: ForensicJob;
+  /** Recorded only if this resolves false: true means the request's own receipt committed after all. */
+  recordUnless?: Promise<boolean>;
 };
 
 /**
@@ -111,6 +113,8 @@ export async function receive(
         bodyBytes: r.bytes,
       };
       if (r.forensics) deps.forensics.submit(row, r.forensics);
+      else if (r.recordUnless)
+        void r.recordUnless.then((committed) => committed || deps.recorder.record(row));
       else deps.recorder.record(row);
     } else {
       metrics.refusalsUnrecorded.inc();
@@ -335,9 +339,18 @@ export async function receive(
     // Whatever the database said (down, locked, out of connections, a failing side table), nothing
     // was acknowledged: 503, and the provider retries. Only refused *content* is answered 200 (as
     // malformed), and the group commit decides that.
-    const reason = err instanceof DeadlineError ? 'write_timeout' : 'database_unavailable';
+    const late = err instanceof DeadlineError;
+    const reason = late ? 'write_timeout' : 'database_unavailable';
     log.warn({ err: errorMessage(err), reason }, 'receiver: durable write failed, answering 503');
-    return refuse({ ...signed, status: 503, outcome: 'unavailable', reason });
+    // A write still in flight at the deadline may commit yet: then its own receipt says 503 (the
+    // group commit corrects it) and this request gets no second row.
+    return refuse({
+      ...signed,
+      status: 503,
+      outcome: 'unavailable',
+      reason,
+      recordUnless: late ? err.committed : undefined,
+    });
   }
   const ackMs = performance.now() - req.startedAt;
   deps.commit.recordAck(result.receiptId, receivedAt, ackMs);
