@@ -44,11 +44,18 @@ export async function login(input: LoginInput, client: LoginClient): Promise<str
   // between the check above and this count): attempts sent at once meet the cap as a sequence does.
   // A success takes back this address's failures at this account only, so logging in to one's own
   // account does not clear guesses at another.
-  perClient.fail(from, email);
-  perAccount.fail(email, from);
-  const user = await findUserForLogin(db, email);
-  dummyHash ??= hashPassword('not a password');
-  const good = await verifyHash(input.password, user?.passwordHash ?? (await dummyHash));
+  const undo = [perClient.fail(from, email), perAccount.fail(email, from)];
+  let user: Awaited<ReturnType<typeof findUserForLogin>>;
+  let good: boolean;
+  try {
+    user = await findUserForLogin(db, email);
+    dummyHash ??= hashPassword('not a password');
+    good = await verifyHash(input.password, user?.passwordHash ?? (await dummyHash));
+  } catch (err) {
+    // The check itself failed (the database is down, say): no password was wrong.
+    for (const u of undo) u();
+    throw err;
+  }
   if (!user || !good || user.disabledAt !== null) {
     const code = user?.disabledAt && good ? 'user_disabled' : 'unauthorized';
     await insertAudit(db, { actor: email, ip: client.ip }, 'login_failed', null, null, {

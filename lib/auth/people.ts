@@ -96,9 +96,15 @@ export async function changePassword(
       retryAfterS: wait,
     });
   }
-  perAccount.fail(who.actor, PASSWORD_CHANGE);
-  const hash = await getPasswordHash(db, who.userId);
-  if (!hash || !(await verifyHash(v.current, hash))) {
+  const undo = perAccount.fail(who.actor, PASSWORD_CHANGE);
+  const right = await getPasswordHash(db, who.userId)
+    .then(async (hash) => hash !== null && (await verifyHash(v.current, hash)))
+    .catch((err: unknown) => {
+      // The check itself failed (the database is down, say): no password was wrong.
+      undo();
+      throw err;
+    });
+  if (!right) {
     await insertAudit(db, who, 'password_change', who.actor, null, {
       result: 'refused',
       code: 'wrong_password',

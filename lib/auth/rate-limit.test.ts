@@ -41,3 +41,15 @@ test('keeps at most maxKeys keys, dropping the least recently failed first', () 
   assert.equal(l.retryAfterS('a'), null, 'the oldest key went');
   assert.notEqual(l.retryAfterS('d'), null);
 });
+
+test("fail's undo takes back that one failure only (an attempt that could not be checked)", () => {
+  const l = new FailureLimiter(2, 60_000, () => 0);
+  l.fail('a', 'x');
+  const undo = l.fail('a', 'x');
+  assert.notEqual(l.retryAfterS('a'), null);
+  undo();
+  undo();
+  assert.equal(l.retryAfterS('a'), null);
+  l.fail('a', 'x');
+  assert.notEqual(l.retryAfterS('a'), null, 'the first failure still counts');
+});

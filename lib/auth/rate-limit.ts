@@ -25,13 +25,20 @@ export class FailureLimiter {
    * Counts a failure against `key`. `tag` names the other side of the attempt (the account, for an
    * address's count), so that a success can take back exactly its own failures with `forgive`.
    */
-  fail(key: string, tag = ''): void {
+  fail(key: string, tag = ''): () => void {
     const recent = this.recent(key);
-    recent.push({ at: this.now(), tag });
+    const failure = { at: this.now(), tag };
+    recent.push(failure);
     // Re-inserting moves the key to the end, so the Map's order is oldest activity first.
     this.failures.delete(key);
     this.failures.set(key, recent);
     if (this.failures.size > this.maxKeys) this.sweep();
+    // Takes back this one failure (the attempt could not be checked at all).
+    return () => {
+      const list = this.failures.get(key);
+      const i = list?.indexOf(failure) ?? -1;
+      if (i >= 0) list!.splice(i, 1);
+    };
   }
 
   /** Takes back `key`'s failures tagged `tag`; the others stay counted. */
