@@ -485,6 +485,8 @@ describe('a worker of its own: the database briefly gone, a stop past its grace'
       }, 1500);
     });
     const id = await queueInbound();
+    const states = new Set<string>();
+    const sampler = setInterval(() => states.add(w.status), 20);
     w.start();
     try {
       const e = await until('the failure recorded', async () => {
@@ -498,7 +500,11 @@ describe('a worker of its own: the database briefly gone, a stop past its grace'
         att.map((a) => [a.attempt, a.result]),
         [[1, 'transient']],
       );
+      // Health saw the worker paused while the database refused it, and running again after.
+      assert.ok(states.has('paused'), `states seen: ${[...states]}`);
+      await until('the worker resumed', async () => w.status === 'running' || undefined);
     } finally {
+      clearInterval(sampler);
       await w.stop();
     }
   });

@@ -360,6 +360,12 @@ export class Worker {
         );
         return;
       } catch (writeErr) {
+        // The claim loop may not try the database while this lane holds the slots: say it here, so
+        // health reports a worker the database refuses as paused (the next claim resumes it).
+        if (this.state === 'running') {
+          log.warn({ worker: this.id, err: errorMessage(writeErr) }, 'worker paused: cannot record');
+          this.state = 'paused';
+        }
         if (Date.now() + wait > until || this.state === 'stopping') {
           log.warn(
             { event_id: e.id, err: errorMessage(writeErr) },
