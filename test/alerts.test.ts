@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { openDb } from '@/db/client';
 import { record } from '@/db/histogram';
-import { acknowledgeAlert, upsertRule } from '@/db/queries/alerts';
+import { acknowledgeAlert, readMemory, upsertRule } from '@/db/queries/alerts';
 import { listDeadLetters } from '@/db/queries/dlq';
 import { pruneOld } from '@/db/queries/maintenance';
 import { type RollupCell, writeRollups } from '@/db/queries/rollups';
@@ -382,6 +382,36 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     assert.match(String(a!.summary), /now points at elsewhere\.test\/hooks/);
     assert.doesNotMatch(String(a!.summary), /token=abc/, 'the query (maybe a token) is not shown');
     await sandbox.core.updateWebhook(hookId, { url: `${APP}/api/webhooks/skylightchat` });
+  });
+
+  test('a webhook re-pointed elsewhere while another active one points here is forgotten: its failures are not ours', async () => {
+    await only('provider_failed', { threshold: 1, windowMinutes: 60 });
+    await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
+    const other = (
+      await sandbox.core.createWebhook({ name: 'moved away', url: `${APP}/api/webhooks/skylightchat` })
+    ).id;
+    try {
+      assert.deepEqual(await round(T0, { management }), []);
+      await sandbox.core.updateWebhook(other, { url: 'https://elsewhere.test/hooks' });
+      // The other receiver refuses it: that receiver's failure, not a delivery of ours at risk.
+      const d = await sandbox.core.store.addDelivery({
+        webhookId: other,
+        eventType: 'contact.created',
+        deliveryId: 'elsewhere-1',
+        attemptNumber: 4,
+        payload: '{}',
+        nextAttemptAt: null,
+      });
+      await sandbox.core.store.finishDelivery(d.id, {
+        status: 'failed',
+        responseStatusCode: 500,
+        responseBody: '',
+      });
+      assert.deepEqual(await round(Date.now(), { management }), []);
+      assert.deepEqual(await readMemory(tdb.db, 'alerts:watched_webhooks', {}), { skylightchat: [hookId] });
+    } finally {
+      await sandbox.core.deleteWebhook(other);
+    }
   });
 
   test('provider_failed: failed deliveries we never received open, with their retry deadline or loss', async () => {

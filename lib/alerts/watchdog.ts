@@ -85,9 +85,12 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
     const window = providerOf(provider).delivery;
     for (const source of o.sources.filter((s) => s.provider === provider)) {
       const pointing = hooks.filter((h) => pointsAt(h.url, source.slug, o.appUrl));
-      const known = new Set([...(watched[source.slug] ?? []), ...pointing.map((h) => h.id)]);
-      watched[source.slug] = [...known];
       const active = pointing.filter((h) => h.is_active);
+      // With an active webhook pointed here, the ones deleted or re-pointed since were replaced: they
+      // are forgotten (a re-pointed one's failures are another receiver's, not ours).
+      const remembered = active.length > 0 ? [] : (watched[source.slug] ?? []);
+      const known = new Set([...remembered, ...pointing.map((h) => h.id)]);
+      watched[source.slug] = [...known];
       if (known.size > 0 && active.length === 0) {
         webhookDisabled.push(disabledFinding(source.slug, [...known], hooks, pointing));
       }
