@@ -510,14 +510,23 @@ describe('a worker of its own: the database briefly gone, a stop past its grace'
   });
 
   test('gives the events back and starts none of their batches after it', async () => {
-    const w = new Worker(async () => db.prepared, {
-      concurrency: 1,
-      maxAttempts: 5,
-      backoffMs: 60_000,
-      pollMs: 50,
-      id: 'stopping',
-      context: () => ({ notifyUrl: url }),
-    });
+    // Asked for after the stop, the database would be opened again as the process closes it.
+    let stopped = false;
+    let askedAfterStop = 0;
+    const w = new Worker(
+      async () => {
+        if (stopped) askedAfterStop++;
+        return db.prepared;
+      },
+      {
+        concurrency: 1,
+        maxAttempts: 5,
+        backoffMs: 60_000,
+        pollMs: 50,
+        id: 'stopping',
+        context: () => ({ notifyUrl: url }),
+      },
+    );
     // An event interrupted once runs as a batch of its own, ahead of the other in the same lane.
     const ids = [await queueInbound(1), await queueInbound(0)];
     sink.state.status = 200;
@@ -526,6 +535,7 @@ describe('a worker of its own: the database briefly gone, a stop past its grace'
     w.start();
     await until('the first notification sent', async () => sink.state.hits === 1);
     await w.stop(200);
+    stopped = true;
     const back = await db.db.select().from(events).where(inArray(events.id, ids));
     assert.ok(
       back.every((e) => e.status === 'pending' && e.lockedBy === null),
@@ -534,6 +544,7 @@ describe('a worker of its own: the database briefly gone, a stop past its grace'
     // The first batch's notification answers after the stop; the lane must not go on to the second.
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(sink.state.hits, 1, 'no notification for an event given back');
+    assert.equal(askedAfterStop, 0, 'the late batch left the database alone');
     sink.state.delayMs = 0;
   });
 });

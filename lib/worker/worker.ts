@@ -61,6 +61,12 @@ const DEFAULT_BATCH = 16;
  */
 export const MAX_INTERRUPTIONS = 5;
 
+/** A stopped worker's late batch asked for the database (see Worker.db). */
+class WorkerAbandonedError extends Error {
+  override name = 'WorkerAbandonedError';
+  override message = 'the worker was stopped: its events were given back';
+}
+
 /** Claims due events from the inbox and runs their handlers; see DESIGN.md "The flow of one delivery". */
 export class Worker {
   readonly id: string;
@@ -89,7 +95,7 @@ export class Worker {
   processed = 0;
 
   constructor(
-    private readonly db: () => Promise<Db>,
+    private readonly openDb: () => Promise<Db>,
     private readonly opts: WorkerOptions,
   ) {
     this.id = opts.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
@@ -133,12 +139,22 @@ export class Worker {
     this.abandoned = true;
     const left = [...this.held];
     if (left.length > 0) {
-      await releaseEvents(await this.db(), this.id, left).catch((err) =>
+      await releaseEvents(await this.openDb(), this.id, left).catch((err) =>
         log.warn({ err: errorMessage(err) }, 'worker: could not release events; their leases will expire'),
       );
     }
     this.state = 'stopped';
     log.info({ worker: this.id, released: left.length }, 'worker stopped');
+  }
+
+  /**
+   * The database, for anything but the stop's own release. Past the stop's grace a batch that was
+   * still running touches it no more: its events were given back (a lost lease, nothing to record),
+   * and the process closes the database next, which a late call would open again.
+   */
+  private async db(): Promise<Db> {
+    if (this.abandoned) throw new WorkerAbandonedError();
+    return this.openDb();
   }
 
   private async loop() {
@@ -290,8 +306,8 @@ export class Worker {
     if (prepared.length === 0) return;
     if (prepared.length === 1) return this.commitOne(prepared[0]!);
     prepared.sort((a, b) => a.e.id - b.e.id);
-    const db = await this.db();
     try {
+      const db = await this.db();
       const outcomes = await db.transaction(async (tx) => {
         // Sent without waiting: the server runs a connection's statements in the order they were
         // sent, so the leases are locked before any handler writes, and a lost lease rolls back what
@@ -332,6 +348,13 @@ export class Worker {
     t0: number,
     err: unknown,
   ) {
+    if (this.abandoned) {
+      log.warn(
+        { event_id: e.id, worker: this.id, err: describeError(err) },
+        'worker stopped: this attempt is not recorded (the event was given back)',
+      );
+      return;
+    }
     const kind = classify(err);
     const error = describeError(err);
     const durationMs = performance.now() - t0;
@@ -366,7 +389,7 @@ export class Worker {
           log.warn({ worker: this.id, err: errorMessage(writeErr) }, 'worker paused: cannot record');
           this.state = 'paused';
         }
-        if (Date.now() + wait > until || this.state === 'stopping') {
+        if (Date.now() + wait > until || this.state === 'stopping' || this.abandoned) {
           log.warn(
             { event_id: e.id, err: errorMessage(writeErr) },
             'worker: could not record failure; lease will expire',
