@@ -81,7 +81,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class SourceDirectory {
   private readonly cache = new Map<string, Entry>();
   private readonly fresh = new Map<string, { startedAt: number; value: Promise<StoredSourceState> }>();
-  private readonly lastGood = new Map<string, StoredSourceState>();
   private readonly opened = new WeakMap<StoredSourceState, Promise<Map<number, string>>>();
   private readonly builtIns = new Map<string, ResolvedSource>();
   private forensic: { at: number; value: Promise<Map<string, Keyring>> } | null = null;
@@ -157,12 +156,17 @@ export class SourceDirectory {
   private builtInSource(b: BuiltInSource): ResolvedSource {
     let source = this.builtIns.get(b.slug);
     if (source) return source;
+    // Kept for the built-in sources only: a slug anyone may send must not hold memory here.
+    let lastGood: StoredSourceState = { row: null, secrets: [] };
     const state = async () => {
       const hit = this.cache.get(b.slug);
       const entry = hit && performance.now() - hit.at < this.ttlMs ? hit.value : this.load(b.slug);
       // The environment's secrets keep working while the database is away (a 503 follows anyway
       // at the write, but a refused signature stays a 400).
-      return entry.catch(() => this.lastGood.get(b.slug) ?? { row: null, secrets: [] });
+      return entry.then(
+        (s) => (lastGood = s),
+        () => lastGood,
+      );
     };
     source = {
       slug: b.slug,
@@ -224,10 +228,7 @@ export class SourceDirectory {
     const value = sleep(startedAt - now).then(() => this.read(slug));
     this.fresh.set(slug, { startedAt, value });
     value.then(
-      (s) => {
-        this.cache.set(slug, { at: startedAt, value });
-        this.lastGood.set(slug, s);
-      },
+      () => this.cache.set(slug, { at: startedAt, value }),
       () => this.fresh.get(slug)?.value === value && this.fresh.delete(slug),
     );
     return value;
@@ -238,10 +239,7 @@ export class SourceDirectory {
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(slug, { at: performance.now(), value });
     // A failed read (database down) is not remembered: the next request tries again.
-    value.then(
-      (s) => this.lastGood.set(slug, s),
-      () => this.cache.get(slug)?.value === value && this.cache.delete(slug),
-    );
+    value.catch(() => this.cache.get(slug)?.value === value && this.cache.delete(slug));
     return value;
   }
 
