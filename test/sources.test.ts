@@ -6,6 +6,7 @@ import { auditLog, sourceSecrets, sources } from '@/db/schema';
 import type { AppError } from '@/lib/errors';
 import { SecretBox } from '@/lib/sources/crypto';
 import { SourceDirectory } from '@/lib/sources/directory';
+import { addSecret, retireSecret } from '@/lib/sources/secrets';
 import { createSource, listSources, patchSource, type SourceDeps } from '@/lib/sources/service';
 import { openTestDb, type TestDb } from './helpers/db';
 
@@ -142,5 +143,29 @@ describe('sources', () => {
     assert.equal((await h.db.select().from(sources).where(eq(sources.slug, 'nokey'))).length, 0);
     // A stored source whose secrets cannot be opened fails loudly, not as "no secrets".
     await assert.rejects((await keyless.directory.resolve('orders'))!.keyring(), /SECRETS_ENCRYPTION_KEY/);
+  });
+});
+
+describe('retiring the new secret of a rotation', () => {
+  test('gives the previous one back its permanence: no overlap left to run out into an outage', async () => {
+    const s = { ...deps, managementApi: () => null };
+    await createSource(
+      deps,
+      { slug: 'undo', provider: 'sly', enabled: true, secrets: [{ value: `${SECRET}-a` }] },
+      who,
+    );
+    const added = await addSecret(s, 'undo', { value: `${SECRET}-b`, overlapSeconds: 60 }, who);
+    const fresh = added.secrets.find((x) => x.status === 'active')!;
+    const previous = added.secrets.find((x) => x.status === 'expiring')!;
+    const after = await retireSecret(s, 'undo', fresh.id!, who);
+    assert.equal(after.secrets.find((x) => x.id === fresh.id)?.status, 'retired');
+    assert.equal(after.secrets.find((x) => x.id === previous.id)?.status, 'active');
+    const [row] = await h.db.select().from(sourceSecrets).where(eq(sourceSecrets.id, previous.id!));
+    assert.equal(row?.expiresAt, null, 'stored without an expiry');
+    const [audit] = await h.db
+      .select({ detail: auditLog.detail })
+      .from(auditLog)
+      .where(eq(auditLog.action, 'secret_retire'));
+    assert.deepEqual(audit?.detail, { secret_id: fresh.id, kept_without_expiry: previous.id });
   });
 });

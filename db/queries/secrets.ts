@@ -151,6 +151,7 @@ export async function retireSecret(
       .select({
         id: sourceSecrets.id,
         active: sql<boolean>`${sourceSecrets.expiresAt} is null or ${sourceSecrets.expiresAt} > now()`,
+        lasting: sql<boolean>`${sourceSecrets.expiresAt} is null`,
       })
       .from(sourceSecrets)
       .where(eq(sourceSecrets.source, slug))
@@ -158,12 +159,23 @@ export async function retireSecret(
     const target = rows.find((r) => r.id === id);
     if (!target) return 'not_found';
     if (!target.active) return 'already_inactive';
-    if (!rows.some((r) => r.active && r.id !== id)) return 'last_active';
+    const others = rows.filter((r) => r.active && r.id !== id);
+    if (others.length === 0) return 'last_active';
     await tx
       .update(sourceSecrets)
       .set({ expiresAt: sql`now()` })
       .where(and(eq(sourceSecrets.id, id), eq(sourceSecrets.source, slug)));
-    await insertAudit(tx, who, 'secret_retire', slug, { secret_id: id });
+    // Retiring the one secret without an expiry (the new one of a rotation, undone) would leave only
+    // secrets in their overlap: every delivery refused when it ends. The newest of them is kept.
+    let kept: number | null = null;
+    if (!others.some((r) => r.lasting)) {
+      kept = Math.max(...others.map((r) => r.id));
+      await tx.update(sourceSecrets).set({ expiresAt: null }).where(eq(sourceSecrets.id, kept));
+    }
+    await insertAudit(tx, who, 'secret_retire', slug, {
+      secret_id: id,
+      ...(kept !== null ? { kept_without_expiry: kept } : {}),
+    });
     return 'retired';
   });
 }
