@@ -260,6 +260,32 @@ test('pruning removes everything past retention in one run, batch after batch, a
   assert.equal(after.old, 0);
 });
 
+test("fingerprint retention deletes only expired keys: another source's live key of the same content stays", async () => {
+  await db.db.insert(fingerprints).values([
+    {
+      source: 'prune-a',
+      fingerprint: 'fp-prune-shared',
+      eventId: 1,
+      createdAt: new Date(Date.now() - 25 * 3_600_000),
+    },
+    {
+      source: 'prune-b',
+      fingerprint: 'fp-prune-shared',
+      eventId: 2,
+      createdAt: new Date(Date.now() - 3_600_000),
+    },
+  ]);
+  await pruneOld(db.db, 30, { fingerprintHours: 24 });
+  const left = await db.db
+    .select({ source: fingerprints.source })
+    .from(fingerprints)
+    .where(eq(fingerprints.fingerprint, 'fp-prune-shared'));
+  assert.deepEqual(
+    left.map((r) => r.source),
+    ['prune-b'],
+  );
+});
+
 test('vacuumTables sets the visibility map and the planner statistics the queue gauges rely on', async () => {
   // Dead row versions on every page, for the vacuum to clear.
   await db.db.execute(sql`update events set last_error = null`);

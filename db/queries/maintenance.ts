@@ -76,9 +76,12 @@ export async function pruneOld(
   const events = await drain(sql`with d as (delete from events where id in (
     select id from events where created_at < ${cutoff} and status in ('processed', 'discarded')
      order by id limit ${batch}) returning 1) select count(*)::int as n from d`);
-  await drain(sql`with d as (delete from fingerprints where fingerprint in (
-    select fingerprint from fingerprints where created_at < now() - make_interval(hours => ${fingerprintHours}::int)
-     limit ${batch}) returning 1) select count(*)::int as n from d`);
+  // By (source, fingerprint), and the age tested again on the row deleted: another source's live
+  // key of the same content, or a key an ingest took over meanwhile (created_at now), stays.
+  const expired = sql`created_at < now() - make_interval(hours => ${fingerprintHours}::int)`;
+  await drain(sql`with d as (delete from fingerprints where ${expired} and (source, fingerprint) in (
+    select source, fingerprint from fingerprints where ${expired} limit ${batch}) returning 1)
+    select count(*)::int as n from d`);
   // Rollups hold one row per minute or hour and type: a few thousand rows a day at most.
   await db.execute(sql`delete from receipt_rollups where minute < ${cutoff}`);
   await db.execute(sql`delete from receipt_counts_hourly where hour < ${cutoff}`);
