@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
+import { retryDeadLetter } from '@/db/queries/dlq';
 import { attempts, events } from '@/db/schema';
 import { openTestDb, type TestDb } from './helpers/db';
 import { post, signedDelivery, uniqueId } from './helpers/deliveries';
@@ -92,4 +93,36 @@ test('without updated_at the signed envelope timestamp orders the changes', asyn
     await new Promise((r) => setTimeout(r, 30));
   }
   assert.equal((await contact(id))?.name, 'newer');
+});
+
+test('two changes with the same version: a dead letter of the earlier one, retried after the later one applied, is stale', async () => {
+  const id = uniqueId();
+  // The earlier change arrived first and died (its id is the lower one); the later one then applied.
+  const [first] = await db.db
+    .insert(events)
+    .values({
+      source: 'skylightchat',
+      provider: 'skylight',
+      deliveryId: `tie-${uniqueId()}`,
+      eventType: 'contact.updated',
+      payload: { event: 'contact.updated', data: { contact: { id, name: 'earlier', updated_at: at(7) } } },
+      status: 'dead',
+    })
+    .returning({ id: events.id });
+  assert.equal(await deliver('contact.updated', { id, name: 'later', updated_at: at(7) }), 'success');
+  await retryDeadLetter(db.db, first!.id, { actor: 'ops@example.test', ip: null });
+  for (const end = Date.now() + 15_000; Date.now() < end; ) {
+    const [e] = await db.db.select().from(events).where(eq(events.id, first!.id));
+    if (e?.status === 'processed') break;
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  const results = await db.db
+    .select({ result: attempts.result })
+    .from(attempts)
+    .where(eq(attempts.eventId, first!.id));
+  assert.deepEqual(
+    results.map((r) => r.result),
+    ['skipped_stale'],
+  );
+  assert.equal((await contact(id))?.name, 'later');
 });

@@ -131,19 +131,31 @@ export async function* iterateDeadLetterPayloads(db: Queryable, f: DlqFilter, pa
 }
 
 /** The stored version of each object asked for (entity_versions), keyed `entity:id`. */
+export type StoredVersion = { versionAt: Date; deleted: boolean; eventId: number };
+
 export async function storedVersions(
   db: Queryable,
   keys: { entity: string; id: number | bigint }[],
-): Promise<Map<string, { versionAt: Date; deleted: boolean }>> {
-  const out = new Map<string, { versionAt: Date; deleted: boolean }>();
+): Promise<Map<string, StoredVersion>> {
+  const out = new Map<string, StoredVersion>();
   if (keys.length === 0) return out;
   const tuples = keys.map((k) => sql`(${k.entity}, ${String(k.id)}::bigint)`);
-  const rows = rowsOf<{ entity: string; id: string; version_at: string | Date; deleted: boolean }>(
-    await db.execute(sql`select entity, id::text as id, version_at, deleted from entity_versions
+  const rows = rowsOf<{
+    entity: string;
+    id: string;
+    version_at: string | Date;
+    deleted: boolean;
+    event_id: string | number;
+  }>(
+    await db.execute(sql`select entity, id::text as id, version_at, deleted, event_id from entity_versions
       where (entity, id) in (${sql.join(tuples, sql`, `)})`),
   );
   for (const r of rows) {
-    out.set(`${r.entity}:${r.id}`, { versionAt: new Date(r.version_at), deleted: r.deleted });
+    out.set(`${r.entity}:${r.id}`, {
+      versionAt: new Date(r.version_at),
+      deleted: r.deleted,
+      eventId: Number(r.event_id),
+    });
   }
   return out;
 }

@@ -4,6 +4,7 @@ import {
   type DlqFilter,
   iterateDeadLetterPayloads,
   retryDeadLetters,
+  type StoredVersion,
   storedVersions,
 } from '@/db/queries/dlq';
 import { handlerFor } from '@/lib/worker/handlers';
@@ -57,11 +58,11 @@ function targetOf(e: {
 }
 
 /** Would the handler skip this change? The same comparison as writeIfNewer, read-only. */
-function isSuperseded(t: VersionTarget, stored: { versionAt: Date; deleted: boolean } | undefined): boolean {
+function isSuperseded(t: VersionTarget, eventId: number, stored: StoredVersion | undefined): boolean {
   if (t.version === null || !stored) return false;
   const v = t.version.getTime();
   const s = stored.versionAt.getTime();
-  return !(s < v || (s === v && !stored.deleted));
+  return !(s < v || (s === v && !stored.deleted && stored.eventId <= eventId));
 }
 
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
@@ -104,7 +105,7 @@ export async function previewRetry(
       const t = targets[i];
       if (!t) return;
       const s = stored.get(`${t.entity}:${String(t.id)}`);
-      if (isSuperseded(t, s)) supersededIds.push(e.id);
+      if (isSuperseded(t, e.id, s)) supersededIds.push(e.id);
       if (s?.deleted) missing++;
     });
   }

@@ -99,8 +99,10 @@ export function versionOf(
  * With `write` null only the claim is made: for a write that must see rows another transaction
  * committed while the claim waited for its lock (see contact-deleted.ts).
  *
- * The claim loses when the stored state is newer, or is a deletion at least as new: false, nothing is
- * written, and the change is to be skipped. A change without a version is always applied (and leaves
+ * The claim loses when the stored state is newer, or is a deletion at least as new, or is as new and
+ * came from a later event (versions are times to the second or millisecond: two changes in one
+ * tick are told apart by the order they arrived in, so a retried older one does not win again; the
+ * same event replayed does): false, nothing is written, and the change is to be skipped. A change without a version is always applied (and leaves
  * the stored version alone).
  *
  * One statement, not a claim and then the write: on PGlite every statement costs its one database
@@ -125,7 +127,8 @@ export async function writeIfNewer(
       values (${o.entity}, ${dbId(o.id)}, ${o.version.toISOString()}::timestamptz, ${o.deleted}, ${o.eventId})
       on conflict (entity, id) do update
          set version_at = excluded.version_at, deleted = excluded.deleted, event_id = excluded.event_id
-       where v.version_at < excluded.version_at or (v.version_at = excluded.version_at and not v.deleted)
+       where v.version_at < excluded.version_at
+          or (v.version_at = excluded.version_at and not v.deleted and v.event_id <= excluded.event_id)
       returning 1)${w}
     select exists (select 1 from won) as won`);
   return rowsOf<{ won: boolean }>(res)[0]?.won === true;
