@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { events, payloadDrift, payloadShapes, payloadShapeTypes } from '@/db/schema';
 import { DRIFT_RULES } from '@/lib/payload/drift';
 import { learnPayloadShapes, payloadDriftSince } from '@/lib/payload/learner';
@@ -157,4 +158,24 @@ test('shapes are kept per source and event type, and bounded in paths', async ()
     .from(payloadShapes)
     .where(and(eq(payloadShapes.eventType, type), eq(payloadShapes.source, 'other-source')));
   assert.equal(paths.length, DRIFT_RULES.MAX_PATHS);
+});
+
+test('a run reads as many payloads as fit its byte budget (at least one), and the next runs go on from there', async () => {
+  while ((await learn()).learned > 0);
+  const ids: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    ids.push(await queue('big.event', { blob: randomBytes(60_000).toString('base64'), i }));
+  }
+  const [one] = await db.db
+    .select({ bytes: sql<number>`pg_column_size(${events.payload})` })
+    .from(events)
+    .where(eq(events.id, ids[0]!));
+  const maxBytes = Math.floor(Number(one!.bytes) * 2.5);
+  const runs = [];
+  for (let i = 0; i < 4; i++) runs.push((await learnPayloadShapes(db.db, { settleMs: 0, maxBytes })).learned);
+  assert.deepEqual(runs, [2, 2, 0, 0]);
+  // A payload larger than the budget still gets its run, alone.
+  await queue('big.event', { blob: randomBytes(60_000).toString('base64'), i: 4 });
+  const alone = await learnPayloadShapes(db.db, { settleMs: 0, maxBytes: 10 });
+  assert.equal(alone.learned, 1);
 });

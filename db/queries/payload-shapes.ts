@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf, type Tx } from '../client';
 import {
   events,
@@ -44,9 +44,12 @@ export async function eventsToLearn(
   afterId: number,
   limit: number,
   settleMs: number,
+  maxBytes: number,
 ): Promise<EventToLearn[]> {
-  return tx
-    .select({ id: events.id, source: events.source, eventType: events.eventType, payload: events.payload })
+  // The ids and stored sizes first, then the payloads of as many as fit `maxBytes` (at least one):
+  // 500 payloads of a megabyte each, parsed at once, were most of the process's heap.
+  const sized = await tx
+    .select({ id: events.id, bytes: sql<number>`pg_column_size(${events.payload})` })
     .from(events)
     .where(
       and(
@@ -56,6 +59,19 @@ export async function eventsToLearn(
     )
     .orderBy(asc(events.id))
     .limit(limit);
+  const ids: number[] = [];
+  let total = 0;
+  for (const r of sized) {
+    total += Number(r.bytes);
+    if (ids.length > 0 && total > maxBytes) break;
+    ids.push(r.id);
+  }
+  if (ids.length === 0) return [];
+  return tx
+    .select({ id: events.id, source: events.source, eventType: events.eventType, payload: events.payload })
+    .from(events)
+    .where(inArray(events.id, ids))
+    .orderBy(asc(events.id));
 }
 
 export async function newestEventId(tx: Queryable): Promise<number> {

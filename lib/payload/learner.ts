@@ -19,6 +19,8 @@ import { shapeOf } from './shape';
 export type LearnOptions = {
   /** Events read per run (one transaction). */
   batch?: number;
+  /** Payload bytes read per run (as stored, so compressed: parsed they are several times this). */
+  maxBytes?: number;
   /** Events younger than this wait for the next run (see eventsToLearn). */
   settleMs?: number;
   /** Further behind than this, the learner jumps to the recent end instead of replaying history. */
@@ -46,10 +48,9 @@ export async function learnPayloadShapes(db: Db, opts: LearnOptions = {}): Promi
   // A burst or an old database: shape drift is judged on a sample, so catching up on every event
   // would only delay the findings that matter (the recent ones).
   const after = newest - seen > maxBacklog ? newest - batch : seen;
-  const rows = (await eventsToLearn(db, after, batch, settleMs)).map((r) => ({
-    ...r,
-    shape: shapeOf(r.payload),
-  }));
+  const rows = (await eventsToLearn(db, after, batch, settleMs, opts.maxBytes ?? 8 * 1_048_576)).map(
+    ({ payload, ...r }) => ({ ...r, shape: shapeOf(payload) }),
+  );
   if (rows.length === 0) return { learned: 0, drift: 0, busy: false };
 
   return db.transaction(async (tx) => {
