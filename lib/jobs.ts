@@ -3,7 +3,7 @@ import { errorMessage } from '@/db/errors';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
-import { indexReceiptBodies } from '@/db/queries/search';
+import { indexReceiptBodies, sweepLateReceipts } from '@/db/queries/search';
 import { alertJobs } from '@/lib/alerts/job';
 import { ensureDays } from '@/lib/db';
 import { env } from '@/lib/env';
@@ -25,7 +25,12 @@ type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
  */
 const SEARCH_BATCH = env.DATABASE_URL ? 200 : 50;
 
+/** The search index's sweep for late commits (db/queries/search.ts sweepLateReceipts). */
+const LATE_SWEEP_EVERY_MS = 30_000;
+const LATE_SWEEP_WINDOW_S = 90;
+
 function jobs(rollups: RollupBuffer): Job[] {
+  let lastSweep = 0;
   return [
     {
       name: 'rollups',
@@ -62,6 +67,16 @@ function jobs(rollups: RollupBuffer): Job[] {
         while (n === SEARCH_BATCH && Date.now() < until) {
           n = await indexReceiptBodies(db, SEARCH_BATCH);
           metrics.searchIndexed.inc(n);
+        }
+        // Every 30 s, the receipts of the last 90 s that committed behind the batches' margin.
+        if (Date.now() - lastSweep >= LATE_SWEEP_EVERY_MS) {
+          lastSweep = Date.now();
+          let late = SEARCH_BATCH;
+          while (late === SEARCH_BATCH && Date.now() < until + 1000) {
+            late = await sweepLateReceipts(db, LATE_SWEEP_WINDOW_S, SEARCH_BATCH);
+            metrics.searchIndexed.inc(late);
+            if (late > 0) log.info({ late }, 'search index: receipts that committed late indexed');
+          }
         }
       },
     },

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
 import { listDeliveries } from '@/db/queries/deliveries';
 import { listDeadLetters } from '@/db/queries/dlq';
-import { indexReceiptBodies, pathDocuments, searchProgress } from '@/db/queries/search';
+import { indexReceiptBodies, pathDocuments, searchProgress, sweepLateReceipts } from '@/db/queries/search';
 import { receipts } from '@/db/schema';
 import { deliveriesQuerySchema } from '@/lib/api/schemas';
 import { openTestDb, type TestDb } from './helpers/db';
@@ -148,6 +148,36 @@ describe('after the indexer ran', () => {
     await db.db.execute(sql`delete from receipts where id = ${ids.percent!}`);
     assert.deepEqual(await search({ text: '100%' }), []);
     delete ids.percent;
+  });
+});
+
+describe('a receipt that commits after the indexer passed its id by more than the margin', () => {
+  test('is indexed by the sweep of recent receipts, not by the batches', async () => {
+    const late = async (name: string, id: number) => {
+      ids[name] = id;
+      await db.db.insert(receipts).values({
+        id,
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId: name,
+        eventType: 'contact.updated',
+        outcome: 'accepted',
+        httpStatus: 200,
+        ackMs: 1,
+        headers: {},
+        body: envelope('contact.updated', { contact: { id: 1, email: `${name}@late.test` } }),
+        bodyBytes: 10,
+      });
+    };
+    await late('far-ahead', 50_000);
+    while ((await indexReceiptBodies(db.db, 50)) > 0);
+    // Its id was taken long before, its commit came now: 2,000 below the highest indexed.
+    await late('committed-late', 48_000);
+    assert.equal(await indexReceiptBodies(db.db, 50), 0, 'behind the margin: the batches pass it by');
+    assert.deepEqual(await search({ text: 'committed-late@late.test' }), []);
+    assert.equal(await sweepLateReceipts(db.db, 90, 50), 1);
+    assert.deepEqual(await search({ text: 'committed-late@late.test' }), ['committed-late']);
+    assert.equal(await sweepLateReceipts(db.db, 90, 50), 0, 'once');
   });
 });
 

@@ -8,7 +8,9 @@ export type ContentFilter = { text?: string; path?: string; value?: string };
 const COUNT_CAP = 100_000;
 /**
  * Receipt ids are taken when a transaction starts, so one may commit after a higher id was indexed.
- * Each batch looks again this far below the highest indexed id for rows that were not visible yet.
+ * Each batch looks again this far below the highest indexed id for rows that were not visible yet;
+ * later ones than that (one process has 1,024 ids in flight, each replica as many again) are the
+ * sweep's (sweepLateReceipts).
  */
 const LATE_COMMIT_MARGIN = 1000;
 
@@ -104,6 +106,33 @@ export async function indexReceiptBodies(db: Queryable, batch = 2000): Promise<n
          and not exists (
            select 1 from receipt_search s
             where s.receipt_id > ${lo}::bigint and s.receipt_id = r.id and s.received_at = r.received_at)
+       order by r.id
+       limit ${batch}
+      on conflict (receipt_id, received_at) do nothing
+      returning 1)
+    select count(*)::int as n from ins`);
+  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
+}
+
+/**
+ * Indexes receipts received in the last `windowSeconds` that the batches above passed by: ids more
+ * than LATE_COMMIT_MARGIN below the highest indexed one, committed after it was indexed (a group
+ * commit that outlived its deadline, several replicas' batches in flight). A receipt commits within
+ * the statement timeout of its arrival, so a window well past that, swept more often than it lasts,
+ * sees each one. Returns how many it indexed (normally none).
+ */
+export async function sweepLateReceipts(db: Queryable, windowSeconds: number, batch = 2000): Promise<number> {
+  const [hw] = rowsOf<{ hi: string | number }>(await db.execute(sql`select ${HIGH_WATER} as hi`));
+  const lo = Number(hw?.hi ?? 0) - LATE_COMMIT_MARGIN;
+  const since = sql`now() - make_interval(secs => ${windowSeconds}::int)`;
+  const res = await db.execute(sql`
+    with ins as (
+      insert into receipt_search (receipt_id, received_at, doc, payload)
+      select r.id, r.received_at, r.body, try_jsonb(r.body) from receipts r
+       where r.received_at > ${since} and r.id <= ${lo}::bigint and r.body is not null
+         and not exists (
+           select 1 from receipt_search s
+            where s.received_at > ${since} and s.receipt_id = r.id and s.received_at = r.received_at)
        order by r.id
        limit ${batch}
       on conflict (receipt_id, received_at) do nothing
