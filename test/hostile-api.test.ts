@@ -260,6 +260,10 @@ function queryCases(r: Route): Case[] {
       ['from after to', 'from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z'],
       ['NUL in to', 'to=%00'],
       ['range over 400 days', 'from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z'],
+      // Years Postgres cannot store once the offset is applied (each was a 500).
+      ['from in year 0', 'from=0000-06-01T00:00:00Z'],
+      ['from before year 1 after its offset', 'from=0001-01-01T00:00:00%2B01:00'],
+      ['to past year 9999 after its offset', 'to=9999-12-31T23:59:59-05:00'],
     );
   }
   if (q.page) for (const v of ['0', '-1', '1e9', 'abc']) bad.push([`page=${v}`, `page=${v}`]);

@@ -27,7 +27,17 @@ const eventType = z
   .min(1)
   .max(100, 'at most 100 characters')
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and . _ : - only');
-const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+// Postgres stores years 1 to 9999 (before that a BC date, after it an error): a time outside, after
+// its offset, is the field's 400, not the query's 500.
+const isoTime = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .pipe(
+    z
+      .date()
+      .min(new Date('0001-01-01T00:00:00Z'), 'must be in the years 0001 to 9999 (UTC)')
+      .max(new Date('9999-12-31T23:59:59.999Z'), 'must be in the years 0001 to 9999 (UTC)'),
+  );
 /** Digits only: `z.coerce.number()` would also take `0x10`, `1e2` and ` 5`. */
 const wholeNumber = z
   .string()
