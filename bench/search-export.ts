@@ -137,7 +137,7 @@ async function exportBench(h: DbHandle) {
     let peakRss = base.rss;
     let peakHeap = base.heapUsed;
     const t = performance.now();
-    const res = exportResponse(
+    const res = await exportResponse(
       iterateDeliveries(h.db, {}),
       ['id', 'received_at', 'delivery_id', 'event_type', 'outcome', 'ack_ms'],
       'csv',

@@ -75,7 +75,7 @@ after(() => db.close());
 
 test('deliveries CSV: every matching row across pages, escaped and neutralised', async () => {
   const columns = ['delivery_id', 'outcome', 'reason'] as const;
-  const res = exportResponse(
+  const res = await exportResponse(
     iterateDeliveries(db.db, { event_type: 'contact.created' }, 1),
     columns,
     'csv',
@@ -87,16 +87,18 @@ test('deliveries CSV: every matching row across pages, escaped and neutralised',
       `"'=HYPERLINK(""http://evil.test"",""x""),\nnext",rejected,'@SUM(1+1)\r\n` +
       'plain-1,accepted,\r\n',
   );
-  const ignored = exportResponse(iterateDeliveries(db.db, { outcome: ['ignored'] }), columns, 'csv', 'd');
+  const ignored = await exportResponse(
+    iterateDeliveries(db.db, { outcome: ['ignored'] }),
+    columns,
+    'csv',
+    'd',
+  );
   assert.equal(await ignored.text(), "delivery_id,outcome,reason\r\n'+cmd,ignored,\r\n");
 });
 
 test('deliveries NDJSON honours the content search and pages through everything', async () => {
-  const text = await exportResponse(
-    iterateDeliveries(db.db, { text: 'a@b.test' }, 1),
-    ['delivery_id'],
-    'ndjson',
-    'd',
+  const text = await (
+    await exportResponse(iterateDeliveries(db.db, { text: 'a@b.test' }, 1), ['delivery_id'], 'ndjson', 'd')
   ).text();
   assert.deepEqual(
     text
@@ -112,7 +114,7 @@ test('deliveries NDJSON honours the content search and pages through everything'
 });
 
 test('dead letters CSV honours the error filter', async () => {
-  const res = exportResponse(
+  const res = await exportResponse(
     iterateDeadLetters(db.db, { error: 'rows' }),
     ['delivery_id', 'last_error'],
     'csv',
@@ -121,7 +123,7 @@ test('dead letters CSV honours the error filter', async () => {
   assert.equal(await res.text(), `delivery_id,last_error\r\ndead-1,"'-1 rows, ""quoted"""\r\n`);
 });
 
-test('the file name carries the filters, reduced to safe characters', () => {
+test('the file name carries the filters, reduced to safe characters', async () => {
   assert.equal(
     exportFilename('deliveries', {
       outcome: ['ignored', 'malformed'],
@@ -133,7 +135,7 @@ test('the file name carries the filters, reduced to safe characters', () => {
     }),
     'deliveries_outcome-ignored+malformed_text-a@b.test_from-2026-11-30T02-10-00.000Z_path-data.contact.email_value-rm--rf',
   );
-  const res = exportResponse(
+  const res = await exportResponse(
     (async function* () {})(),
     ['id'],
     'ndjson',

@@ -324,11 +324,8 @@ describe('reconciliation export', () => {
         for await (const r of iterateReconciled(h.db, { class: 'provider_failed' }, 1))
           yield reconciliationView(r, now);
       }
-      const text = await exportResponse(
-        rows(),
-        RECONCILIATION_EXPORT_COLUMNS,
-        'csv',
-        'reconciliation',
+      const text = await (
+        await exportResponse(rows(), RECONCILIATION_EXPORT_COLUMNS, 'csv', 'reconciliation')
       ).text();
       const lines = text.trim().split('\r\n');
       assert.equal(lines[0], RECONCILIATION_EXPORT_COLUMNS.join(','));

@@ -13,7 +13,8 @@ export function csvCell(value: unknown): string {
       : typeof value === 'object'
         ? JSON.stringify(value)
         : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  // A number is a number (a negative lag is -120, not text).
+  if (typeof value !== 'number' && typeof value !== 'bigint' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
@@ -43,16 +44,19 @@ export function exportFilename(base: string, filters: Record<string, unknown>): 
 
 /**
  * Streams rows as CSV (a header line, then one line per row) or NDJSON, pulling the next row only
- * when the client has read the previous chunk, so memory stays one page of rows.
+ * when the client has read the previous chunk, so memory stays one page of rows. The first row is
+ * read before the answer: a query that fails (the database down, a statement timeout) is its error
+ * status, not a 200 whose file ends early.
  */
-export function exportResponse<T extends Record<string, unknown>>(
+export async function exportResponse<T extends Record<string, unknown>>(
   rows: AsyncIterable<T>,
   columns: readonly (keyof T & string)[],
   format: ExportFormat,
   filename: string,
-): Response {
+): Promise<Response> {
   const encoder = new TextEncoder();
   const it = rows[Symbol.asyncIterator]();
+  let first: IteratorResult<T> | null = await it.next();
   let headerSent = format !== 'csv';
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -61,7 +65,8 @@ export function exportResponse<T extends Record<string, unknown>>(
         controller.enqueue(encoder.encode(csvLine([...columns])));
         return;
       }
-      const next = await it.next();
+      const next = first ?? (await it.next());
+      first = null;
       if (next.done) {
         controller.close();
         return;
