@@ -31,7 +31,9 @@ export function ButtonEnqueueMatching({ filters }: { filters: DeliveriesViewFilt
   const act = useMutation({
     mutationFn: () => enqueueDeliveriesRequest(filters),
     onSuccess: (r) =>
-      setResult(`Queued ${r.created ?? 0} new event(s); ${r.existing ?? 0} were already queued.`),
+      setResult(
+        `Queued ${r.created ?? 0} new event(s); ${r.existing ?? 0} matched an event already queued (the same delivery or content).`,
+      ),
     onError: (err) => setResult(describeApiError(err).detail),
     onSettled: () => {
       setOpen(false);
@@ -65,7 +67,7 @@ export function ButtonEnqueueMatching({ filters }: { filters: DeliveriesViewFilt
               <p>
                 Dry run: <strong>{preview.data.matched}</strong> ignored or malformed deliveries match;{' '}
                 <strong>{preview.data.ready}</strong> can be queued now ({preview.data.already_queued} were
-                queued before: the same event is kept). Rejected deliveries are never queued.
+                queued before and are left out). Rejected deliveries are never queued.
               </p>
               <ul aria-label="By event type">{list(preview.data.by_event_type)}</ul>
               {Object.keys(preview.data.failing).length > 0 && (

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
 import { auditLog, events, type ReceiptOutcome, receipts } from '@/db/schema';
 import { enqueueDeliveries, enqueueDelivery } from '@/lib/deliveries/enqueue';
@@ -150,12 +150,37 @@ test('malformed receipts by filter: the dry run counts and changes nothing, then
 
   const twice = await enqueueDeliveries(db.db, filter, who, false);
   assert.equal(twice.dry_run, false);
-  assert.deepEqual([twice.created, twice.existing], [0, 2], 'bulk enqueue again: the same events');
+  assert.deepEqual([twice.created, twice.existing], [0, 0], 'bulk enqueue again: queued already, left out');
+  assert.equal(twice.already_queued, 2);
   for (const f of fixed) assert.equal(await eventCount(f.deliveryId), 1);
   const bulk = await db.db.select().from(auditLog).where(eq(auditLog.action, 'delivery_bulk_enqueue'));
   assert.equal(bulk.length, 2);
   assert.equal(bulk[0]!.actor, who.actor);
   assert.deepEqual((bulk[0]!.detail as { created: number; matched: number }).created, 2);
+});
+
+test('two ignored receipts of one event (a resend under a new id) make one event; a pruned event is not made again', async () => {
+  const id = uniqueId();
+  const contact = { id, name: 'Resent' };
+  const a = await storedAs('ignored', 'unknown_event_type', 'contact.updated', contact);
+  const b = await storedAs('ignored', 'unknown_event_type', 'contact.updated', contact);
+  const done = await enqueueDeliveries(db.db, { outcome: ['ignored'] }, who, false);
+  assert.deepEqual([done.created, done.existing], [1, 1]);
+  const e = await processed(a.deliveryId);
+  assert.equal(await eventCount(b.deliveryId), 0, 'no second event for the same content');
+  const pointed = await db.db
+    .select()
+    .from(receipts)
+    .where(inArray(receipts.id, [a.id, b.id]));
+  assert.deepEqual(
+    pointed.map((r) => r.eventId),
+    [e.id, e.id],
+  );
+  // Retention prunes the processed event before the receipts: queuing again must not bring it back.
+  await db.db.delete(events).where(eq(events.id, e.id));
+  const again = await enqueueDeliveries(db.db, { outcome: ['ignored'] }, who, false);
+  assert.equal(again.created, 0);
+  assert.equal(await eventCount(a.deliveryId), 0);
 });
 
 test('a rejected receipt (never authenticated) is refused, alone or by filter', async () => {

@@ -17,30 +17,67 @@ export type EnqueueEvent = {
 /**
  * Inserts the event unless one with this delivery_id (on this source) exists, and points the receipt
  * at it. Dedupe still holds: enqueued twice, or by two operators at once, the existing event is
- * returned, not created again.
+ * returned, not created again. With `fingerprintHours`, the content fingerprint is claimed as the
+ * receiver claims it: two ignored receipts of one event (the provider's resend under a new id) make
+ * one event, and a resend after this one is a duplicate of it.
  */
 async function insertEnqueued(
   tx: Queryable,
   receiptId: number,
   event: EnqueueEvent,
+  fingerprintHours: number | null,
 ): Promise<{ eventId: number; created: boolean }> {
-  const inserted = rowsOf<{ id: number | string }>(
-    await tx.execute(sql`
-      insert into events (source, provider, delivery_id, event_type, fingerprint, payload, provider_ts)
-      values (${event.source}, ${event.provider}, ${event.deliveryId}, ${event.eventType}, ${event.fingerprint},
-              ${event.payloadText}::jsonb, ${event.providerTs?.toISOString() ?? null}::timestamptz)
-      on conflict (source, delivery_id) do nothing
-      returning id`),
-  );
-  const created = inserted.length > 0;
-  const [row] = created
-    ? inserted
-    : rowsOf<{ id: number | string }>(
-        await tx.execute(
-          sql`select id from events where source = ${event.source} and delivery_id = ${event.deliveryId}`,
-        ),
+  const existing = async () =>
+    rowsOf<{ id: number | string }>(
+      await tx.execute(
+        sql`select id from events where source = ${event.source} and delivery_id = ${event.deliveryId}`,
+      ),
+    )[0];
+  let eventId: number;
+  let created = false;
+  const known = await existing();
+  if (known) eventId = Number(known.id);
+  else {
+    const [claim] = rowsOf<{ new_id: string | number; owner: string | number | null }>(
+      await tx.execute(
+        fingerprintHours === null || event.fingerprint === null
+          ? sql`select nextval('events_id_seq') as new_id, null as owner`
+          : sql`
+            with id as (select nextval('events_id_seq') as new_id),
+            fp as (
+              insert into fingerprints as f (source, fingerprint, event_id)
+              select ${event.source}, ${event.fingerprint}, new_id from id
+              on conflict (source, fingerprint) do update set
+                event_id = case when f.created_at < now() - make_interval(hours => ${fingerprintHours}::int)
+                                then excluded.event_id else f.event_id end,
+                created_at = case when f.created_at < now() - make_interval(hours => ${fingerprintHours}::int)
+                                  then now() else f.created_at end
+              returning f.event_id)
+            select (select new_id from id) as new_id, (select event_id from fp) as owner`,
+      ),
+    );
+    const newId = Number(claim!.new_id);
+    if (claim!.owner !== null && Number(claim!.owner) !== newId) eventId = Number(claim!.owner);
+    else {
+      const inserted = rowsOf<{ id: number | string }>(
+        await tx.execute(sql`
+          insert into events (id, source, provider, delivery_id, event_type, fingerprint, payload, provider_ts)
+          overriding system value
+          values (${newId}, ${event.source}, ${event.provider}, ${event.deliveryId}, ${event.eventType},
+                  ${event.fingerprint}, ${event.payloadText}::jsonb,
+                  ${event.providerTs?.toISOString() ?? null}::timestamptz)
+          on conflict (source, delivery_id) do nothing
+          returning id`),
       );
-  const eventId = Number(row!.id);
+      created = inserted.length > 0;
+      if (created) eventId = newId;
+      else {
+        // Another operator queued this delivery meanwhile: its event owns the content too.
+        eventId = Number((await existing())!.id);
+        await tx.execute(sql`update fingerprints set event_id = ${eventId} where event_id = ${newId}`);
+      }
+    }
+  }
   await tx.execute(sql`update receipts set event_id = ${eventId} where id = ${receiptId}`);
   return { eventId, created };
 }
@@ -51,9 +88,11 @@ export async function enqueueReceipt(
   receiptId: number,
   event: EnqueueEvent,
   who: Actor,
+  /** Null: no fingerprint dedupe (the operator's override for a duplicate by content). */
+  fingerprintHours: number | null,
 ): Promise<{ eventId: number; created: boolean }> {
   return db.transaction(async (tx) => {
-    const r = await insertEnqueued(tx, receiptId, event);
+    const r = await insertEnqueued(tx, receiptId, event, fingerprintHours);
     await insertAudit(tx, who, 'delivery_enqueue', String(receiptId), {
       delivery_id: event.deliveryId,
       event_id: r.eventId,
@@ -125,13 +164,14 @@ export async function enqueueReceipts(
   who: Actor,
   /** Read after the items: the caller's tallies are complete by then. */
   detail: () => Record<string, unknown>,
+  fingerprintHours: number,
 ): Promise<{ created: number; existing: number }> {
   return db.transaction(async (tx) => {
     let created = 0;
     let existing = 0;
     for await (const item of items(tx)) {
       if (!item) continue;
-      const r = await insertEnqueued(tx, item.receiptId, item.event);
+      const r = await insertEnqueued(tx, item.receiptId, item.event, fingerprintHours);
       if (r.created) created++;
       else existing++;
     }

@@ -8,6 +8,7 @@ import {
   iterateEnqueueCandidates,
   type StoredReceipt,
 } from '@/db/queries/enqueue';
+import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { isProviderName, providerOf } from '@/lib/providers/registry';
 
@@ -68,7 +69,9 @@ export async function enqueueDelivery(db: Db, receiptId: number, who: Actor) {
   }
   const p = prepare(d);
   if (!p.ok) throw new AppError('conflict', `Delivery ${receiptId} cannot be queued: ${p.why}`);
-  const r = await enqueueReceipt(db, receiptId, p.event, who);
+  // A duplicate by content queued by hand is the operator saying it is a new event: no dedupe on it.
+  const hours = d.outcome === 'duplicate' ? null : env.DEDUPE_FINGERPRINT_HOURS;
+  const r = await enqueueReceipt(db, receiptId, p.event, who, hours);
   return { event_id: r.eventId, created: r.created };
 }
 
@@ -79,7 +82,7 @@ export type EnqueuePreview = {
   by_reason: Record<string, number>;
   /** Would become (or already are) events now. */
   ready: number;
-  /** Already queued before (by hand, once): queuing again returns the same event. */
+  /** Already queued before (by hand, once): left out, their event is not made again. */
   already_queued: number;
   /** Still cannot be queued, by why (no handler yet, still malformed). */
   failing: Record<string, number>;
@@ -137,14 +140,17 @@ export async function enqueueDeliveries(db: Db, filter: DeliveryFilters, who: Ac
     for await (const r of iterateEnqueueCandidates(tx, filter)) {
       const p = prepare(r);
       tally(preview, r, p);
-      yield p.ok ? { receiptId: r.id, event: p.event } : null;
+      // Queued before: its event may be processed and pruned since, and must not be made again.
+      yield p.ok && r.event_id === null ? { receiptId: r.id, event: p.event } : null;
     }
   }
   const auditFilter = { ...filter, from: filter.from?.toISOString(), to: filter.to?.toISOString() };
-  const r = await enqueueReceipts(db, items, who, () => ({
-    filter: auditFilter,
-    matched: preview.matched,
-    failing: preview.failing,
-  }));
+  const r = await enqueueReceipts(
+    db,
+    items,
+    who,
+    () => ({ filter: auditFilter, matched: preview.matched, failing: preview.failing }),
+    env.DEDUPE_FINGERPRINT_HOURS,
+  );
   return { dry_run: false as const, ...preview, created: r.created, existing: r.existing };
 }
