@@ -192,4 +192,38 @@ test('the API takes text of 3+ characters, and path and value only together', ()
     '{"data":{"contact":{"email":"a@b.test"}}}',
   ]);
   assert.deepEqual(pathDocuments('a', 'true'), ['{"a":"true"}', '{"a":true}']);
+  assert.deepEqual(pathDocuments('a', '9007199254740993'), [
+    '{"a":"9007199254740993"}',
+    '{"a":9007199254740993}',
+  ]);
+  assert.deepEqual(pathDocuments('a', '1e400'), ['{"a":"1e400"}', '{"a":1e400}']);
+  assert.deepEqual(pathDocuments('a', '0x10'), ['{"a":"0x10"}'], 'not a JSON number');
+});
+
+describe('a path search for a number past 2^53', () => {
+  test('finds that number exactly, not its neighbour, and 1e400 is not null', async () => {
+    for (const [name, rid, contactId] of [
+      ['big-exact', 60_001, '9007199254740993'],
+      ['big-neighbour', 60_002, '9007199254740992'],
+      ['null-id', 60_003, 'null'],
+    ] as const) {
+      ids[name] = rid;
+      await db.db.insert(receipts).values({
+        id: rid,
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId: name,
+        eventType: 'contact.updated',
+        outcome: 'accepted',
+        httpStatus: 200,
+        ackMs: 1,
+        headers: {},
+        body: `{"event":"contact.updated","data":{"contact":{"id":${contactId}}}}`,
+        bodyBytes: 10,
+      });
+    }
+    while ((await indexReceiptBodies(db.db, 50)) > 0);
+    assert.deepEqual(await search({ path: 'data.contact.id', value: '9007199254740993' }), ['big-exact']);
+    assert.deepEqual(await search({ path: 'data.contact.id', value: '1e400' }), []);
+  });
 });

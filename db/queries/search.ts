@@ -27,23 +27,18 @@ export const containsPattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%
  * "tags contains x").
  */
 export function pathDocuments(path: string, value: string): string[] {
-  const wrap = (leaf: unknown) =>
-    JSON.stringify(
-      path
-        .split('.')
-        .reverse()
-        .reduce<unknown>((inner, key) => ({ [key]: inner }), leaf),
-    );
-  const docs = [wrap(value)];
-  let typed: unknown;
-  try {
-    typed = JSON.parse(value);
-  } catch {
-    typed = undefined;
-  }
-  if (typed === null || typeof typed === 'number' || typeof typed === 'boolean') docs.push(wrap(typed));
+  // Built as text around the leaf: a number goes to Postgres as written, and jsonb compares numbers
+  // exactly (through JSON.parse, 9007199254740993 became …992 and 1e400 Infinity, then null).
+  const keys = path.split('.');
+  const wrap = (leafJson: string) =>
+    keys.reduceRight((inner, key) => `{${JSON.stringify(key)}:${inner}}`, leafJson);
+  const docs = [wrap(JSON.stringify(value))];
+  if (JSON_LITERAL.test(value)) docs.push(wrap(value));
   return docs;
 }
+
+/** A JSON number, boolean or null, as its text (what `value=` also matches typed). */
+const JSON_LITERAL = /^(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)$/;
 
 function conditions(f: ContentFilter): SQL[] {
   const out: SQL[] = [];
