@@ -165,6 +165,7 @@ test('two ignored receipts of one event (a resend under a new id) make one event
   const a = await storedAs('ignored', 'unknown_event_type', 'contact.updated', contact);
   const b = await storedAs('ignored', 'unknown_event_type', 'contact.updated', contact);
   const done = await enqueueDeliveries(db.db, { outcome: ['ignored'] }, who, false);
+  assert.equal(done.dry_run, false);
   assert.deepEqual([done.created, done.existing], [1, 1]);
   const e = await processed(a.deliveryId);
   assert.equal(await eventCount(b.deliveryId), 0, 'no second event for the same content');
@@ -179,6 +180,7 @@ test('two ignored receipts of one event (a resend under a new id) make one event
   // Retention prunes the processed event before the receipts: queuing again must not bring it back.
   await db.db.delete(events).where(eq(events.id, e.id));
   const again = await enqueueDeliveries(db.db, { outcome: ['ignored'] }, who, false);
+  assert.equal(again.dry_run, false);
   assert.equal(again.created, 0);
   assert.equal(await eventCount(a.deliveryId), 0);
 });
