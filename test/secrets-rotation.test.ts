@@ -4,10 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { and, count, eq, isNotNull, sql } from 'drizzle-orm';
-import { auditLog, receipts, sourceSecrets } from '@/db/schema';
+import { auditLog, receipts, sourceSecrets, sources } from '@/db/schema';
+import type { AppError } from '@/lib/errors';
 import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
 import { SecretBox } from '@/lib/sources/crypto';
 import { addSecret, listSecrets, retireSecret, rotateSecret, type SecretsDeps } from '@/lib/sources/secrets';
+import { createSource } from '@/lib/sources/service';
 import { openTestDb, type TestDb } from './helpers/db';
 import { post, signedDelivery } from './helpers/deliveries';
 import { type ReceiverServer, startReceiverServer } from './helpers/receiver-server';
@@ -213,5 +215,41 @@ describe('secret rotation across two replicas, deliveries flowing', () => {
     );
     assert.ok(Date.now() >= ends - 1_000, 'not before its overlap ended');
     assert.equal((await post(a.url, signedDelivery(next))).status, 200);
+  });
+
+  test("a rotation is refused while another of the source runs, and never regenerates another source's webhook", async () => {
+    sandbox.core.setKnobs({ rate: 0 });
+    const [webhook] = await sandbox.core.webhooks();
+    const before = webhook!.secret;
+    // Another operator's rotation is under way (marked a moment ago).
+    await db.db.update(sources).set({ rotatingSince: sql`now()` }).where(eq(sources.slug, 'skylightchat'));
+    await assert.rejects(
+      rotateSecret(depsA, 'skylightchat', {}, who),
+      (err) => (err as AppError).code === 'conflict' && /under way/.test((err as Error).message),
+    );
+    await db.db.update(sources).set({ rotatingSince: null }).where(eq(sources.slug, 'skylightchat'));
+    // A second SkyLight source: the account's only webhook sends to skylightchat, not to it.
+    await createSource(
+      depsA,
+      {
+        slug: 'skylight-eu',
+        provider: 'skylight',
+        enabled: true,
+        secrets: [{ value: 'test-fake-eu-secret-0001' }],
+      },
+      who,
+    );
+    await assert.rejects(
+      rotateSecret(depsA, 'skylight-eu', {}, who),
+      (err) =>
+        (err as AppError).code === 'conflict' &&
+        /sends to source "skylightchat"/.test((err as Error).message),
+    );
+    await assert.rejects(
+      rotateSecret(depsA, 'skylight-eu', { webhookId: webhook!.id }, who),
+      (err) => (err as AppError).code === 'conflict',
+    );
+    const [after] = await sandbox.core.webhooks();
+    assert.equal(after!.secret, before, 'the provider still signs with the same secret');
   });
 });

@@ -64,19 +64,32 @@ async function ensureSource(tx: Queryable, slug: string, provider: string, seeds
     .values(seeds.map((s) => ({ ...s, source: slug, lastMatchedAt: lastMatched })));
 }
 
-/** Step 1 of a provider rotation: marks the source as rotating (so replicas wait, not refuse). */
+/**
+ * Step 1 of a provider rotation: marks the source as rotating (so replicas wait, not refuse). False
+ * when another rotation of it is under way (started less than `staleSeconds` ago): two at once could
+ * store the provider's secrets in the wrong order and leave the one it signs with expiring.
+ */
 export async function beginRotation(
   db: Queryable,
-  input: { slug: string; provider: string; seeds: SealedSecret[]; webhookId: number },
+  input: { slug: string; provider: string; seeds: SealedSecret[]; webhookId: number; staleSeconds: number },
   who: Actor,
-): Promise<void> {
-  await db.transaction(async (tx) => {
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
     await ensureSource(tx, input.slug, input.provider, input.seeds);
-    await tx.update(sources).set({ rotatingSince: sql`now()` }).where(eq(sources.slug, input.slug));
+    const began = await tx
+      .update(sources)
+      .set({ rotatingSince: sql`now()` })
+      .where(
+        sql`${sources.slug} = ${input.slug} and (${sources.rotatingSince} is null
+          or ${sources.rotatingSince} < now() - make_interval(secs => ${input.staleSeconds}::int))`,
+      )
+      .returning({ slug: sources.slug });
+    if (began.length === 0) return false;
     await insertAudit(tx, who, 'secret_rotate_start', input.slug, {
       webhook_id: input.webhookId,
       seeded: input.seeds.length,
     });
+    return true;
   });
 }
 

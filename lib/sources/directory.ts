@@ -65,7 +65,7 @@ export type SourceDirectoryOptions = {
 type Entry = { at: number; value: Promise<StoredSourceState> };
 
 /** A rotation marker older than this is a crashed rotation, not one in flight. */
-const ROTATION_STALE_MS = 60_000;
+export const ROTATION_STALE_MS = 60_000;
 /** Secrets of all sources kept for forensics; beyond this the oldest are not matched. */
 const FORENSIC_SECRETS = 200;
 

@@ -13,6 +13,7 @@ import { AppError } from '@/lib/errors';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementApi, ManagementClient } from '@/lib/providers/types';
+import { ROTATION_STALE_MS } from './directory';
 import type { SourceDeps } from './service';
 
 /** A rotation keeps the old secret accepted this long unless told otherwise. */
@@ -190,7 +191,23 @@ export async function rotateSecret(
   }
   const webhookId = await webhookFor(client, slug, input.webhookId);
   const db = await deps.db();
-  await beginRotation(db, { slug, provider: t.provider, seeds: await seedsToStore(deps, t), webhookId }, who);
+  const began = await beginRotation(
+    db,
+    {
+      slug,
+      provider: t.provider,
+      seeds: await seedsToStore(deps, t),
+      webhookId,
+      staleSeconds: ROTATION_STALE_MS / 1000,
+    },
+    who,
+  );
+  if (!began) {
+    throw new AppError(
+      'conflict',
+      `A rotation of "${slug}" is under way: wait for it to end, then look again`,
+    );
+  }
   deps.directory.invalidate(slug);
   let secret: string;
   try {
@@ -236,17 +253,38 @@ export async function rotateSecret(
   return listSecrets(deps, slug);
 }
 
-/** The provider webhook that sends to this source: the one named, else the one whose URL ends in its path. */
+/**
+ * The provider webhook that sends to this source: the one named, else the one whose URL ends in its
+ * path, else the account's only webhook (behind a tunnel or proxy path). Never one that names another
+ * source's receiver: regenerating its secret would refuse every delivery of that source.
+ */
 async function webhookFor(client: ManagementClient, slug: string, id?: number): Promise<number> {
   const hooks = await client.listWebhooks();
+  const path = `/api/webhooks/${slug}`;
+  const otherSource = (url: string) => {
+    const named = receiverSlugOf(url);
+    return named !== null && named !== slug ? named : null;
+  };
   if (id !== undefined) {
-    if (!hooks.some((h) => h.id === id)) throw new AppError('not_found', `No provider webhook ${id}`);
+    const hook = hooks.find((h) => h.id === id);
+    if (!hook) throw new AppError('not_found', `No provider webhook ${id}`);
+    const other = otherSource(hook.url);
+    if (other)
+      throw new AppError('conflict', `Provider webhook ${id} sends to source "${other}", not "${slug}"`);
     return id;
   }
-  const path = `/api/webhooks/${slug}`;
   const matching = hooks.filter((h) => h.url.replace(/\/+$/, '').endsWith(path));
   if (matching.length === 1) return matching[0]!.id;
-  if (matching.length === 0 && hooks.length === 1) return hooks[0]!.id;
+  if (matching.length === 0 && hooks.length === 1) {
+    const other = otherSource(hooks[0]!.url);
+    if (other) {
+      throw new AppError(
+        'conflict',
+        `The provider's only webhook (${hooks[0]!.id}) sends to source "${other}", not "${slug}": create one for ${path} first`,
+      );
+    }
+    return hooks[0]!.id;
+  }
   throw new AppError(
     'conflict',
     `Several provider webhooks could send to ${path} (${(matching.length ? matching : hooks).map((h) => h.id).join(', ')}): give webhook_id`,
@@ -266,4 +304,13 @@ export async function retireSecret(deps: SecretsDeps, slug: string, id: number, 
   }
   deps.directory.invalidate(slug);
   return listSecrets(deps, slug);
+}
+
+/** The source slug a receiver URL names (`…/api/webhooks/<slug>`), or null. */
+function receiverSlugOf(url: string): string | null {
+  try {
+    return /\/api\/webhooks\/([^/]+)\/*$/.exec(new URL(url).pathname)?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }
