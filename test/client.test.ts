@@ -306,7 +306,13 @@ describe('client retries and failure mapping', () => {
         data: { id: 1, name: 'x', url: 'https://a', events: [], is_active: true },
       });
       const noSecret = await rejects(client.regenerateSecret(1));
-      assert.match(noSecret.message, /data\.secret/);
+      assert.equal(noSecret.code, 'provider_error');
+      assert.match(noSecret.message, /secret/);
+      // Its shape is not documented: the secret alone is taken, wherever the answer puts it.
+      reply = JSON.stringify({ success: true, data: { secret: 'whsec_only-the-secret' } });
+      assert.deepEqual(await client.regenerateSecret(1), { secret: 'whsec_only-the-secret' });
+      reply = JSON.stringify({ secret: 'whsec_top-level' });
+      assert.deepEqual(await client.regenerateSecret(1), { secret: 'whsec_top-level' });
 
       reply = JSON.stringify({
         success: true,

@@ -40,6 +40,16 @@ export type WebhookView = z.infer<typeof webhookViewSchema>;
 export const webhookWithSecretSchema = providerWebhookSchema.extend({ secret: z.string().min(1) });
 export type ProviderWebhookWithSecret = z.infer<typeof webhookWithSecretSchema>;
 
+/**
+ * The regenerate-secret answer's shape is not documented (§5.7 #8), only that it holds the new
+ * secret; the provider signs with it already, so the secret is taken wherever it is (`data.secret`,
+ * or `secret`) and nothing else is required of the answer.
+ */
+export const regeneratedSecretSchema = z.union([
+  z.looseObject({ data: z.looseObject({ secret: z.string().min(1) }) }).transform((b) => b.data.secret),
+  z.looseObject({ secret: z.string().min(1) }).transform((b) => b.secret),
+]);
+
 /** Delivery-log items are undocumented (§5.7 #7): only what we display is required. */
 const deliveryFields = {
   id: z.number().int(),

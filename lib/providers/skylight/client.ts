@@ -11,6 +11,7 @@ import {
   type ProviderWebhookWithSecret,
   providerDeliverySchema,
   providerWebhookSchema,
+  regeneratedSecretSchema,
   testResultSchema,
   type WebhookInput,
   type WebhookPatch,
@@ -90,9 +91,8 @@ export class SkylightClient {
     return { message: body.message ?? null, data: body.data ?? null };
   }
 
-  async regenerateSecret(id: number): Promise<ProviderWebhookWithSecret> {
-    const path = `/webhooks/${id}/regenerate-secret`;
-    return (await this.call('POST', path, envelopeOf(webhookWithSecretSchema))).data;
+  async regenerateSecret(id: number): Promise<{ secret: string }> {
+    return { secret: await this.call('POST', `/webhooks/${id}/regenerate-secret`, regeneratedSecretSchema) };
   }
 
   async listEvents(): Promise<string[]> {
