@@ -252,4 +252,46 @@ describe('secret rotation across two replicas, deliveries flowing', () => {
     const [after] = await sandbox.core.webhooks();
     assert.equal(after!.secret, before, 'the provider still signs with the same secret');
   });
+
+  test('a regenerate that fails after the provider may have acted says so, in the answer and the audit', async () => {
+    let regenerateStatus = 500;
+    const fake = createServer((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            success: true,
+            data: [{ id: 5, name: 'app', url: lb.url, events: [], is_active: true }],
+          }),
+        );
+        return;
+      }
+      res.writeHead(regenerateStatus, { 'content-type': 'application/json' }).end('{"message":"nope"}');
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/api/v1`;
+    const deps = { ...depsA, managementApi: () => ({ url, key: 'test-key' }) };
+    try {
+      await assert.rejects(
+        rotateSecret(deps, 'skylightchat', {}, who),
+        (err) =>
+          (err as AppError).code === 'provider_error' && /may have regenerated/.test((err as Error).message),
+      );
+      regenerateStatus = 404;
+      await assert.rejects(
+        rotateSecret(deps, 'skylightchat', {}, who),
+        (err) =>
+          (err as AppError).code === 'not_found' && !/may have regenerated/.test((err as Error).message),
+      );
+      const rows = await db.db
+        .select({ detail: auditLog.detail, result: auditLog.result })
+        .from(auditLog)
+        .where(and(eq(auditLog.action, 'secret_rotate'), eq(auditLog.result, 'refused')));
+      assert.deepEqual(
+        rows.map((r) => (r.detail as { provider_may_have_changed: boolean }).provider_may_have_changed),
+        [true, false],
+      );
+    } finally {
+      await new Promise<void>((r) => fake.close(() => r()));
+    }
+  });
 });

@@ -93,11 +93,26 @@ export async function beginRotation(
   });
 }
 
-/** A failed provider call ends the rotation with nothing changed but the audit row. */
-export async function abortRotation(db: Queryable, slug: string, who: Actor, code: string, message: string) {
+/**
+ * A failed provider call ends the rotation with nothing stored but the audit row, which says whether
+ * the provider may have regenerated the secret all the same (no answer, a 5xx, an unreadable 2xx).
+ */
+export async function abortRotation(
+  db: Queryable,
+  slug: string,
+  who: Actor,
+  failure: { code: string; message: string; providerMayHaveChanged: boolean },
+) {
   await db.transaction(async (tx) => {
     await tx.update(sources).set({ rotatingSince: null }).where(eq(sources.slug, slug));
-    await insertAudit(tx, who, 'secret_rotate', slug, { error: message }, { result: 'refused', code });
+    await insertAudit(
+      tx,
+      who,
+      'secret_rotate',
+      slug,
+      { error: failure.message, provider_may_have_changed: failure.providerMayHaveChanged },
+      { result: 'refused', code: failure.code },
+    );
   });
 }
 

@@ -215,9 +215,20 @@ export async function rotateSecret(
   } catch (err) {
     const e =
       err instanceof AppError ? err : new AppError('provider_error', 'The provider refused the rotation');
-    await abortRotation(db, slug, who, e.code, e.message);
+    // No answer, a 5xx or an answer we could not read: the provider may sign with a secret we do not
+    // have. Only a rotation that succeeds stores one, so the operator is told to run one.
+    const mayHaveChanged = e.code === 'provider_unreachable' || e.code === 'provider_error';
+    await abortRotation(db, slug, who, {
+      code: e.code,
+      message: e.message,
+      providerMayHaveChanged: mayHaveChanged,
+    });
     deps.directory.invalidate(slug);
-    throw e;
+    if (!mayHaveChanged) throw e;
+    throw new AppError(
+      e.code,
+      `${e.message}. The provider may have regenerated the secret anyway: if deliveries are now refused as signed with an unknown secret, rotate again`,
+    );
   }
   const stored = {
     slug,
