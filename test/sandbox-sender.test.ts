@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { PROVIDER_NAMES, providerOf } from '@/lib/providers/registry';
 import { parseEnvelope } from '@/lib/providers/skylight/envelope';
 import { KNOWN_EVENTS, PROVIDER_RETRY_DELAYS_MS } from '@/lib/providers/skylight/protocol';
 import type { Knobs } from '@/lib/providers/skylight/sandbox/knobs';
@@ -459,6 +460,39 @@ describe('downstream sink and control API', () => {
       });
     } finally {
       await target.close();
+    }
+  });
+});
+
+describe("every provider's test sender", () => {
+  test('a redirect is a failed attempt, retried, and the signed body never follows it', async () => {
+    let redirected = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/elsewhere') {
+        redirected++;
+        res.writeHead(200).end();
+        return;
+      }
+      res.writeHead(308, { location: '/elsewhere' }).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      for (const name of PROVIDER_NAMES) {
+        const make = providerOf(name).sandboxSender;
+        if (!make) continue;
+        const sender = await make({ url, secret: 'whsec_redirect_test' });
+        const sent = await sender.send({ type: providerOf(name).knownEvents[0]!, data: {} });
+        assert.ok(sent.attempts.length > 1, `${name}: retried`);
+        assert.ok(
+          sent.attempts.every((a) => a.status === 308),
+          `${name}: ${sent.attempts.map((a) => a.status)}`,
+        );
+      }
+      assert.equal(redirected, 0, 'no request followed the redirect');
+    } finally {
+      server.close();
     }
   });
 });

@@ -77,6 +77,8 @@ export class SlySandboxSender implements SandboxSender {
         method: 'POST',
         headers: this.headers(eventId, body, at, attemptId),
         body,
+        // A redirect is not a 2xx, and the signed body goes nowhere else.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
       });
       await res.arrayBuffer();

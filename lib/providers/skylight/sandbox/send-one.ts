@@ -23,6 +23,8 @@ export function skylightSender(target: { url: string; secret: string }): Sandbox
           [HEADER_SIGNATURE]: sign(body, target.secret),
         },
         body,
+        // A redirect is not a 2xx (as in ./sender.ts), and the signed body goes nowhere else.
+        redirect: 'manual',
         signal: AbortSignal.timeout(30_000),
       });
       await res.arrayBuffer();
