@@ -38,6 +38,25 @@ test('errors name the variable and the fix', () => {
   );
   assert.throws(() => parseEnv({ WORKER_INLINE: 'maybe' }), /WORKER_INLINE/);
   assert.throws(() => parseEnv({ METRICS_TOKEN: 'short' }), /METRICS_TOKEN: must be at least 24 characters/);
+  assert.throws(
+    () => parseEnv({ SKYLIGHT_API_KEY: 'k', SKYLIGHT_WEBHOOK_SECRET: ' , ' }),
+    /SKYLIGHT_WEBHOOK_SECRET: must hold at least one secret/,
+  );
+  assert.throws(
+    () => parseEnv({ SLY_WEBHOOK_SECRET: ',' }),
+    /SLY_WEBHOOK_SECRET: must hold at least one secret/,
+  );
+  assert.throws(
+    () => parseEnv({ SKYLIGHT_API_URL: 'http://dashboard.skylightchat.com/api/v1' }),
+    /SKYLIGHT_API_URL: must be https:\/\//,
+  );
+  for (const local of [
+    'http://127.0.0.1:4100/api/v1',
+    'http://localhost:4100/api/v1',
+    'http://[::1]:4100/api/v1',
+  ]) {
+    assert.equal(parseEnv({ SKYLIGHT_API_URL: local }).SKYLIGHT_API_URL, local);
+  }
 });
 
 test('TRUST_PROXY takes true, false or a proxy count, and nothing else', () => {

@@ -13,6 +13,12 @@ const trustProxy = z.union([z.enum(['true', 'false']).transform((v) => v === 'tr
   error: 'must be true, false, or a number of proxies in front of the app (0-10)',
 });
 
+/** Comma-separated secrets (old and new during a rotation): at least one that is not blank. */
+const secretList = z
+  .string()
+  .refine((v) => splitSecrets(v).length > 0, 'must hold at least one secret (comma-separated, none blank)');
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -22,10 +28,17 @@ const schema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
       .optional(),
     PGLITE_DIR: z.string().min(1).default('.data/pglite'),
-    SKYLIGHT_WEBHOOK_SECRET: z.string().min(1).optional(),
-    SKYLIGHT_API_URL: z.url({ protocol: /^https?$/ }).default('https://dashboard.skylightchat.com/api/v1'),
+    SKYLIGHT_WEBHOOK_SECRET: secretList.optional(),
+    // The API key travels in a header: plain http only to this machine (a local sandbox or proxy).
+    SKYLIGHT_API_URL: z
+      .url({ protocol: /^https?$/ })
+      .refine(
+        (u) => new URL(u).protocol === 'https:' || LOOPBACK.has(new URL(u).hostname),
+        'must be https:// (http:// only for localhost or 127.0.0.1: the API key would travel in clear)',
+      )
+      .default('https://dashboard.skylightchat.com/api/v1'),
     SKYLIGHT_API_KEY: z.string().min(1).optional(),
-    SLY_WEBHOOK_SECRET: z.string().min(1).optional(),
+    SLY_WEBHOOK_SECRET: secretList.optional(),
     SECRETS_ENCRYPTION_KEY: z
       .string()
       .refine(
