@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
 import { retryDeadLetter } from '@/db/queries/dlq';
 import { attempts, events } from '@/db/schema';
+import { sign } from '@/lib/providers/skylight/signature';
 import { openTestDb, type TestDb } from './helpers/db';
 import { post, signedDelivery, uniqueId } from './helpers/deliveries';
 import { type ReceiverServer, startReceiverServer } from './helpers/receiver-server';
@@ -125,4 +127,41 @@ test('two changes with the same version: a dead letter of the earlier one, retri
     ['skipped_stale'],
   );
   assert.equal((await contact(id))?.name, 'later');
+});
+
+test('with no signed time the unsigned timestamp header orders nothing, and a deletion stays', async () => {
+  const id = uniqueId();
+  await deliver('contact.created', { id, name: 'Ada', created_at: at(1) });
+  assert.equal(await deliver('contact.deleted', { id, name: 'Ada', deleted_at: at(5) }), 'success');
+  // No timestamp in the body, no updated_at: only a header (unsigned) claiming the year 5138.
+  const deliveryId = randomUUID();
+  const body = JSON.stringify({
+    event: 'contact.updated',
+    delivery_id: deliveryId,
+    data: { contact: { id, name: 'Ghost' } },
+  });
+  const res = await post(s.url, {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-skylight-event': 'contact.updated',
+      'x-skylight-delivery': deliveryId,
+      'x-skylight-timestamp': '99999999999',
+      'x-skylight-signature': sign(body, SECRET),
+    },
+  });
+  assert.equal(res.status, 200);
+  let result = '';
+  for (const end = Date.now() + 15_000; Date.now() < end && !result; ) {
+    const [e] = await db.db.select().from(events).where(eq(events.deliveryId, deliveryId));
+    if (e?.status === 'processed') {
+      assert.equal(e.providerTs, null, 'the event keeps no unsigned time');
+      result = (await db.db.select().from(attempts).where(eq(attempts.eventId, e.id)))[0]!.result;
+    } else await new Promise((r) => setTimeout(r, 30));
+  }
+  assert.equal(result, 'skipped_stale');
+  assert.equal(await contact(id), undefined, 'the deleted contact is not brought back');
+  // The header set no version: a later re-creation applies.
+  assert.equal(await deliver('contact.created', { id, name: 'Back', created_at: at(9) }), 'success');
+  assert.equal((await contact(id))?.name, 'Back');
 });

@@ -12,7 +12,7 @@ import { env } from '@/lib/env';
 import { AppError } from '@/lib/errors';
 import { isProviderName, providerOf } from '@/lib/providers/registry';
 
-type Stored = Pick<StoredReceipt, 'source' | 'provider' | 'headers' | 'body' | 'provider_ts'>;
+type Stored = Pick<StoredReceipt, 'source' | 'provider' | 'headers' | 'body'>;
 
 /**
  * Parses a stored body again through its provider's contract, as the receiver would today: after a
@@ -39,7 +39,8 @@ function prepare(d: Stored): { ok: true; event: EnqueueEvent } | { ok: false; wh
       eventType: env.eventType,
       fingerprint: env.fingerprint,
       payloadText: env.payloadText,
-      providerTs: env.providerTs ?? d.provider_ts,
+      // Signed only, as the receiver queues it (the receipt's may be the unsigned header's).
+      providerTs: env.signedTs,
     },
   };
 }

@@ -324,7 +324,9 @@ export async function receive(
             eventType: env.eventType,
             fingerprint: env.fingerprint,
             payloadText: env.payloadText,
-            providerTs,
+            // The event's time orders its changes (lib/worker/handlers/types.ts versionOf): the signed
+            // one only, never a header anyone on the path could set.
+            providerTs: env.signedTs,
           },
         }
       : { receipt: { ...receipt, outcome: 'ignored', reason: 'unknown_event_type' } };

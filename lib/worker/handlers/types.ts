@@ -102,8 +102,9 @@ export function versionOf(
  * The claim loses when the stored state is newer, or is a deletion at least as new, or is as new and
  * came from a later event (versions are times to the second or millisecond: two changes in one
  * tick are told apart by the order they arrived in, so a retried older one does not win again; the
- * same event replayed does): false, nothing is written, and the change is to be skipped. A change without a version is always applied (and leaves
- * the stored version alone).
+ * same event replayed does): false, nothing is written, and the change is to be skipped. A change
+ * without a version is applied unless the stored state is a deletion (and leaves the stored version
+ * alone).
  *
  * One statement, not a claim and then the write: on PGlite every statement costs its one database
  * thread about half a millisecond whatever it does, and two per event were a third of that thread's
@@ -115,8 +116,12 @@ export async function writeIfNewer(
   write: ((won: SQL) => SQL) | null,
 ): Promise<boolean> {
   if (o.version === null) {
-    if (write) await tx.execute(write(sql`true`));
-    return true;
+    // Unordered: applied, unless the object's stored state is a deletion (a change that cannot say
+    // it came after it must not bring the object back).
+    const alive = sql`not exists (select 1 from entity_versions
+      where entity = ${o.entity} and id = ${dbId(o.id)} and deleted)`;
+    const w = write ? sql`with w as (${write(alive)}) ` : sql``;
+    return rowsOf<{ won: boolean }>(await tx.execute(sql`${w}select ${alive} as won`))[0]?.won === true;
   }
   const w = write ? sql`, w as (${write(sql`exists (select 1 from won)`)})` : sql``;
   // A data-modifying CTE runs whether or not it is read, and all of them see one snapshot: `w` reads
