@@ -207,6 +207,32 @@ describe('dedupe per source', () => {
     assert.equal((await eventsOf('sly', first.id)).length, 1);
   });
 
+  test('a body without an id, sent again under another X-Sly-Event-Id, is a duplicate by its signed bytes', async () => {
+    const body = JSON.stringify({
+      type: 'transfer.completed',
+      created_at: new Date().toISOString(),
+      data: { transfer_id: `tx_${randomUUID()}`, amount: '1.00', currency: 'USDC' },
+    });
+    const send = (eventId: string) =>
+      post(slyUrl(), {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-sly-signature': sign(body, SLY_SECRET, now()),
+          'x-sly-event-id': eventId,
+          'x-sly-delivery-id': `del_${randomUUID()}`,
+        },
+      });
+    const first = `evt_${randomUUID()}`;
+    const replayed = `evt_${randomUUID()}`;
+    assert.deepEqual((await send(first)).json, { received: true, duplicate: false });
+    assert.deepEqual((await send(replayed)).json, { received: true, duplicate: true });
+    const [again] = await receiptsOf('sly', replayed);
+    assert.deepEqual([again?.outcome, again?.reason], ['duplicate', 'fingerprint']);
+    assert.equal((await eventsOf('sly', replayed)).length, 0);
+    assert.equal((await eventsOf('sly', first)).length, 1);
+  });
+
   test('a SkyLight delivery and a Sly event with the same id string are both accepted', async () => {
     const shared = `shared-${randomUUID()}`;
     const sky = signedDelivery(SKYLIGHT_SECRET, { deliveryId: shared });

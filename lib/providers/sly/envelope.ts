@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_JSON_DEPTH, nestsDeeperThan, storableJsonText, stringifyJson } from '@/lib/json';
 import { headerId, issueReason, PRINTABLE_ID, parseTimestamp, readJsonObject } from '../common';
@@ -21,7 +22,8 @@ export const envelopeSchema = z.looseObject({
 
 /**
  * Parses a verified Sly body. The event id comes from the body (signed), falling back to
- * X-Sly-Event-Id; X-Sly-Delivery-Id names the attempt. Sly's ids are stable, so no fingerprint.
+ * X-Sly-Event-Id; X-Sly-Delivery-Id names the attempt. Sly's ids are stable, so no fingerprint, but
+ * for a body without one.
  */
 export function parseEnvelope(raw: Uint8Array, header: HeaderReader): EnvelopeResult {
   const read = readJsonObject(raw);
@@ -71,7 +73,10 @@ export function parseEnvelope(raw: Uint8Array, header: HeaderReader): EnvelopeRe
       signedTs: null,
       data,
       payloadText: storableJsonText(stringifyJson({ ...json, data })),
-      fingerprint: null,
+      // An id from the (unsigned) header alone: a captured body sent again with another header id
+      // would be a new event, so the signed bytes themselves are a second key. Sly signs each attempt
+      // afresh over the same body, so its own retries still meet as one.
+      fingerprint: v.id ? null : createHash('sha256').update(raw).digest('hex'),
     },
   };
 }
