@@ -121,6 +121,7 @@ export function startBackgroundJobs(
   getDb: () => Promise<Db>,
   rollups: RollupBuffer,
   only?: string[],
+  stopGraceMs = 5_000,
 ): () => Promise<void> {
   let stopped = false;
   // One pending timer per job (an array of every tick's timer grew by one a second, forever).
@@ -153,12 +154,27 @@ export function startBackgroundJobs(
   return async () => {
     stopped = true;
     for (const t of timers.values()) clearTimeout(t);
-    await Promise.allSettled([...running]);
-    // Last write of the statistics gathered since the previous tick.
-    const rollupsJob = list.find((j) => j.name === 'rollups');
-    if (!rollupsJob) return;
-    await getDb()
-      .then((db) => rollupsJob.run(db))
-      .catch((err) => log.warn({ err: errorMessage(err) }, 'final rollup write failed'));
+    const finish = (async () => {
+      await Promise.allSettled([...running]);
+      // Last write of the statistics gathered since the previous tick.
+      const rollupsJob = list.find((j) => j.name === 'rollups');
+      if (!rollupsJob) return;
+      await getDb()
+        .then((db) => rollupsJob.run(db))
+        .catch((err) => log.warn({ err: errorMessage(err) }, 'final rollup write failed'));
+    })();
+    // A job may be waiting out a provider's rate limit or a lock: the stop does not wait for it past
+    // the grace (a supervisor's kill would come first, and with it the rest of the shutdown).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => {
+      timer = setTimeout(() => r('late'), stopGraceMs);
+    });
+    if ((await Promise.race([finish, late])) === 'late') {
+      log.warn(
+        { grace_ms: stopGraceMs, running: running.size },
+        'background jobs still running at stop: left',
+      );
+    }
+    clearTimeout(timer);
   };
 }

@@ -162,10 +162,14 @@ export async function startInProcess(opts: { handleSignals?: boolean } = {}) {
   }
 }
 
-/** Stops the worker (finishing or releasing its events), jobs and sandbox; writes what is pending. */
+/**
+ * Stops the worker (finishing or releasing its events), jobs and sandbox side by side (the worker's
+ * release must not wait behind a job), then writes what is pending.
+ */
 export async function stopInProcess() {
   const rt = runtime();
-  for (const stop of rt.stops.reverse()) await stop().catch((err) => log.warn({ err }, 'stop failed'));
+  const stops = rt.stops;
   rt.stops = [];
+  await Promise.all(stops.map((stop) => stop().catch((err) => log.warn({ err }, 'stop failed'))));
   await rt.receiver.drain();
 }

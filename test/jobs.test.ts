@@ -75,3 +75,25 @@ test('background jobs run on the database they are given, and each run is timed 
   const text = await metrics.registry.getSingleMetricAsString('skylight_job_seconds');
   assert.match(text, /skylight_job_seconds_bucket\{le="[^"]+",job="search-index"\}/);
 });
+
+test('a stop does not wait past its grace for a job stuck in the database', async () => {
+  // The database as a lock that is never granted: every statement waits.
+  let started = 0;
+  const stuck = new Proxy(db.db, {
+    get(target, key, receiver) {
+      if (key === 'execute')
+        return () => {
+          started++;
+          return new Promise(() => {});
+        };
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  const stop = startBackgroundJobs(async () => stuck, new RollupBuffer(), ['search-index'], 300);
+  const until = Date.now() + 5_000;
+  while (started === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(started > 0, 'the job is in its statement');
+  const t0 = Date.now();
+  await stop();
+  assert.ok(Date.now() - t0 < 2_000, `stopped in ${Date.now() - t0} ms`);
+});
