@@ -75,10 +75,7 @@ export function runtime(): Runtime {
     worker: null,
     sandboxSecrets: async () => [],
     notifyUrl: () => env.NOTIFY_WEBHOOK_URL ?? null,
-    managementApi: (provider) =>
-      provider === 'skylight' && env.SKYLIGHT_API_KEY
-        ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY }
-        : null,
+    managementApi: (provider) => providerOf(provider).configuredManagementApi?.() ?? null,
     sandbox: null,
     sources,
     receiver: createReceiverStack({

@@ -209,6 +209,8 @@ export type Provider<E extends string = string> = {
   readonly delivery: { retryDelaysMs: readonly number[]; retryWindowMs: number; timeoutMs: number };
   /** Loaded lazily: management clients and sandboxes pull in code the receiver never needs. */
   readonly management?: (api: ManagementApi) => Promise<ManagementClient>;
+  /** The management API this deployment's environment configures for the provider, if any. */
+  readonly configuredManagementApi?: () => ManagementApi | null;
   readonly embeddedSandbox?: (target: { url: string; outageDemo: boolean }) => Promise<EmbeddedSandbox>;
   readonly sandboxSender?: (target: { url: string; secret: string }) => Promise<SandboxSender>;
 };

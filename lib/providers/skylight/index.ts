@@ -1,3 +1,4 @@
+import { env } from '@/lib/env';
 import { CATALOG } from '../catalog';
 import { headerId, parseTimestamp } from '../common';
 import type { EnvelopeResult, HeaderReader, Provider } from '../types';
@@ -74,6 +75,8 @@ export const skylight: Provider<KnownEvent> = {
     timeoutMs: PROVIDER_TIMEOUT_MS,
   },
   management: async (api) => (await import('./management')).managementClient(api),
+  configuredManagementApi: () =>
+    env.SKYLIGHT_API_KEY ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY } : null,
   embeddedSandbox: async (target) => (await import('./sandbox/embedded')).startEmbeddedSandbox(target),
   sandboxSender: async (target) => (await import('./sandbox/send-one')).skylightSender(target),
 };
