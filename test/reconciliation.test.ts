@@ -11,10 +11,12 @@ import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/ser
 import type { Webhook } from '@/lib/providers/skylight/sandbox/store';
 import {
   DEFAULT_RUNNER,
+  executeRun,
   type LogSource,
   type RunnerOptions,
   runReconciliation,
 } from '@/lib/reconciliation/run';
+import { openTestDb } from './helpers/db';
 import { type ReceiverServer, startReceiverServer } from './helpers/receiver-server';
 
 // The sandbox (a real HTTP peer with SkyLight's management API and retry schedule) delivering to our
@@ -206,6 +208,53 @@ describe('reconciliation against the sandbox', () => {
     assert.equal(old!.state, 'abandoned');
     const running = await db.select().from(reconciliationRuns).where(eq(reconciliationRuns.state, 'running'));
     assert.equal(running.length, 0);
+  });
+});
+
+describe('a run that loses its lease', () => {
+  test('stops before its next request to the provider, and leaves the run that took over alone', async () => {
+    const db = await openTestDb();
+    try {
+      const asked: number[] = [];
+      let runId = 0;
+      const hooks = [1, 2].map((id) => ({
+        id,
+        name: `h${id}`,
+        url: 'https://x.test/',
+        events: [],
+        is_active: true,
+      }));
+      const client = {
+        listWebhooks: async () => hooks,
+        deliveryLog: async (id: number) => {
+          asked.push(id);
+          // While the first webhook's log is read, its lease runs out and another runner takes over.
+          await db.db
+            .update(reconciliationRuns)
+            .set({ state: 'abandoned', error: 'lease expired' })
+            .where(eq(reconciliationRuns.id, runId));
+          return { entries: [], lastPage: 1 };
+        },
+      } as unknown as LogSource['client'];
+      const runner: RunnerOptions = {
+        ...FAST,
+        sleep: async () => {},
+      };
+      const started = await startRun(db.db, { trigger: 'job', actor: null, leaseMs: 60_000 });
+      runId = started!;
+      const result = await executeRun(
+        db.db,
+        runId,
+        [{ provider: 'skylight', rules: skylight.delivery, client }],
+        runner,
+      );
+      assert.deepEqual(asked, [1], 'the second webhook was not read');
+      assert.match(result.error ?? '', /lost its lease/);
+      const [row] = await db.db.select().from(reconciliationRuns).where(eq(reconciliationRuns.id, runId));
+      assert.equal(row!.state, 'abandoned', 'not overwritten by the stopped run');
+    } finally {
+      await db.close();
+    }
   });
 });
 

@@ -102,12 +102,19 @@ export async function startRun(
 
 export type RunProgress = { webhooks: number; pages: number; providerRows: number; rateLimited: number };
 
-/** Progress, and a longer lease: a run that still reports is alive. */
-export async function reportRun(db: Queryable, id: number, p: RunProgress, leaseMs: number): Promise<void> {
-  await db
+/** Progress, and a longer lease: a run that still reports is alive. False: the lease was lost. */
+export async function reportRun(
+  db: Queryable,
+  id: number,
+  p: RunProgress,
+  leaseMs: number,
+): Promise<boolean> {
+  const kept = await db
     .update(runs)
     .set({ ...p, leaseUntil: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
-    .where(and(eq(runs.id, id), eq(runs.state, 'running')));
+    .where(and(eq(runs.id, id), eq(runs.state, 'running')))
+    .returning({ id: runs.id });
+  return kept.length > 0;
 }
 
 export async function finishRun(

@@ -77,39 +77,71 @@ export async function executeRun(
   const progress: RunProgress = { webhooks: 0, pages: 0, providerRows: 0, rateLimited: 0 };
   const errors: string[] = [];
   let stored = 0;
-  const pace = pacer(runner);
-  for (const src of sources) {
-    let hooks: Awaited<ReturnType<ManagementClient['listWebhooks']>>;
-    try {
-      hooks = await withRateLimit(() => src.client.listWebhooks(), pace, runner, progress);
-    } catch (err) {
-      errors.push(`${src.provider}: ${messageOf(err)}`);
-      continue;
+  const paced = pacer(runner);
+  // The lease is renewed before every request to the provider (a run waiting out 429s outlived it
+  // and went on beside the run that took over); a run that lost it stops there.
+  const pace = async () => {
+    await paced();
+    if (!(await reportRun(db, runId, progress, runner.leaseMs))) throw new RunLeaseLost();
+  };
+  try {
+    for (const src of sources) {
+      stored += await reconcileSource(db, src, pace, runner, progress, errors);
     }
-    for (const hook of hooks) {
-      try {
-        const entries = await readLog(src.client, hook.id, pace, runner, progress);
-        const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
-        const ours = await receiptsForDeliveryIds(db, src.provider, ids);
-        const rows = reconcile(
-          { provider: src.provider, webhookId: hook.id, source: sourceOf(hook.url) },
-          entries,
-          ours,
-          src.rules,
-          runner.now(),
-        );
-        await upsertReconciled(db, rows);
-        stored += rows.length;
-        progress.webhooks++;
-      } catch (err) {
-        errors.push(`${src.provider} webhook ${hook.id}: ${messageOf(err)}`);
-      }
-      await reportRun(db, runId, progress, runner.leaseMs);
-    }
+  } catch (err) {
+    if (!(err instanceof RunLeaseLost)) throw err;
+    log.warn({ run: runId }, 'reconciliation: the run lost its lease to another one; stopped');
+    return { started: true, runId, delivered: stored, error: err.message, ...progress };
   }
   const error = errors.length ? errors.join('; ').slice(0, 2000) : null;
   await finishRun(db, runId, { ...progress, error });
   return { started: true, runId, delivered: stored, error, ...progress };
+}
+
+class RunLeaseLost extends Error {
+  override name = 'RunLeaseLost';
+  override message = 'the run lost its lease (another run took over)';
+}
+
+/** One provider's webhooks, each read and stored; a failing one is recorded in `errors`. */
+async function reconcileSource(
+  db: Db,
+  src: LogSource,
+  pace: () => Promise<void>,
+  runner: RunnerOptions,
+  progress: RunProgress,
+  errors: string[],
+): Promise<number> {
+  let stored = 0;
+  let hooks: Awaited<ReturnType<ManagementClient['listWebhooks']>>;
+  try {
+    hooks = await withRateLimit(() => src.client.listWebhooks(), pace, runner, progress);
+  } catch (err) {
+    if (err instanceof RunLeaseLost) throw err;
+    errors.push(`${src.provider}: ${messageOf(err)}`);
+    return 0;
+  }
+  for (const hook of hooks) {
+    try {
+      const entries = await readLog(src.client, hook.id, pace, runner, progress);
+      const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
+      const ours = await receiptsForDeliveryIds(db, src.provider, ids);
+      const rows = reconcile(
+        { provider: src.provider, webhookId: hook.id, source: sourceOf(hook.url) },
+        entries,
+        ours,
+        src.rules,
+        runner.now(),
+      );
+      await upsertReconciled(db, rows);
+      stored += rows.length;
+      progress.webhooks++;
+    } catch (err) {
+      if (err instanceof RunLeaseLost) throw err;
+      errors.push(`${src.provider} webhook ${hook.id}: ${messageOf(err)}`);
+    }
+  }
+  return stored;
 }
 
 /** Pages newest first until the window or the page bound ends; every request paced. */
