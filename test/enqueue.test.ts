@@ -214,3 +214,46 @@ test('an accepted delivery is not queued again by hand', async () => {
   const [r] = await db.db.select().from(receipts).where(eq(receipts.deliveryId, d.deliveryId));
   await assert.rejects(enqueueDelivery(db.db, r!.id, who), conflict(/this delivery is accepted/));
 });
+
+test('a bulk enqueue commits in chunks: a delivery arriving meanwhile is not held until the end', async () => {
+  const rows = Array.from({ length: 1200 }, (_, i) => {
+    const d = signedDelivery(SECRET, {
+      event: 'contact.updated',
+      data: { contact: { id: uniqueId(), name: `Chunk ${i}` } },
+    });
+    return {
+      source: 'skylightchat',
+      provider: 'skylight',
+      deliveryId: d.deliveryId,
+      eventType: 'contact.updated',
+      outcome: 'ignored' as const,
+      reason: 'chunk_test',
+      httpStatus: 200,
+      ackMs: 1,
+      headers: d.headers,
+      body: d.body,
+      bodyBytes: d.body.length,
+    };
+  });
+  await db.db.insert(receipts).values(rows);
+  let bulkDoneAt = 0;
+  const bulk = enqueueDeliveries(db.db, { outcome: ['ignored'] }, who, false).then((r) => {
+    bulkDoneAt = performance.now();
+    return r;
+  });
+  // The first chunk is being written: a delivery's write now.
+  await new Promise((r) => setTimeout(r, 150));
+  const d = signedDelivery(SECRET, { event: 'contact.updated', data: { contact: { id: uniqueId() } } });
+  assert.equal((await post(s.url, d)).status, 200);
+  const answeredAt = performance.now();
+  const done = await bulk;
+  assert.equal(done.dry_run, false);
+  assert.equal(done.created, 1200);
+  assert.ok(bulkDoneAt > answeredAt, 'the delivery was answered while the bulk enqueue still ran');
+  const audits = await db.db.select().from(auditLog).where(eq(auditLog.action, 'delivery_bulk_enqueue'));
+  assert.equal(
+    audits.filter((a) => (a.detail as { created: number }).created === 1200).length,
+    1,
+    'one audit row for the whole run',
+  );
+});

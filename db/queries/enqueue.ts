@@ -1,5 +1,6 @@
 import { and, asc, gt, inArray, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
+import { errorMessage } from '../errors';
 import { receipts } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { type DeliveryFilters, deliveriesWhere } from './deliveries';
@@ -26,6 +27,8 @@ async function insertEnqueued(
   receiptId: number,
   event: EnqueueEvent,
   fingerprintHours: number | null,
+  /** The receipt's day: its update then reads one day's table, not every day's. */
+  receivedAt?: Date,
 ): Promise<{ eventId: number; created: boolean }> {
   const existing = async () =>
     rowsOf<{ id: number | string }>(
@@ -78,7 +81,12 @@ async function insertEnqueued(
       }
     }
   }
-  await tx.execute(sql`update receipts set event_id = ${eventId} where id = ${receiptId}`);
+  // A range, not equality: the Date has milliseconds, the column microseconds.
+  const at = receivedAt?.toISOString();
+  const day = at
+    ? sql` and received_at >= ${at}::timestamptz and received_at < ${at}::timestamptz + interval '1 millisecond'`
+    : sql``;
+  await tx.execute(sql`update receipts set event_id = ${eventId} where id = ${receiptId}${day}`);
   return { eventId, created };
 }
 
@@ -153,29 +161,60 @@ export async function* iterateEnqueueCandidates(db: Queryable, f: DeliveryFilter
   }
 }
 
+/** Receipts written per transaction by a bulk enqueue. */
+const ENQUEUE_CHUNK = 200;
+
 /**
- * Queues many receipts in one transaction with one audit row (the filter and the counts), so a
- * bulk enqueue is all or nothing. `items` reads through the transaction it is given (PGlite has one
- * connection: a read outside it would wait for it).
+ * Queues many receipts, ENQUEUE_CHUNK to a transaction, with one audit row at the end (the filter
+ * and the counts). Not one transaction for all: on PGlite a transaction holds the one connection, so
+ * 100,000 receipts in one held every delivery's write until it ended (each answered 503). A failure
+ * part-way leaves the chunks before it queued (a second run skips them: they have their event) and
+ * is audited with what was done. `items` is read between the chunks, outside any transaction.
  */
 export async function enqueueReceipts(
   db: Queryable,
-  items: (tx: Queryable) => AsyncIterable<{ receiptId: number; event: EnqueueEvent } | null>,
+  items: AsyncIterable<{ receiptId: number; receivedAt: Date; event: EnqueueEvent } | null>,
   who: Actor,
   /** Read after the items: the caller's tallies are complete by then. */
   detail: () => Record<string, unknown>,
   fingerprintHours: number,
 ): Promise<{ created: number; existing: number }> {
-  return db.transaction(async (tx) => {
-    let created = 0;
-    let existing = 0;
-    for await (const item of items(tx)) {
+  let created = 0;
+  let existing = 0;
+  let chunk: Array<{ receiptId: number; receivedAt: Date; event: EnqueueEvent }> = [];
+  const flush = async () => {
+    const todo = chunk;
+    chunk = [];
+    if (todo.length === 0) return;
+    const counts = await db.transaction(async (tx) => {
+      let made = 0;
+      for (const item of todo) {
+        if ((await insertEnqueued(tx, item.receiptId, item.event, fingerprintHours, item.receivedAt)).created)
+          made++;
+      }
+      return made;
+    });
+    created += counts;
+    existing += todo.length - counts;
+  };
+  try {
+    for await (const item of items) {
       if (!item) continue;
-      const r = await insertEnqueued(tx, item.receiptId, item.event, fingerprintHours);
-      if (r.created) created++;
-      else existing++;
+      chunk.push(item);
+      if (chunk.length >= ENQUEUE_CHUNK) await flush();
     }
-    await insertAudit(tx, who, 'delivery_bulk_enqueue', null, { ...detail(), created, existing });
-    return { created, existing };
-  });
+    await flush();
+  } catch (err) {
+    await insertAudit(
+      db,
+      who,
+      'delivery_bulk_enqueue',
+      null,
+      { ...detail(), created, existing, stopped: errorMessage(err) },
+      { result: 'refused', code: 'unavailable' },
+    ).catch(() => {});
+    throw err;
+  }
+  await insertAudit(db, who, 'delivery_bulk_enqueue', null, { ...detail(), created, existing });
+  return { created, existing };
 }

@@ -137,18 +137,20 @@ export async function enqueueDeliveries(db: Db, filter: DeliveryFilters, who: Ac
     for await (const r of iterateEnqueueCandidates(db, filter)) tally(preview, r, prepare(r));
     return { dry_run: true as const, ...preview };
   }
-  async function* items(tx: Parameters<typeof iterateEnqueueCandidates>[0]) {
-    for await (const r of iterateEnqueueCandidates(tx, filter)) {
+  async function* items() {
+    for await (const r of iterateEnqueueCandidates(db, filter)) {
       const p = prepare(r);
       tally(preview, r, p);
       // Queued before: its event may be processed and pruned since, and must not be made again.
-      yield p.ok && r.event_id === null ? { receiptId: r.id, event: p.event } : null;
+      yield p.ok && r.event_id === null
+        ? { receiptId: r.id, receivedAt: r.received_at, event: p.event }
+        : null;
     }
   }
   const auditFilter = { ...filter, from: filter.from?.toISOString(), to: filter.to?.toISOString() };
   const r = await enqueueReceipts(
     db,
-    items,
+    items(),
     who,
     () => ({ filter: auditFilter, matched: preview.matched, failing: preview.failing }),
     env.DEDUPE_FINGERPRINT_HOURS,
