@@ -4,6 +4,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { enqueueDelivery } from '@/lib/queries/deliveries';
 import { DialogConfirm } from './dialog-confirm';
+import { useLocked } from './note-role';
+import { describeApiError } from './state-error';
 
 /**
  * "Process as a new event" for a duplicate by content fingerprint: the fingerprint also matches a
@@ -11,6 +13,7 @@ import { DialogConfirm } from './dialog-confirm';
  */
 export function ButtonEnqueueDuplicate({ id, ownerEventId }: { id: number; ownerEventId: number | null }) {
   const [open, setOpen] = useState(false);
+  const locked = useLocked('operator');
   const client = useQueryClient();
   const enqueue = useMutation({
     mutationFn: () => enqueueDelivery(id),
@@ -21,14 +24,17 @@ export function ButtonEnqueueDuplicate({ id, ownerEventId }: { id: number; owner
   });
   return (
     <>
-      <button type="button" onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        disabled={!!locked}
+        title={locked}
+        onClick={() => {
+          enqueue.reset();
+          setOpen(true);
+        }}
+      >
         Process as a new event
       </button>
-      {enqueue.isError && (
-        <p role="alert" className="alert" data-tone="bad">
-          {enqueue.error.message}
-        </p>
-      )}
       {open && (
         <DialogConfirm
           title="Process this duplicate as a new event?"
@@ -43,6 +49,12 @@ export function ButtonEnqueueDuplicate({ id, ownerEventId }: { id: number; owner
             values sent again on purpose), queue it: its handler runs once, and your name goes in the audit
             log.
           </p>
+          {/* Inside the dialog: the page behind a modal is inert and its messages unseen. */}
+          {enqueue.isError && (
+            <p role="alert" className="alert" data-tone="bad">
+              {describeApiError(enqueue.error).detail}
+            </p>
+          )}
         </DialogConfirm>
       )}
     </>

@@ -11,10 +11,13 @@ export type ProviderOption = { name: string; label: string };
 export function FormSourceCreate({
   providers,
   busy,
+  locked,
   onCreate,
 }: {
   providers: ProviderOption[];
   busy: boolean;
+  /** Why this person may not add a source (their role), if so. */
+  locked?: string;
   onCreate: (input: { slug: string; provider: string; secrets: string[] }) => Promise<unknown>;
 }) {
   const [slug, setSlug] = useState('');
@@ -72,7 +75,7 @@ export function FormSourceCreate({
           required
         />
       </label>
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy || !!locked} title={locked}>
         {busy ? 'Adding…' : 'Add source'}
       </button>
     </form>

@@ -21,6 +21,7 @@ export function PanelDeadLetter({
   id,
   busy,
   locked,
+  error,
   onRetry,
   onDiscard,
   onClose,
@@ -29,6 +30,8 @@ export function PanelDeadLetter({
   busy: boolean;
   /** Why this person may not retry or discard (their role), if so. */
   locked?: string;
+  /** What went wrong with the last retry or discard: shown here, as the page behind is inert. */
+  error?: string | null;
   onRetry: (id: number) => void;
   onDiscard: (id: number) => void;
   onClose: () => void;
@@ -65,6 +68,11 @@ export function PanelDeadLetter({
           Close
         </button>
       </div>
+      {error && (
+        <div className="alert" data-tone="bad" role="alert">
+          {error}
+        </div>
+      )}
       {q.isPending ? (
         <StateLoading label="Loading dead letter" rows={4} />
       ) : q.isError ? (

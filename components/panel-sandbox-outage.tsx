@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { sandboxDownstreamQuery, setSandboxOutage } from '@/lib/queries/sandbox';
+import { useLocked } from './note-role';
 import { describeApiError } from './state-error';
 
 /**
@@ -11,6 +12,7 @@ import { describeApiError } from './state-error';
  */
 export function PanelSandboxOutage() {
   const qc = useQueryClient();
+  const locked = useLocked('operator');
   const q = useQuery(sandboxDownstreamQuery());
   const flip = useMutation({
     mutationFn: setSandboxOutage,
@@ -39,7 +41,8 @@ export function PanelSandboxOutage() {
         <button
           type="button"
           className={on ? 'primary' : undefined}
-          disabled={flip.isPending}
+          disabled={flip.isPending || !!locked}
+          title={locked}
           onClick={() => flip.mutate(!on)}
         >
           {on ? 'End the outage' : 'Start an outage'}

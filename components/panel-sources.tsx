@@ -6,6 +6,7 @@ import { createSourceRequest, patchSourceRequest, sourcesOptions } from '@/lib/q
 import type { SourceRowJson } from '@/lib/queries/types';
 import { DialogConfirm } from './dialog-confirm';
 import { FormSourceCreate, type ProviderOption } from './form-source-create';
+import { NoteRole, useLocked } from './note-role';
 import { PanelSourceSecrets } from './panel-source-secrets';
 import { StateEmpty } from './state-empty';
 import { describeApiError, StateError } from './state-error';
@@ -18,6 +19,8 @@ export function PanelSources({ providers }: { providers: ProviderOption[] }) {
   const list = useQuery(sourcesOptions());
   const [confirm, setConfirm] = useState<SourceRowJson | null>(null);
   const [managing, setManaging] = useState<string | null>(null);
+  // Adding and switching sources is an admin's (the API refuses anyone else).
+  const locked = useLocked('admin');
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const fail = (err: unknown) => {
     const e = describeApiError(err);
@@ -60,15 +63,18 @@ export function PanelSources({ providers }: { providers: ProviderOption[] }) {
           <TableSources
             sources={list.data}
             busySlug={toggle.isPending ? (toggle.variables?.slug ?? null) : null}
+            locked={locked}
             onToggle={setConfirm}
             onManage={(s) => setManaging(s.slug)}
           />
         )}
       </div>
       {managing && <PanelSourceSecrets slug={managing} onClose={() => setManaging(null)} />}
+      <NoteRole needed="admin" what="adding and switching sources" />
       <FormSourceCreate
         providers={providers}
         busy={create.isPending}
+        locked={locked}
         onCreate={(v) => create.mutateAsync(v)}
       />
       {confirm && (

@@ -4,11 +4,14 @@ import type { SourceRowJson } from '@/lib/queries/types';
 export function TableSources({
   sources,
   busySlug,
+  locked,
   onToggle,
   onManage,
 }: {
   sources: SourceRowJson[];
   busySlug: string | null;
+  /** Why this person may not switch sources (their role), if so. */
+  locked?: string;
   onToggle: (s: SourceRowJson) => void;
   onManage: (s: SourceRowJson) => void;
 }) {
@@ -55,7 +58,8 @@ export function TableSources({
                     className="switch"
                     aria-checked={s.enabled}
                     aria-label={`Enabled: ${s.slug}`}
-                    disabled={busySlug === s.slug}
+                    disabled={busySlug === s.slug || !!locked}
+                    title={locked}
                     onClick={() => onToggle(s)}
                   />
                   <span className="muted" style={{ fontSize: '0.8rem' }}>

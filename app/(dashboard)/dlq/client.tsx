@@ -56,6 +56,27 @@ export function DlqClient({ retentionDays }: { retentionDays: number }) {
   const [excludeSuperseded, setExcludeSuperseded] = useState(false);
   const [result, setResult] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const count = useQuery({ ...dlqCountOptions(filters), enabled: confirm?.kind === 'all' });
+  // A count from an earlier opening is not shown (nor acted on) while the fresh one comes in.
+  const counting = count.isPending || count.isFetching;
+  const filtered = Boolean(
+    params.source ||
+      params.event_type ||
+      params.error ||
+      params.q ||
+      params.failure ||
+      params.text ||
+      params.path ||
+      params.from ||
+      params.to ||
+      params.range !== 'all',
+  );
+  // Checked rows belong to the list they were checked in: a new filter starts a new selection, so
+  // "Retry selected" never includes rows out of sight.
+  const filterKey = JSON.stringify(filters);
+  useEffect(() => {
+    void filterKey;
+    setChecked(new Set());
+  }, [filterKey]);
 
   const refresh = () =>
     Promise.all(['dlq', 'metrics', 'deliveries'].map((k) => qc.invalidateQueries({ queryKey: [k] })));
@@ -210,7 +231,7 @@ export function DlqClient({ retentionDays }: { retentionDays: number }) {
           <StateError error={list.error} onRetry={() => list.refetch()} />
         ) : rows.length === 0 ? (
           <StateEmpty title="No dead letters">
-            {params.event_type || params.error || params.q || params.failure
+            {filtered
               ? 'Nothing matches these filters.'
               : 'Every event was processed or is still being retried.'}
           </StateEmpty>
@@ -222,7 +243,10 @@ export function DlqClient({ retentionDays }: { retentionDays: number }) {
               selected={params.selected}
               checked={checked}
               onToggle={toggle}
-              onOpen={(id) => set({ selected: id })}
+              onOpen={(id) => {
+                setResult(null);
+                void set({ selected: id });
+              }}
             />
             {list.hasNextPage && (
               <div className="table-foot">
@@ -237,6 +261,7 @@ export function DlqClient({ retentionDays }: { retentionDays: number }) {
           id={params.selected}
           busy={busy}
           locked={locked}
+          error={result?.tone === 'bad' ? result.text : null}
           onRetry={(id) => retryOne.mutate(id)}
           onDiscard={(id) => setConfirm({ kind: 'discard', id })}
           onClose={() => set({ selected: null })}
@@ -253,12 +278,12 @@ export function DlqClient({ retentionDays }: { retentionDays: number }) {
           }
           confirmLabel={confirm.kind === 'discard' ? 'Discard' : 'Retry'}
           danger={confirm.kind === 'discard'}
-          busy={act.isPending || (confirm.kind === 'all' && count.isPending)}
+          busy={act.isPending || (confirm.kind === 'all' && counting)}
           onCancel={() => setConfirm(null)}
           onConfirm={() => act.mutate(confirm)}
         >
           {confirm.kind === 'all' ? (
-            count.isPending ? (
+            counting ? (
               <p>Counting…</p>
             ) : count.isError ? (
               <p>Could not count the matching dead letters: {describeApiError(count.error).detail}</p>
@@ -266,11 +291,8 @@ export function DlqClient({ retentionDays }: { retentionDays: number }) {
               <>
                 <p>
                   <strong>{count.data.matched}</strong> dead letter{count.data.matched === 1 ? '' : 's'} match
-                  {params.source || params.event_type || params.error || params.q || params.failure
-                    ? ' the current filters'
-                    : ''}{' '}
-                  (all pages, not just this one). They go back to the queue with a fresh set of automatic
-                  attempts; their history is kept.
+                  {filtered ? ' the current filters' : ''} (all pages, not just this one). They go back to the
+                  queue with a fresh set of automatic attempts; their history is kept.
                 </p>
                 <ul aria-label="By failure">
                   <li>
