@@ -59,8 +59,29 @@ test('events fail until dead, then retry one, discard one and bulk-retry the res
   await expect(opener).toBeFocused();
   await expect(page).not.toHaveURL(/selected=/);
 
-  // Retry one from its panel.
+  // Checked rows belong to the list they were checked in: a new filter clears them.
+  await table.getByRole('checkbox', { name: `Select dead letter ${ids[3]}` }).check();
+  await expect(page.getByRole('button', { name: 'Retry selected (1)' })).toBeVisible();
+  await page.getByLabel('Failure').selectOption('transient');
+  await expect(page.getByRole('button', { name: 'Retry selected (0)' })).toBeDisabled();
+  await page.getByLabel('Failure').selectOption('');
+
+  // A retry the API refuses: its error shows in the open panel (the page behind a modal is inert).
+  await page.route(
+    '**/api/dlq/*/retry',
+    (route) =>
+      route.fulfill({
+        status: 409,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'conflict', message: 'Refused for the test' } }),
+      }),
+    { times: 1 },
+  );
   await opener.click();
+  await detail.getByRole('button', { name: 'Retry this event' }).click();
+  await expect(detail.getByRole('alert')).toContainText('Refused for the test');
+
+  // Retry one from its panel.
   await detail.getByRole('button', { name: 'Retry this event' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Re-queued event' })).toBeVisible();
   await expect(page.getByRole('status').filter({ hasText: 'Re-queued event' })).toBeFocused();

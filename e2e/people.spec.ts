@@ -119,9 +119,13 @@ test('a viewer sees what they may not do disabled, with the reason', async ({ pa
   await screenshot(page, 'dlq-viewer');
 
   await page.goto('/webhooks');
-  await expect(page.getByTestId('note-role')).toContainText('enabling and disabling webhooks are disabled');
+  const notes = page.getByTestId('note-role');
+  await expect(notes.filter({ hasText: 'enabling and disabling webhooks are disabled' })).toBeVisible();
   const first = page.getByRole('switch').first();
   await expect(first).toBeDisabled();
+  // Sources are an admin's: the form and the switches say so before the API would refuse.
+  await expect(notes.filter({ hasText: 'adding and switching sources are disabled' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add source' })).toBeDisabled();
 
   await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
   await page.goto('/users');
