@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { openDb } from '@/db/client';
 import { type Histogram, record } from '@/db/histogram';
 import { listAudit } from '@/db/queries/audit';
 import { getDelivery, listDeliveries } from '@/db/queries/deliveries';
@@ -354,6 +355,43 @@ describe('metrics', () => {
     // A range that starts after the receipts' minute but inside their hour counts none of them.
     const late = await summary(h.db, { from: new Date(now - 4 * MIN), to: new Date(now + 180 * MIN) });
     assert.equal(late.total, 0);
+  });
+});
+
+describe('a database server whose time zone is not UTC', () => {
+  test("draws the same outcome bars (its bins start at UTC midnight, as the chart's buckets do)", async () => {
+    const z = await openTestDb();
+    let zoned: Awaited<ReturnType<typeof openDb>> | null = null;
+    try {
+      // Set before any chart query: a self-hosted server takes the machine's zone at initdb.
+      if (z.url) {
+        await z.db.execute(sql.raw(`alter database ${z.name} set timezone = 'Asia/Kolkata'`));
+        zoned = await openDb({ url: z.url, migrate: false });
+      } else await z.db.execute(sql`set timezone = 'Asia/Kolkata'`);
+      const db = zoned?.db ?? z.db;
+      const at = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 5 * 3_600_000;
+      await writeRollups(db, [
+        {
+          minute: at,
+          source: 'skylightchat',
+          eventType: 'contact.created',
+          outcome: 'accepted',
+          count: 3,
+          ack: {},
+          lag: {},
+        },
+      ]);
+      const q30 = { from: new Date(Date.now() - 30 * 86_400_000), to: new Date() };
+      const o = await outcomesOverTime(db, q30);
+      assert.ok(o.bucketS >= 3600 && o.bucketS % 3600 === 0);
+      assert.equal(
+        o.points.reduce((n, p) => n + p.accepted, 0),
+        3,
+      );
+    } finally {
+      await zoned?.close();
+      await z.close();
+    }
   });
 });
 

@@ -102,7 +102,8 @@ export async function latencyHistogram(db: Queryable, kind: Kind, q: MetricsRang
 /**
  * Receipt counts per chart bucket and outcome. Points cover whole buckets (like the latency charts):
  * the first starts at the bucket boundary at or before `from`. Buckets of an hour or more read the
- * hourly counts.
+ * hourly counts. The bins' origin is UTC's epoch, as the chart's buckets are: written without an
+ * offset it was midnight in the server's time zone, and no bin met a bucket (an empty chart).
  */
 export async function outcomeCells(db: Queryable, q: MetricsRange, bucketS: number) {
   const bucketMs = bucketS * 1000;
@@ -111,7 +112,7 @@ export async function outcomeCells(db: Queryable, q: MetricsRange, bucketS: numb
   const [table, col] =
     bucketS >= 3600 ? [sql`receipt_counts_hourly`, sql`r.hour`] : [sql`receipt_rollups`, sql`r.minute`];
   const res = await db.execute(sql`
-    select (date_part('epoch', date_bin(make_interval(secs => ${bucketS}), ${col}, timestamptz '1970-01-01')) * 1000)::float8 as t,
+    select (date_part('epoch', date_bin(make_interval(secs => ${bucketS}), ${col}, timestamptz '1970-01-01 00:00:00+00')) * 1000)::float8 as t,
            r.outcome as key, sum(r.count)::float8 as n
       from ${table} r
      where ${col} >= ${from}::timestamptz and ${col} < ${q.to.toISOString()}::timestamptz ${type}
