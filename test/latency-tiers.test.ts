@@ -106,7 +106,7 @@ describe('hist_pcts', () => {
         receivedAt: at,
         source: 'src-a',
         eventType: 'x.stored',
-        outcome: 'rejected',
+        outcome: 'duplicate',
         ackMs: ms,
         lagMs: null,
       });

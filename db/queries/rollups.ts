@@ -14,6 +14,9 @@ export type RollupCell = {
   lag: Histogram;
 };
 
+/** The outcomes answered 2xx: the requests whose ack time and lag the latency tiers hold. */
+const ACKNOWLEDGED: ReadonlySet<ReceiptOutcome> = new Set(['accepted', 'duplicate', 'ignored', 'malformed']);
+
 /** One latency tier row's share of a write: its key and what this write adds to it. */
 type TierDelta = {
   granularity: 'minute' | 'hour';
@@ -35,6 +38,9 @@ export async function writeRollups(db: Queryable, cells: RollupCell[]): Promise<
   if (cells.length === 0) return;
   const tiers = new Map<string, TierDelta>();
   for (const c of cells) {
+    // The latency tiers are what we acknowledged (a 2xx): a refused request's quick 400 or 404, or
+    // a flood of them, is counted with its outcome, never in the ack and lag figures.
+    if (!ACKNOWLEDGED.has(c.outcome)) continue;
     const hour = Math.floor(c.minute / 3_600_000) * 3_600_000;
     for (const [granularity, bucket] of [
       ['minute', c.minute],

@@ -120,7 +120,8 @@ export async function summary(db: Db, q: MetricsRange) {
     to: q.to.toISOString(),
     totals,
     total,
-    deliveries_per_min: minutes > 0 ? total / minutes : 0,
+    // Acknowledged ones: refused requests (anyone's) are in `totals`, not in the delivery rate.
+    deliveries_per_min: minutes > 0 ? (total - totals.rejected - totals.unavailable) / minutes : 0,
     duplicate_rate: rate(totals.duplicate, totals.duplicate + totals.accepted),
     retry_rate: rate(
       retries.reduce((s, r) => s + r.retried, 0),
