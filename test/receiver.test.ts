@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
+import { total } from '@/db/histogram';
 import { listDeliveries } from '@/db/queries/deliveries';
 import { events, receiptAcks, receipts } from '@/db/schema';
 import { sign } from '@/lib/providers/skylight/signature';
@@ -173,6 +174,35 @@ describe('envelope', () => {
     const [rec] = await receiptFor(d.deliveryId);
     assert.equal(rec?.outcome, 'accepted');
     assert.ok(rec!.lagMs! >= 5000 && rec!.lagMs! < 60_000, `lag ${rec!.lagMs}`);
+  });
+
+  test('lag counts once per event, from the signed body only: replays and the unsigned header add none', async () => {
+    s.rollups.take();
+    const d = signedDelivery(SECRET, { timestamp: new Date(Date.now() - 3000).toISOString() });
+    assert.equal((await post(s.url, d)).status, 200);
+    d.headers['x-skylight-timestamp'] = '1';
+    for (let i = 0; i < 5; i++) assert.equal((await post(s.url, d)).status, 200);
+    const cells = s.rollups.take();
+    assert.equal(
+      cells.reduce((n, c) => n + c.count, 0),
+      6,
+      'every request is counted with its outcome',
+    );
+    assert.equal(
+      cells.reduce((n, c) => n + total(c.lag), 0),
+      1,
+      'one lag sample',
+    );
+    // A body without a timestamp has no lag: the header does not stand in for it.
+    const bare = signedDelivery(SECRET, {});
+    const body = JSON.parse(bare.body) as Record<string, unknown>;
+    delete body.timestamp;
+    bare.body = JSON.stringify(body);
+    bare.headers['x-skylight-signature'] = sign(bare.body, SECRET);
+    bare.headers['x-skylight-timestamp'] = '1';
+    assert.equal((await post(s.url, bare)).status, 200);
+    const [rec] = await receiptFor(bare.deliveryId);
+    assert.deepEqual([rec?.outcome, rec?.providerTs, rec?.lagMs], ['accepted', null, null]);
   });
 
   test('shape B (flat data, Unix timestamp): accepted', async () => {

@@ -39,8 +39,7 @@ function prepare(d: Stored): { ok: true; event: EnqueueEvent } | { ok: false; wh
       eventType: env.eventType,
       fingerprint: env.fingerprint,
       payloadText: env.payloadText,
-      // Signed only, as the receiver queues it (the receipt's may be the unsigned header's).
-      providerTs: env.signedTs,
+      providerTs: env.providerTs,
     },
   };
 }

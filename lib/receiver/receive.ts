@@ -324,9 +324,7 @@ export async function receive(
             eventType: env.eventType,
             fingerprint: env.fingerprint,
             payloadText: env.payloadText,
-            // The event's time orders its changes (lib/worker/handlers/types.ts versionOf): the signed
-            // one only, never a header anyone on the path could set.
-            providerTs: env.signedTs,
+            providerTs,
           },
         }
       : { receipt: { ...receipt, outcome: 'ignored', reason: 'unknown_event_type' } };
@@ -374,7 +372,9 @@ export async function receive(
     eventType: item.receipt.eventType ?? null,
     outcome: result.outcome,
     ackMs,
-    lagMs: item.receipt.lagMs ?? null,
+    // An event's lag counts once: a duplicate (a retry, or anyone replaying a captured body) would
+    // add its age again.
+    lagMs: result.outcome === 'accepted' ? (item.receipt.lagMs ?? null) : null,
   });
   if (result.outcome === 'accepted') deps.onAccepted?.();
   return { status: 200, body: { received: true, duplicate: result.outcome === 'duplicate' } };

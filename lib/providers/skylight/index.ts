@@ -1,6 +1,6 @@
 import { env } from '@/lib/env';
 import { CATALOG } from '../catalog';
-import { headerId, parseTimestamp } from '../common';
+import { headerId } from '../common';
 import type { EnvelopeResult, HeaderReader, Provider } from '../types';
 import { parseEnvelope } from './envelope';
 import { skylightScheme } from './forensics';
@@ -9,7 +9,6 @@ import {
   HEADER_DELIVERY,
   HEADER_EVENT,
   HEADER_SIGNATURE,
-  HEADER_TIMESTAMP,
   KNOWN_EVENTS,
   type KnownEvent,
   LABEL,
@@ -31,15 +30,15 @@ function parse(raw: Uint8Array, header: HeaderReader): EnvelopeResult {
     return { ok: false, reason: parsed.reason, eventType: parsed.event, dedupeId: parsed.deliveryId };
   }
   const env = parsed.envelope;
-  const fromHeader = parseTimestamp(header(HEADER_TIMESTAMP)?.trim() ?? null);
   return {
     ok: true,
     envelope: {
       eventType: env.event,
       dedupeId: env.deliveryId,
       attemptId: headerId(header(HEADER_DELIVERY)),
-      // Only the body's timestamp is signed; the header's is not, so it never decides freshness.
-      providerTs: env.timestamp ?? (fromHeader instanceof Date ? fromHeader : null),
+      // Only the body's timestamp is signed. The X-Skylight-Timestamp header is not: it stays in the
+      // receipt's headers to read, and never dates an event (its lag, the order of its changes).
+      providerTs: env.timestamp,
       signedTs: env.timestamp,
       data: env.data,
       payloadText: env.payloadText,
