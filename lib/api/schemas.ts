@@ -29,13 +29,14 @@ const eventType = z
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and . _ : - only');
 // Postgres stores years 1 to 9999 (before that a BC date, after it an error): a time outside, after
 // its offset, is the field's 400, not the query's 500.
+const FIRST_STORABLE_MS = Date.parse('0001-01-01T00:00:00Z');
 const isoTime = z.iso
   .datetime({ offset: true })
   .transform((s) => new Date(s))
   .pipe(
     z
       .date()
-      .min(new Date('0001-01-01T00:00:00Z'), 'must be in the years 0001 to 9999 (UTC)')
+      .min(new Date(FIRST_STORABLE_MS), 'must be in the years 0001 to 9999 (UTC)')
       .max(new Date('9999-12-31T23:59:59.999Z'), 'must be in the years 0001 to 9999 (UTC)'),
   );
 /** Digits only: `z.coerce.number()` would also take `0x10`, `1e2` and ` 5`. */
@@ -214,7 +215,8 @@ export const metricsQuerySchema = z
   })
   .transform((v) => {
     const to = v.to ?? new Date();
-    return { ...v, to, from: v.from ?? new Date(to.getTime() - 3_600_000) };
+    // The default hour before `to` starts no earlier than year 1 (Postgres's first).
+    return { ...v, to, from: v.from ?? new Date(Math.max(to.getTime() - 3_600_000, FIRST_STORABLE_MS)) };
   })
   .superRefine(checkRange);
 export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
