@@ -14,6 +14,7 @@ import {
   retryDeadLetters,
 } from '@/db/queries/dlq';
 import { listEvents } from '@/db/queries/events';
+import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
 import { insertSettingIfAbsent } from '@/db/queries/settings';
 import { attempts, events, receipts } from '@/db/schema';
@@ -357,6 +358,28 @@ describe('metrics', () => {
     // A range that starts after the receipts' minute but inside their hour counts none of them.
     const late = await summary(h.db, { from: new Date(now - 4 * MIN), to: new Date(now + 180 * MIN) });
     assert.equal(late.total, 0);
+  });
+});
+
+describe('the queue gauge', () => {
+  test('the oldest wait counts from when an event became due, not from when it was created', async () => {
+    const z = await openTestDb();
+    try {
+      const make = (deliveryId: string, createdAgoS: number, dueInS: number) =>
+        z.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, created_at, next_attempt_at)
+          values ('skylightchat', 'skylight', ${deliveryId}, 'contact.created', '{}'::jsonb,
+                  now() - make_interval(secs => ${createdAgoS}), now() + make_interval(secs => ${dueInS}))`);
+      // Two days old, in a 10-minute backoff: nobody waits for a worker.
+      await make('backoff', 2 * 86_400, 600);
+      assert.equal((await queueDepth(z.db)).oldestPendingS, null);
+      // A week-old dead letter re-queued a minute ago has waited a minute.
+      await make('requeued', 7 * 86_400, -60);
+      const q = await queueDepth(z.db);
+      assert.equal(q.depth, 2);
+      assert.ok(q.oldestPendingS! >= 59 && q.oldestPendingS! < 120, `${q.oldestPendingS}`);
+    } finally {
+      await z.close();
+    }
   });
 });
 

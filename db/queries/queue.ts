@@ -221,7 +221,7 @@ export async function releaseEvents(db: Queryable, worker: string, ids: number[]
      )})`);
 }
 
-/** Events waiting now, the oldest one's age, and dead letters now; of one event type when given. */
+/** Events waiting now, how long the oldest due one has waited, and dead letters now; of one event type when given. */
 export async function queueDepth(
   db: Queryable,
   filter: { event_type?: string; source?: string } = {},
@@ -230,11 +230,11 @@ export async function queueDepth(
     ${filter.source === undefined ? sql`` : sql`and source = ${filter.source}`}`;
   const res = await db.execute(sql`
     select (select count(*) from events where status in ('pending', 'processing') ${type})::int as depth,
-           -- ids grow with created_at: the smallest pending id is one index probe per status, where
-           -- min(created_at) would read every pending row (slow with a large backlog).
-           (select extract(epoch from now() - created_at) from events
-             where id = least((select min(id) from events where status = 'pending' ${type}),
-                              (select min(id) from events where status = 'processing' ${type})))::float8 as oldest,
+           -- How long the oldest due event has waited for a worker: since it became due, not since
+           -- it was created (one in its backoff, or a dead letter re-queued a week on, is not
+           -- waiting for a worker). The first row of the due index.
+           (select extract(epoch from now() - min(next_attempt_at)) from events
+             where status = 'pending' and next_attempt_at <= now() ${type})::float8 as oldest,
            (select count(*) from events where status = 'dead' ${type})::int as dead`);
   const r = rowsOf<{ depth: number; oldest: number | null; dead: number }>(res)[0]!;
   return {
