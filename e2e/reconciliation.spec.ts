@@ -84,3 +84,32 @@ test('planted losses are classified on the Reconciliation page and exported for 
   expect(text.split('\r\n')[0]).toContain('delivery_id,event_type,class');
   for (const id of [...rejected!, ...dropped!]) expect(text).toContain(id);
 });
+
+test('a page left open on "last hour" shows losses found after it was opened', async ({ page }) => {
+  await login(page);
+  await page.goto('/reconciliation?range=1h&class=provider_failed');
+  const table = page
+    .getByRole('table', { name: 'Reconciled deliveries' })
+    .or(page.getByText('No deliveries'));
+  await expect(table.first()).toBeVisible();
+  const planted = await page.request.post('/api/sandbox/losses', { data: {}, headers: origin });
+  expect(planted.status()).toBe(202);
+  const { rejected } = (await planted.json()).data as Record<string, string[]>;
+  await expect
+    .poll(
+      async () => {
+        await runNow(page.request);
+        return (await reconciled(page.request, 'provider_failed')).some(
+          (r) => r.delivery_id === rejected![0],
+        );
+      },
+      { timeout: 60_000, intervals: [2000] },
+    )
+    .toBe(true);
+  // No reload: the page's own refresh asks for the hour ending now, not the one before it opened.
+  await expect(
+    page.getByRole('table', { name: 'Reconciled deliveries' }).locator('tr', { hasText: rejected![0]! }),
+  ).toBeVisible({
+    timeout: 30_000,
+  });
+});

@@ -21,7 +21,6 @@ import {
   reconciliationSummaryOptions,
   runReconciliationRequest,
 } from '@/lib/queries/reconciliation';
-import { rangeParams } from '@/lib/time-range';
 import { reconciliationParsers } from './search-params';
 
 export function ReconciliationClient() {
@@ -32,7 +31,9 @@ export function ReconciliationClient() {
     () => ({
       source: params.source ?? undefined,
       webhook_id: params.webhook ?? undefined,
-      ...rangeParams(params),
+      range: params.range,
+      from: params.from,
+      to: params.to,
     }),
     [params],
   );
@@ -55,14 +56,25 @@ export function ReconciliationClient() {
         <h1>Reconciliation</h1>
         <div className="row">
           <ButtonSandboxLosses onPlanted={() => qc.invalidateQueries({ queryKey: ['reconciliation'] })} />
+          {/* The range is resolved when clicked: a preset then ends now, not when the page opened. */}
           <a
             className="button"
             href={reconciliationExportUrl({ ...filters, class: 'provider_failed' }, 'csv')}
+            onClick={(e) => {
+              e.currentTarget.href = reconciliationExportUrl({ ...filters, class: 'provider_failed' }, 'csv');
+            }}
             download
           >
             Export lost events (CSV)
           </a>
-          <a className="button" href={reconciliationExportUrl(filters, 'csv')} download>
+          <a
+            className="button"
+            href={reconciliationExportUrl(filters, 'csv')}
+            onClick={(e) => {
+              e.currentTarget.href = reconciliationExportUrl(filters, 'csv');
+            }}
+            download
+          >
             Export view (CSV)
           </a>
           <button
