@@ -54,11 +54,11 @@ export function ButtonEnqueueMatching({ filters }: { filters: DeliveriesViewFilt
         <DialogConfirm
           title="Queue the matching ignored and malformed deliveries?"
           confirmLabel="Queue"
-          busy={act.isPending || preview.isPending}
+          busy={act.isPending || preview.isPending || preview.isFetching}
           onCancel={() => setOpen(false)}
           onConfirm={() => act.mutate()}
         >
-          {preview.isPending ? (
+          {preview.isPending || preview.isFetching ? (
             <p>Checking what would be queued…</p>
           ) : preview.isError ? (
             <p>Could not preview: {describeApiError(preview.error).detail}</p>

@@ -1,6 +1,6 @@
 'use client';
 
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { CATALOG, type CatalogName } from '@/lib/providers/catalog';
 import { type ProviderDeliveryFilters, providerDeliveriesOptions } from '@/lib/queries/webhooks';
 import { BadgeStatus } from './badge-status';
@@ -22,7 +22,13 @@ export function PanelProviderDeliveries({
   filters: ProviderDeliveryFilters;
   onChange: (f: Partial<ProviderDeliveryFilters>) => void;
 }) {
-  const q = useQuery({ ...providerDeliveriesOptions(webhookId, filters), placeholderData: keepPreviousData });
+  // The previous page stays while the next loads (paging, a status), never another webhook's rows
+  // under this webhook's heading.
+  const q = useQuery({
+    ...providerDeliveriesOptions(webhookId, filters),
+    placeholderData: (previous, previousQuery) =>
+      previousQuery?.queryKey[2] === webhookId ? previous : undefined,
+  });
   const meta = q.data?.meta;
   const rows = q.data?.data ?? [];
   return (

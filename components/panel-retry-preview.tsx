@@ -27,7 +27,8 @@ export function PanelRetryPreview({
   onExclude: (on: boolean) => void;
 }) {
   const preview = useQuery(retryPreviewOptions(filters));
-  if (preview.isPending) return <p>Checking what would be replayed…</p>;
+  // An earlier opening's dry run is not shown while this one's is on its way.
+  if (preview.isPending || preview.isFetching) return <p>Checking what would be replayed…</p>;
   if (preview.isError) return <p>Could not preview the replay: {describeApiError(preview.error).detail}</p>;
   const p = preview.data;
   return (

@@ -87,6 +87,8 @@ export const enqueuePreviewOptions = (f: DeliveriesViewFilters) =>
           body: { filter: definedOnly(deliveriesApiFilter(f)), dry_run: true },
         })
       ).data,
+    // The dry run a confirmation shows: run afresh at each opening.
+    staleTime: 0,
   });
 
 export const enqueueDeliveriesRequest = async (f: DeliveriesViewFilters) =>

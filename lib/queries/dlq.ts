@@ -45,6 +45,8 @@ export const dlqCountOptions = (f: DlqFilters) =>
     queryKey: ['dlq', 'count', f] as const,
     queryFn: async ({ signal }) =>
       (await fetchJson<DlqCount>(`/api/dlq/count${qs(dlqApiFilter(f))}`, { signal })).data,
+    // What a confirmation shows before a bulk action: counted afresh at each opening.
+    staleTime: 0,
   });
 
 export const eventOptions = (id: number) =>
@@ -70,6 +72,7 @@ export const retryPreviewOptions = (f: DlqFilters) =>
         await fetchJson<RetryPreview>('/api/dlq/retry', { method: 'POST', body: { ...body, dry_run: true } })
       ).data;
     },
+    staleTime: 0,
   });
 
 /** Bulk retry of what the filters match (unset filters, null in the URL state, are left out). */
