@@ -103,13 +103,13 @@ function jobs(rollups: RollupBuffer): Job[] {
   ];
 }
 
-/** Every minute a vacuum, every tenth (and the first) with fresh planner statistics. */
+/** Every minute a vacuum of the tables changed since, every tenth (and the first, of all) with fresh planner statistics. */
 function pgliteVacuum(): Job {
   let runs = 0;
   return {
     name: 'vacuum',
     everyMs: 60_000,
-    run: (db) => vacuumTables(db, { analyze: runs++ % 10 === 0 }),
+    run: (db) => vacuumTables(db, { analyze: runs % 10 === 0, all: runs++ === 0 }),
   };
 }
 
