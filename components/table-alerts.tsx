@@ -1,5 +1,7 @@
 import { formatAge, formatTime } from '@/lib/format';
 import type { AlertRowJson } from '@/lib/queries/alerts';
+import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 const SEVERITY_TONE = { critical: 'bad', warning: 'warn' } as const;
 const STATE_TONE = { open: 'bad', acknowledged: 'info', resolved: 'ok' } as const;
@@ -70,7 +72,9 @@ export function TableAlerts({
           <th scope="col">Alert</th>
           <th scope="col">What happened</th>
           <th scope="col">State</th>
-          <th scope="col">Opened</th>
+          <th scope="col">
+            Opened (<TextTimeZone />)
+          </th>
           <th scope="col" title="Until resolved, or until now">
             Duration
           </th>
@@ -116,7 +120,7 @@ export function TableAlerts({
                     <ul className="mono" style={{ fontSize: '0.75rem' }}>
                       {d.at_risk!.map((e, i) => (
                         <li key={`${e.delivery_id ?? e.event_id ?? i}`}>
-                          {e.event_type ?? e.reason ?? ''} {e.delivery_id ?? ''} {formatTime(e.at)}{' '}
+                          {e.event_type ?? e.reason ?? ''} {e.delivery_id ?? ''} <TextTime iso={e.at} empty="" />{' '}
                           <TimeLeft deadline={e.deadline_at} lost={e.lost} now={now} />
                           {e.error ? ` ${e.error}` : ''}
                         </li>
@@ -141,7 +145,9 @@ export function TableAlerts({
                   </div>
                 )}
               </td>
-              <td className="time">{formatTime(a.opened_at)}</td>
+              <td className="time">
+                <TextTime iso={a.opened_at} />
+              </td>
               <td className="num">{formatAge(end - new Date(a.opened_at).getTime())}</td>
               {onAcknowledge && (
                 <td>

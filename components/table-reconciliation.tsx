@@ -3,6 +3,7 @@ import type { ReconciliationViewRow } from '@/lib/queries/types';
 import { BadgeReconciliationClass } from './badge-reconciliation-class';
 import { BadgeStatus } from './badge-status';
 import { TextTime } from './text-time';
+import { TextTimeZone } from './text-time-zone';
 
 /** Provider deliveries as reconciled: class, what each side recorded, the time left and what to do. */
 export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] }) {
@@ -16,7 +17,9 @@ export function TableReconciliation({ rows }: { rows: ReconciliationViewRow[] })
           <th scope="col">Provider</th>
           <th scope="col">We answered</th>
           <th scope="col">Time left</th>
-          <th scope="col">First sent (UTC)</th>
+          <th scope="col">
+            First sent (<TextTimeZone />)
+          </th>
           <th scope="col">What to do</th>
         </tr>
       </thead>

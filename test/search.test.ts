@@ -18,10 +18,17 @@ const ids: Record<string, number> = {};
 const envelope = (event: string, data: Record<string, unknown>) =>
   JSON.stringify({ event, delivery_id: `d-${Math.random()}`, timestamp: '2026-11-30T12:00:00Z', data });
 
-async function receipt(name: string, body: string | null, outcome: 'accepted' | 'malformed' = 'accepted') {
+/** A receipt with `body`; `id` chosen by the test (a late commit, far above the others) or the sequence's. */
+async function receipt(
+  name: string,
+  body: string | null,
+  outcome: 'accepted' | 'malformed' = 'accepted',
+  id?: number,
+) {
   const [r] = await db.db
     .insert(receipts)
     .values({
+      ...(id === undefined ? {} : { id }),
       source: 'skylightchat',
       provider: 'skylight',
       deliveryId: name,
@@ -153,22 +160,13 @@ describe('after the indexer ran', () => {
 
 describe('a receipt that commits after the indexer passed its id by more than the margin', () => {
   test('is indexed by the sweep of recent receipts, not by the batches', async () => {
-    const late = async (name: string, id: number) => {
-      ids[name] = id;
-      await db.db.insert(receipts).values({
+    const late = (name: string, id: number) =>
+      receipt(
+        name,
+        envelope('contact.updated', { contact: { id: 1, email: `${name}@late.test` } }),
+        'accepted',
         id,
-        source: 'skylightchat',
-        provider: 'skylight',
-        deliveryId: name,
-        eventType: 'contact.updated',
-        outcome: 'accepted',
-        httpStatus: 200,
-        ackMs: 1,
-        headers: {},
-        body: envelope('contact.updated', { contact: { id: 1, email: `${name}@late.test` } }),
-        bodyBytes: 10,
-      });
-    };
+      );
     await late('far-ahead', 50_000);
     while ((await indexReceiptBodies(db.db, 50)) > 0);
     // Its id was taken long before, its commit came now: 2,000 below the highest indexed.
@@ -207,20 +205,12 @@ describe('a path search for a number past 2^53', () => {
       ['big-neighbour', 60_002, '9007199254740992'],
       ['null-id', 60_003, 'null'],
     ] as const) {
-      ids[name] = rid;
-      await db.db.insert(receipts).values({
-        id: rid,
-        source: 'skylightchat',
-        provider: 'skylight',
-        deliveryId: name,
-        eventType: 'contact.updated',
-        outcome: 'accepted',
-        httpStatus: 200,
-        ackMs: 1,
-        headers: {},
-        body: `{"event":"contact.updated","data":{"contact":{"id":${contactId}}}}`,
-        bodyBytes: 10,
-      });
+      await receipt(
+        name,
+        `{"event":"contact.updated","data":{"contact":{"id":${contactId}}}}`,
+        'accepted',
+        rid,
+      );
     }
     while ((await indexReceiptBodies(db.db, 50)) > 0);
     assert.deepEqual(await search({ path: 'data.contact.id', value: '9007199254740993' }), ['big-exact']);

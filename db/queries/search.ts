@@ -91,16 +91,28 @@ export async function indexReceiptBodies(db: Queryable, batch = 2000): Promise<n
   // qualifies. The bound is repeated on receipt_search: without it the anti-join hashed every copy
   // of every day table (125–172 ms of a batch's execution at 330,000 copies, against 11 ms with it).
   // Both measured in bench/levers.md.
+  const lo = (await highWater(db)) - LATE_COMMIT_MARGIN;
+  return copyBodies(db, sql`r.id > ${lo}::bigint`, sql`s.receipt_id > ${lo}::bigint`, batch);
+}
+
+async function highWater(db: Queryable): Promise<number> {
   const [hw] = rowsOf<{ hi: string | number }>(await db.execute(sql`select ${HIGH_WATER} as hi`));
-  const lo = Number(hw?.hi ?? 0) - LATE_COMMIT_MARGIN;
+  return Number(hw?.hi ?? 0);
+}
+
+/**
+ * Copies into receipt_search the bodies of the receipts `rows` selects (`r`) that have no copy yet,
+ * `batch` at most, in id order; `copies` bounds the copies looked at (`s`). Returns how many.
+ */
+async function copyBodies(db: Queryable, rows: SQL, copies: SQL, batch: number): Promise<number> {
   const res = await db.execute(sql`
     with ins as (
       insert into receipt_search (receipt_id, received_at, doc, payload)
       select r.id, r.received_at, r.body, try_jsonb(r.body) from receipts r
-       where r.id > ${lo}::bigint and r.body is not null
+       where ${rows} and r.body is not null
          and not exists (
            select 1 from receipt_search s
-            where s.receipt_id > ${lo}::bigint and s.receipt_id = r.id and s.received_at = r.received_at)
+            where ${copies} and s.receipt_id = r.id and s.received_at = r.received_at)
        order by r.id
        limit ${batch}
       on conflict (receipt_id, received_at) do nothing
@@ -117,21 +129,12 @@ export async function indexReceiptBodies(db: Queryable, batch = 2000): Promise<n
  * sees each one. Returns how many it indexed (normally none).
  */
 export async function sweepLateReceipts(db: Queryable, windowSeconds: number, batch = 2000): Promise<number> {
-  const [hw] = rowsOf<{ hi: string | number }>(await db.execute(sql`select ${HIGH_WATER} as hi`));
-  const lo = Number(hw?.hi ?? 0) - LATE_COMMIT_MARGIN;
+  const lo = (await highWater(db)) - LATE_COMMIT_MARGIN;
   const since = sql`now() - make_interval(secs => ${windowSeconds}::int)`;
-  const res = await db.execute(sql`
-    with ins as (
-      insert into receipt_search (receipt_id, received_at, doc, payload)
-      select r.id, r.received_at, r.body, try_jsonb(r.body) from receipts r
-       where r.received_at > ${since} and r.id <= ${lo}::bigint and r.body is not null
-         and not exists (
-           select 1 from receipt_search s
-            where s.received_at > ${since} and s.receipt_id = r.id and s.received_at = r.received_at)
-       order by r.id
-       limit ${batch}
-      on conflict (receipt_id, received_at) do nothing
-      returning 1)
-    select count(*)::int as n from ins`);
-  return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
+  return copyBodies(
+    db,
+    sql`r.received_at > ${since} and r.id <= ${lo}::bigint`,
+    sql`s.received_at > ${since}`,
+    batch,
+  );
 }

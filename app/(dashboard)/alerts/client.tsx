@@ -10,15 +10,17 @@ import { StateLoading } from '@/components/state-loading';
 import { StatusVerdict } from '@/components/status-verdict';
 import { TableAlertRules } from '@/components/table-alert-rules';
 import { TableAlerts } from '@/components/table-alerts';
-import { formatAge, formatTime } from '@/lib/format';
+import { formatAge, formatTime, zoneLabel } from '@/lib/format';
 import {
   acknowledgeAlertRequest,
   alertRulesOptions,
   alertsOptions,
   patchAlertRuleRequest,
 } from '@/lib/queries/alerts';
+import { useTimeZone } from '@/lib/time-zone';
 
 export function AlertsClient() {
+  const { timeZone } = useTimeZone();
   const qc = useQueryClient();
   const active = useQuery(alertsOptions('active'));
   const history = useQuery(alertsOptions('resolved'));
@@ -109,7 +111,7 @@ export function AlertsClient() {
           <p className="muted" data-testid="alert-channel">
             Channel:{' '}
             {channel.configured
-              ? `${channel.configured} · ${channel.delivered} delivered, ${channel.pending} waiting${channel.last_error ? ` · last error: ${channel.last_error}` : ''}${channel.last_delivered_at ? ` · last at ${formatTime(channel.last_delivered_at)}` : ''}`
+              ? `${channel.configured} · ${channel.delivered} delivered, ${channel.pending} waiting${channel.last_error ? ` · last error: ${channel.last_error}` : ''}${channel.last_delivered_at ? ` · last at ${formatTime(channel.last_delivered_at, timeZone)} ${zoneLabel(timeZone)}` : ''}`
               : 'none configured (set ALERT_WEBHOOK_URL); state changes go to the log and Prometheus'}
             {' · '}evaluated every {formatAge(channel.evaluation_interval_ms)}
           </p>
