@@ -60,6 +60,12 @@ test('times switch between UTC and the browser zone, and the choice survives a r
   await expect(page.getByLabel('Times in')).toHaveValue('local');
   await expect(received).toHaveText(wall(r.received_at, 'Asia/Kolkata'));
   await screenshot(page, 'time-zone-switch');
+  // The reconciliation table's times and their header follow the switch too (the header said UTC).
+  await page.goto('/reconciliation');
+  const header = page.getByRole('columnheader', { name: /First sent/ });
+  await expect(header).toBeVisible();
+  await expect(header).not.toHaveText('First sent (UTC)');
+  await page.goto(`/deliveries/${r.id}`);
 
   // Back to UTC for the other tests in this browser context.
   await page.getByLabel('Times in').selectOption('utc');
