@@ -120,7 +120,8 @@ export function TableAlerts({
                     <ul className="mono" style={{ fontSize: '0.75rem' }}>
                       {d.at_risk!.map((e, i) => (
                         <li key={`${e.delivery_id ?? e.event_id ?? i}`}>
-                          {e.event_type ?? e.reason ?? ''} {e.delivery_id ?? ''} <TextTime iso={e.at} empty="" />{' '}
+                          {e.event_type ?? e.reason ?? ''} {e.delivery_id ?? ''}{' '}
+                          <TextTime iso={e.at} empty="" />{' '}
                           <TimeLeft deadline={e.deadline_at} lost={e.lost} now={now} />
                           {e.error ? ` ${e.error}` : ''}
                         </li>
