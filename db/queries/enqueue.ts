@@ -4,6 +4,7 @@ import { errorMessage } from '../errors';
 import { receipts } from '../schema';
 import { type Actor, insertAudit } from './audit';
 import { type DeliveryFilters, deliveriesWhere } from './deliveries';
+import { fingerprintTakeover } from './ingest';
 
 export type EnqueueEvent = {
   source: string;
@@ -50,11 +51,7 @@ async function insertEnqueued(
             fp as (
               insert into fingerprints as f (source, fingerprint, event_id)
               select ${event.source}, ${event.fingerprint}, new_id from id
-              on conflict (source, fingerprint) do update set
-                event_id = case when f.created_at < now() - make_interval(hours => ${fingerprintHours}::int)
-                                then excluded.event_id else f.event_id end,
-                created_at = case when f.created_at < now() - make_interval(hours => ${fingerprintHours}::int)
-                                  then now() else f.created_at end
+              ${fingerprintTakeover(sql`make_interval(hours => ${fingerprintHours}::int)`)}
               returning f.event_id)
             select (select new_id from id) as new_id, (select event_id from fp) as owner`,
       ),

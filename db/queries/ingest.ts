@@ -1,9 +1,19 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rowsOf } from '../client';
 import type { ReceiptInsert } from '../schema';
 
 /** Fingerprints older than this many hours may be reused by a new event (DEDUPE_FINGERPRINT_HOURS). */
 export const DEFAULT_FINGERPRINT_HOURS = 24;
+
+/**
+ * The conflict rule of a fingerprint claim (`insert into fingerprints as f …`): a live claim keeps
+ * its event; one older than `window` is taken over by the new event, as if it had been pruned.
+ */
+export function fingerprintTakeover(window: SQL): SQL {
+  return sql`on conflict (source, fingerprint) do update set
+        event_id = case when f.created_at < now() - ${window} then excluded.event_id else f.event_id end,
+        created_at = case when f.created_at < now() - ${window} then now() else f.created_at end`;
+}
 
 export type IngestItem = {
   receipt: Omit<ReceiptInsert, 'httpStatus' | 'eventId'> & { outcome: 'accepted' | 'malformed' | 'ignored' };
@@ -72,9 +82,7 @@ export async function ingestBatch(
       select c.source, c.fingerprint, c.new_id from c
       where c.fingerprint is not null and not exists (select 1 from known k where k.i = c.i)
       order by c.source, c.fingerprint
-      on conflict (source, fingerprint) do update set
-        event_id = case when f.created_at < now() - ${window} then excluded.event_id else f.event_id end,
-        created_at = case when f.created_at < now() - ${window} then now() else f.created_at end
+      ${fingerprintTakeover(window)}
       returning f.source, f.fingerprint, f.event_id
     ),
     claimed as (

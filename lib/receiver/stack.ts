@@ -55,6 +55,15 @@ export function webhookSlug(url: string): string | null {
   }
 }
 
+/** The source a URL sends to (`…/api/webhooks/<slug>`, any host), or null when it is not a receiver's. */
+export function webhookSlugOfUrl(url: string): string | null {
+  try {
+    return webhookSlug(new URL(url).pathname);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The receiver with everything it writes through, assembled once: the Next route handler, the
  * `npm start` fast path and the tests all call `handle` on a stack built by this function.

@@ -11,7 +11,7 @@ import {
 import { AppError } from '@/lib/errors';
 import { log } from '@/lib/log';
 import type { ManagementClient, ProviderLogEntry } from '@/lib/providers/types';
-import { webhookSlug } from '@/lib/receiver/stack';
+import { webhookSlugOfUrl } from '@/lib/receiver/stack';
 import { type DeliveryRules, reconcile } from './classify';
 
 /** A provider whose delivery log can be read: its registry name, its rules and a management client. */
@@ -127,7 +127,7 @@ async function reconcileSource(
       const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
       const ours = await receiptsForDeliveryIds(db, src.provider, ids);
       const rows = reconcile(
-        { provider: src.provider, webhookId: hook.id, source: sourceOf(hook.url) },
+        { provider: src.provider, webhookId: hook.id, source: webhookSlugOfUrl(hook.url) },
         entries,
         ours,
         src.rules,
@@ -195,15 +195,6 @@ function pacer(runner: RunnerOptions): () => Promise<void> {
     if (wait > 0) await runner.sleep(wait);
     last = performance.now();
   };
-}
-
-/** The source a webhook's URL points at (`…/api/webhooks/<slug>`), or null when it points elsewhere. */
-function sourceOf(url: string): string | null {
-  try {
-    return webhookSlug(new URL(url).pathname);
-  } catch {
-    return null;
-  }
 }
 
 function messageOf(err: unknown): string {

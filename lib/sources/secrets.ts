@@ -13,6 +13,7 @@ import { AppError } from '@/lib/errors';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementApi, ManagementClient } from '@/lib/providers/types';
+import { webhookSlugOfUrl } from '@/lib/receiver/stack';
 import { ROTATION_STALE_MS } from './directory';
 import type { SourceDeps } from './service';
 
@@ -273,7 +274,7 @@ async function webhookFor(client: ManagementClient, slug: string, id?: number): 
   const hooks = await client.listWebhooks();
   const path = `/api/webhooks/${slug}`;
   const otherSource = (url: string) => {
-    const named = receiverSlugOf(url);
+    const named = webhookSlugOfUrl(url);
     return named !== null && named !== slug ? named : null;
   };
   if (id !== undefined) {
@@ -315,13 +316,4 @@ export async function retireSecret(deps: SecretsDeps, slug: string, id: number, 
   }
   deps.directory.invalidate(slug);
   return listSecrets(deps, slug);
-}
-
-/** The source slug a receiver URL names (`…/api/webhooks/<slug>`), or null. */
-function receiverSlugOf(url: string): string | null {
-  try {
-    return /\/api\/webhooks\/([^/]+)\/*$/.exec(new URL(url).pathname)?.[1] ?? null;
-  } catch {
-    return null;
-  }
 }

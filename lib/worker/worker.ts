@@ -157,6 +157,13 @@ export class Worker {
     return this.openDb();
   }
 
+  /** The database refused the worker: health reports it paused until a claim succeeds. */
+  private pause(what: 'claim' | 'record', err: unknown) {
+    if (this.state !== 'running') return;
+    log.warn({ worker: this.id, err: errorMessage(err) }, `worker paused: cannot ${what}`);
+    this.state = 'paused';
+  }
+
   private async loop() {
     let errorDelay = 0;
     while (this.state === 'running' || this.state === 'paused') {
@@ -184,9 +191,7 @@ export class Worker {
           this.state = this.state === 'paused' ? 'running' : this.state;
           errorDelay = 0;
         } catch (err) {
-          if (this.state === 'running')
-            log.warn({ worker: this.id, err: errorMessage(err) }, 'worker paused: cannot claim');
-          if (this.state === 'running') this.state = 'paused';
+          this.pause('claim', err);
           errorDelay = Math.min(Math.max(250, errorDelay * 2), 5000);
           await this.sleep(errorDelay);
           continue;
@@ -385,10 +390,7 @@ export class Worker {
       } catch (writeErr) {
         // The claim loop may not try the database while this lane holds the slots: say it here, so
         // health reports a worker the database refuses as paused (the next claim resumes it).
-        if (this.state === 'running') {
-          log.warn({ worker: this.id, err: errorMessage(writeErr) }, 'worker paused: cannot record');
-          this.state = 'paused';
-        }
+        this.pause('record', writeErr);
         if (Date.now() + wait > until || this.state === 'stopping' || this.abandoned) {
           log.warn(
             { event_id: e.id, err: errorMessage(writeErr) },
