@@ -38,7 +38,11 @@ test('webhook disabled on the provider side: alert opens, is acknowledged, resol
   await expect(history.getByTestId('alert-webhook_disabled').first()).toContainText('resolved', {
     timeout: 30_000,
   });
-  await expect(page.getByRole('table', { name: 'Open alerts' })).toHaveCount(0);
+  // Only this incident is asserted gone: deliveries pending a retry when the webhook went off were
+  // dropped by the provider (really lost), so a provider_failed incident may rightly stay open.
+  await expect(
+    page.getByRole('table', { name: 'Open alerts' }).getByTestId('alert-webhook_disabled'),
+  ).toHaveCount(0);
   await screenshot(page, 'alerts-history');
 });
 
