@@ -318,6 +318,21 @@ export const receiptCountsHourly = pgTable(
   (t) => [primaryKey({ columns: [t.hour, t.source, t.eventType, t.outcome] })],
 );
 
+/**
+ * The rollups job's writes that committed, by the id each batch carries. A COMMIT whose answer was
+ * lost (the connection dropped after it) leaves the job unsure; it retries the same batch with the
+ * same id, and the id found here makes that retry add nothing (counts are sums, so a second add would
+ * count every receipt of the batch twice). Kept a day (db/queries/rollups.ts).
+ */
+export const rollupWrites = pgTable(
+  'rollup_writes',
+  {
+    id: text('id').primaryKey(),
+    writtenAt: tsz('written_at').notNull().defaultNow(),
+  },
+  (t) => [index('rollup_writes_written_idx').on(t.writtenAt)],
+);
+
 export const ROLLUP_GRANULARITIES = ['minute', 'hour'] as const;
 
 /**

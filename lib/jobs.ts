@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '@/db/client';
 import { errorMessage } from '@/db/errors';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
@@ -8,7 +9,7 @@ import { alertJobs } from '@/lib/alerts/job';
 import { ensureDays } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
-import type { RollupBuffer } from '@/lib/metrics/rollup-buffer';
+import type { RollupBuffer, RollupCell } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
 import { learnPayloadShapes } from '@/lib/payload/learner';
 import { reconcileInBackground } from '@/lib/reconciliation/service';
@@ -29,23 +30,34 @@ const SEARCH_BATCH = env.DATABASE_URL ? 200 : 50;
 const LATE_SWEEP_EVERY_MS = 30_000;
 const LATE_SWEEP_WINDOW_S = 90;
 
+/**
+ * Writes the receiver's rollup cells. A batch whose write failed is retried as it was, with its id:
+ * if its COMMIT went through and only the answer was lost, the id makes the retry add nothing.
+ * Statistics survive a database outage too.
+ */
+export function rollupsJob(rollups: RollupBuffer): Job {
+  let unsure: { id: string; cells: RollupCell[] } | null = null;
+  return {
+    name: 'rollups',
+    everyMs: 1000,
+    run: async (db) => {
+      if (unsure) {
+        await writeRollups(db, unsure.cells, unsure.id);
+        unsure = null;
+      }
+      const cells = rollups.take();
+      if (cells.length === 0) return;
+      unsure = { id: randomUUID(), cells };
+      await writeRollups(db, cells, unsure.id);
+      unsure = null;
+    },
+  };
+}
+
 function jobs(rollups: RollupBuffer): Job[] {
   let lastSweep = 0;
   return [
-    {
-      name: 'rollups',
-      everyMs: 1000,
-      run: async (db) => {
-        const cells = rollups.take();
-        try {
-          await writeRollups(db, cells);
-        } catch (err) {
-          // Kept for the next tick: statistics survive a database outage too.
-          rollups.restore(cells);
-          throw err;
-        }
-      },
-    },
+    rollupsJob(rollups),
     {
       name: 'gauges',
       everyMs: 5000,

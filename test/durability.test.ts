@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
-import { openDb, rowsOf } from '@/db/client';
+import { type Db, openDb, rowsOf } from '@/db/client';
 import { type Histogram, percentiles, total } from '@/db/histogram';
 import { ingestBatch } from '@/db/queries/ingest';
 import { pruneOld, vacuumTables } from '@/db/queries/maintenance';
 import { latencyHistogram } from '@/db/queries/metrics';
 import { writeRollups } from '@/db/queries/rollups';
 import { events, fingerprints, receiptRollups, receipts } from '@/db/schema';
+import { rollupsJob } from '@/lib/jobs';
 import { latencyOverTime } from '@/lib/metrics/dashboard';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { GroupCommit } from '@/lib/receiver/group-commit';
@@ -212,32 +213,47 @@ test('rollups: counts and percentiles match the raw rows, tiers agree, and repea
   }
 });
 
-test('rollup cells survive a failed write and are merged back', () => {
+test('the rollups job: a failed write is written on the next tick, a COMMIT whose answer was lost is not written twice', async () => {
   const b = new RollupBuffer();
-  const at = new Date('2026-01-01T00:00:30Z');
-  b.add({
-    receivedAt: at,
-    source: 'skylightchat',
-    eventType: 'contact.created',
-    outcome: 'accepted',
-    ackMs: 5,
-    lagMs: 100,
-  });
-  const taken = b.take();
-  assert.equal(b.size, 0);
-  b.add({
-    receivedAt: at,
-    source: 'skylightchat',
-    eventType: 'contact.created',
-    outcome: 'accepted',
-    ackMs: 7,
-    lagMs: null,
-  });
-  b.restore(taken);
-  const [cell] = b.take();
-  assert.equal(cell!.count, 2);
-  assert.equal(total(cell!.ack), 2);
-  assert.equal(total(cell!.lag), 1);
+  const job = rollupsJob(b);
+  const at = new Date('2026-01-01T00:10:30Z');
+  const add = (eventType: string) =>
+    b.add({ receivedAt: at, source: 'skylightchat', eventType, outcome: 'accepted', ackMs: 5, lagMs: 100 });
+  const count = async (eventType: string) =>
+    rowsOf<{ n: number }>(
+      await db.db.execute(
+        sql`select coalesce(sum(count), 0)::int as n from receipt_rollups where event_type = ${eventType}`,
+      ),
+    )[0]!.n;
+  // The database refuses before anything is written; then it commits and the connection drops.
+  const refused = {
+    transaction: async () => Promise.reject(new Error('connection refused')),
+  } as unknown as Db;
+  const lostAnswer = {
+    transaction: async (fn: Parameters<Db['transaction']>[0]) => {
+      await db.db.transaction(fn);
+      throw new Error('connection lost after COMMIT');
+    },
+  } as unknown as Db;
+
+  add('x.refused');
+  await assert.rejects(job.run(refused), /connection refused/);
+  add('x.refused');
+  await job.run(db.db);
+  assert.equal(await count('x.refused'), 2, 'the kept batch and the new cells, once each');
+
+  add('x.lost');
+  add('x.lost');
+  await assert.rejects(job.run(lostAnswer), /lost after COMMIT/);
+  assert.equal(await count('x.lost'), 2, 'the COMMIT went through');
+  add('x.after');
+  await job.run(db.db);
+  assert.equal(await count('x.lost'), 2, 'the retry found its id and added nothing');
+  assert.equal(await count('x.after'), 1);
+  const ids = rowsOf<{ n: number }>(
+    await db.db.execute(sql`select count(*)::int as n from rollup_writes`),
+  )[0]!;
+  assert.ok(ids.n >= 3);
 });
 
 /** All receipts, and those older than a 30-day retention. */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Queryable, rowsOf, type Tx } from '../client';
 import { type Histogram, merge, percentiles, total } from '../histogram';
-import { type ReceiptOutcome, receiptCountsHourly, receiptRollups } from '../schema';
+import { type ReceiptOutcome, receiptCountsHourly, receiptRollups, rollupWrites } from '../schema';
 
 /** One minute of receipts of one source, event type and outcome, with its latency histograms. */
 export type RollupCell = {
@@ -34,7 +34,7 @@ type TierDelta = {
  * source and all sources ('*') × the event type and all types ('*'), so a chart reads one row per
  * point whatever the range and filter. Several replicas writing the same minute add up.
  */
-export async function writeRollups(db: Queryable, cells: RollupCell[]): Promise<void> {
+export async function writeRollups(db: Queryable, cells: RollupCell[], writeId?: string): Promise<void> {
   if (cells.length === 0) return;
   const tiers = new Map<string, TierDelta>();
   for (const c of cells) {
@@ -58,6 +58,7 @@ export async function writeRollups(db: Queryable, cells: RollupCell[]): Promise<
     }
   }
   await db.transaction(async (tx) => {
+    if (writeId !== undefined && !(await claimWrite(tx, writeId))) return;
     for (const part of chunks(cells)) {
       await tx
         .insert(receiptRollups)
@@ -113,6 +114,24 @@ export async function writeRollups(db: Queryable, cells: RollupCell[]): Promise<
     }
     await writeTiers(tx, [...tiers.values()]);
   });
+}
+
+/** How long a write's id is kept: a batch retried later than this could count twice. */
+const WRITE_IDS_KEPT = '1 day';
+
+/**
+ * Records a batch's id in its own transaction; false when the id is there already (the batch
+ * committed before, and its answer was lost). Ids older than WRITE_IDS_KEPT go in the same step.
+ */
+async function claimWrite(tx: Tx, writeId: string): Promise<boolean> {
+  const claimed = rowsOf(
+    await tx.execute(
+      sql`insert into ${rollupWrites} (id) values (${writeId}) on conflict (id) do nothing returning id`,
+    ),
+  );
+  if (claimed.length === 0) return false;
+  await tx.execute(sql`delete from ${rollupWrites} where written_at < now() - ${WRITE_IDS_KEPT}::interval`);
+  return true;
 }
 
 const QS = [0.5, 0.95, 0.99] as const;

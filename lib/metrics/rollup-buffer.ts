@@ -1,4 +1,4 @@
-import { merge, record } from '@/db/histogram';
+import { record } from '@/db/histogram';
 import type { RollupCell } from '@/db/queries/rollups';
 import type { ReceiptOutcome } from '@/db/schema';
 
@@ -42,21 +42,11 @@ export class RollupBuffer {
     return this.cells.size;
   }
 
-  /** Takes every cell out; give them back with `restore` if writing them failed. */
+  /** Takes every cell out (the rollups job keeps a batch it could not write, lib/jobs.ts). */
   take(): RollupCell[] {
     const out = [...this.cells.values()];
     this.cells.clear();
     return out;
-  }
-
-  restore(cells: RollupCell[]) {
-    for (const c of cells) {
-      const cur = this.cellFor(c.minute, c.source, c.eventType, c.outcome);
-      if (!cur) continue;
-      cur.count += c.count;
-      merge(cur.ack, c.ack);
-      merge(cur.lag, c.lag);
-    }
   }
 
   /**
