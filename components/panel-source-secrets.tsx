@@ -10,6 +10,7 @@ import {
   sourceSecretsOptions,
 } from '@/lib/queries/sources';
 import type { SourceSecretsJson } from '@/lib/queries/types';
+import { serverClock } from '@/lib/server-clock';
 import { DialogConfirm } from './dialog-confirm';
 import { useLocked } from './note-role';
 import { describeApiError, StateError } from './state-error';
@@ -75,7 +76,7 @@ export function PanelSourceSecrets({ slug, onClose }: { slug: string; onClose: (
     },
     ...settle,
   });
-  const now = view.dataUpdatedAt || Date.now();
+  const now = (view.dataUpdatedAt || Date.now()) + serverClock.offsetMs;
 
   return (
     <section className="panel" aria-label={`Signing secrets: ${slug}`}>

@@ -1,5 +1,6 @@
 import { formatAge, formatTime } from '@/lib/format';
 import type { AlertRowJson } from '@/lib/queries/alerts';
+import { serverNow } from '@/lib/server-clock';
 import { TextTime } from './text-time';
 import { TextTimeZone } from './text-time-zone';
 
@@ -63,7 +64,7 @@ export function TableAlerts({
   locked: string | undefined;
   onAcknowledge?: (a: AlertRowJson) => void;
 }) {
-  const now = Date.now();
+  const now = serverNow();
   return (
     <table aria-label={label}>
       <thead>

@@ -1,6 +1,7 @@
 import { keptUntil } from '@/lib/dlq-retention';
 import { formatAge } from '@/lib/format';
 import type { DeadLetterRow } from '@/lib/queries/types';
+import { serverNow } from '@/lib/server-clock';
 import { BadgeFailure } from './badge-failure';
 import { CellSource } from './cell-source';
 import { TextTime } from './text-time';
@@ -20,7 +21,7 @@ export function TableDlq({
   onToggle: (id: number, on: boolean) => void;
   onOpen: (id: number) => void;
 }) {
-  const now = Date.now();
+  const now = serverNow();
   return (
     <table aria-label="Dead letters">
       <thead>

@@ -128,3 +128,29 @@ test('a custom range filters the delivery log and stays in the URL', async ({ pa
   await expect(page.getByLabel('Time range')).toHaveValue('custom');
   await expect(page.getByRole('heading', { name: 'Payload changes' })).toBeVisible();
 });
+
+test('a browser clock 2 h fast: the last hour is the server’s last hour, from the first fetch on', async ({
+  page,
+}) => {
+  await login(page);
+  const deliveryId = await postDelivery(page.request, {
+    event: 'contact.created',
+    data: { contact: { id: 900_000 + Math.floor(Math.random() * 1e6), email: 'skew@example.test' } },
+  });
+  await receiptOf(page, deliveryId);
+  await page.clock.install({ time: Date.now() + 2 * 3_600_000 });
+
+  const firstList = page.waitForRequest((req) => new URL(req.url()).pathname === '/api/deliveries');
+  await page.goto(`/deliveries?range=1h&q=${deliveryId}`);
+  const asked = new URL((await firstList).url()).searchParams;
+  // This runner shares the server's clock; the page's is 2 h ahead.
+  expect(Math.abs(Date.parse(asked.get('to')!) - Date.now())).toBeLessThan(60_000);
+  expect(Date.parse(asked.get('to')!) - Date.parse(asked.get('from')!)).toBe(3_600_000);
+  await expect(page.getByRole('link', { name: `Open delivery ${deliveryId}` })).toBeVisible();
+
+  // The overview's preset too, on the first summary request.
+  const summary = page.waitForRequest((req) => new URL(req.url()).pathname === '/api/metrics/summary');
+  await page.goto('/?range=1h');
+  const to = Date.parse(new URL((await summary).url()).searchParams.get('to')!);
+  expect(Math.abs(to - Date.now())).toBeLessThan(60_000);
+});

@@ -1,5 +1,6 @@
 import { formatTime } from './format';
 import { MAX_RANGE_MS, rangeMs, TIME_RANGES, type TimeRange } from './metrics/buckets';
+import { serverNow } from './server-clock';
 
 /**
  * What a page's URL says about time: a preset (`range=24h`, or `all` where the page offers it) or a
@@ -16,10 +17,10 @@ export function customRangeProblem(from: Date, to: Date): string | null {
 }
 
 /**
- * The window to query. Presets end "now" (computed at fetch time so each refresh slides them); a
- * custom range is fixed. An invalid custom range (a hand-edited URL) reads as the preset.
+ * The window to query. Presets end "now" on the server's clock (computed at fetch time so each refresh
+ * slides them); a custom range is fixed. An invalid custom range (a hand-edited URL) reads as the preset.
  */
-export function resolveRange(sel: RangeSelection, now = Date.now()): ResolvedRange {
+export function resolveRange(sel: RangeSelection, now = serverNow()): ResolvedRange {
   if (sel.from && sel.to && customRangeProblem(sel.from, sel.to) === null) {
     return { from: sel.from, to: sel.to, custom: true };
   }

@@ -10,7 +10,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   // Without a session every page redirects to /login itself (with the path to come back to).
   if (!user) return children;
   return (
-    <Providers>
+    <Providers renderedAt={Date.now()}>
       <ProviderMe me={{ email: user.email, role: user.role }}>
         <a className="skip-link" href="#main">
           Skip to content

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '@/lib/errors';
+import { serverClock } from '@/lib/server-clock';
 
 /** The API's error body, thrown by fetchJson so callers can tell "rate limited" from "unreachable". */
 export class ApiError extends Error {
@@ -28,6 +29,7 @@ export async function fetchJson<T, M = Record<string, unknown>>(
   init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<ApiBody<T, M>> {
   let res: Response;
+  const sentAt = Date.now();
   try {
     res = await fetch(url, {
       method: init.method ?? 'GET',
@@ -41,6 +43,7 @@ export async function fetchJson<T, M = Record<string, unknown>>(
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(0, 'network', 'Cannot reach the dashboard server');
   }
+  serverClock.noteDateHeader(res.headers.get('date'), sentAt, Date.now());
   const body = (await res.json().catch(() => null)) as
     | (ApiBody<T, M> & { error?: { code: ErrorCode; message: string } })
     | null;
