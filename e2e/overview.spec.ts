@@ -10,7 +10,19 @@ test('overview shows KPIs and charts with live data', async ({ page }) => {
   const ack = page.getByRole('figure', { name: 'Ack latency' });
   await expect(ack.locator('.recharts-line-dot').first()).toBeVisible({ timeout: 45_000 });
   const outcomes = page.getByRole('figure', { name: 'Outcomes' });
-  await expect(outcomes.locator('.recharts-bar-rectangle').first()).toBeVisible();
+  await expect(outcomes.locator('.recharts-bar-rectangle path').first()).toBeVisible();
+  // The range ends now: its last minute is still filling, said in the caption and drawn lighter.
+  await expect(outcomes).toContainText('the last bar (lighter) is still filling');
+  await expect(outcomes.locator('.recharts-bar-rectangle path[fill-opacity="0.4"]').first()).toBeAttached();
+  // A range that ended has no filling bucket.
+  const ended = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+  const earlier = new Date(Date.parse(ended) - 15 * 60_000).toISOString();
+  const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/metrics/outcomes');
+  await page.goto(`/?from=${earlier}&to=${ended}`);
+  expect((await answered).ok()).toBe(true);
+  await expect(outcomes.getByRole('heading', { name: 'Outcomes' })).toBeVisible();
+  await expect(outcomes).not.toContainText('still filling');
+  await page.goto('/?range=15m');
   await expect(
     page.getByRole('figure', { name: 'Delivery lag' }).locator('.recharts-line-dot').first(),
   ).toBeVisible();

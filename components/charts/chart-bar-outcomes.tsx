@@ -1,9 +1,22 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Bar,
+  BarChart,
+  type BarShapeProps,
+  CartesianGrid,
+  Legend,
+  Rectangle,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { formatCount, formatTick, formatTime, zoneLabel } from '@/lib/format';
+import { fillingBucket } from '@/lib/metrics/buckets';
 import { type MetricsFilters, outcomesOptions } from '@/lib/queries/metrics';
+import { serverClock } from '@/lib/server-clock';
 import { spanMs } from '@/lib/time-range';
 import { useTimeZone } from '@/lib/time-zone';
 import { ChartFrame } from './chart-frame';
@@ -21,15 +34,23 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
   const { timeZone } = useTimeZone();
   const q = useQuery(outcomesOptions(filters));
   const longRange = spanMs(filters) >= 86_400_000;
+  const points = q.data ?? [];
+  // As of the fetch, on the server's clock: the bucket that had not ended yet.
+  const filling = fillingBucket(
+    points.map((p) => p.t),
+    (q.dataUpdatedAt || Date.now()) + serverClock.offsetMs,
+  );
+  const fillingT = filling === null ? null : points[filling]!.t;
+  const shape = (p: BarShapeProps) => <Rectangle {...p} fillOpacity={p.index === filling ? 0.4 : 1} />;
   return (
     <ChartFrame
       title="Outcomes"
-      subtitle="Receipts per bucket, stacked by what we answered"
+      subtitle={`Receipts per bucket, stacked by what we answered${filling === null ? '' : '; the last bar (lighter) is still filling'}`}
       query={q}
       empty={!q.data?.some((p) => SERIES.some((s) => p[s.key] > 0))}
     >
       <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 520, height: 240 }}>
-        <BarChart data={q.data ?? []} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+        <BarChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
           <XAxis
             dataKey="t"
@@ -43,10 +64,21 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
             fontSize={11}
             allowDecimals={false}
           />
-          <Tooltip labelFormatter={(t) => `${formatTime(String(t), timeZone)} ${zoneLabel(timeZone)}`} />
+          <Tooltip
+            labelFormatter={(t) =>
+              `${formatTime(String(t), timeZone)} ${zoneLabel(timeZone)}${t === fillingT ? ' (still filling)' : ''}`
+            }
+          />
           <Legend />
           {SERIES.map((s) => (
-            <Bar key={s.key} dataKey={s.key} stackId="outcomes" fill={s.color} isAnimationActive={false} />
+            <Bar
+              key={s.key}
+              dataKey={s.key}
+              stackId="outcomes"
+              fill={s.color}
+              shape={shape}
+              isAnimationActive={false}
+            />
           ))}
         </BarChart>
       </ResponsiveContainer>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bucketStarts, chooseBucketS, MAX_POINTS, rangeMs, TIME_RANGES } from './buckets';
+import { bucketStarts, chooseBucketS, fillingBucket, MAX_POINTS, rangeMs, TIME_RANGES } from './buckets';
 
 const H = 3_600_000;
 
@@ -36,4 +36,13 @@ test('bucket starts are aligned and cover the range', () => {
     Date.UTC(2026, 0, 1, 0, 1),
     Date.UTC(2026, 0, 1, 0, 2),
   ]);
+});
+
+test('fillingBucket: the last bucket while it has not ended; none for a past range or a lone point', () => {
+  const starts = ['2026-03-10T12:00:00.000Z', '2026-03-10T12:01:00.000Z', '2026-03-10T12:02:00.000Z'];
+  assert.equal(fillingBucket(starts, Date.parse('2026-03-10T12:02:40Z')), 2);
+  assert.equal(fillingBucket(starts, Date.parse('2026-03-10T12:03:00Z')), null, 'ended exactly now');
+  assert.equal(fillingBucket(starts, Date.parse('2026-03-11T00:00:00Z')), null, 'a custom range in the past');
+  assert.equal(fillingBucket(starts.slice(0, 1), Date.parse('2026-03-10T12:00:30Z')), null);
+  assert.equal(fillingBucket([], 0), null);
 });

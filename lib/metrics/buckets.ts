@@ -42,6 +42,18 @@ export function bucketStarts(fromMs: number, toMs: number, bucketS: number): num
   return out;
 }
 
+/**
+ * The index of a series' last bucket while it is still filling (it ends after `asOf`), else null. A
+ * count there is partial: drawn like the others it reads as a sudden drop in traffic. The width is
+ * the series' step (its buckets are contiguous: bucketStarts), so a lone point is never marked.
+ */
+export function fillingBucket(starts: readonly string[], asOf: number): number | null {
+  if (starts.length < 2) return null;
+  const last = Date.parse(starts[starts.length - 1]!);
+  const step = last - Date.parse(starts[starts.length - 2]!);
+  return step > 0 && last + step > asOf ? starts.length - 1 : null;
+}
+
 /** Latency tiers (latency_rollups granularities) and their length in seconds. */
 export const TIER_S = { minute: 60, hour: 3600 } as const;
 export type Tier = keyof typeof TIER_S;
