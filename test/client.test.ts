@@ -342,4 +342,50 @@ describe('client retries and failure mapping', () => {
       (e: unknown) => e instanceof AppError && e.code === 'not_found',
     );
   });
+
+  test('toggling a webhook sends it whole: a provider whose PUT replaces the resource keeps its URL and events', async () => {
+    const { managementClient } = await import('@/lib/providers/skylight/management');
+    // A SkyLight whose PUT replaces the webhook with the body it was sent (the docs leave it open).
+    let hook: Record<string, unknown> = {
+      id: 7,
+      name: 'orders',
+      url: 'https://ops.example.test/api/webhooks/skylightchat',
+      events: ['contact.created', 'message.received'],
+      is_active: true,
+    };
+    const provider = await serve((req, res) => {
+      const json = (body: unknown) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.method === 'GET' && req.url === '/webhooks') return json({ success: true, data: [hook] });
+      if (req.method === 'PUT' && req.url === '/webhooks/7') {
+        hook = { id: 7, ...JSON.parse(provider.hits.at(-1)!.body.toString()) };
+        return json({ success: true, data: hook });
+      }
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"success":false,"message":"Not found"}');
+    });
+    try {
+      const api = managementClient({ url: provider.url, key: 'k' });
+      const off = await api.setWebhookActive(7, false);
+      assert.equal(off.is_active, false);
+      assert.deepEqual(off.events, ['contact.created', 'message.received']);
+      assert.equal(off.url, 'https://ops.example.test/api/webhooks/skylightchat');
+      assert.deepEqual(JSON.parse(provider.hits.find((h) => h.method === 'PUT')!.body.toString()), {
+        name: 'orders',
+        url: 'https://ops.example.test/api/webhooks/skylightchat',
+        events: ['contact.created', 'message.received'],
+        is_active: false,
+      });
+      assert.equal((await api.setWebhookActive(7, true)).is_active, true);
+      assert.deepEqual(hook.events, ['contact.created', 'message.received']);
+      // A webhook the list does not have: not found, and nothing is sent.
+      const puts = provider.hits.filter((h) => h.method === 'PUT').length;
+      const missing = await rejects(api.setWebhookActive(8, false));
+      assert.equal(missing.code, 'not_found');
+      assert.equal(provider.hits.filter((h) => h.method === 'PUT').length, puts);
+    } finally {
+      await provider.close();
+    }
+  });
 });

@@ -68,6 +68,9 @@ class FakeProvider {
     }
   }
 
+  /** Writes accepted and left without an answer. */
+  hangingWrites = 0;
+
   setMode(mode: Mode) {
     this.mode = mode;
     this.hits = 0;
@@ -80,6 +83,7 @@ class FakeProvider {
     if (url.startsWith('/api/v1/webhooks/7')) {
       // Accepts the request and never answers: the client's own timeout has to fire.
       this.hung.push(res);
+      if (req.method !== 'GET') this.hangingWrites++;
       return;
     }
     this.hits++;
@@ -183,12 +187,15 @@ describe('provider outage behind /api/provider/*', { skip }, () => {
     // start and then not for minutes: let those pass before counting requests.
     await new Promise((r) => setTimeout(r, 3000));
 
-    // Calls that hang at the provider: GET (retried twice, 10 s each) and a PATCH (never retried).
+    // Calls that hang at the provider: GET (retried twice, 10 s each) and a PATCH's PUT (never retried).
     const hangingGet = call(app!, '/api/provider/webhooks/7/deliveries').then(record);
     const hangingPatch = call(app!, '/api/provider/webhooks/7', {
       method: 'PATCH',
       body: JSON.stringify({ is_active: false }),
     }).then(record);
+    // The toggle lists the webhooks first (it sends the webhook whole): that call is served before
+    // the cases below count the provider's requests.
+    while (provider.hangingWrites < 1) await new Promise((r) => setTimeout(r, 20));
 
     const cases: Array<{ mode: Mode; status: number; code: string | null; message?: RegExp; hits?: number }> =
       [

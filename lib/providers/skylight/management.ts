@@ -1,3 +1,4 @@
+import { AppError } from '@/lib/errors';
 import type { ManagementApi, ManagementClient, ProviderLogEntry } from '../types';
 import { SkylightClient } from './client';
 import {
@@ -20,8 +21,19 @@ export function managementClient(api: ManagementApi): ManagementClient {
   const client = new SkylightClient({ baseUrl: api.url, apiKey: api.key });
   return {
     listWebhooks: async () => (await client.listWebhooks()).map((w) => webhookViewSchema.parse(w)),
-    setWebhookActive: async (id, isActive) =>
-      webhookViewSchema.parse(await client.updateWebhook(id, { is_active: isActive })),
+    setWebhookActive: async (id, isActive) => {
+      // Whether PUT keeps the fields it is not sent is undocumented (§5.7 #4): a provider that
+      // replaces the resource would empty the events of a partial PUT, and every event would stop.
+      // So the webhook goes back whole, as listed just now (the list is documented, §5.7 #1; a GET
+      // of one webhook is not); a change made on the provider's own dashboard between the two
+      // calls is the one thing this can overwrite.
+      const current = (await client.listWebhooks()).find((w) => w.id === id);
+      if (!current) throw new AppError('not_found', `SkyLight has no webhook ${id}`);
+      const { name, url, events } = current;
+      return webhookViewSchema.parse(
+        await client.updateWebhook(id, { name, url, events, is_active: isActive }),
+      );
+    },
     listDeliveries: async (id, filter) =>
       deliveryPageViewSchema.parse(
         await client.listDeliveries(id, {
