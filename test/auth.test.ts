@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { type Db, type DbHandle, openDb } from '@/db/client';
 import { insertAudit } from '@/db/queries/audit';
 import { sessionPrincipal, tokenPrincipal } from '@/db/queries/users';
-import { auditLog, events, settings, userSessions, users } from '@/db/schema';
+import { apiTokens, auditLog, events, settings, userSessions, users } from '@/db/schema';
 import { BOOTSTRAP_EMAIL, ensureBootstrapAdmin, LEGACY_PASSWORD_SETTING } from '@/lib/auth/bootstrap';
 import { login } from '@/lib/auth/login';
 import { hashPassword, verifyHash } from '@/lib/auth/password';
@@ -22,7 +22,7 @@ import {
   loginLimiters,
 } from '@/lib/auth/rate-limit';
 import { authenticate } from '@/lib/auth/require';
-import { hashToken, SESSION_COOKIE } from '@/lib/auth/session';
+import { createSession, hashToken, SESSION_COOKIE } from '@/lib/auth/session';
 import { AppError } from '@/lib/errors';
 import { openTestDb, type TestDb } from './helpers/db';
 
@@ -355,6 +355,147 @@ describe('people, sessions and tokens', () => {
     assert.deepEqual(row?.detail, { disabled: true, tokens_revoked: 1 });
   });
 
+  test('a token, session or password written as the account is disabled is refused, even mid-request', async () => {
+    const { user } = await createUser(admin, {
+      email: 'slow@test.example',
+      role: 'operator',
+      password: 'slow-password-12',
+    });
+    // What the route authenticated before the body arrived: a live operator.
+    const who = { actor: 'slow@test.example', ip: '10.1.0.12', userId: user.id, role: 'operator' as const };
+    const tokensOf = async () =>
+      (await db.select().from(apiTokens).where(eq(apiTokens.userId, user.id))).length;
+    const sessionsOf = async () =>
+      (await db.select().from(userSessions).where(eq(userSessions.userId, user.id))).length;
+    const [{ h: hashBefore }] = (await db
+      .select({ h: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, user.id))) as [{ h: string }];
+
+    // The disable holds the person's row while a token is being made: the token waits, then is refused.
+    let pending: Promise<string> | null = null;
+    await replica.transaction(async (tx) => {
+      await tx.execute(sql`select id from users where id = ${user.id} for update`);
+      pending = code(createToken(who, { name: 'backdoor', role: 'operator' }));
+      await new Promise((r) => setTimeout(r, 100));
+      await tx.update(users).set({ disabledAt: sql`now()` }).where(eq(users.id, user.id));
+    });
+    assert.equal(await pending!, 'unauthorized');
+    assert.equal(await tokensOf(), 0);
+
+    // Disabled by now: a password change and a session opened after the check are refused too.
+    assert.equal(
+      await code(
+        changePassword(
+          who,
+          { current: 'slow-password-12', next: 'intruder-password-12' },
+          client('10.1.0.12'),
+        ),
+      ),
+      'unauthorized',
+    );
+    const [{ h: hashAfter }] = (await db
+      .select({ h: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, user.id))) as [{ h: string }];
+    assert.equal(hashAfter, hashBefore, 'the password is unchanged');
+    assert.equal(await code(createSession(user.id, client('10.1.0.12'))), 'unauthorized');
+    assert.equal(await sessionsOf(), 0);
+    const made = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.actor, 'slow@test.example'), eq(auditLog.result, 'ok')));
+    assert.deepEqual(made, [], 'nothing audited as done');
+
+    // Enabled again but demoted: a token asked for at the old role is capped by the role now.
+    await db.update(users).set({ disabledAt: null, role: 'viewer' }).where(eq(users.id, user.id));
+    assert.equal(await code(createToken(who, { name: 'old-role', role: 'operator' })), 'forbidden');
+    assert.equal(await tokensOf(), 0);
+  });
+
+  test('an API token cannot make tokens: revoking a leaked one leaves none behind', async () => {
+    const { user } = await createUser(admin, {
+      email: 'leak@test.example',
+      role: 'operator',
+      password: 'leak-password-12',
+    });
+    const t = await createToken(
+      { actor: 'leak@test.example', ip: null, userId: user.id, role: 'operator' },
+      { name: 'ci', role: 'operator' },
+    );
+    const { POST } = await import('@/app/api/me/tokens/route');
+    const res = await POST(
+      new Request('http://app.test/api/me/tokens', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'ci-2', role: 'operator' }),
+      }),
+      { params: Promise.resolve({}) },
+    );
+    assert.equal(res.status, 403);
+    assert.match((await res.json()).error.message, /from a logged-in session/);
+    assert.equal((await db.select().from(apiTokens).where(eq(apiTokens.userId, user.id))).length, 1);
+  });
+
+  test('changes that change nothing are not audited; a conflict refused by the API is', async () => {
+    const { user } = await createUser(admin, {
+      email: 'noop@test.example',
+      role: 'operator',
+      password: 'noop-password-12',
+    });
+    const owner = { actor: 'noop@test.example', ip: null, userId: user.id, role: 'operator' as const };
+    const audited = async (action: 'user_update' | 'token_revoke', target: string) =>
+      (
+        await db
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.action, action), eq(auditLog.target, target)))
+      ).length;
+    await updateUser(admin, user.id, { role: 'operator' });
+    await updateUser(admin, user.id, { disabled: false });
+    assert.equal(await audited('user_update', 'noop@test.example'), 0);
+    await updateUser(admin, user.id, { role: 'viewer', disabled: false });
+    const [row] = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'user_update'), eq(auditLog.target, 'noop@test.example')));
+    assert.deepEqual(row?.detail, { role: { from: 'operator', to: 'viewer' } }, 'only what changed');
+
+    const t = await createToken({ ...owner, role: 'viewer' }, { name: 'twice', role: 'viewer' });
+    await revokeTokenOf(owner, t.id);
+    const again = await revokeTokenOf(owner, t.id);
+    assert.ok(again.revoked_at, 'answered as revoked');
+    assert.equal(await audited('token_revoke', 'twice'), 1);
+
+    // An admin adding an email that exists: 409, and the audit has the refusal with its code.
+    const a = await createUser(admin, {
+      email: 'noop-admin@test.example',
+      role: 'admin',
+      password: 'noop-admin-pw-12',
+    });
+    const at = await createToken(
+      { actor: 'noop-admin@test.example', ip: null, userId: a.user.id, role: 'admin' },
+      { name: 'people', role: 'admin' },
+    );
+    const { POST } = await import('@/app/api/users/route');
+    const res = await POST(
+      new Request('http://app.test/api/users', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${at.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'noop@test.example', role: 'viewer' }),
+      }),
+      { params: Promise.resolve({}) },
+    );
+    assert.equal(res.status, 409);
+    const [refusal] = await db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+    assert.equal(refusal?.action, 'request_refused');
+    assert.equal(refusal?.actor, 'noop-admin@test.example');
+    assert.equal(refusal?.code, 'conflict');
+    assert.equal(refusal?.target, 'POST /api/users');
+    // The tests after this one count the admins.
+    await db.update(users).set({ role: 'viewer' }).where(eq(users.id, a.user.id));
+  });
+
   test('two admins demoting each other at once leave one admin', async () => {
     const a = await createUser(admin, {
       email: 'race-a@test.example',
@@ -546,6 +687,10 @@ describe('people, sessions and tokens', () => {
       mine.rows.map((r) => r.action),
       ['dlq_discard'],
     );
+    // Typed capitalised, the email still finds its rows; the environment token's actor as written.
+    assert.equal((await listAudit(db, { actor: 'Filter@Test.Example', limit: 10 })).rows.length, 1);
+    await insertAudit(db, { actor: 'DASHBOARD_API_TOKEN', ip: null }, 'dlq_discard', '2');
+    assert.equal((await listAudit(db, { actor: 'DASHBOARD_API_TOKEN', limit: 10 })).rows.length, 1);
     const none = await listAudit(db, { actor: 'filter@test.example', action: 'dlq_retry', limit: 10 });
     assert.equal(none.rows.length, 0);
     const future = await listAudit(db, { from: new Date(Date.now() + 60_000), limit: 10 });

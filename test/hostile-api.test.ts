@@ -168,6 +168,9 @@ type Case = {
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 const json = { 'content-type': 'application/json' };
+/** Headers that make `send` authenticate with the logged-in session (made in `before`) and our Origin. */
+const SESSION = '<the session cookie>';
+const AS_SESSION = { authorization: '', cookie: SESSION };
 
 function pathCases(r: Route): Case[] {
   if (!r.pattern.includes('[')) return [];
@@ -459,11 +462,13 @@ function bodyCases(r: Route): Case[] {
       ['password oversized', { password: 'p'.repeat(1025) }],
     ],
   };
+  // A person's own routes that write (token creation) take a logged-in session, not a token.
+  const as = r.profile.person ? AS_SESSION : {};
   const out: Case[] = generic.map(([what, body, headers, status, code]) => ({
     name: `${method} ${r.pattern} ${what}`,
     method,
     path: at(r),
-    headers,
+    headers: { ...headers, ...as },
     body,
     status,
     code,
@@ -473,7 +478,7 @@ function bodyCases(r: Route): Case[] {
       name: `${method} ${r.pattern} ${what}`,
       method,
       path: at(r),
-      headers: json,
+      headers: { ...json, ...as },
       body: JSON.stringify(value),
       status: 400,
       code: 'bad_request',
@@ -626,6 +631,7 @@ async function send(c: Case): Promise<{ status: number; text: string }> {
   const headers = Object.fromEntries(
     Object.entries({ authorization: `Bearer ${TOKEN}`, ...c.headers }).filter(([, v]) => v !== ''),
   );
+  if (headers.cookie === SESSION) Object.assign(headers, { cookie, origin: app.url });
   const res = await fetch(`${app.url}${c.path}`, {
     method: c.method,
     headers,

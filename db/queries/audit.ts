@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../client';
 import { keysetPage } from '../paging';
 import { type AuditAction, type AuditResult, auditLog } from '../schema';
@@ -30,7 +30,11 @@ export type AuditFilter = { actor?: string; action?: AuditAction; from?: Date; t
 
 function auditWhere(f: AuditFilter, cursor?: number): SQL | undefined {
   return and(
-    f.actor === undefined ? undefined : eq(auditLog.actor, f.actor),
+    // Emails are stored lower-cased (a person typing theirs capitalised still finds it); other
+    // actors (DASHBOARD_API_TOKEN) as written. Both by the actor index.
+    f.actor === undefined
+      ? undefined
+      : inArray(auditLog.actor, [...new Set([f.actor, f.actor.toLowerCase()])]),
     f.action === undefined ? undefined : eq(auditLog.action, f.action),
     f.from === undefined ? undefined : gte(auditLog.at, f.from),
     f.to === undefined ? undefined : lt(auditLog.at, f.to),

@@ -20,9 +20,18 @@ export async function listUsers(db: Queryable) {
   return db.select(userColumns).from(users).orderBy(asc(users.id));
 }
 
-export async function getUser(db: Queryable, id: number) {
-  const [row] = await db.select(userColumns).from(users).where(eq(users.id, id));
-  return row ?? null;
+/**
+ * The role of an active user, its row share-locked until the transaction ends; null when the user
+ * is disabled or gone. What a session, token or password is written under: a disable that commits
+ * first is seen (it locks the row for update), one that comes later waits and then revokes it.
+ */
+export async function activeUserRole(db: Queryable, id: number): Promise<Role | null> {
+  const [row] = await db
+    .select({ role: users.role })
+    .from(users)
+    .where(and(eq(users.id, id), isNull(users.disabledAt)))
+    .for('share');
+  return row?.role ?? null;
 }
 
 /** The row a login checks: hash included, so it never leaves lib/auth. */
@@ -70,17 +79,23 @@ export async function updateUser(db: Queryable, id: number, v: { role?: Role; di
 }
 
 /**
- * Active admins other than `exceptId`: the last one may not be demoted or disabled. Locks every
- * active admin's row until the transaction ends, so two admins demoting each other at once are
- * answered one after the other (the second sees the first's change) and cannot leave none.
+ * A user and the other active admins, every one of their rows locked until the transaction ends, in
+ * id order (one statement, one order: two changes at once wait for each other, never deadlock). Two
+ * admins demoting each other at once are answered one after the other (the second sees the first's
+ * change) and cannot leave none; a token or session being written for the user waits, then sees the
+ * change (activeUserRole).
  */
-export async function countOtherActiveAdmins(db: Queryable, exceptId: number): Promise<number> {
+export async function lockUserAndActiveAdmins(db: Queryable, id: number) {
   const rows = await db
-    .select({ id: users.id })
+    .select(userColumns)
     .from(users)
-    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)))
+    .where(or(eq(users.id, id), and(eq(users.role, 'admin'), isNull(users.disabledAt))))
+    .orderBy(asc(users.id))
     .for('update');
-  return rows.filter((r) => r.id !== exceptId).length;
+  return {
+    user: rows.find((r) => r.id === id) ?? null,
+    otherActiveAdmins: rows.filter((r) => r.id !== id && r.role === 'admin' && r.disabled_at === null).length,
+  };
 }
 
 export async function setPasswordHash(db: Queryable, userId: number, passwordHash: string): Promise<void> {
@@ -197,13 +212,17 @@ export async function listTokens(db: Queryable, userId: number) {
 }
 
 /** Revokes one of the user's tokens; null when it is not theirs. Revoking twice keeps the first time. */
+/** Revokes one of a person's tokens: `revoked` false when it was revoked already; null when it is not theirs. */
 export async function revokeToken(db: Queryable, userId: number, tokenId: number) {
+  const mine = and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId));
   const [row] = await db
     .update(apiTokens)
-    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
-    .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
+    .set({ revokedAt: sql`now()` })
+    .where(and(mine, isNull(apiTokens.revokedAt)))
     .returning(tokenColumns);
-  return row ?? null;
+  if (row) return { row, revoked: true };
+  const [was] = await db.select(tokenColumns).from(apiTokens).where(mine);
+  return was ? { row: was, revoked: false } : null;
 }
 
 /** Revokes every live token of a person (the person is being disabled); returns how many. */

@@ -17,13 +17,14 @@ type Ctx<P> = { params: Promise<P> };
 export type Caller = Principal & { ip: string };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const AUDITED_REFUSALS: ReadonlySet<string> = new Set(['forbidden', 'conflict']);
 
 /**
  * Wraps a route handler: authenticates the request (session cookie or API token, with the origin
  * check for state-changing methods), requires the role the route declares (viewer reads, operator
  * acts on events and webhooks, admin manages people and configuration), refuses a declared body
  * larger than any route reads, and maps anything thrown to the error response. A state change the
- * caller's role does not allow is audited with its error code.
+ * caller's role or the state does not allow is audited with its error code.
  */
 export function authed<P = Record<string, string>>(
   role: Role,
@@ -37,9 +38,15 @@ export function authed<P = Record<string, string>>(
       refuseDeclaredOversize(request);
       return await fn(request, who, await ctx.params);
     } catch (err) {
-      // A change the caller's role does not allow is audited; invalid input is only answered (it
-      // changes nothing, and auditing it would let any caller flood the audit log).
-      if (who && err instanceof AppError && err.code === 'forbidden' && !SAFE_METHODS.has(request.method))
+      // A change the caller's role or the state does not allow is audited (the last admin's
+      // demotion, say); invalid input is only answered (it changes nothing, and auditing it would
+      // let any caller flood the audit log).
+      if (
+        who &&
+        err instanceof AppError &&
+        AUDITED_REFUSALS.has(err.code) &&
+        !SAFE_METHODS.has(request.method)
+      )
         await auditRefusal(who, request, err);
       return toResponse(err);
     }

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { type Actor, insertAudit } from '@/db/queries/audit';
 import {
-  countOtherActiveAdmins,
+  activeUserRole,
   deleteSession,
   deleteUserSessions,
   getPasswordHash,
-  getUser,
   insertToken,
   insertUser,
+  lockUserAndActiveAdmins,
   revokeToken,
   revokeUserTokens,
   setPasswordHash,
@@ -20,7 +20,7 @@ import { generatePassword, hashPassword, verifyHash } from './password';
 import { loginLimiters } from './rate-limit';
 import { TOKEN_PREFIX } from './require';
 import { hasRole } from './roles';
-import { createSession, hashToken } from './session';
+import { accountDisabled, createSession, hashToken } from './session';
 
 /**
  * Creates a person. Without a password, a one-time one is generated and answered once (only its
@@ -50,13 +50,17 @@ export async function createUser(who: Actor, input: { email: string; role: Role;
 export async function updateUser(who: Actor, id: number, v: { role?: Role; disabled?: boolean }) {
   const db = await getDb();
   return db.transaction(async (tx) => {
-    const before = await getUser(tx, id);
+    const { user: before, otherActiveAdmins } = await lockUserAndActiveAdmins(tx, id);
     if (!before) throw new AppError('not_found', `User ${id} not found`);
+    const roleChanges = v.role !== undefined && v.role !== before.role;
+    const disabledChanges = v.disabled !== undefined && v.disabled !== (before.disabled_at !== null);
+    // Nothing to change: answered as it is, and not audited as a change.
+    if (!roleChanges && !disabledChanges) return before;
     const losesAdmin =
       before.role === 'admin' &&
       before.disabled_at === null &&
       ((v.role && v.role !== 'admin') || v.disabled);
-    if (losesAdmin && (await countOtherActiveAdmins(tx, id)) === 0) {
+    if (losesAdmin && otherActiveAdmins === 0) {
       throw new AppError('conflict', 'This is the last active admin: make another admin first');
     }
     const row = (await updateUserRow(tx, id, v))!;
@@ -66,8 +70,8 @@ export async function updateUser(who: Actor, id: number, v: { role?: Role; disab
       tokensRevoked = await revokeUserTokens(tx, id);
     }
     await insertAudit(tx, who, 'user_update', before.email, {
-      ...(v.role ? { role: { from: before.role, to: v.role } } : {}),
-      ...(v.disabled === undefined ? {} : { disabled: v.disabled }),
+      ...(roleChanges ? { role: { from: before.role, to: v.role } } : {}),
+      ...(disabledChanges ? { disabled: v.disabled } : {}),
       ...(tokensRevoked > 0 ? { tokens_revoked: tokensRevoked } : {}),
     });
     return row;
@@ -116,6 +120,7 @@ export async function changePassword(
   perAccount.forgive(who.actor, PASSWORD_CHANGE);
   const nextHash = await hashPassword(v.next);
   await db.transaction(async (tx) => {
+    if ((await activeUserRole(tx, who.userId)) === null) throw accountDisabled();
     await setPasswordHash(tx, who.userId, nextHash);
     await deleteUserSessions(tx, who.userId);
     await insertAudit(tx, who, 'password_change', who.actor);
@@ -144,6 +149,13 @@ export async function createToken(
   const secret = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const db = await getDb();
   const row = await db.transaction(async (tx) => {
+    // The role and the account as they are now, not as the request found them: a disable or a
+    // demotion that committed while this request was read is not undone by a token made after it.
+    const role = await activeUserRole(tx, who.userId);
+    if (role === null) throw accountDisabled();
+    if (!hasRole(role, v.role)) {
+      throw new AppError('forbidden', `A token cannot have a higher role than yours (${role})`);
+    }
     const t = await insertToken(tx, {
       userId: who.userId,
       name: v.name,
@@ -160,9 +172,10 @@ export async function createToken(
 export async function revokeTokenOf(who: Actor & { userId: number }, tokenId: number) {
   const db = await getDb();
   return db.transaction(async (tx) => {
-    const row = await revokeToken(tx, who.userId, tokenId);
-    if (!row) throw new AppError('not_found', `API token ${tokenId} not found`);
-    await insertAudit(tx, who, 'token_revoke', row.name, { id: tokenId });
-    return row;
+    const r = await revokeToken(tx, who.userId, tokenId);
+    if (!r) throw new AppError('not_found', `API token ${tokenId} not found`);
+    // Revoked before: answered the same, audited once.
+    if (r.revoked) await insertAudit(tx, who, 'token_revoke', r.row.name, { id: tokenId });
+    return r.row;
   });
 }

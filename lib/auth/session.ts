@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  activeUserRole,
   deleteSessionByHash,
   insertSession,
   pruneSessions,
@@ -8,6 +9,7 @@ import {
 } from '@/db/queries/users';
 import { getDb } from '@/lib/db';
 import { env } from '@/lib/env';
+import { AppError } from '@/lib/errors';
 import { SESSION_COOKIE } from './cookie';
 
 export { SESSION_COOKIE };
@@ -27,12 +29,16 @@ export async function createSession(
   await pruneSessions(db);
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  await insertSession(db, {
-    tokenHash: hashToken(token),
-    userId,
-    expiresAt,
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 300) ?? null,
+  await db.transaction(async (tx) => {
+    // A login checked the account before; a disable may have committed since (lib/auth/people.ts).
+    if ((await activeUserRole(tx, userId)) === null) throw accountDisabled();
+    await insertSession(tx, {
+      tokenHash: hashToken(token),
+      userId,
+      expiresAt,
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 300) ?? null,
+    });
   });
   return { token, expiresAt };
 }
@@ -69,3 +75,6 @@ export function tokenFromCookieHeader(header: string | null): string | null {
   }
   return null;
 }
+
+/** A request that passed authentication while its account was being disabled. */
+export const accountDisabled = () => new AppError('unauthorized', 'This account is disabled');

@@ -4,6 +4,7 @@ import { createTokenBody } from '@/lib/api/schemas';
 import { createToken } from '@/lib/auth/people';
 import { requireUser } from '@/lib/auth/require';
 import { getDb } from '@/lib/db';
+import { AppError } from '@/lib/errors';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,6 +13,8 @@ export const GET = authed('viewer', async (_request, who) =>
 );
 
 export const POST = authed('viewer', async (request, who) => {
+  // A token that could make tokens would outlive its own revocation: a leaked one would leave another.
+  if (who.via !== 'cookie') throw new AppError('forbidden', 'Create API tokens from a logged-in session');
   const body = await parseBody(createTokenBody, request);
   return ok(await createToken(requireUser(who), body), { status: 201 });
 });
