@@ -81,6 +81,15 @@ export function toResponse(err: unknown): Response {
       headers: { 'Retry-After': '5' },
     });
   }
+  if (isTransientDatabaseError(err)) {
+    // A lock or statement timeout, a deadlock, too many connections: the transaction rolled back
+    // and the same request can succeed in a moment (an operator's retry of a dead letter, say).
+    log.warn({ err: sqlState(err) }, 'request met a busy database');
+    return Response.json(errorBody('unavailable', 'Database busy, try again shortly'), {
+      status: 503,
+      headers: { 'Retry-After': '2' },
+    });
+  }
   log.error({ err }, 'unhandled error');
   return Response.json(errorBody('internal', 'Internal error'), { status: 500 });
 }

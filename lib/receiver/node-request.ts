@@ -23,6 +23,11 @@ export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverR
     clientAddress: req.socket.remoteAddress ?? null,
     readBody: (limit) =>
       new Promise((resolve, reject) => {
+        // Gone already (during the source lookup, say): no event would come to settle the read.
+        if (req.destroyed) {
+          reject(new Error('connection closed before the body was read'));
+          return;
+        }
         const chunks: Uint8Array[] = [];
         let size = 0;
         const onData = (c: Buffer) => {

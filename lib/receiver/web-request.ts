@@ -13,19 +13,36 @@ export function fromWebRequest(request: Request, startedAt: number): ReceiverReq
     clientAddress: null,
     readBody: async (limit) => {
       if (!request.body) return new Uint8Array(0);
+      // A client gone before its body ended settles the read (its reserved bytes come back), even
+      // when the stream itself is never told.
+      const { signal } = request;
+      if (signal.aborted) throw new Error('connection closed before the body was read');
+      let onAbort = () => {};
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new Error('connection closed before the body ended'));
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => {});
       const reader = request.body.getReader();
       const chunks: Uint8Array[] = [];
       let size = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > limit) {
-          // Stop reading at once: a huge or endless body must not be buffered.
-          await reader.cancel().catch(() => {});
-          return 'too_large';
+      try {
+        for (;;) {
+          const { done, value } = await Promise.race([reader.read(), aborted]);
+          if (done) break;
+          size += value.byteLength;
+          if (size > limit) {
+            // Stop reading at once: a huge or endless body must not be buffered.
+            await reader.cancel().catch(() => {});
+            return 'too_large';
+          }
+          chunks.push(value);
         }
-        chunks.push(value);
+      } catch (err) {
+        await reader.cancel().catch(() => {});
+        throw err;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
       }
       return concat(chunks, size);
     },

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fromWebRequest } from './web-request';
+
+const endless = () =>
+  new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode('{"a":')) });
+
+test('a route-handler body whose client left settles the read, before or during it', async () => {
+  const during = new AbortController();
+  const req = new Request('http://x/api/webhooks/s', {
+    method: 'POST',
+    body: endless(),
+    duplex: 'half',
+    signal: during.signal,
+  } as RequestInit);
+  const read = fromWebRequest(req, 0).readBody(1_048_576);
+  setTimeout(() => during.abort(), 20);
+  await assert.rejects(read, /closed before the body ended/);
+
+  const before = new AbortController();
+  before.abort();
+  const gone = new Request('http://x/api/webhooks/s', {
+    method: 'POST',
+    body: endless(),
+    duplex: 'half',
+    signal: before.signal,
+  } as RequestInit);
+  await assert.rejects(fromWebRequest(gone, 0).readBody(1_048_576), /closed before the body was read/);
+});
+
+test('a whole body still reads whole', async () => {
+  const req = new Request('http://x/api/webhooks/s', { method: 'POST', body: '{"a":1}' });
+  assert.equal(
+    new TextDecoder().decode((await fromWebRequest(req, 0).readBody(100)) as Uint8Array),
+    '{"a":1}',
+  );
+  assert.equal(
+    await fromWebRequest(new Request('http://x', { method: 'POST', body: 'x'.repeat(11) }), 0).readBody(10),
+    'too_large',
+  );
+});
