@@ -811,6 +811,7 @@ export const ALERT_RULES = [
   'storage',
   'payload_drift',
   'malformed',
+  'rule_blind',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 

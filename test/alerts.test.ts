@@ -533,6 +533,50 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     }
   });
 
+  test('rule_blind: a revoked API key opens it after its window, leaves the webhook incident as it was, and resolves once the API answers', async () => {
+    const { RULE_DEFINITIONS } = await import('@/lib/alerts/rules');
+    for (const r of Object.keys(RULE_DEFINITIONS) as AlertRule[]) {
+      const d = RULE_DEFINITIONS[r];
+      const on = r === 'webhook_disabled' || r === 'rule_blind';
+      await upsertRule(
+        tdb.db,
+        r,
+        { enabled: on, threshold: d.threshold, windowMinutes: d.windowMinutes },
+        ADMIN,
+      );
+    }
+    await sandbox.core.updateWebhook(hookId, { isActive: false, url: `${APP}/api/webhooks/skylightchat` });
+    try {
+      assert.deepEqual(await round(T0, { management }), ['opened:webhook_disabled:skylightchat']);
+      // The key is revoked: every list call answers 401.
+      const revoked = async () => skylight.management!({ url: sandbox.apiUrl, key: 'revoked-key' });
+      assert.deepEqual(await round(T0 + MIN, { management: revoked }), [], 'blind, but not for long yet');
+      assert.deepEqual(await round(T0 + 4 * MIN, { management: revoked }), []);
+      assert.deepEqual(await round(T0 + 6 * MIN, { management: revoked }), [
+        'opened:rule_blind:webhook_disabled',
+      ]);
+      const blind = (await alertRows()).find((a) => a.rule === 'rule_blind')!;
+      assert.match(
+        String(blind.summary),
+        /"Webhook disabled" has not been able to look for 5 min \(SkyLight Chat webhook list: SkyLight rejected the API key \(401\)/,
+      );
+      assert.doesNotMatch(JSON.stringify(blind), /revoked-key/, 'the key never reaches the alert');
+      assert.equal((await alertRows()).find((a) => a.rule === 'webhook_disabled')!.state, 'open');
+      // A client that cannot even be made is as blind.
+      const broken = async () => Promise.reject(new Error('client module failed to load'));
+      assert.deepEqual(await round(T0 + 7 * MIN, { management: broken }), []);
+      // The API answers again: rule_blind clears (after the resolve delay), the webhook rule looks.
+      assert.deepEqual(await round(T0 + 8 * MIN, { management }), []);
+      assert.deepEqual(await round(T0 + 11 * MIN, { management }), ['resolved:rule_blind:webhook_disabled']);
+      // No management API configured at all: nothing to watch, never "blind".
+      await round(T0 + 12 * MIN, { management: async () => null });
+      assert.deepEqual(await round(T0 + 30 * MIN, { management: async () => null }), []);
+      assert.deepEqual(await outbox(), ['opened', 'opened', 'resolved']);
+    } finally {
+      await sandbox.core.updateWebhook(hookId, { isActive: true });
+    }
+  });
+
   test('a 429 from the provider leaves incidents as they are (no false resolve)', async () => {
     await only('webhook_disabled');
     await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });

@@ -17,7 +17,8 @@ import type { AlertRule } from '@/db/schema';
 import { payloadDriftSince } from '@/lib/payload/learner';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import { rejectionCauses } from '@/lib/sources/rejections';
-import type { EffectiveRule } from './rules';
+import type { BlindRule } from './blind';
+import { type EffectiveRule, RULE_DEFINITIONS } from './rules';
 import { LEARNING_WINDOW_MS, type Silence, silenceOf } from './silence';
 import { type SignatureSummary, signatureSummary } from './summaries';
 import type { WatchdogResult } from './watchdog';
@@ -35,6 +36,8 @@ export type CheckContext = {
   disk: () => Promise<{ usedPct: number; freeBytes: number } | null>;
   /** Replaceable so signature forensics (issue 16) can give the cause breakdown. */
   summarizeSignatures?: SignatureSummary;
+  /** The rules that could not look this round and since when (set before rule_blind runs). */
+  blind?: BlindRule[];
 };
 
 /** A rule's findings, or 'unobserved' when it could not look this round (its incidents stay as they are). */
@@ -64,6 +67,30 @@ const retryWindowOf = (provider: ProviderName | undefined) =>
 
 export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => Promise<CheckResult>> = {
   webhook_disabled: async (ctx) => ctx.watchdog?.webhookDisabled ?? 'unobserved',
+
+  rule_blind: async (ctx, r) => {
+    if (!ctx.blind) return 'unobserved';
+    const out: Finding[] = [];
+    for (const b of ctx.blind) {
+      const blindMs = ctx.now.getTime() - Date.parse(b.since);
+      if (blindMs < r.windowMinutes * 60_000) continue;
+      const label = RULE_DEFINITIONS[b.rule].label;
+      out.push({
+        rule: 'rule_blind',
+        subject: b.rule,
+        severity: 'critical',
+        summary: `"${label}" has not been able to look for ${Math.floor(blindMs / 60_000)} min (${b.reason}); what it watches for goes unseen until it can`,
+        detail: {
+          evidence: { rule: b.rule, since: b.since, reason: b.reason },
+          at_risk: [],
+          deadline_at: null,
+          lost: false,
+          action: `Ours to fix, or the provider's: ${b.reason}. Until then, check what "${label}" watches by hand (the provider's dashboard, the Reconciliation page).`,
+        },
+      });
+    }
+    return out;
+  },
 
   provider_failed: async (ctx) => ctx.watchdog?.providerFailed ?? 'unobserved',
 

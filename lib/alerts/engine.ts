@@ -20,8 +20,9 @@ import { metrics } from '@/lib/observability/metrics';
 import type { ProviderName } from '@/lib/providers/registry';
 import type { ManagementClient } from '@/lib/providers/types';
 import { PermanentError } from '@/lib/worker/errors';
+import { trackBlindRules } from './blind';
 import { CHECKS, type CheckContext, type SourceRef } from './checks';
-import { effectiveRules } from './rules';
+import { type EffectiveRule, effectiveRules } from './rules';
 import { type SignatureSummary, transitionText } from './summaries';
 import { runWatchdog } from './watchdog';
 
@@ -72,7 +73,11 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
           failedThreshold: failedRule?.threshold ?? 1,
         }).catch((err) => {
           log.warn({ err: errorMessage(err) }, 'alerts: watchdog failed');
-          return { webhookDisabled: null, providerFailed: null };
+          return {
+            webhookDisabled: null,
+            providerFailed: null,
+            failure: `the watchdog failed: ${errorMessage(err)}`,
+          };
         })
       : null;
   const ctx: CheckContext = {
@@ -86,16 +91,31 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
   };
   const findings: Finding[] = [];
   const observed = new Set<AlertRule>();
-  for (const r of enabled.values()) {
+  // Rules that could not look this round, and why: past a few minutes, rule_blind says so.
+  const blindNow = new Map<AlertRule, string>();
+  const check = async (r: EffectiveRule) => {
     try {
       const result = await CHECKS[r.rule](ctx, r);
-      if (result === 'unobserved') continue;
+      if (result === 'unobserved') {
+        blindNow.set(r.rule, watchdog?.failure ?? 'its evidence could not be read');
+        return;
+      }
       observed.add(r.rule);
       findings.push(...result);
     } catch (err) {
       // One broken rule must not silence the others; its incidents stay as they are.
       log.warn({ rule: r.rule, err: errorMessage(err) }, 'alerts: rule failed');
+      blindNow.set(r.rule, `its check failed: ${errorMessage(err)}`);
     }
+  };
+  for (const r of enabled.values()) if (r.rule !== 'rule_blind') await check(r);
+  // No management API configured at all: the provider-side rules have nothing to watch, not a fault.
+  if (watchdog === null)
+    for (const rule of ['webhook_disabled', 'provider_failed'] as const) blindNow.delete(rule);
+  const blindRule = enabled.get('rule_blind');
+  if (blindRule) {
+    ctx.blind = await trackBlindRules(d.db, now, blindNow);
+    await check(blindRule);
   }
   const changes = await applyEvaluation(d.db, findings, {
     now,

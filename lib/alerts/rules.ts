@@ -124,6 +124,17 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
     windowMinutes: 15,
     windowLabel: 'within minutes',
   },
+  rule_blind: {
+    label: 'A rule cannot look',
+    description:
+      "Another rule could not check for longer than the window: the provider's API refused or failed (a revoked API key, an outage), or its query failed. What that rule watches for would go unseen meanwhile; its incidents stay as they were.",
+    severity: 'critical',
+    side: 'ours',
+    threshold: 0,
+    thresholdLabel: null,
+    windowMinutes: 5,
+    windowLabel: 'minutes unable to look',
+  },
 };
 
 export type EffectiveRule = {

@@ -21,6 +21,8 @@ export type WatchdogResult = {
   webhookDisabled: Finding[] | null;
   /** Null when some delivery log could not be read (a 429 past the client's own retries, an outage). */
   providerFailed: Finding[] | null;
+  /** Why a list or log could not be read (the first failure of the round), for the rule_blind alert. */
+  failure: string | null;
 };
 
 export type WatchdogOptions = {
@@ -64,20 +66,37 @@ const shown = (url: string) => {
  */
 export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | null> {
   const providers = [...new Set(o.sources.map((s) => s.provider))].filter((p) => providerOf(p).management);
-  if (providers.length === 0) return null;
-  const watched = await readMemory<Watched>(o.db, MEMORY_KEY, {});
   const webhookDisabled: Finding[] = [];
   const providerFailed: Finding[] = [];
   let listsOk = true;
   let logsOk = true;
+  let failure: string | null = null;
+  const fail = (what: string, err: unknown) => {
+    failure ??= `${what}: ${errorMessage(err).replace(/\.+$/, '')}`;
+  };
+  // Only providers with a management API configured here are watched; none at all: nothing to say.
+  const clients: Array<[ProviderName, ManagementClient]> = [];
   for (const provider of providers) {
-    const client = await o.management(provider).catch(() => null);
-    if (!client) continue;
+    try {
+      const client = await o.management(provider);
+      if (client) clients.push([provider, client]);
+    } catch (err) {
+      // Configured, but its client could not be made: the rules cannot look, which is not "all clear".
+      log.warn({ provider, err: errorMessage(err) }, 'alerts: provider management client unavailable');
+      fail(`${providerOf(provider).label} management client`, err);
+      listsOk = false;
+      logsOk = false;
+    }
+  }
+  if (clients.length === 0 && failure === null) return null;
+  const watched = await readMemory<Watched>(o.db, MEMORY_KEY, {});
+  for (const [provider, client] of clients) {
     let hooks: ProviderWebhookRow[];
     try {
       hooks = await client.listWebhooks();
     } catch (err) {
       log.warn({ provider, err: errorMessage(err) }, 'alerts: provider webhook list unreadable');
+      fail(`${providerOf(provider).label} webhook list`, err);
       listsOk = false;
       logsOk = false;
       continue;
@@ -108,6 +127,7 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
           readFrom.push(id);
         } catch (err) {
           log.warn({ provider, webhook: id, err: errorMessage(err) }, 'alerts: delivery log unreadable');
+          fail(`${providerOf(provider).label} delivery log of webhook ${id}`, err);
           logsOk = false;
         }
       }
@@ -120,6 +140,7 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
   return {
     webhookDisabled: listsOk ? webhookDisabled : null,
     providerFailed: logsOk ? providerFailed : null,
+    failure,
   };
 }
 
