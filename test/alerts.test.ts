@@ -301,6 +301,19 @@ describe('alert rules fire once when their condition starts, and resolve when it
     const detail = dlq.detail as { at_risk: Array<{ delivery_id: string }>; deadline_at: string };
     assert.equal(detail.at_risk[0]!.delivery_id, 'd-2');
     assert.equal(detail.deadline_at, new Date(created.getTime() + 30 * 86_400_000).toISOString());
+    const [message] = await rows<{ text: string }>(
+      sql`select text from alert_notifications where transition = 'opened' and alert_id = ${dlq.id}`,
+    );
+    assert.match(message!.text, /oldest raw receipt is pruned at .* \(retention\)/);
+    assert.doesNotMatch(message!.text, /provider gives up/, 'the provider has its 2xx: ours to keep');
+    // A delivery from 29 days ago replayed and dead now, then 20 newer: the deadline is its, a day away.
+    const replayed = new Date(T0 - 29 * 86_400_000);
+    await tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, last_error, created_at)
+      values ('sly', 'sly', 'd-old', 'payment.failed', '{}', 'dead', ${new Date(T0 + 141_000).toISOString()}, 'downstream 500', ${replayed.toISOString()})`);
+    for (let i = 0; i < 20; i++) await die(`d-new-${i}`, T0 + 142_000 + i);
+    await round(T0 + 145_000);
+    const later = (await alertRows()).find((a) => a.rule === 'dlq_growth')!.detail as { deadline_at: string };
+    assert.equal(later.deadline_at, new Date(replayed.getTime() + 30 * 86_400_000).toISOString());
     await tdb.db.execute(sql`update events set status = 'processed' where delivery_id = 'd-1'`);
     assert.deepEqual(await round(T0 + 150_000), []);
     assert.deepEqual(await round(T0 + 150_000 + 2 * MIN), ['resolved:backlog:skylightchat']);

@@ -132,7 +132,8 @@ export async function newDeadLetters(db: Queryable, since: Date, sample: number)
         from events e where status = 'dead' and dead_at >= ${ts(since)}) d
      where rn <= ${sample} order by source, dead_at desc`);
   const counts = await db.execute(sql`
-    select source, count(*)::int as n from events where status = 'dead' and dead_at >= ${ts(since)} group by source`);
+    select source, count(*)::int as n, min(created_at) as oldest_created from events
+     where status = 'dead' and dead_at >= ${ts(since)} group by source`);
   const rows = rowsOf<{
     id: number;
     source: string;
@@ -147,9 +148,10 @@ export async function newDeadLetters(db: Queryable, since: Date, sample: number)
     created_at: new Date(r.created_at),
     dead_at: new Date(r.dead_at),
   }));
-  return rowsOf<{ source: string; n: number }>(counts).map((c) => ({
+  return rowsOf<{ source: string; n: number; oldest_created: string | Date }>(counts).map((c) => ({
     source: c.source,
     n: Number(c.n),
+    oldestCreated: new Date(c.oldest_created),
     latest: rows.filter((r) => r.source === c.source),
   }));
 }

@@ -276,10 +276,6 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
       )
       .map((d) => {
         const accepted = acceptedOf(d.source);
-        const oldest = d.latest.reduce(
-          (m, e) => Math.min(m, e.created_at.getTime()),
-          Number.POSITIVE_INFINITY,
-        );
         return {
           rule: 'dlq_growth' as const,
           subject: d.source,
@@ -294,8 +290,10 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
               error: e.last_error?.slice(0, 200) ?? null,
               at: iso(e.dead_at),
             })),
-            // Their raw receipts are pruned after RETENTION_DAYS (Dead letters page, "kept for").
-            deadline_at: Number.isFinite(oldest) ? iso(oldest + keepMs) : null,
+            // Their raw receipts are pruned after RETENTION_DAYS (Dead letters page, "kept for"): the
+            // oldest of all of them (a replayed old delivery can die now), not of the sample.
+            deadline_at: iso(d.oldestCreated.getTime() + keepMs),
+            deadline_of: 'retention',
             lost: false,
             action:
               'Ours: fix the handler or its downstream, then retry from the Dead letters page. The payloads are stored; their raw receipts are kept until the deadline.',
@@ -366,6 +364,7 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           })),
           // Acknowledged and not queued: their raw bodies on the receipts are all there is, until retention.
           deadline_at: iso(oldest + keepMs),
+          deadline_of: 'retention',
           lost: false,
           action:
             'Signed deliveries we answered 200 but could not read: the provider changed its envelope, or our parser is wrong. Their events were not queued; the raw bodies are on the receipts (Deliveries, outcome malformed) until the deadline. Fix the parser, then queue them again by hand.',

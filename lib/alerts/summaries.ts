@@ -38,6 +38,8 @@ const ICON: Record<AlertTransition, string> = {
 /** The channel message of one state change; every value is escaped (summaries quote deliveries). */
 export function transitionText(t: AlertTransition, a: AlertView): string {
   const deadline = typeof a.detail.deadline_at === 'string' ? a.detail.deadline_at : null;
+  // Ours to keep (dead letters, unread deliveries, acknowledged already): the deadline is retention's.
+  const ours = a.detail.deadline_of === 'retention';
   const lost = a.detail.lost === true;
   const tail =
     t === 'resolved' || t === 'acknowledged'
@@ -45,7 +47,9 @@ export function transitionText(t: AlertTransition, a: AlertView): string {
       : lost
         ? ' Events are lost: see the alert for what is known of them.'
         : deadline
-          ? ` The provider gives up at ${deadline}.`
+          ? ours
+            ? ` The oldest raw receipt is pruned at ${deadline} (retention).`
+            : ` The provider gives up at ${deadline}.`
           : '';
   const who = t === 'acknowledged' && a.acknowledged_by ? ` by ${a.acknowledged_by}` : '';
   return slackText`${ICON[t]} [${a.severity}] ${RULE_DEFINITIONS[a.rule].label} (${a.subject}) ${t}${who}: ${a.summary}.${tail}`;
