@@ -672,6 +672,45 @@ describe('channel, acknowledgement and replicas', () => {
     }
   });
 
+  test('a condition that comes and goes is one incident and two messages: the resolution is told once it holds', async () => {
+    const sink = await channelSink();
+    try {
+      // Real time: the held resolution is compared with the database's clock.
+      const now = Date.now();
+      await only('storage', { threshold: 0.000001 });
+      const set = (enabled: boolean) =>
+        upsertRule(tdb.db, 'storage', { enabled, threshold: 0.000001, windowMinutes: 0 }, ADMIN);
+      assert.deepEqual(await round(now), ['opened:storage:database']);
+      await set(false);
+      assert.deepEqual(await round(now + 1000), ['resolved:storage:database']);
+      await deliverNotifications(tdb.db, sink.url);
+      assert.deepEqual(
+        sink.posted.map((p) => p.transition),
+        ['opened'],
+        'the resolution waits',
+      );
+      assert.equal((await alertRows())[0]!.state, 'resolved', 'the page shows it at once');
+      // Back within the reopen window: the same incident, and the channel hears nothing new.
+      await set(true);
+      assert.deepEqual(await round(now + 2000), ['reopened:storage:database']);
+      assert.deepEqual(await outbox(), ['opened']);
+      // Clear again, and this time it holds (the window passes): the channel hears it once.
+      await set(false);
+      assert.deepEqual(await round(now + 3000), ['resolved:storage:database']);
+      await tdb.db.execute(
+        sql`update alert_notifications set next_attempt_at = now() where delivered_at is null`,
+      );
+      await deliverNotifications(tdb.db, sink.url);
+      assert.deepEqual(
+        sink.posted.map((p) => p.transition),
+        ['opened', 'resolved'],
+      );
+      assert.equal((await alertRows()).length, 1);
+    } finally {
+      sink.close();
+    }
+  });
+
   test('replicas posting side by side post each message once', async () => {
     // Slow enough that the second replica's claim comes while the first is still posting.
     const sink = await channelSink(() => ({ status: 200, delayMs: 30 }));

@@ -175,13 +175,14 @@ export type ApplyOptions = {
   text: (t: AlertTransition, a: AlertView) => string;
 };
 
-export type Change = { transition: AlertTransition; alert: AlertView };
+/** `quiet`: a reopen the channel was never told the resolution of, so it is not told again. */
+export type Change = { transition: AlertTransition; alert: AlertView; quiet?: boolean };
 
 /**
  * Turns one round's findings into incident state changes, in one transaction with their outbox rows:
  * a new condition opens (or reopens) one incident; a present one refreshes it; an absent one marks it
  * clear, and resolves it once it has been clear for `resolveAfterMs` (so a flapping condition stays
- * one incident).
+ * one incident). The channel hears a resolution only once it has held for `reopenWithinMs`.
  */
 export async function applyEvaluation(
   db: Queryable,
@@ -257,7 +258,23 @@ export async function applyEvaluation(
             })
             .returning(ALERT_COLUMNS);
       const a = rows[0] as AlertView | undefined;
-      if (a) changes.push({ transition: recent ? 'reopened' : 'opened', alert: a });
+      // A resolution still held back (below) is withdrawn: for the channel the incident never ended.
+      const withdrawn = recent
+        ? await tx
+            .delete(alertNotifications)
+            .where(
+              and(
+                eq(alertNotifications.alertId, recent.id),
+                eq(alertNotifications.transition, 'resolved'),
+                isNull(alertNotifications.deliveredAt),
+                isNull(alertNotifications.abandonedAt),
+                gt(alertNotifications.nextAttemptAt, sql`now()`),
+              ),
+            )
+            .returning({ id: alertNotifications.id })
+        : [];
+      if (a)
+        changes.push({ transition: recent ? 'reopened' : 'opened', alert: a, quiet: withdrawn.length > 0 });
     }
     for (const a of active) {
       if (seen.has(key(a.rule, a.subject))) continue;
@@ -275,13 +292,20 @@ export async function applyEvaluation(
         .returning(ALERT_COLUMNS)) as AlertView[];
       if (r) changes.push({ transition: 'resolved', alert: r });
     }
-    if (changes.length > 0) {
+    const told = changes.filter((c) => !c.quiet);
+    if (told.length > 0) {
       await tx.insert(alertNotifications).values(
-        changes.map((c) => ({
+        told.map((c) => ({
           alertId: c.alert.id,
           transition: c.transition,
           text: o.text(c.transition, c.alert),
           createdAt: o.now,
+          // A resolution is told once it has held for the reopen window: a condition that comes and
+          // goes (refusals in the provider's retry bursts) is one incident and two messages, not a
+          // resolved/reopened pair per burst. The Alerts page shows it resolved at once.
+          ...(c.transition === 'resolved'
+            ? { nextAttemptAt: new Date(o.now.getTime() + o.reopenWithinMs) }
+            : {}),
         })),
       );
     }
