@@ -812,6 +812,7 @@ export const ALERT_RULES = [
   'payload_drift',
   'malformed',
   'rule_blind',
+  'provider_notice',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 

@@ -319,6 +319,36 @@ describe('alert rules fire once when their condition starts, and resolve when it
     assert.deepEqual(await round(T0 + 150_000 + 2 * MIN), ['resolved:backlog:skylightchat']);
   });
 
+  test("provider_notice: Sly's webhook.dlq opens an incident naming what it gave up on; it resolves once the window holds none", async () => {
+    await only('provider_notice', { threshold: 1, windowMinutes: 60 });
+    const sources = async () => [
+      { slug: 'skylightchat', provider: 'skylight' as const },
+      { slug: 'sly', provider: 'sly' as const },
+    ];
+    const notice = (source: string, provider: string, type: string, id: string, at: number) =>
+      tdb.db.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status, created_at)
+        values (${source}, ${provider}, ${id}, ${type},
+                ${JSON.stringify({ type, data: { delivery_id: 'dlv_lost_1', endpoint: 'https://ops.example.test/api/webhooks/sly' } })}::jsonb,
+                'processed', ${new Date(at).toISOString()})`);
+    // A business event, and a same-named type from a provider that has no such notice: nothing.
+    await notice('sly', 'sly', 'transfer.failed', 'evt-1', T0);
+    await notice('skylightchat', 'skylight', 'webhook.dlq', 'evt-2', T0);
+    assert.deepEqual(await round(T0 + 1000, { sources }), []);
+    await notice('sly', 'sly', 'webhook.dlq', 'evt-3', T0 + 2000);
+    assert.deepEqual(await round(T0 + 3000, { sources }), ['opened:provider_notice:sly']);
+    const a = (await alertRows()).find((x) => x.rule === 'provider_notice')!;
+    assert.match(
+      String(a.summary),
+      /1 provider notice\(s\) in 60 min; latest: the provider dead-lettered a delivery \(webhook\.dlq\)/,
+    );
+    const risk = (a.detail as { at_risk: Array<{ delivery_id: string; said: string }> }).at_risk;
+    assert.equal(risk[0]!.delivery_id, 'evt-3');
+    assert.match(risk[0]!.said, /dlv_lost_1/);
+    assert.deepEqual(await outbox(), ['opened']);
+    assert.deepEqual(await round(T0 + 61 * MIN, { sources }), []);
+    assert.deepEqual(await round(T0 + 64 * MIN, { sources }), ['resolved:provider_notice:sly']);
+  });
+
   test('malformed: signed deliveries we could not read open one incident per source, not a message each', async () => {
     await only('malformed', { threshold: 1, windowMinutes: 15 });
     const at = (ms: number) => new Date(T0 + ms).toISOString();

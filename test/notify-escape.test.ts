@@ -20,7 +20,6 @@ const sink = createServer(async (req: IncomingMessage, res) => {
 let url: string;
 // Loaded after NOTIFY_WEBHOOK_URL is set: lib/env.ts reads the environment once, at import.
 let handlerFor: typeof import('@/lib/worker/handlers/index').handlerFor;
-let alertOperators: typeof import('@/lib/alerts/operator').alertOperators;
 
 before(async () => {
   sink.listen(0, '127.0.0.1');
@@ -28,7 +27,6 @@ before(async () => {
   url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/notify`;
   process.env.NOTIFY_WEBHOOK_URL = url;
   ({ handlerFor } = await import('@/lib/worker/handlers/index'));
-  ({ alertOperators } = await import('@/lib/alerts/operator'));
 });
 after(() => sink.close());
 
@@ -82,20 +80,27 @@ describe('notification text is escaped at the Slack-compatible sink', () => {
     assert.equal(got.text, 'New booking: Call with Ana: *urgent* :tada: at 2026-12-01T10:00:00Z');
   });
 
-  test('operator alerts: the provider notice and the malformed reason arrive escaped', async () => {
-    alertOperators({
-      kind: 'provider_notice',
-      provider: 'SkyLight Chat',
-      eventType: 'message.received',
-      note: '<!everyone>',
-      eventId: 5,
-      detail: `downstream said ${HOSTILE}`,
+  test("a provider notice's alert message arrives escaped (what the provider said is its text)", async () => {
+    const { transitionText } = await import('@/lib/alerts/summaries');
+    const at = new Date('2026-12-01T00:00:00Z');
+    const text = transitionText('opened', {
+      id: 5,
+      rule: 'provider_notice',
+      subject: 'sly',
+      severity: 'critical',
+      state: 'open',
+      summary: `sly: 1 provider notice(s) in 60 min; latest: ${HOSTILE}`,
+      detail: { deadline_at: null, lost: false },
+      opened_at: at,
+      last_seen_at: at,
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: null,
     });
-    const notice = await nextPosted();
-    assertInert(notice.text);
+    assertInert(text);
     assert.equal(
-      notice.text,
-      `:rotating_light: SkyLight Chat: &lt;!everyone&gt; (message.received, event 5): downstream said ${ESCAPED}`,
+      text,
+      `:rotating_light: [critical] Provider notice (sly) opened: sly: 1 provider notice(s) in 60 min; latest: ${ESCAPED}.`,
     );
   });
 });

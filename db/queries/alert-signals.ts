@@ -156,6 +156,41 @@ export async function newDeadLetters(db: Queryable, since: Date, sample: number)
   }));
 }
 
+/**
+ * Events of the given types (per provider) created since `since`, per source: how many, and the
+ * latest `sample` of each with what they say.
+ */
+export async function noticesSince(
+  db: Queryable,
+  since: Date,
+  types: ReadonlyArray<{ provider: string; eventTypes: readonly string[] }>,
+  sample: number,
+) {
+  const pairs = types.flatMap((t) => t.eventTypes.map((e) => sql`(${t.provider}, ${e})`));
+  if (pairs.length === 0) return [];
+  const res = await db.execute(sql`
+    select id, source, event_type, delivery_id, payload, created_at, n from (
+      select e.id, e.source, e.event_type, e.delivery_id, e.payload, e.created_at,
+             row_number() over (partition by e.source order by e.created_at desc, e.id desc) as rn,
+             count(*) over (partition by e.source) as n
+        from events e
+       where e.created_at >= ${ts(since)} and (e.provider, e.event_type) in (${sql.join(pairs, sql`, `)})) x
+     where rn <= ${sample} order by source, created_at desc, id desc`);
+  const rows = rowsOf<{
+    id: number;
+    source: string;
+    event_type: string;
+    delivery_id: string;
+    payload: unknown;
+    created_at: string | Date;
+    n: string | number;
+  }>(res).map((r) => ({ ...r, id: Number(r.id), n: Number(r.n), created_at: new Date(r.created_at) }));
+  return [...new Set(rows.map((r) => r.source))].map((source) => {
+    const latest = rows.filter((r) => r.source === source);
+    return { source, n: latest[0]!.n, latest };
+  });
+}
+
 /** Bytes the database takes on disk, as the server counts them. */
 export async function databaseBytes(db: Queryable): Promise<number | null> {
   try {

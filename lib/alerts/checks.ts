@@ -8,6 +8,7 @@ import {
   latencySince,
   malformedPerSource,
   newDeadLetters,
+  noticesSince,
   recentReceipts,
   rejectedBetween,
   rejectedPerMinute,
@@ -15,6 +16,7 @@ import {
 import { activeIncidents, type Finding } from '@/db/queries/alerts';
 import type { AlertRule } from '@/db/schema';
 import { payloadDriftSince } from '@/lib/payload/learner';
+import { eventNote } from '@/lib/providers/catalog';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import { rejectionCauses } from '@/lib/sources/rejections';
 import type { BlindRule } from './blind';
@@ -67,6 +69,42 @@ const retryWindowOf = (provider: ProviderName | undefined) =>
 
 export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => Promise<CheckResult>> = {
   webhook_disabled: async (ctx) => ctx.watchdog?.webhookDisabled ?? 'unobserved',
+
+  provider_notice: async (ctx, r) => {
+    const since = minutesAgo(ctx.now, r.windowMinutes);
+    const providers = [...new Set(ctx.sources.map((s) => s.provider))];
+    const types = providers.map((p) => ({ provider: p, eventTypes: providerOf(p).noticeEvents }));
+    const notices = await noticesSince(ctx.db, since, types, SAMPLE);
+    return notices
+      .filter((s) => s.n >= Math.max(1, r.threshold))
+      .map((s) => {
+        const provider = ctx.sources.find((x) => x.slug === s.source)?.provider;
+        const note = (type: string) => (provider && eventNote(provider, type)) || type;
+        const latest = s.latest[0]!;
+        return {
+          rule: 'provider_notice' as const,
+          subject: s.source,
+          severity: 'critical' as const,
+          summary: `${s.source}: ${s.n} provider notice(s) in ${r.windowMinutes} min; latest: ${note(latest.event_type)} (${latest.event_type})`,
+          detail: {
+            evidence: { notices: s.n, window_minutes: r.windowMinutes },
+            // What the provider said, so the delivery it gave up on can be found in its dashboard.
+            at_risk: s.latest.map((e) => ({
+              event_id: e.id,
+              delivery_id: e.delivery_id,
+              event_type: e.event_type,
+              note: note(e.event_type),
+              said: JSON.stringify((e.payload as { data?: unknown } | null)?.data ?? null).slice(0, 300),
+              at: iso(e.created_at),
+            })),
+            deadline_at: null,
+            lost: false,
+            action:
+              "The provider's: it gave up on a delivery to us, or a webhook keeps failing. Find the delivery in its dashboard (the notice names it) and replay it there, or fetch the object from its API; check the Reconciliation and Alerts pages for why ours failed.",
+          },
+        };
+      });
+  },
 
   rule_blind: async (ctx, r) => {
     if (!ctx.blind) return 'unobserved';

@@ -124,6 +124,17 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
     windowMinutes: 15,
     windowLabel: 'within minutes',
   },
+  provider_notice: {
+    label: 'Provider notice',
+    description:
+      "The provider told us it failed to deliver: Sly's webhook.dlq (it gave up on a delivery) or webhook.failing (a webhook keeps failing).",
+    severity: 'critical',
+    side: 'provider',
+    threshold: 1,
+    thresholdLabel: 'notices',
+    windowMinutes: 60,
+    windowLabel: 'within minutes',
+  },
   rule_blind: {
     label: 'A rule cannot look',
     description:

@@ -193,6 +193,11 @@ export type Provider<E extends string = string> = {
   readonly knownEvents: readonly E[];
   /** Events about delivery itself, shown to operators with this sentence rather than as business events. */
   readonly eventNotes: Partial<Record<E, string>>;
+  /**
+   * The provider telling us it failed to deliver (gave up, or keeps failing): each raises the
+   * `provider_notice` alert (lib/alerts/checks.ts), through the outbox like every alert.
+   */
+  readonly noticeEvents: readonly E[];
   /** Headers kept on the receipt only as "[redacted]" and never logged. */
   readonly redactedHeaders: readonly string[];
   /** The header an operator reads first when a signature is refused. */

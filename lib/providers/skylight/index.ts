@@ -57,6 +57,7 @@ export const skylight: Provider<KnownEvent> = {
   stableIds: false,
   knownEvents: KNOWN_EVENTS,
   eventNotes: EVENT_NOTES,
+  noticeEvents: [],
   redactedHeaders: CATALOG.skylight.redactedHeaders,
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets) => verifySignature(raw, header(HEADER_SIGNATURE), secrets),

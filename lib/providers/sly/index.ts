@@ -23,6 +23,7 @@ export const sly: Provider<SlyEvent> = {
   stableIds: true,
   knownEvents: KNOWN_EVENTS,
   eventNotes: EVENT_NOTES,
+  noticeEvents: ['webhook.dlq', 'webhook.failing'],
   redactedHeaders: CATALOG.sly.redactedHeaders,
   signatureHeader: HEADER_SIGNATURE,
   verify: (raw, header, secrets, now) => verifySignature(raw, header(HEADER_SIGNATURE), secrets, now),

@@ -3,7 +3,6 @@ import { bookingCreated } from './booking-created';
 import { contactDeleted } from './contact-deleted';
 import { contactUpsert } from './contact-upsert';
 import { messageHandler } from './message';
-import { providerNotice } from './provider-notice';
 import { recordOnly } from './record-only';
 import type { Handler } from './types';
 
@@ -36,8 +35,9 @@ export const HANDLERS = {
     'approval.requested': recordOnly,
     'stream.alert': recordOnly,
     'webhook.test': recordOnly,
-    'webhook.failing': providerNotice('sly'),
-    'webhook.dlq': providerNotice('sly'),
+    // The provider's notices about its own delivery raise the provider_notice alert (lib/alerts).
+    'webhook.failing': recordOnly,
+    'webhook.dlq': recordOnly,
   },
 } as const satisfies HandlerTable;
 
