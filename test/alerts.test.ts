@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { openDb } from '@/db/client';
 import { record } from '@/db/histogram';
-import { acknowledgeAlert, readMemory, upsertRule } from '@/db/queries/alerts';
+import { acknowledgeAlert, acquireLease, readMemory, upsertRule } from '@/db/queries/alerts';
 import { listDeadLetters } from '@/db/queries/dlq';
 import { pruneOld } from '@/db/queries/maintenance';
 import { type RollupCell, writeRollups } from '@/db/queries/rollups';
@@ -903,6 +903,25 @@ describe('channel, acknowledgement and replicas', () => {
     } finally {
       await second?.close();
     }
+  });
+
+  test('a round that outlives its lease (another replica took over meanwhile) applies nothing', async () => {
+    await only('storage', { threshold: 0.000001 });
+    // The round is slow (a provider answering in 30 s per call): its lease runs out, replica-b takes it.
+    const slowSources = async () => {
+      await tdb.db.execute(sql`update job_leases set expires_at = now() - interval '1 second'`);
+      assert.ok(await acquireLease(tdb.db, 'alerts', 'replica-b', 60_000));
+      return [{ slug: 'skylightchat', provider: 'skylight' as const }];
+    };
+    assert.equal(await evaluateAlerts(deps(new Date(T0), { sources: slowSources })), null);
+    assert.equal((await alertRows()).length, 0);
+    assert.deepEqual(await outbox(), []);
+    // replica-b's own round applies.
+    const b = await evaluateAlerts({ ...deps(new Date(T0 + 1000)), holder: 'replica-b' });
+    assert.deepEqual(
+      b?.map((c) => c.transition),
+      ['opened'],
+    );
   });
 });
 

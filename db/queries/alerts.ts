@@ -172,6 +172,8 @@ export type ApplyOptions = {
   resolveAfterMs: number;
   /** A condition back within this time of its resolution reopens the same incident. */
   reopenWithinMs: number;
+  /** The evaluator's lease, renewed in the same transaction: a round that outlived it changes nothing. */
+  lease: { name: string; holder: string; ttlMs: number };
   text: (t: AlertTransition, a: AlertView) => string;
 };
 
@@ -188,8 +190,12 @@ export async function applyEvaluation(
   db: Queryable,
   findings: Finding[],
   o: ApplyOptions,
-): Promise<Change[]> {
+): Promise<Change[] | null> {
   return db.transaction(async (tx) => {
+    // A slow round (a provider answering in 30 s per call) can outlive its lease while another
+    // replica takes over: its findings are stale then, and two rounds must not apply at once. The
+    // renewal holds the lease row until this commits.
+    if (!(await acquireLease(tx, o.lease.name, o.lease.holder, o.lease.ttlMs))) return null;
     const changes: Change[] = [];
     const active = (await tx
       .select({ ...ALERT_COLUMNS, clear_since: alerts.clearSince })

@@ -124,7 +124,15 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
     resolveAfterMs: d.resolveAfterMs,
     reopenWithinMs: REOPEN_WITHIN_MS,
     text: transitionText,
+    lease: { name: LEASE_NAME, holder: d.holder, ttlMs: d.leaseMs },
   });
+  if (changes === null) {
+    log.warn(
+      { holder: d.holder },
+      'alerts: the round outlived its lease; another replica evaluates, nothing applied',
+    );
+    return null;
+  }
   for (const c of changes) {
     metrics.alertTransitions.inc({ rule: c.alert.rule, transition: c.transition });
     log[c.transition === 'resolved' ? 'info' : 'warn'](
