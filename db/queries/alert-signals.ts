@@ -54,7 +54,8 @@ export async function recentReceipts(
 ) {
   const res = await db.execute(sql`
     select id, source, delivery_id, reason, http_status, received_at from receipts
-     where source = ${source} and outcome = ${outcome} order by source, id desc limit ${limit}`);
+     where source = ${source} and outcome = ${outcome} and received_at >= ${ts(since)}
+     order by source, id desc limit ${limit}`);
   return rowsOf<{
     id: number;
     source: string;
@@ -62,9 +63,7 @@ export async function recentReceipts(
     reason: string | null;
     http_status: number;
     received_at: string | Date;
-  }>(res)
-    .map((r) => ({ ...r, id: Number(r.id), received_at: new Date(r.received_at) }))
-    .filter((r) => r.received_at >= since);
+  }>(res).map((r) => ({ ...r, id: Number(r.id), received_at: new Date(r.received_at) }));
 }
 
 /**

@@ -25,6 +25,15 @@ test('junk in a trusted header falls back to the socket; X-Real-IP only when the
   assert.equal(clientAddress(h({ 'x-real-ip': '<script>' }), 1, '10.0.0.1'), '10.0.0.1');
 });
 
+test('a proxy that writes the port with the address (Azure, IIS): the address still counts', () => {
+  assert.equal(clientAddress(h({ 'x-forwarded-for': '203.0.113.7:51234' }), 1, '10.0.0.1'), '203.0.113.7');
+  assert.equal(clientAddress(h({ 'x-forwarded-for': '[2001:db8::1]:443' }), 1, '10.0.0.1'), '2001:db8::1');
+  assert.equal(clientAddress(h({ 'x-forwarded-for': '[2001:db8::2]' }), 1, '10.0.0.1'), '2001:db8::2');
+  // A bare IPv6 address is not read as address:port.
+  assert.equal(clientAddress(h({ 'x-forwarded-for': '2001:db8::3' }), 1, '10.0.0.1'), '2001:db8::3');
+  assert.equal(clientAddress(h({ 'x-forwarded-for': '1.2.3.4:port' }), 1, '10.0.0.1'), '10.0.0.1');
+});
+
 test('the peer header counts only when our own entry marked it trusted', () => {
   assert.equal(clientAddress(h({ 'x-skylight-peer': '9.9.9.9' }), false), 'unknown');
 });

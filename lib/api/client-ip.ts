@@ -28,8 +28,19 @@ export function clientAddress(headers: Headers, trust: TrustProxy, peer = peerOf
     return real && isIP(real) ? real : peer;
   }
   const chain = [...hops, peer];
-  const pick = trust === true ? chain[0]! : chain[Math.max(0, chain.length - 1 - trust)]!;
+  const pick = withoutPort(trust === true ? chain[0]! : chain[Math.max(0, chain.length - 1 - trust)]!);
   return isIP(pick) ? pick : peer;
+}
+
+/**
+ * Some proxies (Azure's, IIS) write a hop with its port: `203.0.113.7:51234`, `[2001:db8::1]:443`.
+ * Read as not an address, every client would fall back to the proxy's, and share one login limit.
+ */
+function withoutPort(hop: string): string {
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(hop);
+  if (v6) return v6[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(hop);
+  return v4 ? v4[1]! : hop;
 }
 
 function peerOf(headers: Headers): string {
