@@ -10,11 +10,13 @@ export function TableUsers({
   me,
   busyId,
   onChange,
+  onResetPassword,
 }: {
   users: UserRow[];
   me: string;
   busyId: number | null;
   onChange: (id: number, patch: { role?: Role; disabled?: boolean }) => void;
+  onResetPassword: (u: UserRow) => void;
 }) {
   return (
     <table aria-label="Users">
@@ -71,6 +73,15 @@ export function TableUsers({
                 aria-label={`${u.disabled_at ? 'Enable' : 'Disable'} ${u.email}`}
               >
                 {u.disabled_at ? 'Enable' : 'Disable'}
+              </button>{' '}
+              <button
+                type="button"
+                className="small"
+                disabled={busyId === u.id}
+                onClick={() => onResetPassword(u)}
+                aria-label={`Reset the password of ${u.email}`}
+              >
+                Reset password
               </button>
             </td>
           </tr>

@@ -494,6 +494,7 @@ export const AUDIT_ACTIONS = [
   'user_create',
   'user_update',
   'password_change',
+  'password_reset',
   'session_revoke',
   'token_create',
   'token_revoke',

@@ -1,4 +1,4 @@
-import { API_TOKEN } from './env';
+import { API_TOKEN, BASE_URL } from './env';
 import {
   eventStatusOf,
   expect,
@@ -72,6 +72,23 @@ test('an admin adds an operator; the operator retries a dead letter; the audit n
     expect((await op.request.get('/api/dlq?limit=1')).status(), 'enabling does not revive sessions').toBe(
       401,
     );
+
+    // The admin resets the operator's password: confirmed, shown once; the old one stops working.
+    await page.getByRole('button', { name: `Reset the password of ${email}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Reset the password of ${email}?` });
+    await dialog.getByRole('button', { name: 'Reset password' }).click();
+    const fresh = (await page.getByTestId('reset-password').textContent())!.trim();
+    expect(fresh.length).toBeGreaterThanOrEqual(20);
+    expect(fresh).not.toBe(otp);
+    const tryLogin = async (password: string) =>
+      (
+        await op.request.post('/api/auth/login', {
+          data: { email, password },
+          headers: { Origin: BASE_URL, 'X-Forwarded-For': '203.0.113.61' },
+        })
+      ).status();
+    expect(await tryLogin(otp), 'the old password').toBe(401);
+    expect(await tryLogin(fresh), 'the new one').toBe(200);
   } finally {
     await ctx.close();
   }

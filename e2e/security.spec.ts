@@ -275,6 +275,7 @@ const ROLE_OF: Record<string, Role> = {
   'GET /api/users': 'admin',
   'POST /api/users': 'admin',
   'PATCH /api/users/[id]': 'admin',
+  'POST /api/users/[id]/password': 'admin',
 };
 
 /** A person with a role and a personal API token of that role, made through the API as an admin would. */

@@ -15,6 +15,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   user_create: 'User created',
   user_update: 'User changed',
   password_change: 'Password changed',
+  password_reset: 'Password reset by an admin',
   session_revoke: 'Session revoked',
   token_create: 'API token created',
   token_revoke: 'API token revoked',

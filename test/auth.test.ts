@@ -15,7 +15,14 @@ import { apiTokens, auditLog, events, settings, userSessions, users } from '@/db
 import { BOOTSTRAP_EMAIL, ensureBootstrapAdmin, LEGACY_PASSWORD_SETTING } from '@/lib/auth/bootstrap';
 import { login } from '@/lib/auth/login';
 import { hashPassword, verifyHash } from '@/lib/auth/password';
-import { changePassword, createToken, createUser, revokeTokenOf, updateUser } from '@/lib/auth/people';
+import {
+  changePassword,
+  createToken,
+  createUser,
+  resetPassword,
+  revokeTokenOf,
+  updateUser,
+} from '@/lib/auth/people';
 import {
   LOGIN_MAX_FAILURES_PER_ACCOUNT,
   LOGIN_MAX_FAILURES_PER_CLIENT,
@@ -494,6 +501,39 @@ describe('people, sessions and tokens', () => {
     assert.equal(refusal?.target, 'POST /api/users');
     // The tests after this one count the admins.
     await db.update(users).set({ role: 'viewer' }).where(eq(users.id, a.user.id));
+  });
+
+  test('an admin resets a password: a one-time one, every session ends, tokens stay, audited', async () => {
+    const { user } = await createUser(admin, {
+      email: 'forgot@test.example',
+      role: 'viewer',
+      password: 'forgot-password-12',
+    });
+    const cookie = cookieToken(
+      await login({ email: 'forgot@test.example', password: 'forgot-password-12' }, client('10.1.0.13')),
+    );
+    const t = await createToken(
+      { actor: 'forgot@test.example', ip: null, userId: user.id, role: 'viewer' },
+      { name: 'cron', role: 'viewer' },
+    );
+    const { password } = await resetPassword(admin, user.id);
+    assert.ok(password.length >= 20);
+    assert.equal(await sessionPrincipal(replica, hashToken(cookie)), null, 'the session ended');
+    assert.ok(await tokenPrincipal(replica, hashToken(t.token)), 'the token stays');
+    assert.equal(
+      await code(
+        login({ email: 'forgot@test.example', password: 'forgot-password-12' }, client('10.1.0.13')),
+      ),
+      'unauthorized',
+    );
+    await login({ email: 'forgot@test.example', password }, client('10.1.0.13'));
+    const [row] = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'password_reset'), eq(auditLog.target, 'forgot@test.example')));
+    assert.equal(row?.actor, admin.actor);
+    assert.deepEqual(row?.detail, { sessions_ended: 1 });
+    assert.equal(await code(resetPassword(admin, 999_999)), 'not_found');
   });
 
   test('two admins demoting each other at once leave one admin', async () => {

@@ -124,6 +124,7 @@ const PROFILES: Record<string, Profile> = {
   '/api/sandbox/losses': { sandboxOnly: true },
   '/api/sandbox/faults': { body: 'sandbox-fault', sandboxOnly: true },
   '/api/sources': { body: 'source-create' },
+  '/api/users/[id]/password': {},
   '/api/sources/[slug]': { body: 'source-patch' },
   '/api/sources/[slug]/secrets': { body: 'secret-add', slug: true },
   '/api/sources/[slug]/secrets/[id]': {},

@@ -175,8 +175,13 @@ export async function deleteSessionByHash(db: Queryable, tokenHash: string): Pro
   await db.delete(userSessions).where(eq(userSessions.tokenHash, tokenHash));
 }
 
-export async function deleteUserSessions(db: Queryable, userId: number): Promise<void> {
-  await db.delete(userSessions).where(eq(userSessions.userId, userId));
+/** Ends every session of a person; returns how many there were. */
+export async function deleteUserSessions(db: Queryable, userId: number): Promise<number> {
+  const rows = await db
+    .delete(userSessions)
+    .where(eq(userSessions.userId, userId))
+    .returning({ id: userSessions.id });
+  return rows.length;
 }
 
 export async function pruneSessions(db: Queryable): Promise<void> {

@@ -78,6 +78,26 @@ export async function updateUser(who: Actor, id: number, v: { role?: Role; disab
   });
 }
 
+/**
+ * An admin sets a new one-time password for a person (forgotten, or after a compromise: the old one
+ * may be known) and every session of theirs ends. Their API tokens stay; disabling them is what
+ * revokes those. The password is answered once; only its hash is stored.
+ */
+export async function resetPassword(who: Actor, id: number) {
+  const password = generatePassword();
+  const passwordHash = await hashPassword(password);
+  const db = await getDb();
+  const user = await db.transaction(async (tx) => {
+    const { user: target } = await lockUserAndActiveAdmins(tx, id);
+    if (!target) throw new AppError('not_found', `User ${id} not found`);
+    await setPasswordHash(tx, id, passwordHash);
+    const sessionsEnded = await deleteUserSessions(tx, id);
+    await insertAudit(tx, who, 'password_reset', target.email, { sessions_ended: sessionsEnded });
+    return target;
+  });
+  return { user, password };
+}
+
 /** The login limiter's tag for a wrong current password (lib/auth/rate-limit.ts). */
 const PASSWORD_CHANGE = 'password change';
 

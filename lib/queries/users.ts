@@ -14,5 +14,12 @@ export type NewUser = { email: string; role: Role; password?: string };
 export const createUser = async (body: NewUser) =>
   (await fetchJson<UserRow & { one_time_password?: string }>('/api/users', { method: 'POST', body })).data;
 
+export const resetPassword = async (id: number) =>
+  (
+    await fetchJson<{ id: number; email: string; one_time_password: string }>(`/api/users/${id}/password`, {
+      method: 'POST',
+    })
+  ).data;
+
 export const updateUser = async (id: number, body: { role?: Role; disabled?: boolean }) =>
   (await fetchJson<UserRow>(`/api/users/${id}`, { method: 'PATCH', body })).data;
