@@ -15,6 +15,7 @@ import { logReceipt } from './receipt-log';
 import type { BackgroundRecorder } from './recorder';
 import type { RefusalSampler } from './refusals';
 import type { ReceiverRequest, ReceiverResponse } from './types';
+import { RECHECK_DEADLINE_MS, within } from './within';
 
 /**
  * Where a request was sent: the path's slug, and the source it names (null: no such source;
@@ -43,6 +44,8 @@ export type ReceiverDeps = {
   onAccepted?: () => void;
   /** Aggregates every answer (exact ack time) for the charts; see lib/metrics/rollup-buffer.ts. */
   rollups?: RollupBuffer;
+  /** How long the source's secrets may take to load (./within.ts). */
+  lookupDeadlineMs: number;
 };
 
 /** A signed timestamp this far ahead of our clock is refused too (a future-dated capture stays fresh). */
@@ -231,11 +234,15 @@ export async function receive(
   let ring: Keyring;
   let check: ReturnType<Provider['verify']>;
   try {
-    ring = await source.keyring();
+    ring = await within(source.keyring(), deps.lookupDeadlineMs, 'signing secrets');
     check = provider.verify(raw, req.header, values(ring), receivedAt);
     if (!check.ok && check.reason === 'signature_mismatch') {
       // A secret stored on another replica in the last seconds (a rotation) is read before refusing.
-      const fresh = await source.recheck(req.startedAt, raw.byteLength);
+      const fresh = await within(
+        source.recheck(req.startedAt, raw.byteLength),
+        RECHECK_DEADLINE_MS,
+        'signing secrets, second look',
+      );
       if (fresh) {
         ring = fresh;
         check = provider.verify(raw, req.header, values(ring), receivedAt);

@@ -11,6 +11,7 @@ import { type ReceiverDeps, type ReceiverTarget, receive } from './receive';
 import { BackgroundRecorder } from './recorder';
 import { type RefusalLimits, RefusalSampler } from './refusals';
 import type { ReceiverRequest, ReceiverResponse } from './types';
+import { LOOKUP_DEADLINE_MS, within } from './within';
 
 export type ReceiverStackOptions = {
   db: () => Promise<Db>;
@@ -21,6 +22,8 @@ export type ReceiverStackOptions = {
   maxInFlight: number;
   fingerprintHours?: number;
   deadlineMs?: number;
+  /** How long a source lookup may take before the delivery is answered 503 (./within.ts). */
+  lookupDeadlineMs?: number;
   refusalLimits?: RefusalLimits;
   /** Default: bodyBudgetLimits(maxBodyBytes). */
   bodyBudget?: BodyBudgetLimits;
@@ -93,6 +96,7 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
     bodies: new BodyBudget(opts.bodyBudget ?? bodyBudgetLimits(opts.maxBodyBytes)),
     rollups,
     onAccepted: opts.onAccepted,
+    lookupDeadlineMs: opts.lookupDeadlineMs ?? LOOKUP_DEADLINE_MS,
   };
   return {
     commit,
@@ -105,7 +109,9 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
       let source: ReceiverTarget['source'] = null;
       if (clean === slug) {
         // The lookup reads the database for stored sources: down means "retry", not "unknown".
-        source = await opts.sources.resolve(slug).catch(() => 'unavailable' as const);
+        source = await within(opts.sources.resolve(slug), deps.lookupDeadlineMs, 'source lookup').catch(
+          () => 'unavailable' as const,
+        );
       }
       return receive(req, { slug: clean || '-', source }, deps).catch((err: unknown): ReceiverResponse => {
         // A failure receive() has no answer for is a bug: the provider retries, the log says what.
