@@ -147,17 +147,20 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
       const now = ctx.now.getTime();
       // The deadline is the oldest refusal the provider may still be retrying: anchored there, it does
       // not slide with the rule's window while the refusals go on. Refusals from before the retry
-      // window, while refusals go on, are deliveries whose every retry was refused: lost.
+      // window, while refusals go on, are deliveries whose every retry was refused: lost. Refusals
+      // are counted per minute, so a minute is lost only once all of it is past the window (a refusal
+      // at its last second is retried for that much longer), and its deadline is its first second's.
+      const settled = now - (window ?? 0) - 60_000;
       const retrying =
-        window === null ? null : await rejectedBetween(ctx.db, source, new Date(now - window), ctx.now);
+        window === null ? null : await rejectedBetween(ctx.db, source, new Date(settled), ctx.now);
       const expired =
         window === null
           ? null
           : await rejectedBetween(
               ctx.db,
               source,
-              new Date(now - window - r.windowMinutes * 60_000),
-              new Date(now - window),
+              new Date(settled - r.windowMinutes * 60_000),
+              new Date(settled),
             );
       const first = retrying?.first ?? minutes.find((m) => m.n > 0)?.minute ?? ctx.now;
       // Signature forensics (README, "Why a signature was refused") name the likely cause per refusal.
@@ -185,6 +188,8 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           // The provider retries a refused delivery on its schedule; the first refused one is given up first.
           deadline_at: window !== null ? iso(first.getTime() + window) : null,
           lost: (expired?.n ?? 0) > 0,
+          // Refused requests, retries included: SkyLight's ids are per attempt, so deliveries cannot
+          // be told apart here (provider_failed, from its log, can).
           ...(expired && expired.n > 0 ? { lost_count: expired.n } : {}),
           action:
             'Compare the signing secret in the provider with the source’s secrets (Webhooks page, Secrets…); add the new one so both verify during the rotation. Refused deliveries are retried by the provider until the deadline.',
