@@ -814,6 +814,7 @@ export const ALERT_RULES = [
   'malformed',
   'rule_blind',
   'provider_notice',
+  'receiver_unavailable',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 

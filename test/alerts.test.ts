@@ -179,6 +179,32 @@ describe('alert rules fire once when their condition starts, and resolve when it
     assert.deepEqual(await outbox(), ['opened', 'acknowledged', 'lost']);
   });
 
+  test("receiver_unavailable: our 503s open it with the provider's deadline; past the retry window they are lost", async () => {
+    await only('receiver_unavailable', { threshold: 5, windowMinutes: 5 });
+    const busy = (minute: number, n: number, source = 'skylightchat') =>
+      writeRollups(tdb.db, [{ ...cell(T0 + minute * MIN, 'unavailable', n), source }]);
+    await busy(0, 4);
+    await busy(0, 50, '');
+    assert.deepEqual(await round(T0 + 30_000), [], '4 are under 5; requests to no source never count');
+    await busy(1, 3);
+    assert.deepEqual(await round(T0 + MIN + 30_000), ['opened:receiver_unavailable:skylightchat']);
+    let a = (await alertRows()).find((x) => x.rule === 'receiver_unavailable')!;
+    assert.match(String(a.summary), /skylightchat: 7 deliveries answered 503 in 5 min/);
+    let detail = a.detail as { deadline_at: string; lost: boolean; lost_count?: number };
+    assert.equal(detail.deadline_at, new Date(T0 + 42 * MIN).toISOString());
+    assert.equal(detail.lost, false);
+    for (let m = 2; m <= 44; m++) await busy(m, 6);
+    assert.deepEqual(await round(T0 + 44 * MIN + 30_000), ['lost:receiver_unavailable:skylightchat']);
+    a = (await alertRows()).find((x) => x.rule === 'receiver_unavailable')!;
+    detail = a.detail as typeof detail;
+    assert.equal(detail.lost, true);
+    assert.equal(detail.lost_count, 7, 'the minutes T0 and T0+1');
+    const [message] = await rows<{ text: string }>(
+      sql`select text from alert_notifications where transition = 'lost'`,
+    );
+    assert.match(message!.text, /Receiver answering 503 \(skylightchat\) lost/);
+  });
+
   test('signature_failures is per source; requests to no known source never raise it', async () => {
     await only('signature_failures', { threshold: 5, windowMinutes: 5 });
     const on = (source: string, n: number): RollupCell => ({ ...cell(T0, 'rejected', n), source });

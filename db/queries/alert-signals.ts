@@ -8,14 +8,18 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 // What the alert rules read. Each query is bounded by rollup rows (minutes × event types), by the
 // partial indexes of the few rows in trouble (due, dead), or by a LIMIT: none grows with receipts.
 
+/** The refusals a provider retries: a refused signature (400) and our own 503. */
+export type RetriedRefusal = 'rejected' | 'unavailable';
+
 /**
- * Refused requests (outcome `rejected`) per source and minute since `since`, from the minute rollups.
- * Requests to no known source (source '') are left out: a scanner probing paths is not a signing problem.
+ * Refused requests (outcome `rejected` or `unavailable`) per source and minute since `since`, from the
+ * minute rollups. Requests to no known source (source '') are left out: a scanner probing paths is
+ * not a signing problem.
  */
-export async function rejectedPerMinute(db: Queryable, since: Date) {
+export async function refusedPerMinute(db: Queryable, since: Date, outcome: RetriedRefusal) {
   const res = await db.execute(sql`
     select source, minute, sum(count)::bigint as n from receipt_rollups
-     where minute >= ${ts(since)} and outcome = 'rejected' and source <> ''
+     where minute >= ${ts(since)} and outcome = ${outcome} and source <> ''
      group by source, minute order by source, minute`);
   return rowsOf<{ source: string; minute: string | Date; n: string | number }>(res).map((r) => ({
     source: r.source,
@@ -33,10 +37,16 @@ export async function malformedPerSource(db: Queryable, since: Date): Promise<Ma
 }
 
 /** A source's refused requests in [from, to): how many, and the first minute with one. */
-export async function rejectedBetween(db: Queryable, source: string, from: Date, to: Date) {
+export async function refusedBetween(
+  db: Queryable,
+  source: string,
+  outcome: RetriedRefusal,
+  from: Date,
+  to: Date,
+) {
   const res = await db.execute(sql`
     select min(minute) as first, coalesce(sum(count), 0)::bigint as n from receipt_rollups
-     where minute >= ${ts(from)} and minute < ${ts(to)} and outcome = 'rejected' and source = ${source}`);
+     where minute >= ${ts(from)} and minute < ${ts(to)} and outcome = ${outcome} and source = ${source}`);
   const row = rowsOf<{ first: string | Date | null; n: string | number }>(res)[0];
   return { first: row?.first ? new Date(row.first) : null, n: Number(row?.n ?? 0) };
 }
@@ -48,7 +58,7 @@ export async function rejectedBetween(db: Queryable, source: string, from: Date,
 export async function recentReceipts(
   db: Queryable,
   source: string,
-  outcome: 'rejected' | 'malformed',
+  outcome: 'rejected' | 'malformed' | 'unavailable',
   since: Date,
   limit: number,
 ) {

@@ -9,9 +9,10 @@ import {
   malformedPerSource,
   newDeadLetters,
   noticesSince,
+  type RetriedRefusal,
   recentReceipts,
-  rejectedBetween,
-  rejectedPerMinute,
+  refusedBetween,
+  refusedPerMinute,
 } from '@/db/queries/alert-signals';
 import { activeIncidents, type Finding } from '@/db/queries/alerts';
 import type { AlertRule } from '@/db/schema';
@@ -66,6 +67,84 @@ const iso = (d: Date | number) => new Date(d).toISOString();
 const minutesAgo = (now: Date, m: number) => new Date(now.getTime() - m * 60_000);
 const retryWindowOf = (provider: ProviderName | undefined) =>
   provider ? providerOf(provider).delivery.retryWindowMs : null;
+
+/** One source's burst of refusals the provider retries, and where its retries stand. */
+type RefusalBurst = {
+  source: string;
+  total: number;
+  since: Date;
+  first: Date;
+  sample: Awaited<ReturnType<typeof recentReceipts>>;
+  standing: {
+    at_risk: Array<Record<string, unknown>>;
+    deadline_at: string | null;
+    lost: boolean;
+    lost_count?: number;
+  };
+};
+
+/**
+ * The sources with at least the rule's threshold of `outcome` refusals in its window, each with the
+ * deadline of the oldest refusal the provider may still be retrying (anchored there, it does not
+ * slide with the rule's window while the refusals go on) and whether refusals from before the retry
+ * window exist while refusals go on: deliveries whose every retry was refused, lost. Refusals are
+ * counted per minute, so a minute is lost only once all of it is past the window (a refusal at its
+ * last second is retried that much longer), and its deadline is its first second's.
+ */
+async function refusalBursts(
+  ctx: CheckContext,
+  r: EffectiveRule,
+  outcome: RetriedRefusal,
+): Promise<RefusalBurst[]> {
+  const since = minutesAgo(ctx.now, r.windowMinutes);
+  const perMinute = await refusedPerMinute(ctx.db, since, outcome);
+  const providerOfSource = new Map(ctx.sources.map((s) => [s.slug, s.provider]));
+  const out: RefusalBurst[] = [];
+  for (const source of new Set(perMinute.map((m) => m.source))) {
+    const minutes = perMinute.filter((m) => m.source === source);
+    const total = minutes.reduce((s, m) => s + m.n, 0);
+    if (total < r.threshold) continue;
+    const sample = await recentReceipts(ctx.db, source, outcome, since, 50);
+    const window = retryWindowOf(providerOfSource.get(source));
+    const settled = ctx.now.getTime() - (window ?? 0) - 60_000;
+    const retrying =
+      window === null ? null : await refusedBetween(ctx.db, source, outcome, new Date(settled), ctx.now);
+    const expired =
+      window === null
+        ? null
+        : await refusedBetween(
+            ctx.db,
+            source,
+            outcome,
+            new Date(settled - r.windowMinutes * 60_000),
+            new Date(settled),
+          );
+    const first = retrying?.first ?? minutes.find((m) => m.n > 0)?.minute ?? ctx.now;
+    out.push({
+      source,
+      total,
+      since,
+      first,
+      sample,
+      standing: {
+        at_risk: sample.slice(0, SAMPLE).map((s) => ({
+          delivery_id: s.delivery_id,
+          source: s.source,
+          reason: s.reason,
+          http_status: s.http_status,
+          at: iso(s.received_at),
+        })),
+        // The provider retries a refused delivery on its schedule; the first refused one is given up first.
+        deadline_at: window !== null ? iso(first.getTime() + window) : null,
+        lost: (expired?.n ?? 0) > 0,
+        // Refused requests, retries included: SkyLight's ids are per attempt, so deliveries cannot
+        // be told apart here (provider_failed, from its log, can).
+        ...(expired && expired.n > 0 ? { lost_count: expired.n } : {}),
+      },
+    });
+  }
+  return out;
+}
 
 export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => Promise<CheckResult>> = {
   webhook_disabled: async (ctx) => ctx.watchdog?.webhookDisabled ?? 'unobserved',
@@ -133,36 +212,10 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
   provider_failed: async (ctx) => ctx.watchdog?.providerFailed ?? 'unobserved',
 
   signature_failures: async (ctx, r) => {
-    const since = minutesAgo(ctx.now, r.windowMinutes);
-    const perMinute = await rejectedPerMinute(ctx.db, since);
-    const providerOfSource = new Map(ctx.sources.map((s) => [s.slug, s.provider]));
     const summarize = ctx.summarizeSignatures ?? signatureSummary;
     const out: Finding[] = [];
-    for (const source of new Set(perMinute.map((m) => m.source))) {
-      const minutes = perMinute.filter((m) => m.source === source);
-      const total = minutes.reduce((s, m) => s + m.n, 0);
-      if (total < r.threshold) continue;
-      const sample = await recentReceipts(ctx.db, source, 'rejected', since, 50);
-      const window = retryWindowOf(providerOfSource.get(source));
-      const now = ctx.now.getTime();
-      // The deadline is the oldest refusal the provider may still be retrying: anchored there, it does
-      // not slide with the rule's window while the refusals go on. Refusals from before the retry
-      // window, while refusals go on, are deliveries whose every retry was refused: lost. Refusals
-      // are counted per minute, so a minute is lost only once all of it is past the window (a refusal
-      // at its last second is retried for that much longer), and its deadline is its first second's.
-      const settled = now - (window ?? 0) - 60_000;
-      const retrying =
-        window === null ? null : await rejectedBetween(ctx.db, source, new Date(settled), ctx.now);
-      const expired =
-        window === null
-          ? null
-          : await rejectedBetween(
-              ctx.db,
-              source,
-              new Date(settled - r.windowMinutes * 60_000),
-              new Date(settled),
-            );
-      const first = retrying?.first ?? minutes.find((m) => m.n > 0)?.minute ?? ctx.now;
+    for (const burst of await refusalBursts(ctx, r, 'rejected')) {
+      const { source, total, since, sample } = burst;
       // Signature forensics (README, "Why a signature was refused") name the likely cause per refusal.
       const causes = await rejectionCauses(ctx.db, { source, since, until: ctx.now });
       const base = summarize({ total, windowMinutes: r.windowMinutes, refusals: sample });
@@ -175,22 +228,10 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
           evidence: {
             refused: total,
             window_minutes: r.windowMinutes,
-            first_minute: iso(first),
+            first_minute: iso(burst.first),
             causes: causes.causes.map((c) => ({ cause: c.cause, label: c.label, count: c.count })),
           },
-          at_risk: sample.slice(0, SAMPLE).map((s) => ({
-            delivery_id: s.delivery_id,
-            source: s.source,
-            reason: s.reason,
-            http_status: s.http_status,
-            at: iso(s.received_at),
-          })),
-          // The provider retries a refused delivery on its schedule; the first refused one is given up first.
-          deadline_at: window !== null ? iso(first.getTime() + window) : null,
-          lost: (expired?.n ?? 0) > 0,
-          // Refused requests, retries included: SkyLight's ids are per attempt, so deliveries cannot
-          // be told apart here (provider_failed, from its log, can).
-          ...(expired && expired.n > 0 ? { lost_count: expired.n } : {}),
+          ...burst.standing,
           action:
             'Compare the signing secret in the provider with the source’s secrets (Webhooks page, Secrets…); add the new one so both verify during the rotation. Refused deliveries are retried by the provider until the deadline.',
         },
@@ -198,6 +239,27 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
     }
     return out;
   },
+
+  receiver_unavailable: async (ctx, r) =>
+    (await refusalBursts(ctx, r, 'unavailable')).map((burst) => {
+      const reasons = [...new Set(burst.sample.map((s) => s.reason ?? 'unknown'))].slice(0, 3).join(', ');
+      return {
+        rule: 'receiver_unavailable' as const,
+        subject: burst.source,
+        severity: 'critical' as const,
+        summary: `${burst.source}: ${burst.total} deliver${burst.total === 1 ? 'y' : 'ies'} answered 503 in ${r.windowMinutes} min${reasons ? ` (latest stored: ${reasons})` : ''}`,
+        detail: {
+          evidence: {
+            answered_503: burst.total,
+            window_minutes: r.windowMinutes,
+            first_minute: iso(burst.first),
+          },
+          ...burst.standing,
+          action:
+            'Ours: the receiver could not commit in time (the database down, busy or locked; too many bodies from one address). The provider retries each until the deadline: find the cause (the Health badge, the log, `receipts` with outcome unavailable) before it.',
+        },
+      };
+    }),
 
   silence: async (ctx, r) => {
     const active = await activeMinutesByType(ctx.db, new Date(ctx.now.getTime() - LEARNING_WINDOW_MS));

@@ -124,6 +124,17 @@ export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
     windowMinutes: 15,
     windowLabel: 'within minutes',
   },
+  receiver_unavailable: {
+    label: 'Receiver answering 503',
+    description:
+      'Deliveries we answered 503 (the database down, busy or locked, or too many bodies from one address): the provider retries each until its retry window ends, then drops it.',
+    severity: 'critical',
+    side: 'ours',
+    threshold: 5,
+    thresholdLabel: 'deliveries answered 503',
+    windowMinutes: 5,
+    windowLabel: 'within minutes',
+  },
   provider_notice: {
     label: 'Provider notice',
     description:
