@@ -536,6 +536,62 @@ describe('people, sessions and tokens', () => {
     assert.equal(await code(resetPassword(admin, 999_999)), 'not_found');
   });
 
+  test('a password change in flight when an admin resets the password does not undo the reset', async () => {
+    const { user } = await createUser(admin, {
+      email: 'race-reset@test.example',
+      role: 'operator',
+      password: 'known-to-intruder-12',
+    });
+    const who = { actor: 'race-reset@test.example', ip: '10.1.0.14', userId: user.id };
+    let pending: Promise<string> | null = null;
+    await replica.transaction(async (tx) => {
+      // The admin's reset holds the row while the intruder's change (checked against the old
+      // password) is on its way.
+      await tx.execute(sql`select id from users where id = ${user.id} for update`);
+      pending = code(
+        changePassword(
+          who,
+          { current: 'known-to-intruder-12', next: 'intruder-choice-12' },
+          client('10.1.0.14'),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 150));
+      await tx
+        .update(users)
+        .set({ passwordHash: await hashPassword('set-by-the-admin-12') })
+        .where(eq(users.id, user.id));
+    });
+    // Postgres: the change read the old hash, then finds it replaced (conflict). PGlite runs one
+    // transaction at a time, so the change reads the new hash and the old password is wrong.
+    assert.ok(['conflict', 'bad_request'].includes(await pending!), 'refused');
+    assert.equal(
+      await code(
+        login({ email: 'race-reset@test.example', password: 'intruder-choice-12' }, client('10.1.0.14')),
+      ),
+      'unauthorized',
+    );
+    await login({ email: 'race-reset@test.example', password: 'set-by-the-admin-12' }, client('10.1.0.14'));
+    // Two changes at once by the person (a double submit): one wins, neither deadlocks.
+    const me = { ...who, ip: '10.1.0.15' };
+    const both = await Promise.all([
+      code(
+        changePassword(
+          me,
+          { current: 'set-by-the-admin-12', next: 'first-tab-pass-12' },
+          client('10.1.0.15'),
+        ),
+      ),
+      code(
+        changePassword(
+          me,
+          { current: 'set-by-the-admin-12', next: 'second-tab-pass-12' },
+          client('10.1.0.15'),
+        ),
+      ),
+    ]);
+    assert.deepEqual(both.filter((c) => c === 'ok').length, 1, JSON.stringify(both));
+  });
+
   test('two admins demoting each other at once leave one admin', async () => {
     const a = await createUser(admin, {
       email: 'race-a@test.example',

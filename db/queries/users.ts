@@ -102,6 +102,24 @@ export async function setPasswordHash(db: Queryable, userId: number, passwordHas
   await db.update(users).set({ passwordHash, passwordChangedAt: sql`now()` }).where(eq(users.id, userId));
 }
 
+/**
+ * Replaces the password of an active user only if it is still the one the caller checked: false when
+ * an admin reset it or disabled the person meanwhile (one UPDATE, so two at once wait, never deadlock).
+ */
+export async function replacePasswordHash(
+  db: Queryable,
+  userId: number,
+  checked: string,
+  passwordHash: string,
+): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ passwordHash, passwordChangedAt: sql`now()` })
+    .where(and(eq(users.id, userId), isNull(users.disabledAt), eq(users.passwordHash, checked)))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
 // ---- sessions ----
 
 export async function insertSession(

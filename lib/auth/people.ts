@@ -8,6 +8,7 @@ import {
   insertToken,
   insertUser,
   lockUserAndActiveAdmins,
+  replacePasswordHash,
   revokeToken,
   revokeUserTokens,
   setPasswordHash,
@@ -121,14 +122,18 @@ export async function changePassword(
     });
   }
   const undo = perAccount.fail(who.actor, PASSWORD_CHANGE);
+  let checked: string | null = null;
   const right = await getPasswordHash(db, who.userId)
-    .then(async (hash) => hash !== null && (await verifyHash(v.current, hash)))
+    .then(async (hash) => {
+      checked = hash;
+      return hash !== null && (await verifyHash(v.current, hash));
+    })
     .catch((err: unknown) => {
       // The check itself failed (the database is down, say): no password was wrong.
       undo();
       throw err;
     });
-  if (!right) {
+  if (!right || checked === null) {
     await insertAudit(db, who, 'password_change', who.actor, null, {
       result: 'refused',
       code: 'wrong_password',
@@ -139,9 +144,14 @@ export async function changePassword(
   }
   perAccount.forgive(who.actor, PASSWORD_CHANGE);
   const nextHash = await hashPassword(v.next);
+  const previous: string = checked;
   await db.transaction(async (tx) => {
-    if ((await activeUserRole(tx, who.userId)) === null) throw accountDisabled();
-    await setPasswordHash(tx, who.userId, nextHash);
+    // Only over the password just checked, of an account still enabled: an admin's reset or disable
+    // that committed while this request ran is not undone by it.
+    if (!(await replacePasswordHash(tx, who.userId, previous, nextHash))) {
+      if ((await activeUserRole(tx, who.userId)) === null) throw accountDisabled();
+      throw new AppError('conflict', 'Your password was changed meanwhile (by an admin?): log in again');
+    }
     await deleteUserSessions(tx, who.userId);
     await insertAudit(tx, who, 'password_change', who.actor);
   });
