@@ -764,6 +764,18 @@ describe('channel, acknowledgement and replicas', () => {
         ['opened', 'resolved'],
       );
       assert.equal((await alertRows()).length, 1);
+      // A held resolution being posted (claimed: its next attempt moved) is not withdrawn by a reopen:
+      // the channel hears "resolved", then "reopened".
+      // (After a resolution the channel heard, a reopen is told too.)
+      await set(true);
+      assert.deepEqual(await round(now + 4000), ['reopened:storage:database']);
+      await set(false);
+      assert.deepEqual(await round(now + 5000), ['resolved:storage:database']);
+      await tdb.db.execute(sql`update alert_notifications set next_attempt_at = now() + interval '1 minute'
+        where delivered_at is null and transition = 'resolved'`);
+      await set(true);
+      assert.deepEqual(await round(now + 6000), ['reopened:storage:database']);
+      assert.deepEqual(await outbox(), ['opened', 'resolved', 'reopened', 'resolved', 'reopened']);
     } finally {
       sink.close();
     }

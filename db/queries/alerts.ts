@@ -265,20 +265,28 @@ export async function applyEvaluation(
             .returning(ALERT_COLUMNS);
       const a = rows[0] as AlertView | undefined;
       // A resolution still held back (below) is withdrawn: for the channel the incident never ended.
-      const withdrawn = recent
-        ? await tx
-            .delete(alertNotifications)
-            .where(
-              and(
-                eq(alertNotifications.alertId, recent.id),
-                eq(alertNotifications.transition, 'resolved'),
-                isNull(alertNotifications.deliveredAt),
-                isNull(alertNotifications.abandonedAt),
-                gt(alertNotifications.nextAttemptAt, sql`now()`),
-              ),
-            )
-            .returning({ id: alertNotifications.id })
-        : [];
+      // Only one never claimed: a claim moves next_attempt_at off its held value (and a post may be
+      // under way), and one that came due is the channel's to hear, followed by "reopened".
+      const heldUntil = recent?.resolved_at
+        ? new Date(recent.resolved_at.getTime() + o.reopenWithinMs)
+        : null;
+      const withdrawn =
+        recent && heldUntil
+          ? await tx
+              .delete(alertNotifications)
+              .where(
+                and(
+                  eq(alertNotifications.alertId, recent.id),
+                  eq(alertNotifications.transition, 'resolved'),
+                  isNull(alertNotifications.deliveredAt),
+                  isNull(alertNotifications.abandonedAt),
+                  eq(alertNotifications.attempts, 0),
+                  eq(alertNotifications.nextAttemptAt, heldUntil),
+                  gt(alertNotifications.nextAttemptAt, sql`now()`),
+                ),
+              )
+              .returning({ id: alertNotifications.id })
+          : [];
       if (a)
         changes.push({ transition: recent ? 'reopened' : 'opened', alert: a, quiet: withdrawn.length > 0 });
     }
