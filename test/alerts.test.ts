@@ -648,6 +648,34 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     }
   });
 
+  test('rule_blind: blindness is tracked while the rule is off, so switching it on starts from the truth', async () => {
+    const { RULE_DEFINITIONS } = await import('@/lib/alerts/rules');
+    const set = async (blindOn: boolean) => {
+      for (const r of Object.keys(RULE_DEFINITIONS) as AlertRule[]) {
+        const d = RULE_DEFINITIONS[r];
+        const on = r === 'webhook_disabled' || (r === 'rule_blind' && blindOn);
+        await upsertRule(
+          tdb.db,
+          r,
+          { enabled: on, threshold: d.threshold, windowMinutes: d.windowMinutes },
+          ADMIN,
+        );
+      }
+    };
+    const revoked = async () => skylight.management!({ url: sandbox.apiUrl, key: 'revoked-key' });
+    await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
+    await set(true);
+    assert.deepEqual(await round(T0, { management: revoked }), []);
+    await set(false);
+    // The API answers again while rule_blind is off; then it fails again and the rule is switched on.
+    assert.deepEqual(await round(T0 + MIN, { management }), []);
+    await set(true);
+    assert.deepEqual(await round(T0 + 30 * MIN, { management: revoked }), [], 'blind for 0 min, not 30');
+    assert.deepEqual(await round(T0 + 36 * MIN, { management: revoked }), [
+      'opened:rule_blind:webhook_disabled',
+    ]);
+  });
+
   test('a 429 from the provider leaves incidents as they are (no false resolve)', async () => {
     await only('webhook_disabled');
     await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });

@@ -174,6 +174,8 @@ export type ApplyOptions = {
   reopenWithinMs: number;
   /** The evaluator's lease, renewed in the same transaction: a round that outlived it changes nothing. */
   lease: { name: string; holder: string; ttlMs: number };
+  /** Evaluator memory to store with the round (settings keys), under the same lease. */
+  memory?: Record<string, unknown>;
   text: (t: AlertTransition, a: AlertView) => string;
 };
 
@@ -196,6 +198,7 @@ export async function applyEvaluation(
     // replica takes over: its findings are stale then, and two rounds must not apply at once. The
     // renewal holds the lease row until this commits.
     if (!(await acquireLease(tx, o.lease.name, o.lease.holder, o.lease.ttlMs))) return null;
+    for (const [key, value] of Object.entries(o.memory ?? {})) await writeMemory(tx, key, value);
     const changes: Change[] = [];
     const active = (await tx
       .select({ ...ALERT_COLUMNS, clear_since: alerts.clearSince })

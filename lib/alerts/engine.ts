@@ -20,7 +20,7 @@ import { metrics } from '@/lib/observability/metrics';
 import type { ProviderName } from '@/lib/providers/registry';
 import type { ManagementClient } from '@/lib/providers/types';
 import { PermanentError } from '@/lib/worker/errors';
-import { trackBlindRules } from './blind';
+import { BLIND_MEMORY_KEY, blindRules } from './blind';
 import { CHECKS, type CheckContext, type SourceRef } from './checks';
 import { type EffectiveRule, effectiveRules } from './rules';
 import { type SignatureSummary, transitionText } from './summaries';
@@ -112,11 +112,11 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
   // No management API configured at all: the provider-side rules have nothing to watch, not a fault.
   if (watchdog === null)
     for (const rule of ['webhook_disabled', 'provider_failed'] as const) blindNow.delete(rule);
+  // Tracked whether rule_blind is on, so switching it on later starts from the truth.
+  const { blind, memory } = await blindRules(d.db, now, blindNow);
+  ctx.blind = blind;
   const blindRule = enabled.get('rule_blind');
-  if (blindRule) {
-    ctx.blind = await trackBlindRules(d.db, now, blindNow);
-    await check(blindRule);
-  }
+  if (blindRule) await check(blindRule);
   const changes = await applyEvaluation(d.db, findings, {
     now,
     observed,
@@ -125,6 +125,7 @@ export async function evaluateAlerts(d: EngineDeps): Promise<Change[] | null> {
     reopenWithinMs: REOPEN_WITHIN_MS,
     text: transitionText,
     lease: { name: LEASE_NAME, holder: d.holder, ttlMs: d.leaseMs },
+    memory: { [BLIND_MEMORY_KEY]: memory },
   });
   if (changes === null) {
     log.warn(
