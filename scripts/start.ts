@@ -46,7 +46,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     setTimeout(() => {
       console.error(`shutdown did not finish within ${STOP_DEADLINE_MS / 1000} s: exiting`);
       process.exit(1);
-    }, STOP_DEADLINE_MS).unref();
+    }, STOP_DEADLINE_MS);
   });
 }
 

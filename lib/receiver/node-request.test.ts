@@ -5,7 +5,9 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import { fromIncoming } from './node-request';
 
-test('a body read after the client left settles at once (its reserved bytes come back)', async () => {
+test('a body read after the client left settles at once (its reserved bytes come back)', {
+  timeout: 5000,
+}, async () => {
   // The stored-source lookup runs before the body is read: a client can leave during it.
   let outcome: Promise<string> | null = null;
   const server = createServer((req: IncomingMessage) => {

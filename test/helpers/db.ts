@@ -48,8 +48,8 @@ export async function openTestDb(): Promise<TestDb> {
   };
 }
 
-/** The template's path, named once per process (naming it reads every migration). */
-let template: string | undefined;
+/** The migrations' part of the template's name, read once per process (it reads every migration). */
+let migrationsKey: string | undefined;
 
 /**
  * An in-memory PGlite, migrated. A new cluster costs about 4 s of CPU (PGlite's initdb) and the
@@ -59,7 +59,11 @@ let template: string | undefined;
  * copy, under a second. Migrations still run on the copy: drizzle finds them applied and does nothing.
  */
 async function openMigratedPglite(): Promise<DbHandle> {
-  template ??= path.join(tmpdir(), `skylight-test-pglite-${templateKey()}.tar`);
+  // The migrations make the receipts' day tables from the day they run: a template is a day's, and the
+  // day is read at every open (a run that crosses midnight moves to a new one).
+  migrationsKey ??= templateKey();
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+  const template = path.join(tmpdir(), `skylight-test-pglite-${migrationsKey}-${day}.tar`);
   if (existsSync(template)) return openDb({ pgliteDir: 'memory://', pgliteFrom: template });
   const h = await openDb({ pgliteDir: 'memory://' });
   // Another test process may write the same file at the same moment: each writes its own and renames
@@ -87,9 +91,7 @@ function removeOldTemplates(keep: string) {
 
 function templateKey(): string {
   const hash = createHash('sha256');
-  // The migrations make the receipts' day tables from today on: a template from yesterday lacks the
-  // day after tomorrow (test/partitions.test.ts failed on a run that crossed midnight).
-  hash.update(new Date().toISOString().slice(0, 10));
+
   const pglite = path.join(process.cwd(), 'node_modules', '@electric-sql', 'pglite', 'package.json');
   hash.update(JSON.parse(readFileSync(pglite, 'utf8')).version);
   const migrations = path.join(process.cwd(), 'db', 'migrations');
