@@ -137,8 +137,8 @@ async function refusalBursts(
         // The provider retries a refused delivery on its schedule; the first refused one is given up first.
         deadline_at: window !== null ? iso(first.getTime() + window) : null,
         lost: (expired?.n ?? 0) > 0,
-        // Refused requests, retries included: SkyLight's ids are per attempt, so deliveries cannot
-        // be told apart here (provider_failed, from its log, can).
+        // Refused requests, retries included: a provider whose ids are per attempt cannot have its
+        // deliveries told apart here (provider_failed, from its log, can).
         ...(expired && expired.n > 0 ? { lost_count: expired.n } : {}),
       },
     });
