@@ -534,6 +534,28 @@ describe('people, sessions and tokens', () => {
     assert.equal(row?.actor, admin.actor);
     assert.deepEqual(row?.detail, { sessions_ended: 1 });
     assert.equal(await code(resetPassword(admin, 999_999)), 'not_found');
+    // Not with an API token, even an admin's: a leaked one must not take over accounts.
+    const boss = await createUser(admin, {
+      email: 'boss@test.example',
+      role: 'admin',
+      password: 'boss-password-123',
+    });
+    const bossToken = await createToken(
+      { actor: 'boss@test.example', ip: null, userId: boss.user.id, role: 'admin' },
+      { name: 'scripts', role: 'admin' },
+    );
+    const { POST } = await import('@/app/api/users/[id]/password/route');
+    const res = await POST(
+      new Request(`http://app.test/api/users/${user.id}/password`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bossToken.token}` },
+      }),
+      { params: Promise.resolve({ id: String(user.id) }) },
+    );
+    assert.equal(res.status, 403);
+    assert.match((await res.json()).error.message, /from a logged-in session/);
+    await login({ email: 'forgot@test.example', password }, client('10.1.0.13'));
+    await db.update(users).set({ role: 'viewer' }).where(eq(users.id, boss.user.id));
   });
 
   test('a password change in flight when an admin resets the password does not undo the reset', async () => {
