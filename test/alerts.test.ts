@@ -780,6 +780,19 @@ describe('channel, acknowledgement and replicas', () => {
       await set(true);
       assert.deepEqual(await round(now + 2000), ['reopened:storage:database']);
       assert.deepEqual(await outbox(), ['opened']);
+      assert.equal((await alertRows())[0]!.state, 'open');
+      // Acknowledged, then gone and back within the window: still acknowledged, by the same person.
+      const id = Number((await alertRows())[0]!.id);
+      await acknowledgeAlert(tdb.db, id, ADMIN, (x) => transitionText('acknowledged', x));
+      await set(false);
+      assert.deepEqual(await round(now + 2500), ['resolved:storage:database']);
+      await set(true);
+      assert.deepEqual(await round(now + 2600), ['reopened:storage:database']);
+      const [kept] = await rows<{ state: string; acknowledged_by: string | null }>(
+        sql`select state, acknowledged_by from alerts where id = ${id}`,
+      );
+      assert.deepEqual({ ...kept }, { state: 'acknowledged', acknowledged_by: ADMIN.actor });
+      assert.deepEqual(await outbox(), ['opened', 'acknowledged']);
       // Clear again, and this time it holds (the window passes): the channel hears it once.
       await set(false);
       assert.deepEqual(await round(now + 3000), ['resolved:storage:database']);
@@ -789,7 +802,7 @@ describe('channel, acknowledgement and replicas', () => {
       await deliverNotifications(tdb.db, sink.url);
       assert.deepEqual(
         sink.posted.map((p) => p.transition),
-        ['opened', 'resolved'],
+        ['opened', 'acknowledged', 'resolved'],
       );
       assert.equal((await alertRows()).length, 1);
       // A held resolution being posted (claimed: its next attempt moved) is not withdrawn by a reopen:
@@ -803,7 +816,14 @@ describe('channel, acknowledgement and replicas', () => {
         where delivered_at is null and transition = 'resolved'`);
       await set(true);
       assert.deepEqual(await round(now + 6000), ['reopened:storage:database']);
-      assert.deepEqual(await outbox(), ['opened', 'resolved', 'reopened', 'resolved', 'reopened']);
+      assert.deepEqual(await outbox(), [
+        'opened',
+        'acknowledged',
+        'resolved',
+        'reopened',
+        'resolved',
+        'reopened',
+      ]);
     } finally {
       sink.close();
     }

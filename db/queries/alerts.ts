@@ -243,30 +243,6 @@ export async function applyEvaluation(
         )
         .orderBy(desc(alerts.resolvedAt))
         .limit(1)) as AlertView[];
-      const values = {
-        severity: f.severity,
-        summary: f.summary,
-        detail: f.detail,
-        lastSeenAt: o.now,
-        clearSince: null,
-        state: 'open' as const,
-      };
-      // ON CONFLICT on the partial unique index: a racing evaluator's row is refreshed, not doubled.
-      const rows = recent
-        ? await tx
-            .update(alerts)
-            .set({ ...values, resolvedAt: null, acknowledgedAt: null, acknowledgedBy: null })
-            .where(eq(alerts.id, recent.id))
-            .returning(ALERT_COLUMNS)
-        : await tx
-            .insert(alerts)
-            .values({ rule: f.rule, subject: f.subject, openedAt: o.now, ...values })
-            .onConflictDoNothing({
-              target: [alerts.rule, alerts.subject],
-              where: sql`${alerts.state} <> 'resolved'`,
-            })
-            .returning(ALERT_COLUMNS);
-      const a = rows[0] as AlertView | undefined;
       // A resolution still held back (below) is withdrawn: for the channel the incident never ended.
       // Only one never claimed: a claim moves next_attempt_at off its held value (and a post may be
       // under way), and one that came due is the channel's to hear, followed by "reopened".
@@ -290,8 +266,38 @@ export async function applyEvaluation(
               )
               .returning({ id: alertNotifications.id })
           : [];
-      if (a)
-        changes.push({ transition: recent ? 'reopened' : 'opened', alert: a, quiet: withdrawn.length > 0 });
+      const quiet = withdrawn.length > 0;
+      // Quietly back, an acknowledged incident stays acknowledged (the channel's last word about it).
+      const keepsAck = quiet && recent?.acknowledged_at != null;
+      const values = {
+        severity: f.severity,
+        summary: f.summary,
+        detail: f.detail,
+        lastSeenAt: o.now,
+        clearSince: null,
+        state: keepsAck ? ('acknowledged' as const) : ('open' as const),
+      };
+      // ON CONFLICT on the partial unique index: a racing evaluator's row is refreshed, not doubled.
+      const rows = recent
+        ? await tx
+            .update(alerts)
+            .set({
+              ...values,
+              resolvedAt: null,
+              ...(keepsAck ? {} : { acknowledgedAt: null, acknowledgedBy: null }),
+            })
+            .where(eq(alerts.id, recent.id))
+            .returning(ALERT_COLUMNS)
+        : await tx
+            .insert(alerts)
+            .values({ rule: f.rule, subject: f.subject, openedAt: o.now, ...values })
+            .onConflictDoNothing({
+              target: [alerts.rule, alerts.subject],
+              where: sql`${alerts.state} <> 'resolved'`,
+            })
+            .returning(ALERT_COLUMNS);
+      const a = rows[0] as AlertView | undefined;
+      if (a) changes.push({ transition: recent ? 'reopened' : 'opened', alert: a, quiet });
     }
     for (const a of active) {
       if (seen.has(key(a.rule, a.subject))) continue;
