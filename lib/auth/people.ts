@@ -89,6 +89,7 @@ export async function resetPassword(who: Actor, id: number) {
   const passwordHash = await hashPassword(password);
   const db = await getDb();
   const user = await db.transaction(async (tx) => {
+    // Locked in the same order as a role change or disable, so the two wait for each other.
     const { user: target } = await lockUserAndActiveAdmins(tx, id);
     if (!target) throw new AppError('not_found', `User ${id} not found`);
     await setPasswordHash(tx, id, passwordHash);
@@ -122,17 +123,16 @@ export async function changePassword(
     });
   }
   const undo = perAccount.fail(who.actor, PASSWORD_CHANGE);
-  let checked: string | null = null;
-  const right = await getPasswordHash(db, who.userId)
-    .then(async (hash) => {
-      checked = hash;
-      return hash !== null && (await verifyHash(v.current, hash));
-    })
-    .catch((err: unknown) => {
-      // The check itself failed (the database is down, say): no password was wrong.
-      undo();
-      throw err;
-    });
+  let checked: string | null;
+  let right: boolean;
+  try {
+    checked = await getPasswordHash(db, who.userId);
+    right = checked !== null && (await verifyHash(v.current, checked));
+  } catch (err) {
+    // The check itself failed (the database is down, say): no password was wrong.
+    undo();
+    throw err;
+  }
   if (!right || checked === null) {
     await insertAudit(db, who, 'password_change', who.actor, null, {
       result: 'refused',
@@ -144,11 +144,10 @@ export async function changePassword(
   }
   perAccount.forgive(who.actor, PASSWORD_CHANGE);
   const nextHash = await hashPassword(v.next);
-  const previous: string = checked;
   await db.transaction(async (tx) => {
     // Only over the password just checked, of an account still enabled: an admin's reset or disable
     // that committed while this request ran is not undone by it.
-    if (!(await replacePasswordHash(tx, who.userId, previous, nextHash))) {
+    if (!(await replacePasswordHash(tx, who.userId, checked, nextHash))) {
       if ((await activeUserRole(tx, who.userId)) === null) throw accountDisabled();
       throw new AppError('conflict', 'Your password was changed meanwhile (by an admin?): log in again');
     }
