@@ -604,6 +604,68 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     }
   });
 
+  test('provider_failed on a busy webhook: a give-up and a retry behind 400 newer deliveries are still seen, a recovered one is not', async () => {
+    await only('provider_failed', { threshold: 1, windowMinutes: 60 });
+    const busy = (await sandbox.core.createWebhook({ name: 'busy', url: `${APP}/api/webhooks/busy` })).id;
+    const store = sandbox.core.store;
+    const attempt = async (
+      deliveryId: string,
+      attemptNumber: number,
+      status: 'failed' | 'delivered' | 'pending',
+      contact = deliveryId,
+    ) => {
+      const d = await store.addDelivery({
+        webhookId: busy,
+        eventType: 'contact.created',
+        deliveryId,
+        attemptNumber,
+        payload: JSON.stringify({ event: 'contact.created', data: { contact: { id: contact } } }),
+        nextAttemptAt: status === 'pending' ? new Date(Date.now() + 9 * MIN) : null,
+      });
+      if (status !== 'pending') {
+        await store.finishDelivery(d.id, {
+          status,
+          responseStatusCode: status === 'delivered' ? 200 : 400,
+          responseBody: '',
+        });
+      }
+    };
+    const sources = async () => [{ slug: 'busy', provider: 'skylight' as const }];
+    try {
+      await attempt('gone-4', 4, 'failed'); // its fourth attempt failed: given up
+      await attempt('retry-1', 1, 'failed', 'retry');
+      await attempt('retry-2', 2, 'pending', 'retry'); // its second attempt is due
+      await attempt('ok-1', 1, 'failed', 'ok');
+      await attempt('ok-2', 2, 'delivered', 'ok'); // delivered on its retry: nothing at risk
+      // 450 delivered since: the four newest pages (100 each) end before the failures.
+      for (let i = 0; i < 450; i++) await attempt(`fine-${i}`, 1, 'delivered');
+      assert.deepEqual(await round(Date.now(), { management, sources }), ['opened:provider_failed:busy']);
+      const [a] = (await alertRows()).filter((r) => r.rule === 'provider_failed');
+      const detail = a!.detail as {
+        evidence: { log_read_in_full: boolean };
+        at_risk: Array<{ delivery_id: string; lost: boolean; deadline_at: string | null }>;
+      };
+      const byId = new Map(detail.at_risk.map((r) => [r.delivery_id, r]));
+      assert.deepEqual([...byId.keys()].sort(), ['gone-4', 'retry-2']);
+      assert.equal(byId.get('gone-4')!.lost, true);
+      assert.equal(byId.get('retry-2')!.lost, false);
+      assert.ok(byId.get('retry-2')!.deadline_at, 'the retry still due has its deadline');
+      assert.equal(detail.evidence.log_read_in_full, true);
+      assert.match(String(a!.summary), /has 2 deliveries .*; 1 given up\)/);
+      // More failures than one round reads (4 pages of 100): the counts are told as a floor.
+      for (let i = 0; i < 450; i++) await attempt(`down-${i}`, 4, 'failed');
+      await round(Date.now(), { management, sources });
+      const [b] = (await alertRows()).filter((r) => r.rule === 'provider_failed');
+      assert.equal(
+        (b!.detail as { evidence: { log_read_in_full: boolean } }).evidence.log_read_in_full,
+        false,
+      );
+      assert.match(String(b!.summary), /has at least \d+ deliveries .*; at least \d+ given up\)/);
+    } finally {
+      await sandbox.core.deleteWebhook(busy);
+    }
+  });
+
   test('rule_blind: a revoked API key opens it after its window, leaves the webhook incident as it was, and resolves once the API answers', async () => {
     const { RULE_DEFINITIONS } = await import('@/lib/alerts/rules');
     for (const r of Object.keys(RULE_DEFINITIONS) as AlertRule[]) {

@@ -34,13 +34,6 @@ const HOSTILE = '<!channel> pay here: <https://evil.test|your bank> & <@U024BE7L
 const ESCAPED =
   '&lt;!channel&gt; pay here: &lt;https://evil.test|your bank&gt; &amp; &lt;@U024BE7LH&gt; &lt;/&gt;';
 
-async function nextPosted(): Promise<Posted> {
-  const start = posted.length;
-  for (let i = 0; i < 200 && posted.length === start; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(posted.length, start + 1, 'exactly one notification posted');
-  return posted[start]!;
-}
-
 async function notifyFor(eventType: string, data: Record<string, unknown>) {
   const { handler } = handlerFor('skylight', eventType);
   const event = { id: 1, deliveryId: 'dlv-escape-1', eventType, data, providerTs: null };

@@ -5,11 +5,11 @@ import { receiptsForDeliveryIds } from '@/db/queries/reconciliation';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementClient, ProviderLogEntry, ProviderWebhookRow } from '@/lib/providers/types';
-import { type DeliveryRules, type Reconciled, reconcile } from '@/lib/reconciliation/classify';
+import { chainKeyOf, type DeliveryRules, type Reconciled, reconcile } from '@/lib/reconciliation/classify';
 import type { SourceRef } from './checks';
 
-/** Per round and webhook: 4 pages of the delivery log at most (the page size is the provider's). */
-export const MAX_FAILED_PAGES = 4;
+/** Per read of a webhook's delivery log: 4 pages at most (the page size is the provider's). */
+const LOG_PAGES_PER_READ = 4;
 const MEMORY_KEY = 'alerts:watched_webhooks';
 const SAMPLE = 20;
 
@@ -117,13 +117,16 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
       // other's incident).
       const atRisk: AtRisk[] = [];
       const readFrom: number[] = [];
+      let partial = false;
       for (const id of known) {
         const hook = hooks.find((h) => h.id === id);
         if (!hook) continue;
         try {
           // A disabled webhook retries nothing: every failure of it is final.
           const rules = hook.is_active ? window : { ...window, retryDelaysMs: [] };
-          atRisk.push(...(await undelivered(o, client, provider, source.slug, id, rules)));
+          const found = await undelivered(o, client, provider, source.slug, id, rules);
+          atRisk.push(...found.atRisk);
+          partial ||= found.partial;
           readFrom.push(id);
         } catch (err) {
           log.warn({ provider, webhook: id, err: errorMessage(err) }, 'alerts: delivery log unreadable');
@@ -132,7 +135,7 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
         }
       }
       if (atRisk.length >= o.failedThreshold && atRisk.length > 0) {
-        providerFailed.push(failedFinding(source.slug, readFrom, atRisk));
+        providerFailed.push(failedFinding(source.slug, readFrom, atRisk, partial));
       }
     }
   }
@@ -146,12 +149,15 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
 
 type AtRisk = Reconciled & { webhookId: number };
 
+/** One webhook's undelivered deliveries; `partial` when the log had more than the reads could cover. */
+type Undelivered = { atRisk: AtRisk[]; partial: boolean };
+
 /**
  * The deliveries of one webhook the provider has not delivered to us, from its delivery log (newest
- * first, 4 pages at most, within the rule's window), read as reconciliation reads it: attempts linked
- * into one delivery (by content when the log carries the body, so a retry with a new id is the same
- * delivery and a later success clears it), matched to our receipts, with the provider's retry
- * deadline (its schedule and answer timeout) or "given up".
+ * first, within the rule's window), read as reconciliation reads it: attempts linked into one
+ * delivery (by content when the log carries the body, so a retry with a new id is the same delivery
+ * and a later success clears it), matched to our receipts, with the provider's retry deadline (its
+ * schedule and answer timeout) or "given up".
  */
 async function undelivered(
   o: WatchdogOptions,
@@ -160,20 +166,65 @@ async function undelivered(
   slug: string,
   webhookId: number,
   rules: DeliveryRules,
-): Promise<AtRisk[]> {
+): Promise<Undelivered> {
   const since = o.now.getTime() - o.failedWindowMinutes * 60_000;
-  const entries: ProviderLogEntry[] = [];
-  for (let page = 1; page <= MAX_FAILED_PAGES; page++) {
-    const got = await client.deliveryLog(webhookId, page);
-    entries.push(...got.entries.filter((e) => e.sentAt.getTime() >= since || e.status === 'pending'));
-    const last = got.entries.at(-1);
-    if (!last || last.sentAt.getTime() < since || (got.lastPage !== null && page >= got.lastPage)) break;
+  const newest = await readLog(client, webhookId, since);
+  const entries = [...newest.entries];
+  let partial = false;
+  const beyond = new Set<string>();
+  if (!newest.complete) {
+    // A busy webhook: the newest pages end inside the window. A delivery the provider gave up on
+    // 42 min after its first attempt is by then far behind them, and out of view its incident would
+    // resolve while the event is lost. The log's documented status filter reads what matters there.
+    const seen = new Set(entries.map((e) => e.rowId));
+    for (const status of ['pending', 'failed'] as const) {
+      const got = await readLog(client, webhookId, since, status);
+      partial ||= !got.complete;
+      for (const e of got.entries) {
+        if (seen.has(e.rowId)) continue;
+        seen.add(e.rowId);
+        entries.push(e);
+        beyond.add(chainKeyOf(e));
+      }
+    }
+    for (const e of newest.entries) beyond.delete(chainKeyOf(e));
   }
   const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
   const ours = await receiptsForDeliveryIds(o.db, provider, ids);
-  return reconcile({ provider, webhookId, source: slug }, entries, ours, rules, o.now)
+  const maxAttempts = rules.retryDelaysMs.length + 1;
+  const atRisk = reconcile({ provider, webhookId, source: slug }, entries, ours, rules, o.now)
     .filter((r) => r.providerStatus !== 'delivered' && UNDELIVERED.has(r.class))
+    // Past the newest pages only failed and pending attempts were read: a failed attempt whose retry
+    // was delivered looks like a chain that stopped. Only a retry still due, or a final attempt, is
+    // known there.
+    .filter(
+      (r) => !beyond.has(r.chainKey) || r.providerStatus === 'pending' || r.attemptNumber >= maxAttempts,
+    )
     .map((r) => ({ ...r, webhookId }));
+  return { atRisk, partial };
+}
+
+/**
+ * Pages of one webhook's delivery log, newest first, until the window's start, the last page or the
+ * cap; `complete` unless the cap cut it. Pending attempts are kept whatever their age (they are due).
+ */
+async function readLog(
+  client: ManagementClient,
+  webhookId: number,
+  since: number,
+  status?: 'pending' | 'failed',
+): Promise<{ entries: ProviderLogEntry[]; complete: boolean }> {
+  const entries: ProviderLogEntry[] = [];
+  for (let page = 1; page <= LOG_PAGES_PER_READ; page++) {
+    const got = await client.deliveryLog(webhookId, page, status);
+    entries.push(...got.entries.filter((e) => e.sentAt.getTime() >= since || e.status === 'pending'));
+    const last = got.entries.at(-1);
+    const pastWindow = status !== 'pending' && last !== undefined && last.sentAt.getTime() < since;
+    if (!last || pastWindow || (got.lastPage !== null && page >= got.lastPage)) {
+      return { entries, complete: true };
+    }
+  }
+  return { entries, complete: false };
 }
 
 /** Classes of a delivery that has not reached us as an acknowledged one (lib/reconciliation). */
@@ -208,7 +259,7 @@ function disabledFinding(
   };
 }
 
-function failedFinding(slug: string, webhookIds: number[], atRisk: AtRisk[]): Finding {
+function failedFinding(slug: string, webhookIds: number[], atRisk: AtRisk[], partial: boolean): Finding {
   const newestFirst = [...atRisk].sort((a, b) => b.lastSentAt.getTime() - a.lastSentAt.getTime());
   const rows = newestFirst.slice(0, SAMPLE).map((r) => ({
     delivery_id: r.deliveryId,
@@ -226,13 +277,15 @@ function failedFinding(slug: string, webhookIds: number[], atRisk: AtRisk[]): Fi
     r.exhausted || !r.retryDeadlineAt ? [] : [r.retryDeadlineAt.getTime()],
   );
   const n = atRisk.length;
+  // The log had more failed or pending attempts than one round reads: the counts are a floor.
+  const atLeast = partial ? 'at least ' : '';
   return {
     rule: 'provider_failed',
     subject: slug,
     severity: 'critical',
-    summary: `${slug}: the provider has ${n} deliver${n === 1 ? 'y' : 'ies'} it could not deliver to us (webhook ${webhookIds.join(', ')}; ${lost} given up)`,
+    summary: `${slug}: the provider has ${atLeast}${n} deliver${n === 1 ? 'y' : 'ies'} it could not deliver to us (webhook ${webhookIds.join(', ')}; ${atLeast}${lost} given up)`,
     detail: {
-      evidence: { webhook_ids: webhookIds, undelivered: n, given_up: lost },
+      evidence: { webhook_ids: webhookIds, undelivered: n, given_up: lost, log_read_in_full: !partial },
       at_risk: rows,
       deadline_at: pending.length > 0 ? new Date(Math.min(...pending)).toISOString() : null,
       lost: lost > 0,

@@ -125,8 +125,11 @@ export type ManagementClient = {
   listWebhooks(): Promise<ProviderWebhookRow[]>;
   setWebhookActive(id: number, isActive: boolean): Promise<ProviderWebhookRow>;
   listDeliveries(id: number, filter: ProviderDeliveryFilter): Promise<ProviderDeliveryPage>;
-  /** The delivery log for reconciliation, a page at a time (a 429 surfaces as `rate_limited`). */
-  deliveryLog(id: number, page: number): Promise<ProviderLogPage>;
+  /**
+   * The delivery log for reconciliation, a page at a time (a 429 surfaces as `rate_limited`);
+   * `status` reads only the attempts in that state.
+   */
+  deliveryLog(id: number, page: number, status?: 'pending' | 'failed'): Promise<ProviderLogPage>;
   /** Replaces the webhook's signing secret at the provider; the new one is answered once, here. */
   regenerateSecret?(id: number): Promise<{ secret: string }>;
   /** Delivery-log status filters the API accepts. */

@@ -41,11 +41,7 @@ export function reconcile(
 ): Reconciled[] {
   const chains = new Map<string, ProviderLogEntry[]>();
   for (const e of entries) {
-    const key = e.fingerprint
-      ? `fp:${e.fingerprint}`
-      : e.deliveryId
-        ? `id:${e.deliveryId}`
-        : `row:${e.rowId}`;
+    const key = chainKeyOf(e);
     const list = chains.get(key);
     if (list) list.push(e);
     else chains.set(key, [e]);
@@ -64,6 +60,12 @@ export function reconcile(
     if (row) out.push({ ...webhook, chainKey, ...row });
   }
   return out;
+}
+
+/** Which delivery (chain of attempts) a log entry belongs to: its content, else its id, else its row. */
+export function chainKeyOf(e: ProviderLogEntry): string {
+  if (e.fingerprint) return `fp:${e.fingerprint}`;
+  return e.deliveryId ? `id:${e.deliveryId}` : `row:${e.rowId}`;
 }
 
 type ChainResult = Omit<Reconciled, 'provider' | 'webhookId' | 'source' | 'chainKey'>;

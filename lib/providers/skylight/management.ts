@@ -42,8 +42,8 @@ export function managementClient(api: ManagementApi): ManagementClient {
           per_page: 25,
         }),
       ),
-    deliveryLog: async (id, page) => {
-      const body = await client.listDeliveries(id, { page, per_page: LOG_PAGE_SIZE });
+    deliveryLog: async (id, page, status) => {
+      const body = await client.listDeliveries(id, { status, page, per_page: LOG_PAGE_SIZE });
       return { entries: body.data.map(logEntry), lastPage: body.meta?.last_page ?? null };
     },
     regenerateSecret: async (id) => ({ secret: (await client.regenerateSecret(id)).secret }),
