@@ -271,12 +271,45 @@ describe('alert rules fire once when their condition starts, and resolve when it
     await writeRollups(tdb.db, cells);
     const last = T0 + 59 * MIN;
     assert.deepEqual(await round(last + 5 * MIN), [], 'quiet for 4 min: not yet');
-    assert.deepEqual(await round(last + 11 * MIN + 1000), ['opened:silence:message.received']);
+    assert.deepEqual(await round(last + 11 * MIN + 1000), ['opened:silence:skylightchat:message.received']);
     assert.deepEqual(await round(last + 30 * MIN), [], 'still one incident');
     await writeRollups(tdb.db, [cell(last + 31 * MIN, 'accepted', 2, 'message.received')]);
     assert.deepEqual(await round(last + 32 * MIN), []);
-    assert.deepEqual(await round(last + 35 * MIN), ['resolved:silence:message.received']);
-    assert.ok(!(await alertRows()).some((a) => a.subject === 'booking.deleted'));
+    assert.deepEqual(await round(last + 35 * MIN), ['resolved:silence:skylightchat:message.received']);
+    assert.ok(!(await alertRows()).some((a) => String(a.subject).endsWith('booking.deleted')));
+  });
+
+  test('silence is per source: one account that stops is not hidden by another that goes on', async () => {
+    await only('silence', { threshold: 3, windowMinutes: 10 });
+    const cells: RollupCell[] = [];
+    for (let m = 0; m < 60; m++) {
+      cells.push(cell(T0 + m * MIN, 'accepted', 3, 'message.received'));
+      cells.push({ ...cell(T0 + m * MIN, 'accepted', 2, 'message.received'), source: 'second-account' });
+    }
+    // The second account goes on for the whole hour after; ours stops.
+    for (let m = 60; m < 120; m++) {
+      cells.push({ ...cell(T0 + m * MIN, 'accepted', 2, 'message.received'), source: 'second-account' });
+    }
+    await writeRollups(tdb.db, cells);
+    assert.deepEqual(await round(T0 + 120 * MIN), ['opened:silence:skylightchat:message.received']);
+    const [a] = await alertRows();
+    assert.match(String(a!.summary), /^skylightchat:message\.received: nothing for 60 min/);
+  });
+
+  test('a silence incident opened before it was per source (the type alone) stays open until any source sends the type', async () => {
+    await only('silence', { threshold: 3, windowMinutes: 10 });
+    const lastSeen = T0 - 26 * 60 * MIN;
+    await tdb.db.execute(sql`insert into alerts (rule, subject, state, severity, summary, detail, opened_at, last_seen_at)
+      values ('silence', 'message.received', 'open', 'warning', 'message.received: nothing for 11 min',
+        ${JSON.stringify({ evidence: { last_seen_at: new Date(lastSeen).toISOString(), limit_minutes: 10, usual_gap_minutes: 1 } })}::jsonb,
+        ${new Date(lastSeen + 11 * MIN).toISOString()}, ${new Date(lastSeen + 11 * MIN).toISOString()})`);
+    assert.deepEqual(await round(T0), [], 'still silent: it stays open');
+    assert.equal((await alertRows())[0]!.state, 'open');
+    await writeRollups(tdb.db, [
+      { ...cell(T0 + MIN, 'accepted', 1, 'message.received'), source: 'second-account' },
+    ]);
+    await round(T0 + 2 * MIN);
+    assert.deepEqual(await round(T0 + 5 * MIN), ['resolved:silence:message.received']);
   });
 
   test('silence stays open while the type stays silent, past the day its learning window holds', async () => {
@@ -285,7 +318,7 @@ describe('alert rules fire once when their condition starts, and resolve when it
     for (let m = 0; m < 60; m++) cells.push(cell(T0 + m * MIN, 'accepted', 3, 'message.received'));
     await writeRollups(tdb.db, cells);
     const last = T0 + 59 * MIN;
-    assert.deepEqual(await round(last + 11 * MIN + 1000), ['opened:silence:message.received']);
+    assert.deepEqual(await round(last + 11 * MIN + 1000), ['opened:silence:skylightchat:message.received']);
     // 23 h later the window holds fewer than 20 of its minutes; 25 h later none.
     for (const at of [
       last + 23.5 * 60 * MIN,
@@ -300,7 +333,7 @@ describe('alert rules fire once when their condition starts, and resolve when it
     const back = last + 25.2 * 60 * MIN;
     await writeRollups(tdb.db, [cell(back, 'accepted', 1, 'message.received')]);
     assert.deepEqual(await round(back + MIN), []);
-    assert.deepEqual(await round(back + 4 * MIN), ['resolved:silence:message.received']);
+    assert.deepEqual(await round(back + 4 * MIN), ['resolved:silence:skylightchat:message.received']);
   });
 
   test('backlog and dlq_growth: per source, with the dead letters listed and their retention deadline', async () => {

@@ -104,17 +104,21 @@ export async function acceptedSince(db: Queryable, since: Date): Promise<Map<str
   return new Map(rowsOf<{ source: string; n: string | number }>(res).map((r) => [r.source, Number(r.n)]));
 }
 
-/** Minutes with deliveries that reached us, per event type, since `since` (refusals excluded). */
-export async function activeMinutesByType(db: Queryable, since: Date) {
+/**
+ * Minutes with deliveries that reached us, per source and event type (keyed `source:type`, the
+ * silence rule's subject), since `since` (refusals excluded).
+ */
+export async function activeMinutesBySourceType(db: Queryable, since: Date) {
   const res = await db.execute(sql`
-    select event_type, minute from receipt_rollups
+    select source, event_type, minute from receipt_rollups
      where minute >= ${ts(since)} and outcome in ('accepted', 'duplicate', 'ignored') and event_type <> ''
-     group by event_type, minute order by event_type, minute`);
-  const out = new Map<string, number[]>();
-  for (const r of rowsOf<{ event_type: string; minute: string | Date }>(res)) {
-    const list = out.get(r.event_type) ?? [];
-    list.push(new Date(r.minute).getTime());
-    out.set(r.event_type, list);
+     group by source, event_type, minute order by source, event_type, minute`);
+  const out = new Map<string, { source: string; eventType: string; minutes: number[] }>();
+  for (const r of rowsOf<{ source: string; event_type: string; minute: string | Date }>(res)) {
+    const key = `${r.source}:${r.event_type}`;
+    const entry = out.get(key) ?? { source: r.source, eventType: r.event_type, minutes: [] };
+    entry.minutes.push(new Date(r.minute).getTime());
+    out.set(key, entry);
   }
   return out;
 }

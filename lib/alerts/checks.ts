@@ -2,7 +2,7 @@ import type { Db } from '@/db/client';
 import { percentiles } from '@/db/histogram';
 import {
   acceptedSince,
-  activeMinutesByType,
+  activeMinutesBySourceType,
   databaseBytes,
   dueBacklog,
   latencySince,
@@ -262,15 +262,17 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
     }),
 
   silence: async (ctx, r) => {
-    const active = await activeMinutesByType(ctx.db, new Date(ctx.now.getTime() - LEARNING_WINDOW_MS));
+    // Per source and type: with two accounts sending the same types, one that stops is not hidden
+    // by the other that goes on.
+    const active = await activeMinutesBySourceType(ctx.db, new Date(ctx.now.getTime() - LEARNING_WINDOW_MS));
     const out: Finding[] = [];
-    const finding = (type: string, s: Silence, lastSeen: number): Finding => {
+    const finding = (subject: string, s: Silence, lastSeen: number): Finding => {
       const quietMin = Math.round(s.quietMs / 60_000);
       return {
         rule: 'silence',
-        subject: type,
+        subject,
         severity: 'warning',
-        summary: `${type}: nothing for ${quietMin} min; it usually arrives at least every ${Math.max(1, Math.round(s.usualGapMs / 60_000))} min`,
+        summary: `${subject}: nothing for ${quietMin} min; it usually arrives at least every ${Math.max(1, Math.round(s.usualGapMs / 60_000))} min`,
         detail: {
           evidence: {
             quiet_minutes: quietMin,
@@ -287,19 +289,25 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
         },
       };
     };
-    for (const [type, minutes] of active) {
+    for (const [subject, { minutes }] of active) {
       const s = silenceOf(minutes, ctx.now.getTime(), r.threshold, r.windowMinutes * 60_000);
-      if (s) out.push(finding(type, s, minutes[minutes.length - 1]!));
+      if (s) out.push(finding(subject, s, minutes[minutes.length - 1]!));
     }
     // A long silence empties the learning window (a type with too few recent minutes is never called
     // silent, one with none is not listed at all): an open incident stays open until the type arrives
-    // again, with the figures it opened with.
+    // again, with the figures it opened with. One opened before silence was per source has the type
+    // alone as its subject: any source's delivery of that type ends it.
+    const latestOfType = new Map<string, number>();
+    for (const { eventType, minutes } of active.values()) {
+      latestOfType.set(eventType, Math.max(latestOfType.get(eventType) ?? 0, minutes.at(-1)!));
+    }
     const found = new Set(out.map((f) => f.subject));
     for (const incident of await activeIncidents(ctx.db, 'silence')) {
       if (found.has(incident.subject)) continue;
       const e = (incident.detail as { evidence?: Record<string, unknown> }).evidence ?? {};
       const lastSeen = Date.parse(String(e.last_seen_at));
-      const latest = active.get(incident.subject)?.at(-1);
+      const own = active.get(incident.subject);
+      const latest = own ? own.minutes.at(-1) : latestOfType.get(incident.subject);
       if (!Number.isFinite(lastSeen) || (latest !== undefined && latest > lastSeen)) continue;
       out.push(
         finding(
@@ -308,7 +316,7 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
             quietMs: ctx.now.getTime() - (lastSeen + 60_000),
             limitMs: Number(e.limit_minutes) * 60_000,
             usualGapMs: Number(e.usual_gap_minutes) * 60_000,
-            activeMinutes: active.get(incident.subject)?.length ?? 0,
+            activeMinutes: own?.minutes.length ?? 0,
           },
           lastSeen,
         ),

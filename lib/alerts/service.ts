@@ -1,5 +1,5 @@
 import { percentiles } from '@/db/histogram';
-import { activeMinutesByType, latencySince } from '@/db/queries/alert-signals';
+import { activeMinutesBySourceType, latencySince } from '@/db/queries/alert-signals';
 import {
   type AlertListFilter,
   acknowledgeAlert,
@@ -103,9 +103,9 @@ export async function verdict() {
   const now = Date.now();
   const { rows } = await listAlerts(db, { state: 'active' }, { limit: 200 });
   const [ackP95] = percentiles(await latencySince(db, new Date(now - VERDICT_WINDOW_MS), 'ack'), [0.95]);
-  const flowing = [...(await activeMinutesByType(db, new Date(now - LEARNING_WINDOW_MS))).values()].filter(
-    (m) => m.length >= MIN_ACTIVE_MINUTES,
-  ).length;
+  const flowing = [
+    ...(await activeMinutesBySourceType(db, new Date(now - LEARNING_WINDOW_MS))).values(),
+  ].filter((t) => t.minutes.length >= MIN_ACTIVE_MINUTES).length;
   return verdictOf({
     active: rows,
     ackP95Ms: ackP95 ?? null,

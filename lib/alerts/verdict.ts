@@ -7,7 +7,10 @@ export type VerdictInput = {
   ackP95Ms: number | null;
   /** Our answer-time budget (the charts' 1 s reference line), far inside the provider's timeout. */
   ackBudgetMs: number;
-  /** Event types that flowed steadily (the silence rule's learning), to tell "one type" from "all". */
+  /**
+   * Event types that flowed steadily, per source (the silence rule's learning and subjects), to tell
+   * "one type" from "all".
+   */
   flowingTypes: number;
 };
 
