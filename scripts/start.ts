@@ -101,7 +101,7 @@ server = createServer((req, res) => {
   const slug = req.method === 'POST' && req.url ? webhookSlug(req.url) : null;
   if (slug !== null) {
     runtime()
-      .receiver.handle(slug, fromIncoming(req, startedAt))
+      .receiver.handle(slug, fromIncoming(req, startedAt, env.TRUST_PROXY))
       .then((r) => sendNode(res, r, r.bodyUnread === true))
       .catch((err: unknown) => {
         log.error({ err }, 'receiver: no answer could be sent');

@@ -41,3 +41,28 @@ test('a body read after the client left settles at once (its reserved bytes come
     server.close();
   }
 });
+
+test('the client address is the socket, or behind TRUST_PROXY the one the proxy forwarded', async () => {
+  const seen: Array<string | null> = [];
+  let trust: boolean | number = false;
+  const server = createServer((req, res) => {
+    seen.push(fromIncoming(req, performance.now(), trust).clientAddress);
+    res.end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const send = () =>
+    fetch(`http://127.0.0.1:${port}/`, { headers: { 'x-forwarded-for': '198.51.100.9, 203.0.113.7' } });
+  try {
+    await send();
+    trust = 1;
+    await send();
+    trust = true;
+    await send();
+    assert.deepEqual(seen, ['127.0.0.1', '203.0.113.7', '198.51.100.9']);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});

@@ -1,12 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientAddress, type TrustProxy } from '@/lib/api/client-ip';
 import { securityHeaders } from '@/lib/security-headers';
 import type { ReceiverRequest, ReceiverResponse } from './types';
 import { concat } from './web-request';
 
 const HEADERS = Object.fromEntries(securityHeaders(true).map((h) => [h.key.toLowerCase(), h.value]));
 
-/** Adapts a node:http request to the receiver's input (used by the bare HTTP entry and tests). */
-export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverRequest {
+/**
+ * Adapts a node:http request to the receiver's input (used by the bare HTTP entry and tests). `trust`
+ * is TRUST_PROXY: behind a proxy the socket is the proxy's, and every client would share one body
+ * budget and one refusal sample.
+ */
+export function fromIncoming(
+  req: IncomingMessage,
+  startedAt: number,
+  trust: TrustProxy = false,
+): ReceiverRequest {
   const len = req.headers['content-length'];
   return {
     header: (name) => {
@@ -20,7 +29,7 @@ export function fromIncoming(req: IncomingMessage, startedAt: number): ReceiverR
     },
     contentLength: typeof len === 'string' && /^\d+$/.test(len) ? Number(len) : null,
     startedAt,
-    clientAddress: req.socket.remoteAddress ?? null,
+    clientAddress: addressOf(req, trust),
     readBody: (limit) =>
       new Promise((resolve, reject) => {
         // Gone already (during the source lookup, say): no event would come to settle the read.
@@ -77,4 +86,16 @@ export function sendNode(res: ServerResponse, r: ReceiverResponse, close = false
     ...r.headers,
   });
   res.end(body);
+}
+
+/** The socket's address, or with TRUST_PROXY the client's as the trusted proxies forwarded it. */
+function addressOf(req: IncomingMessage, trust: TrustProxy): string | null {
+  const peer = req.socket.remoteAddress ?? null;
+  if (peer === null || trust === false || trust === 0) return peer;
+  const forwarded = new Headers();
+  for (const name of ['x-forwarded-for', 'x-real-ip']) {
+    const v = req.headers[name];
+    if (typeof v === 'string') forwarded.set(name, v);
+  }
+  return clientAddress(forwarded, trust, peer.replace(/^::ffff:/, ''));
 }

@@ -42,3 +42,10 @@ test('a whole body still reads whole', async () => {
     'too_large',
   );
 });
+
+test('forwarded headers name the client only when TRUST_PROXY says a proxy wrote them', () => {
+  const request = () =>
+    new Request('http://x/api/webhooks/s', { method: 'POST', headers: { 'x-forwarded-for': '203.0.113.7' } });
+  assert.equal(fromWebRequest(request(), 0).clientAddress, null);
+  assert.equal(fromWebRequest(request(), 0, 1).clientAddress, '203.0.113.7');
+});

@@ -1,16 +1,23 @@
+import { clientAddress, type TrustProxy } from '@/lib/api/client-ip';
 import type { ReceiverRequest } from './types';
 
-/** Adapts a Fetch API Request (Next route handler) to the receiver's input. */
-export function fromWebRequest(request: Request, startedAt: number): ReceiverRequest {
+/** Adapts a Fetch API Request (Next route handler) to the receiver's input; `trust` is TRUST_PROXY. */
+export function fromWebRequest(
+  request: Request,
+  startedAt: number,
+  trust: TrustProxy = false,
+): ReceiverRequest {
+  const address = clientAddress(request.headers, trust);
   const len = request.headers.get('content-length');
   return {
     header: (name) => request.headers.get(name),
     headerEntries: () => request.headers.entries(),
     contentLength: len !== null && /^\d+$/.test(len) ? Number(len) : null,
     startedAt,
-    // A route handler is not told the peer's address (and forwarded headers are anyone's): refusals
-    // from here share one sampling bucket. `npm start` serves the receiver from node:http, which knows.
-    clientAddress: null,
+    // A route handler is not told the peer's address, and forwarded headers are anyone's unless
+    // TRUST_PROXY says a proxy wrote them: otherwise refusals from here share one sampling bucket.
+    // `npm start` serves the receiver from node:http, which knows the socket.
+    clientAddress: address === 'unknown' ? null : address,
     readBody: async (limit) => {
       if (!request.body) return new Uint8Array(0);
       // A client gone before its body ended settles the read (its reserved bytes come back), even

@@ -1,3 +1,4 @@
+import { env } from '@/lib/env';
 import { fromWebRequest } from '@/lib/receiver/web-request';
 import { runtime } from '@/lib/runtime';
 
@@ -7,6 +8,6 @@ export const dynamic = 'force-dynamic';
 export async function POST(request: Request, ctx: { params: Promise<{ source: string }> }) {
   const startedAt = performance.now();
   const { source } = await ctx.params;
-  const res = await runtime().receiver.handle(source, fromWebRequest(request, startedAt));
+  const res = await runtime().receiver.handle(source, fromWebRequest(request, startedAt, env.TRUST_PROXY));
   return Response.json(res.body, { status: res.status, headers: res.headers });
 }
