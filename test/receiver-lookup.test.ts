@@ -48,3 +48,28 @@ test('a source lookup or secrets load that does not answer is a 503 within the l
     assert.ok(r.headers?.['Retry-After'], `${slug}: Retry-After`);
   }
 });
+
+test('a slug no source could have is unknown without a database read', async () => {
+  let reads = 0;
+  const db = () => {
+    reads++;
+    return new Promise<Db>(() => {});
+  };
+  const sources = new SourceDirectory({ db, box: null, builtIn: new Map() });
+  const stack = createReceiverStack({
+    db,
+    sources,
+    maxBodyBytes: 1_048_576,
+    maxAgeMs: 72 * 3_600_000,
+    maxInFlight: 1,
+    lookupDeadlineMs: 200,
+  });
+  for (const slug of ['Orders', 'orders-', 'a'.repeat(49), 'ord%20ers']) {
+    const r = await stack.handle(
+      slug,
+      fromWebRequest(new Request('http://x/', { method: 'POST', body: '{}' }), performance.now()),
+    );
+    assert.equal(r.status, 404, slug);
+  }
+  assert.equal(reads, 0, 'no lookup, no cache entry');
+});

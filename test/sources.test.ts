@@ -94,6 +94,40 @@ describe('sources', () => {
     );
   });
 
+  test('a default source whose variable is unset is off, even with the row its pasted secrets left', async () => {
+    await h.db.insert(sources).values({ slug: 'sly', provider: 'sly', enabled: true });
+    try {
+      const dir = new SourceDirectory({ db: async () => h.db, box: deps.box, builtIn: new Map() });
+      assert.equal(await dir.resolve('sly'), null, 'its path answers 404');
+    } finally {
+      await h.db.delete(sources).where(eq(sources.slug, 'sly'));
+    }
+  });
+
+  test('a default source whose first secrets read fails refuses to guess (a retired environment secret stays retired)', async () => {
+    let failing = true;
+    const dir = new SourceDirectory({
+      db: async () => {
+        if (failing) throw new Error('sorry, too many clients already');
+        return h.db;
+      },
+      box: deps.box,
+      builtIn: new Map([
+        [
+          'sly',
+          { slug: 'sly', provider: 'sly', seedLabel: 'SLY_WEBHOOK_SECRET', seeds: async () => [SECRET] },
+        ],
+      ]),
+      ttlMs: 0,
+    });
+    const source = (await dir.resolve('sly'))!;
+    await assert.rejects(source.keyring(), /too many clients/, 'no read yet: a 503, not the seeds alone');
+    failing = false;
+    assert.equal((await source.keyring()).active.length, 1);
+    failing = true;
+    assert.equal((await source.keyring()).active.length, 1, 'after a good read, the last one stands in');
+  });
+
   test('refusals: default slugs, a taken slug, an unknown source; nothing written', async () => {
     const before = await h.db.select().from(sources);
     await assert.rejects(

@@ -1,4 +1,5 @@
 import type { Db } from '@/db/client';
+import { SOURCE_SLUG_PATTERN } from '@/db/schema';
 import { errorBody } from '@/lib/errors';
 import { log } from '@/lib/log';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
@@ -104,10 +105,11 @@ export function createReceiverStack(opts: ReceiverStackOptions): ReceiverStack {
     rollups,
     forensics,
     handle: async (slug, req) => {
-      // A slug is attacker-chosen text: only a well-formed one is looked up; any other is unknown.
+      // A slug is attacker-chosen text: only one a source could have is looked up (no database read,
+      // no place in the directory's cache for any other); any other is unknown.
       const clean = slug.replace(/[\x00-\x1f\x7f-\x9f]/g, '').slice(0, SLUG_KEEP);
       let source: ReceiverTarget['source'] = null;
-      if (clean === slug) {
+      if (SOURCE_SLUG_PATTERN.test(slug)) {
         // The lookup reads the database for stored sources: down means "retry", not "unknown".
         source = await within(opts.sources.resolve(slug), deps.lookupDeadlineMs, 'source lookup').catch(
           () => 'unavailable' as const,

@@ -2,6 +2,7 @@ import type { Db } from '@/db/client';
 import { getSourceState, listAllSecrets, type StoredSourceState } from '@/db/queries/secrets';
 import { isProviderName, type ProviderName } from '@/lib/providers/registry';
 import type { SecretBox } from './crypto';
+import { isReservedSlug } from './defaults';
 
 export type SourceOrigin = 'environment' | 'dashboard';
 
@@ -99,6 +100,9 @@ export class SourceDirectory {
   resolve(slug: string): Promise<ResolvedSource | null> {
     const builtIn = this.opts.builtIn.get(slug);
     if (builtIn) return Promise.resolve(this.builtInSource(builtIn));
+    // A default source's slug whose variable is unset is off (its path answers 404), even though its
+    // stored row (secrets pasted while it was on) is still there: nothing else could switch it off.
+    if (isReservedSlug(slug)) return Promise.resolve(null);
     const now = performance.now();
     const hit = this.cache.get(slug);
     const value =
@@ -157,15 +161,19 @@ export class SourceDirectory {
     let source = this.builtIns.get(b.slug);
     if (source) return source;
     // Kept for the built-in sources only: a slug anyone may send must not hold memory here.
-    let lastGood: StoredSourceState = { row: null, secrets: [] };
+    let lastGood: StoredSourceState | null = null;
     const state = async () => {
       const hit = this.cache.get(b.slug);
       const entry = hit && performance.now() - hit.at < this.ttlMs ? hit.value : this.load(b.slug);
-      // The environment's secrets keep working while the database is away (a 503 follows anyway
-      // at the write, but a refused signature stays a 400).
+      // The secrets last read keep working while the database is away (a 503 follows anyway at the
+      // write, but a refused signature stays a 400). Before any read there is nothing to fall back
+      // on: the environment's secrets alone would bring back one retired in the database.
       return entry.then(
         (s) => (lastGood = s),
-        () => lastGood,
+        (err: unknown) => {
+          if (lastGood) return lastGood;
+          throw err;
+        },
       );
     };
     source = {
