@@ -5,6 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
 import { retryDeadLetter } from '@/db/queries/dlq';
 import { attempts, events } from '@/db/schema';
+import { bulkRetry } from '@/lib/dlq/preview';
 import { sign } from '@/lib/providers/skylight/signature';
 import { openTestDb, type TestDb } from './helpers/db';
 import { post, signedDelivery, uniqueId } from './helpers/deliveries';
@@ -25,6 +26,7 @@ after(async () => {
   await db.close();
 });
 
+const WHO = { actor: 'ops@example.test', ip: null };
 const at = (minutes: number) => new Date(Date.UTC(2026, 10, 30, 12, minutes)).toISOString();
 
 /** Sends one delivery and waits until its event is done; returns the attempt's result. */
@@ -164,4 +166,73 @@ test('with no signed time the unsigned timestamp header orders nothing, and a de
   // The header set no version: a later re-creation applies.
   assert.equal(await deliver('contact.created', { id, name: 'Back', created_at: at(9) }), 'success');
   assert.equal((await contact(id))?.name, 'Back');
+});
+
+/** Waits until the event is processed; returns its attempts' results. */
+async function resultsOf(eventId: number): Promise<string[]> {
+  for (const end = Date.now() + 15_000; Date.now() < end; ) {
+    const [e] = await db.db.select().from(events).where(eq(events.id, eventId));
+    if (e?.status === 'processed') break;
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  const rows = await db.db
+    .select({ result: attempts.result })
+    .from(attempts)
+    .where(eq(attempts.eventId, eventId));
+  return rows.map((r) => r.result);
+}
+
+test('a deletion wins a tie with a change as old, whichever was processed first', async () => {
+  const id = uniqueId();
+  const deliveryId = `tie-delete-${uniqueId()}`;
+  await deliver('contact.created', { id, name: 'Ada', created_at: at(1) });
+  // The deletion arrived first and died; the change with the same time then applied.
+  const [deletion] = await db.db
+    .insert(events)
+    .values({
+      source: 'skylightchat',
+      provider: 'skylight',
+      deliveryId,
+      eventType: 'contact.deleted',
+      payload: { event: 'contact.deleted', data: { contact: { id, deleted_at: at(7) } } },
+      status: 'dead',
+    })
+    .returning({ id: events.id });
+  assert.equal(await deliver('contact.updated', { id, name: 'Ada2', updated_at: at(7) }), 'success');
+  const preview = await bulkRetry(db.db, { q: deliveryId }, { dryRun: true, excludeSuperseded: false }, WHO);
+  assert.equal(preview.dry_run && preview.superseded, 0, 'the preview agrees: it would apply');
+  await retryDeadLetter(db.db, deletion!.id, WHO);
+  assert.deepEqual(await resultsOf(deletion!.id), ['success']);
+  assert.equal(await contact(id), undefined, 'the contact is deleted');
+});
+
+test('a deletion that says not when it happened is versioned at its receipt: an older change does not bring it back', async () => {
+  const id = uniqueId();
+  await deliver('contact.created', { id, name: 'Ada', created_at: at(1) });
+  // No deleted_at and no timestamp in the body.
+  const deliveryId = randomUUID();
+  const body = JSON.stringify({
+    event: 'contact.deleted',
+    delivery_id: deliveryId,
+    data: { contact: { id } },
+  });
+  const res = await post(s.url, {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-skylight-event': 'contact.deleted',
+      'x-skylight-delivery': deliveryId,
+      'x-skylight-signature': sign(body, SECRET),
+    },
+  });
+  assert.equal(res.status, 200);
+  const [e] = await db.db.select().from(events).where(eq(events.deliveryId, deliveryId));
+  assert.deepEqual(await resultsOf(e!.id), ['success']);
+  const [v] = rowsOf<{ deleted: boolean }>(
+    await db.db.execute(sql`select deleted from entity_versions where entity = 'contact' and id = ${id}`),
+  );
+  assert.equal(v?.deleted, true, 'a tombstone');
+  // A change made before it (a retried dead letter, a late retry) is stale.
+  assert.equal(await deliver('contact.updated', { id, name: 'Zombie', updated_at: at(4) }), 'skipped_stale');
+  assert.equal(await contact(id), undefined);
 });

@@ -57,12 +57,21 @@ function targetOf(e: {
   }
 }
 
-/** Would the handler skip this change? The same comparison as writeIfNewer, read-only. */
-function isSuperseded(t: VersionTarget, eventId: number, stored: StoredVersion | undefined): boolean {
-  if (t.version === null || !stored) return false;
-  const v = t.version.getTime();
+/**
+ * Would the handler skip this change? The same comparison as writeIfNewer, read-only (`receivedAt`
+ * versions a deletion that has no version of its own).
+ */
+function isSuperseded(
+  t: VersionTarget,
+  eventId: number,
+  receivedAt: Date,
+  stored: StoredVersion | undefined,
+): boolean {
+  if (!stored) return false;
+  if (t.version === null && !t.deleted) return stored.deleted;
+  const v = (t.version ?? receivedAt).getTime();
   const s = stored.versionAt.getTime();
-  return !(s < v || (s === v && !stored.deleted && stored.eventId <= eventId));
+  return !(s < v || (s === v && !stored.deleted && (t.deleted || stored.eventId <= eventId)));
 }
 
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
@@ -105,7 +114,7 @@ export async function previewRetry(
       const t = targets[i];
       if (!t) return;
       const s = stored.get(`${t.entity}:${String(t.id)}`);
-      if (isSuperseded(t, e.id, s)) supersededIds.push(e.id);
+      if (isSuperseded(t, e.id, e.created_at, s)) supersededIds.push(e.id);
       if (s?.deleted) missing++;
     });
   }

@@ -99,12 +99,13 @@ export function versionOf(
  * With `write` null only the claim is made: for a write that must see rows another transaction
  * committed while the claim waited for its lock (see contact-deleted.ts).
  *
- * The claim loses when the stored state is newer, or is a deletion at least as new, or is as new and
- * came from a later event (versions are times to the second or millisecond: two changes in one
- * tick are told apart by the order they arrived in, so a retried older one does not win again; the
- * same event replayed does): false, nothing is written, and the change is to be skipped. A change
- * without a version is applied unless the stored state is a deletion (and leaves the stored version
- * alone).
+ * The claim loses when the stored state is newer, or is a deletion at least as new, or is a change
+ * as new that came from a later event while this one is not a deletion (versions are times to the
+ * second or millisecond: two changes in one tick are told apart by the order they arrived in, so a
+ * retried older one does not win again; the same event replayed does): false, nothing is written,
+ * and the change is to be skipped. A change without a version is applied unless the stored state is
+ * a deletion (and leaves the stored version alone); a deletion without one is versioned at the
+ * time we received it.
  *
  * One statement, not a claim and then the write: on PGlite every statement costs its one database
  * thread about half a millisecond whatever it does, and two per event were a third of that thread's
@@ -115,7 +116,7 @@ export async function writeIfNewer(
   o: { entity: string; id: number | bigint; version: Date | null; deleted: boolean; eventId: number },
   write: ((won: SQL) => SQL) | null,
 ): Promise<boolean> {
-  if (o.version === null) {
+  if (o.version === null && !o.deleted) {
     // Unordered: applied, unless the object's stored state is a deletion (a change that cannot say
     // it came after it must not bring the object back).
     const alive = sql`not exists (select 1 from entity_versions
@@ -124,16 +125,24 @@ export async function writeIfNewer(
     return rowsOf<{ won: boolean }>(await tx.execute(sql`${w}select ${alive} as won`))[0]?.won === true;
   }
   const w = write ? sql`, w as (${write(sql`exists (select 1 from won)`)})` : sql``;
+  // A deletion that does not say when it happened counts from when we received it: without a
+  // tombstone, an older change arriving later (a dead letter retried) would bring the object back.
+  const version =
+    o.version === null
+      ? sql`(select created_at from events where id = ${o.eventId})`
+      : sql`${o.version.toISOString()}::timestamptz`;
   // A data-modifying CTE runs whether or not it is read, and all of them see one snapshot: `w` reads
-  // the claim's outcome through `won`, never the version row itself.
+  // the claim's outcome through `won`, never the version row itself. A deletion wins a tie with a
+  // change whatever order they arrived in (which workers side by side, or a retry, can reverse).
   const res = await tx.execute(sql`
     with won as (
       insert into entity_versions as v (entity, id, version_at, deleted, event_id)
-      values (${o.entity}, ${dbId(o.id)}, ${o.version.toISOString()}::timestamptz, ${o.deleted}, ${o.eventId})
+      values (${o.entity}, ${dbId(o.id)}, ${version}, ${o.deleted}, ${o.eventId})
       on conflict (entity, id) do update
          set version_at = excluded.version_at, deleted = excluded.deleted, event_id = excluded.event_id
        where v.version_at < excluded.version_at
-          or (v.version_at = excluded.version_at and not v.deleted and v.event_id <= excluded.event_id)
+          or (v.version_at = excluded.version_at and not v.deleted
+              and (excluded.deleted or v.event_id <= excluded.event_id))
       returning 1)${w}
     select exists (select 1 from won) as won`);
   return rowsOf<{ won: boolean }>(res)[0]?.won === true;
