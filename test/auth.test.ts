@@ -797,6 +797,52 @@ describe('people, sessions and tokens', () => {
     assert.equal(audit?.target, `POST /api/dlq/${ev!.id}/retry`);
   });
 
+  test('retrying an event that is not dead is a 409, audited as a refusal like every conflict', async () => {
+    const { user } = await createUser(admin, {
+      email: 'conflict-op@test.example',
+      role: 'operator',
+      password: 'operator-password-12',
+    });
+    const t = await createToken(
+      { actor: 'conflict-op@test.example', ip: null, userId: user.id, role: 'operator' },
+      { name: 'ops', role: 'operator' },
+    );
+    const [ev] = await db
+      .insert(events)
+      .values({
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId: 'auth-test-processed',
+        eventType: 'message.received',
+        fingerprint: 'fp-auth-processed',
+        payload: {},
+        status: 'processed',
+      })
+      .returning({ id: events.id });
+    for (const action of ['retry', 'discard'] as const) {
+      const { POST } =
+        action === 'retry'
+          ? await import('@/app/api/dlq/[id]/retry/route')
+          : await import('@/app/api/dlq/[id]/discard/route');
+      const res = await POST(
+        new Request(`http://app.test/api/dlq/${ev!.id}/${action}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.token}` },
+        }),
+        { params: Promise.resolve({ id: String(ev!.id) }) },
+      );
+      assert.equal(res.status, 409, action);
+      assert.match((await res.json()).error.message, /is processed, not dead/);
+      const [audit] = await db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+      assert.equal(audit?.action, 'request_refused', action);
+      assert.equal(audit?.actor, 'conflict-op@test.example');
+      assert.equal(audit?.code, 'conflict');
+      assert.equal(audit?.target, `POST /api/dlq/${ev!.id}/${action}`);
+    }
+    const [status] = await db.select({ s: events.status }).from(events).where(eq(events.id, ev!.id));
+    assert.equal(status?.s, 'processed', 'nothing changed');
+  });
+
   test('audit filters by user, action and time', async () => {
     const { listAudit } = await import('@/db/queries/audit');
     await insertAudit(db, { actor: 'filter@test.example', ip: null }, 'dlq_discard', '1');

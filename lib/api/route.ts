@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ConflictError } from '@/db/errors';
 import { insertAudit } from '@/db/queries/audit';
 import { authenticate, type Principal, requireRole } from '@/lib/auth/require';
 import type { Role } from '@/lib/auth/roles';
@@ -41,19 +42,16 @@ export function authed<P = Record<string, string>>(
       // A change the caller's role or the state does not allow is audited (the last admin's
       // demotion, say); invalid input is only answered (it changes nothing, and auditing it would
       // let any caller flood the audit log).
-      if (
-        who &&
-        err instanceof AppError &&
-        AUDITED_REFUSALS.has(err.code) &&
-        !SAFE_METHODS.has(request.method)
-      )
-        await auditRefusal(who, request, err);
+      // (db/ throws its own ConflictError for a row in the wrong state: a dead letter no longer dead.)
+      const refusal = err instanceof AppError || err instanceof ConflictError ? err : null;
+      if (who && refusal && AUDITED_REFUSALS.has(refusal.code) && !SAFE_METHODS.has(request.method))
+        await auditRefusal(who, request, refusal);
       return toResponse(err);
     }
   };
 }
 
-async function auditRefusal(who: Caller, request: Request, err: AppError) {
+async function auditRefusal(who: Caller, request: Request, err: { code: string }) {
   const target = `${request.method} ${new URL(request.url).pathname}`.slice(0, 300);
   try {
     await insertAudit(await getDb(), who, 'request_refused', target, null, {
