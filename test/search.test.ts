@@ -196,6 +196,7 @@ test('the API takes text of 3+ characters, and path and value only together', ()
   ]);
   assert.deepEqual(pathDocuments('a', '1e400'), ['{"a":"1e400"}', '{"a":1e400}']);
   assert.deepEqual(pathDocuments('a', '0x10'), ['{"a":"0x10"}'], 'not a JSON number');
+  assert.deepEqual(pathDocuments('a', '1e10000'), ['{"a":"1e10000"}'], 'past numeric: text only');
 });
 
 describe('a path search for a number past 2^53', () => {
@@ -215,5 +216,8 @@ describe('a path search for a number past 2^53', () => {
     while ((await indexReceiptBodies(db.db, 50)) > 0);
     assert.deepEqual(await search({ path: 'data.contact.id', value: '9007199254740993' }), ['big-exact']);
     assert.deepEqual(await search({ path: 'data.contact.id', value: '1e400' }), []);
+    // Past numeric's range: matched as text, not a failed cast.
+    assert.deepEqual(await search({ path: 'data.contact.id', value: '1e1000000' }), []);
+    assert.deepEqual(await search({ path: 'data.contact.id', value: '-1e-1000000' }), []);
   });
 });

@@ -37,8 +37,11 @@ export function pathDocuments(path: string, value: string): string[] {
   return docs;
 }
 
-/** A JSON number, boolean or null, as its text (what `value=` also matches typed). */
-const JSON_LITERAL = /^(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)$/;
+/**
+ * A JSON number, boolean or null, as its text (what `value=` also matches typed). An exponent of 5+
+ * digits is past what Postgres's numeric holds (the cast failed, a 500): such a value is text only.
+ */
+const JSON_LITERAL = /^(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,4})?|true|false|null)$/;
 
 function conditions(f: ContentFilter): SQL[] {
   const out: SQL[] = [];
