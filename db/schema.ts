@@ -368,42 +368,62 @@ export const latencyRollups = pgTable(
 );
 
 // Example handler targets. Keys are SkyLight's ids so that re-running a handler is an upsert.
-export const contacts = pgTable('contacts', {
-  id: bigint('id', { mode: 'number' }).primaryKey(),
-  name: text('name'),
-  email: text('email'),
-  phone: text('phone'),
-  channel: text('channel'),
-  status: text('status'),
-  tags: jsonb('tags').$type<string[]>(),
-  data: jsonb('data').notNull(),
-  sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
-  updatedAt: tsz('updated_at').notNull().defaultNow(),
-});
+/**
+ * The handlers' objects (contacts, messages, bookings) and their versions are per source: two
+ * accounts of one provider number their contacts independently, and one's contact 42 is not the
+ * other's.
+ */
+export const contacts = pgTable(
+  'contacts',
+  {
+    source: text('source').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull(),
+    name: text('name'),
+    email: text('email'),
+    phone: text('phone'),
+    channel: text('channel'),
+    status: text('status'),
+    tags: jsonb('tags').$type<string[]>(),
+    data: jsonb('data').notNull(),
+    sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
+    updatedAt: tsz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.id] })],
+);
 
-export const messages = pgTable('messages', {
-  id: bigint('id', { mode: 'number' }).primaryKey(),
-  contactId: bigint('contact_id', { mode: 'number' }),
-  direction: text('direction'),
-  channel: text('channel'),
-  content: text('content'),
-  status: text('status'),
-  data: jsonb('data').notNull(),
-  sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
-  createdAt: tsz('created_at').notNull().defaultNow(),
-});
+export const messages = pgTable(
+  'messages',
+  {
+    source: text('source').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull(),
+    contactId: bigint('contact_id', { mode: 'number' }),
+    direction: text('direction'),
+    channel: text('channel'),
+    content: text('content'),
+    status: text('status'),
+    data: jsonb('data').notNull(),
+    sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
+    createdAt: tsz('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.id] })],
+);
 
-export const bookings = pgTable('bookings', {
-  id: bigint('id', { mode: 'number' }).primaryKey(),
-  contactId: bigint('contact_id', { mode: 'number' }),
-  title: text('title'),
-  startsAt: tsz('starts_at'),
-  endsAt: tsz('ends_at'),
-  status: text('status'),
-  data: jsonb('data').notNull(),
-  sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
-  updatedAt: tsz('updated_at').notNull().defaultNow(),
-});
+export const bookings = pgTable(
+  'bookings',
+  {
+    source: text('source').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull(),
+    contactId: bigint('contact_id', { mode: 'number' }),
+    title: text('title'),
+    startsAt: tsz('starts_at'),
+    endsAt: tsz('ends_at'),
+    status: text('status'),
+    data: jsonb('data').notNull(),
+    sourceEventId: bigint('source_event_id', { mode: 'number' }).notNull(),
+    updatedAt: tsz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.id] })],
+);
 
 /**
  * The version of each object the handlers keep (contacts, bookings): the provider's `updated_at` (or
@@ -414,13 +434,14 @@ export const bookings = pgTable('bookings', {
 export const entityVersions = pgTable(
   'entity_versions',
   {
+    source: text('source').notNull(),
     entity: text('entity').notNull(),
     id: bigint('id', { mode: 'number' }).notNull(),
     versionAt: tsz('version_at').notNull(),
     deleted: boolean('deleted').notNull().default(false),
     eventId: bigint('event_id', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.entity, t.id] })],
+  (t) => [primaryKey({ columns: [t.source, t.entity, t.id] })],
 );
 
 /** Handler side effects, one row per (event, handler): proves exactly-once in tests and audits. */

@@ -39,9 +39,14 @@ async function dead(
 }
 
 async function stored(entity: string, objectId: number, hour: number, deleted = false) {
-  await db.db
-    .insert(entityVersions)
-    .values({ entity, id: objectId, versionAt: new Date(t(hour)), deleted, eventId: 1 });
+  await db.db.insert(entityVersions).values({
+    source: 'skylightchat',
+    entity,
+    id: objectId,
+    versionAt: new Date(t(hour)),
+    deleted,
+    eventId: 1,
+  });
 }
 
 before(async () => {

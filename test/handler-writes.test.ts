@@ -20,9 +20,21 @@ after(async () => {
 
 let nextEventId = 1;
 /** Runs one event's handler in its own transaction, as the worker does; returns the apply's result. */
-async function apply(eventType: string, data: Record<string, unknown>, providerTs: Date | null = null) {
+async function apply(
+  eventType: string,
+  data: Record<string, unknown>,
+  providerTs: Date | null = null,
+  source = 'skylightchat',
+) {
   const { handler } = handlerFor('skylight', eventType);
-  const event = { id: nextEventId++, deliveryId: `d-${nextEventId}`, eventType, data, providerTs };
+  const event = {
+    id: nextEventId++,
+    source,
+    deliveryId: `d-${nextEventId}`,
+    eventType,
+    data,
+    providerTs,
+  };
   const value = handler.parse(data);
   return db.prepared.transaction((tx) => handler.apply(tx, value, event));
 }
@@ -114,6 +126,7 @@ test('a deletion whose claim waited for the contact being created deletes it', {
   const data = { contact: { id, name: 'new', created_at: at(1) } };
   const event = {
     id: nextEventId++,
+    source: 'skylightchat',
     deliveryId: `d-${nextEventId}`,
     eventType: 'contact.created',
     data,
@@ -187,4 +200,41 @@ test('booking.created writes every column; a newer one replaces it, an older one
   assert.equal(moved?.title, 'Moved');
   assert.equal(moved?.starts_at, null);
   assert.equal(moved?.data_title, 'Moved');
+});
+
+test("two accounts (sources) of one provider keep their own contact 42: one's deletion or newer change is not the other's", async () => {
+  const id = uniqueId();
+  const second = 'second-account';
+  assert.equal(
+    await apply('contact.created', { contact: { id, name: 'Ada', created_at: at(1) } }),
+    'applied',
+  );
+  assert.equal(
+    await apply('contact.created', { contact: { id, name: 'Bob', created_at: at(1) } }, null, second),
+    'applied',
+  );
+  assert.equal(await apply('contact.deleted', { contact: { id, deleted_at: at(5) } }), 'applied');
+  // The other account's contact with the same number lives on, and changes at older times apply.
+  assert.equal(
+    await apply('contact.updated', { contact: { id, name: 'Bob2', updated_at: at(3) } }, null, second),
+    'applied',
+  );
+  const rows = rowsOf<{ source: string; name: string }>(
+    await db.db.execute(sql`select source, name from contacts where id = ${id} order by source`),
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.source, r.name]),
+    [[second, 'Bob2']],
+  );
+  const versions = rowsOf<{ source: string; deleted: boolean }>(
+    await db.db.execute(sql`select source, deleted from entity_versions where entity = 'contact' and id = ${id}
+      order by source`),
+  );
+  assert.deepEqual(
+    versions.map((v) => [v.source, v.deleted]),
+    [
+      [second, false],
+      ['skylightchat', true],
+    ],
+  );
 });

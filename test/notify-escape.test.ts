@@ -36,7 +36,14 @@ const ESCAPED =
 
 async function notifyFor(eventType: string, data: Record<string, unknown>) {
   const { handler } = handlerFor('skylight', eventType);
-  const event = { id: 1, deliveryId: 'dlv-escape-1', eventType, data, providerTs: null };
+  const event = {
+    id: 1,
+    source: 'skylightchat',
+    deliveryId: 'dlv-escape-1',
+    eventType,
+    data,
+    providerTs: null,
+  };
   const before = posted.length;
   await handler.notify!(handler.parse(data), event, { notifyUrl: url });
   assert.equal(posted.length, before + 1);

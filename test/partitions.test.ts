@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { type Db, rowsOf } from '@/db/client';
-import { PGliteThread } from '@/db/pglite-thread';
 import { type IngestItem, ingestBatch, insertAckTimes } from '@/db/queries/ingest';
 import { pruneOld } from '@/db/queries/maintenance';
 import { ensureDayPartitions, listPartitions } from '@/db/queries/partitions';
 import { indexReceiptBodies } from '@/db/queries/search';
 import { openTestDb, type TestDb } from './helpers/db';
+import { databaseBefore } from './helpers/db-before';
 
 const DAY = 86_400_000;
 const ymd = (t: number) => new Date(t).toISOString().slice(0, 10).replaceAll('-', '');
@@ -258,58 +251,8 @@ test('while a receipt write is open, days are made without waiting for it, and a
   }
 });
 
-/**
- * A database migrated through 0017 (a copy of the migrations folder whose journal stops there), on
- * the server the suite runs against (Postgres when TEST_DATABASE_URL is set), and the step to 0018.
- */
-async function databaseAt0017() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'migrations-'));
-  cpSync(path.join(process.cwd(), 'db', 'migrations'), dir, { recursive: true });
-  const journalFile = path.join(dir, 'meta', '_journal.json');
-  const full = readFileSync(journalFile, 'utf8');
-  const journal = JSON.parse(full);
-  journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0018');
-  writeFileSync(journalFile, JSON.stringify(journal));
-  const admin = process.env.TEST_DATABASE_URL;
-  let d: Db;
-  let migrateTo: () => Promise<void>;
-  let close: () => Promise<void>;
-  if (admin) {
-    const name = `t_upgrade_${Math.random().toString(36).slice(2, 10)}`;
-    const a = postgres(admin, { max: 1, onnotice: () => {} });
-    await a.unsafe(`create database ${name}`);
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    const client = postgres(url.toString(), { max: 1, onnotice: () => {} });
-    d = drizzlePostgres(client) as unknown as Db;
-    migrateTo = () => migratePostgres(d as never, { migrationsFolder: dir });
-    close = async () => {
-      await client.end();
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
-    };
-  } else {
-    const client = await PGliteThread.open('memory://');
-    d = drizzle(client.asPGlite()) as unknown as Db;
-    migrateTo = () => migrate(d as never, { migrationsFolder: dir });
-    close = () => client.close();
-  }
-  await migrateTo();
-  return {
-    db: d,
-    async upgrade() {
-      writeFileSync(journalFile, full);
-      await migrateTo();
-    },
-    async close() {
-      await close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 test('upgrading a database with receipts keeps every receipt, its id sequence and its ack times, and prunes the old table by row until its range expires', async () => {
-  const old = await databaseAt0017();
+  const old = await databaseBefore('0018');
   const d = old.db;
   try {
     await d.execute(sql`

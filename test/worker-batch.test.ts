@@ -239,9 +239,14 @@ describe('worker batches: exactly once', () => {
     const people = Array.from({ length: 8 }, (_, k) => ({ id: 7_200_000 + k, name: `K${k}` }));
     const ids = await queueContacts(db, people);
     // The fifth contact's row is locked by another session: the batch applies four events, then waits.
-    await db.db
-      .insert(contacts)
-      .values({ id: people[4]!.id, name: 'old', data: {}, sourceEventId: ids[4]!, updatedAt: new Date(0) });
+    await db.db.insert(contacts).values({
+      source: 'skylightchat',
+      id: people[4]!.id,
+      name: 'old',
+      data: {},
+      sourceEventId: ids[4]!,
+      updatedAt: new Date(0),
+    });
     const holder = postgres(db.url!, { max: 1, onnotice: () => {} });
     let release!: () => void;
     const held = new Promise<void>((r) => {

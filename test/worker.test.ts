@@ -246,7 +246,14 @@ describe('leases and idempotency', () => {
 
   test('handlers are idempotent when re-run', async () => {
     const id = uniqueId();
-    const ev = { id: 1, deliveryId: 'x', eventType: 'contact.created', data: {}, providerTs: null };
+    const ev = {
+      id: 1,
+      source: 'skylightchat',
+      deliveryId: 'x',
+      eventType: 'contact.created',
+      data: {},
+      providerTs: null,
+    };
     const value = contactUpsert.parse({ contact: { id, name: 'Once', tags: ['a'] } });
     await db.db.transaction((tx) => contactUpsert.apply(tx, value, ev));
     await db.db.transaction((tx) => contactUpsert.apply(tx, value, ev));

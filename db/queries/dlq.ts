@@ -112,6 +112,7 @@ export async function* iterateDeadLetterPayloads(db: Queryable, f: DlqFilter, pa
     const rows = await db
       .select({
         id: events.id,
+        source: events.source,
         provider: events.provider,
         event_type: events.eventType,
         delivery_id: events.deliveryId,
@@ -130,28 +131,29 @@ export async function* iterateDeadLetterPayloads(db: Queryable, f: DlqFilter, pa
   }
 }
 
-/** The stored version of each object asked for (entity_versions), keyed `entity:id`. */
+/** The stored version of each object asked for (entity_versions), keyed by versionKey. */
 export type StoredVersion = { versionAt: Date; deleted: boolean; eventId: number };
 
-export async function storedVersions(
-  db: Queryable,
-  keys: { entity: string; id: number | bigint }[],
-): Promise<Map<string, StoredVersion>> {
+type ObjectKey = { source: string; entity: string; id: number | bigint | string };
+export const versionKey = (k: ObjectKey) => `${k.source}:${k.entity}:${String(k.id)}`;
+
+export async function storedVersions(db: Queryable, keys: ObjectKey[]): Promise<Map<string, StoredVersion>> {
   const out = new Map<string, StoredVersion>();
   if (keys.length === 0) return out;
-  const tuples = keys.map((k) => sql`(${k.entity}, ${String(k.id)}::bigint)`);
+  const tuples = keys.map((k) => sql`(${k.source}, ${k.entity}, ${String(k.id)}::bigint)`);
   const rows = rowsOf<{
+    source: string;
     entity: string;
     id: string;
     version_at: string | Date;
     deleted: boolean;
     event_id: string | number;
   }>(
-    await db.execute(sql`select entity, id::text as id, version_at, deleted, event_id from entity_versions
-      where (entity, id) in (${sql.join(tuples, sql`, `)})`),
+    await db.execute(sql`select source, entity, id::text as id, version_at, deleted, event_id
+      from entity_versions where (source, entity, id) in (${sql.join(tuples, sql`, `)})`),
   );
   for (const r of rows) {
-    out.set(`${r.entity}:${r.id}`, {
+    out.set(versionKey(r), {
       versionAt: new Date(r.version_at),
       deleted: r.deleted,
       eventId: Number(r.event_id),

@@ -4,6 +4,7 @@ import { type AttemptResult, attempts, eventHistory, events } from '../schema';
 
 export type ClaimedEvent = {
   id: number;
+  source: string;
   provider: string;
   deliveryId: string;
   eventType: string;
@@ -41,10 +42,11 @@ export async function claimEvents(
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
-    returning e.id, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts,
+    returning e.id, e.source, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts,
       e.attempts, e.interruptions`);
   return rowsOf<{
     id: number | string;
+    source: string;
     provider: string;
     delivery_id: string;
     event_type: string;
@@ -54,6 +56,7 @@ export async function claimEvents(
     interruptions: number;
   }>(res).map((r) => ({
     id: Number(r.id),
+    source: r.source,
     provider: r.provider,
     deliveryId: r.delivery_id,
     eventType: r.event_type,

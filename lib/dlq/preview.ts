@@ -6,6 +6,7 @@ import {
   retryDeadLetters,
   type StoredVersion,
   storedVersions,
+  versionKey,
 } from '@/db/queries/dlq';
 import { handlerFor } from '@/lib/worker/handlers';
 import type { VersionTarget } from '@/lib/worker/handlers/types';
@@ -35,6 +36,7 @@ const ERROR_KEY_CHARS = 160;
  */
 function targetOf(e: {
   id: number;
+  source: string;
   provider: string;
   event_type: string;
   delivery_id: string;
@@ -45,6 +47,7 @@ function targetOf(e: {
   if (!handler.target) return null;
   const event = {
     id: e.id,
+    source: e.source,
     deliveryId: e.delivery_id,
     eventType: e.event_type,
     data: payloadData(e.payload_text),
@@ -113,7 +116,7 @@ export async function previewRetry(
       if (!newest || e.created_at > newest) newest = e.created_at;
       const t = targets[i];
       if (!t) return;
-      const s = stored.get(`${t.entity}:${String(t.id)}`);
+      const s = stored.get(versionKey(t));
       if (isSuperseded(t, e.id, e.created_at, s)) supersededIds.push(e.id);
       if (s?.deleted) missing++;
     });

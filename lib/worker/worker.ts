@@ -242,6 +242,7 @@ export class Worker {
     const attempt = { eventId: e.id, attempt: e.attempts, worker: this.id, startedAt };
     const event: HandlerEvent = {
       id: e.id,
+      source: e.source,
       deliveryId: e.deliveryId,
       eventType: e.eventType,
       data: {},
@@ -429,8 +430,9 @@ export function lanes<E extends { interruptions: number }>(claimed: E[], free: n
  */
 function writeKey(p: Prepared): string {
   const t = p.handler.target?.(p.value, p.event);
-  if (t) return `${t.entity}:${t.id}`;
-  return p.handler.key?.(p.value) ?? '';
+  if (t) return `${t.source}:${t.entity}:${t.id}`;
+  const key = p.handler.key?.(p.value);
+  return key === undefined ? '' : `${p.event.source}:${key}`;
 }
 
 /**

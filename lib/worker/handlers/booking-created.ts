@@ -24,6 +24,7 @@ const schema = z.looseObject({
 });
 
 const target = (v: z.infer<typeof schema>, event: HandlerEvent): VersionTarget => ({
+  source: event.source,
   entity: 'booking',
   id: v.id,
   version: versionOf(v, ['updated_at', 'created_at'], event),
@@ -51,12 +52,12 @@ export const bookingCreated = defineHandler({
       tx,
       { ...target(b, event), eventId: event.id },
       (won) => sql`
-        insert into bookings (id, contact_id, title, starts_at, ends_at, status, data, source_event_id)
-        select ${dbId(b.id)}::bigint, ${b.contact_id ? dbId(b.contact_id) : null}::bigint, ${b.title ?? null}::text,
+        insert into bookings (source, id, contact_id, title, starts_at, ends_at, status, data, source_event_id)
+        select ${event.source}::text, ${dbId(b.id)}::bigint, ${b.contact_id ? dbId(b.contact_id) : null}::bigint, ${b.title ?? null}::text,
                ${at(b.starts_at)}::timestamptz, ${at(b.ends_at)}::timestamptz, ${b.status ?? null}::text,
                ${exactJsonb(b)}, ${event.id}::bigint
          where ${won}
-        on conflict (id) do update set
+        on conflict (source, id) do update set
           title = excluded.title, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
           status = excluded.status, data = excluded.data, source_event_id = excluded.source_event_id,
           updated_at = now()`,

@@ -14,6 +14,7 @@ import {
 const schema = z.looseObject({ id: providerId });
 
 const target = (v: z.infer<typeof schema>, event: HandlerEvent): VersionTarget => ({
+  source: event.source,
   entity: 'contact',
   id: v.id,
   version: versionOf(v, ['deleted_at'], event),
@@ -32,7 +33,10 @@ export const contactDeleted = defineHandler({
     // that was creating this contact, and a statement sees only rows committed before it began, so a
     // delete inside the claim's statement would miss the new row and leave it behind a deletion.
     const won = await writeIfNewer(tx, { ...target(c, event), eventId: event.id }, null);
-    if (won) await tx.execute(sql`delete from contacts where id = ${dbId(c.id)}::bigint`);
+    if (won)
+      await tx.execute(
+        sql`delete from contacts where source = ${event.source} and id = ${dbId(c.id)}::bigint`,
+      );
     return won ? 'applied' : 'skipped_stale';
   },
 });

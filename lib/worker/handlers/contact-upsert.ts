@@ -23,6 +23,7 @@ const contactSchema = z.looseObject({
 });
 
 const target = (v: z.infer<typeof contactSchema>, event: HandlerEvent): VersionTarget => ({
+  source: event.source,
   entity: 'contact',
   id: v.id,
   version: versionOf(v, ['updated_at', 'created_at'], event),
@@ -43,13 +44,13 @@ export const contactUpsert = defineHandler({
       tx,
       { ...target(c, event), eventId: event.id },
       (won) => sql`
-        insert into contacts (id, name, email, phone, channel, status, tags, data, source_event_id, updated_at)
-        select ${dbId(c.id)}::bigint, ${c.name ?? null}::text, ${c.email ?? null}::text, ${c.phone ?? null}::text,
+        insert into contacts (source, id, name, email, phone, channel, status, tags, data, source_event_id, updated_at)
+        select ${event.source}::text, ${dbId(c.id)}::bigint, ${c.name ?? null}::text, ${c.email ?? null}::text, ${c.phone ?? null}::text,
                ${c.type ?? null}::text, ${c.status ?? null}::text,
                ${c.tags == null ? null : JSON.stringify(c.tags)}::jsonb, ${exactJsonb(c)}, ${event.id}::bigint,
                ${new Date().toISOString()}::timestamptz
          where ${won}
-        on conflict (id) do update set
+        on conflict (source, id) do update set
           name = coalesce(excluded.name, contacts.name),
           email = coalesce(excluded.email, contacts.email),
           phone = coalesce(excluded.phone, contacts.phone),

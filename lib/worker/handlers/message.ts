@@ -54,6 +54,7 @@ export const messageHandler = defineHandler({
     await tx
       .insert(messages)
       .values({
+        source: event.source,
         id: dbId(m.id),
         contactId: m.contactId === null ? null : dbId(m.contactId),
         direction: m.direction,
@@ -63,7 +64,7 @@ export const messageHandler = defineHandler({
         data: exactJsonb(m.raw),
         sourceEventId: event.id,
       })
-      .onConflictDoNothing({ target: messages.id });
+      .onConflictDoNothing({ target: [messages.source, messages.id] });
     return 'applied';
   },
 });

@@ -6,6 +6,8 @@ import { stringifyJson } from '@/lib/json';
 
 export type HandlerEvent = {
   id: number;
+  /** The source it came in on: the handlers' objects are per source (two accounts, two contact 42s). */
+  source: string;
   deliveryId: string;
   eventType: string;
   data: Record<string, unknown>;
@@ -19,7 +21,13 @@ export type HandlerContext = {
 };
 
 /** The object a change is versioned on (entity_versions) and the version of this change. */
-export type VersionTarget = { entity: string; id: number | bigint; version: Date | null; deleted: boolean };
+export type VersionTarget = {
+  source: string;
+  entity: string;
+  id: number | bigint;
+  version: Date | null;
+  deleted: boolean;
+};
 
 /**
  * One event handler. `parse` validates the data (a ZodError is permanent), `notify` does effects
@@ -113,14 +121,14 @@ export function versionOf(
  */
 export async function writeIfNewer(
   tx: Tx,
-  o: { entity: string; id: number | bigint; version: Date | null; deleted: boolean; eventId: number },
+  o: VersionTarget & { eventId: number },
   write: ((won: SQL) => SQL) | null,
 ): Promise<boolean> {
   if (o.version === null && !o.deleted) {
     // Unordered: applied, unless the object's stored state is a deletion (a change that cannot say
     // it came after it must not bring the object back).
     const alive = sql`not exists (select 1 from entity_versions
-      where entity = ${o.entity} and id = ${dbId(o.id)} and deleted)`;
+      where source = ${o.source} and entity = ${o.entity} and id = ${dbId(o.id)} and deleted)`;
     const w = write ? sql`with w as (${write(alive)}) ` : sql``;
     return rowsOf<{ won: boolean }>(await tx.execute(sql`${w}select ${alive} as won`))[0]?.won === true;
   }
@@ -136,9 +144,9 @@ export async function writeIfNewer(
   // change whatever order they arrived in (which workers side by side, or a retry, can reverse).
   const res = await tx.execute(sql`
     with won as (
-      insert into entity_versions as v (entity, id, version_at, deleted, event_id)
-      values (${o.entity}, ${dbId(o.id)}, ${version}, ${o.deleted}, ${o.eventId})
-      on conflict (entity, id) do update
+      insert into entity_versions as v (source, entity, id, version_at, deleted, event_id)
+      values (${o.source}, ${o.entity}, ${dbId(o.id)}, ${version}, ${o.deleted}, ${o.eventId})
+      on conflict (source, entity, id) do update
          set version_at = excluded.version_at, deleted = excluded.deleted, event_id = excluded.event_id
        where v.version_at < excluded.version_at
           or (v.version_at = excluded.version_at and not v.deleted
