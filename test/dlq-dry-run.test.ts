@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { entityVersions, eventHistory, events } from '@/db/schema';
 import { bulkRetry } from '@/lib/dlq/preview';
 import { openTestDb, type TestDb } from './helpers/db';
@@ -170,4 +170,20 @@ test('a retry excluding the superseded re-queues the rest only', async () => {
   const again = await bulkRetry(db.db, {}, { dryRun: true, excludeSuperseded: false }, who);
   assert.equal(again.dry_run, true);
   assert.deepEqual([again.matched, again.superseded], [4, 4]);
+});
+
+test('the preview compares versions to the microsecond, as the handler does', async () => {
+  const at = (us: string) => `2026-11-30T09:00:00.000${us}Z`;
+  await db.db.insert(entityVersions).values({
+    source: 'skylightchat',
+    entity: 'contact',
+    id: 77,
+    versionAt: sql`${at('900')}::timestamptz` as unknown as Date,
+    deleted: false,
+    eventId: 1,
+  });
+  await dead('K-micro-older', 'contact.updated', { contact: { id: 77, updated_at: at('100') } });
+  await dead('K-micro-newer', 'contact.updated', { contact: { id: 77, updated_at: at('950') } });
+  const r = await bulkRetry(db.db, { q: 'K-micro' }, { dryRun: true, excludeSuperseded: false }, who);
+  assert.deepEqual([r.matched, r.dry_run && r.superseded], [2, 1]);
 });

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
 import { handlerFor } from '@/lib/worker/handlers';
+import { epochMicros } from '@/lib/worker/handlers/types';
 import { openTestDb, type TestDb } from './helpers/db';
 import { uniqueId } from './helpers/deliveries';
 
@@ -237,4 +238,29 @@ test("two accounts (sources) of one provider keep their own contact 42: one's de
       ['skylightchat', true],
     ],
   );
+});
+
+test('versions keep the provider microseconds: an older change in the same millisecond is stale', async () => {
+  const id = uniqueId();
+  const t = (us: string) => `2026-03-04T12:00:00.000${us}Z`;
+  assert.equal(
+    await apply('contact.updated', { contact: { id, name: 'newer', updated_at: t('900') } }),
+    'applied',
+  );
+  assert.equal(
+    await apply('contact.updated', { contact: { id, name: 'older', updated_at: t('100') } }),
+    'skipped_stale',
+  );
+  const row = rowsOf<{ name: string; at: string }>(
+    await db.db.execute(sql`select c.name, to_char(v.version_at at time zone 'UTC', 'SS.US') as at
+      from contacts c join entity_versions v on v.source = c.source and v.entity = 'contact' and v.id = c.id
+      where c.id = ${id}`),
+  )[0];
+  assert.deepEqual([row?.name, row?.at], ['newer', '00.000900']);
+});
+
+test('epochMicros reads the fraction the provider wrote, in any zone', () => {
+  assert.equal(epochMicros('1970-01-01T00:00:01.000900Z'), 1_000_900n);
+  assert.equal(epochMicros('1970-01-01T00:00:01Z'), 1_000_000n);
+  assert.equal(epochMicros('1970-01-01T01:00:01.5+01:00'), 1_500_000n);
 });

@@ -118,6 +118,7 @@ export async function* iterateDeadLetterPayloads(db: Queryable, f: DlqFilter, pa
         delivery_id: events.deliveryId,
         last_error: events.lastError,
         created_at: events.createdAt,
+        created_us: sql<string>`(extract(epoch from ${events.createdAt}) * 1000000)::bigint::text`,
         provider_ts: events.providerTs,
         payload_text: sql<string>`${events.payload}::text`,
       })
@@ -132,7 +133,7 @@ export async function* iterateDeadLetterPayloads(db: Queryable, f: DlqFilter, pa
 }
 
 /** The stored version of each object asked for (entity_versions), keyed by versionKey. */
-export type StoredVersion = { versionAt: Date; deleted: boolean; eventId: number };
+export type StoredVersion = { versionMicros: bigint; deleted: boolean; eventId: number };
 
 type ObjectKey = { source: string; entity: string; id: number | bigint | string };
 export const versionKey = (k: ObjectKey) => `${k.source}:${k.entity}:${String(k.id)}`;
@@ -145,16 +146,17 @@ export async function storedVersions(db: Queryable, keys: ObjectKey[]): Promise<
     source: string;
     entity: string;
     id: string;
-    version_at: string | Date;
+    version_us: string;
     deleted: boolean;
     event_id: string | number;
   }>(
-    await db.execute(sql`select source, entity, id::text as id, version_at, deleted, event_id
+    await db.execute(sql`select source, entity, id::text as id, deleted, event_id,
+        (extract(epoch from version_at) * 1000000)::bigint::text as version_us
       from entity_versions where (source, entity, id) in (${sql.join(tuples, sql`, `)})`),
   );
   for (const r of rows) {
     out.set(versionKey(r), {
-      versionAt: new Date(r.version_at),
+      versionMicros: BigInt(r.version_us),
       deleted: r.deleted,
       eventId: Number(r.event_id),
     });

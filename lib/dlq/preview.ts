@@ -9,7 +9,7 @@ import {
   versionKey,
 } from '@/db/queries/dlq';
 import { handlerFor } from '@/lib/worker/handlers';
-import type { VersionTarget } from '@/lib/worker/handlers/types';
+import { epochMicros, type VersionTarget } from '@/lib/worker/handlers/types';
 import { payloadData } from '@/lib/worker/worker';
 
 /** What a bulk retry with this filter would touch: the dry run's answer. */
@@ -61,19 +61,19 @@ function targetOf(e: {
 }
 
 /**
- * Would the handler skip this change? The same comparison as writeIfNewer, read-only (`receivedAt`
- * versions a deletion that has no version of its own).
+ * Would the handler skip this change? The same comparison as writeIfNewer, read-only, to the
+ * microsecond (`receivedMicros` versions a deletion that has no version of its own).
  */
 function isSuperseded(
   t: VersionTarget,
   eventId: number,
-  receivedAt: Date,
+  receivedMicros: bigint,
   stored: StoredVersion | undefined,
 ): boolean {
   if (!stored) return false;
   if (t.version === null && !t.deleted) return stored.deleted;
-  const v = (t.version ?? receivedAt).getTime();
-  const s = stored.versionAt.getTime();
+  const v = t.version === null ? receivedMicros : epochMicros(t.version);
+  const s = stored.versionMicros;
   return !(s < v || (s === v && !stored.deleted && (t.deleted || stored.eventId <= eventId)));
 }
 
@@ -117,7 +117,7 @@ export async function previewRetry(
       const t = targets[i];
       if (!t) return;
       const s = stored.get(versionKey(t));
-      if (isSuperseded(t, e.id, e.created_at, s)) supersededIds.push(e.id);
+      if (isSuperseded(t, e.id, BigInt(e.created_us), s)) supersededIds.push(e.id);
       if (s?.deleted) missing++;
     });
   }

@@ -25,7 +25,8 @@ export type VersionTarget = {
   source: string;
   entity: string;
   id: number | bigint;
-  version: Date | null;
+  /** ISO 8601 text, to the microsecond when the provider gave one (see versionOf). */
+  version: string | null;
   deleted: boolean;
 };
 
@@ -79,23 +80,35 @@ export function exactJsonb(value: unknown) {
   return sql`${stringifyJson(value)}::jsonb`;
 }
 
+/** An ISO 8601 time with its zone, to the microsecond at most: what Postgres reads exactly. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
 /**
  * The version of a change: the object's own time for this state (`updated_at`, or `deleted_at` for
  * a deletion, or `created_at`), else the provider's time for the event. Null: unknown, apply as is.
+ * An ISO time is kept as written, microseconds included (the provider writes six digits; a Date
+ * keeps three, and two changes in one millisecond would tie and be ordered by arrival instead).
  */
 export function versionOf(
   entity: Record<string, unknown>,
   fields: readonly string[],
   event: HandlerEvent,
-): Date | null {
+): string | null {
   for (const f of fields) {
     const v = entity[f];
-    if (typeof v === 'string') {
-      const t = Date.parse(v);
-      if (Number.isFinite(t)) return new Date(t);
-    }
+    if (typeof v !== 'string') continue;
+    const t = Date.parse(v);
+    if (!Number.isFinite(t)) continue;
+    return ISO_TIME.test(v) ? v : new Date(t).toISOString();
   }
-  return event.providerTs;
+  return event.providerTs?.toISOString() ?? null;
+}
+
+/** Microseconds since the epoch of an ISO time (the `versionOf` text), for comparing versions exactly. */
+export function epochMicros(iso: string): bigint {
+  const fraction = /:\d{2}\.(\d{1,6})/.exec(iso)?.[1] ?? '';
+  const wholeSeconds = Math.floor(Date.parse(iso) / 1000);
+  return BigInt(wholeSeconds) * 1_000_000n + BigInt(fraction.padEnd(6, '0') || '0');
 }
 
 /**
@@ -109,8 +122,8 @@ export function versionOf(
  *
  * The claim loses when the stored state is newer, or is a deletion at least as new, or is a change
  * as new that came from a later event while this one is not a deletion (versions are times to the
- * second or millisecond: two changes in one tick are told apart by the order they arrived in, so a
- * retried older one does not win again; the same event replayed does): false, nothing is written,
+ * microsecond at best, often the second: two changes in one tick are told apart by the order they
+ * arrived in, so a retried older one does not win again; the same event replayed does): false, nothing is written,
  * and the change is to be skipped. A change without a version is applied unless the stored state is
  * a deletion (and leaves the stored version alone); a deletion without one is versioned at the
  * time we received it.
@@ -138,7 +151,7 @@ export async function writeIfNewer(
   const version =
     o.version === null
       ? sql`(select created_at from events where id = ${o.eventId})`
-      : sql`${o.version.toISOString()}::timestamptz`;
+      : sql`${o.version}::timestamptz`;
   // A data-modifying CTE runs whether or not it is read, and all of them see one snapshot: `w` reads
   // the claim's outcome through `won`, never the version row itself. A deletion wins a tie with a
   // change whatever order they arrived in (which workers side by side, or a retry, can reverse).
