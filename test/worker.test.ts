@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { rowsOf } from '@/db/client';
 import { getEvent, retryDeadLetter, retryDeadLetters } from '@/db/queries/dlq';
 import { claimEvents, completeEvent } from '@/db/queries/queue';
 import { attempts, contacts, effects, events, messages } from '@/db/schema';
@@ -512,6 +513,38 @@ describe('a worker of its own: the database briefly gone, a stop past its grace'
       await until('the worker resumed', async () => w.status === 'running' || undefined);
     } finally {
       clearInterval(sampler);
+      await w.stop();
+    }
+  });
+
+  test("a retry is scheduled by the database's clock, not a worker host's that runs behind it", async () => {
+    const w = new Worker(async () => db.prepared, {
+      concurrency: 1,
+      maxAttempts: 5,
+      backoffMs: 60_000,
+      pollMs: 50,
+      id: 'clock-behind',
+      context: () => ({ notifyUrl: url }),
+    });
+    sink.state.status = 503;
+    const id = await queueInbound();
+    const realNow = Date.now;
+    Date.now = () => realNow() - 10 * 60_000;
+    w.start();
+    try {
+      await until('the failure recorded', async () => {
+        const [row] = await db.db.select().from(events).where(eq(events.id, id));
+        return row && row.attempts >= 1 && row.status === 'pending' ? row : undefined;
+      });
+      const [due] = rowsOf<{ in_s: number; attempts: number }>(
+        await db.db.execute(sql`select extract(epoch from next_attempt_at - now())::float8 as in_s, attempts
+          from events where id = ${id}`),
+      );
+      assert.equal(due?.attempts, 1, 'not retried at once');
+      // 30 to 60 s (half the delay is jitter); a clock 10 min behind made it 9 min overdue.
+      assert.ok(due!.in_s > 25, `the retry is 30-60 s away by the database clock, got ${due!.in_s} s`);
+    } finally {
+      Date.now = realNow;
       await w.stop();
     }
   });

@@ -179,22 +179,26 @@ export async function completeEvents(
   return Number(rowsOf<{ n: number }>(res)[0]?.n ?? 0);
 }
 
-/** Schedules a retry (retryAt) or dead-letters (retryAt null). False: lease lost meanwhile. */
+/**
+ * Schedules a retry `retryInMs` from now (the database's now: the claim compares with it, and a
+ * worker host's clock behind it would make every retry due at once) or dead-letters (null). False:
+ * lease lost meanwhile.
+ */
 export async function failEvent(
   db: Queryable,
   a: AttemptRecord & { result: 'transient' | 'permanent'; error: string },
-  retryAt: Date | null,
+  retryInMs: number | null,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     if (!(await holdsLease(tx, a.eventId, a.worker))) return false;
     await tx
       .update(events)
       .set(
-        retryAt
+        retryInMs !== null
           ? {
               status: 'pending',
               retried: true,
-              nextAttemptAt: retryAt,
+              nextAttemptAt: sql`now() + make_interval(secs => ${retryInMs / 1000})`,
               lockedBy: null,
               lockedUntil: null,
               lastError: a.error,
@@ -203,7 +207,7 @@ export async function failEvent(
       )
       .where(eq(events.id, a.eventId));
     await recordAttempt(tx, a);
-    if (!retryAt) {
+    if (retryInMs === null) {
       const detail =
         a.result === 'permanent' ? 'permanent error' : `transient errors, ${a.attempt} attempts used`;
       await tx.insert(eventHistory).values({ eventId: a.eventId, kind: 'dead_lettered', detail });

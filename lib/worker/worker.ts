@@ -377,15 +377,20 @@ export class Worker {
           return;
         }
         const exhausted = e.attempts >= this.opts.maxAttempts;
-        const retryAt =
-          kind === 'transient' && !exhausted
-            ? new Date(Date.now() + backoffMs(e.attempts, this.opts.backoffMs))
-            : null;
+        const retryInMs =
+          kind === 'transient' && !exhausted ? backoffMs(e.attempts, this.opts.backoffMs) : null;
         // Written once whatever the retries: it holds the lease, and a write that did commit ended it.
-        const held = await failEvent(db, { ...attempt, durationMs, result: kind, error }, retryAt);
+        const held = await failEvent(db, { ...attempt, durationMs, result: kind, error }, retryInMs);
         log.warn(
-          { event_id: e.id, event_type: e.eventType, attempt: e.attempts, kind, error, retry_at: retryAt },
-          held && !retryAt ? 'handler failed: dead letter' : 'handler failed',
+          {
+            event_id: e.id,
+            event_type: e.eventType,
+            attempt: e.attempts,
+            kind,
+            error,
+            retry_in_ms: retryInMs,
+          },
+          held && retryInMs === null ? 'handler failed: dead letter' : 'handler failed',
         );
         return;
       } catch (writeErr) {
