@@ -588,3 +588,108 @@ describe('a worker of its own: the database briefly gone, a stop past its grace'
     sink.state.delayMs = 0;
   });
 });
+
+describe('an event that kills its worker every time', () => {
+  let db: TestDb;
+  let url: string;
+  let onPoison = () => {};
+  // The downstream: the poison message's notification is never answered, as if the process died
+  // sending it; every other one is.
+  const sink = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      if (body.includes('poison')) onPoison();
+      else res.writeHead(200).end();
+    });
+  });
+  before(async () => {
+    db = await openTestDb();
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
+  });
+  after(async () => {
+    sink.closeAllConnections();
+    sink.close();
+    await db.close();
+  });
+
+  test('is dead-lettered after MAX_INTERRUPTIONS crashes, and the events claimed beside it are processed', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      const content = i === 5 ? 'poison' : `innocent-${i}`;
+      const [ev] = await db.db
+        .insert(events)
+        .values({
+          source: 'skylightchat',
+          provider: 'skylight',
+          deliveryId: `crash-${uniqueId()}`,
+          eventType: 'message.received',
+          payload: {
+            event: 'message.received',
+            data: {
+              message: { id: uniqueId(), direction: 'inbound', content },
+              contact: { id: 5, name: 'A' },
+            },
+          },
+        })
+        .returning({ id: events.id });
+      ids.push(ev!.id);
+    }
+    let crashes = 0;
+    const processes: Worker[] = [];
+    // One process after another: each "dies" when the poison runs (its database calls never return,
+    // as after a SIGKILL), and a new one starts with a new id.
+    const startProcess = () => {
+      let dead = false;
+      const w = new Worker(async () => (dead ? new Promise<never>(() => {}) : db.prepared), {
+        concurrency: 1,
+        batchSize: 16,
+        maxAttempts: 5,
+        backoffMs: 10,
+        pollMs: 20,
+        leaseMs: 400,
+        id: `process-${crashes}`,
+        context: () => ({ notifyUrl: url }),
+      });
+      onPoison = () => {
+        if (dead) return;
+        dead = true;
+        crashes++;
+        setImmediate(startProcess);
+      };
+      w.start();
+      processes.push(w);
+    };
+    startProcess();
+    const rows = await until(
+      'every event processed or dead',
+      async () => {
+        const r = await db.db.select().from(events).where(inArray(events.id, ids));
+        return r.every((e) => e.status === 'processed' || e.status === 'dead') ? r : undefined;
+      },
+      30_000,
+    ).finally(async () => {
+      const live = processes.pop();
+      // A "dead" one's stop never ends (its database never answers): its loop ends, which is enough.
+      for (const w of processes) void w.stop(0);
+      await live?.stop();
+    });
+    const poison = rows.find((e) => e.id === ids[5])!;
+    assert.equal(poison.status, 'dead');
+    assert.match(poison.lastError ?? '', /interrupted 5 times/);
+    assert.equal(crashes, 5, 'each crash was the poison running');
+    const innocents = rows.filter((e) => e.id !== ids[5]);
+    assert.deepEqual(
+      innocents.filter((e) => e.status !== 'processed').map((e) => [e.id, e.status, e.interruptions]),
+      [],
+      'no other event was dead-lettered for the crashes',
+    );
+    assert.ok(
+      innocents.every((e) => e.interruptions <= 1),
+      'only the first crash caught the events beside it',
+    );
+  });
+});

@@ -22,6 +22,10 @@ export type ClaimedEvent = {
  * pending row starts an attempt; taking a 'processing' row back means the claim before ended without
  * a result (the worker died or the lease ran out): that counts as an interruption, not an attempt,
  * so a crash costs no event one of its WORKER_MAX_ATTEMPTS however many events the worker held.
+ *
+ * Such an event, or one interrupted before, is claimed alone: it may be what kills its worker, and
+ * events claimed with it would be interrupted with it at every crash, until MAX_INTERRUPTIONS
+ * dead-lettered them too without their handler ever running. Alone, only it is.
  */
 export async function claimEvents(
   db: Queryable,
@@ -37,11 +41,15 @@ export async function claimEvents(
            locked_until = now() + make_interval(secs => ${leaseMs / 1000}),
            next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
      where e.id in (
-       select id from events
-        where status in ('pending', 'processing') and next_attempt_at <= now()
-        order by next_attempt_at
-        limit ${limit}
-        for update skip locked)
+       with due as (
+         select id, next_attempt_at, status = 'processing' or interruptions > 0 as suspect from events
+          where status in ('pending', 'processing') and next_attempt_at <= now()
+          order by next_attempt_at
+          limit ${limit}
+          for update skip locked)
+       select id from due where not exists (select 1 from due where suspect)
+       union all
+       (select id from due where suspect order by next_attempt_at, id limit 1))
     returning e.id, e.source, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts,
       e.attempts, e.interruptions`);
   return rowsOf<{

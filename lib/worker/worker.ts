@@ -91,6 +91,8 @@ export class Worker {
   private wakePending = false;
   /** The last claim took all it asked for: more may be due. */
   private lastClaimFull = false;
+  /** An event claimed alone (see claimEvents) while it runs: nothing else is claimed meanwhile. */
+  private alone: Promise<void> | null = null;
   private loopDone: Promise<void> | null = null;
   processed = 0;
 
@@ -167,6 +169,10 @@ export class Worker {
   private async loop() {
     let errorDelay = 0;
     while (this.state === 'running' || this.state === 'paused') {
+      if (this.alone) {
+        await this.sleep(this.pollMs);
+        continue;
+      }
       const free = this.opts.concurrency - this.active.size;
       // Claim in batches: while others still run, wait until half the slots are free, so one claim
       // query serves several events instead of one query per finished event.
@@ -196,6 +202,11 @@ export class Worker {
           await this.sleep(errorDelay);
           continue;
         }
+        const suspect = claimed.length === 1 && claimed[0]!.interruptions > 0 ? claimed[0]! : null;
+        if (suspect) {
+          this.runAlone(suspect);
+          continue;
+        }
         for (const lane of lanes(claimed, free)) {
           const n = this.batches++;
           const ids = lane.flat().map((e) => e.id);
@@ -216,6 +227,28 @@ export class Worker {
       // A full claim means more may be due: go again at once; otherwise wait for a nudge or the poll.
       if (claimed.length === 0 || claimed.length < free * this.batchSize) await this.sleep(this.pollMs);
     }
+  }
+
+  /**
+   * An event whose claims ended without a result before (a crash, a lease run out) runs with nothing
+   * else of this worker's in flight: if it is what stops the process, it stops no other event, and
+   * only it comes closer to MAX_INTERRUPTIONS.
+   */
+  private runAlone(e: ClaimedEvent) {
+    const n = this.batches++;
+    this.held.add(e.id);
+    const others = Promise.allSettled([...this.active.values()]);
+    const run = (async () => {
+      await others;
+      if (!this.abandoned) await this.runBatch([e]);
+    })().finally(() => {
+      this.held.delete(e.id);
+      this.active.delete(n);
+      this.alone = null;
+      this.poke();
+    });
+    this.alone = run;
+    this.active.set(n, run);
   }
 
   private sleep(ms: number) {
@@ -413,17 +446,14 @@ export class Worker {
 /**
  * Claimed events spread over the free slots, one lane each, a lane's batches run one after another:
  * four events on four free slots run one per transaction as before batching, 64 run as four batches
- * of 16. An event whose last claim was interrupted is a batch of its own, so if it is what kills the
- * worker, the next crash interrupts no batch with it.
+ * of 16. (An interrupted event never comes here: it is claimed and run alone, see runAlone.)
  */
-export function lanes<E extends { interruptions: number }>(claimed: E[], free: number): E[][][] {
-  const alone = claimed.filter((e) => e.interruptions > 0).map((e) => [e]);
-  const rest = claimed.filter((e) => e.interruptions === 0);
+export function lanes<E>(claimed: E[], free: number): E[][][] {
   const slots = Math.max(1, Math.min(free, claimed.length));
   // Never larger than the claim gave each slot (free × WORKER_BATCH_SIZE events over free slots).
-  const per = Math.max(1, Math.ceil(rest.length / slots));
-  const batches = [...alone];
-  for (let k = 0; k < rest.length; k += per) batches.push(rest.slice(k, k + per));
+  const per = Math.max(1, Math.ceil(claimed.length / slots));
+  const batches: E[][] = [];
+  for (let k = 0; k < claimed.length; k += per) batches.push(claimed.slice(k, k + per));
   const out: E[][][] = Array.from({ length: Math.min(slots, batches.length) }, () => []);
   for (const [i, b] of batches.entries()) out[i % out.length]!.push(b);
   return out;
