@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { eq, inArray, sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { rowsOf } from '@/db/client';
 import { getEvent, retryDeadLetter, retryDeadLetters } from '@/db/queries/dlq';
 import { claimEvents, completeEvent } from '@/db/queries/queue';
@@ -297,6 +298,65 @@ describe('leases and idempotency', () => {
     assert.equal(e!.status, 'pending');
     assert.equal(e!.lockedBy, null);
     assert.equal(e!.attempts, 0);
+  });
+});
+
+describe('a stop past its grace, with a batch still holding its rows', () => {
+  let db: TestDb;
+  before(async () => {
+    db = await openTestDb();
+  });
+  after(() => db.close());
+
+  test('gives back the events it can at once and skips the row the batch has locked', {
+    skip: !process.env.TEST_DATABASE_URL && 'a second session holding a row lock needs Postgres',
+  }, async () => {
+    const queued = await db.db
+      .insert(events)
+      .values(
+        [1, 2].map(() => ({
+          source: 'skylightchat',
+          provider: 'skylight',
+          deliveryId: `release-${uniqueId()}`,
+          eventType: 'message.received',
+          payload: {},
+        })),
+      )
+      .returning({ id: events.id });
+    const ids = queued.map((e) => e.id);
+    const claimed = await claimEvents(db.db, 'worker-r', 2, 60_000);
+    assert.deepEqual(claimed.map((e) => e.id).sort(), [...ids].sort());
+    // The batch of the first event is still in its transaction (it locks its leases first).
+    const batch = postgres(db.url!, { max: 1, onnotice: () => {} });
+    const stopWorker = postgres(db.url!, { max: 1, onnotice: () => {}, connection: { lock_timeout: 1000 } });
+    let finish!: () => void;
+    const open = new Promise<void>((r) => {
+      finish = r;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const running = batch.begin(async (tx) => {
+      await tx`select 1 from events where id = ${ids[0]!} for update`;
+      locked();
+      await open;
+    });
+    try {
+      await isLocked;
+      const { releaseEvents } = await import('@/db/queries/queue');
+      const { drizzle } = await import('drizzle-orm/postgres-js');
+      await releaseEvents(drizzle(stopWorker) as never, 'worker-r', ids);
+      const rows = await db.db.select().from(events).where(inArray(events.id, ids));
+      const byId = new Map(rows.map((e) => [e.id, e.status]));
+      assert.equal(byId.get(ids[1]!), 'pending', 'the other event is given back');
+      assert.equal(byId.get(ids[0]!), 'processing', 'the locked one is left to its batch or its lease');
+    } finally {
+      finish();
+      await running;
+      await batch.end();
+      await stopWorker.end();
+    }
   });
 });
 

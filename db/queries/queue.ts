@@ -224,16 +224,24 @@ export async function failEvent(
   });
 }
 
-/** Gives back events this worker holds (clean shutdown), so others can take them at once. */
+/**
+ * Gives back events this worker holds (clean shutdown), so others can take them at once. A row a
+ * batch of this worker still has locked (it outlived the stop's grace) is skipped, not waited for:
+ * waiting ran into the lock timeout and released nothing at all. That batch commits it, or its lease
+ * expires.
+ */
 export async function releaseEvents(db: Queryable, worker: string, ids: number[]) {
   if (ids.length === 0) return;
   await db.execute(sql`
     update events set status = 'pending', next_attempt_at = now(), locked_by = null, locked_until = null,
            attempts = greatest(attempts - 1, 0)
-     where locked_by = ${worker} and status = 'processing' and id in (${sql.join(
-       ids.map((id) => sql`${id}`),
-       sql`, `,
-     )})`);
+     where id in (
+       select id from events
+        where locked_by = ${worker} and status = 'processing' and id in (${sql.join(
+          ids.map((id) => sql`${id}`),
+          sql`, `,
+        )})
+        for update skip locked)`);
 }
 
 /** Events waiting now, how long the oldest due one has waited, and dead letters now; of one event type when given. */
