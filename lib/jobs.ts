@@ -26,6 +26,14 @@ type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
  */
 const SEARCH_BATCH = env.DATABASE_URL ? 200 : 50;
 
+/**
+ * Rows the retention job deletes per statement. On PGlite every receipt write waits behind each one:
+ * 5,000 processed events with their attempts and effects took up to 121 ms a statement there, 500 at
+ * most 12 ms, for 428 ms against 375 in all (20,000 events, a scratch timing), and a run still
+ * deletes hundreds of thousands of rows within its 30 s.
+ */
+const PRUNE_BATCH = env.DATABASE_URL ? 5000 : 500;
+
 /** The search index's sweep for late commits (db/queries/search.ts sweepLateReceipts). */
 const LATE_SWEEP_EVERY_MS = 30_000;
 const LATE_SWEEP_WINDOW_S = 90;
@@ -98,7 +106,10 @@ function jobs(rollups: RollupBuffer): Job[] {
       name: 'prune',
       everyMs: 10 * 60_000,
       run: async (db) => {
-        const r = await pruneOld(db, env.RETENTION_DAYS, { fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS });
+        const r = await pruneOld(db, env.RETENTION_DAYS, {
+          batch: PRUNE_BATCH,
+          fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
+        });
         // An expired day whose tables stay attached keeps its disk until a run gets the lock.
         if (r.deferred.length > 0)
           log.warn(
