@@ -8,6 +8,7 @@
 // (no shell or loader process in between that would die on SIGTERM and leave the server running).
 import { createServer, type Server } from 'node:http';
 import { ensureBuild } from './ensure-build';
+import { armStopDeadline } from './stop-deadline';
 
 // Like `next start`: production React, secure cookies, and the production configuration rules.
 // Next's telemetry notice is off unless asked for (NEXT_TELEMETRY_DISABLED=0 turns it back on).
@@ -33,20 +34,13 @@ let shutdown: Promise<void> | undefined;
 // The start-up step in progress: a stop waits for it, then stops what it started.
 let step: Promise<unknown> = Promise.resolve();
 let stopApp: () => Promise<void> = async () => {};
-/** Under a supervisor's usual grace (Kubernetes 30 s, systemd 90 s), so the exit is ours and logged. */
-const STOP_DEADLINE_MS = 25_000;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (shutdown) return;
     console.log(`${signal}: shutting down (no new connections, draining)`);
     starting.abort();
     shutdown = drain().finally(() => process.exit(0));
-    // A database that stopped answering (PGlite after a refused fsync, a partitioned server) would
-    // hold the drain forever. Nothing acknowledged is at stake: a 200 went out only after its commit.
-    setTimeout(() => {
-      console.error(`shutdown did not finish within ${STOP_DEADLINE_MS / 1000} s: exiting`);
-      process.exit(1);
-    }, STOP_DEADLINE_MS);
+    armStopDeadline();
   });
 }
 

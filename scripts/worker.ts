@@ -3,6 +3,7 @@ import { closeDb, getDb } from '@/lib/db';
 import { env } from '@/lib/env';
 import { log } from '@/lib/log';
 import { createWorker } from '@/lib/runtime';
+import { armStopDeadline } from './stop-deadline';
 
 if (!env.DATABASE_URL) {
   console.error(
@@ -16,6 +17,8 @@ const worker = createWorker();
 worker.start();
 const stop = async (signal: string) => {
   log.info({ signal }, 'worker process stopping');
+  // A claim hung on a database that stopped answering would hold the stop forever.
+  armStopDeadline();
   await worker.stop();
   await closeDb();
   process.exit(0);
