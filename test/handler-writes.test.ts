@@ -264,3 +264,18 @@ test('epochMicros reads the fraction the provider wrote, in any zone', () => {
   assert.equal(epochMicros('1970-01-01T00:00:01Z'), 1_000_000n);
   assert.equal(epochMicros('1970-01-01T01:00:01.5+01:00'), 1_500_000n);
 });
+
+test('a time JavaScript rolls over and Postgres refuses (February 30, an offset of +16:00) is applied as rolled over, not dead-lettered', async () => {
+  for (const updatedAt of [
+    '2026-02-30T10:00:00Z',
+    '2026-03-04T10:00:00.000100+16:00',
+    '2026-03-04T24:00:00Z',
+  ]) {
+    const id = uniqueId();
+    assert.equal(
+      await apply('contact.updated', { contact: { id, name: 'x', updated_at: updatedAt } }),
+      'applied',
+      updatedAt,
+    );
+  }
+});

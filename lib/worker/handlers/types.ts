@@ -81,7 +81,31 @@ export function exactJsonb(value: unknown) {
 }
 
 /** An ISO 8601 time with its zone, to the microsecond at most: what Postgres reads exactly. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2})(?::?(\d{2}))?)$/i;
+
+/**
+ * Whether Postgres takes the time as written. JavaScript rolls an impossible one over (February 30
+ * is March 2, an offset of +16:00 is read); Postgres refuses it, which would dead-letter the event.
+ */
+function exactIsoTime(v: string): boolean {
+  const m = ISO_TIME.exec(v);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, offsetHours = '0', offsetMinutes = '0'] = m
+    .slice(1)
+    .map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month! - 1 &&
+    date.getUTCDate() === day &&
+    hour! < 24 &&
+    minute! < 60 &&
+    second! < 60 &&
+    Number(offsetHours) < 16 &&
+    Number(offsetMinutes) < 60
+  );
+}
 
 /**
  * The version of a change: the object's own time for this state (`updated_at`, or `deleted_at` for
@@ -99,7 +123,7 @@ export function versionOf(
     if (typeof v !== 'string') continue;
     const t = Date.parse(v);
     if (!Number.isFinite(t)) continue;
-    return ISO_TIME.test(v) ? v : new Date(t).toISOString();
+    return exactIsoTime(v) ? v : new Date(t).toISOString();
   }
   return event.providerTs?.toISOString() ?? null;
 }
