@@ -661,10 +661,13 @@ describe('an event that kills its worker every time', () => {
       body += c;
     });
     req.on('end', () => {
+      notified.push(body);
       if (body.includes('poison')) onPoison();
+      else if (body.includes('slow')) setTimeout(() => res.writeHead(200).end(), 1500);
       else res.writeHead(200).end();
     });
   });
+  const notified: string[] = [];
   before(async () => {
     db = await openTestDb();
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
@@ -751,5 +754,69 @@ describe('an event that kills its worker every time', () => {
       innocents.every((e) => e.interruptions <= 1),
       'only the first crash caught the events beside it',
     );
+  });
+
+  test('an interrupted event is claimed only by a worker with nothing running (its lease would run out while it waited)', async () => {
+    const queue = async (content: string, extra: Partial<typeof events.$inferInsert> = {}) => {
+      const [ev] = await db.db
+        .insert(events)
+        .values({
+          source: 'skylightchat',
+          provider: 'skylight',
+          deliveryId: `alone-${uniqueId()}`,
+          eventType: 'message.received',
+          payload: {
+            event: 'message.received',
+            data: {
+              message: { id: uniqueId(), direction: 'inbound', content },
+              contact: { id: 5, name: 'A' },
+            },
+          },
+          ...extra,
+        })
+        .returning({ id: events.id });
+      return ev!.id;
+    };
+    const a = new Worker(async () => db.prepared, {
+      concurrency: 2,
+      batchSize: 1,
+      maxAttempts: 5,
+      backoffMs: 10,
+      pollMs: 20,
+      leaseMs: 10_000,
+      id: 'busy-a',
+      context: () => ({ notifyUrl: url }),
+    });
+    await queue('slow one');
+    a.start();
+    try {
+      await until('the slow notification under way', async () =>
+        notified.some((n) => n.includes('slow one')),
+      );
+      // A claim whose worker died holding it: due again, interrupted.
+      const suspect = await queue('suspect', {
+        status: 'processing',
+        lockedBy: 'gone',
+        attempts: 1,
+        nextAttemptAt: new Date(Date.now() - 1000),
+      });
+      // The worker has a free slot, but something running: it leaves the suspect (and claims nothing).
+      await new Promise((r) => setTimeout(r, 400));
+      const [waiting] = await db.db.select().from(events).where(eq(events.id, suspect));
+      assert.equal(waiting?.lockedBy, 'gone', 'not claimed by a worker with a batch running');
+      const done = await until('the suspect processed once the worker is idle', async () => {
+        const [e] = await db.db.select().from(events).where(eq(events.id, suspect));
+        return e?.status === 'processed' ? e : undefined;
+      });
+      assert.equal(done.interruptions, 1);
+      assert.equal(notified.filter((n) => n.includes('suspect')).length, 1, 'its notification went out once');
+      const att = await db.db.select().from(attempts).where(eq(attempts.eventId, suspect));
+      assert.deepEqual(
+        att.map((x) => x.result),
+        ['success'],
+      );
+    } finally {
+      await a.stop();
+    }
   });
 });

@@ -25,13 +25,16 @@ export type ClaimedEvent = {
  *
  * Such an event, or one interrupted before, is claimed alone: it may be what kills its worker, and
  * events claimed with it would be interrupted with it at every crash, until MAX_INTERRUPTIONS
- * dead-lettered them too without their handler ever running. Alone, only it is.
+ * dead-lettered them too without their handler ever running. Alone, only it is. And only by a
+ * worker with nothing running (`idle`): one that took it and then waited for its own batches would
+ * let its lease run out meanwhile. While one is due a busy worker claims nothing; it is idle soon.
  */
 export async function claimEvents(
   db: Queryable,
   worker: string,
   limit: number,
   leaseMs: number,
+  idle = true,
 ): Promise<ClaimedEvent[]> {
   const res = await db.execute(sql`
     update events as e
@@ -49,7 +52,7 @@ export async function claimEvents(
           for update skip locked)
        select id from due where not exists (select 1 from due where suspect)
        union all
-       (select id from due where suspect order by next_attempt_at, id limit 1))
+       (select id from due where suspect and ${idle} order by next_attempt_at, id limit 1))
     returning e.id, e.source, e.provider, e.delivery_id, e.event_type, e.payload::text as payload_text, e.provider_ts,
       e.attempts, e.interruptions`);
   return rowsOf<{

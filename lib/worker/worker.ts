@@ -191,7 +191,13 @@ export class Worker {
             if (this.status === 'stopping') continue;
           }
           // Up to a batch per free slot; a shallow queue still spreads over the slots (see below).
-          claimed = await claimEvents(await this.db(), this.id, free * this.batchSize, this.leaseMs);
+          claimed = await claimEvents(
+            await this.db(),
+            this.id,
+            free * this.batchSize,
+            this.leaseMs,
+            this.active.size === 0,
+          );
           this.lastClaimFull = claimed.length === free * this.batchSize;
           if (this.state === 'paused') log.info({ worker: this.id }, 'worker resumed');
           this.state = this.state === 'paused' ? 'running' : this.state;
@@ -231,17 +237,14 @@ export class Worker {
 
   /**
    * An event whose claims ended without a result before (a crash, a lease run out) runs with nothing
-   * else of this worker's in flight: if it is what stops the process, it stops no other event, and
-   * only it comes closer to MAX_INTERRUPTIONS.
+   * else of this worker's in flight (it was claimed while nothing ran, and nothing is claimed until it
+   * ends): if it is what stops the process, it stops no other event, and only it comes closer to
+   * MAX_INTERRUPTIONS.
    */
   private runAlone(e: ClaimedEvent) {
     const n = this.batches++;
     this.held.add(e.id);
-    const others = Promise.allSettled([...this.active.values()]);
-    const run = (async () => {
-      await others;
-      if (!this.abandoned) await this.runBatch([e]);
-    })().finally(() => {
+    const run = this.runBatch([e]).finally(() => {
       this.held.delete(e.id);
       this.active.delete(n);
       this.alone = null;
