@@ -426,10 +426,11 @@ export const bookings = pgTable(
 );
 
 /**
- * The version of each object the handlers keep (contacts, bookings): the provider's `updated_at` (or
- * the event's own time) of the state last applied, and whether that state is a deletion. A change
+ * The version of each object the handlers keep (contacts, bookings), per source: the provider's
+ * `updated_at` (or the event's own time; for a deletion that has neither, the time we received it)
+ * of the state last applied, to the microsecond, and whether that state is a deletion. A change
  * older than this is skipped, so a late retry or a dead letter replayed days later cannot overwrite
- * newer data or bring a deleted contact back.
+ * newer data or bring a deleted contact back (lib/worker/handlers/types.ts writeIfNewer).
  */
 export const entityVersions = pgTable(
   'entity_versions',

@@ -6,9 +6,10 @@ import { sqlState } from '@/db/errors';
 import { databaseBefore } from './helpers/db-before';
 
 // Migration 0022 made the handlers' objects per source: rows written before it take the source of the
-// event that wrote them, and the one source there was when that event is pruned already.
+// event that wrote them, and, when that event is pruned already, the source most kept SkyLight events
+// came from.
 
-test('upgrading keeps every contact, message, booking and version, each under the source that wrote it', async () => {
+test('upgrading keeps every contact, message, booking and version, each under the source that wrote it or, its event pruned, the busiest SkyLight source', async () => {
   const old = await databaseBefore('0022');
   const d = old.db;
   try {
@@ -19,7 +20,15 @@ test('upgrading keeps every contact, message, booking and version, each under th
         returning id::text as id`),
     );
     const written = Number(ev!.id);
-    const pruned = written + 1_000;
+    // Most of what is kept came from another SkyLight account: rows of pruned events go with it.
+    await d.execute(sql`
+      insert into events (source, provider, delivery_id, event_type, payload, status)
+      select 'main-account', 'skylight', 'd-main-' || g, 'contact.updated', '{}', 'processed'
+        from generate_series(1, 3) g`);
+    await d.execute(sql`
+      insert into events (source, provider, delivery_id, event_type, payload, status)
+      select 'sly', 'sly', 'd-sly-' || g, 'order.created', '{}', 'processed' from generate_series(1, 9) g`);
+    const pruned = written + 1_000_000;
     await d.execute(sql`insert into contacts (id, name, data, source_event_id)
       values (42, 'from the second account', '{}', ${written}), (43, 'event pruned', '{}', ${pruned})`);
     await d.execute(sql`insert into messages (id, data, source_event_id) values (7, '{}', ${written})`);
@@ -34,13 +43,13 @@ test('upgrading keeps every contact, message, booking and version, each under th
       ).map((r) => [r.id, r.source]);
     assert.deepEqual(await sources('contacts'), [
       ['42', 'second-account'],
-      ['43', 'skylightchat'],
+      ['43', 'main-account'],
     ]);
     assert.deepEqual(await sources('messages'), [['7', 'second-account']]);
-    assert.deepEqual(await sources('bookings'), [['8', 'skylightchat']]);
+    assert.deepEqual(await sources('bookings'), [['8', 'main-account']]);
     assert.deepEqual(await sources('entity_versions'), [
       ['42', 'second-account'],
-      ['43', 'skylightchat'],
+      ['43', 'main-account'],
     ]);
     // The same number under another source is another contact now.
     await d.execute(sql`insert into contacts (source, id, name, data, source_event_id)

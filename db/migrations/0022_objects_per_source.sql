@@ -1,14 +1,16 @@
 -- The handlers' objects and their versions are per source: two accounts of one provider number their
 -- contacts independently (lib/worker/handlers). Existing rows take the source of the event that wrote
--- them; one whose event is pruned already belongs to the one source there was before sources existed.
+-- them. One whose event is pruned already (older than RETENTION_DAYS) takes the source most of the
+-- SkyLight events still kept came from (the handlers are SkyLight's; with one SkyLight source, the
+-- usual case, that is its source), else the default source.
 ALTER TABLE "bookings" ADD COLUMN "source" text;--> statement-breakpoint
 ALTER TABLE "contacts" ADD COLUMN "source" text;--> statement-breakpoint
 ALTER TABLE "entity_versions" ADD COLUMN "source" text;--> statement-breakpoint
 ALTER TABLE "messages" ADD COLUMN "source" text;--> statement-breakpoint
-UPDATE "bookings" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."source_event_id"), 'skylightchat');--> statement-breakpoint
-UPDATE "contacts" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."source_event_id"), 'skylightchat');--> statement-breakpoint
-UPDATE "entity_versions" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."event_id"), 'skylightchat');--> statement-breakpoint
-UPDATE "messages" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."source_event_id"), 'skylightchat');--> statement-breakpoint
+UPDATE "bookings" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."source_event_id"), (SELECT e."source" FROM "events" e WHERE e."provider" = 'skylight' GROUP BY e."source" ORDER BY count(*) DESC, e."source" LIMIT 1), 'skylightchat');--> statement-breakpoint
+UPDATE "contacts" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."source_event_id"), (SELECT e."source" FROM "events" e WHERE e."provider" = 'skylight' GROUP BY e."source" ORDER BY count(*) DESC, e."source" LIMIT 1), 'skylightchat');--> statement-breakpoint
+UPDATE "entity_versions" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."event_id"), (SELECT e."source" FROM "events" e WHERE e."provider" = 'skylight' GROUP BY e."source" ORDER BY count(*) DESC, e."source" LIMIT 1), 'skylightchat');--> statement-breakpoint
+UPDATE "messages" o SET "source" = coalesce((SELECT e."source" FROM "events" e WHERE e."id" = o."source_event_id"), (SELECT e."source" FROM "events" e WHERE e."provider" = 'skylight' GROUP BY e."source" ORDER BY count(*) DESC, e."source" LIMIT 1), 'skylightchat');--> statement-breakpoint
 ALTER TABLE "bookings" ALTER COLUMN "source" SET NOT NULL;--> statement-breakpoint
 ALTER TABLE "contacts" ALTER COLUMN "source" SET NOT NULL;--> statement-breakpoint
 ALTER TABLE "entity_versions" ALTER COLUMN "source" SET NOT NULL;--> statement-breakpoint
