@@ -296,6 +296,26 @@ describe('alert rules fire once when their condition starts, and resolve when it
     assert.match(String(a!.summary), /^skylightchat:message\.received: nothing for 60 min/);
   });
 
+  test('a source disabled or deleted is stopped, not silent: its silence incident resolves', async () => {
+    await only('silence', { threshold: 3, windowMinutes: 10 });
+    const cells: RollupCell[] = [];
+    for (let m = 0; m < 60; m++) {
+      cells.push({ ...cell(T0 + m * MIN, 'accepted', 2, 'message.received'), source: 'old-account' });
+    }
+    await writeRollups(tdb.db, cells);
+    const both = async () => [
+      { slug: 'skylightchat', provider: 'skylight' as const },
+      { slug: 'old-account', provider: 'skylight' as const },
+    ];
+    assert.deepEqual(await round(T0 + 80 * MIN, { sources: both }), [
+      'opened:silence:old-account:message.received',
+    ]);
+    // Switched off on the Sources page: the rules no longer watch it.
+    await round(T0 + 81 * MIN);
+    assert.deepEqual(await round(T0 + 84 * MIN), ['resolved:silence:old-account:message.received']);
+    assert.deepEqual(await round(T0 + 90 * MIN), [], 'and it does not open again');
+  });
+
   test('a silence incident opened before it was per source (the type alone) stays open until any source sends the type', async () => {
     await only('silence', { threshold: 3, windowMinutes: 10 });
     const lastSeen = T0 - 26 * 60 * MIN;

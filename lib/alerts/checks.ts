@@ -289,7 +289,10 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
         },
       };
     };
-    for (const [subject, { minutes }] of active) {
+    // A source disabled or deleted is not silent: it was stopped (its incidents resolve).
+    const watched = new Set(ctx.sources.map((s) => s.slug));
+    for (const [subject, { source, minutes }] of active) {
+      if (!watched.has(source)) continue;
       const s = silenceOf(minutes, ctx.now.getTime(), r.threshold, r.windowMinutes * 60_000);
       if (s) out.push(finding(subject, s, minutes[minutes.length - 1]!));
     }
@@ -304,6 +307,8 @@ export const CHECKS: Record<AlertRule, (ctx: CheckContext, r: EffectiveRule) => 
     const found = new Set(out.map((f) => f.subject));
     for (const incident of await activeIncidents(ctx.db, 'silence')) {
       if (found.has(incident.subject)) continue;
+      const source = incident.subject.includes(':') ? incident.subject.split(':')[0]! : null;
+      if (source !== null && !watched.has(source)) continue;
       const e = (incident.detail as { evidence?: Record<string, unknown> }).evidence ?? {};
       const lastSeen = Date.parse(String(e.last_seen_at));
       const own = active.get(incident.subject);
