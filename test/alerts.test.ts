@@ -719,6 +719,43 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     }
   });
 
+  test('provider_failed on a busy webhook switched off: past the newest pages a first attempt whose retry got through is not taken for a final one', async () => {
+    await only('provider_failed', { threshold: 1, windowMinutes: 60 });
+    const busy = (await sandbox.core.createWebhook({ name: 'busy off', url: `${APP}/api/webhooks/busyoff` }))
+      .id;
+    const store = sandbox.core.store;
+    const attempt = async (
+      deliveryId: string,
+      attemptNumber: number,
+      status: 'failed' | 'delivered',
+      contact: string,
+    ) => {
+      const d = await store.addDelivery({
+        webhookId: busy,
+        eventType: 'contact.created',
+        deliveryId,
+        attemptNumber,
+        payload: JSON.stringify({ event: 'contact.created', data: { contact: { id: contact } } }),
+        nextAttemptAt: null,
+      });
+      await store.finishDelivery(d.id, {
+        status,
+        responseStatusCode: status === 'delivered' ? 200 : 503,
+        responseBody: '',
+      });
+    };
+    const sources = async () => [{ slug: 'busyoff', provider: 'skylight' as const }];
+    try {
+      await attempt('r-1', 1, 'failed', 'r');
+      await attempt('r-2', 2, 'delivered', 'r'); // the retry, under a new id, got through
+      for (let i = 0; i < 450; i++) await attempt(`fine-${i}`, 1, 'delivered', `fine-${i}`);
+      await sandbox.core.updateWebhook(busy, { isActive: false });
+      assert.deepEqual(await round(Date.now(), { management, sources }), []);
+    } finally {
+      await sandbox.core.deleteWebhook(busy);
+    }
+  });
+
   test('rule_blind: a revoked API key opens it after its window, leaves the webhook incident as it was, and resolves once the API answers', async () => {
     const { RULE_DEFINITIONS } = await import('@/lib/alerts/rules');
     for (const r of Object.keys(RULE_DEFINITIONS) as AlertRule[]) {

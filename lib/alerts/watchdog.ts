@@ -191,14 +191,14 @@ async function undelivered(
   }
   const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
   const ours = await receiptsForDeliveryIds(o.db, provider, ids);
-  const maxAttempts = rules.retryDelaysMs.length + 1;
+  // Past the newest pages only failed and pending attempts were read: a failed attempt whose retry
+  // was delivered looks like a chain that stopped. Only a retry still due, or the provider's final
+  // attempt, is known there (also for a disabled webhook, whose every failure `rules` calls final).
+  const finalAttempt = providerOf(provider).delivery.retryDelaysMs.length + 1;
   const atRisk = reconcile({ provider, webhookId, source: slug }, entries, ours, rules, o.now)
     .filter((r) => r.providerStatus !== 'delivered' && UNDELIVERED.has(r.class))
-    // Past the newest pages only failed and pending attempts were read: a failed attempt whose retry
-    // was delivered looks like a chain that stopped. Only a retry still due, or a final attempt, is
-    // known there.
     .filter(
-      (r) => !beyond.has(r.chainKey) || r.providerStatus === 'pending' || r.attemptNumber >= maxAttempts,
+      (r) => !beyond.has(r.chainKey) || r.providerStatus === 'pending' || r.attemptNumber >= finalAttempt,
     )
     .map((r) => ({ ...r, webhookId }));
   return { atRisk, partial };
