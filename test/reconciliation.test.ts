@@ -35,7 +35,7 @@ const FAST: RunnerOptions = { ...DEFAULT_RUNNER, minIntervalMs: 0 };
 
 async function logSource(sb: Sandbox): Promise<LogSource> {
   const client = await skylight.management!({ url: sb.apiUrl, key: sb.apiKey });
-  return { provider: 'skylight', rules: skylight.delivery, client };
+  return { provider: 'skylight', rules: skylight.delivery, client, appUrl: null };
 }
 
 async function rowsOf(r: ReceiverServer) {
@@ -245,7 +245,7 @@ describe('a run that loses its lease', () => {
       const result = await executeRun(
         db.db,
         runId,
-        [{ provider: 'skylight', rules: skylight.delivery, client }],
+        [{ provider: 'skylight', rules: skylight.delivery, client, appUrl: null }],
         runner,
       );
       assert.deepEqual(asked, [1], 'the second webhook was not read');
@@ -382,6 +382,49 @@ describe('reconciliation export', () => {
       assert.ok(lines[1]!.startsWith('b,contact.created,provider_failed,failed,4,2026-01-01T10:00:00.000Z'));
       assert.ok(lines[2]!.includes(`"'=HYPERLINK(""x"")"`), 'the formula is shown as text');
       assert.match(lines[1]!, /Lost: the provider gave up after 4 attempts/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('reconciliation counts', () => {
+  test('a retry deadline already past is not counted as retrying', async () => {
+    const { openTestDb } = await import('./helpers/db');
+    const { reconciledCounts, upsertReconciled } = await import('@/db/queries/reconciliation');
+    const h = await openTestDb();
+    try {
+      const row = (key: string, deadline: Date) => ({
+        provider: 'skylight',
+        webhookId: 9,
+        source: 'skylightchat',
+        chainKey: key,
+        deliveryId: key,
+        eventType: 'contact.created',
+        class: 'never_received' as const,
+        providerStatus: 'failed',
+        exhausted: false,
+        attempts: 2,
+        attemptNumber: 2,
+        firstSentAt: new Date(Date.now() - 20 * 60_000),
+        lastSentAt: new Date(Date.now() - 10 * 60_000),
+        retryDeadlineAt: deadline,
+        providerResponseStatus: null,
+        receiptId: null,
+        ourHttpStatus: null,
+        ourOutcome: null,
+        ourReason: null,
+        ourAckMs: null,
+      });
+      await upsertReconciled(h.db, [
+        row('due-later', new Date(Date.now() + 30 * 60_000)),
+        row('deadline-passed', new Date(Date.now() - 60_000)),
+      ]);
+      const counts = await reconciledCounts(h.db, {});
+      assert.deepEqual(
+        counts.map((c) => [c.class, c.count, c.retrying]),
+        [['never_received', 2, 1]],
+      );
     } finally {
       await h.close();
     }

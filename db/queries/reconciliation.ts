@@ -218,10 +218,17 @@ export async function* iterateReconciled(db: Queryable, f: ReconciliationFilter,
   }
 }
 
-/** Counts per class for the filter (the class filter itself ignored), and how many are still retried. */
+/**
+ * Counts per class for the filter (the class filter itself ignored), and how many are still retried:
+ * a deadline in the past is not "retrying" (the provider has given up since the run that saw it).
+ */
 export async function reconciledCounts(db: Queryable, f: ReconciliationFilter) {
   const rows = await db
-    .select({ class: rd.class, n: count(), retrying: count(rd.retryDeadlineAt) })
+    .select({
+      class: rd.class,
+      n: count(),
+      retrying: sql<number>`count(*) filter (where ${rd.retryDeadlineAt} > now())`,
+    })
     .from(rd)
     .where(where({ ...f, class: undefined }))
     .groupBy(rd.class);

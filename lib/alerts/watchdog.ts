@@ -5,7 +5,9 @@ import { receiptsForDeliveryIds } from '@/db/queries/reconciliation';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementClient, ProviderLogEntry, ProviderWebhookRow } from '@/lib/providers/types';
-import { chainKeyOf, type DeliveryRules, type Reconciled, reconcile } from '@/lib/reconciliation/classify';
+import { ourSourceOfUrl } from '@/lib/receiver/stack';
+import { type DeliveryRules, type Reconciled, reconcile } from '@/lib/reconciliation/classify';
+import { knownFromRead, readDeliveryLog } from '@/lib/reconciliation/log-read';
 import type { SourceRef } from './checks';
 
 /** Per read of a webhook's delivery log: 4 pages at most (the page size is the provider's). */
@@ -35,20 +37,6 @@ export type WatchdogOptions = {
   failedWindowMinutes: number;
   failedThreshold: number;
 };
-
-/** Whether a provider webhook's URL is this app's receiver for `slug`. */
-export function pointsAt(url: string, slug: string, appUrl: string | null): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  const path = `/api/webhooks/${slug}`;
-  if (!appUrl) return u.pathname.replace(/\/+$/, '') === path;
-  const expected = new URL(path.slice(1), appUrl.endsWith('/') ? appUrl : `${appUrl}/`);
-  return u.origin === expected.origin && u.pathname.replace(/\/+$/, '') === expected.pathname;
-}
 
 /** Host and path only: a webhook URL may carry a token in its query. */
 const shown = (url: string) => {
@@ -103,7 +91,7 @@ export async function runWatchdog(o: WatchdogOptions): Promise<WatchdogResult | 
     }
     const window = providerOf(provider).delivery;
     for (const source of o.sources.filter((s) => s.provider === provider)) {
-      const pointing = hooks.filter((h) => pointsAt(h.url, source.slug, o.appUrl));
+      const pointing = hooks.filter((h) => ourSourceOfUrl(h.url, o.appUrl) === source.slug);
       const active = pointing.filter((h) => h.is_active);
       // With an active webhook pointed here, the ones deleted or re-pointed since were replaced: they
       // are forgotten (a re-pointed one's failures are another receiver's, not ours).
@@ -167,64 +155,20 @@ async function undelivered(
   webhookId: number,
   rules: DeliveryRules,
 ): Promise<Undelivered> {
-  const since = o.now.getTime() - o.failedWindowMinutes * 60_000;
-  const newest = await readLog(client, webhookId, since);
-  const entries = [...newest.entries];
-  let partial = false;
-  const beyond = new Set<string>();
-  if (!newest.complete) {
-    // A busy webhook: the newest pages end inside the window. A delivery the provider gave up on
-    // 42 min after its first attempt is by then far behind them, and out of view its incident would
-    // resolve while the event is lost. The log's documented status filter reads what matters there.
-    const seen = new Set(entries.map((e) => e.rowId));
-    for (const status of ['pending', 'failed'] as const) {
-      const got = await readLog(client, webhookId, since, status);
-      partial ||= !got.complete;
-      for (const e of got.entries) {
-        if (seen.has(e.rowId)) continue;
-        seen.add(e.rowId);
-        entries.push(e);
-        beyond.add(chainKeyOf(e));
-      }
-    }
-    for (const e of newest.entries) beyond.delete(chainKeyOf(e));
-  }
-  const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
+  const read = await readDeliveryLog((page, status) => client.deliveryLog(webhookId, page, status), {
+    since: o.now.getTime() - o.failedWindowMinutes * 60_000,
+    pages: LOG_PAGES_PER_READ,
+    filteredPages: LOG_PAGES_PER_READ,
+  });
+  const ids = [...new Set(read.entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
   const ours = await receiptsForDeliveryIds(o.db, provider, ids);
-  // Past the newest pages only failed and pending attempts were read: a failed attempt whose retry
-  // was delivered looks like a chain that stopped. Only a retry still due, or the provider's final
-  // attempt, is known there (also for a disabled webhook, whose every failure `rules` calls final).
+  // The provider's own final attempt: `rules` call every failure of a disabled webhook final.
   const finalAttempt = providerOf(provider).delivery.retryDelaysMs.length + 1;
-  const atRisk = reconcile({ provider, webhookId, source: slug }, entries, ours, rules, o.now)
+  const atRisk = reconcile({ provider, webhookId, source: slug }, read.entries, ours, rules, o.now)
     .filter((r) => r.providerStatus !== 'delivered' && UNDELIVERED.has(r.class))
-    .filter(
-      (r) => !beyond.has(r.chainKey) || r.providerStatus === 'pending' || r.attemptNumber >= finalAttempt,
-    )
+    .filter((r) => knownFromRead(r, read, finalAttempt))
     .map((r) => ({ ...r, webhookId }));
-  return { atRisk, partial };
-}
-
-/**
- * Pages of one webhook's delivery log, newest first, until the window's start, the last page or the
- * cap; `complete` unless the cap cut it. Pending attempts are kept whatever their age (they are due).
- */
-async function readLog(
-  client: ManagementClient,
-  webhookId: number,
-  since: number,
-  status?: 'pending' | 'failed',
-): Promise<{ entries: ProviderLogEntry[]; complete: boolean }> {
-  const entries: ProviderLogEntry[] = [];
-  for (let page = 1; page <= LOG_PAGES_PER_READ; page++) {
-    const got = await client.deliveryLog(webhookId, page, status);
-    entries.push(...got.entries.filter((e) => e.sentAt.getTime() >= since || e.status === 'pending'));
-    const last = got.entries.at(-1);
-    const pastWindow = status !== 'pending' && last !== undefined && last.sentAt.getTime() < since;
-    if (!last || pastWindow || (got.lastPage !== null && page >= got.lastPage)) {
-      return { entries, complete: true };
-    }
-  }
-  return { entries, complete: false };
+  return { atRisk, partial: !read.complete };
 }
 
 /** Classes of a delivery that has not reached us as an acknowledged one (lib/reconciliation). */

@@ -69,6 +69,26 @@ export function webhookSlugOfUrl(url: string): string | null {
 }
 
 /**
+ * The source of ours a provider webhook's URL sends to, or null. With the app's public base URL
+ * (APP_PUBLIC_URL) only a URL under it is ours: another deployment's receiver at the same path (a
+ * staging host) is not, and its refusals are not our secret's. Without it, the path alone decides.
+ */
+export function ourSourceOfUrl(url: string, appUrl: string | null): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  const path = u.pathname.replace(/\/+$/, '');
+  if (!appUrl) return webhookSlug(path);
+  const base = new URL(appUrl.endsWith('/') ? appUrl : `${appUrl}/`);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  if (u.origin !== base.origin || !path.startsWith(`${prefix}/`)) return null;
+  return webhookSlug(path.slice(prefix.length));
+}
+
+/**
  * The receiver with everything it writes through, assembled once: the Next route handler, the
  * `npm start` fast path and the tests all call `handle` on a stack built by this function.
  */

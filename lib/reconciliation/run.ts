@@ -11,17 +11,31 @@ import {
 import { AppError } from '@/lib/errors';
 import { log } from '@/lib/log';
 import type { ManagementClient, ProviderLogEntry } from '@/lib/providers/types';
-import { webhookSlugOfUrl } from '@/lib/receiver/stack';
+import { ourSourceOfUrl } from '@/lib/receiver/stack';
 import { type DeliveryRules, reconcile } from './classify';
+import { knownFromRead, readDeliveryLog } from './log-read';
 
-/** A provider whose delivery log can be read: its registry name, its rules and a management client. */
-export type LogSource = { provider: string; rules: DeliveryRules; client: ManagementClient };
+/**
+ * A provider whose delivery log can be read: its registry name, its rules, a management client, and
+ * the app's public URL (APP_PUBLIC_URL), which tells our receivers from another deployment's.
+ */
+export type LogSource = {
+  provider: string;
+  rules: DeliveryRules;
+  client: ManagementClient;
+  appUrl: string | null;
+};
 
 export type RunnerOptions = {
   /** Least time between two requests to a provider: 500 ms keeps one runner under 120 per minute. */
   minIntervalMs: number;
   /** Pages read per webhook and run, newest first (a bound on the requests one run makes). */
   maxPages: number;
+  /**
+   * When those end inside the window (a busy webhook): pages of its pending and of its failed
+   * attempts read besides, each (lib/reconciliation/log-read.ts).
+   */
+  maxFilteredPages: number;
   /** Log rows older than this are not read: past the provider's retry window nothing changes. */
   windowMs: number;
   /** Longest 429 wait honoured, and how many in a row, before the run gives up on a webhook. */
@@ -36,6 +50,7 @@ export type RunnerOptions = {
 export const DEFAULT_RUNNER: RunnerOptions = {
   minIntervalMs: 500,
   maxPages: 40,
+  maxFilteredPages: 10,
   windowMs: 2 * 3_600_000,
   maxRetryAfterMs: 120_000,
   max429InARow: 5,
@@ -123,16 +138,34 @@ async function reconcileSource(
   }
   for (const hook of hooks) {
     try {
-      const entries = await readLog(src.client, hook.id, pace, runner, progress);
-      const ids = [...new Set(entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
+      const read = await readDeliveryLog(
+        async (page, status) => {
+          const got = await withRateLimit(
+            () => src.client.deliveryLog(hook.id, page, status),
+            pace,
+            runner,
+            progress,
+          );
+          progress.pages++;
+          progress.providerRows += got.entries.length;
+          return got;
+        },
+        {
+          since: runner.now().getTime() - runner.windowMs,
+          pages: runner.maxPages,
+          filteredPages: runner.maxFilteredPages,
+        },
+      );
+      const ids = [...new Set(read.entries.flatMap((e) => (e.deliveryId ? [e.deliveryId] : [])))];
       const ours = await receiptsForDeliveryIds(db, src.provider, ids);
+      const finalAttempt = src.rules.retryDelaysMs.length + 1;
       const rows = reconcile(
-        { provider: src.provider, webhookId: hook.id, source: webhookSlugOfUrl(hook.url) },
-        entries,
+        { provider: src.provider, webhookId: hook.id, source: ourSourceOfUrl(hook.url, src.appUrl) },
+        read.entries,
         ours,
         src.rules,
         runner.now(),
-      );
+      ).filter((r) => knownFromRead(r, read, finalAttempt));
       await upsertReconciled(db, rows);
       stored += rows.length;
       progress.webhooks++;
@@ -142,28 +175,6 @@ async function reconcileSource(
     }
   }
   return stored;
-}
-
-/** Pages newest first until the window or the page bound ends; every request paced. */
-async function readLog(
-  client: ManagementClient,
-  webhookId: number,
-  pace: () => Promise<void>,
-  runner: RunnerOptions,
-  progress: RunProgress,
-): Promise<ProviderLogEntry[]> {
-  const oldest = runner.now().getTime() - runner.windowMs;
-  const entries: ProviderLogEntry[] = [];
-  for (let page = 1; page <= runner.maxPages; page++) {
-    const got = await withRateLimit(() => client.deliveryLog(webhookId, page), pace, runner, progress);
-    progress.pages++;
-    progress.providerRows += got.entries.length;
-    entries.push(...got.entries.filter((e) => e.sentAt.getTime() >= oldest || e.status === 'pending'));
-    const last = got.entries[got.entries.length - 1];
-    if (!last || last.sentAt.getTime() < oldest) break;
-    if (got.lastPage !== null && page >= got.lastPage) break;
-  }
-  return entries;
 }
 
 /** Waits out a 429 for as long as the provider asks (bounded), then asks again. */

@@ -15,7 +15,12 @@ async function logSources(): Promise<LogSource[]> {
     const provider = providerOf(name);
     const api = runtime().managementApi(name);
     if (!provider.management || !api) continue;
-    out.push({ provider: name, rules: provider.delivery, client: await provider.management(api) });
+    out.push({
+      provider: name,
+      rules: provider.delivery,
+      client: await provider.management(api),
+      appUrl: env.APP_PUBLIC_URL ?? null,
+    });
   }
   return out;
 }
