@@ -325,6 +325,43 @@ describe('client retries and failure mapping', () => {
     }
   });
 
+  test('an answer larger than 8 MB is refused unread, declared or streamed, and not retried', async () => {
+    let calls = 0;
+    let declare = true;
+    const huge = await serve((_req, res) => {
+      calls++;
+      const chunk = Buffer.alloc(1_048_576, 0x20);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(declare ? { 'content-length': String(64 * chunk.length) } : {}),
+      });
+      // A chunked answer that would go on for 64 MB; the client stops reading past 8.
+      let sent = 0;
+      const more = () => {
+        while (sent < 64) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      res.on('error', () => {});
+      more();
+    });
+    try {
+      const client = new SkylightClient({ baseUrl: huge.url, apiKey: 'key-abc', maxRetries: 2 });
+      for (const declared of [true, false]) {
+        declare = declared;
+        calls = 0;
+        const err = await rejects(client.listWebhooks());
+        assert.equal(err.code, 'provider_error');
+        assert.equal(err.message, 'SkyLight answered more than 8 MB for GET /webhooks');
+        assert.equal(calls, 1, 'not retried');
+      }
+    } finally {
+      await huge.close();
+    }
+  });
+
   test('management client without a configured provider API: unavailable', async () => {
     const { managementFor } = await import('@/lib/api/webhooks');
     await assert.rejects(

@@ -7,11 +7,12 @@ const tooLarge = (max: number) =>
   new AppError('payload_too_large', `Request body too large: at most ${max} bytes`);
 
 /**
- * Reads a request body as UTF-8 text without ever holding more than `max` bytes: a declared
- * Content-Length over the limit is refused before a byte is read, and a chunked (or lying) body is
- * cancelled as soon as the running total passes the limit. `request.text()` would buffer it all first.
+ * Reads a request's (or a fetched response's) body as UTF-8 text without ever holding more than `max`
+ * bytes: a declared Content-Length over the limit is refused before a byte is read, and a chunked (or
+ * lying) body is cancelled as soon as the running total passes the limit. `.text()` would buffer it
+ * all first.
  */
-export async function readBodyText(request: Request, max = MAX_API_BODY_BYTES): Promise<string> {
+export async function readBodyText(request: Request | Response, max = MAX_API_BODY_BYTES): Promise<string> {
   const declared = request.headers.get('content-length');
   if (declared !== null) {
     if (!/^\d{1,15}$/.test(declared)) throw new AppError('bad_request', 'Invalid Content-Length');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readBodyText } from '@/lib/api/body';
 import { AppError, type Issue } from '@/lib/errors';
 import {
   type DeliveryPage,
@@ -36,6 +37,11 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type Attempt = { retry: boolean; delayMs: number; error: AppError };
 
 const BACKOFF_MS = 250;
+/**
+ * Largest answer read from the API: a page of 100 log rows with their request bodies is well under it;
+ * past it the answer is refused unread, not buffered (only the timeout bounded it).
+ */
+const MAX_RESPONSE_BYTES = 8 * 1_048_576;
 /** `GET /webhooks` is paginated in one doc version (C4): follow pages, but never forever. */
 const MAX_LIST_PAGES = 50;
 
@@ -151,8 +157,20 @@ export class SkylightClient {
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      text = await res.text();
+      text = await readBodyText(res, MAX_RESPONSE_BYTES);
     } catch (err) {
+      // An answer too large (or not UTF-8) is the provider's: refused unread, not retried.
+      if (err instanceof AppError && (err.code === 'payload_too_large' || err.code === 'bad_request')) {
+        const why =
+          err.code === 'payload_too_large'
+            ? `more than ${MAX_RESPONSE_BYTES / 1_048_576} MB`
+            : 'text that is not UTF-8';
+        return {
+          retry: false,
+          delayMs: 0,
+          error: new AppError('provider_error', `SkyLight answered ${why} for ${what}`),
+        };
+      }
       return { retry: true, delayMs: backoff(), error: this.unreachable(err, what) };
     }
     if (res.status >= 200 && res.status < 300) {
