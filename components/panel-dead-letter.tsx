@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useRef } from 'react';
 import { eventTimeline } from '@/lib/event-timeline';
+import { prettyJson } from '@/lib/format';
 import { providerLabel } from '@/lib/providers/catalog';
 import { eventOptions } from '@/lib/queries/dlq';
 import { BadgeFailure } from './badge-failure';
@@ -38,7 +39,7 @@ export function PanelDeadLetter({
 }) {
   const q = useQuery(eventOptions(id));
   const e = q.data;
-  const payload = e ? JSON.stringify(e.payload, null, 2) : '';
+  const payload = e ? prettyJson(e.payload_text) : '';
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {

@@ -46,3 +46,10 @@ test('prettyJson keeps non-JSON text as it is', () => {
   assert.equal(prettyJson('{"a":1}'), '{\n  "a": 1\n}');
   assert.equal(prettyJson('<img src=x onerror=alert(1)>'), '<img src=x onerror=alert(1)>');
 });
+
+test('prettyJson shows numbers as written, past what a double holds', () => {
+  assert.equal(
+    prettyJson('{"id":9007199254740993,"amount":1e400,"n":1.5}'),
+    '{\n  "id": 9007199254740993,\n  "amount": 1e400,\n  "n": 1.5\n}',
+  );
+});

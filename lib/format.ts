@@ -1,4 +1,6 @@
 // Display formatting shared by tables, cards and chart axes. Pure, so server and client agree.
+import { stringify } from 'lossless-json';
+import { parseJsonLossless } from './json';
 
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return '—';
@@ -80,11 +82,14 @@ export function zoneLabel(timeZone: string): string {
   return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'UTC' : timeZone;
 }
 
-/** Pretty-prints JSON text; anything that is not JSON comes back unchanged. */
+/**
+ * Pretty-prints JSON text, numbers exactly as written (an id of 9007199254740993 shown as …992, the
+ * neighbour's, is one an operator would copy); anything that is not JSON comes back unchanged.
+ */
 export function prettyJson(text: string | null): string {
   if (text === null) return '';
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    return stringify(parseJsonLossless(text), undefined, 2) ?? text;
   } catch {
     return text;
   }

@@ -187,3 +187,23 @@ test('the preview compares versions to the microsecond, as the handler does', as
   const r = await bulkRetry(db.db, { q: 'K-micro' }, { dryRun: true, excludeSuperseded: false }, who);
   assert.deepEqual([r.matched, r.dry_run && r.superseded], [2, 1]);
 });
+
+test('a dead letter is shown with its payload numbers exact (payload_text), however large', async () => {
+  const { getEvent } = await import('@/db/queries/dlq');
+  const { prettyJson } = await import('@/lib/format');
+  const [e] = await db.db
+    .insert(events)
+    .values({
+      source: 'skylightchat',
+      provider: 'skylight',
+      deliveryId: 'L-big-number',
+      eventType: 'contact.updated',
+      payload: sql`'{"data":{"contact":{"id":9007199254740993,"amount":1e400}}}'::jsonb`,
+      status: 'dead',
+    })
+    .returning({ id: events.id });
+  const got = await getEvent(db.db, e!.id);
+  const shown = prettyJson(got!.payload_text);
+  assert.match(shown, /"id": 9007199254740993\b/);
+  assert.match(shown, /"amount": 1e\+?400|"amount": 1(0{400})/);
+});

@@ -182,10 +182,19 @@ export async function countDeadLetters(
   };
 }
 
-/** One event (any status) with its payload and attempt history. */
+/**
+ * One event (any status) with its payload and attempt history. `payload_text` is the payload as the
+ * database holds it, numbers exact: `payload` goes through JSON.parse (the driver's, the browser's),
+ * which rounds an id past 2^53 to its neighbour.
+ */
 export async function getEvent(db: Queryable, id: number) {
   const [e] = await db
-    .select({ ...EVENT_COLUMNS, ...FAILURE_COLUMNS, payload: events.payload })
+    .select({
+      ...EVENT_COLUMNS,
+      ...FAILURE_COLUMNS,
+      payload: events.payload,
+      payload_text: sql<string>`${events.payload}::text`,
+    })
     .from(events)
     .where(eq(events.id, id));
   return e ? { ...e, attempt_history: await attemptsOf(db, id), history: await historyOf(db, id) } : null;
