@@ -25,6 +25,14 @@ test('overview shows KPIs and charts with live data', async ({ page }) => {
     outcomes.locator('.recharts-bar-rectangle path').or(outcomes.getByText('No data in this range')).first(),
   ).toBeVisible();
   await expect(outcomes).not.toContainText('still filling');
+  // A range that ends inside a bucket (a second ago, inside the minute with data): its last bar is
+  // partial too.
+  const cut = new Date(Date.now() - 1000).toISOString();
+  await page.goto(`/?from=${earlier}&to=${cut}`);
+  await expect(outcomes.locator('.recharts-bar-rectangle path').first()).toBeVisible();
+  await expect(outcomes).toContainText(
+    'the last bar (lighter) covers part of its bucket (the range ends there)',
+  );
   await page.goto('/?range=15m');
   await expect(
     page.getByRole('figure', { name: 'Delivery lag' }).locator('.recharts-line-dot').first(),

@@ -35,17 +35,21 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
   const q = useQuery(outcomesOptions(filters));
   const longRange = spanMs(filters) >= 86_400_000;
   const points = q.data ?? [];
-  // As of the fetch, on the server's clock: the bucket that had not ended yet.
+  // As of the fetch, on the server's clock: the bucket that had not ended yet; or, a custom range
+  // that ends before now, the bucket its end cuts.
+  const asOf = (q.dataUpdatedAt || Date.now()) + serverClock.offsetMs;
+  const rangeEnd = filters.to ? filters.to.getTime() : Number.POSITIVE_INFINITY;
   const filling = fillingBucket(
     points.map((p) => p.t),
-    (q.dataUpdatedAt || Date.now()) + serverClock.offsetMs,
+    Math.min(asOf, rangeEnd),
   );
   const fillingT = filling === null ? null : points[filling]!.t;
+  const partly = rangeEnd < asOf ? 'covers part of its bucket (the range ends there)' : 'is still filling';
   const shape = (p: BarShapeProps) => <Rectangle {...p} fillOpacity={p.index === filling ? 0.4 : 1} />;
   return (
     <ChartFrame
       title="Outcomes"
-      subtitle={`Receipts per bucket, stacked by what we answered${filling === null ? '' : '; the last bar (lighter) is still filling'}`}
+      subtitle={`Receipts per bucket, stacked by what we answered${filling === null ? '' : `; the last bar (lighter) ${partly}`}`}
       query={q}
       empty={!q.data?.some((p) => SERIES.some((s) => p[s.key] > 0))}
     >
@@ -66,7 +70,7 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
           />
           <Tooltip
             labelFormatter={(t) =>
-              `${formatTime(String(t), timeZone)} ${zoneLabel(timeZone)}${t === fillingT ? ' (still filling)' : ''}`
+              `${formatTime(String(t), timeZone)} ${zoneLabel(timeZone)}${t === fillingT ? ` (${rangeEnd < asOf ? 'part of the bucket' : 'still filling'})` : ''}`
             }
           />
           <Legend />

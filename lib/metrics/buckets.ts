@@ -43,9 +43,10 @@ export function bucketStarts(fromMs: number, toMs: number, bucketS: number): num
 }
 
 /**
- * The index of a series' last bucket while it is still filling (it ends after `asOf`), else null. A
- * count there is partial: drawn like the others it reads as a sudden drop in traffic. The width is
- * the series' step (its buckets are contiguous: bucketStarts), so a lone point is never marked.
+ * The index of a series' last bucket when it ends after `asOf` (it is still filling, or a custom
+ * range's end cuts it), else null. A count there is partial: drawn like the others it reads as a
+ * sudden drop in traffic. The width is the series' step (its buckets are contiguous: bucketStarts),
+ * so a lone point is never marked.
  */
 export function fillingBucket(starts: readonly string[], asOf: number): number | null {
   if (starts.length < 2) return null;
