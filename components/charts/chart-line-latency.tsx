@@ -69,9 +69,8 @@ export function ChartLineLatency({
               const raw = (item.payload as (typeof shown.points)[number]).raw[
                 item.dataKey as 'p50' | 'p95' | 'p99'
               ];
-              return raw === undefined
-                ? formatMs(typeof v === 'number' ? v : null)
-                : `${formatMs(raw)} (outlier)`;
+              if (raw === undefined) return formatMs(typeof v === 'number' ? v : null);
+              return raw <= 0 ? `${formatMs(raw)} (drawn at the axis floor)` : `${formatMs(raw)} (outlier)`;
             }}
           />
           <Legend />

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clampOutliers } from './outliers';
+import { clampOutliers, LOG_FLOOR } from './outliers';
 
 const pt = (p50: number | null, p99: number | null) => ({ t: 'x', p50, p99 });
 
@@ -27,4 +27,19 @@ test('nothing is clamped when values are few, alike, or empty', () => {
   const alike = Array.from({ length: 20 }, (_, i) => pt(100 + i, 300 + i));
   assert.equal(clampOutliers(alike, ['p50', 'p99'] as const).clamped, 0);
   assert.equal(clampOutliers([pt(null, null)], ['p50', 'p99'] as const).clamped, 0);
+});
+
+test('a percentile at or below 0 (a provider clock ahead of ours) is drawn at the log floor, its value kept', () => {
+  const r = clampOutliers([pt(0, 12), pt(3, 14), pt(-5, 9)], ['p50', 'p99'] as const);
+  assert.deepEqual(
+    r.points.map((p) => p.p50),
+    [LOG_FLOOR, 3, LOG_FLOOR],
+  );
+  assert.deepEqual(r.points[0]!.raw, { p50: 0 });
+  assert.deepEqual(r.points[2]!.raw, { p50: -5 });
+  assert.equal(r.cap, null, 'no outlier, so no cap and no note');
+  assert.ok(
+    r.points.every((p) => (p.p50 ?? 1) > 0 && (p.p99 ?? 1) > 0),
+    'nothing a log axis cannot draw',
+  );
 });

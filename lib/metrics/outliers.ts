@@ -24,11 +24,17 @@ function median(sorted: number[]): number {
   return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
+/**
+ * A log axis has no 0 and no negatives: a percentile at or below 0 (the lag of a provider whose clock
+ * runs ahead of ours) is drawn at this floor, keeping its real value for the tooltip. Drawn as is, one
+ * such point made every value of the chart NaN, and the plot came out empty.
+ */
+export const LOG_FLOOR = 0.01;
+
 export function clampOutliers<P extends Record<K, number | null>, K extends keyof P>(
   points: P[],
   keys: readonly K[],
 ): Clamped<P, K> {
-  const none = { points: points.map((p) => ({ ...p, raw: {} })), cap: null, clamped: 0 };
   const medians = keys.flatMap((k) => {
     const values = points
       .map((p) => p[k] as number | null)
@@ -36,15 +42,18 @@ export function clampOutliers<P extends Record<K, number | null>, K extends keyo
       .sort((a, b) => a - b);
     return values.length >= MIN_VALUES ? [median(values)] : [];
   });
-  if (medians.length === 0) return none;
-  const cap = Math.max(...medians) * FACTOR;
+  const cap = medians.length === 0 ? null : Math.max(...medians) * FACTOR;
   let clamped = 0;
   const out = points.map((p) => {
     const raw: Partial<Record<K, number>> = {};
     const copy = { ...p };
     for (const k of keys) {
       const v = p[k] as number | null;
-      if (v !== null && v > cap) {
+      if (v === null) continue;
+      if (v <= 0) {
+        raw[k] = v;
+        (copy as Record<K, number | null>)[k] = LOG_FLOOR;
+      } else if (cap !== null && v > cap) {
         raw[k] = v;
         (copy as Record<K, number | null>)[k] = cap;
         clamped++;
@@ -52,5 +61,5 @@ export function clampOutliers<P extends Record<K, number | null>, K extends keyo
     }
     return { ...copy, raw };
   });
-  return clamped === 0 ? none : { points: out, cap, clamped };
+  return { points: out, cap: clamped === 0 ? null : cap, clamped };
 }
