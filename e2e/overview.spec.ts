@@ -104,8 +104,15 @@ test('the overview narrows to one source: cards and charts count only its delive
   await login(page);
   for (let i = 0; i < 3; i++) await postSlyDelivery(page.request);
   await page.goto('/?range=15m');
+  const drift = page.waitForRequest(
+    (r) =>
+      new URL(r.url()).pathname === '/api/payload-drift' &&
+      new URL(r.url()).searchParams.get('source') === 'sly',
+  );
   await page.getByLabel('Source').selectOption('sly');
   await expect(page).toHaveURL(/source=sly/);
+  // The payload changes panel follows the source too.
+  await drift;
   // Per-type charts list only Sly's event types once the rollups (written every second) have them.
   const retry = page.getByRole('figure', { name: 'Retry, duplicate and stale rate by event type' });
   await expect(retry.locator('svg text', { hasText: 'transfer.completed' }).first()).toBeVisible({

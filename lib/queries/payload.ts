@@ -5,7 +5,12 @@ import { fetchJson, qs } from './fetch-json';
 import { REFRESH_MS } from './query-client';
 import type { DeliveryComparisonsJson, PayloadDriftRow } from './types';
 
-export type PayloadDriftFilters = { range: TimeRange; from?: Date | null; to?: Date | null };
+export type PayloadDriftFilters = {
+  range: TimeRange;
+  from?: Date | null;
+  to?: Date | null;
+  source?: string | null;
+};
 
 /** Shape changes detected in the window, newest first (GET /api/payload-drift). */
 export const payloadDriftOptions = (f: PayloadDriftFilters) =>
@@ -13,9 +18,12 @@ export const payloadDriftOptions = (f: PayloadDriftFilters) =>
     queryKey: ['payload-drift', f] as const,
     queryFn: async ({ signal }) =>
       (
-        await fetchJson<PayloadDriftRow[]>(`/api/payload-drift${qs({ ...rangeParams(f), limit: 20 })}`, {
-          signal,
-        })
+        await fetchJson<PayloadDriftRow[]>(
+          `/api/payload-drift${qs({ ...rangeParams(f), source: f.source, limit: 20 })}`,
+          {
+            signal,
+          },
+        )
       ).data,
     refetchInterval: REFRESH_MS,
     refetchIntervalInBackground: false,
