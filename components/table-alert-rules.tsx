@@ -1,7 +1,8 @@
 'use client';
 
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { AlertRuleJson } from '@/lib/queries/alerts';
+import { DialogConfirm } from './dialog-confirm';
 
 type Patch = { enabled?: boolean; threshold?: number; window_minutes?: number };
 
@@ -19,6 +20,11 @@ function RuleRow({
 }) {
   const [threshold, setThreshold] = useState(String(r.threshold));
   const [windowMinutes, setWindowMinutes] = useState(String(r.window_minutes));
+  const [confirmOff, setConfirmOff] = useState(false);
+  // Saved values change under the inputs (this save, another admin's seen on a refetch): the inputs
+  // follow, so Save is not left armed with stale values that would undo the other change.
+  useEffect(() => setThreshold(String(r.threshold)), [r.threshold]);
+  useEffect(() => setWindowMinutes(String(r.window_minutes)), [r.window_minutes]);
   const changed =
     (r.threshold_label !== null && Number(threshold) !== r.threshold) ||
     (r.window_label !== null && Number(windowMinutes) !== r.window_minutes);
@@ -47,8 +53,27 @@ function RuleRow({
           aria-label={`Enabled: ${r.rule}`}
           disabled={locked !== undefined || busy}
           title={locked}
-          onClick={() => onSave(r.rule, { enabled: !r.enabled })}
+          onClick={() => (r.enabled ? setConfirmOff(true) : onSave(r.rule, { enabled: true }))}
         />
+        {confirmOff && (
+          <DialogConfirm
+            title={`Switch off ${r.label}?`}
+            confirmLabel="Switch off"
+            danger
+            busy={busy}
+            onConfirm={() => {
+              setConfirmOff(false);
+              onSave(r.rule, { enabled: false });
+            }}
+            onCancel={() => setConfirmOff(false)}
+          >
+            <p>
+              Nothing will tell anyone about this condition while it is off (
+              {r.description.replace(/\.$/, '')}
+              ). Its open incidents resolve now. Your name goes in the audit log.
+            </p>
+          </DialogConfirm>
+        )}
       </td>
       <td>
         {r.threshold_label === null ? (

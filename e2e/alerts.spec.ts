@@ -64,6 +64,15 @@ test('wrong signing secret: signature_failures opens; a shorter window set in th
 
   // An admin narrows the window to one minute: the burst ages out and the incident resolves.
   const rule = page.getByTestId('rule-signature_failures');
+  // Switching a rule off asks first: nothing tells anyone about that condition while it is off.
+  await rule.getByRole('switch', { name: 'Enabled: signature_failures' }).click();
+  const ask = page.getByRole('dialog', { name: /Switch off .*\?/ });
+  await expect(ask).toContainText('Nothing will tell anyone');
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(rule.getByRole('switch', { name: 'Enabled: signature_failures' })).toHaveAttribute(
+    'aria-checked',
+    'true',
+  );
   await rule.getByRole('spinbutton', { name: 'Window: signature_failures' }).fill('1');
   await rule.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Rule signature_failures saved' })).toBeVisible();
