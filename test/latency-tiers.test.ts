@@ -133,6 +133,29 @@ describe('hist_pcts', () => {
     }
   });
 
+  test('an event type that is literally "*" is counted once in the all-types rows, not twice', async () => {
+    const at = new Date('2025-06-02T10:00:30Z');
+    const b = new RollupBuffer();
+    for (const ms of [1, 2])
+      b.add({
+        receivedAt: at,
+        source: 'src-star',
+        eventType: '*',
+        outcome: 'accepted',
+        ackMs: ms,
+        lagMs: null,
+      });
+    await writeRollups(db.db, b.take());
+    const rows = rowsOf<{ count: number }>(
+      await db.db.execute(sql`select count from latency_rollups
+        where source = 'src-star' and event_type = '*' and granularity = 'minute'`),
+    );
+    assert.deepEqual(
+      rows.map((r) => Number(r.count)),
+      [2],
+    );
+  });
+
   /** One replica's second: `n` receipts of one event type at `at`, acks from `offset` ms, every other with a lag. */
   function second(at: Date, type: string, n: number, offset: number, outcome: ReceiptOutcome = 'accepted') {
     const b = new RollupBuffer();

@@ -46,8 +46,10 @@ export async function writeRollups(db: Queryable, cells: RollupCell[], writeId?:
       ['minute', c.minute],
       ['hour', hour],
     ] as const) {
+      // '*' is the all-types row: an event type that is literally "*" (a signed body may say so)
+      // goes there once, not twice.
       for (const source of [c.source, '*'])
-        for (const eventType of [c.eventType, '*']) {
+        for (const eventType of c.eventType === '*' ? ['*'] : [c.eventType, '*']) {
           const key = `${granularity}|${bucket}|${source}|${eventType}`;
           const t = tiers.get(key) ?? { granularity, bucket, source, eventType, count: 0, ack: {}, lag: {} };
           t.count += c.count;
