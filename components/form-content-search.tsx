@@ -1,6 +1,6 @@
 'use client';
 
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 
 export type ContentSearch = { text: string | null; path: string | null; value: string | null };
 
@@ -18,6 +18,12 @@ export function FormContentSearch({
   const [text, setText] = useState(initial.text ?? '');
   const [path, setPath] = useState(initial.path ?? '');
   const [value, setValue] = useState(initial.value ?? '');
+  // The URL changed under the form (Back, a link): the inputs show what the list is filtered by.
+  useEffect(() => {
+    setText(initial.text ?? '');
+    setPath(initial.path ?? '');
+    setValue(initial.value ?? '');
+  }, [initial.text, initial.path, initial.value]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const p = path.trim();

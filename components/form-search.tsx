@@ -1,6 +1,6 @@
 'use client';
 
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 
 /** A labelled text filter applied on submit; an empty value clears the filter (null). */
 export function FormSearch({
@@ -17,6 +17,8 @@ export function FormSearch({
   onSearch: (value: string | null) => void;
 }) {
   const [value, setValue] = useState(initial ?? '');
+  // The URL changed under the form (Back, a link): the input shows what the list is filtered by.
+  useEffect(() => setValue(initial ?? ''), [initial]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     onSearch(value.trim() || null);

@@ -43,3 +43,16 @@ for (const p of PAGES) {
     await expect(page.getByLabel(p.second[0], { exact: true })).toHaveValue(p.second[1]);
   });
 }
+
+test('the navigation link back to an unfiltered list empties the search box too', async ({ page }) => {
+  await login(page);
+  await page.goto('/deliveries');
+  const box = page.getByLabel('Delivery id', { exact: true });
+  await box.fill('foo');
+  await box.press('Enter');
+  await expect(page).toHaveURL(/q=foo/);
+  // The page stays mounted: the link changes only the query.
+  await page.getByRole('navigation').getByRole('link', { name: 'Deliveries', exact: true }).click();
+  await expect(page).toHaveURL((u) => u.pathname === '/deliveries' && !u.search.includes('q='));
+  await expect(box).toHaveValue('');
+});
