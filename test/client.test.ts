@@ -219,6 +219,23 @@ describe('client retries and failure mapping', () => {
     }
   });
 
+  test('a PUT refused with 429 (the toggle, while reconciliation spends the limit) waits and is applied', async () => {
+    const sandbox = await startSandbox({ rateLimit: { limit: 3, windowMs: 1500 } });
+    try {
+      const hook = await sandbox.core.createWebhook({
+        name: 'x',
+        url: 'https://example.test/api/webhooks/s',
+      });
+      const client = new SkylightClient({ baseUrl: sandbox.apiUrl, apiKey: sandbox.apiKey, maxRetries: 2 });
+      for (let i = 0; i < 3; i++) await client.listEvents();
+      const updated = await client.updateWebhook(hook.id, { is_active: false });
+      assert.equal(updated.is_active, false);
+      assert.equal((await sandbox.core.store.listWebhooks())[0]!.isActive, false, 'applied at the provider');
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
   test('timeout: provider_unreachable; GET retried, POST sent once', async () => {
     const hung = await serve(() => {});
     try {

@@ -125,8 +125,10 @@ export class SkylightClient {
   private async call(method: Method, path: string, schema: null, body?: unknown): Promise<null>;
   private async call(method: Method, path: string, schema: z.ZodType | null, body?: unknown) {
     const what = `${method} ${path.split('?')[0]}`;
-    // Only reads are retried: a POST/PUT/DELETE that timed out may have taken effect already.
-    const retries = method === 'GET' ? this.maxRetries : 0;
+    // Reads are retried, and a PUT: it sets the whole webhook, so applying it twice is applying it
+    // once (an operator's emergency disable refused with a 429 while reconciliation spent the rate
+    // limit failed outright). A POST or DELETE that timed out may have taken effect already.
+    const retries = method === 'GET' || method === 'PUT' ? this.maxRetries : 0;
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.once(method, path, schema, body, what);
       if (!('error' in outcome)) return outcome.value;
