@@ -164,13 +164,7 @@ export function TableAlertRules({
       </thead>
       <tbody>
         {rules.map((r) => (
-          <RuleRow
-            key={`${r.rule}:${r.threshold}:${r.window_minutes}`}
-            r={r}
-            locked={locked}
-            busy={busyRule === r.rule}
-            onSave={onSave}
-          />
+          <RuleRow key={r.rule} r={r} locked={locked} busy={busyRule === r.rule} onSave={onSave} />
         ))}
       </tbody>
     </table>

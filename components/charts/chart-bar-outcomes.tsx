@@ -17,7 +17,7 @@ import { formatCount, formatTick, formatTime, zoneLabel } from '@/lib/format';
 import { fillingBucket } from '@/lib/metrics/buckets';
 import { type MetricsFilters, outcomesOptions } from '@/lib/queries/metrics';
 import { serverClock } from '@/lib/server-clock';
-import { spanMs } from '@/lib/time-range';
+import { resolveRange, spanMs } from '@/lib/time-range';
 import { useTimeZone } from '@/lib/time-zone';
 import { ChartFrame } from './chart-frame';
 
@@ -38,7 +38,9 @@ export function ChartBarOutcomes({ filters }: { filters: MetricsFilters }) {
   // As of the fetch, on the server's clock: the bucket that had not ended yet; or, a custom range
   // that ends before now, the bucket its end cuts.
   const asOf = (q.dataUpdatedAt || Date.now()) + serverClock.offsetMs;
-  const rangeEnd = filters.to ? filters.to.getTime() : Number.POSITIVE_INFINITY;
+  const range = resolveRange(filters);
+  // A custom range only: an invalid one (a hand-edited URL) is read as the preset, which ends now.
+  const rangeEnd = range.custom && range.to ? range.to.getTime() : Number.POSITIVE_INFINITY;
   const filling = fillingBucket(
     points.map((p) => p.t),
     Math.min(asOf, rangeEnd),

@@ -4,7 +4,7 @@ import { type Finding, readMemory, writeMemory } from '@/db/queries/alerts';
 import { receiptsForDeliveryIds } from '@/db/queries/reconciliation';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
-import type { ManagementClient, ProviderLogEntry, ProviderWebhookRow } from '@/lib/providers/types';
+import type { ManagementClient, ProviderWebhookRow } from '@/lib/providers/types';
 import { ourSourceOfUrl } from '@/lib/receiver/stack';
 import { type DeliveryRules, type Reconciled, reconcile } from '@/lib/reconciliation/classify';
 import { knownFromRead, readDeliveryLog } from '@/lib/reconciliation/log-read';

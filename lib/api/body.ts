@@ -14,9 +14,11 @@ const tooLarge = (max: number) =>
  */
 export async function readBodyText(request: Request | Response, max = MAX_API_BODY_BYTES): Promise<string> {
   const declared = request.headers.get('content-length');
-  if (declared !== null) {
+  if (declared !== null && (!/^\d{1,15}$/.test(declared) || Number(declared) > max)) {
+    // Not read: let go of it (a fetched answer would otherwise hold its connection).
+    await request.body?.cancel().catch(() => {});
     if (!/^\d{1,15}$/.test(declared)) throw new AppError('bad_request', 'Invalid Content-Length');
-    if (Number(declared) > max) throw tooLarge(max);
+    throw tooLarge(max);
   }
   if (!request.body) return '';
   const reader = request.body.getReader();

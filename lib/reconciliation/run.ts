@@ -10,7 +10,7 @@ import {
 } from '@/db/queries/reconciliation';
 import { AppError } from '@/lib/errors';
 import { log } from '@/lib/log';
-import type { ManagementClient, ProviderLogEntry } from '@/lib/providers/types';
+import type { ManagementClient } from '@/lib/providers/types';
 import { ourSourceOfUrl } from '@/lib/receiver/stack';
 import { type DeliveryRules, reconcile } from './classify';
 import { knownFromRead, readDeliveryLog } from './log-read';
@@ -29,7 +29,10 @@ export type LogSource = {
 export type RunnerOptions = {
   /** Least time between two requests to a provider: 500 ms keeps one runner under 120 per minute. */
   minIntervalMs: number;
-  /** Pages read per webhook and run, newest first (a bound on the requests one run makes). */
+  /**
+   * Pages read per webhook and run, newest first. With `maxFilteredPages` twice, the bound on the
+   * requests one run makes per webhook (40 + 10 + 10: half a minute of the 120 a minute at 500 ms).
+   */
   maxPages: number;
   /**
    * When those end inside the window (a busy webhook): pages of its pending and of its failed

@@ -125,13 +125,14 @@ export class SkylightClient {
   private async call(method: Method, path: string, schema: null, body?: unknown): Promise<null>;
   private async call(method: Method, path: string, schema: z.ZodType | null, body?: unknown) {
     const what = `${method} ${path.split('?')[0]}`;
-    // Reads are retried, and a PUT: it sets the whole webhook, so applying it twice is applying it
-    // once (an operator's emergency disable refused with a 429 while reconciliation spent the rate
-    // limit failed outright). A POST or DELETE that timed out may have taken effect already.
-    const retries = method === 'GET' || method === 'PUT' ? this.maxRetries : 0;
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.once(method, path, schema, body, what);
       if (!('error' in outcome)) return outcome.value;
+      // Reads are retried, and the webhook PUT after a 429, which applied nothing (an operator's
+      // emergency disable refused while reconciliation spent the rate limit failed outright). A write
+      // that timed out or failed may have taken effect: sent again it could undo a change made since.
+      const retries =
+        method === 'GET' || (method === 'PUT' && outcome.error.code === 'rate_limited') ? this.maxRetries : 0;
       if (!outcome.retry || attempt >= retries) throw outcome.error;
       await new Promise((r) => setTimeout(r, outcome.delayMs));
     }
@@ -166,7 +167,9 @@ export class SkylightClient {
         const why =
           err.code === 'payload_too_large'
             ? `more than ${MAX_RESPONSE_BYTES / 1_048_576} MB`
-            : 'text that is not UTF-8';
+            : err.message === 'Invalid Content-Length'
+              ? 'with an invalid Content-Length'
+              : 'text that is not UTF-8';
         return {
           retry: false,
           delayMs: 0,
