@@ -481,6 +481,31 @@ describe('alert rules fire once when their condition starts, and resolve when it
 describe('watchdog over the provider management API (the sandbox)', () => {
   const management = async () => skylight.management!({ url: sandbox.apiUrl, key: sandbox.apiKey });
 
+  /** One attempt in a webhook's log at the sandbox, finished as `status` (pending: due in 9 min). */
+  async function logAttempt(
+    webhookId: number,
+    deliveryId: string,
+    attemptNumber: number,
+    status: 'failed' | 'delivered' | 'pending',
+    contact: string,
+  ) {
+    const store = sandbox.core.store;
+    const d = await store.addDelivery({
+      webhookId,
+      eventType: 'contact.created',
+      deliveryId,
+      attemptNumber,
+      payload: JSON.stringify({ event: 'contact.created', data: { contact: { id: contact } } }),
+      nextAttemptAt: status === 'pending' ? new Date(Date.now() + 9 * MIN) : null,
+    });
+    if (status === 'pending') return;
+    await store.finishDelivery(d.id, {
+      status,
+      responseStatusCode: status === 'delivered' ? 200 : 503,
+      responseBody: '',
+    });
+  }
+
   test('webhook_disabled: toggled off on the provider side opens; back on resolves', async () => {
     await only('webhook_disabled');
     await sandbox.core.updateWebhook(hookId, { isActive: true, url: `${APP}/api/webhooks/skylightchat` });
@@ -660,29 +685,12 @@ describe('watchdog over the provider management API (the sandbox)', () => {
   test('provider_failed on a busy webhook: a give-up and a retry behind 400 newer deliveries are still seen, a recovered one is not', async () => {
     await only('provider_failed', { threshold: 1, windowMinutes: 60 });
     const busy = (await sandbox.core.createWebhook({ name: 'busy', url: `${APP}/api/webhooks/busy` })).id;
-    const store = sandbox.core.store;
-    const attempt = async (
+    const attempt = (
       deliveryId: string,
-      attemptNumber: number,
+      n: number,
       status: 'failed' | 'delivered' | 'pending',
       contact = deliveryId,
-    ) => {
-      const d = await store.addDelivery({
-        webhookId: busy,
-        eventType: 'contact.created',
-        deliveryId,
-        attemptNumber,
-        payload: JSON.stringify({ event: 'contact.created', data: { contact: { id: contact } } }),
-        nextAttemptAt: status === 'pending' ? new Date(Date.now() + 9 * MIN) : null,
-      });
-      if (status !== 'pending') {
-        await store.finishDelivery(d.id, {
-          status,
-          responseStatusCode: status === 'delivered' ? 200 : 400,
-          responseBody: '',
-        });
-      }
-    };
+    ) => logAttempt(busy, deliveryId, n, status, contact);
     const sources = async () => [{ slug: 'busy', provider: 'skylight' as const }];
     try {
       await attempt('gone-4', 4, 'failed'); // its fourth attempt failed: given up
@@ -723,27 +731,8 @@ describe('watchdog over the provider management API (the sandbox)', () => {
     await only('provider_failed', { threshold: 1, windowMinutes: 60 });
     const busy = (await sandbox.core.createWebhook({ name: 'busy off', url: `${APP}/api/webhooks/busyoff` }))
       .id;
-    const store = sandbox.core.store;
-    const attempt = async (
-      deliveryId: string,
-      attemptNumber: number,
-      status: 'failed' | 'delivered',
-      contact: string,
-    ) => {
-      const d = await store.addDelivery({
-        webhookId: busy,
-        eventType: 'contact.created',
-        deliveryId,
-        attemptNumber,
-        payload: JSON.stringify({ event: 'contact.created', data: { contact: { id: contact } } }),
-        nextAttemptAt: null,
-      });
-      await store.finishDelivery(d.id, {
-        status,
-        responseStatusCode: status === 'delivered' ? 200 : 503,
-        responseBody: '',
-      });
-    };
+    const attempt = (deliveryId: string, n: number, status: 'failed' | 'delivered', contact: string) =>
+      logAttempt(busy, deliveryId, n, status, contact);
     const sources = async () => [{ slug: 'busyoff', provider: 'skylight' as const }];
     try {
       await attempt('r-1', 1, 'failed', 'r');

@@ -679,28 +679,28 @@ describe('an event that kills its worker every time', () => {
     await db.close();
   });
 
+  /** A message.received event whose notification carries `content` (what the sink reacts to). */
+  async function queueMessage(content: string, extra: Partial<typeof events.$inferInsert> = {}) {
+    const [ev] = await db.db
+      .insert(events)
+      .values({
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId: `crash-${uniqueId()}`,
+        eventType: 'message.received',
+        payload: {
+          event: 'message.received',
+          data: { message: { id: uniqueId(), direction: 'inbound', content }, contact: { id: 5, name: 'A' } },
+        },
+        ...extra,
+      })
+      .returning({ id: events.id });
+    return ev!.id;
+  }
+
   test('is dead-lettered after MAX_INTERRUPTIONS crashes, and the events claimed beside it are processed', async () => {
     const ids: number[] = [];
-    for (let i = 0; i < 16; i++) {
-      const content = i === 5 ? 'poison' : `innocent-${i}`;
-      const [ev] = await db.db
-        .insert(events)
-        .values({
-          source: 'skylightchat',
-          provider: 'skylight',
-          deliveryId: `crash-${uniqueId()}`,
-          eventType: 'message.received',
-          payload: {
-            event: 'message.received',
-            data: {
-              message: { id: uniqueId(), direction: 'inbound', content },
-              contact: { id: 5, name: 'A' },
-            },
-          },
-        })
-        .returning({ id: events.id });
-      ids.push(ev!.id);
-    }
+    for (let i = 0; i < 16; i++) ids.push(await queueMessage(i === 5 ? 'poison' : `innocent-${i}`));
     let crashes = 0;
     const processes: Worker[] = [];
     // One process after another: each "dies" when the poison runs (its database calls never return,
@@ -757,26 +757,6 @@ describe('an event that kills its worker every time', () => {
   });
 
   test('an interrupted event is claimed only by a worker with nothing running (its lease would run out while it waited)', async () => {
-    const queue = async (content: string, extra: Partial<typeof events.$inferInsert> = {}) => {
-      const [ev] = await db.db
-        .insert(events)
-        .values({
-          source: 'skylightchat',
-          provider: 'skylight',
-          deliveryId: `alone-${uniqueId()}`,
-          eventType: 'message.received',
-          payload: {
-            event: 'message.received',
-            data: {
-              message: { id: uniqueId(), direction: 'inbound', content },
-              contact: { id: 5, name: 'A' },
-            },
-          },
-          ...extra,
-        })
-        .returning({ id: events.id });
-      return ev!.id;
-    };
     const a = new Worker(async () => db.prepared, {
       concurrency: 2,
       batchSize: 1,
@@ -787,14 +767,14 @@ describe('an event that kills its worker every time', () => {
       id: 'busy-a',
       context: () => ({ notifyUrl: url }),
     });
-    await queue('slow one');
+    await queueMessage('slow one');
     a.start();
     try {
       await until('the slow notification under way', async () =>
         notified.some((n) => n.includes('slow one')),
       );
       // A claim whose worker died holding it: due again, interrupted.
-      const suspect = await queue('suspect', {
+      const suspect = await queueMessage('suspect', {
         status: 'processing',
         lockedBy: 'gone',
         attempts: 1,

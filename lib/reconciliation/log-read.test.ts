@@ -57,7 +57,7 @@ test('a row read twice (the pages shifted between two requests) counts once, as 
   );
   assert.deepEqual(read.asked, ['all:1', 'all:2'], 'no filtered reads: the log ended inside the pages');
   const [x] = reconcile(
-    { provider: 'skylight', webhookId: 1, source: 's' },
+    { provider: 'any', webhookId: 1, source: 's' },
     got.entries,
     [],
     RULES,
@@ -87,7 +87,7 @@ test('a busy log: past the newest pages the pending and failed attempts are read
   assert.deepEqual(read.asked, ['all:1', 'all:2', 'pending:1', 'failed:1']);
   assert.equal(got.complete, true);
   const rows = reconcile(
-    { provider: 'skylight', webhookId: 1, source: 's' },
+    { provider: 'any', webhookId: 1, source: 's' },
     got.entries,
     [],
     RULES,
