@@ -4,14 +4,8 @@ import { ourSourceOfUrl } from './stack';
 
 test("a provider webhook's URL is one of our receivers only under our public URL, when we know it", () => {
   const app = 'https://hooks.example.com/ops';
-  assert.equal(
-    ourSourceOfUrl('https://hooks.example.com/ops/api/webhooks/orders', app),
-    'orders',
-  );
-  assert.equal(
-    ourSourceOfUrl('https://hooks.example.com/ops/api/webhooks/orders/', app),
-    'orders',
-  );
+  assert.equal(ourSourceOfUrl('https://hooks.example.com/ops/api/webhooks/orders', app), 'orders');
+  assert.equal(ourSourceOfUrl('https://hooks.example.com/ops/api/webhooks/orders/', app), 'orders');
   // Another deployment's receiver at the same path (staging), or outside our base path: not ours.
   assert.equal(ourSourceOfUrl('https://staging.example.com/ops/api/webhooks/orders', app), null);
   assert.equal(ourSourceOfUrl('https://hooks.example.com/api/webhooks/orders', app), null);
