@@ -59,15 +59,6 @@ export function webhookSlug(url: string): string | null {
   }
 }
 
-/** The source a URL sends to (`…/api/webhooks/<slug>`, any host), or null when it is not a receiver's. */
-export function webhookSlugOfUrl(url: string): string | null {
-  try {
-    return webhookSlug(new URL(url).pathname);
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The source of ours a provider webhook's URL sends to, or null. With the app's public base URL
  * (APP_PUBLIC_URL) only a URL under it is ours: another deployment's receiver at the same path (a

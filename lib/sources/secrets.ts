@@ -13,7 +13,7 @@ import { AppError } from '@/lib/errors';
 import { log } from '@/lib/log';
 import { type ProviderName, providerOf } from '@/lib/providers/registry';
 import type { ManagementApi, ManagementClient } from '@/lib/providers/types';
-import { webhookSlugOfUrl } from '@/lib/receiver/stack';
+import { ourSourceOfUrl } from '@/lib/receiver/stack';
 import { ROTATION_STALE_MS } from './directory';
 import type { SourceDeps } from './service';
 
@@ -274,7 +274,8 @@ async function webhookFor(client: ManagementClient, slug: string, id?: number): 
   const hooks = await client.listWebhooks();
   const path = `/api/webhooks/${slug}`;
   const otherSource = (url: string) => {
-    const named = webhookSlugOfUrl(url);
+    // Any host: a webhook naming another source's path is refused whoever serves it.
+    const named = ourSourceOfUrl(url, null);
     return named !== null && named !== slug ? named : null;
   };
   if (id !== undefined) {
