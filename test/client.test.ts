@@ -43,6 +43,16 @@ async function rejects(p: Promise<unknown>): Promise<AppError> {
   assert.fail('expected the call to fail');
 }
 
+/** Requests on the sandbox's key made outside this process's clients, as another replica would. */
+async function spendElsewhere(sandbox: Sandbox, n: number) {
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${sandbox.apiUrl}/webhooks/events`, {
+      headers: { 'x-api-key': sandbox.apiKey },
+    });
+    await res.body?.cancel();
+  }
+}
+
 const ISO_MICRO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 describe('client against the sandbox API', () => {
@@ -195,7 +205,8 @@ describe('client retries and failure mapping', () => {
     const sandbox = await startSandbox({ rateLimit: { limit: 3, windowMs: 1500 } });
     try {
       const client = new SkylightClient({ baseUrl: sandbox.apiUrl, apiKey: sandbox.apiKey, maxRetries: 2 });
-      for (let i = 0; i < 3; i++) await client.listEvents();
+      // Spent by another replica: this process's budget has not seen it, so the POST meets the 429.
+      await spendElsewhere(sandbox, 3);
       const postErr = await rejects(
         client.createWebhook({ name: 'x', url: 'https://example.test', events: ['contact.created'] }),
       );
@@ -227,10 +238,66 @@ describe('client retries and failure mapping', () => {
         url: 'https://example.test/api/webhooks/s',
       });
       const client = new SkylightClient({ baseUrl: sandbox.apiUrl, apiKey: sandbox.apiKey, maxRetries: 2 });
-      for (let i = 0; i < 3; i++) await client.listEvents();
+      await spendElsewhere(sandbox, 3);
       const updated = await client.updateWebhook(hook.id, { is_active: false });
       assert.equal(updated.is_active, false);
       assert.equal((await sandbox.core.store.listWebhooks())[0]!.isActive, false, 'applied at the provider');
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  test("one rate budget per key: a reconciliation run and the watchdog leave the operator's share, and no 429 is met", async () => {
+    // 24 a window: bulk keeps ceil(24 × 5/12) = 10 for the others, the watchdog ceil(24 / 6) = 4.
+    const sandbox = await startSandbox({ rateLimit: { limit: 24, windowMs: 60_000 } });
+    try {
+      const hook = await sandbox.core.createWebhook({
+        name: 'x',
+        url: 'https://example.test/api/webhooks/s',
+      });
+      const statuses: number[] = [];
+      const counting: typeof fetch = async (input, init) => {
+        const res = await fetch(input, init);
+        statuses.push(res.status);
+        return res;
+      };
+      const client = (use: 'operator' | 'watchdog' | 'bulk') =>
+        new SkylightClient({ baseUrl: sandbox.apiUrl, apiKey: sandbox.apiKey, use, fetch: counting });
+
+      const run = client('bulk');
+      let bulkSent = 0;
+      let held: AppError | null = null;
+      while (held === null && bulkSent < 30) {
+        try {
+          await run.listDeliveries(hook.id, { page: 1 });
+          bulkSent++;
+        } catch (err) {
+          held = err as AppError;
+        }
+      }
+      assert.equal(bulkSent, 14, 'the run stops where 10 of the 24 are left');
+      assert.equal(held?.code, 'rate_limited');
+      assert.match(held!.message, /kept for the watchdog and operators' actions; retry in \d+ s/);
+      assert.ok(held!.extra.retryAfterS! > 5, 'the run is told to come back after the window');
+
+      // Concurrent reads count before their answers arrive: 6 of 10 let through, not all 10.
+      const watchdog = client('watchdog');
+      const reads = await Promise.allSettled(Array.from({ length: 10 }, () => watchdog.listWebhooks()));
+      assert.equal(reads.filter((r) => r.status === 'fulfilled').length, 6);
+
+      // The operator's emergency disable goes through at once, on the share kept for it.
+      const t0 = performance.now();
+      const updated = await client('operator').updateWebhook(hook.id, { is_active: false });
+      assert.equal(updated.is_active, false);
+      assert.ok(performance.now() - t0 < 2_000, 'not held until the window resets');
+      assert.equal((await sandbox.core.store.listWebhooks())[0]!.isActive, false, 'applied at the provider');
+
+      assert.deepEqual(
+        statuses.filter((s) => s === 429),
+        [],
+        'every hold was ours: the provider never had to refuse',
+      );
+      assert.equal(statuses.length, 14 + 6 + 1);
     } finally {
       await sandbox.stop();
     }

@@ -32,7 +32,7 @@ export function alertJobs() {
           management: async (provider) => {
             const api = runtime().managementApi(provider);
             const load = providerOf(provider).management;
-            return api && load ? load(api) : null;
+            return api && load ? load(api, 'watchdog') : null;
           },
           appUrl: env.APP_PUBLIC_URL ?? null,
           retentionDays: env.RETENTION_DAYS,

@@ -98,6 +98,12 @@ export type ProviderDeliveryFilter = { status?: string; page: number };
 export type ManagementApi = { url: string; key: string };
 
 /**
+ * Who a management client asks for, highest first: an operator's action, the watchdog's reads, a
+ * reconciliation run's pages. The provider's rate limit per key is shared in that order.
+ */
+export type ApiUse = 'operator' | 'watchdog' | 'bulk';
+
+/**
  * One attempt in the provider's delivery log, in the app's terms, for reconciliation (server-side:
  * never sent to the browser as is).
  */
@@ -216,7 +222,7 @@ export type Provider<E extends string = string> = {
   /** The provider's own delivery window: how it retries and how long it waits for our answer. */
   readonly delivery: { retryDelaysMs: readonly number[]; retryWindowMs: number; timeoutMs: number };
   /** Loaded lazily: management clients and sandboxes pull in code the receiver never needs. */
-  readonly management?: (api: ManagementApi) => Promise<ManagementClient>;
+  readonly management?: (api: ManagementApi, use?: ApiUse) => Promise<ManagementClient>;
   /** The management API this deployment's environment configures for the provider, if any. */
   readonly configuredManagementApi?: () => ManagementApi | null;
   readonly embeddedSandbox?: (target: { url: string; outageDemo: boolean }) => Promise<EmbeddedSandbox>;

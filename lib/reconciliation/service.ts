@@ -18,7 +18,7 @@ async function logSources(): Promise<LogSource[]> {
     out.push({
       provider: name,
       rules: provider.delivery,
-      client: await provider.management(api),
+      client: await provider.management(api, 'bulk'),
       appUrl: env.APP_PUBLIC_URL ?? null,
     });
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readBodyText } from '@/lib/api/body';
 import { AppError, type Issue } from '@/lib/errors';
+import type { ApiUse } from '../types';
 import {
   type DeliveryPage,
   type DeliveryQuery,
@@ -18,6 +19,7 @@ import {
   type WebhookPatch,
   webhookWithSecretSchema,
 } from './client-schemas';
+import { budgetFor, type RateBudget } from './rate-budget';
 
 // Server-side only: it holds the management API key. UI code imports types from client-schemas.ts.
 
@@ -28,8 +30,13 @@ export type SkylightClientOptions = {
   timeoutMs?: number;
   /** Extra tries for GETs after a 429, a 5xx, a timeout or a connection error. */
   maxRetries?: number;
-  /** A 429 asking for a longer wait than this is not retried; the caller gets `rate_limited`. */
+  /**
+   * A 429 asking for a longer wait than this is not retried, nor a turn in the key's rate budget
+   * waited for longer; the caller gets `rate_limited`.
+   */
   maxRetryAfterMs?: number;
+  /** Whose request this is: the key's rate limit is shared operator first, reconciliation last. */
+  use?: ApiUse;
   fetch?: typeof fetch;
 };
 
@@ -53,6 +60,8 @@ export class SkylightClient {
   private readonly maxRetries: number;
   private readonly maxRetryAfterMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly use: ApiUse;
+  private readonly budget: RateBudget;
 
   constructor(opts: SkylightClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -61,6 +70,8 @@ export class SkylightClient {
     this.maxRetries = opts.maxRetries ?? 2;
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 5_000;
     this.fetchImpl = opts.fetch ?? fetch;
+    this.use = opts.use ?? 'operator';
+    this.budget = budgetFor(this.baseUrl, this.apiKey);
   }
 
   /** Every webhook of the account, whether the provider paginates the list or not. */
@@ -146,8 +157,9 @@ export class SkylightClient {
     what: string,
   ): Promise<{ value: unknown } | Attempt> {
     const backoff = (n = 0) => BACKOFF_MS * 2 ** n * (0.5 + Math.random());
-    let res: Response;
+    let res: Response | null = null;
     let text: string;
+    await this.budget.take(this.use, this.maxRetryAfterMs, what);
     try {
       res = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
@@ -160,8 +172,10 @@ export class SkylightClient {
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+      this.budget.settle(res.headers);
       text = await readBodyText(res, MAX_RESPONSE_BYTES);
     } catch (err) {
+      if (res === null) this.budget.settle(null);
       // An answer too large (or not UTF-8) is the provider's: refused unread, not retried.
       if (err instanceof AppError && (err.code === 'payload_too_large' || err.code === 'bad_request')) {
         const why =
@@ -184,6 +198,7 @@ export class SkylightClient {
     }
     const error = this.httpError(res, text, what);
     if (error.code === 'rate_limited') {
+      this.budget.refused(error.extra.retryAfterS ?? 1);
       const waitMs = (error.extra.retryAfterS ?? 1) * 1000;
       return { retry: waitMs <= this.maxRetryAfterMs, delayMs: waitMs, error };
     }

@@ -74,7 +74,7 @@ export const skylight: Provider<KnownEvent> = {
     retryWindowMs: PROVIDER_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0),
     timeoutMs: PROVIDER_TIMEOUT_MS,
   },
-  management: async (api) => (await import('./management')).managementClient(api),
+  management: async (api, use) => (await import('./management')).managementClient(api, use),
   configuredManagementApi: () =>
     env.SKYLIGHT_API_KEY ? { url: env.SKYLIGHT_API_URL, key: env.SKYLIGHT_API_KEY } : null,
   embeddedSandbox: async (target) => (await import('./sandbox/embedded')).startEmbeddedSandbox(target),

@@ -1,5 +1,5 @@
 import { AppError } from '@/lib/errors';
-import type { ManagementApi, ManagementClient, ProviderLogEntry } from '../types';
+import type { ApiUse, ManagementApi, ManagementClient, ProviderLogEntry } from '../types';
 import { SkylightClient } from './client';
 import {
   DELIVERY_STATUS_FILTERS,
@@ -17,8 +17,8 @@ const LOG_PAGE_SIZE = 100;
  * (client-schemas.ts): SkyLight's field names, only the listed ones, so a field the provider adds
  * (a `secret` on a GET, say) never reaches a page.
  */
-export function managementClient(api: ManagementApi): ManagementClient {
-  const client = new SkylightClient({ baseUrl: api.url, apiKey: api.key });
+export function managementClient(api: ManagementApi, use: ApiUse = 'operator'): ManagementClient {
+  const client = new SkylightClient({ baseUrl: api.url, apiKey: api.key, use });
   return {
     listWebhooks: async () => (await client.listWebhooks()).map((w) => webhookViewSchema.parse(w)),
     setWebhookActive: async (id, isActive) => {
