@@ -12,6 +12,7 @@ import { log } from '@/lib/log';
 import type { RollupBuffer, RollupCell } from '@/lib/metrics/rollup-buffer';
 import { metrics } from '@/lib/observability/metrics';
 import { learnPayloadShapes } from '@/lib/payload/learner';
+import { longestRetryWindowMs } from '@/lib/providers/registry';
 import { reconcileInBackground } from '@/lib/reconciliation/service';
 
 type Job = { name: string; everyMs: number; run: (db: Db) => Promise<unknown> };
@@ -109,6 +110,7 @@ function jobs(rollups: RollupBuffer): Job[] {
         const r = await pruneOld(db, env.RETENTION_DAYS, {
           batch: PRUNE_BATCH,
           fingerprintHours: env.DEDUPE_FINGERPRINT_HOURS,
+          eventsMinHours: longestRetryWindowMs() / 3_600_000,
         });
         // An expired day whose tables stay attached keeps its disk until a run gets the lock.
         if (r.deferred.length > 0)

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
+import { pruneOld } from '@/db/queries/maintenance';
 import { events, receipts } from '@/db/schema';
 import { metrics } from '@/lib/observability/metrics';
+import { longestRetryWindowMs } from '@/lib/providers/registry';
 import { SlySandboxSender } from '@/lib/providers/sly/sandbox';
 import { sign } from '@/lib/providers/sly/signature';
 import { SecretBox } from '@/lib/sources/crypto';
@@ -205,6 +207,34 @@ describe('dedupe per source', () => {
       ],
     );
     assert.equal((await eventsOf('sly', first.id)).length, 1);
+  });
+
+  test('RETENTION_DAYS=1: a Sly retry two days later is still a duplicate (events outlive its 72 h of retries)', async () => {
+    const late = slyDelivery();
+    const gone = slyDelivery();
+    for (const d of [late, gone]) await post(slyUrl(), d);
+    await until('both processed', async () =>
+      (await Promise.all([late, gone].map((d) => eventsOf('sly', d.id)))).every(
+        (e) => e[0]?.status === 'processed',
+      ),
+    );
+    const age = (id: string, days: number) =>
+      s.db.db
+        .update(events)
+        .set({ createdAt: new Date(Date.now() - days * 86_400_000) })
+        .where(and(eq(events.source, 'sly'), eq(events.deliveryId, id)));
+    await age(late.id, 2);
+    await age(gone.id, 4);
+    assert.ok(longestRetryWindowMs() >= 72 * 3_600_000, "Sly's window is the longest");
+    await pruneOld(s.db.db, 1, { eventsMinHours: longestRetryWindowMs() / 3_600_000 });
+    assert.equal((await eventsOf('sly', gone.id)).length, 0, 'past every retry window: pruned');
+    assert.equal((await eventsOf('sly', late.id)).length, 1, 'within Sly retries: kept');
+
+    const retry = slyDelivery({ id: late.id });
+    retry.body = late.body;
+    retry.headers['x-sly-signature'] = sign(late.body, SLY_SECRET, now());
+    assert.deepEqual((await post(slyUrl(), retry)).json, { received: true, duplicate: true });
+    assert.equal((await eventsOf('sly', late.id)).length, 1, 'not queued a second time');
   });
 
   test('a body without an id, sent again under another X-Sly-Event-Id, is a duplicate by its signed bytes', async () => {

@@ -6,6 +6,11 @@ export type PruneOptions = {
   batch?: number;
   budgetMs?: number;
   fingerprintHours?: number;
+  /**
+   * Processed events are kept at least this long whatever `retentionDays` says: their delivery ids
+   * answer a provider's late retry as a duplicate, so they must outlive its retries (Sly's run 72 h).
+   */
+  eventsMinHours?: number;
   lockTries?: LockTries;
   /** Drop expired day tables in paced pieces (the default; see dropExpiredPartitions). */
   paced?: boolean;
@@ -36,7 +41,14 @@ export type Pruned = {
 export async function pruneOld(
   db: Db,
   retentionDays: number,
-  { batch = 5000, budgetMs = 30_000, fingerprintHours = 24, lockTries, paced }: PruneOptions = {},
+  {
+    batch = 5000,
+    budgetMs = 30_000,
+    fingerprintHours = 24,
+    eventsMinHours = 0,
+    lockTries,
+    paced,
+  }: PruneOptions = {},
 ): Promise<Pruned> {
   const {
     dropped: partitions,
@@ -73,8 +85,10 @@ export async function pruneOld(
   // Strays whose receipt landed in a different table (a day created for one of the three only).
   await db.execute(sql`delete from receipt_acks_default where received_at < ${cutoff}`);
   await db.execute(sql`delete from receipt_search_default where received_at < ${cutoff}`);
+  const eventsHours = Math.max(Math.trunc(retentionDays) * 24, Math.ceil(eventsMinHours));
+  const eventsCutoff = sql`now() - make_interval(hours => ${eventsHours}::int)`;
   const events = await drain(sql`with d as (delete from events where id in (
-    select id from events where created_at < ${cutoff} and status in ('processed', 'discarded')
+    select id from events where created_at < ${eventsCutoff} and status in ('processed', 'discarded')
      order by id limit ${batch}) returning 1) select count(*)::int as n from d`);
   // By (source, fingerprint), and the age tested again on the row deleted: another source's live
   // key of the same content, or a key an ingest took over meanwhile (created_at now), stays.

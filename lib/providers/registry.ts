@@ -27,3 +27,13 @@ export function isProviderName(name: string): name is ProviderName {
 export function providerOf(name: ProviderName): Provider {
   return PROVIDERS[name];
 }
+
+/**
+ * The longest any provider keeps retrying one delivery: a delivery id must dedupe at least this long
+ * (plus the last attempt's own wait for an answer).
+ */
+export function longestRetryWindowMs(): number {
+  return Math.max(
+    ...PROVIDER_NAMES.map((p) => providerOf(p).delivery.retryWindowMs + providerOf(p).delivery.timeoutMs),
+  );
+}
