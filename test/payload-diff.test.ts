@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { events, receipts } from '@/db/schema';
+import { parseJsonLossless } from '@/lib/json';
 import { deliveryComparisons } from '@/lib/payload/compare';
 import { diffPayloads, objectRefOf } from '@/lib/payload/diff';
 import { openTestDb, type TestDb } from './helpers/db';
@@ -29,6 +31,24 @@ test('diff rows name each changed field with its JSON before and after, in path 
   assert.equal(wide.changes.length, 200);
   assert.equal(wide.truncated, 50);
   assert.equal(diffPayloads({ s: 'x'.repeat(2000) }, {}).changes[0]!.before!.length, 501);
+});
+
+test('numbers past what a double holds are compared by their digits, and shown as sent', () => {
+  const parse = parseJsonLossless;
+  assert.deepEqual(
+    diffPayloads(parse('{"id":9007199254740993,"n":1}'), parse('{"id":9007199254740992,"n":1}')).changes,
+    [{ path: 'id', kind: 'changed', before: '9007199254740993', after: '9007199254740992' }],
+  );
+  assert.deepEqual(diffPayloads(parse('{"id":9007199254740993}'), parse('{"id":9007199254740993}')), {
+    changes: [],
+    truncated: 0,
+  });
+  assert.deepEqual(diffPayloads(parse('{}'), parse('{"c":{"ids":[12345678901234567890]}}')).changes, [
+    { path: 'c', kind: 'added', after: '{"ids":[12345678901234567890]}' },
+  ]);
+  assert.deepEqual(diffPayloads(parse('1e400'), parse('2e400')).changes, [
+    { path: '', kind: 'changed', before: '1e400', after: '2e400' },
+  ]);
 });
 
 test('the object of an event: nested or flat, by the event type’s entity', () => {
@@ -134,4 +154,60 @@ test('a resent delivery is compared with its original receipt', async () => {
   const c = await deliveryComparisons(db.db, resend.receiptId);
   assert.equal(c?.original?.receipt_id, first.receiptId);
   assert.deepEqual(c?.original?.changes, [{ path: 'data.contact.note', kind: 'added', after: '"resent"' }]);
+});
+
+test('a replay differing only in a 64-bit id is not "the same payload": previous and original compared by digits', async () => {
+  const text = (id: string, deliveryId: string) =>
+    `{"event":"contact.updated","delivery_id":"${deliveryId}","data":{"contact":{"id":777,"owner_id":${id}}}}`;
+  const insert = async (id: string, deliveryId: string, eventId?: number) => {
+    const body = text(id, deliveryId);
+    if (eventId === undefined) {
+      const [e] = await db.db
+        .insert(events)
+        .values({
+          source: 'skylightchat',
+          provider: 'skylight',
+          deliveryId,
+          eventType: 'contact.updated',
+          payload: sql`${body}::jsonb`,
+        })
+        .returning({ id: events.id });
+      eventId = e!.id;
+    }
+    const [r] = await db.db
+      .insert(receipts)
+      .values({
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId,
+        eventType: 'contact.updated',
+        outcome: 'accepted',
+        httpStatus: 200,
+        ackMs: 1,
+        headers: {},
+        body,
+        bodyBytes: body.length,
+        eventId,
+      })
+      .returning({ id: receipts.id });
+    return { receiptId: r!.id, eventId };
+  };
+  const change = {
+    path: 'data.contact.owner_id',
+    kind: 'changed',
+    before: '9007199254740993',
+    after: '9007199254740992',
+  };
+  const first = await insert('9007199254740993', 'big-1');
+  const resend = await insert('9007199254740992', 'big-1', first.eventId);
+  assert.deepEqual((await deliveryComparisons(db.db, resend.receiptId))?.original?.changes, [change]);
+
+  const next = await insert('9007199254740992', 'big-2');
+  const c = await deliveryComparisons(db.db, next.receiptId);
+  assert.equal(c?.previous?.event_id, first.eventId);
+  assert.deepEqual(
+    c?.previous?.changes.filter((x) => x.path.startsWith('data.')),
+    [change],
+    'the stored payloads too, read as text',
+  );
 });

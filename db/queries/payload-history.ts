@@ -14,7 +14,8 @@ export async function receiptForDiff(db: Queryable, id: number) {
       body: receipts.body,
       receivedAt: receipts.receivedAt,
       eventId: receipts.eventId,
-      eventPayload: events.payload,
+      // As text: the driver's JSON.parse would round a number past 2^53 before it could be compared.
+      eventPayloadText: sql<string | null>`${events.payload}::text`,
       eventCreatedAt: events.createdAt,
     })
     .from(receipts)
@@ -73,7 +74,7 @@ export async function previousEventOfObject(
       id: events.id,
       deliveryId: events.deliveryId,
       createdAt: events.createdAt,
-      payload: events.payload,
+      payloadText: sql<string>`${events.payload}::text`,
       receiptId: sql<
         number | null
       >`(select min(r.id) from receipts r where r.event_id = ${events.id})`.mapWith((v) =>

@@ -1,5 +1,6 @@
 import type { Queryable } from '@/db/client';
 import { originalReceiptOf, previousEventOfObject, receiptForDiff } from '@/db/queries/payload-history';
+import { parseJsonLossless } from '@/lib/json';
 import { isProviderName, providerOf } from '@/lib/providers/registry';
 import { diffPayloads, type ObjectRef, objectRefOf, type PayloadChange } from './diff';
 
@@ -22,10 +23,11 @@ export type DeliveryComparisons = {
   original: Comparison | null;
 };
 
+/** Lossless: a replay differing only in a number past 2^53 must not compare as the same payload. */
 function parseBody(text: string | null): unknown {
   if (text === null) return undefined;
   try {
-    return JSON.parse(text);
+    return parseJsonLossless(text);
   } catch {
     return undefined;
   }
@@ -41,7 +43,7 @@ export async function deliveryComparisons(
   const body = parseBody(r.body);
   // The event's stored payload is the normalised envelope the handlers saw; a receipt without an
   // event (ignored, malformed) is compared by its own body.
-  const current = r.eventPayload ?? body;
+  const current = parseBody(r.eventPayloadText) ?? body;
   const object = r.eventType && current !== undefined ? objectRefOf(r.eventType, current) : null;
 
   let previous: Comparison | null = null;
@@ -64,7 +66,7 @@ export async function deliveryComparisons(
         event_id: prev.id,
         delivery_id: prev.deliveryId,
         at: prev.createdAt,
-        ...diffPayloads(prev.payload, current),
+        ...diffPayloads(parseBody(prev.payloadText), current),
       };
     }
   }

@@ -1,4 +1,6 @@
+import { isLosslessNumber, LosslessNumber } from 'lossless-json';
 import diff from 'microdiff';
+import { stringifyJson } from '@/lib/json';
 
 export type PayloadChange = {
   /** `data.contact.email`, array positions as `[2]`. */
@@ -14,8 +16,31 @@ export const MAX_CHANGES = 200;
 const MAX_VALUE_CHARS = 500;
 
 function show(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
+  const text = stringifyJson(restored(v));
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+}
+
+const NUMBER_MARK = 'json-number:';
+
+/**
+ * microdiff compares leaves by identity and walks into objects, a LosslessNumber (a number past what
+ * a double holds, from parseJsonLossless) included: each becomes the registered symbol of its digits,
+ * the same symbol exactly when the digits are.
+ */
+function comparable(v: unknown): unknown {
+  if (isLosslessNumber(v)) return Symbol.for(NUMBER_MARK + String(v));
+  if (Array.isArray(v)) return v.map(comparable);
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, comparable(x)]));
+  return v;
+}
+
+function restored(v: unknown): unknown {
+  if (typeof v === 'symbol') return new LosslessNumber(v.description!.slice(NUMBER_MARK.length));
+  if (Array.isArray(v)) return v.map(restored);
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, restored(x)]));
+  return v;
 }
 
 function pathText(path: Array<string | number>): string {
@@ -34,14 +59,15 @@ export function diffPayloads(
   after: unknown,
 ): { changes: PayloadChange[]; truncated: number } {
   const isObj = (v: unknown) => typeof v === 'object' && v !== null;
-  if (!isObj(before) || !isObj(after)) {
-    if (JSON.stringify(before) === JSON.stringify(after)) return { changes: [], truncated: 0 };
+  const [a, b] = [comparable(before), comparable(after)];
+  if (!isObj(a) || !isObj(b)) {
+    if (a === b) return { changes: [], truncated: 0 };
     return {
-      changes: [{ path: '', kind: 'changed', before: show(before), after: show(after) }],
+      changes: [{ path: '', kind: 'changed', before: show(a), after: show(b) }],
       truncated: 0,
     };
   }
-  const all = diff(before as Record<string, unknown>, after as Record<string, unknown>)
+  const all = diff(a as Record<string, unknown>, b as Record<string, unknown>)
     .map((d): PayloadChange => {
       const path = pathText(d.path);
       if (d.type === 'CREATE') return { path, kind: 'added', after: show(d.value) };
