@@ -1171,7 +1171,11 @@ describe('dead letters that expire', () => {
       expiring.rows.map((r) => r.delivery_id),
       ['old', 'mid'],
     );
-    const next = await listDeadLetters(tdb.db, {}, { limit: 2, sort: 'expiring', cursor: expiring.nextId! });
+    const next = await listDeadLetters(
+      tdb.db,
+      {},
+      { limit: 2, sort: 'expiring', cursor: expiring.nextCursor! },
+    );
     assert.deepEqual(
       next.rows.map((r) => r.delivery_id),
       ['new'],

@@ -774,6 +774,7 @@ describe('people, sessions and tokens', () => {
         fingerprint: 'fp-auth',
         payload: {},
         status: 'dead',
+        deadAt: new Date(),
       })
       .returning({ id: events.id });
     const { POST } = await import('@/app/api/dlq/[id]/retry/route');

@@ -18,11 +18,17 @@ import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
 import { insertSettingIfAbsent } from '@/db/queries/settings';
 import { attempts, events, receipts } from '@/db/schema';
+import { decodeTimeCursor, encodeCursor, encodeTimeCursor } from '@/lib/api/cursor';
 import type { AppError } from '@/lib/errors';
 import { latencyOverTime, outcomesOverTime, retryRate, summary } from '@/lib/metrics/dashboard';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { summarize } from '@/lib/metrics/series';
 import { openTestDb, type TestDb } from './helpers/db';
+
+const fromCursor = (cursor: string) => {
+  const c = decodeTimeCursor(cursor);
+  return { id: c.id, deadUs: c.atUs };
+};
 
 let h: TestDb;
 const who = { actor: 'test', ip: '127.0.0.1' };
@@ -219,6 +225,50 @@ describe('events and dead letters', () => {
       (await listDeadLetters(h.db, { q: 'dlv-b' }, { limit: 10 })).rows.map((r) => r.delivery_id),
       ['dlv-b'],
     );
+  });
+
+  test('most recently dead first, not by arrival: pages by (died, id) lose and repeat nothing, two deaths in one µs included', async () => {
+    const died = ['05:00:04.000001', '05:00:01.5', '05:00:02.123456', '05:00:02.123456', '05:00:00'];
+    const ids: number[] = [];
+    for (const [i, at] of died.entries()) {
+      const [e] = await h.db
+        .insert(events)
+        .values({
+          source: 'dlq-order',
+          provider: 'skylight',
+          deliveryId: `order-${i}`,
+          eventType: 'contact.updated',
+          payload: {},
+          status: 'dead',
+          deadAt: sql`${`2026-12-05 ${at}+00`}::timestamptz`,
+        })
+        .returning({ id: events.id });
+      ids.push(e!.id);
+    }
+    const expected = [0, 3, 2, 1, 4].map((i) => `order-${i}`);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 5; pages++) {
+      const page = await listDeadLetters(
+        h.db,
+        { source: 'dlq-order' },
+        { limit: 2, cursor: cursor === undefined ? undefined : fromCursor(cursor) },
+      );
+      seen.push(...page.rows.map((r) => r.delivery_id));
+      if (!page.nextCursor) break;
+      // Through the API's own encoding, as a browser sends next_cursor back.
+      cursor = encodeTimeCursor({ atUs: page.nextCursor.deadUs!, id: page.nextCursor.id });
+    }
+    assert.deepEqual(seen, expected);
+    // `expiring` stays by arrival (the order raw receipts reach retention).
+    const expiring = await listDeadLetters(h.db, { source: 'dlq-order' }, { limit: 10, sort: 'expiring' });
+    assert.deepEqual(
+      expiring.rows.map((r) => r.id),
+      ids,
+    );
+    assert.throws(() => decodeTimeCursor(encodeCursor(ids[0]!)), /Invalid cursor/);
+    // The other tests here count every dead letter.
+    await h.db.delete(events).where(eq(events.source, 'dlq-order'));
   });
 
   test('retry one re-queues it, keeps history, audits; a second retry conflicts', async () => {

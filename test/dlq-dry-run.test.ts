@@ -200,6 +200,7 @@ test('a dead letter is shown with its payload numbers exact (payload_text), howe
       eventType: 'contact.updated',
       payload: sql`'{"data":{"contact":{"id":9007199254740993,"amount":1e400}}}'::jsonb`,
       status: 'dead',
+      deadAt: new Date(),
     })
     .returning({ id: events.id });
   const got = await getEvent(db.db, e!.id);

@@ -56,6 +56,7 @@ before(async () => {
       eventType: 'contact.updated',
       payload: {},
       status: 'dead',
+      deadAt: new Date(),
       lastError: '-1 rows, "quoted"',
     },
     {
@@ -65,6 +66,7 @@ before(async () => {
       eventType: 'booking.created',
       payload: {},
       status: 'dead',
+      deadAt: new Date(),
       lastError: 'timeout',
     },
   ]);

@@ -111,6 +111,7 @@ test('two changes with the same version: a dead letter of the earlier one, retri
       eventType: 'contact.updated',
       payload: { event: 'contact.updated', data: { contact: { id, name: 'earlier', updated_at: at(7) } } },
       status: 'dead',
+      deadAt: new Date(),
     })
     .returning({ id: events.id });
   assert.equal(await deliver('contact.updated', { id, name: 'later', updated_at: at(7) }), 'success');
@@ -196,6 +197,7 @@ test('a deletion wins a tie with a change as old, whichever was processed first'
       eventType: 'contact.deleted',
       payload: { event: 'contact.deleted', data: { contact: { id, deleted_at: at(7) } } },
       status: 'dead',
+      deadAt: new Date(),
     })
     .returning({ id: events.id });
   assert.equal(await deliver('contact.updated', { id, name: 'Ada2', updated_at: at(7) }), 'success');

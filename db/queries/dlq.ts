@@ -66,39 +66,51 @@ const FAILURE_COLUMNS = {
   failure: lastFailure,
 };
 
+/** Where a page of dead letters ends: the last row's id, and for `newest` when it died (µs). */
+export type DlqCursor = { id: number; deadUs?: string };
+
+const deadUs = sql<string>`(extract(epoch from ${events.deadAt}) * 1000000)::bigint::text`;
+
 /**
- * Dead letters, most recently dead first; `expiring` sorts the oldest first, which is the order their
- * raw receipts reach the retention limit (created_at + RETENTION_DAYS; ids grow with created_at).
+ * Dead letters, most recently dead first (an event that arrived an hour ago and died just now comes
+ * before one that arrived later and died sooner); `expiring` sorts the oldest arrival first, which is
+ * the order their raw receipts reach the retention limit (created_at + RETENTION_DAYS; ids grow with
+ * created_at). Keyset pages on (dead_at, id) through the partial index of dead letters.
  */
 export async function listDeadLetters(
   db: Queryable,
   f: DlqFilter,
-  page: { limit: number; cursor?: number; sort?: 'newest' | 'expiring' },
+  page: { limit: number; cursor?: DlqCursor; sort?: 'newest' | 'expiring' },
 ) {
-  const oldestFirst = page.sort === 'expiring';
+  const expiring = page.sort === 'expiring';
+  const c = page.cursor;
   const after =
-    page.cursor === undefined
+    c === undefined
       ? undefined
-      : oldestFirst
-        ? gt(events.id, page.cursor)
-        : lt(events.id, page.cursor);
+      : expiring
+        ? gt(events.id, c.id)
+        : sql`(${events.deadAt}, ${events.id}) < (timestamptz 'epoch' + ${c.deadUs ?? '0'}::bigint * interval '1 microsecond', ${c.id})`;
   const rows = await db
-    .select({ ...EVENT_COLUMNS, ...FAILURE_COLUMNS })
+    .select({ ...EVENT_COLUMNS, ...FAILURE_COLUMNS, dead_us: deadUs })
     .from(events)
     .where(and(deadWhere(f), after))
-    .orderBy(oldestFirst ? asc(events.id) : desc(events.id))
+    .orderBy(...(expiring ? [asc(events.id)] : [desc(events.deadAt), desc(events.id)]))
     .limit(page.limit + 1);
-  return keysetPage(rows, page.limit);
+  const { rows: kept, nextId } = keysetPage(rows, page.limit);
+  const last = kept[kept.length - 1];
+  const nextCursor: DlqCursor | null =
+    nextId === null || !last ? null : expiring ? { id: nextId } : { id: nextId, deadUs: last.dead_us };
+  return { rows: kept.map(({ dead_us: _, ...r }) => r), nextCursor };
 }
 
-/** Every matching dead letter, newest first, a page at a time: memory stays one page however many match. */
+/** Every matching dead letter, most recently dead first, a page at a time: memory stays one page however many match. */
 export async function* iterateDeadLetters(db: Queryable, f: DlqFilter, pageSize = 500) {
-  let cursor: number | undefined;
+  let cursor: DlqCursor | undefined;
   for (;;) {
     const page = await listDeadLetters(db, f, { limit: pageSize, cursor });
     yield* page.rows;
-    if (page.nextId === null) return;
-    cursor = page.nextId;
+    if (page.nextCursor === null) return;
+    cursor = page.nextCursor;
   }
 }
 

@@ -141,13 +141,20 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
  */
 export function ok(
   data: unknown,
-  init: { status?: number; nextId?: number | null; meta?: Record<string, unknown> | null } = {},
+  init: {
+    status?: number;
+    nextId?: number | null;
+    /** An already encoded cursor, for lists not keyed by id alone (lib/api/cursor.ts). */
+    nextCursor?: string | null;
+    meta?: Record<string, unknown> | null;
+  } = {},
 ): Response {
   const body = {
     data,
     ...(init.nextId === undefined
       ? {}
       : { next_cursor: init.nextId === null ? null : encodeCursor(init.nextId) }),
+    ...(init.nextCursor === undefined ? {} : { next_cursor: init.nextCursor }),
     ...(init.meta === undefined ? {} : { meta: init.meta }),
   };
   return Response.json(body, { status: init.status ?? 200, headers: NO_STORE });
