@@ -41,7 +41,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { issues?: Issue[]; retryAfterS?: number; cause?: unknown } = {},
+    readonly extra: {
+      issues?: Issue[];
+      retryAfterS?: number;
+      /** A `rate_limited` of our own making: the request was held back, never sent. */
+      held?: boolean;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: extra.cause });
     this.name = 'AppError';

@@ -196,7 +196,8 @@ async function withRateLimit<T>(
         throw err;
       const waitMs = (err.extra.retryAfterS ?? 60) * 1000;
       if (waitMs > runner.maxRetryAfterMs) throw err;
-      progress.rateLimited++;
+      // Held back by our own budget (the share kept for operators and the watchdog) is no 429.
+      if (!err.extra.held) progress.rateLimited++;
       await runner.sleep(waitMs);
     }
   }

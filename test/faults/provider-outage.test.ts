@@ -100,7 +100,8 @@ class FakeProvider {
         res.writeHead(502, { 'content-type': 'text/html' });
         return res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
       case '429-long':
-        return json(429, { success: false, message: 'Too Many Attempts.', retry_after: 30 });
+        // Longer than the client waits (5 s), so the caller gets it; short enough to wait out here.
+        return json(429, { success: false, message: 'Too Many Attempts.', retry_after: 7 });
       case '429-once':
         if (this.onceServed) return json(200, { success: true, data: [WEBHOOK] });
         this.onceServed = true;
@@ -202,7 +203,7 @@ describe('provider outage behind /api/provider/*', { skip }, () => {
         { mode: 'ok', status: 200, code: null, hits: 1 },
         { mode: '500', status: 502, code: 'provider_error', message: /answered 500/, hits: 3 },
         { mode: 'html-502', status: 502, code: 'provider_error', message: /answered 502/, hits: 3 },
-        { mode: '429-long', status: 429, code: 'rate_limited', message: /retry in 30 s/, hits: 1 },
+        { mode: '429-long', status: 429, code: 'rate_limited', message: /retry in 7 s/, hits: 1 },
         { mode: '429-once', status: 200, code: null, hits: 2 },
         { mode: 'garbage', status: 502, code: 'provider_error', message: /malformed JSON/, hits: 1 },
         { mode: 'wrong-shape', status: 502, code: 'provider_error', message: /unexpected response.*data\.0/ },
@@ -225,7 +226,16 @@ describe('provider outage behind /api/provider/*', { skip }, () => {
       if (c.message) assert.match(a.message, c.message, `${c.mode}: message`);
       if (c.hits !== undefined) assert.equal(provider.hits, c.hits, `${c.mode}: provider requests`);
       assert.ok(!a.message.includes(API_KEY), `${c.mode}: the API key never appears in an error`);
-      if (c.mode === '429-long') assert.equal(a.retryAfter, '30', 'Retry-After passed on');
+      if (c.mode === '429-long') {
+        const refusedAt = performance.now();
+        assert.equal(a.retryAfter, '7', 'Retry-After passed on');
+        // Asked again within the wait: held back by the key's budget, the provider not asked at all.
+        const again = record(await call(app!, '/api/provider/webhooks'));
+        assert.equal(again.status, 429, `${again.message} ${app!.logs()}`);
+        assert.match(again.message, /held back: the rate limit of this API key is spent; retry in \d s/);
+        assert.equal(provider.hits, 1, 'no second 429 spent at the provider');
+        await new Promise((r) => setTimeout(r, refusedAt + 7_500 - performance.now()));
+      }
 
       // Meanwhile the rest of the app answers at once: health, the JSON API, the receiver.
       const health = await fetch(`${app!.url}/api/health`, { signal: AbortSignal.timeout(3000) });

@@ -19,7 +19,7 @@ import {
   type WebhookPatch,
   webhookWithSecretSchema,
 } from './client-schemas';
-import { budgetFor, type RateBudget } from './rate-budget';
+import { budgetFor, type Hold, type RateBudget } from './rate-budget';
 
 // Server-side only: it holds the management API key. UI code imports types from client-schemas.ts.
 
@@ -51,6 +51,16 @@ const BACKOFF_MS = 250;
 const MAX_RESPONSE_BYTES = 8 * 1_048_576;
 /** `GET /webhooks` is paginated in one doc version (C4): follow pages, but never forever. */
 const MAX_LIST_PAGES = 50;
+
+function heldBack({ retryAfterS, keptFor }: Hold, what: string): AppError {
+  const why = keptFor
+    ? `the rest of this API key's rate limit is kept for ${keptFor}`
+    : 'the rate limit of this API key is spent';
+  return new AppError('rate_limited', `SkyLight ${what} held back: ${why}; retry in ${retryAfterS} s`, {
+    retryAfterS,
+    held: true,
+  });
+}
 
 /** SkyLight's Webhooks management API (provider-contract.md §5.7), with errors mapped to AppError. */
 export class SkylightClient {
@@ -159,7 +169,8 @@ export class SkylightClient {
     const backoff = (n = 0) => BACKOFF_MS * 2 ** n * (0.5 + Math.random());
     let res: Response | null = null;
     let text: string;
-    await this.budget.take(this.use, this.maxRetryAfterMs, what);
+    const hold = await this.budget.take(this.use, this.maxRetryAfterMs);
+    if (hold) throw heldBack(hold, what);
     try {
       res = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
