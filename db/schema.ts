@@ -120,8 +120,6 @@ export const events = pgTable(
       'events_status_ck',
       sql`${t.status} in ('pending', 'processing', 'processed', 'dead', 'discarded')`,
     ),
-    // The dead letters are listed and paged by when they died (db/queries/dlq.ts).
-    check('events_dead_at_ck', sql`${t.status} <> 'dead' or ${t.deadAt} is not null`),
   ],
 );
 

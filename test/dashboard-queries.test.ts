@@ -227,8 +227,17 @@ describe('events and dead letters', () => {
     );
   });
 
-  test('most recently dead first, not by arrival: pages by (died, id) lose and repeat nothing, two deaths in one µs included', async () => {
-    const died = ['05:00:04.000001', '05:00:01.5', '05:00:02.123456', '05:00:02.123456', '05:00:00'];
+  test('most recently dead first, not by arrival: pages by (died, id) lose and repeat nothing, two deaths in one µs and rows without the time included', async () => {
+    // The last two have no death time (none should, since migration 0023): they come first.
+    const died = [
+      '05:00:04.000001',
+      '05:00:01.5',
+      '05:00:02.123456',
+      '05:00:02.123456',
+      '05:00:00',
+      null,
+      null,
+    ];
     const ids: number[] = [];
     for (const [i, at] of died.entries()) {
       const [e] = await h.db
@@ -240,15 +249,15 @@ describe('events and dead letters', () => {
           eventType: 'contact.updated',
           payload: {},
           status: 'dead',
-          deadAt: sql`${`2026-12-05 ${at}+00`}::timestamptz`,
+          deadAt: at === null ? null : sql`${`2026-12-05 ${at}+00`}::timestamptz`,
         })
         .returning({ id: events.id });
       ids.push(e!.id);
     }
-    const expected = [0, 3, 2, 1, 4].map((i) => `order-${i}`);
+    const expected = [6, 5, 0, 3, 2, 1, 4].map((i) => `order-${i}`);
     const seen: string[] = [];
     let cursor: string | undefined;
-    for (let pages = 0; pages < 5; pages++) {
+    for (let pages = 0; pages < 6; pages++) {
       const page = await listDeadLetters(
         h.db,
         { source: 'dlq-order' },
@@ -257,7 +266,7 @@ describe('events and dead letters', () => {
       seen.push(...page.rows.map((r) => r.delivery_id));
       if (!page.nextCursor) break;
       // Through the API's own encoding, as a browser sends next_cursor back.
-      cursor = encodeTimeCursor({ atUs: page.nextCursor.deadUs!, id: page.nextCursor.id });
+      cursor = encodeTimeCursor({ atUs: page.nextCursor.deadUs ?? null, id: page.nextCursor.id });
     }
     assert.deepEqual(seen, expected);
     // `expiring` stays by arrival (the order raw receipts reach retention).

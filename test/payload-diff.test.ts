@@ -159,8 +159,9 @@ test('a resent delivery is compared with its original receipt', async () => {
 test('a replay differing only in a 64-bit id is not "the same payload": previous and original compared by digits', async () => {
   const text = (id: string, deliveryId: string) =>
     `{"event":"contact.updated","delivery_id":"${deliveryId}","data":{"contact":{"id":777,"owner_id":${id}}}}`;
-  const insert = async (id: string, deliveryId: string, eventId?: number) => {
-    const body = text(id, deliveryId);
+  const insert = (id: string, deliveryId: string, eventId?: number) =>
+    insertText(text(id, deliveryId), deliveryId, eventId);
+  const insertText = async (body: string, deliveryId: string, eventId?: number) => {
     if (eventId === undefined) {
       const [e] = await db.db
         .insert(events)
@@ -201,6 +202,16 @@ test('a replay differing only in a 64-bit id is not "the same payload": previous
   const first = await insert('9007199254740993', 'big-1');
   const resend = await insert('9007199254740992', 'big-1', first.eventId);
   assert.deepEqual((await deliveryComparisons(db.db, resend.receiptId))?.original?.changes, [change]);
+
+  // An object whose own id is past 2^53 is still found, by its digits.
+  const owner = (id: string, deliveryId: string) =>
+    `{"event":"contact.updated","delivery_id":"${deliveryId}","data":{"contact":{"id":${id},"tier":"${deliveryId}"}}}`;
+  const bigFirst = await insertText(owner('9007199254740993', 'big-owner-1'), 'big-owner-1');
+  await insertText(owner('9007199254740992', 'big-owner-2'), 'big-owner-2');
+  const bigNext = await insertText(owner('9007199254740993', 'big-owner-3'), 'big-owner-3');
+  const b = await deliveryComparisons(db.db, bigNext.receiptId);
+  assert.deepEqual(b?.object, { entity: 'contact', id: '9007199254740993' });
+  assert.equal(b?.previous?.event_id, bigFirst.eventId, 'not the neighbour one below it');
 
   const next = await insert('9007199254740992', 'big-2');
   const c = await deliveryComparisons(db.db, next.receiptId);

@@ -4,10 +4,10 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '@/db/client';
 import { databaseBefore } from './helpers/db-before';
 
-// Migration 0023: the dead letters are paged by when they died, so every one has that time; a row
+// Migration 0023: the dead letters are paged by when they died, so every one gets that time; a row
 // dead-lettered without it (none should be) takes its last attempt's start, else its arrival.
 
-test('upgrading gives every dead letter a death time, and refuses a dead letter without one after', async () => {
+test('upgrading gives every dead letter a death time: its last attempt, else its arrival', async () => {
   const old = await databaseBefore('0023');
   const d = old.db;
   try {
@@ -42,12 +42,6 @@ test('upgrading gives every dead letter a death time, and refuses a dead letter 
         ['known', '12-02 08:00'],
         ['pending', null],
       ],
-    );
-    await assert.rejects(
-      d.execute(sql`insert into events (source, provider, delivery_id, event_type, payload, status)
-        values ('skylightchat', 'skylight', 'no-death-time', 'contact.created', '{}', 'dead')`),
-      (err: Error & { cause?: { message?: string } }) =>
-        /events_dead_at_ck/.test(`${err.message} ${err.cause?.message ?? ''}`),
     );
   } finally {
     await old.close();

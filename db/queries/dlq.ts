@@ -66,10 +66,13 @@ const FAILURE_COLUMNS = {
   failure: lastFailure,
 };
 
-/** Where a page of dead letters ends: the last row's id, and for `newest` when it died (µs). */
-export type DlqCursor = { id: number; deadUs?: string };
+/**
+ * Where a page of dead letters ends: the last row's id, and for `newest` when it died (µs; null for
+ * a row without the time, which sorts first).
+ */
+export type DlqCursor = { id: number; deadUs?: string | null };
 
-const deadUs = sql<string>`(extract(epoch from ${events.deadAt}) * 1000000)::bigint::text`;
+const deadUs = sql<string | null>`(extract(epoch from ${events.deadAt}) * 1000000)::bigint::text`;
 
 /**
  * Dead letters, most recently dead first (an event that arrived an hour ago and died just now comes
@@ -89,7 +92,10 @@ export async function listDeadLetters(
       ? undefined
       : expiring
         ? gt(events.id, c.id)
-        : sql`(${events.deadAt}, ${events.id}) < (timestamptz 'epoch' + ${c.deadUs ?? '0'}::bigint * interval '1 microsecond', ${c.id})`;
+        : c.deadUs === null || c.deadUs === undefined
+          ? // Rows without the time come first (descending puts nulls first); none should exist.
+            sql`((${events.deadAt} is null and ${events.id} < ${c.id}) or ${events.deadAt} is not null)`
+          : sql`(${events.deadAt}, ${events.id}) < (timestamptz 'epoch' + ${c.deadUs}::bigint * interval '1 microsecond', ${c.id})`;
   const rows = await db
     .select({ ...EVENT_COLUMNS, ...FAILURE_COLUMNS, dead_us: deadUs })
     .from(events)

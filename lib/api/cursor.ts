@@ -19,22 +19,22 @@ export function decodeCursor(cursor: string): number {
 
 /**
  * A cursor for a list ordered by a time, then id, both descending (dead letters by when they died):
- * base64url of "at:<µs since the epoch>:id:<n>", the last row's. Microseconds, so rows that died in the
- * same millisecond are neither skipped nor shown twice.
+ * base64url of "at:<µs since the epoch>:id:<n>", the last row's ("at:-" for a row without the time).
+ * Microseconds, so rows that died in the same millisecond are neither skipped nor shown twice.
  */
-export type TimeCursor = { atUs: string; id: number };
+export type TimeCursor = { atUs: string | null; id: number };
 
 export function encodeTimeCursor(c: TimeCursor): string {
-  return Buffer.from(`at:${c.atUs}:id:${c.id}`, 'utf8').toString('base64url');
+  return Buffer.from(`at:${c.atUs ?? '-'}:id:${c.id}`, 'utf8').toString('base64url');
 }
 
 export function decodeTimeCursor(cursor: string): TimeCursor {
   const bad = () => new AppError('bad_request', 'Invalid cursor: use next_cursor from the previous page');
   if (cursor.length > 64 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
-  const m = /^at:(-?[0-9]{1,17}):id:([1-9][0-9]{0,15})$/.exec(
+  const m = /^at:(-|-?[0-9]{1,17}):id:([1-9][0-9]{0,15})$/.exec(
     Buffer.from(cursor, 'base64url').toString('utf8'),
   );
   const id = m ? Number(m[2]) : Number.NaN;
   if (!m || !Number.isSafeInteger(id)) throw bad();
-  return { atUs: m[1]!, id };
+  return { atUs: m[1] === '-' ? null : m[1]!, id };
 }

@@ -92,5 +92,8 @@ export function objectRefOf(eventType: string, payload: unknown): ObjectRef | nu
   const nested = (data as Record<string, unknown>)[entity];
   const holder = typeof nested === 'object' && nested !== null && !Array.isArray(nested) ? nested : data;
   const id = (holder as Record<string, unknown>).id;
-  return typeof id === 'string' || typeof id === 'number' ? { entity, id: String(id) } : null;
+  // An id past 2^53 comes from the lossless parse as a LosslessNumber: its digits, as sent.
+  return typeof id === 'string' || typeof id === 'number' || isLosslessNumber(id)
+    ? { entity, id: String(id) }
+    : null;
 }
