@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '@/lib/errors';
+import { metrics } from '@/lib/observability/metrics';
 import { SkylightClient } from '@/lib/providers/skylight/client';
 import { KNOWN_EVENTS } from '@/lib/providers/skylight/protocol';
 import { type Sandbox, startSandbox } from '@/lib/providers/skylight/sandbox/server';
@@ -41,6 +42,12 @@ async function rejects(p: Promise<unknown>): Promise<AppError> {
     return err;
   }
   assert.fail('expected the call to fail');
+}
+
+/** skylight_management_api_requests_total as "<use> <result>" → count. */
+async function managementCounts() {
+  const { values } = await metrics.managementRequests.get();
+  return new Map(values.map((v) => [`${v.labels.use} ${v.labels.result}`, v.value]));
 }
 
 /** Requests on the sandbox's key made outside this process's clients, as another replica would. */
@@ -264,6 +271,7 @@ describe('client retries and failure mapping', () => {
       const client = (use: 'operator' | 'watchdog' | 'bulk') =>
         new SkylightClient({ baseUrl: sandbox.apiUrl, apiKey: sandbox.apiKey, use, fetch: counting });
 
+      const before = await managementCounts();
       const run = client('bulk');
       let bulkSent = 0;
       let held: AppError | null = null;
@@ -298,6 +306,15 @@ describe('client retries and failure mapping', () => {
         'every hold was ours: the provider never had to refuse',
       );
       assert.equal(statuses.length, 14 + 6 + 1);
+      // What /metrics shows an operator: the holds by use, none of them a 429.
+      const after = await managementCounts();
+      const delta = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+      assert.deepEqual(
+        ['bulk ok', 'bulk held', 'watchdog ok', 'watchdog held', 'operator ok', 'bulk rate_limited'].map(
+          delta,
+        ),
+        [14, 1, 6, 4, 1, 0],
+      );
     } finally {
       await sandbox.stop();
     }

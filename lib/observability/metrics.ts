@@ -99,6 +99,14 @@ function create() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    // The management API's one rate limit per key (lib/providers/skylight/rate-budget.ts): `held` is
+    // ours (the share kept for operators and the watchdog), `rate_limited` the provider's 429.
+    managementRequests: new client.Counter({
+      name: 'skylight_management_api_requests_total',
+      help: "Requests to the provider's management API by use (operator, watchdog, bulk) and result (ok, held, rate_limited, error, unreachable)",
+      labelNames: ['use', 'result'] as const,
+      registers: [registry],
+    }),
     recorderDropped: new client.Counter({
       name: 'skylight_recorder_dropped_total',
       help: 'Rejected-request records dropped because the background buffer was full',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readBodyText } from '@/lib/api/body';
 import { AppError, type Issue } from '@/lib/errors';
+import { metrics } from '@/lib/observability/metrics';
 import type { ApiUse } from '../types';
 import {
   type DeliveryPage,
@@ -170,7 +171,10 @@ export class SkylightClient {
     let res: Response | null = null;
     let text: string;
     const hold = await this.budget.take(this.use, this.maxRetryAfterMs);
-    if (hold) throw heldBack(hold, what);
+    if (hold) {
+      this.count('held');
+      throw heldBack(hold, what);
+    }
     try {
       res = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
@@ -184,9 +188,15 @@ export class SkylightClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       this.budget.settle(res.headers);
+      this.count(
+        res.status === 429 ? 'rate_limited' : res.status < 300 && res.status >= 200 ? 'ok' : 'error',
+      );
       text = await readBodyText(res, MAX_RESPONSE_BYTES);
     } catch (err) {
-      if (res === null) this.budget.settle(null);
+      if (res === null) {
+        this.budget.settle(null);
+        this.count('unreachable');
+      }
       // An answer too large (or not UTF-8) is the provider's: refused unread, not retried.
       if (err instanceof AppError && (err.code === 'payload_too_large' || err.code === 'bad_request')) {
         const why =
@@ -214,6 +224,10 @@ export class SkylightClient {
       return { retry: waitMs <= this.maxRetryAfterMs, delayMs: waitMs, error };
     }
     return { retry: res.status >= 500, delayMs: backoff(), error };
+  }
+
+  private count(result: 'ok' | 'held' | 'rate_limited' | 'error' | 'unreachable') {
+    metrics.managementRequests.inc({ use: this.use, result });
   }
 
   private parse(text: string, schema: z.ZodType, what: string): unknown {
