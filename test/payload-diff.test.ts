@@ -79,16 +79,33 @@ async function store(
 ) {
   n++;
   const deliveryId = opts.deliveryId ?? `diff-${n}`;
-  const payload = { event: eventType, delivery_id: deliveryId, data };
+  return storeText(eventType, JSON.stringify({ event: eventType, delivery_id: deliveryId, data }), {
+    ...opts,
+    deliveryId,
+  });
+}
+
+/** The same from the body's exact text: the event's payload is that text as jsonb. */
+async function storeText(
+  eventType: string,
+  body: string,
+  opts: { deliveryId: string; eventId?: number; outcome?: 'accepted' | 'duplicate' },
+) {
+  const { deliveryId } = opts;
   let eventId = opts.eventId;
   if (eventId === undefined) {
     const [e] = await db.db
       .insert(events)
-      .values({ source: 'skylightchat', provider: 'skylight', deliveryId, eventType, payload })
+      .values({
+        source: 'skylightchat',
+        provider: 'skylight',
+        deliveryId,
+        eventType,
+        payload: sql`${body}::jsonb`,
+      })
       .returning({ id: events.id });
     eventId = e!.id;
   }
-  const body = JSON.stringify(payload);
   const [r] = await db.db
     .insert(receipts)
     .values({
@@ -161,38 +178,8 @@ test('a replay differing only in a 64-bit id is not "the same payload": previous
     `{"event":"contact.updated","delivery_id":"${deliveryId}","data":{"contact":{"id":777,"owner_id":${id}}}}`;
   const insert = (id: string, deliveryId: string, eventId?: number) =>
     insertText(text(id, deliveryId), deliveryId, eventId);
-  const insertText = async (body: string, deliveryId: string, eventId?: number) => {
-    if (eventId === undefined) {
-      const [e] = await db.db
-        .insert(events)
-        .values({
-          source: 'skylightchat',
-          provider: 'skylight',
-          deliveryId,
-          eventType: 'contact.updated',
-          payload: sql`${body}::jsonb`,
-        })
-        .returning({ id: events.id });
-      eventId = e!.id;
-    }
-    const [r] = await db.db
-      .insert(receipts)
-      .values({
-        source: 'skylightchat',
-        provider: 'skylight',
-        deliveryId,
-        eventType: 'contact.updated',
-        outcome: 'accepted',
-        httpStatus: 200,
-        ackMs: 1,
-        headers: {},
-        body,
-        bodyBytes: body.length,
-        eventId,
-      })
-      .returning({ id: receipts.id });
-    return { receiptId: r!.id, eventId };
-  };
+  const insertText = (body: string, deliveryId: string, eventId?: number) =>
+    storeText('contact.updated', body, { deliveryId, eventId });
   const change = {
     path: 'data.contact.owner_id',
     kind: 'changed',
