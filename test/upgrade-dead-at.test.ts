@@ -16,7 +16,7 @@ test('upgrading gives every dead letter a death time: its last attempt, else its
         rowsOf<{ id: string }>(
           await d.execute(sql`
             insert into events (source, provider, delivery_id, event_type, payload, status, dead_at, created_at)
-            values ('skylightchat', 'skylight', ${deliveryId}, 'contact.created', '{}', ${status},
+            values ('sly', 'sly', ${deliveryId}, 'transfer.failed', '{}', ${status},
                     ${deadAt}::timestamptz, '2026-12-01 10:00:00+00')
             returning id::text as id`),
         )[0]!.id,
