@@ -18,17 +18,12 @@ import { queueDepth } from '@/db/queries/queue';
 import { writeRollups } from '@/db/queries/rollups';
 import { insertSettingIfAbsent } from '@/db/queries/settings';
 import { attempts, events, receipts } from '@/db/schema';
-import { decodeTimeCursor, encodeCursor, encodeTimeCursor } from '@/lib/api/cursor';
+import { decodeDlqCursor, decodeTimeCursor, encodeCursor, encodeDlqCursor } from '@/lib/api/cursor';
 import type { AppError } from '@/lib/errors';
 import { latencyOverTime, outcomesOverTime, retryRate, summary } from '@/lib/metrics/dashboard';
 import { RollupBuffer } from '@/lib/metrics/rollup-buffer';
 import { summarize } from '@/lib/metrics/series';
 import { openTestDb, type TestDb } from './helpers/db';
-
-const fromCursor = (cursor: string) => {
-  const c = decodeTimeCursor(cursor);
-  return { id: c.id, deadUs: c.atUs };
-};
 
 let h: TestDb;
 const who = { actor: 'test', ip: '127.0.0.1' };
@@ -261,12 +256,12 @@ describe('events and dead letters', () => {
       const page = await listDeadLetters(
         h.db,
         { source: 'dlq-order' },
-        { limit: 2, cursor: cursor === undefined ? undefined : fromCursor(cursor) },
+        { limit: 2, cursor: cursor === undefined ? undefined : decodeDlqCursor(cursor, 'newest') },
       );
       seen.push(...page.rows.map((r) => r.delivery_id));
       if (!page.nextCursor) break;
       // Through the API's own encoding, as a browser sends next_cursor back.
-      cursor = encodeTimeCursor({ atUs: page.nextCursor.deadUs ?? null, id: page.nextCursor.id });
+      cursor = encodeDlqCursor(page.nextCursor);
     }
     assert.deepEqual(seen, expected);
     // `expiring` stays by arrival (the order raw receipts reach retention).

@@ -1,3 +1,4 @@
+import type { DlqCursor } from '@/db/queries/dlq';
 import { AppError } from '@/lib/errors';
 
 /**
@@ -37,4 +38,15 @@ export function decodeTimeCursor(cursor: string): TimeCursor {
   const id = m ? Number(m[2]) : Number.NaN;
   if (!m || !Number.isSafeInteger(id)) throw bad();
   return { atUs: m[1] === '-' ? null : m[1]!, id };
+}
+
+/** The dead letters' cursor: `newest` pages by when each died, `expiring` by id; each takes only its own kind. */
+export function encodeDlqCursor(c: DlqCursor): string {
+  return c.deadUs === undefined ? encodeCursor(c.id) : encodeTimeCursor({ atUs: c.deadUs, id: c.id });
+}
+
+export function decodeDlqCursor(cursor: string, sort: 'newest' | 'expiring' | undefined): DlqCursor {
+  if (sort === 'expiring') return { id: decodeCursor(cursor) };
+  const c = decodeTimeCursor(cursor);
+  return { id: c.id, deadUs: c.atUs };
 }

@@ -1,6 +1,6 @@
 import { listDeadLetters } from '@/db/queries/dlq';
 import { hasContentFilter, searchProgress } from '@/db/queries/search';
-import { decodeCursor, decodeTimeCursor, encodeCursor, encodeTimeCursor } from '@/lib/api/cursor';
+import { decodeDlqCursor, encodeDlqCursor } from '@/lib/api/cursor';
 import { authed, ok, parseQuery } from '@/lib/api/route';
 import { dlqQuerySchema } from '@/lib/api/schemas';
 import { getDb } from '@/lib/db';
@@ -21,7 +21,7 @@ export const GET = authed('viewer', async (request) => {
           ? undefined
           : createdBeforeFor(expiring_within_days, env.RETENTION_DAYS),
     },
-    { limit, cursor: cursor ? dlqCursor(cursor, sort) : undefined, sort },
+    { limit, cursor: cursor ? decodeDlqCursor(cursor, sort) : undefined, sort },
   );
   const rows = page.rows.map((r) => ({
     ...r,
@@ -29,19 +29,5 @@ export const GET = authed('viewer', async (request) => {
   }));
   // A content search says how far the search index has got.
   const meta = hasContentFilter(filters) ? { search: await searchProgress(db) } : undefined;
-  const next = page.nextCursor;
-  const nextCursor =
-    next === null
-      ? null
-      : next.deadUs === undefined
-        ? encodeCursor(next.id)
-        : encodeTimeCursor({ atUs: next.deadUs, id: next.id });
-  return ok(rows, { nextCursor, meta });
+  return ok(rows, { nextCursor: page.nextCursor && encodeDlqCursor(page.nextCursor), meta });
 });
-
-/** `newest` pages by when each died, `expiring` by id: each takes only its own kind of cursor. */
-const dlqCursor = (cursor: string, sort: 'newest' | 'expiring' | undefined) => {
-  if (sort === 'expiring') return { id: decodeCursor(cursor) };
-  const c = decodeTimeCursor(cursor);
-  return { id: c.id, deadUs: c.atUs };
-};
